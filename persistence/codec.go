@@ -1,0 +1,59 @@
+package persistence
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// encodeList stores a list of refs as a JSON array, so that the sqlite3
+// shell shows it plainly and json_each can query it.
+func encodeList(xs []string) string {
+	if len(xs) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(xs)
+	if err != nil {
+		panic(fmt.Sprintf("persistence: encode list: %v", err))
+	}
+	return string(b)
+}
+
+func decodeList(s string) ([]string, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var xs []string
+	if err := json.Unmarshal([]byte(s), &xs); err != nil {
+		return nil, fmt.Errorf("list %q: %w", s, err)
+	}
+	return xs, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func fromNull(ns sql.NullString) string {
+	if ns.Valid {
+		return ns.String
+	}
+	return ""
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// placeholders returns "(?,?,?),(?,?,?)" for rows rows of width columns.
+func placeholders(rows, width int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}

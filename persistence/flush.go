@@ -1,0 +1,274 @@
+package persistence
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// maxBatch is the most rows one statement writes. A flush writes each
+// table's changes as a few multi-row statements rather than one statement
+// per row: that is what makes a crank's commit cost close to a bare SQLite
+// transaction of the same rows (DESIGN.md, Persistence).
+const maxBatch = 64
+
+// Flush writes every committed, unflushed unit to SQLite in one
+// transaction. If it fails, the store is failed for good: memory is ahead
+// of the file, and only reopening (which reloads the file) is safe.
+func (s *Store) Flush(ctx context.Context) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if s.open {
+		panic("persistence: Flush with a unit open")
+	}
+	if s.unflushed == 0 {
+		return nil
+	}
+	rows, err := s.flush(ctx)
+	if err != nil {
+		s.failed = fmt.Errorf("%w: flush to %s: %v", ErrFailed, s.describe(), err)
+		return s.failed
+	}
+	s.clearDirty()
+	s.eventsOut = s.eventsOut[:0]
+	s.unflushed = 0
+	s.stats.Flushes++
+	s.stats.Rows += uint64(rows)
+	return nil
+}
+
+func (s *Store) clearDirty() {
+	s.meta.clearDirty()
+	s.subclusters.clearDirty()
+	s.vats.clearDirty()
+	s.objects.clearDirty()
+	s.promises.clearDirty()
+	s.pqueue.clearDirty()
+	s.clist.clearDirty()
+	s.runQueue.clearDirty()
+	s.gcActions.clearDirty()
+	s.reapQueue.clearDirty()
+	s.vatstore.clearDirty()
+}
+
+func (s *Store) fault(p FaultPoint) error {
+	if s.opts.Faults == nil {
+		return nil
+	}
+	return s.opts.Faults.Fault(p)
+}
+
+func (s *Store) flush(ctx context.Context) (rows int, err error) {
+	if err := s.fault(FaultBeforeBegin); err != nil {
+		return 0, err
+	}
+	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return 0, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	w := &batchWriter{ctx: ctx, conn: s.conn, cache: &s.stmts}
+
+	// Deletes first, so that an upsert never collides with a row whose
+	// deletion is in the same flush (c-list vrefs are UNIQUE per vat).
+	deletes(w, s.meta, "meta", []string{"key"}, func(k string) []any { return []any{k} })
+	deletes(w, s.subclusters, "subclusters", []string{"subcluster_id"}, func(k string) []any { return []any{k} })
+	deletes(w, s.vats, "vats", []string{"vat_id"}, func(k string) []any { return []any{k} })
+	deletes(w, s.objects, "objects", []string{"kref"}, func(k string) []any { return []any{k} })
+	deletes(w, s.promises, "promises", []string{"kref"}, func(k string) []any { return []any{k} })
+	deletes(w, s.pqueue, "promise_queue", []string{"kpid", "seq"}, func(k PromiseQueueKey) []any { return []any{k.KPID, int64(k.Seq)} })
+	deletes(w, s.clist, "clist", []string{"vat_id", "kref"}, func(k CListKey) []any { return []any{k.Vat, k.KRef} })
+	deletes(w, s.runQueue, "run_queue", []string{"seq"}, func(k uint64) []any { return []any{int64(k)} })
+	deletes(w, s.gcActions, "gc_actions", []string{"vat_id", "kind", "kref"}, func(k GCActionKey) []any { return []any{k.Vat, string(k.Kind), k.KRef} })
+	deletes(w, s.reapQueue, "reap_queue", []string{"vat_id"}, func(k string) []any { return []any{k} })
+	vsUp, vsDel := s.vatstore.dirtyKeys()
+	w.deleteKeys("vatstore", []string{"vat_id", "key"}, len(vsDel), func(i int) []any { return []any{vsDel[i].Vat, vsDel[i].Key} })
+
+	upserts(w, s.meta, "meta", []string{"key", "value"}, func(k, v string) []any { return []any{k, v} })
+	upserts(w, s.subclusters, "subclusters", []string{"subcluster_id", "bootstrap", "config"},
+		func(k string, r SubclusterRow) []any { return []any{k, r.Bootstrap, r.Config} })
+	upserts(w, s.vats, "vats", []string{"vat_id", "name", "subcluster_id", "config", "state", "incarnation", "next_object", "next_promise"},
+		func(k string, r VatRow) []any {
+			return []any{k, r.Name, r.Subcluster, r.Config, string(r.State), r.Incarnation, int64(r.NextObject), int64(r.NextPromise)}
+		})
+	upserts(w, s.objects, "objects", []string{"kref", "owner", "revoked", "reachable", "recognizable", "pins"},
+		func(k string, r ObjectRow) []any {
+			return []any{k, nullString(r.Owner), boolInt(r.Revoked), r.Reachable, r.Recognizable, r.Pins}
+		})
+	upserts(w, s.promises, "promises", []string{"kref", "state", "decider", "subscribers", "host_subscribed", "value_body", "value_slots", "refcount", "queue_head", "queue_tail"},
+		func(k string, r PromiseRow) []any {
+			var body, slots any
+			if r.State != PromiseUnresolved {
+				body, slots = r.Value.Body, encodeList(r.Value.Slots)
+			}
+			return []any{k, string(r.State), nullString(r.Decider), encodeList(r.Subscribers), boolInt(r.HostSubscribed),
+				body, slots, r.RefCount, int64(r.QueueHead), int64(r.QueueTail)}
+		})
+	upserts(w, s.pqueue, "promise_queue", []string{"kpid", "seq", "body", "slots", "result"},
+		func(k PromiseQueueKey, m Message) []any {
+			return []any{k.KPID, int64(k.Seq), m.Methargs.Body, encodeList(m.Methargs.Slots), nullString(m.Result)}
+		})
+	upserts(w, s.clist, "clist", []string{"vat_id", "kref", "vref", "reachable"},
+		func(k CListKey, r CListRow) []any { return []any{k.Vat, k.KRef, r.VRef, boolInt(r.Reachable)} })
+	upserts(w, s.runQueue, "run_queue", []string{"seq", "kind", "target", "body", "slots", "result", "vat_id", "kpid"},
+		func(k uint64, it QueueItem) []any {
+			if it.Kind == QueueSend {
+				return []any{int64(k), string(it.Kind), it.Target, it.Message.Methargs.Body,
+					encodeList(it.Message.Methargs.Slots), nullString(it.Message.Result), nil, nil}
+			}
+			return []any{int64(k), string(it.Kind), nil, nil, nil, nil, it.Vat, it.KPID}
+		})
+	upserts(w, s.gcActions, "gc_actions", []string{"vat_id", "kind", "kref"},
+		func(k GCActionKey, _ struct{}) []any { return []any{k.Vat, string(k.Kind), k.KRef} })
+	upserts(w, s.reapQueue, "reap_queue", []string{"vat_id", "seq"},
+		func(k string, seq uint64) []any { return []any{k, int64(seq)} })
+	w.upsertKeys("vatstore", []string{"vat_id", "key", "value"}, len(vsUp), func(i int) []any {
+		v, _ := s.vatstore.baseGet(vsUp[i].Vat, vsUp[i].Key)
+		return []any{vsUp[i].Vat, vsUp[i].Key, v}
+	})
+	events := s.eventsOut
+	w.insertKeys("vat_events", []string{"vat_id", "incarnation", "event", "reason", "at_crank"}, len(events), func(i int) []any {
+		e := events[i]
+		return []any{e.Vat, e.Incarnation, e.Event, e.Reason, int64(e.AtCrank)}
+	})
+	if w.err != nil {
+		return 0, w.err
+	}
+	if err := s.fault(FaultBeforeCommit); err != nil {
+		return 0, err
+	}
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return 0, err
+	}
+	committed = true
+	if err := s.fault(FaultAfterCommit); err != nil {
+		return 0, err
+	}
+	return w.rows, nil
+}
+
+// batchWriter issues a flush's statements, stopping at the first error.
+type batchWriter struct {
+	ctx   context.Context
+	conn  *sql.Conn
+	cache *stmtCache
+	rows  int
+	err   error
+}
+
+func deletes[K comparable, V any](w *batchWriter, t *table[K, V], name string, keyCols []string, key func(K) []any) {
+	_, del := t.dirtyKeys()
+	w.deleteKeys(name, keyCols, len(del), func(i int) []any { return key(del[i]) })
+}
+
+func upserts[K comparable, V any](w *batchWriter, t *table[K, V], name string, cols []string, row func(K, V) []any) {
+	up, _ := t.dirtyKeys()
+	w.upsertKeys(name, cols, len(up), func(i int) []any { return row(up[i], t.base[up[i]]) })
+}
+
+// deleteKeys deletes n rows by key, maxBatch at a time.
+func (w *batchWriter) deleteKeys(table string, keyCols []string, n int, key func(int) []any) {
+	w.batches(n, len(keyCols), key, func(rows int) string {
+		if len(keyCols) == 1 {
+			return fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", table, keyCols[0],
+				inList(rows))
+		}
+		return fmt.Sprintf("DELETE FROM %s WHERE (%s) IN (VALUES %s)", table, joinCols(keyCols), placeholders(rows, len(keyCols)))
+	}, "del:"+table)
+}
+
+// upsertKeys writes n whole rows, maxBatch at a time.
+func (w *batchWriter) upsertKeys(table string, cols []string, n int, row func(int) []any) {
+	w.batches(n, len(cols), row, func(rows int) string {
+		return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
+	}, "up:"+table)
+}
+
+// insertKeys appends n rows to a log table, maxBatch at a time.
+func (w *batchWriter) insertKeys(table string, cols []string, n int, row func(int) []any) {
+	w.batches(n, len(cols), row, func(rows int) string {
+		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
+	}, "ins:"+table)
+}
+
+func (w *batchWriter) batches(n, width int, args func(int) []any, sqlFor func(rows int) string, tag string) {
+	for start := 0; start < n && w.err == nil; start += maxBatch {
+		end := min(start+maxBatch, n)
+		rows := end - start
+		stmt, err := w.cache.get(w.ctx, w.conn, stmtKey{tag, rows}, func() string { return sqlFor(rows) })
+		if err != nil {
+			w.err = err
+			return
+		}
+		flat := make([]any, 0, rows*width)
+		for i := start; i < end; i++ {
+			flat = append(flat, args(i)...)
+		}
+		if _, err := stmt.ExecContext(w.ctx, flat...); err != nil {
+			w.err = fmt.Errorf("%s: %w", tag, err)
+			return
+		}
+		w.rows += rows
+	}
+}
+
+func inList(n int) string {
+	b := make([]byte, 0, 2*n)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
+
+func joinCols(cols []string) string {
+	out := ""
+	for i, c := range cols {
+		if i > 0 {
+			out += ", "
+		}
+		out += c
+	}
+	return out
+}
+
+// stmtKey names one prepared statement: an operation on a table, for a
+// given number of rows.
+type stmtKey struct {
+	tag  string
+	rows int
+}
+
+// stmtCache keeps the statements a flush prepares, for the store's life.
+type stmtCache struct {
+	m map[stmtKey]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, conn *sql.Conn, k stmtKey, sqlText func() string) (*sql.Stmt, error) {
+	if st, ok := c.m[k]; ok {
+		return st, nil
+	}
+	st, err := conn.PrepareContext(ctx, sqlText())
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[stmtKey]*sql.Stmt)
+	}
+	c.m[k] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
+}

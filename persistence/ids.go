@@ -1,0 +1,56 @@
+package persistence
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// idLess orders ids such as "v2" < "v10" and "ko9" < "ko10" < "kp1": by
+// their non-numeric prefix, then by the trailing number, then as strings.
+// Deterministic order matters: the kernel walks c-lists and GC sets in this
+// order, and the order decides what is queued first.
+func idLess(a, b string) bool {
+	pa, na, oka := splitID(a)
+	pb, nb, okb := splitID(b)
+	if pa != pb {
+		return pa < pb
+	}
+	if oka && okb && na != nb {
+		return na < nb
+	}
+	if oka != okb {
+		return oka // numbered before un-numbered
+	}
+	return a < b
+}
+
+// splitID splits "ko12" into ("ko", 12, true).
+func splitID(s string) (prefix string, n uint64, ok bool) {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	if i == len(s) {
+		return s, 0, false
+	}
+	n, err := strconv.ParseUint(s[i:], 10, 64)
+	if err != nil {
+		return s, 0, false
+	}
+	return s[:i], n, true
+}
+
+// sortIDs sorts ids with idLess and returns them.
+func sortIDs(ids []string) []string {
+	slices.SortFunc(ids, func(a, b string) int {
+		switch {
+		case idLess(a, b):
+			return -1
+		case idLess(b, a):
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return ids
+}

@@ -1,0 +1,252 @@
+package persistence
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Open opens the store at path, creating it (mode 0600) if it does not
+// exist; path "" opens a fresh in-memory database. Opening checks, in
+// order, that the file can be written, that no other kernel has it, that
+// it is a kernel-actors database of a schema this build knows (an older one
+// is migrated, a newer one refused), and that SQLite's quick_check passes;
+// then it loads the state. Each failure names the file and matches one of
+// ErrReadOnly, ErrLocked, ErrNotDatabase, ErrNewerSchema or ErrCorrupt with
+// errors.Is.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, opts: opts}
+	s.initTables()
+	if err := s.openFile(ctx); err != nil {
+		s.closed = true
+		s.stmts.close()
+		if s.conn != nil {
+			s.conn.Close()
+		}
+		if s.db != nil {
+			s.db.Close()
+		}
+		if s.lock != nil {
+			unlockFile(s.lock)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openFile(ctx context.Context) error {
+	dsn := ":memory:"
+	if s.path != "" {
+		if err := prepareFile(s.path); err != nil {
+			return err
+		}
+		lock, err := lockFile(s.path + ".lock")
+		if err != nil {
+			return err
+		}
+		s.lock = lock
+		dsn = "file:" + s.path + "?mode=rw"
+	}
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return fmt.Errorf("persistence: open %s: %w", s.describe(), err)
+	}
+	// One connection, held for the store's life: the kernel is the only
+	// writer, and an in-memory database lives exactly as long as its
+	// connection.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	s.db = db
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return s.classify("connect", err)
+	}
+	s.conn = conn
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
+		return s.classify("set busy_timeout", err)
+	}
+	version, err := s.checkIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.quickCheck(ctx); err != nil {
+		return err
+	}
+	if s.path != "" {
+		var mode string
+		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+			return s.classify("enable WAL", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("persistence: %s: journal_mode is %q after asking for WAL", s.describe(), mode)
+		}
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+string(s.opts.Synchronous)); err != nil {
+			return s.classify("set synchronous", err)
+		}
+	}
+	if err := s.migrate(ctx, version); err != nil {
+		return err
+	}
+	return s.load(ctx)
+}
+
+// prepareFile checks what can be checked about path before SQLite sees it,
+// and creates a missing file with mode 0600 (SQLite would use 0644, and a
+// kernel's state is nobody else's business).
+func prepareFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil:
+		if fi.IsDir() {
+			return fmt.Errorf("persistence: %q is a directory, not a database file", path)
+		}
+		// A database file marked read-only is refused even for root, who
+		// could write it anyway: the mark says someone wants it left alone.
+		if fi.Mode().Perm()&0o200 == 0 {
+			return fmt.Errorf("%w: %q is marked read-only (mode %04o)", ErrReadOnly, path, fi.Mode().Perm())
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			if errors.Is(err, os.ErrPermission) {
+				return fmt.Errorf("%w: %q: %v", ErrReadOnly, path, err)
+			}
+			return fmt.Errorf("persistence: open %q: %w", path, err)
+		}
+		return f.Close()
+	case errors.Is(err, os.ErrNotExist):
+		dir := filepath.Dir(path)
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("persistence: cannot create database %q: directory %q: %w", path, dir, err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			if errors.Is(err, os.ErrPermission) {
+				return fmt.Errorf("%w: cannot create %q: %v", ErrReadOnly, path, err)
+			}
+			return fmt.Errorf("persistence: create %q: %w", path, err)
+		}
+		return f.Close()
+	default:
+		return fmt.Errorf("persistence: %q: %w", path, err)
+	}
+}
+
+// classify turns a SQLite error met while opening into one of the Open
+// errors, naming the file.
+func (s *Store) classify(step string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrNotADB:
+			return fmt.Errorf("%w: %s is not a SQLite database (%s: %v)", ErrNotDatabase, s.describe(), step, err)
+		case sqlite3.ErrCorrupt:
+			return fmt.Errorf("%w: %s (%s: %v)", ErrCorrupt, s.describe(), step, err)
+		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
+			return fmt.Errorf("%w: %s (%s: %v)", ErrReadOnly, s.describe(), step, err)
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
+			return fmt.Errorf("%w: %s is locked by another connection (%s: %v)", ErrLocked, s.describe(), step, err)
+		}
+	}
+	return fmt.Errorf("persistence: %s: %s: %w", s.describe(), step, err)
+}
+
+// checkIdentity reads the application id and schema version, refusing
+// files that belong to another program or to a newer build.
+func (s *Store) checkIdentity(ctx context.Context) (version int, err error) {
+	var appID int64
+	if err := s.conn.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return 0, s.classify("read application_id", err)
+	}
+	if err := s.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, s.classify("read user_version", err)
+	}
+	switch {
+	case appID == ApplicationID:
+	case appID != 0:
+		return 0, fmt.Errorf("%w: %s belongs to another program (application_id %#x)", ErrNotDatabase, s.describe(), appID)
+	default:
+		// A fresh file has neither mark; a file with tables but no mark
+		// is some other program's database.
+		var n int
+		if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			return 0, s.classify("read schema", err)
+		}
+		if n > 0 || version != 0 {
+			return 0, fmt.Errorf("%w: %s holds %d schema objects but no kernel-actors mark", ErrNotDatabase, s.describe(), n)
+		}
+	}
+	if version > SchemaVersion {
+		return 0, fmt.Errorf("%w: %s has schema version %d; this build knows up to %d (upgrade kernel-actors)",
+			ErrNewerSchema, s.describe(), version, SchemaVersion)
+	}
+	return version, nil
+}
+
+func (s *Store) quickCheck(ctx context.Context) error {
+	rows, err := s.conn.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return s.classify("quick_check", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return s.classify("quick_check", err)
+		}
+		if line != "ok" && len(problems) < 5 {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.classify("quick_check", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s failed quick_check: %s", ErrCorrupt, s.describe(), strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// migrate brings the schema from version to SchemaVersion in one
+// transaction, so a failed migration leaves the file as it was.
+func (s *Store) migrate(ctx context.Context, version int) error {
+	return s.migrateTo(ctx, version, SchemaVersion)
+}
+
+func (s *Store) migrateTo(ctx context.Context, from, to int) error {
+	if from >= to {
+		return nil
+	}
+	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return s.classify("begin migration", err)
+	}
+	fail := func(step string, err error) error {
+		s.conn.ExecContext(ctx, "ROLLBACK")
+		return s.classify(step, err)
+	}
+	for v := from; v < to; v++ {
+		if _, err := s.conn.ExecContext(ctx, migrations[v]); err != nil {
+			return fail(fmt.Sprintf("migrate schema %d -> %d", v, v+1), err)
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", to)); err != nil {
+		return fail("set user_version", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", ApplicationID)); err != nil {
+		return fail("set application_id", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail("commit migration", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package persistence
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenRejectsBadFiles(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, path string)
+		wantErr error
+		wantMsg string
+	}{
+		{
+			name: "not sqlite",
+			prepare: func(t *testing.T, path string) {
+				require.NoError(t, os.WriteFile(path, []byte("this is a shopping list, not a database\n"+string(make([]byte, 4096))), 0o600))
+			},
+			wantErr: ErrNotDatabase,
+			wantMsg: "is not a SQLite database",
+		},
+		{
+			name: "another program's sqlite",
+			prepare: func(t *testing.T, path string) {
+				db, err := sql.Open("sqlite3", path)
+				require.NoError(t, err)
+				_, err = db.Exec("CREATE TABLE recipes (name TEXT)")
+				require.NoError(t, err)
+				require.NoError(t, db.Close())
+			},
+			wantErr: ErrNotDatabase,
+			wantMsg: "no kernel-actors mark",
+		},
+		{
+			name: "newer schema",
+			prepare: func(t *testing.T, path string) {
+				s, err := Open(ctx, path, Options{})
+				require.NoError(t, err)
+				_, err = s.conn.ExecContext(ctx, "PRAGMA user_version = 99")
+				require.NoError(t, err)
+				require.NoError(t, s.Close(ctx))
+			},
+			wantErr: ErrNewerSchema,
+			wantMsg: "schema version 99",
+		},
+		{
+			name: "read-only file",
+			prepare: func(t *testing.T, path string) {
+				s, err := Open(ctx, path, Options{})
+				require.NoError(t, err)
+				require.NoError(t, s.Close(ctx))
+				require.NoError(t, os.Chmod(path, 0o400))
+			},
+			wantErr: ErrReadOnly,
+			wantMsg: "read-only",
+		},
+		{
+			name: "corrupt pages",
+			prepare: func(t *testing.T, path string) {
+				s, err := Open(ctx, path, Options{})
+				require.NoError(t, err)
+				require.NoError(t, s.Begin())
+				for i := 0; i < 2000; i++ {
+					s.VatstoreSet("v1", string(rune('a'+i%26))+string(rune(i)), "some value that takes room on a page")
+				}
+				_, err = s.Commit(ctx)
+				require.NoError(t, err)
+				_, err = s.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+				require.NoError(t, err)
+				require.NoError(t, s.Close(ctx))
+				// Scribble over the middle of the file, past the header.
+				f, err := os.OpenFile(path, os.O_RDWR, 0)
+				require.NoError(t, err)
+				fi, _ := f.Stat()
+				junk := make([]byte, 8192)
+				for i := range junk {
+					junk[i] = byte(i * 7)
+				}
+				_, err = f.WriteAt(junk, fi.Size()/2)
+				require.NoError(t, err)
+				require.NoError(t, f.Close())
+			},
+			wantErr: ErrCorrupt,
+			wantMsg: "k.db",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "k.db")
+			tt.prepare(t, path)
+			s, err := Open(ctx, path, Options{})
+			if s != nil {
+				s.Close(ctx)
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			require.Contains(t, err.Error(), tt.wantMsg)
+			require.Contains(t, err.Error(), path, "the error names the file")
+		})
+	}
+}
+
+func TestOpenRefusesSecondKernel(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	_, err = Open(ctx, path, Options{})
+	require.ErrorIs(t, err, ErrLocked)
+	require.Contains(t, err.Error(), path)
+	require.NoError(t, s.Close(ctx))
+	s2, err := Open(ctx, path, Options{})
+	require.NoError(t, err, "the lock is released on Close")
+	require.NoError(t, s2.Close(ctx))
+}
+
+func TestOpenMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "k.db")
+	_, err := Open(context.Background(), path, Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "directory")
+	require.Contains(t, err.Error(), path)
+}
+
+func TestOpenMigratesOlderSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	// Build a version-1 store by hand, as an older build would have left it.
+	db, err := sql.Open("sqlite3", path)
+	require.NoError(t, err)
+	_, err = db.Exec(migrations[0])
+	require.NoError(t, err)
+	_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = 1; PRAGMA application_id = %d;", ApplicationID))
+	require.NoError(t, err)
+	_, err = db.Exec("INSERT INTO meta (key, value) VALUES ('next_vat', '7')")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	var version int
+	require.NoError(t, s.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
+	require.Equal(t, SchemaVersion, version)
+	var n int
+	require.NoError(t, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&n), "migration 2 added vat_events")
+	require.Equal(t, uint64(7), s.PeekID(MetaNextVat), "data from the old schema survives")
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		opts    Options
+		wantErr string
+	}{
+		{Options{Policy: "sometimes"}, "Options.Policy"},
+		{Options{GroupCranks: -1}, "Options.GroupCranks"},
+		{Options{GroupInterval: -1}, "Options.GroupInterval"},
+		{Options{Synchronous: "EXTRA"}, "Options.Synchronous"},
+		{Options{BusyTimeout: -1}, "Options.BusyTimeout"},
+	}
+	for _, tt := range tests {
+		_, err := Open(context.Background(), "", tt.opts)
+		require.ErrorContains(t, err, tt.wantErr)
+	}
+}
+
+func TestSchemaVersionMatchesMigrations(t *testing.T) {
+	require.Len(t, migrations, SchemaVersion)
+}

@@ -1,0 +1,118 @@
+package persistence
+
+import (
+	"fmt"
+	"time"
+)
+
+// CommitPolicy says when committed cranks reach SQLite.
+type CommitPolicy string
+
+const (
+	// Durable commits every crank in its own SQLite transaction before the
+	// crank's outputs are released. It is the default.
+	Durable CommitPolicy = "durable"
+	// Group folds several cranks into one SQLite transaction: every
+	// GroupCranks cranks or GroupInterval, whichever comes first. Outputs of
+	// the cranks in a group are held until the group commits, so nothing
+	// outside the kernel ever sees a crank that a crash could still undo.
+	Group CommitPolicy = "group"
+)
+
+// Synchronous is SQLite's PRAGMA synchronous for a file store.
+type Synchronous string
+
+const (
+	// SyncFull syncs the WAL on every commit: a commit survives power loss.
+	SyncFull Synchronous = "FULL"
+	// SyncNormal syncs only at WAL checkpoints: a commit survives a process
+	// crash but the last few may be lost on power loss (never half-applied).
+	SyncNormal Synchronous = "NORMAL"
+)
+
+// Defaults for a Group policy that leaves its limits unset.
+const (
+	DefaultGroupCranks   = 100
+	DefaultGroupInterval = 10 * time.Millisecond
+)
+
+// Options configure a Store. The zero value is a durable store with
+// synchronous=FULL.
+type Options struct {
+	// Policy is the commit policy; "" means Durable.
+	Policy CommitPolicy
+	// GroupCranks is the most cranks one group commit holds (Group only).
+	GroupCranks int
+	// GroupInterval is the longest a committed crank waits for its group to
+	// reach SQLite (Group only). The clock is Now.
+	GroupInterval time.Duration
+	// Synchronous is the file store's sync level; "" means SyncFull.
+	Synchronous Synchronous
+	// BusyTimeout is how long to wait for another connection's SQLite lock
+	// (say a person reading the file with sqlite3) before failing. Zero
+	// means 5 s.
+	BusyTimeout time.Duration
+	// Now is the clock for GroupInterval; nil means time.Now.
+	Now func() time.Time
+	// Faults, if set, is asked before each step of a flush and may fail it.
+	// It exists for crash and fault tests.
+	Faults FaultInjector
+}
+
+// FaultInjector lets tests fail a flush at a named point.
+type FaultInjector interface {
+	// Fault returns a non-nil error to make the flush fail at point.
+	Fault(point FaultPoint) error
+}
+
+// FaultPoint names a step of a flush.
+type FaultPoint string
+
+// Flush steps that a FaultInjector can fail.
+const (
+	FaultBeforeBegin  FaultPoint = "before-begin"
+	FaultBeforeCommit FaultPoint = "before-commit"
+	FaultAfterCommit  FaultPoint = "after-commit"
+)
+
+// validate fills defaults and reports the first bad field by name.
+func (o *Options) validate() error {
+	switch o.Policy {
+	case "":
+		o.Policy = Durable
+	case Durable, Group:
+	default:
+		return fmt.Errorf("persistence: Options.Policy %q: want %q or %q", o.Policy, Durable, Group)
+	}
+	if o.GroupCranks < 0 {
+		return fmt.Errorf("persistence: Options.GroupCranks %d: must not be negative", o.GroupCranks)
+	}
+	if o.GroupInterval < 0 {
+		return fmt.Errorf("persistence: Options.GroupInterval %v: must not be negative", o.GroupInterval)
+	}
+	if o.Policy == Group {
+		if o.GroupCranks == 0 {
+			o.GroupCranks = DefaultGroupCranks
+		}
+		if o.GroupInterval == 0 {
+			o.GroupInterval = DefaultGroupInterval
+		}
+	}
+	switch o.Synchronous {
+	case "":
+		o.Synchronous = SyncFull
+	case SyncFull, SyncNormal:
+	default:
+		return fmt.Errorf("persistence: Options.Synchronous %q: want %q or %q", o.Synchronous, SyncFull, SyncNormal)
+	}
+	if o.BusyTimeout < 0 {
+		return fmt.Errorf("persistence: Options.BusyTimeout %v: must not be negative", o.BusyTimeout)
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package persistence
+
+// ApplicationID marks a SQLite file as a kernel-actors store ("KACT"), so
+// that opening some other program's database is refused rather than
+// migrated into.
+const ApplicationID = 0x4b414354
+
+// SchemaVersion is the schema version this build writes. A store with a
+// higher version was written by a newer build and is refused.
+const SchemaVersion = 2
+
+// migrations[i] takes a store from schema version i to i+1. Versions only
+// ever grow; a released migration is never edited, only followed by a new
+// one. The schema version lives in PRAGMA user_version.
+var migrations = [SchemaVersion]string{
+	// 0 -> 1: the kernel state.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE subclusters (
+	subcluster_id TEXT PRIMARY KEY,
+	bootstrap     TEXT NOT NULL,
+	config        TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE vats (
+	vat_id        TEXT PRIMARY KEY,
+	name          TEXT NOT NULL,
+	subcluster_id TEXT NOT NULL,
+	config        TEXT NOT NULL,
+	state         TEXT NOT NULL CHECK (state IN ('active', 'terminated')),
+	incarnation   INTEGER NOT NULL,
+	next_object   INTEGER NOT NULL,
+	next_promise  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX vats_by_subcluster ON vats (subcluster_id);
+
+CREATE TABLE objects (
+	kref         TEXT PRIMARY KEY,
+	owner        TEXT,
+	revoked      INTEGER NOT NULL,
+	reachable    INTEGER NOT NULL,
+	recognizable INTEGER NOT NULL,
+	pins         INTEGER NOT NULL,
+	CHECK (0 <= reachable AND reachable <= recognizable)
+) WITHOUT ROWID;
+CREATE INDEX objects_by_owner ON objects (owner) WHERE owner IS NOT NULL;
+
+CREATE TABLE promises (
+	kref            TEXT PRIMARY KEY,
+	state           TEXT NOT NULL CHECK (state IN ('unresolved', 'fulfilled', 'rejected')),
+	decider         TEXT,
+	subscribers     TEXT NOT NULL,
+	host_subscribed INTEGER NOT NULL,
+	value_body      TEXT,
+	value_slots     TEXT,
+	refcount        INTEGER NOT NULL CHECK (refcount >= 0),
+	queue_head      INTEGER NOT NULL,
+	queue_tail      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX promises_by_decider ON promises (decider) WHERE decider IS NOT NULL;
+
+CREATE TABLE promise_queue (
+	kpid   TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	body   TEXT NOT NULL,
+	slots  TEXT NOT NULL,
+	result TEXT,
+	PRIMARY KEY (kpid, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE clist (
+	vat_id    TEXT NOT NULL,
+	kref      TEXT NOT NULL,
+	vref      TEXT NOT NULL,
+	reachable INTEGER NOT NULL,
+	PRIMARY KEY (vat_id, kref),
+	UNIQUE (vat_id, vref)
+) WITHOUT ROWID;
+CREATE INDEX clist_by_kref ON clist (kref);
+
+CREATE TABLE run_queue (
+	seq    INTEGER PRIMARY KEY,
+	kind   TEXT NOT NULL CHECK (kind IN ('send', 'notify')),
+	target TEXT,
+	body   TEXT,
+	slots  TEXT,
+	result TEXT,
+	vat_id TEXT,
+	kpid   TEXT
+);
+
+CREATE TABLE gc_actions (
+	vat_id TEXT NOT NULL,
+	kind   TEXT NOT NULL CHECK (kind IN ('dropExport', 'retireExport', 'retireImport')),
+	kref   TEXT NOT NULL,
+	PRIMARY KEY (vat_id, kind, kref)
+) WITHOUT ROWID;
+
+CREATE TABLE reap_queue (
+	vat_id TEXT PRIMARY KEY,
+	seq    INTEGER NOT NULL UNIQUE
+) WITHOUT ROWID;
+
+CREATE TABLE vatstore (
+	vat_id TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	value  TEXT NOT NULL,
+	PRIMARY KEY (vat_id, key)
+) WITHOUT ROWID;
+`,
+	// 1 -> 2: the vat lifecycle log, where every supervision decision
+	// (terminate, restart, give up) is recorded with its reason.
+	`
+CREATE TABLE vat_events (
+	seq         INTEGER PRIMARY KEY,
+	vat_id      TEXT NOT NULL,
+	incarnation INTEGER NOT NULL,
+	event       TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	at_crank    INTEGER NOT NULL
+);
+CREATE INDEX vat_events_by_vat ON vat_events (vat_id, seq);
+`,
+}

@@ -1,0 +1,574 @@
+package persistence
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+)
+
+// Store is the kernel's state: typed tables held in memory over a SQLite
+// database that is the truth on disk.
+//
+// A unit of work (a crank, or one host request) runs as
+//
+//	st.Begin()
+//	... reads and writes through st ...
+//	st.Commit(ctx)   or   st.Abort()
+//
+// Reads between Begin and Commit see the unit's own writes first, then the
+// committed state. Commit folds the unit into the committed view and, as
+// the commit policy says, writes it to SQLite in one transaction; Abort
+// drops it without a trace (DESIGN.md invariant 2).
+//
+// A Store is not safe for concurrent use: the kernel actor owns it.
+type Store struct {
+	path string // "" for in-memory
+	opts Options
+	db   *sql.DB
+	conn *sql.Conn
+	lock *os.File // advisory lock that keeps a second kernel off the file
+
+	meta        *table[string, string]
+	subclusters *table[string, SubclusterRow]
+	vats        *table[string, VatRow]
+	objects     *table[string, ObjectRow]
+	promises    *table[string, PromiseRow]
+	pqueue      *table[PromiseQueueKey, Message]
+	clist       *table[CListKey, CListRow]
+	runQueue    *table[uint64, QueueItem]
+	gcActions   *table[GCActionKey, struct{}]
+	reapQueue   *table[string, uint64]
+	vatstore    *vatstoreTable
+
+	// Derived tables: rebuilt from the others on load, never written to
+	// SQLite, but layered like the rest so that an abort rolls them back.
+	byVRef  *table[VRefKey, string]    // c-list by vref
+	holders *table[CListKey, struct{}] // c-list by kref (partition = kref)
+	cursors *table[string, uint64]     // run-queue head and tail
+
+	events    []VatEvent // appended by the open unit
+	eventsOut []VatEvent // committed, not yet flushed
+
+	open          bool      // a unit is in progress
+	unflushed     int       // committed units not yet in SQLite
+	firstUnflushd time.Time // when the oldest of them committed
+	failed        error     // set by a failed flush; sticky
+	closed        bool
+	stats         Stats
+	stmts         stmtCache
+}
+
+// Stats counts the store's work since Open.
+type Stats struct {
+	Commits  uint64 // units committed (in memory)
+	Aborts   uint64 // units aborted
+	Flushes  uint64 // SQLite transactions committed
+	Rows     uint64 // rows written or deleted by flushes
+	Unflushd int    // committed units waiting for a group flush
+}
+
+// VatEvent is one entry of the vat lifecycle log (terminations, restarts,
+// supervision decisions). The log is append-only and lives only in SQLite.
+type VatEvent struct {
+	Vat         string
+	Incarnation int64
+	Event       string
+	Reason      string
+	AtCrank     uint64
+}
+
+const (
+	cursorRunHead = "run_head"
+	cursorRunTail = "run_tail"
+)
+
+func (s *Store) initTables() {
+	s.meta = newTable[string, string]("meta", nil)
+	s.subclusters = newTable[string, SubclusterRow]("subclusters", nil)
+	s.vats = newTable[string, VatRow]("vats", nil)
+	s.objects = newTable[string, ObjectRow]("objects", nil)
+	s.promises = newTable[string, PromiseRow]("promises", nil)
+	s.pqueue = newTable[PromiseQueueKey, Message]("promise_queue", nil)
+	s.clist = newTable[CListKey, CListRow]("clist", func(k CListKey) string { return k.Vat })
+	s.runQueue = newTable[uint64, QueueItem]("run_queue", nil)
+	s.gcActions = newTable[GCActionKey, struct{}]("gc_actions", nil)
+	s.reapQueue = newTable[string, uint64]("reap_queue", nil)
+	s.vatstore = newVatstoreTable()
+	s.byVRef = newTable[VRefKey, string]("clist_by_vref", nil)
+	s.holders = newTable[CListKey, struct{}]("clist_holders", func(k CListKey) string { return k.KRef })
+	s.cursors = newTable[string, uint64]("cursors", nil)
+}
+
+// foldables lists every layered table, persisted or derived.
+func (s *Store) foldables() []interface {
+	fold()
+	abort()
+	pending() bool
+} {
+	return []interface {
+		fold()
+		abort()
+		pending() bool
+	}{
+		s.meta, s.subclusters, s.vats, s.objects, s.promises, s.pqueue,
+		s.clist, s.runQueue, s.gcActions, s.reapQueue, s.vatstore,
+		s.byVRef, s.holders, s.cursors,
+	}
+}
+
+// Path is the database file, or "" for an in-memory store.
+func (s *Store) Path() string { return s.path }
+
+// Policy is the store's commit policy.
+func (s *Store) Policy() CommitPolicy { return s.opts.Policy }
+
+// Stats reports the store's counters.
+func (s *Store) Stats() Stats {
+	st := s.stats
+	st.Unflushd = s.unflushed
+	return st
+}
+
+// Err reports why the store refuses work, or nil.
+func (s *Store) Err() error {
+	if s.closed {
+		return ErrClosed
+	}
+	return s.failed
+}
+
+// Begin opens a unit of work. It panics if one is already open: units never
+// nest (DESIGN.md invariant 1).
+func (s *Store) Begin() error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if s.open {
+		panic("persistence: Begin with a unit already open")
+	}
+	s.open = true
+	return nil
+}
+
+// InUnit reports whether a unit is open.
+func (s *Store) InUnit() bool { return s.open }
+
+// Abort drops the open unit's writes.
+func (s *Store) Abort() {
+	if !s.open {
+		panic("persistence: Abort without an open unit")
+	}
+	for _, t := range s.foldables() {
+		t.abort()
+	}
+	s.events = s.events[:0]
+	s.open = false
+	s.stats.Aborts++
+}
+
+// Commit makes the open unit part of the committed state and, as the
+// commit policy says, flushes to SQLite. It reports whether a flush
+// happened: only then may the outputs of the flushed units be released
+// (DESIGN.md invariant 3).
+func (s *Store) Commit(ctx context.Context) (flushed bool, err error) {
+	if !s.open {
+		panic("persistence: Commit without an open unit")
+	}
+	for _, t := range s.foldables() {
+		t.fold()
+	}
+	s.eventsOut = append(s.eventsOut, s.events...)
+	s.events = s.events[:0]
+	s.open = false
+	s.stats.Commits++
+	if s.unflushed == 0 {
+		s.firstUnflushd = s.opts.Now()
+	}
+	s.unflushed++
+	if !s.flushDue() {
+		return false, nil
+	}
+	if err := s.Flush(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// flushDue applies the commit policy to the committed, unflushed units.
+func (s *Store) flushDue() bool {
+	if s.unflushed == 0 {
+		return false
+	}
+	if s.opts.Policy == Durable {
+		return true
+	}
+	return s.unflushed >= s.opts.GroupCranks || s.opts.Now().Sub(s.firstUnflushd) >= s.opts.GroupInterval
+}
+
+// FlushDue reports whether a group of committed units has waited its
+// GroupInterval; the runtime calls it from a timer when the kernel is idle.
+func (s *Store) FlushDue() bool { return s.failed == nil && !s.closed && s.flushDue() }
+
+// Unflushed reports how many committed units wait for a flush.
+func (s *Store) Unflushed() int { return s.unflushed }
+
+// Close flushes what is committed and closes the database. The open unit,
+// if any, is dropped: a unit that was never committed never happened.
+func (s *Store) Close(ctx context.Context) error {
+	if s.closed {
+		return nil
+	}
+	if s.open {
+		s.Abort()
+	}
+	var err error
+	if s.failed == nil && s.unflushed > 0 {
+		err = s.Flush(ctx)
+	}
+	s.closed = true
+	s.stmts.close()
+	if s.conn != nil {
+		if cerr := s.conn.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
+		}
+	}
+	if s.db != nil {
+		if cerr := s.db.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
+		}
+	}
+	if s.lock != nil {
+		unlockFile(s.lock)
+		s.lock = nil
+	}
+	return err
+}
+
+func (s *Store) describe() string {
+	if s.path == "" {
+		return "in-memory database"
+	}
+	return fmt.Sprintf("database %q", s.path)
+}
+
+func (s *Store) mustOpen() {
+	if !s.open {
+		panic("persistence: write outside a unit of work")
+	}
+}
+
+// ---- meta and id counters ----
+
+// Meta reads a meta value.
+func (s *Store) Meta(key string) (string, bool) { return s.meta.get(key) }
+
+// SetMeta writes a meta value.
+func (s *Store) SetMeta(key, value string) { s.mustOpen(); s.meta.put(key, value) }
+
+// NextID hands out the next number of the named counter, starting at 1.
+func (s *Store) NextID(counter string) uint64 {
+	s.mustOpen()
+	n := uint64(1)
+	if v, ok := s.meta.get(counter); ok {
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			panic(fmt.Sprintf("persistence: meta %q holds %q, not a number", counter, v))
+		}
+	}
+	s.meta.put(counter, fmt.Sprint(n+1))
+	return n
+}
+
+// PeekID reports the number NextID would hand out next.
+func (s *Store) PeekID(counter string) uint64 {
+	n := uint64(1)
+	if v, ok := s.meta.get(counter); ok {
+		fmt.Sscan(v, &n)
+	}
+	return n
+}
+
+// ---- subclusters and vats ----
+
+// Subcluster reads a subcluster.
+func (s *Store) Subcluster(id string) (SubclusterRow, bool) { return s.subclusters.get(id) }
+
+// PutSubcluster writes a subcluster.
+func (s *Store) PutSubcluster(id string, r SubclusterRow) { s.mustOpen(); s.subclusters.put(id, r) }
+
+// DeleteSubcluster deletes a subcluster.
+func (s *Store) DeleteSubcluster(id string) { s.mustOpen(); s.subclusters.del(id) }
+
+// SubclusterIDs lists subclusters, sorted by id number.
+func (s *Store) SubclusterIDs() []string { return sortIDs(s.subclusters.keys()) }
+
+// Vat reads a vat.
+func (s *Store) Vat(id string) (VatRow, bool) { return s.vats.get(id) }
+
+// PutVat writes a vat.
+func (s *Store) PutVat(id string, r VatRow) { s.mustOpen(); s.vats.put(id, r) }
+
+// VatIDs lists every vat (active or terminated), sorted by id number.
+func (s *Store) VatIDs() []string { return sortIDs(s.vats.keys()) }
+
+// ---- objects ----
+
+// Object reads a kernel object.
+func (s *Store) Object(kref string) (ObjectRow, bool) { return s.objects.get(kref) }
+
+// PutObject writes a kernel object.
+func (s *Store) PutObject(kref string, r ObjectRow) { s.mustOpen(); s.objects.put(kref, r) }
+
+// DeleteObject deletes a kernel object.
+func (s *Store) DeleteObject(kref string) { s.mustOpen(); s.objects.del(kref) }
+
+// ObjectKRefs lists every kernel object, sorted by id number.
+func (s *Store) ObjectKRefs() []string { return sortIDs(s.objects.keys()) }
+
+// ObjectCount is the number of kernel objects.
+func (s *Store) ObjectCount() int { return s.objects.len() }
+
+// ---- promises and their message queues ----
+
+// Promise reads a kernel promise.
+func (s *Store) Promise(kpid string) (PromiseRow, bool) { return s.promises.get(kpid) }
+
+// PutPromise writes a kernel promise.
+func (s *Store) PutPromise(kpid string, r PromiseRow) { s.mustOpen(); s.promises.put(kpid, r) }
+
+// DeletePromise deletes a kernel promise. Its message queue must be empty.
+func (s *Store) DeletePromise(kpid string) { s.mustOpen(); s.promises.del(kpid) }
+
+// PromiseKPIDs lists every kernel promise, sorted by id number.
+func (s *Store) PromiseKPIDs() []string { return sortIDs(s.promises.keys()) }
+
+// PromiseCount is the number of kernel promises.
+func (s *Store) PromiseCount() int { return s.promises.len() }
+
+// QueuedMessage reads the message at seq in kpid's queue.
+func (s *Store) QueuedMessage(kpid string, seq uint64) (Message, bool) {
+	return s.pqueue.get(PromiseQueueKey{kpid, seq})
+}
+
+// PutQueuedMessage writes the message at seq in kpid's queue; the caller
+// keeps the promise row's QueueHead/QueueTail in step.
+func (s *Store) PutQueuedMessage(kpid string, seq uint64, m Message) {
+	s.mustOpen()
+	s.pqueue.put(PromiseQueueKey{kpid, seq}, m)
+}
+
+// DeleteQueuedMessage deletes the message at seq in kpid's queue.
+func (s *Store) DeleteQueuedMessage(kpid string, seq uint64) {
+	s.mustOpen()
+	s.pqueue.del(PromiseQueueKey{kpid, seq})
+}
+
+// QueuedMessageKeys lists every message queued on any promise (for audit).
+func (s *Store) QueuedMessageKeys() []PromiseQueueKey {
+	ks := s.pqueue.keys()
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].KPID != ks[j].KPID {
+			return idLess(ks[i].KPID, ks[j].KPID)
+		}
+		return ks[i].Seq < ks[j].Seq
+	})
+	return ks
+}
+
+// ---- c-lists ----
+
+// CList reads vat's c-list entry for kref.
+func (s *Store) CList(vat, kref string) (CListRow, bool) { return s.clist.get(CListKey{vat, kref}) }
+
+// KRefOf reads the kref that vref names in vat's c-list.
+func (s *Store) KRefOf(vat, vref string) (string, bool) { return s.byVRef.get(VRefKey{vat, vref}) }
+
+// PutCList writes vat's c-list entry for kref, keeping the by-vref and
+// by-kref indexes in step. A vref never changes for an entry once made.
+func (s *Store) PutCList(vat, kref string, r CListRow) {
+	s.mustOpen()
+	k := CListKey{vat, kref}
+	if old, ok := s.clist.get(k); ok && old.VRef != r.VRef {
+		panic(fmt.Sprintf("persistence: c-list entry %s/%s changes vref %s -> %s", vat, kref, old.VRef, r.VRef))
+	}
+	s.clist.put(k, r)
+	s.byVRef.put(VRefKey{vat, r.VRef}, kref)
+	s.holders.put(k, struct{}{})
+}
+
+// DeleteCList deletes vat's c-list entry for kref, if any.
+func (s *Store) DeleteCList(vat, kref string) {
+	s.mustOpen()
+	k := CListKey{vat, kref}
+	r, ok := s.clist.get(k)
+	if !ok {
+		return
+	}
+	s.clist.del(k)
+	s.byVRef.del(VRefKey{vat, r.VRef})
+	s.holders.del(k)
+}
+
+// CListKRefs lists the krefs in vat's c-list, sorted by kind then number.
+func (s *Store) CListKRefs(vat string) []string {
+	ks := s.clist.keysIn(vat)
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.KRef
+	}
+	return sortIDs(out)
+}
+
+// Holders lists the vats whose c-lists hold kref, sorted by vat number.
+func (s *Store) Holders(kref string) []string {
+	ks := s.holders.keysIn(kref)
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.Vat
+	}
+	return sortIDs(out)
+}
+
+// ---- run queue ----
+
+func (s *Store) cursor(name string) uint64 {
+	v, ok := s.cursors.get(name)
+	if !ok {
+		return 1
+	}
+	return v
+}
+
+// Enqueue appends an item to the run queue.
+func (s *Store) Enqueue(it QueueItem) {
+	s.mustOpen()
+	tail := s.cursor(cursorRunTail)
+	s.runQueue.put(tail, it)
+	s.cursors.put(cursorRunTail, tail+1)
+}
+
+// QueueHead reads the item at the head of the run queue.
+func (s *Store) QueueHead() (QueueItem, bool) {
+	head, tail := s.cursor(cursorRunHead), s.cursor(cursorRunTail)
+	if head >= tail {
+		return QueueItem{}, false
+	}
+	it, ok := s.runQueue.get(head)
+	if !ok {
+		panic(fmt.Sprintf("persistence: run queue item %d missing (head %d, tail %d)", head, head, tail))
+	}
+	return it, true
+}
+
+// Dequeue removes and returns the item at the head of the run queue.
+func (s *Store) Dequeue() (QueueItem, bool) {
+	s.mustOpen()
+	it, ok := s.QueueHead()
+	if !ok {
+		return it, false
+	}
+	head := s.cursor(cursorRunHead)
+	s.runQueue.del(head)
+	s.cursors.put(cursorRunHead, head+1)
+	return it, true
+}
+
+// QueueLen is the number of run-queue items.
+func (s *Store) QueueLen() int {
+	return int(s.cursor(cursorRunTail) - s.cursor(cursorRunHead))
+}
+
+// QueueItems lists the run queue in order (for inspection and audit).
+func (s *Store) QueueItems() []QueueItem {
+	head, tail := s.cursor(cursorRunHead), s.cursor(cursorRunTail)
+	out := make([]QueueItem, 0, tail-head)
+	for seq := head; seq < tail; seq++ {
+		it, _ := s.runQueue.get(seq)
+		out = append(out, it)
+	}
+	return out
+}
+
+// ---- GC actions and reaps ----
+
+// AddGCAction adds a GC action to the pending set.
+func (s *Store) AddGCAction(a GCActionKey) { s.mustOpen(); s.gcActions.put(a, struct{}{}) }
+
+// DeleteGCAction removes a GC action from the pending set.
+func (s *Store) DeleteGCAction(a GCActionKey) { s.mustOpen(); s.gcActions.del(a) }
+
+// GCActions lists the pending GC actions sorted by vat number, then kind in
+// priority order, then kref.
+func (s *Store) GCActions() []GCActionKey {
+	ks := s.gcActions.keys()
+	sort.Slice(ks, func(i, j int) bool { return gcLess(ks[i], ks[j]) })
+	return ks
+}
+
+// GCActionCount is the number of pending GC actions.
+func (s *Store) GCActionCount() int { return s.gcActions.len() }
+
+var gcPriority = map[GCKind]int{GCDropExport: 0, GCRetireExport: 1, GCRetireImport: 2}
+
+func gcLess(a, b GCActionKey) bool {
+	if a.Vat != b.Vat {
+		return idLess(a.Vat, b.Vat)
+	}
+	if a.Kind != b.Kind {
+		return gcPriority[a.Kind] < gcPriority[b.Kind]
+	}
+	return idLess(a.KRef, b.KRef)
+}
+
+// AddReap schedules a bring-out-your-dead for vat, once.
+func (s *Store) AddReap(vat string) {
+	s.mustOpen()
+	if s.reapQueue.has(vat) {
+		return
+	}
+	s.reapQueue.put(vat, s.NextID(MetaNextReap))
+}
+
+// DeleteReap unschedules vat's reap.
+func (s *Store) DeleteReap(vat string) { s.mustOpen(); s.reapQueue.del(vat) }
+
+// NextReap reports the vat whose reap was scheduled first.
+func (s *Store) NextReap() (string, bool) {
+	best, bestSeq, found := "", uint64(0), false
+	for _, vat := range s.reapQueue.keys() {
+		seq, _ := s.reapQueue.get(vat)
+		if !found || seq < bestSeq {
+			best, bestSeq, found = vat, seq, true
+		}
+	}
+	return best, found
+}
+
+// ReapCount is the number of scheduled reaps.
+func (s *Store) ReapCount() int { return s.reapQueue.len() }
+
+// ---- vatstore ----
+
+// VatstoreGet reads a vatstore entry.
+func (s *Store) VatstoreGet(vat, key string) (string, bool) { return s.vatstore.get(vat, key) }
+
+// VatstoreSet writes a vatstore entry.
+func (s *Store) VatstoreSet(vat, key, value string) { s.mustOpen(); s.vatstore.set(vat, key, value) }
+
+// VatstoreDelete deletes a vatstore entry.
+func (s *Store) VatstoreDelete(vat, key string) { s.mustOpen(); s.vatstore.del(vat, key) }
+
+// VatstoreNextKey returns vat's smallest key strictly greater than prior.
+func (s *Store) VatstoreNextKey(vat, prior string) (string, bool) {
+	return s.vatstore.nextKey(vat, prior)
+}
+
+// VatstoreKeys lists vat's keys in order.
+func (s *Store) VatstoreKeys(vat string) []string { return s.vatstore.keysOf(vat) }
+
+// ---- vat lifecycle log ----
+
+// AppendVatEvent logs a vat lifecycle event in the open unit.
+func (s *Store) AppendVatEvent(e VatEvent) { s.mustOpen(); s.events = append(s.events, e) }

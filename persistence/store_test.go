@@ -1,0 +1,252 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// storeKinds runs a contract test against the in-memory and the file
+// store: both must behave the same (STYLE.md 4).
+func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Store)) {
+	t.Run("memory", func(t *testing.T) {
+		fn(t, func(opts Options) *Store {
+			s, err := Open(context.Background(), "", opts)
+			require.NoError(t, err)
+			t.Cleanup(func() { s.Close(context.Background()) })
+			return s
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kernel.db")
+		fn(t, func(opts Options) *Store {
+			s, err := Open(context.Background(), path, opts)
+			require.NoError(t, err)
+			t.Cleanup(func() { s.Close(context.Background()) })
+			return s
+		})
+	})
+}
+
+func mustVerify(t *testing.T, s *Store) {
+	t.Helper()
+	diffs, err := s.Verify(context.Background(), 0)
+	require.NoError(t, err)
+	require.Empty(t, diffs)
+}
+
+func TestStoreCommitAbortVerify(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		s := open(Options{})
+		require.NoError(t, s.Begin())
+		s.PutObject("ko1", ObjectRow{Owner: "v1", Reachable: 1, Recognizable: 2})
+		s.PutCList("v1", "ko1", CListRow{VRef: "o+0", Reachable: true})
+		s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#[]"}, Result: "kp1"}})
+		s.VatstoreSet("v1", "a", "1")
+		flushed, err := s.Commit(ctx)
+		require.NoError(t, err)
+		require.True(t, flushed, "durable policy flushes every unit")
+		mustVerify(t, s)
+
+		// An aborted unit leaves nothing behind, in memory or on disk.
+		require.NoError(t, s.Begin())
+		it, ok := s.Dequeue()
+		require.True(t, ok)
+		require.Equal(t, "ko1", it.Target)
+		s.DeleteCList("v1", "ko1")
+		s.PutObject("ko2", ObjectRow{Owner: "v2"})
+		s.VatstoreDelete("v1", "a")
+		require.Equal(t, 0, s.QueueLen())
+		s.Abort()
+
+		require.Equal(t, 1, s.QueueLen())
+		head, ok := s.QueueHead()
+		require.True(t, ok)
+		require.Equal(t, "ko1", head.Target)
+		_, ok = s.Object("ko2")
+		require.False(t, ok)
+		kref, ok := s.KRefOf("v1", "o+0")
+		require.True(t, ok)
+		require.Equal(t, "ko1", kref)
+		v, ok := s.VatstoreGet("v1", "a")
+		require.True(t, ok)
+		require.Equal(t, "1", v)
+		mustVerify(t, s)
+		require.Equal(t, uint64(1), s.Stats().Flushes)
+		require.Equal(t, uint64(1), s.Stats().Aborts)
+	})
+}
+
+func TestStoreReopenKeepsState(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	require.Equal(t, uint64(1), s.NextID(MetaNextObject))
+	require.Equal(t, uint64(2), s.NextID(MetaNextObject))
+	s.PutPromise("kp1", PromiseRow{State: PromiseFulfilled, Value: Data{Body: "#1", Slots: []string{"ko1"}}, RefCount: 1, Subscribers: []string{"v1"}})
+	s.PutCList("v2", "kp1", CListRow{VRef: "p-1", Reachable: true})
+	s.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v2", KPID: "kp1"})
+	s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#x", Slots: []string{"ko1", "kp1"}}}})
+	s.AddGCAction(GCActionKey{Vat: "v1", Kind: GCDropExport, KRef: "ko1"})
+	s.AddReap("v3")
+	s.PutQueuedMessage("kp2", 1, Message{Methargs: Data{Body: "#q"}, Result: "kp3"})
+	s.AppendVatEvent(VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	s.Dequeue()
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Close(ctx))
+
+	s2, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	defer s2.Close(ctx)
+	mustVerify(t, s2)
+	require.Equal(t, uint64(3), s2.PeekID(MetaNextObject))
+	p, ok := s2.Promise("kp1")
+	require.True(t, ok)
+	require.Equal(t, []string{"ko1"}, p.Value.Slots)
+	require.Equal(t, []string{"v1"}, p.Subscribers)
+	require.Equal(t, 1, s2.QueueLen())
+	head, _ := s2.QueueHead()
+	require.Equal(t, QueueSend, head.Kind)
+	require.Equal(t, []string{"ko1", "kp1"}, head.Message.Methargs.Slots)
+	require.Equal(t, []GCActionKey{{"v1", GCDropExport, "ko1"}}, s2.GCActions())
+	vat, ok := s2.NextReap()
+	require.True(t, ok)
+	require.Equal(t, "v3", vat)
+	m, ok := s2.QueuedMessage("kp2", 1)
+	require.True(t, ok)
+	require.Equal(t, "kp3", m.Result)
+	require.Equal(t, []string{"v2"}, s2.Holders("kp1"))
+	var events int
+	require.NoError(t, s2.conn.QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&events))
+	require.Equal(t, 1, events)
+}
+
+func TestStoreFileMode0600(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := Open(context.Background(), path, Options{})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func TestStoreGroupPolicy(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		clock := &fakeClock{t: time.Unix(1000, 0)}
+		s := open(Options{Policy: Group, GroupCranks: 3, GroupInterval: time.Second, Now: clock.now})
+		commit := func(i int) bool {
+			require.NoError(t, s.Begin())
+			s.SetMeta("k", string(rune('a'+i)))
+			flushed, err := s.Commit(ctx)
+			require.NoError(t, err)
+			return flushed
+		}
+		require.False(t, commit(0))
+		require.False(t, commit(1))
+		require.True(t, commit(2), "the third unit completes a group of 3")
+		require.Equal(t, uint64(1), s.Stats().Flushes)
+		mustVerify(t, s)
+
+		require.False(t, commit(3))
+		require.False(t, s.FlushDue())
+		clock.t = clock.t.Add(time.Second)
+		require.True(t, s.FlushDue(), "a group that waited GroupInterval is due")
+		require.NoError(t, s.Flush(ctx))
+		require.Equal(t, uint64(2), s.Stats().Flushes)
+		mustVerify(t, s)
+	})
+}
+
+// A flush that fails before COMMIT leaves the file as the last good flush
+// left it, and the store refuses further work until reopened.
+func TestStoreFailedFlushIsSticky(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	fi := &switchFault{}
+	s, err := Open(ctx, path, Options{Faults: fi})
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	s.SetMeta("a", "1")
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+
+	fi.on = true
+	require.NoError(t, s.Begin())
+	s.SetMeta("a", "2")
+	_, err = s.Commit(ctx)
+	require.ErrorIs(t, err, ErrFailed)
+	require.ErrorIs(t, s.Begin(), ErrFailed)
+	s.Close(ctx)
+
+	s2, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	defer s2.Close(ctx)
+	v, _ := s2.Meta("a")
+	require.Equal(t, "1", v)
+}
+
+type switchFault struct{ on bool }
+
+func (f *switchFault) Fault(p FaultPoint) error {
+	if f.on && p == FaultBeforeCommit {
+		return errors.New("injected fault")
+	}
+	return nil
+}
+
+func TestVatstoreNextKeySeesOverlay(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		s := open(Options{})
+		require.NoError(t, s.Begin())
+		for _, k := range []string{"b", "d", "f"} {
+			s.VatstoreSet("v1", k, k)
+		}
+		s.VatstoreSet("v2", "c", "other vat")
+		_, err := s.Commit(ctx)
+		require.NoError(t, err)
+
+		require.NoError(t, s.Begin())
+		s.VatstoreDelete("v1", "d")
+		s.VatstoreSet("v1", "e", "e")
+		s.VatstoreSet("v1", "a", "a")
+		tests := []struct {
+			prior, want string
+			ok          bool
+		}{
+			{"", "a", true},
+			{"a", "b", true},
+			{"b", "e", true}, // d is deleted in the open unit
+			{"e", "f", true},
+			{"f", "", false},
+		}
+		for _, tt := range tests {
+			got, ok := s.VatstoreNextKey("v1", tt.prior)
+			require.Equal(t, tt.ok, ok, "after %q", tt.prior)
+			require.Equal(t, tt.want, got, "after %q", tt.prior)
+		}
+		require.Equal(t, []string{"a", "b", "e", "f"}, s.VatstoreKeys("v1"))
+		_, err = s.Commit(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{"a", "b", "e", "f"}, s.VatstoreKeys("v1"))
+		mustVerify(t, s)
+	})
+}

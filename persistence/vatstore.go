@@ -1,0 +1,166 @@
+package persistence
+
+import (
+	"github.com/google/btree"
+)
+
+// vatstoreTable is the per-vat key-value store that liveslots keeps its
+// durable state in. It has the same three layers as table (base, the open
+// crank's writes, dirty keys), but its base is ordered per vat so that
+// getNextKey, which liveslots uses to walk collections, is a tree seek
+// rather than a sort.
+type vatstoreTable struct {
+	base  map[string]*btree.BTreeG[vsItem]
+	over  map[VatstoreKey]change[string]
+	dirty map[VatstoreKey]struct{}
+}
+
+type vsItem struct{ key, value string }
+
+func vsLess(a, b vsItem) bool { return a.key < b.key }
+
+func newVatstoreTable() *vatstoreTable {
+	return &vatstoreTable{
+		base:  make(map[string]*btree.BTreeG[vsItem]),
+		over:  make(map[VatstoreKey]change[string]),
+		dirty: make(map[VatstoreKey]struct{}),
+	}
+}
+
+func (t *vatstoreTable) baseGet(vat, key string) (string, bool) {
+	tr := t.base[vat]
+	if tr == nil {
+		return "", false
+	}
+	it, ok := tr.Get(vsItem{key: key})
+	return it.value, ok
+}
+
+func (t *vatstoreTable) get(vat, key string) (string, bool) {
+	if c, ok := t.over[VatstoreKey{vat, key}]; ok {
+		return c.v, !c.del
+	}
+	return t.baseGet(vat, key)
+}
+
+func (t *vatstoreTable) set(vat, key, value string) {
+	t.over[VatstoreKey{vat, key}] = change[string]{v: value}
+}
+
+func (t *vatstoreTable) del(vat, key string) {
+	k := VatstoreKey{vat, key}
+	if _, ok := t.baseGet(vat, key); !ok {
+		if _, inOver := t.over[k]; !inOver {
+			return
+		}
+	}
+	t.over[k] = change[string]{del: true}
+}
+
+// nextKey returns the smallest key of vat strictly greater than prior.
+func (t *vatstoreTable) nextKey(vat, prior string) (string, bool) {
+	var best string
+	found := false
+	for k, c := range t.over {
+		if c.del || k.Vat != vat || k.Key <= prior {
+			continue
+		}
+		if !found || k.Key < best {
+			best, found = k.Key, true
+		}
+	}
+	if tr := t.base[vat]; tr != nil {
+		tr.AscendGreaterOrEqual(vsItem{key: prior}, func(it vsItem) bool {
+			if it.key == prior {
+				return true
+			}
+			if found && it.key >= best {
+				return false
+			}
+			if c, ok := t.over[VatstoreKey{vat, it.key}]; ok && c.del {
+				return true // deleted by the open crank; keep looking
+			}
+			best, found = it.key, true
+			return false
+		})
+	}
+	return best, found
+}
+
+// keysOf returns every key of vat as the open crank sees them, sorted.
+func (t *vatstoreTable) keysOf(vat string) []string {
+	var out []string
+	prior := ""
+	// The empty key is a legal key; check it before walking with nextKey.
+	if _, ok := t.get(vat, ""); ok {
+		out = append(out, "")
+	}
+	for {
+		k, ok := t.nextKey(vat, prior)
+		if !ok {
+			return out
+		}
+		out = append(out, k)
+		prior = k
+	}
+}
+
+func (t *vatstoreTable) fold() {
+	for k, c := range t.over {
+		tr := t.base[k.Vat]
+		if c.del {
+			if tr == nil {
+				continue
+			}
+			if _, existed := tr.Delete(vsItem{key: k.Key}); !existed {
+				continue
+			}
+			if tr.Len() == 0 {
+				delete(t.base, k.Vat)
+			}
+		} else {
+			if tr == nil {
+				tr = btree.NewG(32, vsLess)
+				t.base[k.Vat] = tr
+			}
+			tr.ReplaceOrInsert(vsItem{key: k.Key, value: c.v})
+		}
+		t.dirty[k] = struct{}{}
+	}
+	clear(t.over)
+}
+
+func (t *vatstoreTable) abort() { clear(t.over) }
+
+func (t *vatstoreTable) loadBase(vat, key, value string) {
+	tr := t.base[vat]
+	if tr == nil {
+		tr = btree.NewG(32, vsLess)
+		t.base[vat] = tr
+	}
+	tr.ReplaceOrInsert(vsItem{key: key, value: value})
+}
+
+func (t *vatstoreTable) dirtyKeys() (upserts, deletes []VatstoreKey) {
+	for k := range t.dirty {
+		if _, ok := t.baseGet(k.Vat, k.Key); ok {
+			upserts = append(upserts, k)
+		} else {
+			deletes = append(deletes, k)
+		}
+	}
+	return upserts, deletes
+}
+
+func (t *vatstoreTable) clearDirty() { clear(t.dirty) }
+
+func (t *vatstoreTable) pending() bool { return len(t.over) > 0 }
+
+// len counts every entry of the committed view (for Verify and stats).
+func (t *vatstoreTable) baseLen() int {
+	n := 0
+	for _, tr := range t.base {
+		n += tr.Len()
+	}
+	return n
+}
