@@ -1,0 +1,283 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Audit recomputes every reference count from the c-lists, queues, promise
+// values and pins, checks the structural invariants the kernel relies on,
+// and, when nothing is waiting for a flush, compares every in-memory table
+// with a fresh read of the database. It returns one line per problem; none
+// means the state is sound (DESIGN.md invariants 2 and 10). Tests run it
+// after every crank.
+//
+// Audit reads only; it needs no unit open and must not be called while one
+// is.
+func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
+	if st.InUnit() {
+		return nil, fmt.Errorf("kernel: Audit with a unit open")
+	}
+	a := &auditor{st: st, obj: map[KRef]*[2]int64{}, prom: map[KRef]int64{}}
+	a.countPins()
+	a.countCLists()
+	a.countQueue()
+	a.countPromises()
+	a.compareCounts()
+	a.checkObjects()
+	a.checkPromises()
+	a.checkGC()
+	if st.Unflushed() == 0 {
+		diffs, err := st.Verify(ctx, 50)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range diffs {
+			a.problem("memory differs from the database: %s", d)
+		}
+	}
+	return a.problems, nil
+}
+
+type auditor struct {
+	st       *persistence.Store
+	obj      map[KRef]*[2]int64 // expected reachable, recognizable
+	prom     map[KRef]int64     // expected refcount
+	problems []string
+}
+
+func (a *auditor) problem(format string, args ...any) {
+	a.problems = append(a.problems, fmt.Sprintf(format, args...))
+}
+
+func (a *auditor) ref(kref KRef, reachable bool, from string) {
+	if kref.IsPromise() {
+		if _, ok := a.st.Promise(string(kref)); !ok {
+			a.problem("%s names missing promise %s", from, kref)
+		}
+		a.prom[kref]++
+		return
+	}
+	c := a.obj[kref]
+	if c == nil {
+		c = new([2]int64)
+		a.obj[kref] = c
+	}
+	if reachable {
+		c[0]++
+	}
+	c[1]++
+}
+
+func (a *auditor) countPins() {
+	for _, s := range a.st.ObjectKRefs() {
+		o, _ := a.st.Object(s)
+		for i := int64(0); i < o.Pins; i++ {
+			a.ref(KRef(s), true, "pin")
+		}
+	}
+}
+
+func (a *auditor) countCLists() {
+	for _, vat := range a.st.VatIDs() {
+		row, _ := a.st.Vat(vat)
+		krefs := a.st.CListKRefs(vat)
+		if row.State != persistence.VatActive && len(krefs) > 0 {
+			a.problem("terminated vat %s still has %d c-list entries", vat, len(krefs))
+		}
+		if row.State != persistence.VatActive && len(a.st.VatstoreKeys(vat)) > 0 {
+			a.problem("terminated vat %s still has vatstore entries", vat)
+		}
+		for _, s := range krefs {
+			kref := KRef(s)
+			e, _ := a.st.CList(vat, s)
+			from := fmt.Sprintf("c-list %s %s=%s", vat, s, e.VRef)
+			if back, ok := a.st.KRefOf(vat, e.VRef); !ok || back != s {
+				a.problem("%s: by-vref index says %q", from, back)
+			}
+			info, err := parseVRef(VRef(e.VRef))
+			if err != nil {
+				a.problem("%s: %v", from, err)
+				continue
+			}
+			if info.promise != kref.IsPromise() {
+				a.problem("%s: kind mismatch", from)
+				continue
+			}
+			if kref.IsPromise() {
+				a.ref(kref, true, from)
+				continue
+			}
+			o, exists := a.st.Object(s)
+			if info.export {
+				if !exists || o.Owner != vat {
+					a.problem("%s: export of an object %s does not own", from, vat)
+				}
+				continue
+			}
+			if !exists {
+				pending := slices.Contains(a.st.GCActions(), persistence.GCActionKey{Vat: vat, Kind: persistence.GCRetireImport, KRef: s})
+				if !pending {
+					a.problem("%s: import of a deleted object with no retireImport pending", from)
+				}
+				continue
+			}
+			a.ref(kref, e.Reachable, from)
+		}
+	}
+}
+
+func (a *auditor) countMessage(target KRef, m persistence.Message, from string) {
+	a.ref(target, true, from)
+	if m.Result != "" {
+		a.ref(KRef(m.Result), true, from+" result")
+	}
+	for _, s := range m.Methargs.Slots {
+		a.ref(KRef(s), true, from+" slot")
+	}
+}
+
+func (a *auditor) countQueue() {
+	for i, it := range a.st.QueueItems() {
+		from := fmt.Sprintf("run queue item %d", i)
+		switch it.Kind {
+		case persistence.QueueSend:
+			a.countMessage(KRef(it.Target), it.Message, from)
+		case persistence.QueueNotify:
+			a.ref(KRef(it.KPID), true, from)
+		default:
+			a.problem("%s: unknown kind %q", from, it.Kind)
+		}
+	}
+	perPromise := map[string]uint64{}
+	for _, key := range a.st.QueuedMessageKeys() {
+		m, _ := a.st.QueuedMessage(key.KPID, key.Seq)
+		from := fmt.Sprintf("message %d queued on %s", key.Seq, key.KPID)
+		a.countMessage(KRef(key.KPID), m, from)
+		perPromise[key.KPID]++
+		if p, ok := a.st.Promise(key.KPID); ok && (key.Seq < p.QueueHead || key.Seq >= p.QueueTail) {
+			a.problem("%s: outside the queue's bounds %d..%d", from, p.QueueHead, p.QueueTail)
+		}
+	}
+	for _, s := range a.st.PromiseKPIDs() {
+		p, _ := a.st.Promise(s)
+		if p.QueueTail < p.QueueHead || p.QueueTail-p.QueueHead != perPromise[s] {
+			a.problem("promise %s: queue bounds %d..%d but %d messages queued", s, p.QueueHead, p.QueueTail, perPromise[s])
+		}
+	}
+}
+
+func (a *auditor) countPromises() {
+	for _, s := range a.st.PromiseKPIDs() {
+		p, _ := a.st.Promise(s)
+		if p.HostSubscribed {
+			a.ref(KRef(s), true, "host")
+		}
+		for _, slot := range p.Value.Slots {
+			a.ref(KRef(slot), true, "value of "+s)
+		}
+	}
+}
+
+func (a *auditor) compareCounts() {
+	for _, s := range a.st.ObjectKRefs() {
+		o, _ := a.st.Object(s)
+		want := a.obj[KRef(s)]
+		if want == nil {
+			want = new([2]int64)
+		}
+		if o.Reachable != want[0] || o.Recognizable != want[1] {
+			a.problem("object %s: refcount %d,%d but references imply %d,%d", s, o.Reachable, o.Recognizable, want[0], want[1])
+		}
+		delete(a.obj, KRef(s))
+	}
+	for kref := range a.obj {
+		a.problem("object %s is referenced but does not exist", kref)
+	}
+	for _, s := range a.st.PromiseKPIDs() {
+		p, _ := a.st.Promise(s)
+		if want := a.prom[KRef(s)]; p.RefCount != want {
+			a.problem("promise %s: refcount %d but references imply %d", s, p.RefCount, want)
+		}
+	}
+}
+
+func (a *auditor) vatActive(vat string) bool {
+	row, ok := a.st.Vat(vat)
+	return ok && row.State == persistence.VatActive
+}
+
+func (a *auditor) checkObjects() {
+	gc := map[persistence.GCActionKey]bool{}
+	for _, g := range a.st.GCActions() {
+		gc[g] = true
+	}
+	for _, s := range a.st.ObjectKRefs() {
+		o, _ := a.st.Object(s)
+		if o.Reachable < 0 || o.Reachable > o.Recognizable {
+			a.problem("object %s: counts %d,%d out of order", s, o.Reachable, o.Recognizable)
+		}
+		if o.Owner == "" {
+			if o.Reachable == 0 {
+				a.problem("object %s: orphaned and unreachable but not retired", s)
+			}
+			continue
+		}
+		if !a.vatActive(o.Owner) {
+			a.problem("object %s: owner %s is not an active vat", s, o.Owner)
+			continue
+		}
+		e, ok := a.st.CList(o.Owner, s)
+		if !ok {
+			a.problem("object %s: owner %s has no c-list entry for it", s, o.Owner)
+			continue
+		}
+		if o.Reachable == 0 && e.Reachable && !gc[persistence.GCActionKey{Vat: o.Owner, Kind: persistence.GCDropExport, KRef: s}] {
+			a.problem("object %s: unreachable, but its exporter was not told (no dropExport pending)", s)
+		}
+		if o.Recognizable == 0 && !gc[persistence.GCActionKey{Vat: o.Owner, Kind: persistence.GCRetireExport, KRef: s}] {
+			a.problem("object %s: unrecognizable, but no retireExport pending", s)
+		}
+	}
+}
+
+func (a *auditor) checkPromises() {
+	for _, s := range a.st.PromiseKPIDs() {
+		p, _ := a.st.Promise(s)
+		if p.RefCount == 0 {
+			a.problem("promise %s: refcount 0 but not freed", s)
+		}
+		if p.State == persistence.PromiseUnresolved {
+			if p.Decider != "" {
+				if !a.vatActive(p.Decider) {
+					a.problem("promise %s: decider %s is not an active vat", s, p.Decider)
+				} else if _, ok := a.st.CList(p.Decider, s); !ok {
+					a.problem("promise %s: decider %s does not hold it", s, p.Decider)
+				}
+			}
+			if !slices.IsSorted(p.Subscribers) || len(slices.Compact(slices.Clone(p.Subscribers))) != len(p.Subscribers) {
+				a.problem("promise %s: subscribers %v not sorted and unique", s, p.Subscribers)
+			}
+			for _, sub := range p.Subscribers {
+				if !a.vatActive(sub) {
+					a.problem("promise %s: subscriber %s is not an active vat", s, sub)
+				}
+			}
+			continue
+		}
+		if p.Decider != "" || len(p.Subscribers) > 0 || p.QueueHead != p.QueueTail {
+			a.problem("promise %s: settled but still has a decider, subscribers or queue", s)
+		}
+	}
+}
+
+func (a *auditor) checkGC() {
+	for _, g := range a.st.GCActions() {
+		if _, ok := a.st.Vat(g.Vat); !ok {
+			a.problem("GC action %v for unknown vat", g)
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package kernel
+
+import (
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Garbage collection across vats (ocap-kernel semantics §6, done the
+// SwingSet way). When a unit's decrements bring a count to zero,
+// collectGarbage decides what follows before the unit commits:
+//
+//   - a promise nobody refers to is freed, releasing its value's refs;
+//   - an object nobody can reach is reported to its exporter (dropExport),
+//     and once nobody can even recognize it, retired (retireExport);
+//   - an orphaned object (its exporter gone) that nobody can reach is
+//     deleted, and its remaining importers told to retire it
+//     (retireImport).
+//
+// The actions wait in a persisted set and are delivered one group per
+// crank, before reaps and before the run queue, in the reference's order:
+// by vat, then dropExport, retireExport, retireImport.
+
+// collectGarbage processes maybeFree until it is empty.
+func (k *Kernel) collectGarbage() {
+	for len(k.maybeFree) > 0 {
+		// Take the krefs in a fixed order: what is freed first decides what
+		// is queued first, and the kernel must be deterministic.
+		krefs := make([]string, 0, len(k.maybeFree))
+		for kref := range k.maybeFree {
+			krefs = append(krefs, string(kref))
+		}
+		clear(k.maybeFree)
+		slices.SortFunc(krefs, compareIDs)
+		for _, s := range krefs {
+			kref := KRef(s)
+			if kref.IsPromise() {
+				k.maybeFreePromise(kref)
+			} else {
+				k.maybeFreeObject(kref)
+			}
+		}
+	}
+}
+
+func (k *Kernel) maybeFreePromise(kpid KRef) {
+	p, ok := k.st.Promise(string(kpid))
+	if !ok || p.RefCount > 0 {
+		return
+	}
+	if p.QueueTail != p.QueueHead {
+		// Queued messages hold references to their target; a promise with
+		// a queue cannot reach zero.
+		panic("kernel: freeing promise " + string(kpid) + " with queued messages")
+	}
+	k.st.DeletePromise(string(kpid))
+	if p.State != persistence.PromiseUnresolved {
+		k.decSlots(p.Value.Slots)
+	}
+}
+
+func (k *Kernel) maybeFreeObject(koid KRef) {
+	o, ok := k.st.Object(string(koid))
+	if !ok || o.Reachable > 0 {
+		return
+	}
+	if o.Owner != "" {
+		owner := VatID(o.Owner)
+		if e, ok := k.st.CList(o.Owner, string(koid)); ok && e.Reachable {
+			k.st.AddGCAction(persistence.GCActionKey{Vat: o.Owner, Kind: persistence.GCDropExport, KRef: string(koid)})
+		}
+		if o.Recognizable == 0 {
+			k.st.AddGCAction(persistence.GCActionKey{Vat: string(owner), Kind: persistence.GCRetireExport, KRef: string(koid)})
+		}
+		return
+	}
+	// Orphaned and unreachable: retire it.
+	if o.Recognizable > 0 {
+		k.retireObject(koid)
+	} else {
+		k.st.DeleteObject(string(koid))
+	}
+}
+
+// retireObject deletes koid and tells every vat that still imports it to
+// retire the import (SwingSet's retireKernelObjects).
+func (k *Kernel) retireObject(koid KRef) {
+	for _, vat := range k.st.Holders(string(koid)) {
+		e, _ := k.st.CList(vat, string(koid))
+		if info, _ := parseVRef(VRef(e.VRef)); !info.export {
+			k.st.AddGCAction(persistence.GCActionKey{Vat: vat, Kind: persistence.GCRetireImport, KRef: string(koid)})
+		}
+	}
+	k.st.DeleteObject(string(koid))
+}
+
+// orphanObject detaches koid from its exporter vat: the object stays while
+// others refer to it, but messages to it now splat with OBJECT_DELETED
+// (termination and abandonExports).
+func (k *Kernel) orphanObject(vat VatID, koid KRef) {
+	o := k.mustObject(koid)
+	o.Owner = ""
+	k.st.PutObject(string(koid), o)
+	k.st.DeleteCList(string(vat), string(koid)) // an export entry: uncounted
+	k.maybeFree[koid] = struct{}{}
+}
+
+// gcWork is one group of GC actions to deliver.
+type gcWork struct {
+	vat   VatID
+	kind  persistence.GCKind
+	krefs []KRef
+}
+
+// nextGCWork takes the first group of still-valid GC actions out of the
+// pending set (SwingSet's processGCActionSet). Actions that no longer
+// apply (the object was re-exported, already retired, ...) are dropped
+// from the set. negated reports that some were dropped even if no group
+// remains, so the caller commits that change as a unit of its own.
+func (k *Kernel) nextGCWork() (w gcWork, ok bool, negated bool) {
+	actions := k.st.GCActions() // sorted by vat, kind priority, kref
+	for i := 0; i < len(actions); {
+		j := i
+		for j < len(actions) && actions[j].Vat == actions[i].Vat && actions[j].Kind == actions[i].Kind {
+			j++
+		}
+		group := actions[i:j]
+		i = j
+		var krefs []KRef
+		for _, a := range group {
+			k.st.DeleteGCAction(a)
+			if k.gcActionApplies(a) {
+				krefs = append(krefs, KRef(a.KRef))
+			} else {
+				negated = true
+			}
+		}
+		if len(krefs) > 0 {
+			return gcWork{vat: VatID(group[0].Vat), kind: group[0].Kind, krefs: krefs}, true, negated
+		}
+	}
+	return gcWork{}, false, negated
+}
+
+// gcActionApplies re-checks a pending action against the state now
+// (SwingSet's shouldProcessAction).
+func (k *Kernel) gcActionApplies(a persistence.GCActionKey) bool {
+	e, inCList := k.st.CList(a.Vat, a.KRef)
+	o, exists := k.st.Object(a.KRef)
+	if v, ok := k.st.Vat(a.Vat); !ok || v.State != persistence.VatActive {
+		return false
+	}
+	switch a.Kind {
+	case persistence.GCDropExport:
+		return exists && o.Reachable == 0 && inCList && e.Reachable
+	case persistence.GCRetireExport:
+		return exists && o.Reachable == 0 && o.Recognizable == 0 && inCList
+	case persistence.GCRetireImport:
+		return inCList
+	}
+	return false
+}
+
+// applyGCDelivery updates the c-list for a GC delivery to w.vat and returns
+// the vrefs to deliver (SwingSet's translateDropExports & co).
+func (k *Kernel) applyGCDelivery(w gcWork) []VRef {
+	vrefs := make([]VRef, 0, len(w.krefs))
+	for _, kref := range w.krefs {
+		e, _ := k.st.CList(string(w.vat), string(kref))
+		vrefs = append(vrefs, VRef(e.VRef))
+		switch w.kind {
+		case persistence.GCDropExport:
+			k.clearReachableFlag(w.vat, kref)
+		case persistence.GCRetireExport:
+			k.deleteCListEntry(w.vat, kref)
+			k.st.DeleteObject(string(kref))
+		case persistence.GCRetireImport:
+			k.deleteCListEntry(w.vat, kref)
+		}
+	}
+	return vrefs
+}
+
+func compareIDs(a, b string) int {
+	pa, na := splitRef(a)
+	pb, nb := splitRef(b)
+	switch {
+	case pa < pb:
+		return -1
+	case pa > pb:
+		return 1
+	case na < nb:
+		return -1
+	case na > nb:
+		return 1
+	}
+	return 0
+}
+
+// splitRef splits "ko12" into ("ko", 12); ids here are always well formed.
+func splitRef(s string) (string, uint64) {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	n, _ := parseNumber(s[i:])
+	return s[:i], n
+}

@@ -1,0 +1,111 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Host requests: each is one unit of work of its own, handled between
+// cranks (DESIGN.md invariant 11).
+
+// QueueMessage queues a message from the host to target and returns its
+// result promise, which the host awaits: its settlement comes back as an
+// Output. The target and every slot must name live krefs; a malformed or
+// unknown kref is refused at once and nothing is created (the reference
+// leaks a promise here, semantics §4.2).
+func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
+	if _, err := ParseKRef(string(target)); err != nil {
+		return "", nil, err
+	}
+	if !k.refExists(target) {
+		return "", nil, fmt.Errorf("%w: message target", ErrUnknownRef)
+	}
+	for i, s := range methargs.Slots {
+		if _, err := ParseKRef(s); err != nil {
+			return "", nil, fmt.Errorf("slot %d: %w", i, err)
+		}
+		if !k.refExists(KRef(s)) {
+			return "", nil, fmt.Errorf("%w: slot %d", ErrUnknownRef, i)
+		}
+	}
+	var kpid KRef
+	out, err := k.hostUnit(ctx, func() error {
+		kpid = k.newPromise("")
+		p := k.mustPromise(kpid)
+		p.HostSubscribed = true
+		p.RefCount++ // the host's hold, used up by the Output
+		k.st.PutPromise(string(kpid), p)
+		k.enqueueSend(target, methargs, kpid)
+		return nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return kpid, out, nil
+}
+
+// Revoke revokes an object: from now on every message sent to it splats
+// with OBJECT_REVOKED (messages already delivered are not affected). It is
+// idempotent and permanent.
+func (k *Kernel) Revoke(ctx context.Context, koid KRef) ([]Output, error) {
+	if _, err := ParseKRef(string(koid)); err != nil {
+		return nil, err
+	}
+	if koid.IsPromise() {
+		return nil, ErrPromiseNotRevocable
+	}
+	return k.hostUnit(ctx, func() error {
+		o, ok := k.st.Object(string(koid))
+		if !ok {
+			return ErrUnknownRef
+		}
+		if !o.Revoked {
+			o.Revoked = true
+			k.st.PutObject(string(koid), o)
+		}
+		return nil
+	})
+}
+
+// IsRevoked reports whether an object has been revoked.
+func (k *Kernel) IsRevoked(koid KRef) (bool, error) {
+	if _, err := ParseKRef(string(koid)); err != nil {
+		return false, err
+	}
+	if koid.IsPromise() {
+		return false, ErrPromiseNotRevocable
+	}
+	o, ok := k.st.Object(string(koid))
+	if !ok {
+		return false, ErrUnknownRef
+	}
+	return o.Revoked, nil
+}
+
+// ScheduleReap asks vat to bring out its dead (collect garbage and report
+// drops) in a crank of its own, ahead of the run queue.
+func (k *Kernel) ScheduleReap(ctx context.Context, vat VatID) ([]Output, error) {
+	return k.hostUnit(ctx, func() error {
+		row, ok := k.st.Vat(string(vat))
+		if !ok {
+			return ErrUnknownVat
+		}
+		if row.State != persistence.VatActive {
+			return ErrVatNotActive
+		}
+		k.st.AddReap(string(vat))
+		return nil
+	})
+}
+
+// PromiseState reports a promise's state and, once settled, its value.
+func (k *Kernel) PromiseState(kpid KRef) (state persistence.PromiseState, value marshal.CapData, err error) {
+	p, ok := k.st.Promise(string(kpid))
+	if !ok {
+		return "", marshal.CapData{}, ErrUnknownRef
+	}
+	return p.State, toCapData(p.Value), nil
+}

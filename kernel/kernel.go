@@ -1,0 +1,186 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Config configures a Kernel.
+type Config struct {
+	// Store holds the kernel's state. Required. The kernel owns it from
+	// New on: nothing else may write it.
+	Store *persistence.Store
+	// Logger receives one debug line per crank and the details that coded
+	// errors leave out. The zero value logs nothing.
+	Logger zerolog.Logger
+	// MaxVatstoreKey and MaxVatstoreValue bound a vatstore entry, in bytes;
+	// a vat that exceeds them makes an illegal syscall. Zero means 4 KiB
+	// and 16 MiB.
+	MaxVatstoreKey   int
+	MaxVatstoreValue int
+}
+
+func (c *Config) validate() error {
+	if c.Store == nil {
+		return fmt.Errorf("%w: Config.Store is nil", ErrBadConfig)
+	}
+	if err := c.Store.Err(); err != nil {
+		return fmt.Errorf("%w: Config.Store: %v", ErrBadConfig, err)
+	}
+	if c.MaxVatstoreKey < 0 || c.MaxVatstoreValue < 0 {
+		return fmt.Errorf("%w: Config.MaxVatstoreKey/MaxVatstoreValue must not be negative", ErrBadConfig)
+	}
+	if c.MaxVatstoreKey == 0 {
+		c.MaxVatstoreKey = 4 << 10
+	}
+	if c.MaxVatstoreValue == 0 {
+		c.MaxVatstoreValue = 16 << 20
+	}
+	return nil
+}
+
+// Kernel is the deterministic kernel state machine: c-lists, objects,
+// promises, the run queue and GC, over a persistence.Store. It has no
+// goroutines, timers or actors; it changes only when called, and every call
+// that changes it is one unit of work committed or aborted as a whole.
+//
+// A Kernel is not safe for concurrent use: one goroutine (the kernel actor)
+// drives it.
+type Kernel struct {
+	st    *persistence.Store
+	log   zerolog.Logger
+	limit struct{ key, value int }
+
+	// maybeFree collects krefs whose counts dropped during the open unit;
+	// collectGarbage examines them before the unit commits. It is empty
+	// between units, so it never outlives an abort.
+	maybeFree map[KRef]struct{}
+	// unitOut holds the open unit's outputs; pending holds those of
+	// committed units that are not yet in SQLite (group commit). Neither
+	// is released before the flush that covers it (DESIGN.md invariant 3).
+	unitOut []Output
+	pending []Output
+}
+
+// Output is something a unit of work makes visible outside the kernel: the
+// settlement of a promise the host awaits. Outputs are released only after
+// the SQLite transaction that covers them commits.
+type Output struct {
+	KPID     KRef
+	Rejected bool
+	Value    marshal.CapData
+	// Aborted marks the early rejection of an aborted send's result: the
+	// vat failed and was terminated, the host learns of it at once, and
+	// the kernel promise itself is settled later, when the message is
+	// retried and splats (DESIGN.md invariant 4). A runtime answers each
+	// host request at its first Output and ignores later ones.
+	Aborted bool
+}
+
+// Err returns the Output's rejection as a Go error, or nil if fulfilled.
+func (o Output) Err() error {
+	if !o.Rejected {
+		return nil
+	}
+	return ErrorFromRejection(o.Value)
+}
+
+// New makes a kernel over cfg.Store, resuming whatever state it holds.
+func New(cfg Config) (*Kernel, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	k := &Kernel{
+		st:        cfg.Store,
+		log:       cfg.Logger,
+		maybeFree: make(map[KRef]struct{}),
+	}
+	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	return k, nil
+}
+
+// Store returns the kernel's store, for inspection (Audit, Describe).
+func (k *Kernel) Store() *persistence.Store { return k.st }
+
+// CrankCount is the number of cranks committed so far.
+func (k *Kernel) CrankCount() uint64 { return k.st.PeekID(metaNextCrank) - 1 }
+
+const metaNextCrank = "next_crank"
+
+// begin opens a unit of work.
+func (k *Kernel) begin() error {
+	if err := k.st.Begin(); err != nil {
+		return err
+	}
+	clear(k.maybeFree)
+	k.unitOut = k.unitOut[:0]
+	return nil
+}
+
+// abort drops the open unit (DESIGN.md invariant 2: the store drops its
+// overlay, and the kernel's only per-unit memory goes with it).
+func (k *Kernel) abort() {
+	k.st.Abort()
+	clear(k.maybeFree)
+	k.unitOut = k.unitOut[:0]
+}
+
+// commit collects garbage and commits the open unit. It returns the outputs
+// that the commit made durable: this unit's and any held by group commit.
+func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
+	k.collectGarbage()
+	flushed, err := k.st.Commit(ctx)
+	k.pending = append(k.pending, k.unitOut...)
+	k.unitOut = nil
+	if err != nil {
+		return nil, err
+	}
+	if !flushed {
+		return nil, nil
+	}
+	// INVARIANT 3: outputs leave only once the transaction covering them
+	// has committed.
+	out := k.pending
+	k.pending = nil
+	return out, nil
+}
+
+// Flush writes committed units held by group commit to SQLite and returns
+// the outputs that are now durable. The runtime calls it when
+// Store().FlushDue() says a group has waited long enough, and at shutdown.
+func (k *Kernel) Flush(ctx context.Context) ([]Output, error) {
+	if err := k.st.Flush(ctx); err != nil {
+		return nil, err
+	}
+	out := k.pending
+	k.pending = nil
+	return out, nil
+}
+
+// hostUnit runs fn as one unit of work for a host request (DESIGN.md
+// invariant 11): fn's error aborts the unit and is returned as is.
+func (k *Kernel) hostUnit(ctx context.Context, fn func() error) ([]Output, error) {
+	if err := k.begin(); err != nil {
+		return nil, err
+	}
+	if err := fn(); err != nil {
+		k.abort()
+		return nil, err
+	}
+	return k.commit(ctx)
+}
+
+// storeErr tells whether err came from the store (fatal for the kernel)
+// rather than from the request.
+func storeErr(err error) bool {
+	return errors.Is(err, persistence.ErrFailed) || errors.Is(err, persistence.ErrClosed)
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -1,0 +1,173 @@
+package kernel
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Kernel promises (ocap-kernel semantics §5). A promise is unresolved,
+// fulfilled or rejected. While unresolved it has a decider (the one vat
+// allowed to resolve it, or none while a message carrying it as its result
+// waits in a queue: then the kernel holds the authority, as SwingSet does,
+// so a sender cannot resolve the result of its own queued send),
+// subscribers to notify, and a queue of messages sent to it. Once settled it
+// has a value, leaves every c-list it is delivered through, and is freed
+// when nothing refers to it.
+
+// newObject allocates a kernel object owned by vat, with no references.
+func (k *Kernel) newObject(owner VatID) KRef {
+	kref := objectKRef(k.st.NextID(persistence.MetaNextObject))
+	k.st.PutObject(string(kref), persistence.ObjectRow{Owner: string(owner)})
+	return kref
+}
+
+// newPromise allocates an unresolved promise with no references; decider
+// "" means the kernel holds resolution authority.
+func (k *Kernel) newPromise(decider string) KRef {
+	kpid := promiseKRef(k.st.NextID(persistence.MetaNextPromise))
+	k.st.PutPromise(string(kpid), persistence.PromiseRow{
+		State:     persistence.PromiseUnresolved,
+		Decider:   decider,
+		QueueHead: 1,
+		QueueTail: 1,
+	})
+	return kpid
+}
+
+// subscribe asks for vat to be notified when kpid settles; if it already
+// has, the notification is queued now.
+func (k *Kernel) subscribe(vat VatID, kpid KRef) {
+	p := k.mustPromise(kpid)
+	if p.State != persistence.PromiseUnresolved {
+		k.enqueueNotify(vat, kpid)
+		return
+	}
+	i, found := slices.BinarySearch(p.Subscribers, string(vat))
+	if found {
+		return
+	}
+	// Copy on write: p.Subscribers may be shared with the committed view.
+	subs := make([]string, 0, len(p.Subscribers)+1)
+	subs = append(subs, p.Subscribers[:i]...)
+	subs = append(subs, string(vat))
+	subs = append(subs, p.Subscribers[i:]...)
+	p.Subscribers = subs
+	k.st.PutPromise(string(kpid), p)
+}
+
+// unsubscribe removes vat from kpid's subscribers.
+func (k *Kernel) unsubscribe(vat VatID, kpid KRef) {
+	p := k.mustPromise(kpid)
+	i, found := slices.BinarySearch(p.Subscribers, string(vat))
+	if !found {
+		return
+	}
+	p.Subscribers = slices.Delete(slices.Clone(p.Subscribers), i, i+1)
+	k.st.PutPromise(string(kpid), p)
+}
+
+// checkResolver reports, as an illegal-syscall detail, why vat may not
+// resolve kpid (ocap-kernel semantics §5.2).
+func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
+	p := k.mustPromise(kpid)
+	switch {
+	case p.State != persistence.PromiseUnresolved:
+		return errIllegal("%s was already resolved", kpid)
+	case p.Decider == "":
+		return errIllegal("%s not permitted to resolve %s because it has no decider", vat, kpid)
+	case p.Decider != string(vat):
+		return errIllegal("%s not permitted to resolve %s because its decider is %s", vat, kpid, p.Decider)
+	}
+	return nil
+}
+
+// resolve settles kpid (SwingSet's doResolve + resolveKernelPromise): the
+// subscribers are notified, the host learns the value if it awaits it, the
+// value's refs are counted, and the messages queued on the promise go back
+// on the run queue, still holding their references, to be routed through
+// the resolution. Callers have checked the authority to do it.
+func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
+	p := k.mustPromise(kpid)
+	if p.State != persistence.PromiseUnresolved {
+		panic(fmt.Sprintf("kernel: resolve of settled promise %s", kpid))
+	}
+	for _, sub := range p.Subscribers {
+		k.enqueueNotify(VatID(sub), kpid)
+	}
+	data = data.Clone()
+	k.incSlots(data.Slots)
+	for seq := p.QueueHead; seq < p.QueueTail; seq++ {
+		m, ok := k.st.QueuedMessage(string(kpid), seq)
+		if !ok {
+			panic(fmt.Sprintf("kernel: message %d of %s's queue missing", seq, kpid))
+		}
+		k.st.DeleteQueuedMessage(string(kpid), seq)
+		// A lateral move: the message keeps the references it holds.
+		k.st.Enqueue(persistence.QueueItem{Kind: persistence.QueueSend, Target: string(kpid), Message: m})
+	}
+	// Notifies and the value's slots may have counted kpid itself: read
+	// the row again before writing it.
+	p = k.mustPromise(kpid)
+	state := persistence.PromiseFulfilled
+	if rejected {
+		state = persistence.PromiseRejected
+	}
+	if p.HostSubscribed {
+		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone()})
+	}
+	refs := p.RefCount
+	if p.HostSubscribed {
+		refs-- // the host's hold is used up by the Output
+	}
+	k.st.PutPromise(string(kpid), persistence.PromiseRow{
+		State:    state,
+		Value:    persistence.Data{Body: data.Body, Slots: data.Slots},
+		RefCount: refs,
+	})
+	if refs == 0 {
+		k.maybeFree[kpid] = struct{}{}
+	}
+}
+
+// rejectAsDecider rejects kpid on behalf of its current decider, whoever
+// that is now (after a rollback the decider is what the restored state
+// says). This is how splats settle a message's result (DESIGN.md
+// invariant 8; ocap-kernel #879).
+func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData) {
+	p := k.mustPromise(kpid)
+	if p.State != persistence.PromiseUnresolved {
+		k.log.Error().Str("kpid", string(kpid)).Msg("splat of a message whose result is already settled")
+		return
+	}
+	k.log.Debug().Str("kpid", string(kpid)).Str("decider", p.Decider).Msg("kernel rejects on behalf of the current decider")
+	k.resolve(kpid, true, value)
+}
+
+// promisesToRetire lists kpid and every settled promise reachable from its
+// value through promise slots: a notify delivers them all at once, and
+// they all leave the vat's c-list (SwingSet's getKpidsToRetire).
+func (k *Kernel) promisesToRetire(kpid KRef) []KRef {
+	seen := map[KRef]bool{kpid: true}
+	order := []KRef{kpid}
+	for i := 0; i < len(order); i++ {
+		p := k.mustPromise(order[i])
+		for _, s := range p.Value.Slots {
+			ref := KRef(s)
+			if !ref.IsPromise() || seen[ref] {
+				continue
+			}
+			if q, ok := k.st.Promise(s); ok && q.State != persistence.PromiseUnresolved {
+				seen[ref] = true
+				order = append(order, ref)
+			}
+		}
+	}
+	return order
+}
+
+func toCapData(d persistence.Data) marshal.CapData {
+	return marshal.CapData{Body: d.Body, Slots: d.Slots}
+}

@@ -1,0 +1,308 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// FailurePolicy says what happens to a vat that fails a delivery.
+type FailurePolicy string
+
+// Failure policies.
+const (
+	// PolicyTerminate terminates the vat, as the reference does. Default.
+	PolicyTerminate FailurePolicy = "terminate"
+	// PolicyRestart restarts the vat from its durable state (applied by
+	// the supervisor in the actor runtime).
+	PolicyRestart FailurePolicy = "restart"
+)
+
+// VatConfig describes one vat of a cluster.
+type VatConfig struct {
+	// Bundle names the vat code in the registry.
+	Bundle string `json:"bundle"`
+	// Parameters are handed to the vat's build function.
+	Parameters map[string]any `json:"parameters,omitempty"`
+	// FailurePolicy is "terminate" (default) or "restart".
+	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
+}
+
+// ClusterConfig describes a subcluster: named vats, one of which is sent
+// bootstrap.
+type ClusterConfig struct {
+	Bootstrap string               `json:"bootstrap"`
+	Vats      map[string]VatConfig `json:"vats"`
+	Services  []string             `json:"services,omitempty"`
+}
+
+// Validate checks the config, naming the first bad field.
+func (c ClusterConfig) Validate() error {
+	if len(c.Vats) == 0 {
+		return fmt.Errorf("%w: vats: at least one vat is required", ErrBadConfig)
+	}
+	if c.Bootstrap == "" {
+		return fmt.Errorf("%w: bootstrap: missing", ErrBadConfig)
+	}
+	if _, ok := c.Vats[c.Bootstrap]; !ok {
+		return fmt.Errorf("%w: bootstrap: invalid bootstrap vat name %q: not in vats", ErrBadConfig, c.Bootstrap)
+	}
+	for _, name := range slices.Sorted(mapKeys(c.Vats)) {
+		v := c.Vats[name]
+		if name == "" {
+			return fmt.Errorf("%w: vats: empty vat name", ErrBadConfig)
+		}
+		if v.Bundle == "" {
+			return fmt.Errorf("%w: vats.%s.bundle: missing", ErrBadConfig, name)
+		}
+		switch v.FailurePolicy {
+		case "", PolicyTerminate, PolicyRestart:
+		default:
+			return fmt.Errorf("%w: vats.%s.failurePolicy: %q: want %q or %q", ErrBadConfig, name, v.FailurePolicy, PolicyTerminate, PolicyRestart)
+		}
+		if _, err := json.Marshal(v.Parameters); err != nil {
+			return fmt.Errorf("%w: vats.%s.parameters: %v", ErrBadConfig, name, err)
+		}
+	}
+	return nil
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// LaunchResult is what LaunchSubcluster made.
+type LaunchResult struct {
+	SubclusterID SubclusterID
+	// RootKref is the bootstrap vat's root object.
+	RootKref KRef
+	// VatIDs and Roots map config names to vats and their root objects.
+	VatIDs map[string]VatID
+	Roots  map[string]KRef
+}
+
+// LaunchSubcluster records a subcluster and its vats, in one unit: each vat
+// gets an id (in the order of its name) and a root object (o+0), pinned
+// while the vat lives. The caller then starts each vat (StartVat) and sends
+// the bootstrap message.
+func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg ClusterConfig) (LaunchResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return LaunchResult{}, err
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return LaunchResult{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	var res LaunchResult
+	_, err = k.hostUnit(ctx, func() error {
+		sid := SubclusterID("s" + itoa(k.st.NextID(persistence.MetaNextSubcluster)))
+		k.st.PutSubcluster(string(sid), persistence.SubclusterRow{Bootstrap: cfg.Bootstrap, Config: string(cfgJSON)})
+		res = LaunchResult{SubclusterID: sid, VatIDs: map[string]VatID{}, Roots: map[string]KRef{}}
+		for _, name := range slices.Sorted(mapKeys(cfg.Vats)) {
+			vcJSON, _ := json.Marshal(cfg.Vats[name])
+			vat := VatID("v" + itoa(k.st.NextID(persistence.MetaNextVat)))
+			k.st.PutVat(string(vat), persistence.VatRow{
+				Name: name, Subcluster: string(sid), Config: string(vcJSON),
+				State: persistence.VatActive, NextObject: 1, NextPromise: 1,
+			})
+			root, err := k.vrefToKRef(vat, RootVRef, vrefOpts{})
+			if err != nil {
+				panic(fmt.Sprintf("kernel: export root of new vat: %v", err))
+			}
+			k.pin(root)
+			res.VatIDs[name], res.Roots[name] = vat, root
+		}
+		res.RootKref = res.Roots[cfg.Bootstrap]
+		return nil
+	})
+	if err != nil {
+		return LaunchResult{}, err
+	}
+	return res, nil
+}
+
+// pin takes a kernel-held reference on an object, so it lives while pinned.
+func (k *Kernel) pin(koid KRef) {
+	o := k.mustObject(koid)
+	o.Pins++
+	o.Reachable++
+	o.Recognizable++
+	k.st.PutObject(string(koid), o)
+}
+
+func (k *Kernel) unpin(koid KRef) {
+	o, ok := k.st.Object(string(koid))
+	if !ok || o.Pins == 0 {
+		return
+	}
+	o.Pins--
+	k.st.PutObject(string(koid), o)
+	k.decRef(koid, true)
+}
+
+// VatInfo describes a vat.
+type VatInfo struct {
+	ID          VatID
+	Name        string
+	Subcluster  SubclusterID
+	Config      VatConfig
+	Active      bool
+	Incarnation int64
+	Root        KRef // "" once terminated
+}
+
+// Vat describes a vat.
+func (k *Kernel) Vat(id VatID) (VatInfo, error) {
+	row, ok := k.st.Vat(string(id))
+	if !ok {
+		return VatInfo{}, ErrUnknownVat
+	}
+	info := VatInfo{ID: id, Name: row.Name, Subcluster: SubclusterID(row.Subcluster),
+		Active: row.State == persistence.VatActive, Incarnation: row.Incarnation}
+	if err := json.Unmarshal([]byte(row.Config), &info.Config); err != nil {
+		return VatInfo{}, fmt.Errorf("kernel: vat config in store: %w", err)
+	}
+	if kref, ok := k.st.KRefOf(string(id), string(RootVRef)); ok {
+		info.Root = KRef(kref)
+	}
+	return info, nil
+}
+
+// Vats lists every vat, active or terminated, in id order.
+func (k *Kernel) Vats() []VatInfo {
+	var out []VatInfo
+	for _, id := range k.st.VatIDs() {
+		if info, err := k.Vat(VatID(id)); err == nil {
+			out = append(out, info)
+		}
+	}
+	return out
+}
+
+// StartVat delivers startVat to vat in a unit of its own: the vat builds
+// itself (root object, durable kinds), and what it writes to its vatstore
+// meanwhile commits with it. A vat fault or illegal syscall aborts the unit
+// and is returned; the vat is not terminated, since the caller (launching
+// a subcluster, restarting a vat) knows what to do about it.
+func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
+	row, ok := k.st.Vat(string(vat))
+	if !ok {
+		return ErrUnknownVat
+	}
+	if row.State != persistence.VatActive {
+		return ErrVatNotActive
+	}
+	if err := k.begin(); err != nil {
+		return err
+	}
+	dl := &delivery{k: k, vat: vat}
+	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation}, dl)
+	dl.closed = true
+	switch {
+	case dl.illegal != nil:
+		k.abort()
+		return fmt.Errorf("start vat: %w (%v)", ErrIllegalSyscall, dl.illegal)
+	case err != nil:
+		k.abort()
+		if errors.Is(err, ErrVatFault) {
+			return fmt.Errorf("start vat: %w", err)
+		}
+		return fmt.Errorf("start vat: %w", err)
+	case dl.exit != nil:
+		k.abort()
+		return fmt.Errorf("start vat: %w: the vat exited while starting", ErrVatFault)
+	}
+	_, err = k.commit(ctx)
+	return err
+}
+
+// TerminateVat terminates vat at the host's request, as one unit: the
+// same cleanup as a failure (terminateVatLocked). The runtime stops the
+// vat's actor.
+func (k *Kernel) TerminateVat(ctx context.Context, vat VatID, reason string) ([]Output, error) {
+	return k.hostUnit(ctx, func() error {
+		row, ok := k.st.Vat(string(vat))
+		if !ok {
+			return ErrUnknownVat
+		}
+		if row.State != persistence.VatActive {
+			return ErrVatNotActive
+		}
+		k.terminateVatLocked(vat, reason)
+		return nil
+	})
+}
+
+// terminateVatLocked terminates vat inside the open unit (DESIGN.md
+// invariant 9; the reference leaves promises unrejected, semantics §5.8):
+//
+//   - every promise it decides is rejected with VAT_TERMINATED, so its
+//     subscribers hear and the messages queued on it splat;
+//   - every object it exports is orphaned: later sends splat with
+//     OBJECT_DELETED, and the object goes once nobody refers to it;
+//   - every c-list entry goes, releasing the counts it held; its vatstore,
+//     GC actions and reap requests go too.
+//
+// The vat row stays, marked terminated, so its id is never reused and the
+// runtime can tell late messages from it.
+func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
+	row, ok := k.st.Vat(string(vat))
+	if !ok || row.State != persistence.VatActive {
+		return
+	}
+	row.State = persistence.VatTerminated
+	k.st.PutVat(string(vat), row)
+	k.st.AppendVatEvent(persistence.VatEvent{
+		Vat: string(vat), Incarnation: row.Incarnation, Event: "terminated",
+		Reason: reason, AtCrank: k.st.PeekID(metaNextCrank) - 1,
+	})
+	// First stop it hearing about anything, so rejections below queue no
+	// notifies to it.
+	krefs := k.st.CListKRefs(string(vat))
+	for _, s := range krefs {
+		kref := KRef(s)
+		if kref.IsPromise() {
+			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved {
+				k.unsubscribe(vat, kref)
+			}
+		}
+	}
+	for _, s := range krefs {
+		kref := KRef(s)
+		e, _ := k.st.CList(string(vat), s)
+		info, _ := parseVRef(VRef(e.VRef))
+		switch {
+		case kref.IsPromise():
+			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
+				k.resolve(kref, true, rejection(ErrVatTerminated))
+			}
+			k.deleteCListEntry(vat, kref)
+		case info.export:
+			if e.VRef == string(RootVRef) {
+				k.unpin(kref)
+			}
+			k.orphanObject(vat, kref)
+		default:
+			k.deleteCListEntry(vat, kref)
+		}
+	}
+	for _, key := range k.st.VatstoreKeys(string(vat)) {
+		k.st.VatstoreDelete(string(vat), key)
+	}
+	for _, a := range k.st.GCActions() {
+		if a.Vat == string(vat) {
+			k.st.DeleteGCAction(a)
+		}
+	}
+	k.st.DeleteReap(string(vat))
+}

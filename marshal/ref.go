@@ -1,0 +1,42 @@
+package marshal
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// SingleRef reports whether the whole value c encodes is one remotable
+// ("$N" or "$N.Alleged: iface") or one promise ("&N"), and if so which slot
+// it names. The kernel uses it to decide whether a fulfilled promise
+// designates an object (ocap-kernel semantics §5.4, extractSingleRef); it is
+// the only look the kernel takes inside a body.
+func SingleRef(c CapData) (slot string, promise bool, ok bool) {
+	body, found := strings.CutPrefix(c.Body, smallcapsPrefix)
+	if !found || len(body) < 4 || body[0] != '"' {
+		return "", false, false
+	}
+	var s string
+	if err := json.Unmarshal([]byte(body), &s); err != nil || len(s) < 2 {
+		return "", false, false
+	}
+	switch s[0] {
+	case '$':
+	case '&':
+		promise = true
+	default:
+		return "", false, false
+	}
+	digits := s[1:]
+	if i := strings.IndexByte(digits, '.'); i >= 0 {
+		if promise {
+			return "", false, false
+		}
+		digits = digits[:i]
+	}
+	idx, err := strconv.Atoi(digits)
+	if err != nil || idx < 0 || idx >= len(c.Slots) || (len(digits) > 1 && digits[0] == '0') {
+		return "", false, false
+	}
+	return c.Slots[idx], promise, true
+}

@@ -1,0 +1,40 @@
+package marshal
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSingleRef(t *testing.T) {
+	tests := []struct {
+		body      string
+		slots     []string
+		wantSlot  string
+		wantProm  bool
+		wantFound bool
+	}{
+		{`#"$0.Alleged: vatRoot"`, []string{"ko4"}, "ko4", false, true},
+		{`#"$0"`, []string{"ko4"}, "ko4", false, true},
+		{`#"&0"`, []string{"kp2"}, "kp2", true, true},
+		{`#"$1.Alleged: x"`, []string{"ko1", "ko2"}, "ko2", false, true},
+		{`#"$1"`, []string{"ko1"}, "", false, false}, // index out of range
+		{`#"$01"`, []string{"ko1", "ko2"}, "", false, false},
+		{`#"&0.Alleged: x"`, []string{"kp1"}, "", false, false},
+		{`#"!$0"`, []string{"ko1"}, "", false, false},  // an escaped string
+		{`#["$0"]`, []string{"ko1"}, "", false, false}, // an array holding a ref
+		{`#{"a":"$0"}`, []string{"ko1"}, "", false, false},
+		{`#"hello"`, nil, "", false, false},
+		{`#42`, nil, "", false, false},
+		{`"$0"`, []string{"ko1"}, "", false, false}, // not smallcaps
+		{``, nil, "", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			slot, prom, ok := SingleRef(CapData{Body: tt.body, Slots: tt.slots})
+			require.Equal(t, tt.wantFound, ok)
+			require.Equal(t, tt.wantSlot, slot)
+			require.Equal(t, tt.wantProm, prom)
+		})
+	}
+}
