@@ -20,15 +20,15 @@ func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal
 	if _, err := ParseKRef(string(target)); err != nil {
 		return "", nil, err
 	}
-	if !k.refExists(target) {
-		return "", nil, fmt.Errorf("%w: message target", ErrUnknownRef)
+	if err := k.checkLive(target); err != nil {
+		return "", nil, fmt.Errorf("message target: %w", err)
 	}
 	for i, s := range methargs.Slots {
 		if _, err := ParseKRef(s); err != nil {
 			return "", nil, fmt.Errorf("slot %d: %w", i, err)
 		}
-		if !k.refExists(KRef(s)) {
-			return "", nil, fmt.Errorf("%w: slot %d", ErrUnknownRef, i)
+		if err := k.checkLive(KRef(s)); err != nil {
+			return "", nil, fmt.Errorf("slot %d: %w", i, err)
 		}
 	}
 	var kpid KRef
@@ -45,6 +45,22 @@ func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal
 		return "", nil, err
 	}
 	return kpid, out, nil
+}
+
+// checkLive reports why a kref from the host cannot be used: an object
+// that existed once but was deleted gives ErrObjectDeleted (ids are never
+// reused, so the host held a real reference); anything else unknown gives
+// ErrUnknownRef.
+func (k *Kernel) checkLive(kref KRef) error {
+	if k.refExists(kref) {
+		return nil
+	}
+	if kref.IsObject() {
+		if _, n := splitRef(string(kref)); n < k.st.PeekID(persistence.MetaNextObject) {
+			return ErrObjectDeleted
+		}
+	}
+	return ErrUnknownRef
 }
 
 // Revoke revokes an object: from now on every message sent to it splats

@@ -158,6 +158,9 @@ func (s *Store) InUnit() bool { return s.open }
 
 // Abort drops the open unit's writes.
 func (s *Store) Abort() {
+	if s.closed {
+		return
+	}
 	if !s.open {
 		panic("persistence: Abort without an open unit")
 	}
@@ -174,6 +177,9 @@ func (s *Store) Abort() {
 // happened: only then may the outputs of the flushed units be released
 // (DESIGN.md invariant 3).
 func (s *Store) Commit(ctx context.Context) (flushed bool, err error) {
+	if s.closed {
+		return false, ErrClosed
+	}
 	if !s.open {
 		panic("persistence: Commit without an open unit")
 	}
@@ -572,3 +578,25 @@ func (s *Store) VatstoreKeys(vat string) []string { return s.vatstore.keysOf(vat
 
 // AppendVatEvent logs a vat lifecycle event in the open unit.
 func (s *Store) AppendVatEvent(e VatEvent) { s.mustOpen(); s.events = append(s.events, e) }
+
+// Crash drops the database connection the way a process crash would:
+// nothing committed but unflushed, and nothing of the open unit, reaches
+// the file. The store is closed afterwards. It exists for crash tests.
+func (s *Store) Crash() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.open = false
+	s.stmts.close()
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+	if s.lock != nil {
+		unlockFile(s.lock)
+		s.lock = nil
+	}
+}

@@ -1,0 +1,251 @@
+package kerneltest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Driver runs a kernel synchronously over fake vats.
+type Driver struct {
+	T     testing.TB
+	Ctx   context.Context
+	Store *persistence.Store
+	K     *kernel.Kernel
+	// Vats holds the fake vat of every launched vat, by id.
+	Vats map[kernel.VatID]*FakeVat
+	// Results holds the first Output released for each host request.
+	Results map[kernel.KRef]kernel.Output
+	// Released lists every Output in release order.
+	Released []kernel.Output
+	// Cranks lists every crank result.
+	Cranks []kernel.CrankResult
+	// Audit runs kernel.Audit after every crank and host request; on by
+	// default.
+	Audit bool
+}
+
+// New returns a Driver over a fresh in-memory store with default options.
+func New(t testing.TB) *Driver {
+	return NewWithOptions(t, "", persistence.Options{})
+}
+
+// NewWithOptions returns a Driver over the store at path ("" = in memory).
+// The store is closed when the test ends.
+func NewWithOptions(t testing.TB, path string, opts persistence.Options) *Driver {
+	t.Helper()
+	ctx := context.Background()
+	st, err := persistence.Open(ctx, path, opts)
+	if err != nil {
+		t.Fatalf("kerneltest: open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close(ctx) })
+	return NewWithStore(t, st)
+}
+
+// NewWithStore returns a Driver over st.
+func NewWithStore(t testing.TB, st *persistence.Store) *Driver {
+	t.Helper()
+	k, err := kernel.New(kernel.Config{Store: st})
+	if err != nil {
+		t.Fatalf("kerneltest: new kernel: %v", err)
+	}
+	return &Driver{
+		T: t, Ctx: context.Background(), Store: st, K: k,
+		Vats:    map[kernel.VatID]*FakeVat{},
+		Results: map[kernel.KRef]kernel.Output{},
+		Audit:   true,
+	}
+}
+
+// Launch launches a subcluster of fake vats named names, bootstrap first
+// unless bootstrap is given, starts each vat, and returns the result. It
+// does not send bootstrap.
+func (d *Driver) Launch(bootstrap string, names ...string) kernel.LaunchResult {
+	d.T.Helper()
+	cfg := kernel.ClusterConfig{Bootstrap: bootstrap, Vats: map[string]kernel.VatConfig{}}
+	for _, n := range names {
+		cfg.Vats[n] = kernel.VatConfig{Bundle: "fake"}
+	}
+	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
+	if err != nil {
+		d.T.Fatalf("kerneltest: launch: %v", err)
+	}
+	for name, id := range res.VatIDs {
+		d.Vats[id] = &FakeVat{ID: id, Name: name, OnMethod: map[string]Handler{}}
+	}
+	for _, name := range names {
+		if err := d.K.StartVat(d.Ctx, d, res.VatIDs[name]); err != nil {
+			d.T.Fatalf("kerneltest: start %s: %v", name, err)
+		}
+	}
+	d.audit("launch")
+	return res
+}
+
+// Vat returns the fake vat named name.
+func (d *Driver) Vat(name string) *FakeVat {
+	d.T.Helper()
+	for _, v := range d.Vats {
+		if v.Name == name {
+			return v
+		}
+	}
+	d.T.Fatalf("kerneltest: no vat named %q", name)
+	return nil
+}
+
+// Deliver implements kernel.Deliverer over the fake vats.
+func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delivery, sys kernel.Syscaller) (err error) {
+	v := d.Vats[vat]
+	if v == nil || v.Gone {
+		return fmt.Errorf("kerneltest: vat %s: %w", vat, kernel.ErrNoEndpoint)
+	}
+	if v.Broken != nil {
+		return v.Broken
+	}
+	v.Deliveries = append(v.Deliveries, dv)
+	if dv.Kind == kernel.DeliverStartVat {
+		v.Started++
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: panic: %v", kernel.ErrVatFault, r)
+		}
+	}()
+	c := &Call{Vat: v, Delivery: dv, Sys: sys}
+	if err := v.handle(c); err != nil {
+		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
+	}
+	return nil
+}
+
+// Send queues a host message and returns its result promise.
+func (d *Driver) Send(target kernel.KRef, method string, slots ...kernel.KRef) kernel.KRef {
+	d.T.Helper()
+	vs := make([]kernel.VRef, len(slots))
+	for i, s := range slots {
+		vs[i] = kernel.VRef(s)
+	}
+	kpid, out, err := d.K.QueueMessage(d.Ctx, target, Methargs(method, vs...))
+	if err != nil {
+		d.T.Fatalf("kerneltest: send: %v", err)
+	}
+	d.release(out)
+	d.audit("send")
+	return kpid
+}
+
+func (d *Driver) release(out []kernel.Output) {
+	for _, o := range out {
+		d.Released = append(d.Released, o)
+		if _, seen := d.Results[o.KPID]; !seen {
+			d.Results[o.KPID] = o
+		}
+	}
+}
+
+// Crank runs one crank and audits.
+func (d *Driver) Crank() kernel.CrankResult {
+	d.T.Helper()
+	res, err := d.K.Crank(d.Ctx, d)
+	if err != nil {
+		d.T.Fatalf("kerneltest: crank: %v", err)
+	}
+	if res.Outcome != kernel.Idle {
+		d.Cranks = append(d.Cranks, res)
+	}
+	d.release(res.Released)
+	d.audit(fmt.Sprintf("crank %d", res.Crank))
+	return res
+}
+
+// RunUntilQuiescent cranks until there is no work (at most limit cranks,
+// 10,000 if limit <= 0) and returns the cranks run.
+func (d *Driver) RunUntilQuiescent(limit int) []kernel.CrankResult {
+	d.T.Helper()
+	if limit <= 0 {
+		limit = 10000
+	}
+	var out []kernel.CrankResult
+	for i := 0; i < limit; i++ {
+		res := d.Crank()
+		if res.Outcome == kernel.Idle {
+			return out
+		}
+		out = append(out, res)
+	}
+	d.T.Fatalf("kerneltest: not quiescent after %d cranks", limit)
+	return out
+}
+
+// Terminate terminates a vat at the host's request.
+func (d *Driver) Terminate(vat kernel.VatID) {
+	d.T.Helper()
+	out, err := d.K.TerminateVat(d.Ctx, vat, "terminated by test")
+	if err != nil {
+		d.T.Fatalf("kerneltest: terminate: %v", err)
+	}
+	d.release(out)
+	d.audit("terminate")
+}
+
+// Result returns the host's first Output for kpid.
+func (d *Driver) Result(kpid kernel.KRef) (kernel.Output, bool) {
+	o, ok := d.Results[kpid]
+	return o, ok
+}
+
+// ResultErr returns the host's result for kpid as a Go error (nil if
+// fulfilled), failing the test if there is none yet.
+func (d *Driver) ResultErr(kpid kernel.KRef) error {
+	d.T.Helper()
+	o, ok := d.Results[kpid]
+	if !ok {
+		d.T.Fatalf("kerneltest: no result for %s", kpid)
+	}
+	return o.Err()
+}
+
+// ResultValue returns the fulfilled value for kpid, failing the test if it
+// was rejected or is missing.
+func (d *Driver) ResultValue(kpid kernel.KRef) marshal.CapData {
+	d.T.Helper()
+	o, ok := d.Results[kpid]
+	if !ok {
+		d.T.Fatalf("kerneltest: no result for %s", kpid)
+	}
+	if o.Rejected {
+		d.T.Fatalf("kerneltest: %s rejected: %v", kpid, o.Err())
+	}
+	return o.Value
+}
+
+// AuditNow runs the auditor and fails the test on any problem.
+func (d *Driver) AuditNow(when string) {
+	d.T.Helper()
+	problems, err := kernel.Audit(d.Ctx, d.Store)
+	if err != nil {
+		d.T.Fatalf("kerneltest: audit after %s: %v", when, err)
+	}
+	if len(problems) > 0 {
+		d.T.Fatalf("kerneltest: audit after %s found %d problems:\n  %s", when, len(problems), strings.Join(problems, "\n  "))
+	}
+}
+
+func (d *Driver) audit(when string) {
+	d.T.Helper()
+	if d.Audit {
+		d.AuditNow(when)
+	}
+}
+
+// ErrScripted is a vat fault a Handler can return.
+var ErrScripted = errors.New("scripted vat fault")
