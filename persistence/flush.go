@@ -25,7 +25,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	if s.unflushed == 0 {
 		return nil
 	}
-	rows, err := s.flush(ctx)
+	rows, err := s.be.flush(ctx, s)
 	if err != nil {
 		s.failed = fmt.Errorf("%w: flush to %s: %v", ErrFailed, s.describe(), err)
 		return s.failed
@@ -52,27 +52,28 @@ func (s *Store) clearDirty() {
 	s.vatstore.clearDirty()
 }
 
-func (s *Store) fault(p FaultPoint) error {
-	if s.opts.Faults == nil {
+func (o *Options) fault(p FaultPoint) error {
+	if o.Faults == nil {
 		return nil
 	}
-	return s.opts.Faults.Fault(p)
+	return o.Faults.Fault(p)
 }
 
-func (s *Store) flush(ctx context.Context) (rows int, err error) {
-	if err := s.fault(FaultBeforeBegin); err != nil {
+// flush writes the dirty rows of s in one SQLite transaction.
+func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err error) {
+	if err := s.opts.fault(FaultBeforeBegin); err != nil {
 		return 0, err
 	}
-	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := b.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return 0, err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			b.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	w := &batchWriter{ctx: ctx, conn: s.conn, cache: &s.stmts}
+	w := &batchWriter{ctx: ctx, conn: b.conn, cache: &b.stmts, trace: s.opts.Trace}
 
 	// Deletes first, so that an upsert never collides with a row whose
 	// deletion is in the same flush (c-list vrefs are UNIQUE per vat).
@@ -139,14 +140,14 @@ func (s *Store) flush(ctx context.Context) (rows int, err error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if err := s.fault(FaultBeforeCommit); err != nil {
+	if err := s.opts.fault(FaultBeforeCommit); err != nil {
 		return 0, err
 	}
-	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := b.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return 0, err
 	}
 	committed = true
-	if err := s.fault(FaultAfterCommit); err != nil {
+	if err := s.opts.fault(FaultAfterCommit); err != nil {
 		return 0, err
 	}
 	return w.rows, nil
@@ -157,6 +158,7 @@ type batchWriter struct {
 	ctx   context.Context
 	conn  *sql.Conn
 	cache *stmtCache
+	trace func(Statement)
 	rows  int
 	err   error
 }
@@ -173,49 +175,80 @@ func upserts[K comparable, V any](w *batchWriter, t *table[K, V], name string, c
 
 // deleteKeys deletes n rows by key, maxBatch at a time.
 func (w *batchWriter) deleteKeys(table string, keyCols []string, n int, key func(int) []any) {
-	w.batches(n, len(keyCols), key, func(rows int) string {
-		if len(keyCols) == 1 {
-			return fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", table, keyCols[0],
-				inList(rows))
-		}
-		return fmt.Sprintf("DELETE FROM %s WHERE (%s) IN (VALUES %s)", table, joinCols(keyCols), placeholders(rows, len(keyCols)))
-	}, "del:"+table)
+	w.batches(OpDelete, table, keyCols, n, key)
 }
 
 // upsertKeys writes n whole rows, maxBatch at a time.
 func (w *batchWriter) upsertKeys(table string, cols []string, n int, row func(int) []any) {
-	w.batches(n, len(cols), row, func(rows int) string {
-		return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
-	}, "up:"+table)
+	w.batches(OpUpsert, table, cols, n, row)
 }
 
 // insertKeys appends n rows to a log table, maxBatch at a time.
 func (w *batchWriter) insertKeys(table string, cols []string, n int, row func(int) []any) {
-	w.batches(n, len(cols), row, func(rows int) string {
-		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
-	}, "ins:"+table)
+	w.batches(OpInsert, table, cols, n, row)
 }
 
-func (w *batchWriter) batches(n, width int, args func(int) []any, sqlFor func(rows int) string, tag string) {
+// statementSQL builds the SQL of a batched statement for rows rows.
+func statementSQL(op StatementOp, table string, cols []string, rows int) string {
+	switch op {
+	case OpDelete:
+		if len(cols) == 1 {
+			return fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", table, cols[0], inList(rows))
+		}
+		return fmt.Sprintf("DELETE FROM %s WHERE (%s) IN (VALUES %s)", table, joinCols(cols), placeholders(rows, len(cols)))
+	case OpUpsert:
+		return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
+}
+
+func (w *batchWriter) batches(op StatementOp, table string, cols []string, n int, args func(int) []any) {
 	for start := 0; start < n && w.err == nil; start += maxBatch {
 		end := min(start+maxBatch, n)
 		rows := end - start
-		stmt, err := w.cache.get(w.ctx, w.conn, stmtKey{tag, rows}, func() string { return sqlFor(rows) })
+		key := stmtKey{op: op, table: table, rows: rows}
+		stmt, err := w.cache.get(w.ctx, w.conn, key, func() string { return statementSQL(op, table, cols, rows) })
 		if err != nil {
 			w.err = err
 			return
 		}
-		flat := make([]any, 0, rows*width)
+		flat := make([]any, 0, rows*len(cols))
 		for i := start; i < end; i++ {
 			flat = append(flat, args(i)...)
 		}
+		if w.trace != nil {
+			w.trace(Statement{Op: op, Table: table, Cols: cols, Rows: rows, Args: flat})
+		}
 		if _, err := stmt.ExecContext(w.ctx, flat...); err != nil {
-			w.err = fmt.Errorf("%s: %w", tag, err)
+			w.err = fmt.Errorf("%s %s: %w", op, table, err)
 			return
 		}
 		w.rows += rows
 	}
 }
+
+// StatementOp is the kind of a flush statement.
+type StatementOp string
+
+// Flush statement kinds.
+const (
+	OpDelete StatementOp = "delete"
+	OpUpsert StatementOp = "upsert"
+	OpInsert StatementOp = "insert"
+)
+
+// Statement describes one statement of a flush, as Options.Trace sees it:
+// Rows rows of len(Cols) values each (key columns only for a delete).
+type Statement struct {
+	Op    StatementOp
+	Table string
+	Cols  []string
+	Rows  int
+	Args  []any
+}
+
+// SQL is the statement's text.
+func (s Statement) SQL() string { return statementSQL(s.Op, s.Table, s.Cols, s.Rows) }
 
 func inList(n int) string {
 	b := make([]byte, 0, 2*n)
@@ -242,8 +275,9 @@ func joinCols(cols []string) string {
 // stmtKey names one prepared statement: an operation on a table, for a
 // given number of rows.
 type stmtKey struct {
-	tag  string
-	rows int
+	op    StatementOp
+	table string
+	rows  int
 }
 
 // stmtCache keeps the statements a flush prepares, for the store's life.

@@ -6,13 +6,10 @@ import (
 	"fmt"
 )
 
-// load reads every table into the committed view and rebuilds the derived
-// tables. It runs at Open, and into a scratch store for Verify.
-func (s *Store) load(ctx context.Context) error {
-	return loadInto(ctx, s.conn, s)
-}
-
-func loadInto(ctx context.Context, conn *sql.Conn, s *Store) error {
+// loadInto reads every table into s's committed view and rebuilds the
+// derived tables. It runs at Open, and into a scratch store for Verify.
+func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
+	conn := b.conn
 	steps := []struct {
 		name string
 		sql  string
@@ -107,8 +104,6 @@ func loadInto(ctx context.Context, conn *sql.Conn, s *Store) error {
 			}
 			r.Reachable = reach != 0
 			s.clist.loadBase(k, r)
-			s.byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
-			s.holders.loadBase(k, struct{}{})
 			return nil
 		}},
 		{"run_queue", "SELECT seq, kind, target, body, slots, result, vat_id, kpid FROM run_queue ORDER BY seq", func(scan func(...any) error) error {
@@ -155,6 +150,7 @@ func loadInto(ctx context.Context, conn *sql.Conn, s *Store) error {
 			return nil
 		}},
 	}
+	defer deriveIndexes(s)
 	for _, st := range steps {
 		rows, err := conn.QueryContext(ctx, st.sql)
 		if err != nil {
@@ -173,6 +169,14 @@ func loadInto(ctx context.Context, conn *sql.Conn, s *Store) error {
 		}
 	}
 	return deriveCursors(s)
+}
+
+// deriveIndexes rebuilds the derived c-list tables from the c-list.
+func deriveIndexes(s *Store) {
+	for k, r := range s.clist.base {
+		s.byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
+		s.holders.loadBase(k, struct{}{})
+	}
 }
 
 // deriveCursors sets the run queue's head and tail from its rows, which

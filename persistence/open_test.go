@@ -44,7 +44,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			prepare: func(t *testing.T, path string) {
 				s, err := Open(ctx, path, Options{})
 				require.NoError(t, err)
-				_, err = s.conn.ExecContext(ctx, "PRAGMA user_version = 99")
+				_, err = sqlConn(s).ExecContext(ctx, "PRAGMA user_version = 99")
 				require.NoError(t, err)
 				require.NoError(t, s.Close(ctx))
 			},
@@ -73,7 +73,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 				}
 				_, err = s.Commit(ctx)
 				require.NoError(t, err)
-				_, err = s.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+				_, err = sqlConn(s).ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 				require.NoError(t, err)
 				require.NoError(t, s.Close(ctx))
 				// Scribble over the middle of the file, past the header.
@@ -147,10 +147,10 @@ func TestOpenMigratesOlderSchema(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	var version int
-	require.NoError(t, s.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
+	require.NoError(t, sqlConn(s).QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
 	require.Equal(t, SchemaVersion, version)
 	var n int
-	require.NoError(t, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&n), "migration 2 added vat_events")
+	require.NoError(t, sqlConn(s).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&n), "migration 2 added vat_events")
 	require.Equal(t, uint64(7), s.PeekID(MetaNextVat), "data from the old schema survives")
 }
 

@@ -54,6 +54,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Now is the clock for GroupInterval; nil means time.Now.
 	Now func() time.Time
+	// Trace, if set, sees every data statement of every flush before it
+	// runs. It exists for benchmarks that replay a flush's writes.
+	Trace func(Statement)
 	// Faults, if set, is asked before each step of a flush and may fail it.
 	// It exists for crash and fault tests.
 	Faults FaultInjector

@@ -2,15 +2,13 @@ package persistence
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 )
 
-// Store is the kernel's state: typed tables held in memory over a SQLite
-// database that is the truth on disk.
+// Store is the kernel's state: typed tables held in memory over a backend
+// (a SQLite file, or its in-memory twin) that is the truth on disk.
 //
 // A unit of work (a crank, or one host request) runs as
 //
@@ -27,9 +25,7 @@ import (
 type Store struct {
 	path string // "" for in-memory
 	opts Options
-	db   *sql.DB
-	conn *sql.Conn
-	lock *os.File // advisory lock that keeps a second kernel off the file
+	be   backend
 
 	meta        *table[string, string]
 	subclusters *table[string, SubclusterRow]
@@ -58,7 +54,6 @@ type Store struct {
 	failed        error     // set by a failed flush; sticky
 	closed        bool
 	stats         Stats
-	stmts         stmtCache
 }
 
 // Stats counts the store's work since Open.
@@ -235,20 +230,8 @@ func (s *Store) Close(ctx context.Context) error {
 		err = s.Flush(ctx)
 	}
 	s.closed = true
-	s.stmts.close()
-	if s.conn != nil {
-		if cerr := s.conn.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
-		}
-	}
-	if s.db != nil {
-		if cerr := s.db.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
-		}
-	}
-	if s.lock != nil {
-		unlockFile(s.lock)
-		s.lock = nil
+	if cerr := s.be.close(ctx); err == nil {
+		err = cerr
 	}
 	return err
 }
@@ -588,15 +571,5 @@ func (s *Store) Crash() {
 	}
 	s.closed = true
 	s.open = false
-	s.stmts.close()
-	if s.conn != nil {
-		s.conn.Close()
-	}
-	if s.db != nil {
-		s.db.Close()
-	}
-	if s.lock != nil {
-		unlockFile(s.lock)
-		s.lock = nil
-	}
+	s.be.crash()
 }

@@ -129,7 +129,7 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.Equal(t, "kp3", m.Result)
 	require.Equal(t, []string{"v2"}, s2.Holders("kp1"))
 	var events int
-	require.NoError(t, s2.conn.QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&events))
+	require.NoError(t, sqlConn(s2).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&events))
 	require.Equal(t, 1, events)
 }
 

@@ -25,7 +25,7 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 	}
 	fresh := &Store{}
 	fresh.initTables()
-	if err := loadInto(ctx, s.conn, fresh); err != nil {
+	if err := s.be.loadInto(ctx, fresh); err != nil {
 		return nil, err
 	}
 	var diffs []string

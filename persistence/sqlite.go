@@ -26,43 +26,50 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, opts: opts}
 	s.initTables()
-	if err := s.openFile(ctx); err != nil {
-		s.closed = true
-		s.stmts.close()
-		if s.conn != nil {
-			s.conn.Close()
-		}
-		if s.db != nil {
-			s.db.Close()
-		}
-		if s.lock != nil {
-			unlockFile(s.lock)
-		}
+	if path == "" {
+		s.be = newMemBackend()
+		return s, nil
+	}
+	b := &sqliteBackend{path: path, opts: &s.opts}
+	if err := b.open(ctx); err != nil {
+		b.crash()
+		return nil, err
+	}
+	s.be = b
+	if err := b.loadInto(ctx, s); err != nil {
+		b.crash()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) openFile(ctx context.Context) error {
-	dsn := ":memory:"
-	if s.path != "" {
-		if err := prepareFile(s.path); err != nil {
-			return err
-		}
-		lock, err := lockFile(s.path + ".lock")
-		if err != nil {
-			return err
-		}
-		s.lock = lock
-		dsn = "file:" + s.path + "?mode=rw"
+// sqliteBackend keeps the store in a SQLite file, through one connection
+// held for the store's life: the kernel is the only writer.
+type sqliteBackend struct {
+	path  string
+	opts  *Options
+	db    *sql.DB
+	conn  *sql.Conn
+	lock  *os.File // advisory lock that keeps a second kernel off the file
+	stmts stmtCache
+}
+
+var _ backend = (*sqliteBackend)(nil)
+
+func (s *sqliteBackend) open(ctx context.Context) error {
+	if err := prepareFile(s.path); err != nil {
+		return err
 	}
+	lock, err := lockFile(s.path + ".lock")
+	if err != nil {
+		return err
+	}
+	s.lock = lock
+	dsn := "file:" + s.path + "?mode=rw"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return fmt.Errorf("persistence: open %s: %w", s.describe(), err)
 	}
-	// One connection, held for the store's life: the kernel is the only
-	// writer, and an in-memory database lives exactly as long as its
-	// connection.
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -82,7 +89,7 @@ func (s *Store) openFile(ctx context.Context) error {
 	if err := s.quickCheck(ctx); err != nil {
 		return err
 	}
-	if s.path != "" {
+	{
 		var mode string
 		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 			return s.classify("enable WAL", err)
@@ -94,10 +101,7 @@ func (s *Store) openFile(ctx context.Context) error {
 			return s.classify("set synchronous", err)
 		}
 	}
-	if err := s.migrate(ctx, version); err != nil {
-		return err
-	}
-	return s.load(ctx)
+	return s.migrate(ctx, version)
 }
 
 // prepareFile checks what can be checked about path before SQLite sees it,
@@ -143,7 +147,7 @@ func prepareFile(path string) error {
 
 // classify turns a SQLite error met while opening into one of the Open
 // errors, naming the file.
-func (s *Store) classify(step string, err error) error {
+func (s *sqliteBackend) classify(step string, err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
@@ -162,7 +166,7 @@ func (s *Store) classify(step string, err error) error {
 
 // checkIdentity reads the application id and schema version, refusing
 // files that belong to another program or to a newer build.
-func (s *Store) checkIdentity(ctx context.Context) (version int, err error) {
+func (s *sqliteBackend) checkIdentity(ctx context.Context) (version int, err error) {
 	var appID int64
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
 		return 0, s.classify("read application_id", err)
@@ -192,7 +196,7 @@ func (s *Store) checkIdentity(ctx context.Context) (version int, err error) {
 	return version, nil
 }
 
-func (s *Store) quickCheck(ctx context.Context) error {
+func (s *sqliteBackend) quickCheck(ctx context.Context) error {
 	rows, err := s.conn.QueryContext(ctx, "PRAGMA quick_check")
 	if err != nil {
 		return s.classify("quick_check", err)
@@ -219,11 +223,11 @@ func (s *Store) quickCheck(ctx context.Context) error {
 
 // migrate brings the schema from version to SchemaVersion in one
 // transaction, so a failed migration leaves the file as it was.
-func (s *Store) migrate(ctx context.Context, version int) error {
+func (s *sqliteBackend) migrate(ctx context.Context, version int) error {
 	return s.migrateTo(ctx, version, SchemaVersion)
 }
 
-func (s *Store) migrateTo(ctx context.Context, from, to int) error {
+func (s *sqliteBackend) migrateTo(ctx context.Context, from, to int) error {
 	if from >= to {
 		return nil
 	}
@@ -250,3 +254,29 @@ func (s *Store) migrateTo(ctx context.Context, from, to int) error {
 	}
 	return nil
 }
+
+func (s *sqliteBackend) describe() string { return fmt.Sprintf("database %q", s.path) }
+
+func (s *sqliteBackend) close(ctx context.Context) error {
+	var err error
+	s.stmts.close()
+	if s.conn != nil {
+		if cerr := s.conn.Close(); cerr != nil {
+			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
+		}
+		s.conn = nil
+	}
+	if s.db != nil {
+		if cerr := s.db.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)
+		}
+		s.db = nil
+	}
+	if s.lock != nil {
+		unlockFile(s.lock)
+		s.lock = nil
+	}
+	return err
+}
+
+func (s *sqliteBackend) crash() { s.close(context.Background()) }

@@ -1,0 +1,82 @@
+package kernel_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+func benchCrank(b *testing.B, path string, opts persistence.Options) {
+	ctx := context.Background()
+	st, err := persistence.Open(ctx, path, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close(ctx)
+	k, err := kernel.New(kernel.Config{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pp, err := kt.NewPingPong(ctx, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 200; i++ { // warm the statement cache and the maps
+		if _, err := k.Crank(ctx, pp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rows0 := st.Stats().Rows
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		r, err := k.Crank(ctx, pp)
+		if err != nil || r.Outcome != kernel.Committed {
+			b.Fatalf("crank: %v %v", r.Outcome, err)
+		}
+	}
+	if _, err := k.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "cranks/s")
+	b.ReportMetric(float64(st.Stats().Rows-rows0)/float64(b.N), "rows/crank")
+	if problems, err := kernel.Audit(ctx, st); err != nil || len(problems) > 0 {
+		b.Fatalf("audit after benchmark: %v %v", err, problems)
+	}
+}
+
+// BenchmarkCrank measures the kernel's crank rate on the ping-pong
+// workload (kerneltest.PingPong: half the cranks are pings with 3
+// syscalls, half are notifies) for each store and commit policy. Quote
+// cranks/s; see BENCHMARKS.md.
+func BenchmarkCrank(b *testing.B) {
+	group := persistence.Options{Policy: persistence.Group, GroupCranks: 100, GroupInterval: time.Hour}
+	cases := []struct {
+		name string
+		file bool
+		opts persistence.Options
+	}{
+		{"memory/durable", false, persistence.Options{}},
+		{"memory/group", false, group},
+		{"file/durable", true, persistence.Options{}},
+		{"file/durable-normal", true, persistence.Options{Synchronous: persistence.SyncNormal}},
+		{"file/group", true, group},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			path := ""
+			if c.file {
+				path = filepath.Join(b.TempDir(), "k.db")
+			}
+			benchCrank(b, path, c.opts)
+		})
+	}
+}

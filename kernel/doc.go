@@ -1,0 +1,67 @@
+// Package kernel is the deterministic kernel state machine of
+// kernel-actors: refs and c-lists, kernel objects and promises, the run
+// queue, the router and splats, syscall validation, cross-vat reference
+// counting and GC, vat termination, and the auditor.
+//
+// It owns the meaning of the kernel's state. It must not start goroutines,
+// read the clock, use randomness or import the actor runtime: it changes
+// only when called, and everything it does is a function of its store and
+// its inputs (a lint test enforces this). Persistence is the store's job
+// (package persistence); delivering to vats is a Deliverer's.
+//
+// # Usage
+//
+// The driving loop is the caller's (the kernel actor in production,
+// kerneltest.Driver in tests):
+//
+//	st, _ := persistence.Open(ctx, path, persistence.Options{})
+//	k, _ := kernel.New(kernel.Config{Store: st, Logger: log})
+//	res, _ := k.LaunchSubcluster(ctx, cfg)
+//	for _, vat := range res.VatIDs {
+//		k.StartVat(ctx, deliverer, vat)
+//	}
+//	kpid, out, _ := k.QueueMessage(ctx, res.RootKref, bootstrapMethargs)
+//	release(out)
+//	for k.HasWork() {
+//		r, err := k.Crank(ctx, deliverer) // exactly one unit of work
+//		if err != nil {
+//			break // the store failed or ctx ended: stop, reopen later
+//		}
+//		stop(r.Terminated)  // stop those vats' actors, without waiting
+//		release(r.Released) // answer host requests
+//	}
+//	out, _ = k.Flush(ctx) // group commit: when st.FlushDue(), and at exit
+//	release(out)
+//
+// The caller's duties:
+//
+//  1. Call the Kernel from one goroutine only, and never from inside a
+//     Deliver: host requests (LaunchSubcluster, QueueMessage, TerminateVat,
+//     Revoke, ...) run between cranks, each as a unit of its own.
+//  2. Implement Deliverer so that Deliver returns once the vat is done,
+//     with ErrVatFault for the vat's own failures (panic, missed deadline),
+//     ErrNoEndpoint when the vat's endpoint is gone, and another error for
+//     anything else. Syscalls come in through the Syscaller it is given,
+//     on the crank's goroutine, and only until Deliver returns.
+//  3. Release Outputs (promise settlements for the host) only as Crank,
+//     Flush and the host requests return them: they are returned only once
+//     the SQLite transaction covering them has committed. Answer each host
+//     request at its first Output (an Aborted one comes early, when the
+//     vat handling the request failed) and ignore later ones.
+//  4. Stop the actors of the vats in CrankResult.Terminated.
+//  5. With group commit, call Flush when Store().FlushDue() says a group
+//     has waited long enough, and before closing the store.
+//  6. After an error from the store (persistence.ErrFailed), stop: memory
+//     is ahead of the file. Reopen the store to resume from the file.
+//
+// # Semantics
+//
+// The kernel follows MetaMask ocap-kernel's semantics (see
+// shared/reference/ocap-kernel-semantics.md) with SwingSet's accounting,
+// and none of the reference's known defects: a crank handles exactly one
+// unit of work; an abort rolls back memory and disk alike; the illegal-
+// syscall mark is sticky; promises a terminated vat decides are rejected;
+// reference counts are right with any number of importers; resolved
+// promises leave the c-lists and are freed; errors that leave the kernel
+// carry a stable code and no identifiers.
+package kernel

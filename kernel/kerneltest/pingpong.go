@@ -1,0 +1,79 @@
+package kerneltest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+)
+
+// PingPong is a lean Deliverer for benchmarks: two vats bounce "ping"
+// between their roots forever. Each ping delivery makes 3 syscalls, as
+// liveslots would: send "ping" to the peer with a fresh result promise,
+// subscribe to that result, and fulfill the ping's own result. Each send
+// also yields one notify crank (no syscalls) back to its sender, so the
+// steady state alternates a ping crank and a notify crank.
+type PingPong struct {
+	peer map[kernel.VatID]kernel.VRef // each vat's import of the other's root
+	next map[kernel.VatID]int
+	args marshal.CapData
+	// Pings counts ping deliveries.
+	Pings int
+}
+
+// NewPingPong launches the two vats on k, introduces them (through the
+// kernel, like any message) and queues the first ping.
+func NewPingPong(ctx context.Context, k *kernel.Kernel) (*PingPong, error) {
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "a",
+		Vats: map[string]kernel.VatConfig{"a": {Bundle: "pingpong"}, "b": {Bundle: "pingpong"}}})
+	if err != nil {
+		return nil, err
+	}
+	p := &PingPong{peer: map[kernel.VatID]kernel.VRef{}, next: map[kernel.VatID]int{}, args: Methargs("ping")}
+	if _, _, err := k.QueueMessage(ctx, res.Roots["a"], Methargs("meet", kernel.VRef(res.Roots["b"]))); err != nil {
+		return nil, err
+	}
+	if _, _, err := k.QueueMessage(ctx, res.Roots["b"], Methargs("meet", kernel.VRef(res.Roots["a"]))); err != nil {
+		return nil, err
+	}
+	for k.HasWork() {
+		if _, err := k.Crank(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.peer) != 2 {
+		return nil, fmt.Errorf("kerneltest: ping-pong introductions failed")
+	}
+	if _, _, err := k.QueueMessage(ctx, res.Roots["a"], p.args); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Deliver implements kernel.Deliverer.
+func (p *PingPong) Deliver(ctx context.Context, vat kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	if d.Kind != kernel.DeliverMessage {
+		return nil
+	}
+	resolveMine := kernel.Syscall{Kind: kernel.SyscallResolve, Resolutions: []kernel.VatResolution{{VPID: d.Message.Result, Data: Undefined}}}
+	if MethodOf(d.Message.Methargs) == "meet" {
+		p.peer[vat] = kernel.VRef(d.Message.Methargs.Slots[0])
+		sys.Syscall(resolveMine)
+		return nil
+	}
+	p.Pings++
+	p.next[vat]++
+	result := kernel.VRef("p+" + strconv.Itoa(p.next[vat]))
+	for _, s := range []kernel.Syscall{
+		{Kind: kernel.SyscallSend, Target: p.peer[vat], Message: kernel.VatMessage{Methargs: p.args, Result: result}},
+		{Kind: kernel.SyscallSubscribe, VPID: result},
+		resolveMine,
+	} {
+		if r := sys.Syscall(s); r.Err != nil {
+			return fmt.Errorf("%w: ping-pong syscall %s: %v", kernel.ErrVatFault, s.Kind, r.Err)
+		}
+	}
+	return nil
+}
