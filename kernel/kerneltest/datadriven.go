@@ -1,0 +1,378 @@
+package kerneltest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+)
+
+// RunScenario runs the datadriven scenario file at path against a fresh
+// Driver (in-memory store), auditing after every crank and host request.
+// Run tests with -rewrite to regenerate expectations, and review the diff.
+//
+// Host commands:
+//
+//	launch bootstrap=NAME vats=(A,B,...)   launch and start fake vats
+//	on vat=NAME method=M                   script every message M to NAME
+//	on vat=NAME next                       script NAME's next delivery
+//	send TARGET METHOD [SLOT...]           host message; prints the kpid
+//	crank                                  run one crank
+//	run                                    run until quiescent
+//	terminate vat=NAME / revoke TARGET / reap vat=NAME
+//	clist vat=NAME / objects / promises / queue / state
+//	results                                host outputs released so far
+//	deliveries vat=NAME                    what NAME received
+//	audit                                  run the auditor
+//
+// A TARGET or SLOT is a kref (ko3, kp2) or root:NAME. The input of an "on"
+// command is a script of syscalls, one per line:
+//
+//	send REF METHOD [REF...] [as=NAME]     (the result vref is saved as NAME)
+//	subscribe REF
+//	fulfill REF undefined | str TEXT | ref REF
+//	reject REF TEXT
+//	export NAME / promise NAME             allocate o+N / p+N as NAME
+//	save NAME REF
+//	drop|retire-imports|retire-exports|abandon REF...
+//	exit [failure]
+//	vatstore-set KEY VALUE / vatstore-delete KEY
+//	panic TEXT
+//
+// where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
+// @target, @slotN, or @vpidN (the Nth resolution of a notify).
+func RunScenario(t *testing.T, path string) {
+	s := &scenario{d: New(t), saved: map[kernel.VatID]map[string]kernel.VRef{}, roots: map[string]kernel.KRef{}}
+	datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
+		s.d.T = t
+		out, err := s.run(td)
+		if err != nil {
+			return "error: " + err.Error() + "\n"
+		}
+		return out
+	})
+}
+
+type scenario struct {
+	d     *Driver
+	saved map[kernel.VatID]map[string]kernel.VRef
+	roots map[string]kernel.KRef // launched vats' roots by name
+	seen  int                    // released outputs already shown by "results"
+}
+
+func (s *scenario) vatArg(td *datadriven.TestData) (*FakeVat, error) {
+	arg, ok := td.Arg("vat")
+	if !ok || len(arg.Vals) != 1 {
+		return nil, fmt.Errorf("%s needs vat=NAME", td.Cmd)
+	}
+	for _, v := range s.d.Vats {
+		if v.Name == arg.Vals[0] {
+			return v, nil
+		}
+	}
+	return nil, fmt.Errorf("no vat named %q", arg.Vals[0])
+}
+
+// hostRef resolves a host-side TARGET/SLOT.
+func (s *scenario) hostRef(ref string) (kernel.KRef, error) {
+	if name, ok := strings.CutPrefix(ref, "root:"); ok {
+		root, ok := s.roots[name]
+		if !ok {
+			return "", fmt.Errorf("no vat named %q", name)
+		}
+		return root, nil
+	}
+	return kernel.KRef(ref), nil
+}
+
+func positional(td *datadriven.TestData) []string {
+	var out []string
+	for _, a := range td.CmdArgs {
+		if len(a.Vals) == 0 {
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
+func (s *scenario) run(td *datadriven.TestData) (string, error) {
+	d := s.d
+	switch td.Cmd {
+	case "launch":
+		var boot string
+		td.ScanArgs(d.T, "bootstrap", &boot)
+		arg, _ := td.Arg("vats")
+		res := d.Launch(boot, arg.Vals...)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s", res.SubclusterID)
+		names := append([]string(nil), arg.Vals...)
+		sort.Strings(names)
+		for _, n := range names {
+			s.roots[n] = res.Roots[n]
+			fmt.Fprintf(&b, " %s=%s(root %s)", n, res.VatIDs[n], res.Roots[n])
+		}
+		return b.String() + "\n", nil
+	case "on":
+		v, err := s.vatArg(td)
+		if err != nil {
+			return "", err
+		}
+		h := s.script(v, td.Input)
+		if arg, ok := td.Arg("method"); ok {
+			v.OnMethod[arg.Vals[0]] = h
+		} else {
+			v.Next = append(v.Next, h)
+		}
+		return "ok\n", nil
+	case "send":
+		pos := positional(td)
+		if len(pos) < 2 {
+			return "", fmt.Errorf("send TARGET METHOD [SLOT...]")
+		}
+		target, err := s.hostRef(pos[0])
+		if err != nil {
+			return "", err
+		}
+		var slots []kernel.VRef
+		for _, p := range pos[2:] {
+			k, err := s.hostRef(p)
+			if err != nil {
+				return "", err
+			}
+			slots = append(slots, kernel.VRef(k))
+		}
+		kpid, out, err := d.K.QueueMessage(d.Ctx, target, Methargs(pos[1], slots...))
+		if err != nil {
+			return "", err
+		}
+		d.release(out)
+		d.audit("send")
+		return string(kpid) + "\n", nil
+	case "crank":
+		return kernel.DescribeCrank(d.Crank()) + "\n", nil
+	case "run":
+		var b strings.Builder
+		for _, r := range d.RunUntilQuiescent(0) {
+			b.WriteString(kernel.DescribeCrank(r) + "\n")
+		}
+		if b.Len() == 0 {
+			return "(idle)\n", nil
+		}
+		return b.String(), nil
+	case "terminate":
+		v, err := s.vatArg(td)
+		if err != nil {
+			return "", err
+		}
+		out, err := d.K.TerminateVat(d.Ctx, v.ID, "terminated by scenario")
+		if err != nil {
+			return "", err
+		}
+		d.release(out)
+		d.audit("terminate")
+		return describeOutputs(out), nil
+	case "revoke":
+		pos := positional(td)
+		target, err := s.hostRef(pos[0])
+		if err != nil {
+			return "", err
+		}
+		if _, err := d.K.Revoke(d.Ctx, target); err != nil {
+			return "", err
+		}
+		return "ok\n", nil
+	case "reap":
+		v, err := s.vatArg(td)
+		if err != nil {
+			return "", err
+		}
+		if _, err := d.K.ScheduleReap(d.Ctx, v.ID); err != nil {
+			return "", err
+		}
+		return "ok\n", nil
+	case "clist":
+		v, err := s.vatArg(td)
+		if err != nil {
+			return "", err
+		}
+		return kernel.DescribeCList(d.Store, v.ID), nil
+	case "objects":
+		return kernel.DescribeObjects(d.Store), nil
+	case "promises":
+		return kernel.DescribePromises(d.Store), nil
+	case "queue":
+		return kernel.DescribeQueue(d.Store), nil
+	case "state":
+		return kernel.DescribeState(d.Store), nil
+	case "results":
+		out := describeOutputs(d.Released[s.seen:])
+		s.seen = len(d.Released)
+		return out, nil
+	case "deliveries":
+		v, err := s.vatArg(td)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		for _, dv := range v.Deliveries {
+			b.WriteString(DescribeDelivery(dv) + "\n")
+		}
+		return b.String(), nil
+	case "audit":
+		problems, err := kernel.Audit(d.Ctx, d.Store)
+		if err != nil {
+			return "", err
+		}
+		if len(problems) == 0 {
+			return "ok\n", nil
+		}
+		return strings.Join(problems, "\n") + "\n", nil
+	}
+	return "", fmt.Errorf("unknown command %q", td.Cmd)
+}
+
+func describeOutputs(out []kernel.Output) string {
+	if len(out) == 0 {
+		return "(none)\n"
+	}
+	var b strings.Builder
+	for _, o := range out {
+		b.WriteString(kernel.DescribeOutput(o) + "\n")
+	}
+	return b.String()
+}
+
+// DescribeDelivery renders a delivery as a vat sees it.
+func DescribeDelivery(dv kernel.Delivery) string {
+	switch dv.Kind {
+	case kernel.DeliverMessage:
+		s := fmt.Sprintf("message %s %s", dv.Target, dv.Message.Methargs)
+		if dv.Message.Result != "" {
+			s += " -> " + string(dv.Message.Result)
+		}
+		return s
+	case kernel.DeliverNotify:
+		parts := make([]string, len(dv.Resolutions))
+		for i, r := range dv.Resolutions {
+			how := "fulfilled"
+			if r.Rejected {
+				how = "rejected"
+			}
+			parts[i] = fmt.Sprintf("%s %s %s", r.VPID, how, r.Data)
+		}
+		return "notify " + strings.Join(parts, "; ")
+	case kernel.DeliverStartVat:
+		return fmt.Sprintf("startVat incarnation=%d", dv.Incarnation)
+	}
+	vrefs := make([]string, len(dv.VRefs))
+	for i, v := range dv.VRefs {
+		vrefs[i] = string(v)
+	}
+	return strings.TrimSpace(dv.Kind.String() + " " + strings.Join(vrefs, " "))
+}
+
+// script compiles a vat script into a Handler.
+func (s *scenario) script(v *FakeVat, input string) Handler {
+	lines := strings.Split(strings.TrimSpace(input), "\n")
+	return func(c *Call) error {
+		saved := s.saved[v.ID]
+		if saved == nil {
+			saved = map[string]kernel.VRef{}
+			s.saved[v.ID] = saved
+		}
+		ref := func(tok string) kernel.VRef {
+			switch {
+			case strings.HasPrefix(tok, "$"):
+				r, ok := saved[tok[1:]]
+				if !ok {
+					panic(fmt.Sprintf("script: %s not saved", tok))
+				}
+				return r
+			case tok == "@result":
+				return c.Result()
+			case tok == "@target":
+				return c.Target()
+			case strings.HasPrefix(tok, "@slot"):
+				var i int
+				fmt.Sscanf(tok, "@slot%d", &i)
+				return c.Slot(i)
+			case strings.HasPrefix(tok, "@vpid"):
+				var i int
+				fmt.Sscanf(tok, "@vpid%d", &i)
+				return c.Delivery.Resolutions[i].VPID
+			}
+			return kernel.VRef(tok)
+		}
+		refs := func(toks []string) []kernel.VRef {
+			out := make([]kernel.VRef, len(toks))
+			for i, t := range toks {
+				out[i] = ref(t)
+			}
+			return out
+		}
+		for _, line := range lines {
+			f := strings.Fields(line)
+			if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+				continue
+			}
+			switch f[0] {
+			case "send":
+				as := ""
+				if last := f[len(f)-1]; strings.HasPrefix(last, "as=") {
+					as, f = last[3:], f[:len(f)-1]
+				}
+				r := c.Send(ref(f[1]), f[2], refs(f[3:])...)
+				if as != "" {
+					saved[as] = r
+				}
+			case "subscribe":
+				c.Subscribe(ref(f[1]))
+			case "fulfill":
+				var data marshal.CapData
+				switch f[2] {
+				case "undefined":
+					data = Undefined
+				case "str":
+					data = Str(strings.Join(f[3:], " "))
+				case "ref":
+					data = Ref(string(ref(f[3])))
+				default:
+					panic("script: fulfill REF undefined|str TEXT|ref REF")
+				}
+				c.Fulfill(ref(f[1]), data)
+			case "reject":
+				c.Resolve(ref(f[1]), true, marshal.EncodeError("Error", strings.Join(f[2:], " ")))
+			case "export":
+				saved[f[1]] = c.NewExport(false)
+			case "promise":
+				saved[f[1]] = c.NewExport(true)
+			case "save":
+				saved[f[1]] = ref(f[2])
+			case "drop":
+				c.GC(kernel.SyscallDropImports, refs(f[1:])...)
+			case "retire-imports":
+				c.GC(kernel.SyscallRetireImports, refs(f[1:])...)
+			case "retire-exports":
+				c.GC(kernel.SyscallRetireExports, refs(f[1:])...)
+			case "abandon":
+				c.GC(kernel.SyscallAbandonExports, refs(f[1:])...)
+			case "exit":
+				c.Exit(len(f) > 1 && f[1] == "failure")
+			case "vatstore-set":
+				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: f[1], Value: strings.Join(f[2:], " ")})
+			case "vatstore-delete":
+				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
+			case "panic":
+				panic(strings.Join(f[1:], " "))
+			default:
+				panic(fmt.Sprintf("script: unknown line %q", line))
+			}
+		}
+		return nil
+	}
+}
