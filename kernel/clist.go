@@ -78,7 +78,7 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 	if !found {
 		row, ok := k.st.Vat(string(vat))
 		if !ok {
-			panic(fmt.Sprintf("kernel: import into unknown vat %s", vat))
+			bugf("import into unknown vat %s", vat)
 		}
 		var vref VRef
 		if kref.IsPromise() {
@@ -97,7 +97,7 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 		info, _ := parseVRef(vref)
 		if info.export {
 			if !e.Reachable {
-				panic(fmt.Sprintf("kernel: sent unreachable export %s back into %s", kref, vat))
+				bugf("sent unreachable export %s back into %s", kref, vat)
 			}
 		} else {
 			k.setReachableFlag(vat, kref)

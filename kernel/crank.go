@@ -284,7 +284,7 @@ func (k *Kernel) consumeAfterFailure(ctx context.Context, res CrankResult, code 
 	// The same work comes first again: the abort restored it.
 	w, ok := k.pickWork()
 	if !ok || w.kind != res.Work {
-		panic("kernel: work changed across an abort")
+		bugf("work changed across an abort")
 	}
 	res.Crank = k.st.NextID(metaNextCrank)
 	switch w.kind {

@@ -51,7 +51,7 @@ func (k *Kernel) maybeFreePromise(kpid KRef) {
 	if p.QueueTail != p.QueueHead {
 		// Queued messages hold references to their target; a promise with
 		// a queue cannot reach zero.
-		panic("kernel: freeing promise " + string(kpid) + " with queued messages")
+		bugf("freeing promise %s with queued messages", kpid)
 	}
 	k.st.DeletePromise(string(kpid))
 	if p.State != persistence.PromiseUnresolved {

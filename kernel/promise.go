@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -92,7 +91,7 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
-		panic(fmt.Sprintf("kernel: resolve of settled promise %s", kpid))
+		bugf("resolve of settled promise %s", kpid)
 	}
 	for _, sub := range p.Subscribers {
 		k.enqueueNotify(VatID(sub), kpid)
@@ -102,7 +101,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
 	for seq := p.QueueHead; seq < p.QueueTail; seq++ {
 		m, ok := k.st.QueuedMessage(string(kpid), seq)
 		if !ok {
-			panic(fmt.Sprintf("kernel: message %d of %s's queue missing", seq, kpid))
+			bugf("message %d of %s's queue missing", seq, kpid)
 		}
 		k.st.DeleteQueuedMessage(string(kpid), seq)
 		// A lateral move: the message keeps the references it holds.

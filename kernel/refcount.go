@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"fmt"
-
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -35,7 +33,7 @@ func (k *Kernel) incRef(kref KRef, reachable bool) {
 	}
 	o, ok := k.st.Object(string(kref))
 	if !ok {
-		panic(fmt.Sprintf("kernel: reference taken to deleted object %s", kref))
+		bugf("reference taken to deleted object %s", kref)
 	}
 	if reachable {
 		o.Reachable++
@@ -51,7 +49,7 @@ func (k *Kernel) decRef(kref KRef, reachable bool) {
 	if kref.IsPromise() {
 		p := k.mustPromise(kref)
 		if p.RefCount <= 0 {
-			panic(fmt.Sprintf("kernel: refcount underflow on %s", kref))
+			bugf("refcount underflow on %s", kref)
 		}
 		p.RefCount--
 		k.st.PutPromise(string(kref), p)
@@ -69,7 +67,7 @@ func (k *Kernel) decRef(kref KRef, reachable bool) {
 	}
 	o.Recognizable--
 	if o.Reachable < 0 || o.Recognizable < o.Reachable {
-		panic(fmt.Sprintf("kernel: refcount underflow on %s: %d,%d", kref, o.Reachable, o.Recognizable))
+		bugf("refcount underflow on %s: %d,%d", kref, o.Reachable, o.Recognizable)
 	}
 	k.st.PutObject(string(kref), o)
 	if o.Reachable == 0 || o.Recognizable == 0 {
@@ -92,7 +90,7 @@ func (k *Kernel) decSlots(slots []string) {
 func (k *Kernel) mustPromise(kpid KRef) persistence.PromiseRow {
 	p, ok := k.st.Promise(string(kpid))
 	if !ok {
-		panic(fmt.Sprintf("kernel: promise %s does not exist", kpid))
+		bugf("promise %s does not exist", kpid)
 	}
 	return p
 }
@@ -100,7 +98,7 @@ func (k *Kernel) mustPromise(kpid KRef) persistence.PromiseRow {
 func (k *Kernel) mustObject(koid KRef) persistence.ObjectRow {
 	o, ok := k.st.Object(string(koid))
 	if !ok {
-		panic(fmt.Sprintf("kernel: object %s does not exist", koid))
+		bugf("object %s does not exist", koid)
 	}
 	return o
 }

@@ -78,7 +78,7 @@ func (k *Kernel) prepareSend(vat VatID, target KRef, queued KRef, m persistence.
 		result := KRef(m.Result)
 		p := k.mustPromise(result)
 		if p.State != persistence.PromiseUnresolved || p.Decider != "" {
-			panic("kernel: result " + m.Result + " of a queued send is settled or already decided")
+			bugf("result %s of a queued send is settled or already decided", m.Result)
 		}
 		p.Decider = string(vat)
 		k.st.PutPromise(m.Result, p)
@@ -101,7 +101,7 @@ func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 		return Delivery{}, false
 	}
 	if p := k.mustPromise(kpid); p.State == persistence.PromiseUnresolved {
-		panic("kernel: notify of unresolved promise " + string(kpid))
+		bugf("notify of unresolved promise %s", kpid)
 	}
 	targets := k.promisesToRetire(kpid)
 	d := Delivery{Kind: DeliverNotify, Resolutions: make([]VatResolution, 0, len(targets))}

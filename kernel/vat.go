@@ -117,7 +117,7 @@ func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg ClusterConfig) (Launc
 			})
 			root, err := k.vrefToKRef(vat, RootVRef, vrefOpts{})
 			if err != nil {
-				panic(fmt.Sprintf("kernel: export root of new vat: %v", err))
+				bugf("export root of new vat: %v", err)
 			}
 			k.pin(root)
 			res.VatIDs[name], res.Roots[name] = vat, root

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/ocapgo/kernel-actors/internal/invariants"
 )
 
 // Store is the kernel's state: typed tables held in memory over a backend
@@ -308,7 +310,13 @@ func (s *Store) VatIDs() []string { return sortIDs(s.vats.keys()) }
 func (s *Store) Object(kref string) (ObjectRow, bool) { return s.objects.get(kref) }
 
 // PutObject writes a kernel object.
-func (s *Store) PutObject(kref string, r ObjectRow) { s.mustOpen(); s.objects.put(kref, r) }
+func (s *Store) PutObject(kref string, r ObjectRow) {
+	s.mustOpen()
+	if invariants.Enabled && (r.Reachable < 0 || r.Reachable > r.Recognizable || r.Pins < 0 || r.Pins > r.Reachable) {
+		panic(fmt.Sprintf("persistence: object %s row out of order: %+v", kref, r))
+	}
+	s.objects.put(kref, r)
+}
 
 // DeleteObject deletes a kernel object.
 func (s *Store) DeleteObject(kref string) { s.mustOpen(); s.objects.del(kref) }
@@ -325,7 +333,14 @@ func (s *Store) ObjectCount() int { return s.objects.len() }
 func (s *Store) Promise(kpid string) (PromiseRow, bool) { return s.promises.get(kpid) }
 
 // PutPromise writes a kernel promise.
-func (s *Store) PutPromise(kpid string, r PromiseRow) { s.mustOpen(); s.promises.put(kpid, r) }
+func (s *Store) PutPromise(kpid string, r PromiseRow) {
+	s.mustOpen()
+	if invariants.Enabled && (r.RefCount < 0 || r.QueueTail < r.QueueHead ||
+		(r.State != PromiseUnresolved && (r.Decider != "" || len(r.Subscribers) > 0))) {
+		panic(fmt.Sprintf("persistence: promise %s row inconsistent: %+v", kpid, r))
+	}
+	s.promises.put(kpid, r)
+}
 
 // DeletePromise deletes a kernel promise. Its message queue must be empty.
 func (s *Store) DeletePromise(kpid string) { s.mustOpen(); s.promises.del(kpid) }

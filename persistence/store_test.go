@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/internal/invariants"
 )
 
 // storeKinds runs a contract test against the in-memory and the file
@@ -91,7 +93,8 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.NoError(t, s.Begin())
 	require.Equal(t, uint64(1), s.NextID(MetaNextObject))
 	require.Equal(t, uint64(2), s.NextID(MetaNextObject))
-	s.PutPromise("kp1", PromiseRow{State: PromiseFulfilled, Value: Data{Body: "#1", Slots: []string{"ko1"}}, RefCount: 1, Subscribers: []string{"v1"}})
+	s.PutPromise("kp1", PromiseRow{State: PromiseFulfilled, Value: Data{Body: "#1", Slots: []string{"ko1"}}, RefCount: 1})
+	s.PutPromise("kp2", PromiseRow{State: PromiseUnresolved, Decider: "v2", Subscribers: []string{"v1", "v3"}, RefCount: 2, QueueHead: 1, QueueTail: 2})
 	s.PutCList("v2", "kp1", CListRow{VRef: "p-1", Reachable: true})
 	s.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v2", KPID: "kp1"})
 	s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#x", Slots: []string{"ko1", "kp1"}}}})
@@ -115,7 +118,9 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	p, ok := s2.Promise("kp1")
 	require.True(t, ok)
 	require.Equal(t, []string{"ko1"}, p.Value.Slots)
-	require.Equal(t, []string{"v1"}, p.Subscribers)
+	p2, _ := s2.Promise("kp2")
+	require.Equal(t, []string{"v1", "v3"}, p2.Subscribers)
+	require.Equal(t, "v2", p2.Decider)
 	require.Equal(t, 1, s2.QueueLen())
 	head, _ := s2.QueueHead()
 	require.Equal(t, QueueSend, head.Kind)
@@ -249,4 +254,19 @@ func TestVatstoreNextKeySeesOverlay(t *testing.T) {
 		require.Equal(t, []string{"a", "b", "e", "f"}, s.VatstoreKeys("v1"))
 		mustVerify(t, s)
 	})
+}
+
+// Under -tags invariants (or -race) a row that breaks its own invariants
+// panics at the write that makes it; release builds pay nothing for it.
+func TestInvariantChecksOnRows(t *testing.T) {
+	s, err := Open(context.Background(), "", Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	bad := func() { s.PutObject("ko1", ObjectRow{Reachable: 2, Recognizable: 1}) }
+	if invariants.Enabled {
+		require.Panics(t, bad)
+	} else {
+		require.NotPanics(t, bad)
+	}
+	s.Abort()
 }

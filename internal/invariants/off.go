@@ -1,0 +1,6 @@
+//go:build !invariants && !race
+
+package invariants
+
+// Enabled reports whether cheap invariant checks run.
+const Enabled = false
