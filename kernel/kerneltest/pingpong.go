@@ -10,11 +10,13 @@ import (
 )
 
 // PingPong is a lean Deliverer for benchmarks: two vats bounce "ping"
-// between their roots forever. Each ping delivery makes 3 syscalls, as
-// liveslots would: send "ping" to the peer with a fresh result promise,
-// subscribe to that result, and fulfill the ping's own result. Each send
-// also yields one notify crank (no syscalls) back to its sender, so the
-// steady state alternates a ping crank and a notify crank.
+// between their roots forever, and every crank's delivery makes exactly 3
+// syscalls. A ping makes them as liveslots would: send "ping" to the peer
+// with a fresh result promise, subscribe to that result, and fulfill the
+// ping's own result. Each send also yields a notify crank back to its
+// sender, which records the reply in its vatstore (get and set a counter,
+// set the last reply), so the steady state alternates a ping crank and a
+// notify crank.
 type PingPong struct {
 	peer map[kernel.VatID]kernel.VRef // each vat's import of the other's root
 	next map[kernel.VatID]int
@@ -54,6 +56,15 @@ func NewPingPong(ctx context.Context, k *kernel.Kernel) (*PingPong, error) {
 
 // Deliver implements kernel.Deliverer.
 func (p *PingPong) Deliver(ctx context.Context, vat kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	if d.Kind == kernel.DeliverNotify {
+		n := 0
+		if r := sys.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreGet, Key: "pongs"}); r.Found {
+			n, _ = strconv.Atoi(r.Value)
+		}
+		sys.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: "pongs", Value: strconv.Itoa(n + 1)})
+		sys.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: "last", Value: string(d.Resolutions[0].VPID)})
+		return nil
+	}
 	if d.Kind != kernel.DeliverMessage {
 		return nil
 	}
