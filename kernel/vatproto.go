@@ -148,6 +148,16 @@ type Syscaller interface {
 //   - any other error: the delivery failed for another reason. It is
 //     logged, the crank's effects are rolled back and the message's result
 //     rejected with DELIVERY_FAILED (DESIGN.md invariant 6).
+//
+// Two rules of the protocol that vat code (liveslots) must follow:
+//
+//   - a send's result is a promise the vat allocates for it (a new p+N);
+//     the kernel holds its resolution authority while the message waits,
+//     and hands it to the vat the message is delivered to;
+//   - resolving a promise retires it from the resolving vat's c-list and
+//     notifies only the other subscribers: a vat waiting on a promise it
+//     resolves itself (a message it sent to itself) settles it locally,
+//     as liveslots does.
 type Deliverer interface {
 	Deliver(ctx context.Context, vat VatID, d Delivery, sys Syscaller) error
 }
