@@ -13,19 +13,11 @@ import (
 
 func benchCrank(b *testing.B, path string, opts persistence.Options) {
 	ctx := context.Background()
-	st, err := persistence.Open(ctx, path, opts)
+	st, k, pp, err := kt.OpenPingPong(ctx, path, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close(ctx)
-	k, err := kernel.New(kernel.Config{Store: st})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pp, err := kt.NewPingPong(ctx, k)
-	if err != nil {
-		b.Fatal(err)
-	}
 	for i := 0; i < 200; i++ { // warm the statement cache and the maps
 		if _, err := k.Crank(ctx, pp); err != nil {
 			b.Fatal(err)

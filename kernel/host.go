@@ -105,12 +105,8 @@ func (k *Kernel) IsRevoked(koid KRef) (bool, error) {
 // drops) in a crank of its own, ahead of the run queue.
 func (k *Kernel) ScheduleReap(ctx context.Context, vat VatID) ([]Output, error) {
 	return k.hostUnit(ctx, func() error {
-		row, ok := k.st.Vat(string(vat))
-		if !ok {
-			return ErrUnknownVat
-		}
-		if row.State != persistence.VatActive {
-			return ErrVatNotActive
+		if err := k.checkActive(vat); err != nil {
+			return err
 		}
 		k.st.AddReap(string(vat))
 		return nil

@@ -195,13 +195,10 @@ func (k *Kernel) Vats() []VatInfo {
 // and is returned; the vat is not terminated, since the caller (launching
 // a subcluster, restarting a vat) knows what to do about it.
 func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
-	row, ok := k.st.Vat(string(vat))
-	if !ok {
-		return ErrUnknownVat
+	if err := k.checkActive(vat); err != nil {
+		return err
 	}
-	if row.State != persistence.VatActive {
-		return ErrVatNotActive
-	}
+	row, _ := k.st.Vat(string(vat))
 	if err := k.begin(); err != nil {
 		return err
 	}
@@ -226,17 +223,25 @@ func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
 	return err
 }
 
+// checkActive reports why vat cannot take a request, if it cannot.
+func (k *Kernel) checkActive(vat VatID) error {
+	row, ok := k.st.Vat(string(vat))
+	switch {
+	case !ok:
+		return ErrUnknownVat
+	case row.State != persistence.VatActive:
+		return ErrVatNotActive
+	}
+	return nil
+}
+
 // TerminateVat terminates vat at the host's request, as one unit: the
 // same cleanup as a failure (terminateVatLocked). The runtime stops the
 // vat's actor.
 func (k *Kernel) TerminateVat(ctx context.Context, vat VatID, reason string) ([]Output, error) {
 	return k.hostUnit(ctx, func() error {
-		row, ok := k.st.Vat(string(vat))
-		if !ok {
-			return ErrUnknownVat
-		}
-		if row.State != persistence.VatActive {
-			return ErrVatNotActive
+		if err := k.checkActive(vat); err != nil {
+			return err
 		}
 		k.terminateVatLocked(vat, reason)
 		return nil

@@ -49,19 +49,11 @@ func benchDurableVsBare(b *testing.B, sync persistence.Synchronous) {
 			cur = append(cur, s)
 		}
 	}}
-	st, err := persistence.Open(ctx, path, opts)
+	st, k, pp, err := kt.OpenPingPong(ctx, path, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close(ctx)
-	k, err := kernel.New(kernel.Config{Store: st})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pp, err := kt.NewPingPong(ctx, k)
-	if err != nil {
-		b.Fatal(err)
-	}
 	crank := func() {
 		if r, err := k.Crank(ctx, pp); err != nil || r.Outcome != kernel.Committed {
 			b.Fatalf("crank: %v %v", r.Outcome, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // PingPong is a lean Deliverer for benchmarks: two vats bounce "ping"
@@ -23,6 +24,25 @@ type PingPong struct {
 	args marshal.CapData
 	// Pings counts ping deliveries.
 	Pings int
+}
+
+// OpenPingPong opens a store at path with opts, a kernel over it, and a
+// ping-pong on that kernel: what every crank benchmark starts from. The
+// caller closes the store.
+func OpenPingPong(ctx context.Context, path string, opts persistence.Options) (*persistence.Store, *kernel.Kernel, *PingPong, error) {
+	st, err := persistence.Open(ctx, path, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	k, err := kernel.New(kernel.Config{Store: st})
+	if err == nil {
+		var p *PingPong
+		if p, err = NewPingPong(ctx, k); err == nil {
+			return st, k, p, nil
+		}
+	}
+	st.Close(ctx)
+	return nil, nil, nil, err
 }
 
 // NewPingPong launches the two vats on k, introduces them (through the
