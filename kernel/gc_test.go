@@ -221,6 +221,7 @@ func TestGCSyscallValidation(t *testing.T) {
 		{"drop a promise", func(c *kt.Call, _ kernel.VRef) { c.GC(kernel.SyscallDropImports, "p-1") }},
 		{"drop unknown import", func(c *kt.Call, _ kernel.VRef) { c.GC(kernel.SyscallDropImports, "o-77") }},
 		{"abandon an import", func(c *kt.Call, imp kernel.VRef) { c.GC(kernel.SyscallAbandonExports, imp) }},
+		{"abandon the root", func(c *kt.Call, _ kernel.VRef) { c.GC(kernel.SyscallAbandonExports, kernel.RootVRef) }},
 		{"use a dropped import", func(c *kt.Call, imp kernel.VRef) {
 			c.GC(kernel.SyscallDropImports, imp)
 			c.Send(imp, "hello")

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -282,6 +283,11 @@ func (k *Kernel) syscallAbandonExports(vat VatID, vrefs []VRef) error {
 	krefs, err := k.gcVRefs(vat, "abandonExports", vrefs, true)
 	if err != nil {
 		return err
+	}
+	if slices.Contains(vrefs, RootVRef) {
+		// The kernel holds the root for the vat's life (it is pinned);
+		// only termination lets it go.
+		return errIllegal("abandonExports of the root object")
 	}
 	for _, kref := range krefs {
 		k.orphanObject(vat, kref)
