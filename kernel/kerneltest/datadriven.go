@@ -23,7 +23,7 @@ import (
 //	on vat=NAME next                       script NAME's next delivery
 //	send TARGET METHOD [SLOT...]           host message; prints the kpid
 //	crank                                  run one crank
-//	run                                    run until quiescent
+//	run-until-idle                         run until there is no work
 //	terminate vat=NAME / revoke TARGET / reap vat=NAME
 //	clist vat=NAME / objects / promises / queue / state
 //	results                                host outputs released so far
@@ -155,7 +155,7 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 		return string(kpid) + "\n", nil
 	case "crank":
 		return kernel.DescribeCrank(d.Crank()) + "\n", nil
-	case "run":
+	case "run-until-idle", "run":
 		var b strings.Builder
 		for _, r := range d.RunUntilQuiescent(0) {
 			b.WriteString(kernel.DescribeCrank(r) + "\n")
