@@ -85,3 +85,22 @@ func TestParseVatID(t *testing.T) {
 		require.ErrorIs(t, err, ErrBadRef, bad)
 	}
 }
+
+// FuzzParseRefs: the ref parsers never panic, accept only what they can
+// print back unchanged, and agree on kinds.
+func FuzzParseRefs(f *testing.F) {
+	for _, s := range []string{"ko1", "kp22", "o+0", "o-3", "p+4", "p-5", "o+d10/3", "o+v1/2:3", "v7", "", "ko01", "o+", "p+d1/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if k, err := ParseKRef(s); err == nil && (string(k) != s || k.IsObject() == k.IsPromise()) {
+			t.Fatalf("kref %q parsed oddly", s)
+		}
+		if info, err := parseVRef(VRef(s)); err == nil && info.promise != (s[0] == 'p') {
+			t.Fatalf("vref %q kind wrong", s)
+		}
+		if v, err := ParseVatID(s); err == nil && string(v) != s {
+			t.Fatalf("vat id %q parsed oddly", s)
+		}
+	})
+}
