@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
 // KRef is a kernel-wide reference: "koN" names a kernel object, "kpN" a
@@ -12,12 +14,8 @@ import (
 // never reused.
 type KRef string
 
-// VRef is a reference in one vat's space: "o+N" is an object the vat
-// exports (allocated by the vat; "o+0" is its root), "o-N" one it imports
-// (allocated by the kernel), "p+N" and "p-N" likewise for promises. Exports
-// may also use liveslots' virtual and durable forms "o+vK/I" and "o+dK/I",
-// optionally with a facet suffix ":F".
-type VRef string
+// VRef is a reference in one vat's space (see vatproto.VRef).
+type VRef = vatproto.VRef
 
 // VatID names a vat: "vN".
 type VatID string
@@ -135,4 +133,4 @@ func importVRef(promise bool, n uint64) VRef {
 }
 
 // RootVRef is the vref of every vat's root object.
-const RootVRef VRef = "o+0"
+const RootVRef = vatproto.RootVRef

@@ -4,132 +4,52 @@ import (
 	"context"
 	"errors"
 
-	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
-// This file is the raw vat protocol: what the kernel hands a vat (a
-// Delivery) and what a vat asks of the kernel while handling it (a
-// Syscall). Everything here is in the vat's own ref space (vrefs); the
-// kernel translates through the vat's c-list. The protocol is plain data so
-// that a vat in another process or language can speak it.
+// The raw vat protocol lives in package vatproto; this file names it for
+// the kernel and defines the kernel's side of it, the Deliverer. The kernel
+// translates every vref through the vat's c-list.
 
-// DeliveryKind says what a Delivery carries.
-type DeliveryKind uint8
+// The protocol's types and constants, defined in package vatproto and
+// named here too so that kernel code and its callers read naturally.
+type (
+	Delivery      = vatproto.Delivery
+	DeliveryKind  = vatproto.DeliveryKind
+	VatMessage    = vatproto.VatMessage
+	VatResolution = vatproto.VatResolution
+	Syscall       = vatproto.Syscall
+	SyscallKind   = vatproto.SyscallKind
+	SyscallResult = vatproto.SyscallResult
+	Syscaller     = vatproto.Syscaller
+)
 
 // Delivery kinds.
 const (
-	// DeliverMessage: invoke a method of one of the vat's objects (or send
-	// to a promise it decides).
-	DeliverMessage DeliveryKind = iota + 1
-	// DeliverNotify: promises the vat subscribed to have settled.
-	DeliverNotify
-	// DeliverDropExports: nobody can reach these exports any more; the vat
-	// may forget them once it holds them no longer itself.
-	DeliverDropExports
-	// DeliverRetireExports: nobody can even recognize these exports; the
-	// vat must forget them.
-	DeliverRetireExports
-	// DeliverRetireImports: these imports' objects are gone; the vat must
-	// forget them.
-	DeliverRetireImports
-	// DeliverBringOutYourDead: collect garbage now and report drops.
-	DeliverBringOutYourDead
-	// DeliverStartVat: build the vat (its root object, durable kinds) in a
-	// new incarnation.
-	DeliverStartVat
+	DeliverMessage          = vatproto.DeliverMessage
+	DeliverNotify           = vatproto.DeliverNotify
+	DeliverDropExports      = vatproto.DeliverDropExports
+	DeliverRetireExports    = vatproto.DeliverRetireExports
+	DeliverRetireImports    = vatproto.DeliverRetireImports
+	DeliverBringOutYourDead = vatproto.DeliverBringOutYourDead
+	DeliverStartVat         = vatproto.DeliverStartVat
 )
 
-var deliveryNames = [...]string{"", "message", "notify", "dropExports", "retireExports", "retireImports", "bringOutYourDead", "startVat"}
-
-func (k DeliveryKind) String() string {
-	if int(k) < len(deliveryNames) && k > 0 {
-		return deliveryNames[k]
-	}
-	return "delivery?"
-}
-
-// VatMessage is a message in a vat's ref space.
-type VatMessage struct {
-	Methargs marshal.CapData // ["method", [args...]], slots are vrefs
-	Result   VRef            // the result promise; "" for none
-}
-
-// VatResolution is the settlement of one promise, in a vat's ref space.
-type VatResolution struct {
-	VPID     VRef
-	Rejected bool
-	Data     marshal.CapData
-}
-
-// Delivery is one unit of work handed to a vat.
-type Delivery struct {
-	Kind        DeliveryKind
-	Target      VRef            // DeliverMessage
-	Message     VatMessage      // DeliverMessage
-	Resolutions []VatResolution // DeliverNotify
-	VRefs       []VRef          // DeliverDropExports, DeliverRetireExports, DeliverRetireImports
-	Incarnation int64           // DeliverStartVat: 0 at launch, then +1 per restart
-}
-
-// SyscallKind says what a Syscall asks.
-type SyscallKind uint8
-
-// Syscall kinds (DESIGN.md vocabulary; ocap-kernel semantics §4.1).
+// Syscall kinds.
 const (
-	SyscallSend SyscallKind = iota + 1
-	SyscallSubscribe
-	SyscallResolve
-	SyscallExit
-	SyscallDropImports
-	SyscallRetireImports
-	SyscallRetireExports
-	SyscallAbandonExports
-	SyscallVatstoreGet
-	SyscallVatstoreSet
-	SyscallVatstoreGetNextKey
-	SyscallVatstoreDelete
+	SyscallSend               = vatproto.SyscallSend
+	SyscallSubscribe          = vatproto.SyscallSubscribe
+	SyscallResolve            = vatproto.SyscallResolve
+	SyscallExit               = vatproto.SyscallExit
+	SyscallDropImports        = vatproto.SyscallDropImports
+	SyscallRetireImports      = vatproto.SyscallRetireImports
+	SyscallRetireExports      = vatproto.SyscallRetireExports
+	SyscallAbandonExports     = vatproto.SyscallAbandonExports
+	SyscallVatstoreGet        = vatproto.SyscallVatstoreGet
+	SyscallVatstoreSet        = vatproto.SyscallVatstoreSet
+	SyscallVatstoreGetNextKey = vatproto.SyscallVatstoreGetNextKey
+	SyscallVatstoreDelete     = vatproto.SyscallVatstoreDelete
 )
-
-var syscallNames = [...]string{"", "send", "subscribe", "resolve", "exit", "dropImports", "retireImports",
-	"retireExports", "abandonExports", "vatstoreGet", "vatstoreSet", "vatstoreGetNextKey", "vatstoreDelete"}
-
-func (k SyscallKind) String() string {
-	if int(k) < len(syscallNames) && k > 0 {
-		return syscallNames[k]
-	}
-	return "syscall?"
-}
-
-// Syscall is one request from a vat during a delivery. Which fields count
-// depends on Kind.
-type Syscall struct {
-	Kind        SyscallKind
-	Target      VRef            // send
-	Message     VatMessage      // send
-	VPID        VRef            // subscribe
-	Resolutions []VatResolution // resolve
-	Failure     bool            // exit: true to fail (the crank is rolled back)
-	Info        marshal.CapData // exit: the reason, for the log
-	VRefs       []VRef          // dropImports, retireImports, retireExports, abandonExports
-	Key         string          // vatstore*
-	Value       string          // vatstoreSet
-}
-
-// SyscallResult answers a Syscall. Err is non-nil when the syscall was
-// illegal: the delivery is then doomed (the mark is sticky, DESIGN.md
-// invariant 5), and later syscalls of the same delivery are refused too.
-type SyscallResult struct {
-	Value string // vatstoreGet: the value; vatstoreGetNextKey: the key
-	Found bool   // vatstoreGet, vatstoreGetNextKey
-	Err   error
-}
-
-// Syscaller is how a vat makes syscalls during a delivery. It must be
-// called only on the goroutine that runs the crank, and only until Deliver
-// returns.
-type Syscaller interface {
-	Syscall(s Syscall) SyscallResult
-}
 
 // Deliverer hands deliveries to vats: the kernel's only way out. The actor
 // runtime implements it with vat actors; tests implement it with scripted
