@@ -3,7 +3,6 @@ package kernel
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -193,34 +192,82 @@ func (k *Kernel) Vats() []VatInfo {
 // itself (root object, durable kinds), and what it writes to its vatstore
 // meanwhile commits with it. A vat fault or illegal syscall aborts the unit
 // and is returned; the vat is not terminated, since the caller (launching
-// a subcluster, restarting a vat) knows what to do about it.
+// a subcluster) knows what to do about it.
 func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
 	if err := k.checkActive(vat); err != nil {
 		return err
 	}
-	row, _ := k.st.Vat(string(vat))
 	if err := k.begin(); err != nil {
 		return err
 	}
+	if err := k.deliverStart(ctx, d, vat); err != nil {
+		k.abort()
+		return err
+	}
+	_, err := k.commit(ctx)
+	return err
+}
+
+// deliverStart delivers startVat to vat's current incarnation inside the
+// open unit.
+func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error {
+	row, _ := k.st.Vat(string(vat))
 	dl := &delivery{k: k, vat: vat}
 	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation}, dl)
 	dl.closed = true
 	switch {
 	case dl.illegal != nil:
-		k.abort()
 		return fmt.Errorf("start vat: %w (%v)", ErrIllegalSyscall, dl.illegal)
 	case err != nil:
-		k.abort()
-		if errors.Is(err, ErrVatFault) {
-			return fmt.Errorf("start vat: %w", err)
-		}
 		return fmt.Errorf("start vat: %w", err)
 	case dl.exit != nil:
-		k.abort()
 		return fmt.Errorf("start vat: %w: the vat exited while starting", ErrVatFault)
 	}
-	_, err = k.commit(ctx)
-	return err
+	return nil
+}
+
+// RestartVat starts a new incarnation of vat from its durable state (its
+// vatstore), in one unit: the incarnation number goes up, the promises the
+// old incarnation decided are rejected (its heap, which knew them, is gone;
+// SwingSet does the same at upgrade), and the new incarnation gets
+// startVat. The vat keeps its c-list: objects it exported durably stay
+// reachable; messages to ephemeral objects of the old incarnation reach a
+// vat that does not know them, which fails the delivery (the reference's
+// behaviour, ocap-kernel semantics §7.5 and scenario 11).
+//
+// If the new incarnation fails to start, the restart is undone and the vat
+// terminated in a unit of its own; the error says why, wrapping the cause.
+func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason string) ([]Output, error) {
+	if err := k.checkActive(vat); err != nil {
+		return nil, err
+	}
+	if err := k.begin(); err != nil {
+		return nil, err
+	}
+	row, _ := k.st.Vat(string(vat))
+	row.Incarnation++
+	k.st.PutVat(string(vat), row)
+	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: "restarted",
+		Reason: reason, AtCrank: k.st.PeekID(metaNextCrank) - 1})
+	restarted := ErrVatTerminated.withMessage("The vat that decides this promise was restarted")
+	for _, s := range k.st.CListKRefs(string(vat)) {
+		if kref := KRef(s); kref.IsPromise() {
+			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
+				k.resolve(kref, true, rejection(restarted))
+				k.deleteCListEntry(vat, kref)
+			}
+		}
+	}
+	if err := k.deliverStart(ctx, d, vat); err != nil {
+		k.abort()
+		k.log.Warn().Str("vat", string(vat)).Err(err).Msg("restart failed; terminating the vat")
+		out, terr := k.TerminateVat(ctx, vat, "restart failed: "+err.Error())
+		if terr != nil {
+			return nil, terr
+		}
+		return out, fmt.Errorf("kernel: restart failed, vat terminated: %w", err)
+	}
+	return k.commit(ctx)
 }
 
 // checkActive reports why vat cannot take a request, if it cannot.

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -251,4 +252,49 @@ func TestReopenResumes(t *testing.T) {
 	require.NoError(t, d2.ResultErr(p))
 	_, ok := st.Promise(string(p))
 	require.False(t, ok)
+}
+
+// Restarting a vat starts a new incarnation from durable state: its
+// vatstore and c-list stay, the promises the old incarnation decided are
+// rejected, and a failed start terminates the vat.
+func TestRestartVat(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("alice", "alice", "bob")
+	bobID := res.VatIDs["bob"]
+	bob := d.Vat("bob")
+	bob.OnMethod["later"] = func(c *kt.Call) error {
+		c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: "durable", Value: "kept"})
+		return nil // never answers
+	}
+	p := d.Send(res.Roots["bob"], "later")
+	d.RunUntilQuiescent(0)
+
+	d.Restart(bobID)
+	require.Equal(t, 2, bob.Started)
+	require.Equal(t, int64(1), bob.Deliveries[len(bob.Deliveries)-1].Incarnation)
+	info, _ := d.K.Vat(bobID)
+	require.Equal(t, int64(1), info.Incarnation)
+	require.True(t, info.Active)
+	require.Equal(t, res.Roots["bob"], info.Root, "the root survives")
+	v, ok := d.Store.VatstoreGet(string(bobID), "durable")
+	require.True(t, ok)
+	require.Equal(t, "kept", v)
+	err := d.ResultErr(p)
+	require.ErrorIs(t, err, kernel.ErrVatTerminated, "the old incarnation's promise is rejected")
+	require.Contains(t, err.Error(), "restarted")
+
+	// The restarted vat serves.
+	p2 := d.Send(res.Roots["bob"], "hello")
+	d.RunUntilQuiescent(0)
+	require.NoError(t, d.ResultErr(p2))
+
+	// A start that fails terminates the vat and says why.
+	bob.FailStart = errors.New("kind counter was not re-defined")
+	_, err = d.K.RestartVat(d.Ctx, bobID, d, "again")
+	require.ErrorIs(t, err, kernel.ErrVatFault)
+	require.ErrorContains(t, err, "kind counter was not re-defined")
+	info, _ = d.K.Vat(bobID)
+	require.False(t, info.Active)
+	require.Equal(t, int64(1), info.Incarnation, "the failed restart was undone before terminating")
+	d.AuditNow("failed restart")
 }

@@ -112,6 +112,9 @@ func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delive
 	}
 	v.Deliveries = append(v.Deliveries, dv)
 	if dv.Kind == kernel.DeliverStartVat {
+		if v.FailStart != nil {
+			return fmt.Errorf("%w: %v", kernel.ErrVatFault, v.FailStart)
+		}
 		v.Started++
 		return nil
 	}
@@ -195,6 +198,17 @@ func (d *Driver) Terminate(vat kernel.VatID) {
 	}
 	d.release(out)
 	d.audit("terminate")
+}
+
+// Restart restarts a vat at the host's request.
+func (d *Driver) Restart(vat kernel.VatID) {
+	d.T.Helper()
+	out, err := d.K.RestartVat(d.Ctx, vat, d, "restarted by test")
+	if err != nil {
+		d.T.Fatalf("kerneltest: restart: %v", err)
+	}
+	d.release(out)
+	d.audit("restart")
 }
 
 // Result returns the host's first Output for kpid.

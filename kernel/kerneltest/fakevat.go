@@ -35,6 +35,8 @@ type FakeVat struct {
 	Broken error
 	// Started counts startVat deliveries.
 	Started int
+	// FailStart makes startVat deliveries fail with this vat fault.
+	FailStart error
 
 	nextExport int // for o+N and p+N the vat allocates
 }
