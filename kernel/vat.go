@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -357,4 +358,23 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 		}
 	}
 	k.st.DeleteReap(string(vat))
+}
+
+// BootstrapMethargs builds the bootstrap message a subcluster's bootstrap
+// vat receives: bootstrap(vats, services), where vats maps each vat's
+// config name to its root object and services each service's name to its
+// object (ocap-kernel semantics §7.2).
+func BootstrapMethargs(roots, services map[string]KRef) marshal.CapData {
+	rec := func(m map[string]KRef) map[string]any {
+		out := make(map[string]any, len(m))
+		for name, kref := range m {
+			out[name] = marshal.Ref{Slot: string(kref), Iface: "Alleged: vatRoot"}
+		}
+		return out
+	}
+	data, err := marshal.Encode([]any{"bootstrap", []any{rec(roots), rec(services)}})
+	if err != nil {
+		bugf("bootstrap message does not encode: %v", err)
+	}
+	return data
 }

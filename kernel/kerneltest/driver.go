@@ -29,6 +29,8 @@ type Driver struct {
 	// Audit runs kernel.Audit after every crank and host request; on by
 	// default.
 	Audit bool
+
+	goVats *goVats // real Go vats, if UseRegistry was called
 }
 
 // New returns a Driver over a fresh in-memory store with default options.
@@ -56,12 +58,18 @@ func NewWithStore(t testing.TB, st *persistence.Store) *Driver {
 	if err != nil {
 		t.Fatalf("kerneltest: new kernel: %v", err)
 	}
-	return &Driver{
+	d := &Driver{
 		T: t, Ctx: context.Background(), Store: st, K: k,
 		Vats:    map[kernel.VatID]*FakeVat{},
 		Results: map[kernel.KRef]kernel.Output{},
 		Audit:   true,
 	}
+	t.Cleanup(func() {
+		if d.goVats != nil {
+			d.goVats.stop()
+		}
+	})
+	return d
 }
 
 // Launch launches a subcluster of fake vats named names, bootstrap first
@@ -103,6 +111,11 @@ func (d *Driver) Vat(name string) *FakeVat {
 
 // Deliver implements kernel.Deliverer over the fake vats.
 func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delivery, sys kernel.Syscaller) (err error) {
+	if d.goVats != nil {
+		if handled, err := d.goVats.deliverGo(ctx, d.K, vat, dv, sys); handled {
+			return err
+		}
+	}
 	v := d.Vats[vat]
 	if v == nil || v.Gone {
 		return fmt.Errorf("kerneltest: vat %s: %w", vat, kernel.ErrNoEndpoint)

@@ -1,0 +1,89 @@
+package vat
+
+import (
+	"fmt"
+	"weak"
+)
+
+// Methods maps method names to their implementations. A method returns the
+// result (any passable value, or a *Promise for one) or an error, which
+// rejects the caller's promise; the vat lives on.
+type Methods map[string]func(call *Call) (any, error)
+
+// Object is an object of this vat that other vats can call: an ephemeral
+// one made by Far, which lives as long as something holds it and dies with
+// the incarnation, or a durable one made by a Kind, whose state lives in
+// the vatstore and which survives restarts.
+type Object struct {
+	iface   string
+	methods Methods
+	kind    *Kind  // durable kind; nil for Far objects
+	inst    *Instance
+	vref    string // its vref while exported ("" if never, or retired)
+}
+
+// Far makes an ephemeral object with the given interface name (shown to
+// other vats as "Alleged: <iface>") and methods.
+func Far(iface string, methods Methods) *Object {
+	return &Object{iface: iface, methods: methods}
+}
+
+// Iface is the object's interface name.
+func (o *Object) Iface() string { return o.iface }
+
+// Presence is this vat's handle on an object of another vat. Send to it
+// with E. Two presences for the same object are the same *Presence while
+// the vat holds one.
+type Presence struct {
+	vref    string
+	iface   string
+	inst    *Instance
+	retired bool // the object is gone (retireImports)
+}
+
+// Iface is the interface name the object alleges, if it said.
+func (p *Presence) Iface() string { return p.iface }
+
+func (p *Presence) String() string { return fmt.Sprintf("presence(%s)", p.iface) }
+
+// Call is one invocation of a method.
+type Call struct {
+	Method string
+	Args   []any
+	// Self is the object whose method runs.
+	Self *Object
+	inst *Instance
+}
+
+// Arg returns argument i, or nil if there are fewer.
+func (c *Call) Arg(i int) any {
+	if i < 0 || i >= len(c.Args) {
+		return nil
+	}
+	return c.Args[i]
+}
+
+// NewPromise makes a promise the vat decides, belonging to this vat from
+// the start (so it can be awaited at once).
+func (c *Call) NewPromise() (p *Promise, resolve func(v any), reject func(err error)) {
+	p = c.inst.newPromise()
+	return p, p.resolve, p.reject
+}
+
+// State is the durable state of the object whose method runs; nil for a
+// Far object.
+func (c *Call) State() *State {
+	if c.Self == nil || c.Self.kind == nil {
+		return nil
+	}
+	return &State{inst: c.inst, vref: c.Self.vref}
+}
+
+// Context describes the vat the call runs in.
+func (c *Call) Context() *Context { return c.inst.ctx }
+
+// weakObject keeps an export the kernel has dropped, until it is retired
+// or collected.
+type weakObject = weak.Pointer[Object]
+
+func makeWeak(o *Object) weakObject { return weak.Make(o) }
