@@ -321,26 +321,51 @@ func (e *RejectionError) Error() string { return fmt.Sprintf("rejected with %v",
 
 // promiseSettled tells the kernel about a promise this vat decides.
 func (inst *Instance) promiseSettled(p *Promise) {
-	if !inst.decides[p] {
+	if !inst.decides[p] || p.vpid == "" {
+		delete(inst.decides, p)
 		return
 	}
-	delete(inst.decides, p)
-	if p.vpid == "" {
+	inst.resolveBatch(p)
+}
+
+// resolveBatch resolves first, and every settled promise its value exports
+// along the way, in one resolve syscall (as liveslots does): promises that
+// refer to each other then name each other by the vpids of this batch, and
+// a cycle of settled promises ends instead of exporting ever new vpids.
+func (inst *Instance) resolveBatch(first *Promise) {
+	var batch []vatproto.VatResolution
+	var done []*Promise
+	queue := []*Promise{first}
+	inBatch := map[*Promise]bool{}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if inBatch[p] || p.vpid == "" || !inst.decides[p] {
+			continue
+		}
+		inBatch[p] = true
+		data, err := inst.settlementData(p)
+		rejected := p.state == rejected
+		if err != nil {
+			// The value cannot be passed: the caller gets that instead.
+			data = marshal.EncodeError("TypeError", "result cannot be passed: "+err.Error())
+			rejected = true
+		}
+		batch = append(batch, vatproto.VatResolution{VPID: vatproto.VRef(p.vpid), Rejected: rejected, Data: data})
+		done = append(done, p)
+		queue = append(queue, inst.toResolve...)
+		inst.toResolve = inst.toResolve[:0]
+	}
+	if len(batch) == 0 {
 		return
 	}
-	vpid := p.vpid
-	data, err := inst.settlementData(p)
-	rejected := p.state == rejected
-	if err != nil {
-		// The value cannot be passed: the caller gets that instead.
-		data = marshal.EncodeError("TypeError", "result cannot be passed: "+err.Error())
-		rejected = true
+	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallResolve, Resolutions: batch})
+	// The kernel retired them from the c-list; so does the vat.
+	for _, p := range done {
+		delete(inst.promises, p.vpid)
+		delete(inst.decides, p)
+		p.vpid = ""
 	}
-	delete(inst.promises, vpid)
-	p.vpid = ""
-	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallResolve,
-		Resolutions: []vatproto.VatResolution{{VPID: vatproto.VRef(vpid), Rejected: rejected, Data: data}}})
-	inst.flushResolves()
 }
 
 // settlementData marshals a settled promise's value or error.
@@ -361,6 +386,6 @@ func (inst *Instance) flushResolves() {
 	for len(inst.toResolve) > 0 {
 		p := inst.toResolve[0]
 		inst.toResolve = inst.toResolve[1:]
-		inst.promiseSettled(p)
+		inst.resolveBatch(p)
 	}
 }

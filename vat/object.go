@@ -41,10 +41,12 @@ type Presence struct {
 	retired bool // the object is gone (retireImports)
 }
 
-// Iface is the interface name the object alleges, if it said.
+// Iface is the interface the object alleges, as it was marshalled (for
+// example "Alleged: counter"); "" if it said none.
 func (p *Presence) Iface() string { return p.iface }
 
-func (p *Presence) String() string { return fmt.Sprintf("presence(%s)", p.iface) }
+// String shows the presence as JavaScript would: "[object Alleged: x]".
+func (p *Presence) String() string { return fmt.Sprintf("[object %s]", p.iface) }
 
 // Call is one invocation of a method.
 type Call struct {

@@ -170,3 +170,40 @@ func (p *Promise) Await() (any, error) {
 	}
 	return p.value, nil
 }
+
+// All returns a promise for the values of ps, in order, once all are
+// fulfilled; it rejects with the first rejection. ps must belong to one vat
+// and not be empty.
+func All(ps ...*Promise) *Promise {
+	var inst *Instance
+	for _, p := range ps {
+		if p.inst != nil {
+			inst = p.inst
+			break
+		}
+	}
+	if inst == nil {
+		panic(&faultPanic{ErrUnbound})
+	}
+	out := inst.newPromise()
+	vals := make([]any, len(ps))
+	left := len(ps)
+	if left == 0 {
+		out.resolve(vals)
+		return out
+	}
+	for i, p := range ps {
+		p.onSettle(func() {
+			if p.state == rejected {
+				out.reject(p.err)
+				return
+			}
+			vals[i] = p.value
+			left--
+			if left == 0 {
+				out.resolve(vals)
+			}
+		})
+	}
+	return out
+}
