@@ -150,7 +150,9 @@ func (s *State) Get(field string) (any, bool) {
 
 // Set writes a field; it fails, changing nothing, if the value cannot be
 // stored durably.
-func (s *State) Set(field string, v any) error { return s.inst.storeDurable(stateKey(s.vref, field), v) }
+func (s *State) Set(field string, v any) error {
+	return s.inst.storeDurable(stateKey(s.vref, field), v)
+}
 
 // ---- durable values ----
 

@@ -17,7 +17,7 @@ type Methods map[string]func(call *Call) (any, error)
 type Object struct {
 	iface   string
 	methods Methods
-	kind    *Kind  // durable kind; nil for Far objects
+	kind    *Kind // durable kind; nil for Far objects
 	inst    *Instance
 	vref    string // its vref while exported ("" if never, or retired)
 }

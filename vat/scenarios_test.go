@@ -530,7 +530,9 @@ func TestSendToSettledPromises(t *testing.T) {
 				return nil, nil
 			},
 			"data": func(c *vat.Call) (any, error) { return "just data", nil },
-			"fail": func(c *vat.Call) (any, error) { return nil, &marshal.Error{Name: "RangeError", Message: "out of cheese"} },
+			"fail": func(c *vat.Call) (any, error) {
+				return nil, &marshal.Error{Name: "RangeError", Message: "out of cheese"}
+			},
 		}
 	})
 	require.NoError(t, err)
