@@ -88,8 +88,12 @@ func (s *sched) park(register func(wake func())) {
 func (s *sched) run() error {
 	for len(s.ready) > 0 && s.fault == nil {
 		t := s.ready[0]
+		s.ready[0] = nil // let what the task held be collected
 		s.ready = s.ready[1:]
 		t()
+	}
+	if len(s.ready) == 0 {
+		s.ready = nil
 	}
 	return s.fault
 }

@@ -159,6 +159,37 @@ func (d *Driver) Send(target kernel.KRef, method string, slots ...kernel.KRef) k
 	return kpid
 }
 
+// Call queues a host message whose arguments are any passable values
+// (krefs as marshal.Ref), and returns its result promise.
+func (d *Driver) Call(target kernel.KRef, method string, args ...any) kernel.KRef {
+	d.T.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	methargs, err := marshal.Encode([]any{method, args})
+	if err != nil {
+		d.T.Fatalf("kerneltest: call %s: %v", method, err)
+	}
+	kpid, out, err := d.K.QueueMessage(d.Ctx, target, methargs)
+	if err != nil {
+		d.T.Fatalf("kerneltest: call %s: %v", method, err)
+	}
+	d.release(out)
+	d.audit("call")
+	return kpid
+}
+
+// Value decodes the fulfilled value of kpid, failing the test if it was
+// rejected or is missing.
+func (d *Driver) Value(kpid kernel.KRef) any {
+	d.T.Helper()
+	v, err := marshal.Decode(d.ResultValue(kpid))
+	if err != nil {
+		d.T.Fatalf("kerneltest: result of %s: %v", kpid, err)
+	}
+	return v
+}
+
 func (d *Driver) release(out []kernel.Output) {
 	for _, o := range out {
 		d.Released = append(d.Released, o)
