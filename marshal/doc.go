@@ -1,11 +1,36 @@
-// Package marshal holds CapData, the form in which values cross the kernel:
-// a smallcaps body (a string the kernel never parses) and the slots (refs)
-// the body points into by index.
+// Package marshal is CapData and the smallcaps codec: values cross the
+// kernel as a body (smallcaps: "#" then JSON) and the slots (refs) the
+// body points into by index. Bodies match @endo/marshal's byte for byte
+// (checked against vectors generated from the real library, see
+// testdata/gen-vectors.mjs).
 //
 // The kernel sees only CapData: it translates slots between vat refs and
-// kernel refs and leaves bodies alone. It also builds a few bodies of its
-// own: the errors it rejects promises with (EncodeError), whose messages
-// carry a stable [KERNEL:CODE] prefix.
+// kernel refs and leaves bodies alone (but for SingleRef, which tells
+// whether a promise's value is one object, and the error bodies it makes
+// with EncodeError). Vats (package vat) encode and decode values with a
+// Codec whose hooks turn their objects, presences and promises into slots.
+//
+// The Go mapping:
+//
+//	JavaScript        Go (Encode accepts)                 Go (Decode returns)
+//	null              nil                                 nil
+//	boolean           bool                                bool
+//	number            int*, uint* (within ±2^53), float*  int64 if whole and within ±2^53, else float64
+//	NaN, ±Infinity    float64                             float64
+//	bigint            *big.Int                            *big.Int
+//	string            string                              string
+//	undefined         Undefined                           Undefined
+//	array             []any, any slice or array           []any
+//	record            map[string]any, map[string]T        map[string]any
+//	tagged            Tagged                              Tagged
+//	error             *Error, any other error             *Error (name and message; never a stack)
+//	symbol            Symbol                              Symbol
+//	remotable         Ref{Slot, Iface}, or Codec.SlotOf   Ref, or Codec.ValueOf
+//	promise           Ref{Slot, Promise: true}, ...       Ref, or Codec.ValueOf
+//
+// Decoding never panics: a malformed body, a slot index out of range, or
+// nesting deeper than Codec.MaxDepth is an error wrapping ErrMalformed. A
+// value with no smallcaps form is an error wrapping ErrUnpassable.
 //
 // This package owns the wire format and must not import the kernel.
 package marshal

@@ -1,0 +1,64 @@
+// Package vat is the liveslots layer: writing vats in Go. Vat code deals in
+// objects, presences and promises; this package turns them into the raw
+// vat protocol (package vatproto) of vrefs, deliveries and syscalls, and
+// back.
+//
+//	reg := vat.NewRegistry()
+//	reg.MustRegister("counter", func(vc *vat.Context) (any, error) {
+//		n := int64(0)
+//		return vat.Far("counter", vat.Methods{
+//			"incr": func(c *vat.Call) (any, error) { n++; return n, nil },
+//		}), nil
+//	})
+//
+// The pieces:
+//
+//   - Registry maps bundle names to build functions, so a restarted kernel
+//     rebuilds its vats by name. A build function gets a Context
+//     (Parameters, Baggage, Logger, Incarnation, Exit, DefineKind) and
+//     returns the vat's root object.
+//   - Far makes an ephemeral object: it lives while anything holds it and
+//     dies with the incarnation. A method returns a value (or a *Promise
+//     for one) or an error, which rejects the caller's promise and leaves
+//     the vat running. An unknown method or a malformed message rejects
+//     with a TypeError.
+//   - Objects of other vats arrive as *Presence values. E(target).Send
+//     sends to a presence, to a promise (pipelined through the kernel) or
+//     to one of the vat's own exported objects, and returns a *Promise.
+//   - A *Promise settles once. Then reacts to it; Await blocks the calling
+//     method while the vat goes on with other deliveries. NewPromise makes
+//     a promise the vat decides; passing promises and objects inside
+//     arguments and results, at any depth, works both ways.
+//   - Durable kinds (Context.DefineKind) make objects whose state lives in
+//     the vatstore (Call.State) and whose vrefs stay valid across
+//     restarts; a new incarnation must re-define every kind, or its start
+//     fails naming the kind. Baggage is the durable map a build function
+//     finds its durable objects in.
+//   - Garbage collection: the vat holds its exports while the kernel can
+//     reach them and imports weakly; at bring-out-your-dead, imports no Go
+//     value and no durable value holds are dropped and retired.
+//
+// # Scheduling
+//
+// Vat code runs on goroutines, but only one at a time, handed a baton in
+// FIFO order (a new method, a Then reaction, an Await whose promise
+// settled). A delivery runs until no task is ready, so the method and every
+// reaction it triggers finish (or park in Await) inside the delivery's
+// crank, and what a vat does is a function of its deliveries alone. A
+// method that panics fails the delivery (the kernel rolls the crank back).
+//
+// # Values
+//
+// Arguments and results use package marshal's mapping (numbers decode as
+// int64 when whole, else float64; records as map[string]any; ...), with
+// *Object, *Presence and *Promise passing by reference.
+//
+// # Runtimes
+//
+// A runtime (the actor runtime, kerneltest's driver) makes one Instance per
+// incarnation with New, feeds it deliveries with Deliver, and calls Stop
+// when the incarnation ends. Errors from Deliver wrap ErrFault: the vat
+// failed the delivery.
+//
+// This package may import marshal and vatproto, never the kernel.
+package vat
