@@ -45,7 +45,12 @@ func (s *sched) runTask(fn func()) {
 				s.fault = panicError(r)
 			}
 		}
-		s.yield <- struct{}{}
+		// Hand the baton back, unless the incarnation ended while the task
+		// was parked (then nobody waits for it, and it is exiting).
+		select {
+		case s.yield <- struct{}{}:
+		case <-s.stopped:
+		}
 	}()
 	fn()
 }
