@@ -46,10 +46,14 @@ const (
 	// Aborted: the delivery failed; its effects were rolled back, and the
 	// item (if any) is back at the head of its queue.
 	Aborted
+	// Deferred: the target vat cannot take deliveries right now (the
+	// Deliverer said ErrVatUnavailable: it is restarting). Nothing changed;
+	// the caller cranks again once the vat is back.
+	Deferred
 )
 
 func (o Outcome) String() string {
-	return [...]string{"idle", "committed", "aborted"}[o]
+	return [...]string{"idle", "committed", "aborted", "deferred"}[o]
 }
 
 // CrankResult is what one crank did.
@@ -72,6 +76,11 @@ type CrankResult struct {
 	// Terminated lists the vats this crank terminated. The runtime must
 	// stop them (DESIGN.md: a direct stop, never a wait on the crank).
 	Terminated []VatID
+	// Restart names a vat that failed under the restart policy: the crank
+	// was rolled back and its item consumed (its result rejected), and the
+	// vat stays active. The runtime must restart it (RestartVat), or
+	// terminate it if it fails too often, before delivering to it again.
+	Restart VatID
 	// Released are the outputs made durable by this crank's commit (with
 	// group commit, possibly those of earlier cranks too).
 	Released []Output
@@ -155,6 +164,9 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 		return k.failVat(ctx, w, res, ErrInternalError.withMessage(vatFaultMessage(err)), err)
 	case err == nil && dl.exit != nil && dl.exit.failure:
 		return k.failVat(ctx, w, res, ErrInternalError.withMessage("Vat exited with a failure"), fmt.Errorf("exit(failure): %s", dl.exit.info))
+	case err != nil && errors.Is(err, ErrVatUnavailable):
+		k.abort()
+		return CrankResult{Outcome: Deferred, Work: w.kind, Vat: vat}, nil
 	case err != nil && ctx.Err() != nil:
 		// The kernel is stopping, not the vat failing: undo the crank and
 		// leave the item for the next run.
@@ -244,6 +256,9 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *Error, detail error) (CrankResult, error) {
 	vat := res.Vat
 	k.abort()
+	if k.policyOf(vat) == PolicyRestart {
+		return k.failForRestart(ctx, res, failure, detail)
+	}
 	k.log.Warn().Str("vat", string(vat)).Stringer("work", w.kind).Err(detail).Msg("vat failed a delivery; crank rolled back, vat terminated")
 	if err := k.begin(); err != nil {
 		return CrankResult{}, err
@@ -265,6 +280,53 @@ func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *
 	res.Released = out
 	k.logCrank(res)
 	return res, nil
+}
+
+// failForRestart handles a vat's fault under the restart policy: the crank
+// is rolled back, and in a unit of its own the item is consumed (a
+// message's result rejected with the failure, a notification dropped: the
+// next incarnation would not know the promise) so that a message that
+// makes the vat fail cannot make it fail again and again. The vat stays
+// active; the runtime restarts it.
+func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *Error, detail error) (CrankResult, error) {
+	vat := res.Vat
+	k.log.Warn().Str("vat", string(vat)).Stringer("work", res.Work).Err(detail).Msg("vat failed a delivery; crank rolled back, vat to be restarted")
+	if err := k.begin(); err != nil {
+		return CrankResult{}, err
+	}
+	w, ok := k.pickWork()
+	if !ok || w.kind != res.Work {
+		bugf("work changed across an abort")
+	}
+	res.Crank = k.st.NextID(metaNextCrank)
+	switch w.kind {
+	case WorkSend:
+		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(failure))
+	case WorkNotify:
+		k.decRef(KRef(w.item.KPID), true)
+	}
+	row, _ := k.st.Vat(string(vat))
+	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: "failed",
+		Reason: failure.Error(), AtCrank: res.Crank})
+	out, err := k.commit(ctx)
+	if err != nil {
+		return CrankResult{}, err
+	}
+	res.Outcome = Aborted
+	res.Failure = failure
+	res.Restart = vat
+	res.Released = out
+	k.logCrank(res)
+	return res, nil
+}
+
+// policyOf reads a vat's failure policy from its config.
+func (k *Kernel) policyOf(vat VatID) FailurePolicy {
+	info, err := k.Vat(vat)
+	if err != nil || info.Config.FailurePolicy == "" {
+		return PolicyTerminate
+	}
+	return info.Config.FailurePolicy
 }
 
 // consumeAfterFailure handles a delivery that failed for a reason other

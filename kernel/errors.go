@@ -82,6 +82,8 @@ var (
 	ErrVatNotActive = errors.New("kernel: vat is terminated")
 	// ErrUnknownRef: no object or promise has that kref.
 	ErrUnknownRef = errors.New("kernel: unknown kref")
+	// ErrUnknownSubcluster: no subcluster has that id.
+	ErrUnknownSubcluster = errors.New("kernel: unknown subcluster")
 	// ErrBadConfig: a cluster or vat configuration is invalid.
 	ErrBadConfig = errors.New("kernel: invalid configuration")
 	// ErrPromiseNotRevocable: revoke was asked of a promise.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"errors"
 	"slices"
+	"time"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -30,6 +32,63 @@ type VatConfig struct {
 	Parameters map[string]any `json:"parameters,omitempty"`
 	// FailurePolicy is "terminate" (default) or "restart".
 	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
+	// Restart bounds the restart policy; zero fields take defaults.
+	Restart RestartLimits `json:"restart,omitzero"`
+}
+
+// RestartLimits bound the restart policy: a vat restarted MaxRestarts
+// times within Within is terminated at its next failure; restarts wait
+// Backoff, doubling each time up to MaxBackoff.
+type RestartLimits struct {
+	MaxRestarts int      `json:"maxRestarts,omitempty"`
+	Within      Duration `json:"within,omitempty"`
+	Backoff     Duration `json:"backoff,omitempty"`
+	MaxBackoff  Duration `json:"maxBackoff,omitempty"`
+}
+
+// Defaults for RestartLimits.
+const (
+	DefaultMaxRestarts = 3
+	DefaultWithin      = Duration(60 * time.Second)
+	DefaultBackoff     = Duration(100 * time.Millisecond)
+	DefaultMaxBackoff  = Duration(10 * time.Second)
+)
+
+// WithDefaults fills the zero fields.
+func (r RestartLimits) WithDefaults() RestartLimits {
+	if r.MaxRestarts == 0 {
+		r.MaxRestarts = DefaultMaxRestarts
+	}
+	if r.Within == 0 {
+		r.Within = DefaultWithin
+	}
+	if r.Backoff == 0 {
+		r.Backoff = DefaultBackoff
+	}
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = DefaultMaxBackoff
+	}
+	return r
+}
+
+// Duration is a time.Duration written in configs as a string ("250ms").
+type Duration time.Duration
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string such as "1.5s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"500ms\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // ClusterConfig describes a subcluster: named vats, one of which is sent
@@ -63,6 +122,15 @@ func (c ClusterConfig) Validate() error {
 		case "", PolicyTerminate, PolicyRestart:
 		default:
 			return fmt.Errorf("%w: vats.%s.failurePolicy: %q: want %q or %q", ErrBadConfig, name, v.FailurePolicy, PolicyTerminate, PolicyRestart)
+		}
+		r := v.Restart
+		switch {
+		case r.MaxRestarts < 0:
+			return fmt.Errorf("%w: vats.%s.restart.maxRestarts: %d: must not be negative", ErrBadConfig, name, r.MaxRestarts)
+		case r.Within < 0 || r.Backoff < 0 || r.MaxBackoff < 0:
+			return fmt.Errorf("%w: vats.%s.restart: durations must not be negative", ErrBadConfig, name)
+		case r.MaxBackoff != 0 && r.Backoff > r.MaxBackoff:
+			return fmt.Errorf("%w: vats.%s.restart.backoff %v exceeds maxBackoff %v", ErrBadConfig, name, time.Duration(r.Backoff), time.Duration(r.MaxBackoff))
 		}
 		if _, err := json.Marshal(v.Parameters); err != nil {
 			return fmt.Errorf("%w: vats.%s.parameters: %v", ErrBadConfig, name, err)
@@ -239,6 +307,33 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 // If the new incarnation fails to start, the restart is undone and the vat
 // terminated in a unit of its own; the error says why, wrapping the cause.
 func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason string) ([]Output, error) {
+	out, err := k.restartUnit(ctx, vat, d, reason, nil)
+	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
+		return out, err
+	}
+	k.log.Warn().Str("vat", string(vat)).Err(err).Msg("restart failed; terminating the vat")
+	out, terr := k.TerminateVat(ctx, vat, "restart failed: "+err.Error())
+	if terr != nil {
+		return nil, terr
+	}
+	return out, fmt.Errorf("kernel: restart failed, vat terminated: %w", err)
+}
+
+// UpgradeVat restarts vat on new code (the bundle in cfg, with its
+// parameters and policy), as RestartVat does. If the new code fails to
+// start (say, it does not re-define a durable kind), nothing changes: the
+// error says why, and the vat keeps its old code and incarnation (the
+// runtime keeps the old incarnation running).
+func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg VatConfig) ([]Output, error) {
+	if cfg.Bundle == "" {
+		return nil, fmt.Errorf("%w: upgrade: bundle: missing", ErrBadConfig)
+	}
+	return k.restartUnit(ctx, vat, d, "upgrade to "+cfg.Bundle, &cfg)
+}
+
+// restartUnit starts a new incarnation in one unit, with a new config if
+// given; a failed start aborts the unit and returns the error.
+func (k *Kernel) restartUnit(ctx context.Context, vat VatID, d Deliverer, reason string, cfg *VatConfig) ([]Output, error) {
 	if err := k.checkActive(vat); err != nil {
 		return nil, err
 	}
@@ -247,8 +342,20 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 	}
 	row, _ := k.st.Vat(string(vat))
 	row.Incarnation++
+	if cfg != nil {
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			k.abort()
+			return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+		}
+		row.Config = string(b)
+	}
 	k.st.PutVat(string(vat), row)
-	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: "restarted",
+	event := "restarted"
+	if cfg != nil {
+		event = "upgraded"
+	}
+	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: event,
 		Reason: reason, AtCrank: k.st.PeekID(metaNextCrank) - 1})
 	restarted := ErrVatTerminated.withMessage("The vat that decides this promise was restarted")
 	for _, s := range k.st.CListKRefs(string(vat)) {
@@ -261,12 +368,7 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 	}
 	if err := k.deliverStart(ctx, d, vat); err != nil {
 		k.abort()
-		k.log.Warn().Str("vat", string(vat)).Err(err).Msg("restart failed; terminating the vat")
-		out, terr := k.TerminateVat(ctx, vat, "restart failed: "+err.Error())
-		if terr != nil {
-			return nil, terr
-		}
-		return out, fmt.Errorf("kernel: restart failed, vat terminated: %w", err)
+		return nil, err
 	}
 	return k.commit(ctx)
 }
@@ -377,4 +479,87 @@ func BootstrapMethargs(roots, services map[string]KRef) marshal.CapData {
 		bugf("bootstrap message does not encode: %v", err)
 	}
 	return data
+}
+
+// SubclusterInfo describes a subcluster.
+type SubclusterInfo struct {
+	ID        SubclusterID
+	Bootstrap string
+	Config    ClusterConfig
+	Vats      map[string]VatID // by config name, active or not
+}
+
+// Subclusters lists the subclusters, in id order.
+func (k *Kernel) Subclusters() []SubclusterInfo {
+	byID := map[string]*SubclusterInfo{}
+	var out []SubclusterInfo
+	for _, id := range k.st.SubclusterIDs() {
+		row, _ := k.st.Subcluster(id)
+		info := SubclusterInfo{ID: SubclusterID(id), Bootstrap: row.Bootstrap, Vats: map[string]VatID{}}
+		json.Unmarshal([]byte(row.Config), &info.Config)
+		out = append(out, info)
+	}
+	for i := range out {
+		byID[string(out[i].ID)] = &out[i]
+	}
+	for _, v := range k.Vats() {
+		if s := byID[string(v.Subcluster)]; s != nil {
+			s.Vats[v.Name] = v.ID
+		}
+	}
+	return out
+}
+
+// TerminateSubcluster terminates every active vat of a subcluster (in
+// reverse id order, as the reference does) and forgets the subcluster, in
+// one unit. It returns the vats it terminated: the runtime stops them.
+func (k *Kernel) TerminateSubcluster(ctx context.Context, id SubclusterID, reason string) ([]VatID, []Output, error) {
+	var stopped []VatID
+	out, err := k.hostUnit(ctx, func() error {
+		if _, ok := k.st.Subcluster(string(id)); !ok {
+			return ErrUnknownSubcluster
+		}
+		ids := k.st.VatIDs()
+		for i := len(ids) - 1; i >= 0; i-- {
+			row, _ := k.st.Vat(ids[i])
+			if row.Subcluster == string(id) && row.State == persistence.VatActive {
+				k.terminateVatLocked(VatID(ids[i]), reason)
+				stopped = append(stopped, VatID(ids[i]))
+			}
+		}
+		k.st.DeleteSubcluster(string(id))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stopped, out, nil
+}
+
+// Pin keeps an object alive while pinned, whoever else lets go of it (the
+// runtime pins the objects of host services). Pins are counted and
+// persisted.
+func (k *Kernel) Pin(ctx context.Context, koid KRef) ([]Output, error) {
+	return k.hostUnit(ctx, func() error {
+		if !koid.IsObject() {
+			return fmt.Errorf("%w: only objects can be pinned", ErrBadRef)
+		}
+		if err := k.checkLive(koid); err != nil {
+			return err
+		}
+		k.pin(koid)
+		return nil
+	})
+}
+
+// Unpin drops one pin taken by Pin.
+func (k *Kernel) Unpin(ctx context.Context, koid KRef) ([]Output, error) {
+	return k.hostUnit(ctx, func() error {
+		o, ok := k.st.Object(string(koid))
+		if !ok || o.Pins == 0 {
+			return fmt.Errorf("%w: not pinned", ErrUnknownRef)
+		}
+		k.unpin(koid)
+		return nil
+	})
 }

@@ -88,4 +88,8 @@ var (
 	ErrVatFault = errors.New("vat fault")
 	// ErrNoEndpoint: the endpoint does not exist.
 	ErrNoEndpoint = errors.New("endpoint does not exist")
+	// ErrVatUnavailable: the vat cannot take a delivery now (it is being
+	// restarted). The crank is undone, changing nothing (Outcome
+	// Deferred); the runtime cranks again when the vat is back.
+	ErrVatUnavailable = errors.New("vat temporarily unavailable")
 )

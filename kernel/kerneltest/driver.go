@@ -81,6 +81,13 @@ func (d *Driver) Launch(bootstrap string, names ...string) kernel.LaunchResult {
 	for _, n := range names {
 		cfg.Vats[n] = kernel.VatConfig{Bundle: "fake"}
 	}
+	return d.LaunchConfig(cfg)
+}
+
+// LaunchConfig launches cfg with fake vats and starts them, in name order.
+func (d *Driver) LaunchConfig(cfg kernel.ClusterConfig) kernel.LaunchResult {
+	d.T.Helper()
+	names := sortedNames(cfg.Vats)
 	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)
@@ -122,6 +129,9 @@ func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delive
 	}
 	if v.Broken != nil {
 		return v.Broken
+	}
+	if v.Unavailable && dv.Kind != kernel.DeliverStartVat {
+		return kernel.ErrVatUnavailable
 	}
 	v.Deliveries = append(v.Deliveries, dv)
 	if dv.Kind == kernel.DeliverStartVat {

@@ -37,6 +37,9 @@ type FakeVat struct {
 	Started int
 	// FailStart makes startVat deliveries fail with this vat fault.
 	FailStart error
+	// Unavailable makes deliveries fail with kernel.ErrVatUnavailable (the
+	// vat is being restarted).
+	Unavailable bool
 
 	nextExport int // for o+N and p+N the vat allocates
 }

@@ -1,0 +1,125 @@
+package kernel_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
+)
+
+// Under the restart policy a vat's fault rolls the crank back and consumes
+// the item (its result rejected), and the vat stays active for the
+// runtime to restart; deliveries meanwhile are deferred, changing nothing.
+func TestRestartPolicyConsumesTheItem(t *testing.T) {
+	d := kt.New(t)
+	res := d.LaunchConfig(kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": {Bundle: "fake"},
+		"bob":   {Bundle: "fake", FailurePolicy: kernel.PolicyRestart},
+	}})
+	bob := d.Vat("bob")
+	bob.OnMethod["boom"] = func(c *kt.Call) error {
+		c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: "half", Value: "done"})
+		panic("boom")
+	}
+	p := d.Send(res.Roots["bob"], "boom")
+	after := d.Send(res.Roots["bob"], "fine")
+	r := d.Crank()
+	require.Equal(t, kernel.Aborted, r.Outcome)
+	require.Equal(t, res.VatIDs["bob"], r.Restart)
+	require.Empty(t, r.Terminated)
+	require.ErrorIs(t, d.ResultErr(p), kernel.ErrInternalError, "the failing message is rejected, not retried")
+	require.False(t, d.Results[p].Aborted, "the item was consumed in the same crank")
+	_, ok := d.Store.VatstoreGet(string(res.VatIDs["bob"]), "half")
+	require.False(t, ok, "the delivery's effects were rolled back")
+	info, _ := d.K.Vat(res.VatIDs["bob"])
+	require.True(t, info.Active)
+	require.Equal(t, 1, d.Store.QueueLen(), "only the next message is left")
+
+	// While the runtime restarts bob, deliveries to him are deferred.
+	bob.Unavailable = true
+	r = d.Crank()
+	require.Equal(t, kernel.Deferred, r.Outcome)
+	require.Equal(t, 1, d.Store.QueueLen())
+	bob.Unavailable = false
+	d.Restart(res.VatIDs["bob"])
+	d.RunUntilQuiescent(0)
+	require.NoError(t, d.ResultErr(after), "later messages work")
+}
+
+// UpgradeVat moves a vat to new code; if the new code fails to start, the
+// vat keeps its old config and incarnation.
+func TestUpgradeVat(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("alice", "alice")
+	alice := res.VatIDs["alice"]
+	_, err := d.K.UpgradeVat(d.Ctx, alice, d, kernel.VatConfig{Bundle: "fake-v2"})
+	require.NoError(t, err)
+	info, _ := d.K.Vat(alice)
+	require.Equal(t, "fake-v2", info.Config.Bundle)
+	require.Equal(t, int64(1), info.Incarnation)
+
+	d.Vat("alice").FailStart = errors.New("durable kind counter was not re-defined")
+	_, err = d.K.UpgradeVat(d.Ctx, alice, d, kernel.VatConfig{Bundle: "fake-v3"})
+	require.ErrorContains(t, err, "durable kind counter was not re-defined")
+	info, _ = d.K.Vat(alice)
+	require.True(t, info.Active, "a failed upgrade leaves the vat as it was")
+	require.Equal(t, "fake-v2", info.Config.Bundle)
+	require.Equal(t, int64(1), info.Incarnation)
+	d.AuditNow("failed upgrade")
+	_, err = d.K.UpgradeVat(d.Ctx, alice, d, kernel.VatConfig{})
+	require.ErrorIs(t, err, kernel.ErrBadConfig)
+}
+
+func TestTerminateSubcluster(t *testing.T) {
+	d := kt.New(t)
+	one := d.Launch("a", "a", "b")
+	two := d.Launch("c", "c")
+	p := d.Send(one.Roots["b"], "later")
+	d.Vat("b").OnMethod["later"] = func(c *kt.Call) error { return nil }
+	d.RunUntilQuiescent(0)
+	stopped, out, err := d.K.TerminateSubcluster(d.Ctx, one.SubclusterID, "done with it")
+	require.NoError(t, err)
+	require.Equal(t, []kernel.VatID{one.VatIDs["b"], one.VatIDs["a"]}, stopped, "reverse order")
+	require.Len(t, out, 1)
+	require.ErrorIs(t, out[0].Err(), kernel.ErrVatTerminated)
+	_ = p
+	subs := d.K.Subclusters()
+	require.Len(t, subs, 1)
+	require.Equal(t, two.SubclusterID, subs[0].ID)
+	require.Equal(t, map[string]kernel.VatID{"c": two.VatIDs["c"]}, subs[0].Vats)
+	_, _, err = d.K.TerminateSubcluster(d.Ctx, one.SubclusterID, "again")
+	require.ErrorIs(t, err, kernel.ErrUnknownSubcluster)
+	d.AuditNow("terminate subcluster")
+}
+
+// A pinned object outlives every other reference; unpinned, it goes.
+func TestPin(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("a", "a")
+	d.Vat("a").OnMethod["make"] = func(c *kt.Call) error {
+		c.Fulfill(c.Result(), kt.Ref(string(c.NewExport(false))))
+		return nil
+	}
+	p := d.Send(res.Roots["a"], "make")
+	d.Crank()
+	// The host has the value; the promise went, and with it the only
+	// reference: the object waits for its exporter to be told. A pin now
+	// negates that.
+	thing := kernel.KRef(d.ResultValue(p).Slots[0])
+	_, err := d.K.Pin(d.Ctx, thing)
+	require.NoError(t, err)
+	d.RunUntilQuiescent(0)
+	o, ok := d.Store.Object(string(thing))
+	require.True(t, ok, "pinned")
+	require.Equal(t, int64(1), o.Pins)
+	_, err = d.K.Unpin(d.Ctx, thing)
+	require.NoError(t, err)
+	d.RunUntilQuiescent(0)
+	_, ok = d.Store.Object(string(thing))
+	require.False(t, ok, "unpinned and unreferenced: collected")
+	_, err = d.K.Pin(d.Ctx, thing)
+	require.ErrorIs(t, err, kernel.ErrObjectDeleted)
+}
