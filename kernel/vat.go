@@ -3,8 +3,8 @@ package kernel
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
