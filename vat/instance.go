@@ -253,10 +253,14 @@ func (inst *Instance) message(d vatproto.Delivery) error {
 }
 
 func (o *Object) methodFor(name string) func(*Call) (any, error) {
+	ms := o.methods
 	if o.kind != nil {
-		return o.kind.methods[name]
+		ms = o.kind.methods
 	}
-	return o.methods[name]
+	if m, ok := ms[name]; ok && name != "" {
+		return m
+	}
+	return ms[""]
 }
 
 // decodeMessage reads ["method", [args...]].

@@ -7,7 +7,9 @@ import (
 
 // Methods maps method names to their implementations. A method returns the
 // result (any passable value, or a *Promise for one) or an error, which
-// rejects the caller's promise; the vat lives on.
+// rejects the caller's promise; the vat lives on. The entry under "" (if
+// any) answers every method that has no entry of its own, with call.Method
+// saying which: for proxies and services.
 type Methods map[string]func(call *Call) (any, error)
 
 // Object is an object of this vat that other vats can call: an ephemeral

@@ -54,3 +54,26 @@ func TestRoundTripWithAwait(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "bob said: hi alice", v)
 }
+
+// The "" entry answers any method without one of its own.
+func TestCatchAllMethod(t *testing.T) {
+	reg := vat.NewRegistry()
+	reg.MustRegister("proxy", func(vc *vat.Context) (any, error) {
+		return vat.Far("proxy", vat.Methods{
+			"known": func(c *vat.Call) (any, error) { return "known", nil },
+			"":      func(c *vat.Call) (any, error) { return "caught " + c.Method, nil },
+		}), nil
+	})
+	reg.MustRegister("strict", func(vc *vat.Context) (any, error) {
+		return vat.Far("strict", vat.Methods{"bootstrap": func(c *vat.Call) (any, error) { return nil, nil }}), nil
+	})
+	d := world(t, reg)
+	res, _ := d.LaunchGo(cluster("strict", map[string]string{"strict": "strict", "proxy": "proxy"}))
+	p1 := d.Call(res.Roots["proxy"], "known")
+	p2 := d.Call(res.Roots["proxy"], "anything")
+	p3 := d.Call(res.Roots["strict"], "anything")
+	d.RunUntilQuiescent(0)
+	require.Equal(t, "known", d.Value(p1))
+	require.Equal(t, "caught anything", d.Value(p2))
+	require.ErrorContains(t, d.ResultErr(p3), `has no method "anything"`)
+}
