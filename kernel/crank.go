@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/persistence"
 )
@@ -189,7 +190,7 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 // vatFaultMessage is the part of a vat fault worth reporting: the text
 // after the ErrVatFault prefix, scrubbed of refs by withMessage.
 func vatFaultMessage(err error) string {
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), ErrVatFault.Error()+": ")
 	if len(msg) > 300 {
 		msg = msg[:300] + "..."
 	}

@@ -64,7 +64,7 @@ const keyCounters = "ls.counters"
 // ErrFault wraps the errors Deliver returns: the vat failed the delivery
 // (a panic, a refused syscall, a message for an object it does not know).
 // A runtime reports them to the kernel as vat faults.
-var ErrFault = errors.New("vat fault")
+var ErrFault = errors.New("vat failed")
 
 // New makes a vat incarnation that runs cfg.Build at its startVat delivery.
 func New(cfg Config) (*Instance, error) {
@@ -113,7 +113,11 @@ func (inst *Instance) Deliver(d vatproto.Delivery, sys vatproto.Syscaller) (err 
 			err = panicError(r)
 		}
 		if err != nil {
-			err = fmt.Errorf("%w: %v", ErrFault, err)
+			var pe *PanicError
+			if errors.As(err, &pe) {
+				inst.cfg.Logger.Error().Str("panic", fmt.Sprint(pe.Value)).Bytes("stack", pe.Stack).Msg("vat code panicked")
+			}
+			err = fmt.Errorf("%w: %w", ErrFault, err)
 		}
 	}()
 	if !inst.started && d.Kind != vatproto.DeliverStartVat {

@@ -56,13 +56,21 @@ func (s *sched) runTask(fn func()) {
 }
 
 // panicError turns a recovered panic into an error, keeping the stack for
-// the log.
+// the log (not for the message, which may travel).
 func panicError(r any) error {
 	if f, ok := r.(*faultPanic); ok {
 		return f.err
 	}
-	return fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+	return &PanicError{Value: r, Stack: debug.Stack()}
 }
+
+// PanicError is vat code's panic, recovered: the delivery failed.
+type PanicError struct {
+	Value any
+	Stack []byte // where it panicked, for the log
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // faultPanic carries an error out of vat code as a panic: used when the
 // kernel refuses a syscall, so the handler stops at once.

@@ -1,0 +1,28 @@
+package supervisor
+
+import (
+	"github.com/ocapgo/kernel-actors/vatproto"
+)
+
+// Message is a message a vat actor understands. The set is closed.
+type Message interface{ vatMessage() }
+
+// Deliver asks a vat actor to handle one delivery. Syscalls go through Sys
+// (a pump to the kernel actor); the outcome goes to Done, which must have
+// room for one value.
+type Deliver struct {
+	D    vatproto.Delivery
+	Sys  vatproto.Syscaller
+	Done chan<- error
+}
+
+// Ping asks a vat actor whether it is alive; it responds with Pong.
+type Ping struct{}
+
+// Pong answers Ping.
+type Pong struct {
+	Incarnation int64
+}
+
+func (*Deliver) vatMessage() {}
+func (*Ping) vatMessage()    {}

@@ -1,0 +1,87 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/vatproto"
+)
+
+// The channel pump: a delivery runs on the vat actor's goroutine, and its
+// syscalls must be answered by the kernel, whose actor is busy running the
+// crank and cannot take messages. So the kernel's Deliver sends the vat a
+// Deliver message and then pumps: it answers syscalls arriving on a
+// channel until the vat reports done, the deadline passes, or the kernel
+// interrupts. The vat side never waits on the kernel's mailbox, and every
+// wait selects on an abort channel that the kernel closes when it stops
+// pumping, so a late vat goroutine is never left blocked
+// (shared/reference/protoactor-go.md §3.6, pattern B).
+
+type syscallReq struct {
+	s     vatproto.Syscall
+	reply chan vatproto.SyscallResult
+}
+
+// ErrAborted answers a vat's syscall once the kernel has stopped waiting
+// for the delivery (deadline, termination, shutdown).
+var ErrAborted = errors.New("supervisor: the kernel abandoned the delivery")
+
+// pumpSyscaller is the vat's Syscaller during one delivery.
+type pumpSyscaller struct {
+	reqs  chan<- syscallReq
+	reply chan vatproto.SyscallResult // one syscall at a time: reused
+	abort <-chan struct{}
+}
+
+func (p *pumpSyscaller) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
+	select {
+	case p.reqs <- syscallReq{s: s, reply: p.reply}:
+	case <-p.abort:
+		return vatproto.SyscallResult{Err: ErrAborted}
+	}
+	select {
+	case r := <-p.reply:
+		return r
+	case <-p.abort:
+		return vatproto.SyscallResult{Err: ErrAborted}
+	}
+}
+
+// Pump delivers d to a vat actor (send sends it the Deliver message) and
+// answers its syscalls with sys until the delivery ends. It returns nil,
+// or an error wrapping kernel.ErrVatFault when the vat failed, missed its
+// deadline, or was interrupted (interrupt closed or signalled: the host
+// terminated the vat mid-delivery); ctx ending returns ctx's error.
+// deadline <= 0 means no deadline.
+func Pump(ctx context.Context, send func(msg any), d vatproto.Delivery, sys vatproto.Syscaller,
+	deadline time.Duration, after func(time.Duration) <-chan time.Time, interrupt <-chan struct{}) error {
+	reqs := make(chan syscallReq)
+	done := make(chan error, 1)
+	abort := make(chan struct{})
+	defer close(abort)
+	send(&Deliver{D: d, Sys: &pumpSyscaller{reqs: reqs, reply: make(chan vatproto.SyscallResult, 1), abort: abort}, Done: done})
+	var timeout <-chan time.Time
+	if deadline > 0 {
+		timeout = after(deadline)
+	}
+	for {
+		select {
+		case r := <-reqs:
+			r.reply <- sys.Syscall(r.s)
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
+			}
+			return nil
+		case <-timeout:
+			return fmt.Errorf("%w: missed its delivery deadline of %v", kernel.ErrVatFault, deadline)
+		case <-interrupt:
+			return fmt.Errorf("%w: terminated by the host during a delivery", kernel.ErrVatFault)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

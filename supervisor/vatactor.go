@@ -1,0 +1,80 @@
+package supervisor
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/ocapgo/kernel-actors/vat"
+	"github.com/ocapgo/kernel-actors/vatproto"
+)
+
+// VatSpec is what a vat actor needs to run one incarnation.
+type VatSpec struct {
+	Build       vat.BuildFunc
+	Parameters  map[string]any
+	Incarnation int64
+	Logger      zerolog.Logger
+}
+
+// vatActor hosts one incarnation of a Go vat.
+type vatActor struct {
+	spec VatSpec
+	inst *vat.Instance
+}
+
+// Props makes the props of a vat actor for spec. Each actor is one
+// incarnation; a restart is a new actor.
+func Props(spec VatSpec) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &vatActor{spec: spec} })
+}
+
+// Receive handles a vat actor's messages. It never lets a panic escape:
+// vat code's panics are the vat's fault, reported on Done (a panic in
+// Stopping would leave a zombie, protoactor issue 214).
+func (v *vatActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Deliver:
+		v.deliver(m)
+	case *Ping:
+		ctx.Respond(&Pong{Incarnation: v.spec.Incarnation})
+	case *actor.Stopping, *actor.Restarting:
+		v.stop()
+	}
+}
+
+func (v *vatActor) deliver(m *Deliver) {
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			v.spec.Logger.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("vat actor panicked")
+			err = fmt.Errorf("%w: vat actor panic: %v", vat.ErrFault, r)
+		}
+		m.Done <- err
+	}()
+	if m.D.Kind == vatproto.DeliverStartVat {
+		if v.inst != nil {
+			err = fmt.Errorf("%w: startVat delivered twice to one incarnation", vat.ErrFault)
+			return
+		}
+		v.inst, err = vat.New(vat.Config{Build: v.spec.Build, Parameters: v.spec.Parameters, Logger: v.spec.Logger})
+		if err != nil {
+			err = fmt.Errorf("%w: %v", vat.ErrFault, err)
+			return
+		}
+	}
+	if v.inst == nil {
+		err = fmt.Errorf("%w: %s delivered before startVat", vat.ErrFault, m.D.Kind)
+		return
+	}
+	err = v.inst.Deliver(m.D, m.Sys)
+}
+
+func (v *vatActor) stop() {
+	defer func() { _ = recover() }()
+	if v.inst != nil {
+		v.inst.Stop()
+	}
+}
