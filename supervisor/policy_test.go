@@ -20,8 +20,8 @@ func TestRestartsBackoffAndIntensity(t *testing.T) {
 	}{
 		{0, 100 * time.Millisecond, false},
 		{time.Second, 200 * time.Millisecond, false},
-		{2 * time.Second, 300 * time.Millisecond, false}, // capped
-		{3 * time.Second, 0, true},                       // a fourth failure within 10 s
+		{2 * time.Second, 300 * time.Millisecond, false},  // capped
+		{3 * time.Second, 0, true},                        // a fourth failure within 10 s
 		{11 * time.Second, 200 * time.Millisecond, false}, // the first restart left the window
 	}
 	for _, tt := range tests {
