@@ -121,3 +121,22 @@ func (k *Kernel) PromiseState(kpid KRef) (state persistence.PromiseState, value 
 	}
 	return p.State, toCapData(p.Value), nil
 }
+
+const metaServicePrefix = "service."
+
+// ServiceRef returns the object registered as host service name.
+func (k *Kernel) ServiceRef(name string) (KRef, bool) {
+	v, ok := k.st.Meta(metaServicePrefix + name)
+	return KRef(v), ok
+}
+
+// SetServiceRef records koid as host service name (the runtime pins it).
+func (k *Kernel) SetServiceRef(ctx context.Context, name string, koid KRef) ([]Output, error) {
+	return k.hostUnit(ctx, func() error {
+		if err := k.checkLive(koid); err != nil {
+			return err
+		}
+		k.st.SetMeta(metaServicePrefix+name, string(koid))
+		return nil
+	})
+}

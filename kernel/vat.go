@@ -157,6 +157,9 @@ type LaunchResult struct {
 	// VatIDs and Roots map config names to vats and their root objects.
 	VatIDs map[string]VatID
 	Roots  map[string]KRef
+	// BootstrapResult is what the bootstrap method returned, decoded; the
+	// runtime fills it once bootstrap has run.
+	BootstrapResult any
 }
 
 // LaunchSubcluster records a subcluster and its vats, in one unit: each vat

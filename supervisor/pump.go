@@ -50,14 +50,29 @@ func (p *pumpSyscaller) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 	}
 }
 
+// PumpOptions tune Pump.
+type PumpOptions struct {
+	// Deadline bounds the delivery; <= 0 means none.
+	Deadline time.Duration
+	// After is the clock's timer (time.After by default).
+	After func(time.Duration) <-chan time.Time
+	// Interrupts carries vats the host is terminating: one naming Vat
+	// interrupts the delivery (others are ignored: their requests follow
+	// as messages).
+	Interrupts <-chan kernel.VatID
+	Vat        kernel.VatID
+}
+
 // Pump delivers d to a vat actor (send sends it the Deliver message) and
 // answers its syscalls with sys until the delivery ends. It returns nil,
 // or an error wrapping kernel.ErrVatFault when the vat failed, missed its
-// deadline, or was interrupted (interrupt closed or signalled: the host
-// terminated the vat mid-delivery); ctx ending returns ctx's error.
-// deadline <= 0 means no deadline.
-func Pump(ctx context.Context, send func(msg any), d vatproto.Delivery, sys vatproto.Syscaller,
-	deadline time.Duration, after func(time.Duration) <-chan time.Time, interrupt <-chan struct{}) error {
+// deadline, or was interrupted by the host; ctx ending returns ctx's error.
+func Pump(ctx context.Context, send func(msg any), d vatproto.Delivery, sys vatproto.Syscaller, opts PumpOptions) error {
+	deadline := opts.Deadline
+	after := opts.After
+	if after == nil {
+		after = time.After
+	}
 	reqs := make(chan syscallReq)
 	done := make(chan error, 1)
 	abort := make(chan struct{})
@@ -78,8 +93,10 @@ func Pump(ctx context.Context, send func(msg any), d vatproto.Delivery, sys vatp
 			return nil
 		case <-timeout:
 			return fmt.Errorf("%w: missed its delivery deadline of %v", kernel.ErrVatFault, deadline)
-		case <-interrupt:
-			return fmt.Errorf("%w: terminated by the host during a delivery", kernel.ErrVatFault)
+		case v := <-opts.Interrupts:
+			if v == opts.Vat {
+				return fmt.Errorf("%w: terminated by the host during a delivery", kernel.ErrVatFault)
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}

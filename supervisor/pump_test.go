@@ -50,8 +50,8 @@ func TestPumpCarriesSyscalls(t *testing.T) {
 		send := func(m any) { sys.Root.Send(pid, m) }
 		ks := &kernelSide{}
 		ctx := context.Background()
-		require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, ks, time.Second, time.After, nil))
-		require.NoError(t, Pump(ctx, send, message("hi", "p-1"), ks, time.Second, time.After, nil))
+		require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, ks, PumpOptions{Deadline: time.Second}))
+		require.NoError(t, Pump(ctx, send, message("hi", "p-1"), ks, PumpOptions{Deadline: time.Second}))
 		require.Contains(t, ks.seen, vatproto.SyscallResolve)
 		sys.Root.StopFuture(pid).Wait()
 	})
@@ -77,34 +77,35 @@ func TestPumpReportsFaultsDeadlinesAndInterrupts(t *testing.T) {
 			})
 			pids = append(pids, pid)
 			send := func(m any) { sys.Root.Send(pid, m) }
-			require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, ks, time.Second, time.After, nil))
+			require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, ks, PumpOptions{Deadline: time.Second}))
 			return send
 		}
 		send := fresh()
 
-		err := Pump(ctx, send, message("panic", "p-1"), ks, time.Second, time.After, nil)
+		err := Pump(ctx, send, message("panic", "p-1"), ks, PumpOptions{Deadline: time.Second})
 		require.ErrorIs(t, err, kernel.ErrVatFault)
 		require.ErrorContains(t, err, "panic: boom")
 		require.NotContains(t, err.Error(), "goroutine", "the stack goes to the log, not the error")
 
 		send = fresh()
 		start := time.Now()
-		err = Pump(ctx, send, message("slow", "p-2"), ks, 5*time.Second, time.After, nil)
+		err = Pump(ctx, send, message("slow", "p-2"), ks, PumpOptions{Deadline: 5 * time.Second})
 		require.ErrorIs(t, err, kernel.ErrVatFault)
 		require.ErrorContains(t, err, "missed its delivery deadline")
 		require.Equal(t, 5*time.Second, time.Since(start), "the deadline, on the fake clock")
 
 		send = fresh()
-		interrupt := make(chan struct{})
-		close(interrupt)
-		err = Pump(ctx, send, message("stuck", "p-3"), ks, time.Minute, time.After, interrupt)
+		interrupts := make(chan kernel.VatID, 2)
+		interrupts <- "v9" // another vat's: ignored
+		interrupts <- "v1"
+		err = Pump(ctx, send, message("stuck", "p-3"), ks, PumpOptions{Deadline: time.Minute, Interrupts: interrupts, Vat: "v1"})
 		require.ErrorContains(t, err, "terminated by the host")
 		close(release)
 
 		send = fresh()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		err = Pump(cctx, send, message("hi", "p-4"), ks, time.Minute, time.After, nil)
+		err = Pump(cctx, send, message("hi", "p-4"), ks, PumpOptions{Deadline: time.Minute})
 		require.True(t, errors.Is(err, context.Canceled))
 		time.Sleep(2 * time.Hour) // let the slow vat's sleep end
 		for _, pid := range pids {

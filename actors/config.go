@@ -1,0 +1,87 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// Config configures a kernel.
+type Config struct {
+	// DBPath is the SQLite file the kernel keeps its state in; "" keeps it
+	// in memory (gone when the kernel stops).
+	DBPath string
+	// Registry holds the vat code, by bundle name. Required.
+	Registry *vat.Registry
+	// Logger receives the kernel's logs and protoactor's (when Start makes
+	// the actor system). The zero value logs nothing.
+	Logger zerolog.Logger
+	// System is an actor system to run in; nil makes one (and shuts it
+	// down at Stop).
+	System *actor.ActorSystem
+	// CommitPolicy is persistence.Durable (default) or persistence.Group,
+	// with GroupCranks and GroupInterval bounding a group.
+	CommitPolicy  persistence.CommitPolicy
+	GroupCranks   int
+	GroupInterval time.Duration
+	// Synchronous is SQLite's sync level for a file (default FULL).
+	Synchronous persistence.Synchronous
+	// DeliveryDeadline bounds each delivery; a vat that misses it has
+	// failed. Zero means 30 s; negative means no deadline.
+	DeliveryDeadline time.Duration
+	// Services are host services to provide from the start (see
+	// RegisterService), so that vats resumed from a database find them.
+	Services map[string]vat.Methods
+	// Clock is the kernel's clock; nil means the real one.
+	Clock Clock
+}
+
+// DefaultDeliveryDeadline is the delivery deadline when none is set.
+const DefaultDeliveryDeadline = 30 * time.Second
+
+// Clock is where the runtime gets time: timers for deadlines, backoffs and
+// group flushes. (Tests run under testing/synctest, whose bubble fakes the
+// real clock.)
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// ErrConfig is wrapped by configuration errors.
+var ErrConfig = errors.New("actors: invalid configuration")
+
+func (c *Config) validate() error {
+	if c.Registry == nil {
+		return fmt.Errorf("%w: Config.Registry is nil", ErrConfig)
+	}
+	switch {
+	case c.DeliveryDeadline == 0:
+		c.DeliveryDeadline = DefaultDeliveryDeadline
+	case c.DeliveryDeadline < 0:
+		c.DeliveryDeadline = 0 // none
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
+	for name, m := range c.Services {
+		if name == "" || m == nil {
+			return fmt.Errorf("%w: Config.Services: a service needs a name and methods", ErrConfig)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,265 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/supervisor"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// Host requests, each handled between cranks as units of the kernel state
+// machine (DESIGN.md invariant 11). A request answers at once when it can
+// be answered at once, or registers a waiter on a kernel promise.
+
+func errorValue(err error) marshal.CapData { return marshal.EncodeError("Error", err.Error()) }
+
+// lookupBundle finds vat code: the kernel's own services vat, or the
+// registry's.
+func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, error) {
+	if name == servicesBundle {
+		return ka.servicesBuild(), nil
+	}
+	return ka.cfg.Registry.Lookup(name)
+}
+
+func (r *resumeReq) handle(ka *kernelActor) {
+	var failed []error
+	for _, info := range ka.k.Vats() {
+		if !info.Active {
+			continue
+		}
+		if err := ka.k.StartVat(ka.ctx, ka, info.ID); err != nil {
+			failed = append(failed, fmt.Errorf("vat %s (%q, bundle %q): %w", info.ID, info.Name, info.Config.Bundle, err))
+		}
+	}
+	if len(failed) > 0 {
+		r.reply(nil, fmt.Errorf("actors: resume: %w", errors.Join(failed...)))
+		return
+	}
+	r.reply(nil, nil)
+	ka.kick()
+}
+
+func (r *launchReq) handle(ka *kernelActor) {
+	cfg := r.cfg
+	if err := cfg.Validate(); err != nil {
+		r.reply(nil, err)
+		return
+	}
+	for _, name := range sortedKeys(cfg.Vats) {
+		if _, err := ka.lookupBundle(cfg.Vats[name].Bundle); err != nil {
+			r.reply(nil, fmt.Errorf("%w: vats.%s.bundle: %v", kernel.ErrBadConfig, name, err))
+			return
+		}
+	}
+	services := map[string]kernel.KRef{}
+	for _, s := range cfg.Services {
+		ref, ok := ka.k.ServiceRef(s)
+		if !ok {
+			r.reply(nil, fmt.Errorf("%w: services: no registered kernel service %q", kernel.ErrBadConfig, s))
+			return
+		}
+		services[s] = ref
+	}
+	res, err := ka.k.LaunchSubcluster(ka.ctx, cfg)
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	for _, name := range sortedKeys(res.VatIDs) {
+		if err := ka.k.StartVat(ka.ctx, ka, res.VatIDs[name]); err != nil {
+			ka.abandon(res.SubclusterID, "launch failed")
+			r.reply(nil, fmt.Errorf("actors: launch: vat %q failed to start: %w", name, err))
+			return
+		}
+	}
+	kpid, out, err := ka.k.QueueMessage(ka.ctx, res.RootKref, kernel.BootstrapMethargs(res.Roots, services))
+	if err != nil {
+		ka.abandon(res.SubclusterID, "launch failed")
+		r.reply(nil, err)
+		return
+	}
+	ka.wait(kpid, func(o kernel.Output) {
+		v, err := outcome(o)
+		if err != nil {
+			ka.abandon(res.SubclusterID, "bootstrap failed")
+			r.reply(nil, fmt.Errorf("actors: launch: bootstrap of vat %q failed: %w", cfg.Bootstrap, err))
+			return
+		}
+		res.BootstrapResult = v
+		r.reply(res, nil)
+	})
+	ka.release(out)
+	ka.kick()
+}
+
+// abandon terminates a subcluster whose launch failed.
+func (ka *kernelActor) abandon(id kernel.SubclusterID, reason string) {
+	stopped, out, err := ka.k.TerminateSubcluster(ka.ctx, id, reason)
+	if err != nil && !errors.Is(err, kernel.ErrUnknownSubcluster) {
+		ka.log.Error().Err(err).Msg("could not terminate a failed subcluster")
+		return
+	}
+	for _, v := range stopped {
+		ka.stopVat(v)
+	}
+	ka.release(out)
+}
+
+func (r *terminateSubclusterReq) handle(ka *kernelActor) {
+	stopped, out, err := ka.k.TerminateSubcluster(ka.ctx, r.id, "terminated by the host")
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	for _, v := range stopped {
+		ka.stopVat(v)
+	}
+	ka.release(out)
+	r.reply(nil, nil)
+	ka.kick()
+}
+
+func (r *queueMessageReq) handle(ka *kernelActor) {
+	data, err := methargs(r.method, r.args)
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	kpid, out, err := ka.k.QueueMessage(ka.ctx, r.target, data)
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	ka.wait(kpid, func(o kernel.Output) { r.reply(outcome(o)) })
+	ka.release(out)
+	ka.kick()
+}
+
+func (r *terminateVatReq) handle(ka *kernelActor) {
+	reason := r.reason
+	if reason == "" {
+		reason = "terminated by the host"
+	}
+	out, err := ka.k.TerminateVat(ka.ctx, r.vat, reason)
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	ka.stopVat(r.vat)
+	ka.release(out)
+	ka.deferred = false
+	r.reply(nil, nil)
+	ka.kick()
+}
+
+func (r *restartVatReq) handle(ka *kernelActor) {
+	out, err := ka.k.RestartVat(ka.ctx, r.vat, ka, "restarted by the host")
+	if info, verr := ka.k.Vat(r.vat); verr == nil && !info.Active {
+		ka.stopVat(r.vat)
+	} else if h := ka.vats[r.vat]; h != nil && err == nil {
+		h.restarting = false
+	}
+	ka.release(out)
+	ka.deferred = false
+	r.reply(nil, err)
+	ka.kick()
+}
+
+func (r *upgradeVatReq) handle(ka *kernelActor) {
+	if _, err := ka.lookupBundle(r.bundle); err != nil {
+		r.reply(nil, fmt.Errorf("%w: bundle: %v", kernel.ErrBadConfig, err))
+		return
+	}
+	info, err := ka.k.Vat(r.vat)
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
+	cfg := info.Config
+	cfg.Bundle = r.bundle
+	out, err := ka.k.UpgradeVat(ka.ctx, r.vat, ka, cfg)
+	ka.release(out)
+	if err != nil {
+		err = fmt.Errorf("actors: upgrade of vat %s to %q failed; it keeps its old code: %w", r.vat, r.bundle, err)
+	}
+	r.reply(nil, err)
+	ka.kick()
+}
+
+func (r *pingVatReq) handle(ka *kernelActor) {
+	h := ka.vats[r.vat]
+	if h == nil || h.pid == nil {
+		if _, err := ka.k.Vat(r.vat); err != nil {
+			r.reply(nil, err)
+			return
+		}
+		r.reply(nil, fmt.Errorf("actors: vat %s is not running", r.vat))
+		return
+	}
+	pid, sys := h.pid, ka.actx.ActorSystem()
+	go func() { // the answer comes from the vat's actor, not the kernel's
+		v, err := sys.Root.RequestFuture(pid, &supervisor.Ping{}, 5*time.Second).Result()
+		if err != nil {
+			r.reply(nil, fmt.Errorf("actors: vat %s does not answer: %w", r.vat, err))
+			return
+		}
+		r.reply(v.(*supervisor.Pong).Incarnation, nil)
+	}()
+}
+
+func (r *revokeReq) handle(ka *kernelActor) {
+	out, err := ka.k.Revoke(ka.ctx, r.kref)
+	ka.release(out)
+	r.reply(nil, err)
+}
+
+func (r *isRevokedReq) handle(ka *kernelActor) { r.reply(ka.k.IsRevoked(r.kref)) }
+
+func (r *reapReq) handle(ka *kernelActor) {
+	out, err := ka.k.ScheduleReap(ka.ctx, r.vat)
+	ka.release(out)
+	r.reply(nil, err)
+	ka.kick()
+}
+
+func (r *statusReq) handle(ka *kernelActor) {
+	r.reply(Status{
+		Vats:          ka.k.Vats(),
+		Subclusters:   ka.k.Subclusters(),
+		QueueLength:   ka.st.QueueLen(),
+		Cranks:        ka.k.CrankCount(),
+		CrankMessages: ka.stats.runCrankMessages,
+		CranksRun:     ka.stats.cranks,
+		CommitPolicy:  ka.st.Policy(),
+		DBPath:        ka.st.Path(),
+	}, nil)
+}
+
+func (r *stopReq) handle(ka *kernelActor) {
+	var err error
+	if ka.broken == nil {
+		var out []kernel.Output
+		out, err = ka.k.Flush(ka.ctx)
+		ka.release(out)
+	}
+	ids := make([]kernel.VatID, 0, len(ka.vats))
+	for id := range ka.vats {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ka.stopVat(id)
+	}
+	if cerr := ka.st.Close(ka.ctx); err == nil {
+		err = cerr
+	}
+	ka.fail(ErrStopped)
+	ka.stop()
+	r.reply(nil, err)
+}

@@ -1,0 +1,282 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/supervisor"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Kernel is a running kernel: the handle a host uses. Its methods are safe
+// for concurrent use; each is a request to the kernel actor, handled
+// between cranks, and each blocks until it is answered or ctx ends.
+type Kernel struct {
+	cfg        Config
+	sys        *actor.ActorSystem
+	ownSystem  bool
+	pid        *actor.PID
+	interrupts chan kernel.VatID // vats the host is terminating, for the delivery pump
+	done       chan struct{}     // closed by Stop
+	stopOnce   sync.Once
+
+	mu       sync.Mutex
+	services map[string]vat.Methods
+}
+
+// ErrStopped is returned by requests to a kernel that has stopped (or that
+// stopped itself after a store failure or a kernel bug).
+var ErrStopped = errors.New("actors: kernel stopped")
+
+// Start starts a kernel: it opens (or creates) the store, and if the store
+// already holds vats, resumes them: every vat is rebuilt from the registry
+// by bundle name, the run queue picks up where it stopped, and bootstrap
+// is not sent again. A vat whose bundle is not registered makes Start
+// fail, naming it.
+func Start(ctx context.Context, cfg Config) (*Kernel, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	st, err := persistence.Open(ctx, cfg.DBPath, persistence.Options{
+		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
+		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger()})
+	if err != nil {
+		st.Close(ctx)
+		return nil, err
+	}
+	h := &Kernel{cfg: cfg, sys: cfg.System, interrupts: make(chan kernel.VatID, 64), done: make(chan struct{}),
+		services: map[string]vat.Methods{}}
+	for name, m := range cfg.Services {
+		h.services[name] = m
+	}
+	if h.sys == nil {
+		h.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slogToZerolog(cfg.Logger.With().Str("component", "protoactor").Logger())
+		}))
+		h.ownSystem = true
+	}
+	kctx, cancel := context.WithCancel(context.Background())
+	ka := &kernelActor{
+		h: h, cfg: cfg, log: cfg.Logger.With().Str("component", "actors").Logger(), st: st, k: kk,
+		ctx: kctx, stop: cancel, vats: map[kernel.VatID]*vatHandle{},
+		waiters: map[kernel.KRef][]func(kernel.Output){}, restarts: map[kernel.VatID]*supervisor.Restarts{},
+	}
+	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
+	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
+	if _, err := h.ask(ctx, &resumeReq{replier: newReplier()}); err != nil {
+		h.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	for _, name := range sortedKeys(cfg.Services) {
+		if _, err := h.ask(ctx, &registerServiceReq{replier: newReplier(), name: name}); err != nil {
+			h.Stop(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("actors: service %q: %w", name, err)
+		}
+	}
+	return h, nil
+}
+
+// ask sends a request to the kernel actor and waits for its answer.
+func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
+	select {
+	case <-k.done:
+		return nil, ErrStopped
+	default:
+	}
+	k.sys.Root.Send(k.pid, req)
+	select {
+	case r := <-req.answer():
+		return r.v, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-k.done:
+		return nil, ErrStopped
+	}
+}
+
+// LaunchSubcluster launches a subcluster: it records its vats, starts each
+// (in name order), and sends the bootstrap vat's root bootstrap(vats,
+// services), where vats maps the config's names to the vats' roots and
+// services the requested services to their objects. It returns once
+// bootstrap has settled, with its result. If a vat fails to start, or
+// bootstrap fails, the error names the vat and wraps the cause, and the
+// subcluster is terminated: nothing is left half-launched.
+func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg kernel.ClusterConfig) (kernel.LaunchResult, error) {
+	v, err := k.ask(ctx, &launchReq{replier: newReplier(), cfg: cfg})
+	if err != nil {
+		return kernel.LaunchResult{}, err
+	}
+	return v.(kernel.LaunchResult), nil
+}
+
+// TerminateSubcluster terminates every vat of a subcluster and forgets it.
+func (k *Kernel) TerminateSubcluster(ctx context.Context, id kernel.SubclusterID) error {
+	_, err := k.ask(ctx, &terminateSubclusterReq{replier: newReplier(), id: id})
+	return err
+}
+
+// QueueMessage sends method(args...) from the host to target and waits for
+// the result. Arguments are passable values (see package marshal), with
+// kernel.KRef values passing as references; references in the result come
+// back as marshal.Ref. A rejection is a Go error: a *kernel.Error, matched
+// with errors.Is against the kernel's codes (kernel.ErrObjectDeleted, ...),
+// or a *kernel.RejectionError carrying the vat's own error.
+func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method string, args ...any) (any, error) {
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args})
+}
+
+// TerminateVat terminates a vat: the promises it decides are rejected, its
+// objects orphaned, its actor stopped. If the vat is in the middle of a
+// delivery, the delivery is abandoned (and rolled back) at once.
+func (k *Kernel) TerminateVat(ctx context.Context, id kernel.VatID, reason string) error {
+	select {
+	case k.interrupts <- id:
+	default:
+	}
+	_, err := k.ask(ctx, &terminateVatReq{replier: newReplier(), vat: id, reason: reason})
+	return err
+}
+
+// RestartVat restarts a vat from its durable state, as a new incarnation.
+func (k *Kernel) RestartVat(ctx context.Context, id kernel.VatID) error {
+	_, err := k.ask(ctx, &restartVatReq{replier: newReplier(), vat: id})
+	return err
+}
+
+// UpgradeVat restarts a vat on new code: bundle, from the registry. The
+// new code must re-define the vat's durable kinds; if it fails to start,
+// the error says why and the vat keeps running its old code.
+func (k *Kernel) UpgradeVat(ctx context.Context, id kernel.VatID, bundle string) error {
+	_, err := k.ask(ctx, &upgradeVatReq{replier: newReplier(), vat: id, bundle: bundle})
+	return err
+}
+
+// PingVat checks that a vat's actor answers; it returns its incarnation.
+func (k *Kernel) PingVat(ctx context.Context, id kernel.VatID) (int64, error) {
+	v, err := k.ask(ctx, &pingVatReq{replier: newReplier(), vat: id})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+// Revoke revokes an object: messages sent to it from now on are rejected
+// with OBJECT_REVOKED.
+func (k *Kernel) Revoke(ctx context.Context, kref kernel.KRef) error {
+	_, err := k.ask(ctx, &revokeReq{replier: newReplier(), kref: kref})
+	return err
+}
+
+// IsRevoked reports whether an object has been revoked.
+func (k *Kernel) IsRevoked(ctx context.Context, kref kernel.KRef) (bool, error) {
+	v, err := k.ask(ctx, &isRevokedReq{replier: newReplier(), kref: kref})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
+// ScheduleReap asks a vat to collect its garbage and report what it no
+// longer holds, in a crank of its own.
+func (k *Kernel) ScheduleReap(ctx context.Context, id kernel.VatID) error {
+	_, err := k.ask(ctx, &reapReq{replier: newReplier(), vat: id})
+	return err
+}
+
+// RegisterService makes a host service available to vats: subclusters
+// whose config lists name in Services get its object in bootstrap's
+// services record, and call it like any object; methods run in the
+// kernel's services vat (as vat code: they may use E and Await). The
+// service's object is durable and pinned: after a restart, register the
+// same name again (or list it in Config.Services) and vats that hold it
+// reach the new methods.
+func (k *Kernel) RegisterService(ctx context.Context, name string, methods vat.Methods) error {
+	if name == "" || methods == nil {
+		return fmt.Errorf("%w: a service needs a name and methods", ErrConfig)
+	}
+	k.mu.Lock()
+	k.services[name] = methods
+	k.mu.Unlock()
+	_, err := k.ask(ctx, &registerServiceReq{replier: newReplier(), name: name})
+	return err
+}
+
+func (k *Kernel) service(name string) vat.Methods {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.services[name]
+}
+
+// Status describes the kernel.
+type Status struct {
+	Vats        []kernel.VatInfo
+	Subclusters []kernel.SubclusterInfo
+	QueueLength int
+	// Cranks is the number of cranks committed, in the store's whole life.
+	Cranks uint64
+	// CrankMessages counts the runCrank messages this process handled, and
+	// CranksRun the cranks they ran (committed or aborted): one each.
+	CrankMessages, CranksRun uint64
+	CommitPolicy             persistence.CommitPolicy
+	DBPath                   string
+}
+
+// Status describes the kernel now.
+func (k *Kernel) Status(ctx context.Context) (Status, error) {
+	v, err := k.ask(ctx, &statusReq{replier: newReplier()})
+	if err != nil {
+		return Status{}, err
+	}
+	return v.(Status), nil
+}
+
+// Stop stops the kernel after the current crank: it commits what is
+// committed, stops the vats, closes the store and, if Start made the actor
+// system, shuts it down. Later requests fail with ErrStopped.
+func (k *Kernel) Stop(ctx context.Context) error {
+	var err error
+	k.stopOnce.Do(func() {
+		_, err = k.ask(ctx, &stopReq{replier: newReplier()})
+		close(k.done)
+		stopped := make(chan struct{})
+		go func() {
+			k.sys.Root.StopFuture(k.pid).Wait()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
+		case <-time.After(15 * time.Second):
+		}
+		if k.ownSystem {
+			k.sys.Shutdown()
+		}
+	})
+	return err
+}

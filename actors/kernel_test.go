@@ -1,0 +1,80 @@
+package actors_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+func registry() *vat.Registry {
+	reg := vat.NewRegistry()
+	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
+		var bob any
+		return vat.Far("alice", vat.Methods{
+			"bootstrap": func(c *vat.Call) (any, error) {
+				bob = c.Arg(0).(map[string]any)["bob"]
+				return "alice is ready", nil
+			},
+			"ask": func(c *vat.Call) (any, error) {
+				return vat.E(bob).Send("hello", c.Arg(0)).Await()
+			},
+		}), nil
+	})
+	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
+		return vat.Far("bob", vat.Methods{
+			"hello": func(c *vat.Call) (any, error) { return "hello, " + c.Arg(0).(string), nil },
+		}), nil
+	})
+	return reg
+}
+
+func twoVats() kernel.ClusterConfig {
+	return kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
+	}}
+}
+
+// start starts a kernel for a test and stops it when the test ends.
+func start(t *testing.T, cfg actors.Config) *actors.Kernel {
+	t.Helper()
+	if cfg.Registry == nil {
+		cfg.Registry = registry()
+	}
+	k, err := actors.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { k.Stop(context.Background()) })
+	return k
+}
+
+func TestLaunchAndQueueMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		ctx := context.Background()
+		k, err := actors.Start(ctx, actors.Config{Registry: registry()})
+		require.NoError(t, err)
+		res, err := k.LaunchSubcluster(ctx, twoVats())
+		require.NoError(t, err)
+		require.Equal(t, "alice is ready", res.BootstrapResult)
+		require.Equal(t, kernel.SubclusterID("s1"), res.SubclusterID)
+		require.Len(t, res.VatIDs, 2)
+
+		v, err := k.QueueMessage(ctx, res.RootKref, "ask", "host")
+		require.NoError(t, err)
+		require.Equal(t, "hello, host", v)
+
+		st, err := k.Status(ctx)
+		require.NoError(t, err)
+		require.Len(t, st.Vats, 2)
+		require.Equal(t, 0, st.QueueLength)
+		require.NoError(t, k.Stop(ctx))
+		_, err = k.Status(ctx)
+		require.ErrorIs(t, err, actors.ErrStopped)
+	})
+}

@@ -1,0 +1,379 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/supervisor"
+)
+
+// kernelActor is the one serializing kernel actor: it owns the kernel
+// state machine and the store, runs exactly one crank per runCrank
+// message, handles host requests between cranks, and supervises the vat
+// actors, its children. Everything here runs on the actor's goroutine.
+type kernelActor struct {
+	h     *Kernel // the host-facing handle (config, services, interrupts)
+	cfg   Config
+	log   zerolog.Logger
+	st    *persistence.Store
+	k     *kernel.Kernel
+	ctx   context.Context // the kernel's lifetime; cancelled at Stop
+	stop  context.CancelFunc
+	actx  actor.Context   // the actor context of the message in hand
+	vats  map[kernel.VatID]*vatHandle
+	spawn int // spawn counter, for unique actor names
+
+	// waiters are host requests waiting for a promise to settle.
+	waiters map[kernel.KRef][]func(kernel.Output)
+	// cranking: a runCrank is queued or running. deferred: the last crank
+	// met a restarting vat; cranking waits for the restart.
+	cranking, deferred bool
+	flushArmed         bool
+	restarts           map[kernel.VatID]*supervisor.Restarts
+	broken             error // a kernel bug or a store failure: refuse all
+	stats              struct{ runCrankMessages, cranks uint64 }
+}
+
+// vatHandle is the running incarnation of a vat.
+type vatHandle struct {
+	pid         *actor.PID // nil while restarting
+	incarnation int64
+	restarting  bool
+	restartGen  int
+}
+
+var _ kernel.Deliverer = (*kernelActor)(nil)
+var _ actor.SupervisorStrategy = (*kernelActor)(nil)
+
+// Receive is the kernel actor's loop: a type switch that calls the kernel
+// and does I/O (STYLE.md 3). A panic (a kernel bug) is caught here: the
+// kernel stops taking work rather than letting protoactor restart it,
+// which would stop every vat.
+func (ka *kernelActor) Receive(ctx actor.Context) {
+	ka.actx = ctx
+	defer ka.guard()
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+	case *runCrank:
+		ka.crank()
+	case *flushTick:
+		ka.flushTick()
+	case *restartDue:
+		ka.restartDue(m)
+	case *vatCrashed:
+		ka.vatCrashed(m)
+	case request:
+		if ka.broken != nil {
+			if _, isStop := m.(*stopReq); !isStop {
+				m.answer() <- result{err: fmt.Errorf("%w: %v", ErrStopped, ka.broken)}
+				return
+			}
+		}
+		m.handle(ka)
+	case *actor.Stopping:
+		ka.shutdown()
+	}
+}
+
+func (ka *kernelActor) guard() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := fmt.Errorf("kernel failure: %v", r)
+	ka.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("kernel actor panicked; the kernel stops taking work")
+	ka.fail(err)
+}
+
+// fail stops the kernel taking work: after a store failure or a kernel
+// bug, memory may be ahead of the file; reopening resumes from the file.
+func (ka *kernelActor) fail(err error) {
+	if ka.broken == nil {
+		ka.broken = err
+	}
+	if ka.st.InUnit() {
+		ka.st.Abort()
+	}
+	for kpid, ws := range ka.waiters {
+		for _, w := range ws {
+			w(kernel.Output{KPID: kpid, Rejected: true, Value: errorValue(fmt.Errorf("%w: %v", ErrStopped, err))})
+		}
+	}
+	clear(ka.waiters)
+}
+
+// kick makes sure a runCrank is on its way if there is work.
+func (ka *kernelActor) kick() {
+	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
+		ka.armFlush()
+		return
+	}
+	ka.cranking = true
+	ka.actx.Send(ka.actx.Self(), &runCrank{})
+}
+
+// crank runs exactly one crank and asks for the next while work remains.
+func (ka *kernelActor) crank() {
+	ka.stats.runCrankMessages++
+	ka.cranking = false
+	if ka.broken != nil || ka.deferred {
+		return
+	}
+	r, err := ka.k.Crank(ka.ctx, ka)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			ka.log.Error().Err(err).Msg("crank failed; the kernel stops")
+			ka.fail(err)
+		}
+		return
+	}
+	switch r.Outcome {
+	case kernel.Idle:
+		ka.armFlush()
+		return
+	case kernel.Deferred:
+		ka.deferred = true
+		return
+	}
+	ka.stats.cranks++
+	ka.release(r.Released)
+	for _, v := range r.Terminated {
+		ka.stopVat(v)
+	}
+	if r.Restart != "" {
+		ka.failed(r.Restart, r.Failure)
+	}
+	ka.kick()
+}
+
+// release hands settled promises to the host requests waiting for them.
+func (ka *kernelActor) release(out []kernel.Output) {
+	for _, o := range out {
+		ws := ka.waiters[o.KPID]
+		delete(ka.waiters, o.KPID)
+		for _, w := range ws {
+			w(o)
+		}
+	}
+}
+
+// wait calls fn when kpid settles (or fails early, Output.Aborted).
+func (ka *kernelActor) wait(kpid kernel.KRef, fn func(kernel.Output)) {
+	ka.waiters[kpid] = append(ka.waiters[kpid], fn)
+}
+
+// armFlush makes sure committed cranks held by group commit reach the
+// file within the group interval, even when the kernel goes idle.
+func (ka *kernelActor) armFlush() {
+	if ka.flushArmed || ka.st.Unflushed() == 0 || ka.broken != nil {
+		return
+	}
+	ka.flushArmed = true
+	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
+	ka.cfg.Clock.AfterFunc(ka.groupInterval(), func() { sys.Root.Send(self, &flushTick{}) })
+}
+
+func (ka *kernelActor) groupInterval() time.Duration {
+	if ka.cfg.GroupInterval > 0 {
+		return ka.cfg.GroupInterval
+	}
+	return persistence.DefaultGroupInterval
+}
+
+func (ka *kernelActor) flushTick() {
+	ka.flushArmed = false
+	if ka.broken != nil || ka.st.Unflushed() == 0 {
+		return
+	}
+	if ka.cranking || !ka.st.FlushDue() {
+		ka.armFlush()
+		return
+	}
+	out, err := ka.k.Flush(ka.ctx)
+	if err != nil {
+		ka.fail(err)
+		return
+	}
+	ka.release(out)
+}
+
+// ---- vats: spawning, stopping, delivering ----
+
+// Deliver implements kernel.Deliverer: a startVat spawns the actor of a
+// new incarnation; every delivery is pumped to the vat actor
+// (supervisor.Pump), so the vat never waits on the kernel's mailbox.
+func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	if d.Kind == kernel.DeliverStartVat {
+		return ka.deliverStart(ctx, id, d, sys)
+	}
+	h := ka.vats[id]
+	switch {
+	case h == nil:
+		return fmt.Errorf("actors: vat %s has no actor: %w", id, kernel.ErrNoEndpoint)
+	case h.restarting:
+		return kernel.ErrVatUnavailable
+	}
+	return ka.pump(ctx, h.pid, id, d, sys)
+}
+
+func (ka *kernelActor) pump(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	return supervisor.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
+		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Interrupts: ka.h.interrupts, Vat: id,
+	})
+}
+
+// deliverStart spawns the actor of incarnation d.Incarnation and starts
+// it. On success it replaces the running incarnation (whose actor is
+// stopped); on failure the new actor is stopped and the old one stays.
+func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	info, err := ka.k.Vat(id)
+	if err != nil {
+		return err
+	}
+	build, err := ka.lookupBundle(info.Config.Bundle)
+	if err != nil {
+		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
+	}
+	ka.spawn++
+	props := supervisor.Props(supervisor.VatSpec{
+		Build: build, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
+		Logger: ka.log.With().Str("vat", string(id)).Int64("incarnation", d.Incarnation).Logger(),
+	})
+	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, d.Incarnation, ka.spawn))
+	if err != nil {
+		return fmt.Errorf("actors: spawn vat %s: %w", id, err)
+	}
+	if err := ka.pump(ctx, pid, id, d, sys); err != nil {
+		ka.actx.Stop(pid)
+		return err
+	}
+	if old := ka.vats[id]; old != nil && old.pid != nil {
+		ka.actx.Stop(old.pid) // INVARIANT: a direct stop, never a wait
+	}
+	ka.vats[id] = &vatHandle{pid: pid, incarnation: d.Incarnation}
+	return nil
+}
+
+// stopVat stops a terminated vat's actor.
+func (ka *kernelActor) stopVat(id kernel.VatID) {
+	if h := ka.vats[id]; h != nil {
+		if h.pid != nil {
+			// DESIGN.md: terminating a vat is a direct supervisor stop; it
+			// takes effect when the actor's current message returns.
+			ka.actx.Stop(h.pid)
+		}
+		delete(ka.vats, id)
+	}
+	delete(ka.restarts, id)
+}
+
+// failed applies the restart policy to a vat whose delivery failed: a
+// restart after a backoff, or, past the restart intensity, termination.
+// Each decision is logged and recorded in the store's vat log.
+func (ka *kernelActor) failed(id kernel.VatID, why error) {
+	h := ka.vats[id]
+	if h == nil {
+		return
+	}
+	info, err := ka.k.Vat(id)
+	if err != nil {
+		return
+	}
+	tr := ka.restarts[id]
+	if tr == nil {
+		tr = supervisor.NewRestarts(info.Config.Restart)
+		ka.restarts[id] = tr
+	}
+	delay, giveUp := tr.Next(ka.cfg.Clock.Now())
+	if h.pid != nil {
+		ka.actx.Stop(h.pid) // the failed incarnation is done for
+		h.pid = nil
+	}
+	if giveUp {
+		limits := info.Config.Restart.WithDefaults()
+		reason := fmt.Sprintf("failed %d times within %v; giving up: %v", limits.MaxRestarts+1, time.Duration(limits.Within), why)
+		ka.log.Warn().Str("vat", string(id)).Msg(reason)
+		out, err := ka.k.TerminateVat(ka.ctx, id, reason)
+		if err != nil && !errors.Is(err, kernel.ErrVatNotActive) {
+			ka.fail(err)
+			return
+		}
+		ka.stopVat(id)
+		ka.release(out)
+		ka.deferred = false
+		return
+	}
+	ka.log.Info().Str("vat", string(id)).Dur("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
+	h.restarting = true
+	h.restartGen++
+	gen := h.restartGen
+	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
+	ka.cfg.Clock.AfterFunc(delay, func() { sys.Root.Send(self, &restartDue{vat: id, gen: gen}) })
+}
+
+func (ka *kernelActor) restartDue(m *restartDue) {
+	h := ka.vats[m.vat]
+	if h == nil || !h.restarting || h.restartGen != m.gen || ka.broken != nil {
+		return
+	}
+	h.restarting = false
+	out, err := ka.k.RestartVat(ka.ctx, m.vat, ka, "restart policy")
+	if err != nil {
+		ka.log.Warn().Str("vat", string(m.vat)).Err(err).Msg("restart failed; vat terminated")
+		if info, verr := ka.k.Vat(m.vat); verr == nil && !info.Active {
+			ka.stopVat(m.vat)
+		}
+	}
+	ka.release(out)
+	ka.deferred = false
+	ka.kick()
+}
+
+// HandleFailure is supervision's backstop: a vat actor failed outside its
+// own recovery. The actor is stopped, never restarted by protoactor (its
+// state may be corrupt); the kernel decides, between cranks, what follows.
+func (ka *kernelActor) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any) {
+	sup.StopChildren(child)
+	if ka.actx != nil {
+		sys.Root.Send(ka.actx.Self(), &vatCrashed{pid: child, reason: reason})
+	}
+}
+
+func (ka *kernelActor) vatCrashed(m *vatCrashed) {
+	for id, h := range ka.vats {
+		if h.pid != nil && h.pid.Equal(m.pid) {
+			why := fmt.Errorf("vat actor crashed: %v", m.reason)
+			ka.log.Error().Str("vat", string(id)).Err(why).Msg("vat actor crashed outside a delivery")
+			info, err := ka.k.Vat(id)
+			if err == nil && info.Config.FailurePolicy == kernel.PolicyRestart {
+				ka.failed(id, why)
+				return
+			}
+			out, err := ka.k.TerminateVat(ka.ctx, id, why.Error())
+			if err == nil {
+				ka.release(out)
+			}
+			ka.stopVat(id)
+			ka.kick()
+			return
+		}
+	}
+}
+
+// shutdown stops the vats and closes the store (the kernel actor is
+// stopping).
+func (ka *kernelActor) shutdown() {
+	defer func() { _ = recover() }()
+	ka.stop()
+	for id := range ka.vats {
+		ka.stopVat(id)
+	}
+}
