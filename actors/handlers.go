@@ -19,12 +19,12 @@ import (
 func errorValue(err error) marshal.CapData { return marshal.EncodeError("Error", err.Error()) }
 
 // lookupBundle finds vat code: the kernel's own services vat, or the
-// registry's.
-func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, error) {
+// registry's (liveslots or raw).
+func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, func() vat.RawVat, error) {
 	if name == servicesBundle {
-		return ka.servicesBuild(), nil
+		return ka.servicesBuild(), nil, nil
 	}
-	return ka.cfg.Registry.Lookup(name)
+	return ka.cfg.Registry.LookupAny(name)
 }
 
 func (r *resumeReq) handle(ka *kernelActor) {
@@ -52,7 +52,7 @@ func (r *launchReq) handle(ka *kernelActor) {
 		return
 	}
 	for _, name := range sortedKeys(cfg.Vats) {
-		if _, err := ka.lookupBundle(cfg.Vats[name].Bundle); err != nil {
+		if _, _, err := ka.lookupBundle(cfg.Vats[name].Bundle); err != nil {
 			r.reply(nil, fmt.Errorf("%w: vats.%s.bundle: %v", kernel.ErrBadConfig, name, err))
 			return
 		}
@@ -172,7 +172,7 @@ func (r *restartVatReq) handle(ka *kernelActor) {
 }
 
 func (r *upgradeVatReq) handle(ka *kernelActor) {
-	if _, err := ka.lookupBundle(r.bundle); err != nil {
+	if _, _, err := ka.lookupBundle(r.bundle); err != nil {
 		r.reply(nil, fmt.Errorf("%w: bundle: %v", kernel.ErrBadConfig, err))
 		return
 	}

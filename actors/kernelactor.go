@@ -238,13 +238,13 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	if err != nil {
 		return err
 	}
-	build, err := ka.lookupBundle(info.Config.Bundle)
+	build, raw, err := ka.lookupBundle(info.Config.Bundle)
 	if err != nil {
 		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
 	}
 	ka.spawn++
 	props := supervisor.Props(supervisor.VatSpec{
-		Build: build, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
+		Build: build, Raw: raw, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
 		Logger: ka.log.With().Str("vat", string(id)).Int64("incarnation", d.Incarnation).Logger(),
 	})
 	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, d.Incarnation, ka.spawn))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ocapgo/kernel-actors/marshal"
+
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -72,6 +74,8 @@ type CrankResult struct {
 	Routed string
 	// Syscalls is the number of syscalls the vat made.
 	Syscalls int
+	// Method is a send's method, read only when debug logging is on.
+	Method string
 	// Failure is why the crank aborted: a VAT_FATAL *Error.
 	Failure error
 	// Terminated lists the vats this crank terminated. The runtime must
@@ -146,6 +150,9 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 		return CrankResult{Outcome: Idle}, nil
 	}
 	res := CrankResult{Work: w.kind, Crank: k.st.NextID(metaNextCrank)}
+	if w.kind == WorkSend && k.debug {
+		res.Method, _ = marshal.MethodName(toCapData(w.item.Message.Methargs))
+	}
 	dv, vat, deliver := k.prepare(w, &res)
 	if !deliver {
 		return k.finish(ctx, res)
@@ -368,7 +375,7 @@ func (k *Kernel) logCrank(res CrankResult) {
 		return
 	}
 	ev.Uint64("crank", res.Crank).Stringer("work", res.Work).Str("vat", string(res.Vat)).
-		Stringer("outcome", res.Outcome).Int("syscalls", res.Syscalls)
+		Str("method", res.Method).Stringer("outcome", res.Outcome).Int("syscalls", res.Syscalls)
 	if res.Routed != "" {
 		ev.Str("routed", res.Routed)
 	}

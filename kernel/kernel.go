@@ -56,6 +56,7 @@ func (c *Config) validate() error {
 type Kernel struct {
 	st    *persistence.Store
 	log   zerolog.Logger
+	debug bool // debug logging is on: worth reading method names
 	limit struct{ key, value int }
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
@@ -103,6 +104,7 @@ func New(cfg Config) (*Kernel, error) {
 		maybeFree: make(map[KRef]struct{}),
 	}
 	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	k.debug = k.log.Debug().Enabled()
 	return k, nil
 }
 

@@ -40,3 +40,31 @@ func SingleRef(c CapData) (slot string, promise bool, ok bool) {
 	}
 	return c.Slots[idx], promise, true
 }
+
+// MethodName reads the method of a message body ["method", [args...]]
+// without decoding the arguments, for logs.
+func MethodName(c CapData) (string, bool) {
+	body, found := strings.CutPrefix(c.Body, smallcapsPrefix)
+	if !found {
+		return "", false
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return "", false
+	}
+	t, err := dec.Token()
+	if err != nil {
+		return "", false
+	}
+	s, ok := t.(string)
+	if !ok {
+		return "", false
+	}
+	if startsSpecial(s) {
+		if s[0] != '!' {
+			return "", false
+		}
+		s = s[1:]
+	}
+	return s, true
+}

@@ -38,3 +38,13 @@ func TestSingleRef(t *testing.T) {
 		})
 	}
 }
+
+func TestMethodName(t *testing.T) {
+	for body, want := range map[string]string{
+		`#["deposit",[1]]`: "deposit", `#["!#odd",[]]`: "#odd", `#[]`: "", `#{"a":1}`: "", `#[1,[]]`: "", `x`: "",
+	} {
+		got, ok := MethodName(CapData{Body: body})
+		require.Equal(t, want != "", ok, body)
+		require.Equal(t, want, got, body)
+	}
+}

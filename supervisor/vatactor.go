@@ -11,18 +11,20 @@ import (
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
-// VatSpec is what a vat actor needs to run one incarnation.
+// VatSpec is what a vat actor needs to run one incarnation: a liveslots
+// build function, or a raw vat constructor.
 type VatSpec struct {
 	Build       vat.BuildFunc
+	Raw         func() vat.RawVat
 	Parameters  map[string]any
 	Incarnation int64
 	Logger      zerolog.Logger
 }
 
-// vatActor hosts one incarnation of a Go vat.
+// vatActor hosts one incarnation of a vat.
 type vatActor struct {
 	spec VatSpec
-	inst *vat.Instance
+	inst vat.RawVat
 }
 
 // Props makes the props of a vat actor for spec. Each actor is one
@@ -59,10 +61,15 @@ func (v *vatActor) deliver(m *Deliver) {
 			err = fmt.Errorf("%w: startVat delivered twice to one incarnation", vat.ErrFault)
 			return
 		}
-		v.inst, err = vat.New(vat.Config{Build: v.spec.Build, Parameters: v.spec.Parameters, Logger: v.spec.Logger})
-		if err != nil {
-			err = fmt.Errorf("%w: %v", vat.ErrFault, err)
-			return
+		if v.spec.Raw != nil {
+			v.inst = v.spec.Raw()
+		} else {
+			var inst *vat.Instance
+			if inst, err = vat.New(vat.Config{Build: v.spec.Build, Parameters: v.spec.Parameters, Logger: v.spec.Logger}); err != nil {
+				err = fmt.Errorf("%w: %v", vat.ErrFault, err)
+				return
+			}
+			v.inst = inst
 		}
 	}
 	if v.inst == nil {
