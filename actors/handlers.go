@@ -147,6 +147,10 @@ func (r *terminateVatReq) handle(ka *kernelActor) {
 		reason = "terminated by the host"
 	}
 	out, err := ka.k.TerminateVat(ka.ctx, r.vat, reason)
+	if errors.Is(err, kernel.ErrVatNotActive) && ka.interrupted[r.vat] {
+		err = nil // the delivery it interrupted terminated it already
+	}
+	delete(ka.interrupted, r.vat)
 	if err != nil {
 		r.reply(nil, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,6 +39,9 @@ type kernelActor struct {
 	cranking, deferred bool
 	flushArmed         bool
 	restarts           map[kernel.VatID]*supervisor.Restarts
+	// interrupted: vats a crank terminated because the host asked to
+	// terminate them mid-delivery; their terminate request then succeeds.
+	interrupted map[kernel.VatID]bool
 	broken             error // a kernel bug or a store failure: refuse all
 	stats              struct{ runCrankMessages, cranks uint64 }
 }
@@ -147,6 +151,9 @@ func (ka *kernelActor) crank() {
 	ka.release(r.Released)
 	for _, v := range r.Terminated {
 		ka.stopVat(v)
+		if r.Failure != nil && strings.Contains(r.Failure.Error(), supervisor.InterruptedMessage) {
+			ka.interrupted[v] = true
+		}
 	}
 	if r.Restart != "" {
 		ka.failed(r.Restart, r.Failure)

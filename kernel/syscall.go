@@ -43,11 +43,6 @@ func (d *delivery) Syscall(s Syscall) SyscallResult {
 	if d.closed || d.illegal != nil {
 		return SyscallResult{Err: errRefused}
 	}
-	if d.exit != nil {
-		// A vat that asked to exit may not do more; the reference would
-		// let it, but nothing good can come of it.
-		return d.fail(errIllegal("syscall after exit"))
-	}
 	d.syscalls++
 	res, err := d.handle(s)
 	if err != nil {
@@ -80,6 +75,12 @@ func (d *delivery) handle(s Syscall) (SyscallResult, error) {
 	case SyscallResolve:
 		return SyscallResult{}, k.syscallResolve(vat, s.Resolutions)
 	case SyscallExit:
+		// The vat may go on with the delivery (liveslots still settles the
+		// method's result); the exit takes effect when the delivery ends.
+		// A second exit is illegal.
+		if d.exit != nil {
+			return SyscallResult{}, errIllegal("exit called twice")
+		}
 		d.exit = &exitRequest{failure: s.Failure, info: s.Info.Clone()}
 		return SyscallResult{}, nil
 	case SyscallDropImports:
