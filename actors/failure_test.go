@@ -128,6 +128,7 @@ func TestTerminateFromInsideACrank(t *testing.T) {
 				close(release)
 				time.Sleep(2 * time.Hour) // let the hanging vat's sleep end
 				require.NoError(t, k.Stop(ctx))
+				settle()
 			})
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -49,9 +50,16 @@ func start(t *testing.T, cfg actors.Config) *actors.Kernel {
 	}
 	k, err := actors.Start(context.Background(), cfg)
 	require.NoError(t, err)
-	t.Cleanup(func() { k.Stop(context.Background()) })
+	t.Cleanup(func() {
+		k.Stop(context.Background())
+		settle()
+	})
 	return k
 }
+
+// settle lets protoactor's background timers (the dead-letter throttle)
+// run out, on synctest's clock, before a test's bubble ends.
+func settle() { time.Sleep(time.Minute) }
 
 func TestLaunchAndQueueMessage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -76,5 +84,6 @@ func TestLaunchAndQueueMessage(t *testing.T) {
 		require.NoError(t, k.Stop(ctx))
 		_, err = k.Status(ctx)
 		require.ErrorIs(t, err, actors.ErrStopped)
+		settle()
 	})
 }

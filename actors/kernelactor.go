@@ -28,7 +28,7 @@ type kernelActor struct {
 	k     *kernel.Kernel
 	ctx   context.Context // the kernel's lifetime; cancelled at Stop
 	stop  context.CancelFunc
-	actx  actor.Context   // the actor context of the message in hand
+	actx  actor.Context // the actor context of the message in hand
 	vats  map[kernel.VatID]*vatHandle
 	spawn int // spawn counter, for unique actor names
 
@@ -42,8 +42,8 @@ type kernelActor struct {
 	// interrupted: vats a crank terminated because the host asked to
 	// terminate them mid-delivery; their terminate request then succeeds.
 	interrupted map[kernel.VatID]bool
-	broken             error // a kernel bug or a store failure: refuse all
-	stats              struct{ runCrankMessages, cranks uint64 }
+	broken      error // a kernel bug or a store failure: refuse all
+	stats       struct{ runCrankMessages, cranks uint64 }
 }
 
 // vatHandle is the running incarnation of a vat.
