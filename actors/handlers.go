@@ -267,3 +267,5 @@ func (r *stopReq) handle(ka *kernelActor) {
 	ka.stop()
 	r.reply(nil, err)
 }
+
+func (r *vatLogReq) handle(ka *kernelActor) { r.reply(ka.st.VatEvents(ka.ctx, string(r.vat))) }

@@ -231,6 +231,17 @@ func (k *Kernel) service(name string) vat.Methods {
 	return k.services[name]
 }
 
+// VatLog returns the lifecycle log of a vat ("" for all vats): every
+// termination, failure, restart and upgrade, with its reason.
+func (k *Kernel) VatLog(ctx context.Context, id kernel.VatID) ([]persistence.VatEvent, error) {
+	v, err := k.ask(ctx, &vatLogReq{replier: newReplier(), vat: id})
+	if err != nil {
+		return nil, err
+	}
+	evs, _ := v.([]persistence.VatEvent)
+	return evs, nil
+}
+
 // Status describes the kernel.
 type Status struct {
 	Vats        []kernel.VatInfo

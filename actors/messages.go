@@ -116,6 +116,10 @@ type reapReq struct {
 	vat kernel.VatID
 }
 type stopReq struct{ replier }
+type vatLogReq struct {
+	replier
+	vat kernel.VatID
+}
 
 func (*resumeReq) kernelMessage()              {}
 func (*launchReq) kernelMessage()              {}
@@ -131,3 +135,4 @@ func (*statusReq) kernelMessage()              {}
 func (*registerServiceReq) kernelMessage()     {}
 func (*reapReq) kernelMessage()                {}
 func (*stopReq) kernelMessage()                {}
+func (*vatLogReq) kernelMessage()              {}

@@ -14,6 +14,9 @@ type backend interface {
 	close(ctx context.Context) error
 	// crash drops the backend without writing anything more.
 	crash()
+	// vatEvents reads the vat lifecycle log of vat ("" for all), oldest
+	// first.
+	vatEvents(ctx context.Context, vat string) ([]VatEvent, error)
 }
 
 // memBackend is the in-memory twin of the SQLite backend: the embedded
@@ -24,7 +27,7 @@ type backend interface {
 // last step.
 type memBackend struct {
 	disk   *Store
-	events int
+	events []VatEvent
 }
 
 var _ backend = (*memBackend)(nil)
@@ -77,7 +80,7 @@ func (m *memBackend) flush(ctx context.Context, s *Store) (int, error) {
 			}
 		}
 	}
-	m.events += len(s.eventsOut)
+	m.events = append(m.events, s.eventsOut...)
 	rows += len(up) + len(del) + len(s.eventsOut)
 	if err := s.opts.fault(FaultAfterCommit); err != nil {
 		return 0, err
@@ -116,3 +119,13 @@ func (m *memBackend) loadInto(ctx context.Context, dst *Store) error {
 func (m *memBackend) close(ctx context.Context) error { return nil }
 
 func (m *memBackend) crash() {}
+
+func (m *memBackend) vatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+	var out []VatEvent
+	for _, e := range m.events {
+		if vat == "" || e.Vat == vat {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -280,3 +280,23 @@ func (s *sqliteBackend) close(ctx context.Context) error {
 }
 
 func (s *sqliteBackend) crash() { s.close(context.Background()) }
+
+func (s *sqliteBackend) vatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+	rows, err := s.conn.QueryContext(ctx,
+		"SELECT vat_id, incarnation, event, reason, at_crank FROM vat_events WHERE ? = '' OR vat_id = ? ORDER BY seq", vat, vat)
+	if err != nil {
+		return nil, fmt.Errorf("persistence: read vat_events: %w", err)
+	}
+	defer rows.Close()
+	var out []VatEvent
+	for rows.Next() {
+		var e VatEvent
+		var at int64
+		if err := rows.Scan(&e.Vat, &e.Incarnation, &e.Event, &e.Reason, &at); err != nil {
+			return nil, fmt.Errorf("persistence: read vat_events: %w", err)
+		}
+		e.AtCrank = uint64(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

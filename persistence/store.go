@@ -588,3 +588,21 @@ func (s *Store) Crash() {
 	s.open = false
 	s.be.crash()
 }
+
+// VatEvents reads the vat lifecycle log of vat ("" for every vat), oldest
+// first, including committed events not yet flushed.
+func (s *Store) VatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	out, err := s.be.vatEvents(ctx, vat)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range s.eventsOut {
+		if vat == "" || e.Vat == vat {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -270,3 +270,26 @@ func TestInvariantChecksOnRows(t *testing.T) {
 	}
 	s.Abort()
 }
+
+func TestVatEvents(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		s := open(Options{Policy: Group, GroupCranks: 100, GroupInterval: time.Hour})
+		for i, v := range []string{"v1", "v2", "v1"} {
+			require.NoError(t, s.Begin())
+			s.AppendVatEvent(VatEvent{Vat: v, Incarnation: int64(i), Event: "restarted", Reason: "r", AtCrank: uint64(i)})
+			_, err := s.Commit(ctx)
+			require.NoError(t, err)
+			if i == 1 {
+				require.NoError(t, s.Flush(ctx))
+			}
+		}
+		evs, err := s.VatEvents(ctx, "v1")
+		require.NoError(t, err)
+		require.Len(t, evs, 2, "flushed and unflushed")
+		require.Equal(t, int64(2), evs[1].Incarnation)
+		all, err := s.VatEvents(ctx, "")
+		require.NoError(t, err)
+		require.Len(t, all, 3)
+	})
+}

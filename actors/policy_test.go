@@ -1,0 +1,169 @@
+package actors_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// orphanRegistry is the seeds' scenario (ocap-kernel #879, scenario 11):
+// a provider with an ephemeral object, a consumer that holds it.
+func orphanRegistry() *vat.Registry {
+	reg := vat.NewRegistry()
+	reg.MustRegister("provider", func(vc *vat.Context) (any, error) {
+		return vat.Far("provider", vat.Methods{
+			"getEphemeral": func(c *vat.Call) (any, error) {
+				return vat.Far("ephemeral", vat.Methods{
+					"increment": func(c *vat.Call) (any, error) { return 999, nil },
+				}), nil
+			},
+			"ping": func(c *vat.Call) (any, error) { return "pong", nil },
+		}), nil
+	})
+	reg.MustRegister("consumer", func(vc *vat.Context) (any, error) {
+		var eph any
+		return vat.Far("consumer", vat.Methods{
+			"bootstrap": func(c *vat.Call) (any, error) {
+				p := c.Arg(0).(map[string]any)["provider"]
+				var err error
+				eph, err = vat.E(p).Send("getEphemeral").Await()
+				return nil, err
+			},
+			"useEphemeral": func(c *vat.Call) (any, error) { return vat.E(eph).Send("increment"), nil },
+		}), nil
+	})
+	return reg
+}
+
+func orphanCluster(policy kernel.FailurePolicy) kernel.ClusterConfig {
+	return kernel.ClusterConfig{Bootstrap: "consumer", Vats: map[string]kernel.VatConfig{
+		"consumer": {Bundle: "consumer"},
+		"provider": {Bundle: "provider", FailurePolicy: policy},
+	}}
+}
+
+// The orphaned ephemeral object, with both failure policies: after the
+// provider restarts, a message to the ephemeral object of its previous
+// incarnation fails the delivery. Under "terminate" (the reference) the
+// provider is terminated and the consumer's call rejects with
+// OBJECT_DELETED; under "restart" the provider is restarted again, the
+// call rejects with the vat's failure, and the provider keeps serving.
+func TestOrphanedEphemeralObject(t *testing.T) {
+	for _, policy := range []kernel.FailurePolicy{kernel.PolicyTerminate, kernel.PolicyRestart} {
+		t.Run(string(policy), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				k := start(t, actors.Config{Registry: orphanRegistry()})
+				res, err := k.LaunchSubcluster(ctx, orphanCluster(policy))
+				require.NoError(t, err)
+				v, err := k.QueueMessage(ctx, res.RootKref, "useEphemeral")
+				require.NoError(t, err)
+				require.Equal(t, int64(999), v)
+
+				provider := res.VatIDs["provider"]
+				require.NoError(t, k.RestartVat(ctx, provider))
+				_, err = k.QueueMessage(ctx, res.RootKref, "useEphemeral")
+				st, serr := k.Status(ctx)
+				require.NoError(t, serr)
+				active := map[kernel.VatID]bool{}
+				for _, v := range st.Vats {
+					active[v.ID] = v.Active
+				}
+				require.True(t, active[res.VatIDs["consumer"]], "the consumer lives on")
+				if policy == kernel.PolicyTerminate {
+					require.ErrorIs(t, err, kernel.ErrObjectDeleted)
+					require.False(t, active[provider], "terminated, as the reference does")
+					return
+				}
+				require.ErrorIs(t, err, kernel.ErrInternalError)
+				require.True(t, active[provider], "restarted instead")
+				time.Sleep(time.Second) // past the backoff
+				inc, err := k.PingVat(ctx, provider)
+				require.NoError(t, err)
+				require.Equal(t, int64(2), inc, "restarted by the host, then by the policy")
+				v, err = k.QueueMessage(ctx, res.Roots["provider"], "ping")
+				require.NoError(t, err)
+				require.Equal(t, "pong", v)
+			})
+		})
+	}
+}
+
+// Restart policy: a vat that panics on one message is restarted after a
+// backoff and serves later messages; one that keeps failing is terminated
+// once it exceeds its restart intensity. Each decision is in the store.
+func TestRestartPolicy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		reg := vat.NewRegistry()
+		reg.MustRegister("worker", func(vc *vat.Context) (any, error) {
+			return vat.Far("worker", vat.Methods{
+				"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
+				"work": func(c *vat.Call) (any, error) {
+					n, _ := marshal.Int(c.Arg(0))
+					if n < 0 {
+						panic("negative input")
+					}
+					return n * 2, nil
+				},
+			}), nil
+		})
+		k := start(t, actors.Config{Registry: reg})
+		limits := kernel.RestartLimits{MaxRestarts: 2, Within: kernel.Duration(time.Minute),
+			Backoff: kernel.Duration(100 * time.Millisecond), MaxBackoff: kernel.Duration(time.Second)}
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "worker", Vats: map[string]kernel.VatConfig{
+			"worker": {Bundle: "worker", FailurePolicy: kernel.PolicyRestart, Restart: limits},
+		}})
+		require.NoError(t, err)
+		worker := res.VatIDs["worker"]
+
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", -1)
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		require.Contains(t, err.Error(), "negative input")
+		began := time.Now()
+		v, err := k.QueueMessage(ctx, res.RootKref, "work", 21) // waits for the restart
+		require.NoError(t, err)
+		require.Equal(t, int64(42), v)
+		require.GreaterOrEqual(t, time.Since(began), 100*time.Millisecond, "after the backoff")
+		inc, err := k.PingVat(ctx, worker)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), inc)
+
+		// Two more failures within the minute: the second restart takes a
+		// doubled backoff, the third failure exceeds MaxRestarts.
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", -2)
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", 1)
+		require.NoError(t, err)
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", -3)
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", 1)
+		require.ErrorIs(t, err, kernel.ErrObjectDeleted, "given up: terminated")
+		st, err := k.Status(ctx)
+		require.NoError(t, err)
+		require.False(t, st.Vats[0].Active)
+		_, err = k.PingVat(ctx, worker)
+		require.Error(t, err)
+
+		// Every decision is in the store.
+		log, err := k.VatLog(ctx, worker)
+		require.NoError(t, err)
+		var events []string
+		for _, e := range log {
+			events = append(events, e.Event)
+		}
+		require.Equal(t, []string{"failed", "restarted", "failed", "restarted", "failed", "terminated"}, events)
+		require.Contains(t, log[len(log)-1].Reason, "giving up")
+	})
+}
+
+var _ = errors.New
