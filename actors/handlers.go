@@ -221,9 +221,17 @@ func (r *revokeReq) handle(ka *kernelActor) {
 	out, err := ka.k.Revoke(ka.ctx, r.kref)
 	ka.release(out)
 	r.reply(nil, err)
+	ka.kick() // arms the flush for the committed unit
 }
 
 func (r *isRevokedReq) handle(ka *kernelActor) { r.reply(ka.k.IsRevoked(r.kref)) }
+
+func (r *releaseReq) handle(ka *kernelActor) {
+	out, err := ka.k.Unpin(ka.ctx, r.kref)
+	ka.release(out)
+	r.reply(nil, err)
+	ka.kick() // the drop the release may allow runs in a crank
+}
 
 func (r *reapReq) handle(ka *kernelActor) {
 	out, err := ka.k.ScheduleReap(ka.ctx, r.vat)

@@ -200,6 +200,17 @@ func (k *Kernel) IsRevoked(ctx context.Context, kref kernel.KRef) (bool, error) 
 	return v.(bool), nil
 }
 
+// Release lets go of an object the host received in a result. Every
+// object a QueueMessage or bootstrap result names is pinned for the host
+// so its kref stays usable however long the host keeps it; Release drops
+// one such pin (one per result that named it), after which the object is
+// collected once nothing else holds it. Releasing an object that holds
+// no pin is ErrUnknownRef.
+func (k *Kernel) Release(ctx context.Context, kref kernel.KRef) error {
+	_, err := k.ask(ctx, &releaseReq{replier: newReplier(), kref: kref})
+	return err
+}
+
 // ScheduleReap asks a vat to collect its garbage and report what it no
 // longer holds, in a crank of its own.
 func (k *Kernel) ScheduleReap(ctx context.Context, id kernel.VatID) error {

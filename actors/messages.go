@@ -106,6 +106,10 @@ type isRevokedReq struct {
 	replier
 	kref kernel.KRef
 }
+type releaseReq struct {
+	replier
+	kref kernel.KRef
+}
 type statusReq struct{ replier }
 type registerServiceReq struct {
 	replier
@@ -131,6 +135,7 @@ func (*upgradeVatReq) kernelMessage()          {}
 func (*pingVatReq) kernelMessage()             {}
 func (*revokeReq) kernelMessage()              {}
 func (*isRevokedReq) kernelMessage()           {}
+func (*releaseReq) kernelMessage()             {}
 func (*statusReq) kernelMessage()              {}
 func (*registerServiceReq) kernelMessage()     {}
 func (*reapReq) kernelMessage()                {}

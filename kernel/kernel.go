@@ -72,7 +72,9 @@ type Kernel struct {
 
 // Output is something a unit of work makes visible outside the kernel: the
 // settlement of a promise the host awaits. Outputs are released only after
-// the SQLite transaction that covers them commits.
+// the SQLite transaction that covers them commits. Every object the value
+// names is pinned for the host, so the kref stays usable; the host lets go
+// with Unpin.
 type Output struct {
 	KPID     KRef
 	Rejected bool

@@ -95,8 +95,9 @@ func TestTerminateSubcluster(t *testing.T) {
 	d.AuditNow("terminate subcluster")
 }
 
-// A pinned object outlives every other reference; unpinned, it goes.
-func TestPin(t *testing.T) {
+// An object the host got in a result is pinned for it: it outlives every
+// other reference until the host unpins it, and pins are counted.
+func TestHostResultsArePinned(t *testing.T) {
 	d := kt.New(t)
 	res := d.Launch("a", "a")
 	d.Vat("a").OnMethod["make"] = func(c *kt.Call) error {
@@ -104,22 +105,25 @@ func TestPin(t *testing.T) {
 		return nil
 	}
 	p := d.Send(res.Roots["a"], "make")
-	d.Crank()
-	// The host has the value; the promise went, and with it the only
-	// reference: the object waits for its exporter to be told. A pin now
-	// negates that.
+	d.RunUntilQuiescent(0)
 	thing := kernel.KRef(d.ResultValue(p).Slots[0])
+	o, ok := d.Store.Object(string(thing))
+	require.True(t, ok, "the host's result keeps it")
+	require.Equal(t, int64(1), o.Pins)
 	_, err := d.K.Pin(d.Ctx, thing)
 	require.NoError(t, err)
-	d.RunUntilQuiescent(0)
-	o, ok := d.Store.Object(string(thing))
-	require.True(t, ok, "pinned")
-	require.Equal(t, int64(1), o.Pins)
-	_, err = d.K.Unpin(d.Ctx, thing)
-	require.NoError(t, err)
-	d.RunUntilQuiescent(0)
+	for i := 0; i < 2; i++ {
+		o, _ = d.Store.Object(string(thing))
+		require.Equal(t, int64(2-i), o.Pins)
+		_, err = d.K.Unpin(d.Ctx, thing)
+		require.NoError(t, err)
+		d.RunUntilQuiescent(0)
+	}
 	_, ok = d.Store.Object(string(thing))
 	require.False(t, ok, "unpinned and unreferenced: collected")
 	_, err = d.K.Pin(d.Ctx, thing)
 	require.ErrorIs(t, err, kernel.ErrObjectDeleted)
+	_, err = d.K.Unpin(d.Ctx, thing)
+	require.ErrorIs(t, err, kernel.ErrUnknownRef)
+	d.AuditNow("pins")
 }

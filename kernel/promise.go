@@ -116,6 +116,14 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
 	}
 	if p.HostSubscribed {
 		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone()})
+		// The host gets krefs it may use later: each object the value names
+		// is pinned for it until it calls Unpin (the reference instead
+		// keeps the whole promise, and so everything, forever).
+		for _, s := range data.Slots {
+			if ref := KRef(s); ref.IsObject() {
+				k.pin(ref)
+			}
+		}
 	}
 	refs := p.RefCount
 	if p.HostSubscribed {
