@@ -269,3 +269,102 @@ func TestScenarioServices(t *testing.T) {
 }
 
 var _ = vatproto.RootVRef
+
+// bankRegistry has a bank vat in three versions: v1 and v2 keep an
+// account of a durable kind (v2 also reports its version differently);
+// "forgetful" forgets to re-define the kind, which an upgrade must refuse.
+func bankRegistry() *vat.Registry {
+	reg := vat.NewRegistry()
+	build := func(version string, defineKind bool) vat.BuildFunc {
+		return func(vc *vat.Context) (any, error) {
+			if !defineKind {
+				return vat.Far("bank", vat.Methods{"version": func(*vat.Call) (any, error) { return version, nil }}), nil
+			}
+			account, err := vc.DefineKind("account", vat.Methods{
+				"deposit": func(c *vat.Call) (any, error) {
+					bal, _ := c.State().Get("balance")
+					n, _ := marshal.Int(bal)
+					amount, err := marshal.Int(c.Arg(0))
+					if err != nil {
+						return nil, err
+					}
+					return n + amount, c.State().Set("balance", n+amount)
+				},
+			})
+			if err != nil {
+				return nil, err
+			}
+			acct, ok := vc.Baggage.Get("account")
+			if !ok {
+				if acct, err = account.New(map[string]any{"balance": 0}); err != nil {
+					return nil, err
+				}
+				if err := vc.Baggage.Set("account", acct); err != nil {
+					return nil, err
+				}
+			}
+			return vat.Far("bank", vat.Methods{
+				"bootstrap": func(c *vat.Call) (any, error) {
+					n, _ := vc.Baggage.Get("bootstraps")
+					b, _ := marshal.Int(orZero(n))
+					return nil, vc.Baggage.Set("bootstraps", b+1)
+				},
+				"deposit": func(c *vat.Call) (any, error) { return vat.E(acct).Send("deposit", c.Arg(0)), nil },
+				"version": func(*vat.Call) (any, error) { return version, nil },
+				"bootstraps": func(*vat.Call) (any, error) {
+					n, _ := vc.Baggage.Get("bootstraps")
+					return n, nil
+				},
+			}), nil
+		}
+	}
+	reg.MustRegister("bank-v1", build("v1", true))
+	reg.MustRegister("bank-v2", build("v2", true))
+	reg.MustRegister("bank-forgetful", build("forgetful", false))
+	return reg
+}
+
+// Scenario 10 and upgrades: a restarted vat keeps its durable state, is
+// not bootstrapped again and is one incarnation further on; an upgrade
+// runs new code on the same state; an upgrade whose code forgets a
+// durable kind, or names no bundle, fails clearly and leaves the vat as
+// it was.
+func TestScenarioRestartAndUpgrade(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		k := start(t, actors.Config{Registry: bankRegistry()})
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "bank", Vats: map[string]kernel.VatConfig{
+			"bank": {Bundle: "bank-v1"},
+		}})
+		require.NoError(t, err)
+		bank, id := res.RootKref, res.VatIDs["bank"]
+		call := func(method string, args ...any) any {
+			t.Helper()
+			v, err := k.QueueMessage(ctx, bank, method, args...)
+			require.NoError(t, err, method)
+			return v
+		}
+		require.Equal(t, int64(10), call("deposit", 10))
+
+		require.NoError(t, k.RestartVat(ctx, id))
+		require.Equal(t, int64(15), call("deposit", 5), "durable state kept")
+		require.Equal(t, int64(1), call("bootstraps"), "no second bootstrap")
+		inc, err := k.PingVat(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), inc)
+
+		err = k.UpgradeVat(ctx, id, "bank-forgetful")
+		require.ErrorContains(t, err, `durable kind "account" was not re-defined`)
+		require.ErrorContains(t, k.UpgradeVat(ctx, id, "bank-v9"), "bank-v9")
+		require.Equal(t, "v1", call("version"), "a failed upgrade leaves the old code running")
+		require.Equal(t, int64(16), call("deposit", 1))
+
+		require.NoError(t, k.UpgradeVat(ctx, id, "bank-v2"))
+		require.Equal(t, "v2", call("version"))
+		require.Equal(t, int64(18), call("deposit", 2), "the new code finds the old state")
+		require.Equal(t, int64(1), call("bootstraps"))
+		inc, err = k.PingVat(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, int64(2), inc, "failed upgrades take no incarnation")
+	})
+}
