@@ -17,6 +17,10 @@ type Config struct {
 	// DBPath is the SQLite file the kernel keeps its state in; "" keeps it
 	// in memory (gone when the kernel stops).
 	DBPath string
+	// ResetStorage empties the database at DBPath before starting: every
+	// vat, subcluster, object and queued message in it is gone, and the
+	// kernel starts as on a new file.
+	ResetStorage bool
 	// Registry holds the vat code, by bundle name. Required.
 	Registry *vat.Registry
 	// Logger receives the kernel's logs and protoactor's (when Start makes

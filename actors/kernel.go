@@ -57,7 +57,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	}
 	st, err := persistence.Open(ctx, cfg.DBPath, persistence.Options{
 		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
-		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now,
+		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
 	})
 	if err != nil {
 		return nil, err

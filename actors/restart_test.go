@@ -116,6 +116,37 @@ func TestKernelRestartResumes(t *testing.T) {
 	require.ErrorContains(t, err, "no bundle named")
 }
 
+// Scenario 9: ResetStorage wipes the state; the next launch starts over
+// with the same ids and a new counter.
+func TestResetStorage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	k, err := actors.Start(ctx, actors.Config{DBPath: path, Registry: counterRegistry()})
+	require.NoError(t, err)
+	first, err := k.LaunchSubcluster(ctx, counterCluster())
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		_, err = k.QueueMessage(ctx, first.RootKref, "incr")
+		require.NoError(t, err)
+	}
+	require.NoError(t, k.Stop(ctx))
+
+	k, err = actors.Start(ctx, actors.Config{DBPath: path, Registry: counterRegistry(), ResetStorage: true})
+	require.NoError(t, err)
+	defer k.Stop(ctx)
+	st, err := k.Status(ctx)
+	require.NoError(t, err)
+	require.Empty(t, st.Vats)
+	require.Empty(t, st.Subclusters)
+	again, err := k.LaunchSubcluster(ctx, counterCluster())
+	require.NoError(t, err)
+	require.Equal(t, first.SubclusterID, again.SubclusterID)
+	require.Equal(t, first.RootKref, again.RootKref)
+	v, err := k.QueueMessage(ctx, again.RootKref, "incr")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v, "a new counter")
+}
+
 // TestMain runs the crash test's child process when asked to.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("KERNEL_ACTORS_CRASH_CHILD"); path != "" {

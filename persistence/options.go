@@ -52,6 +52,10 @@ type Options struct {
 	// (say a person reading the file with sqlite3) before failing. Zero
 	// means 5 s.
 	BusyTimeout time.Duration
+	// Reset empties a file store when it opens (after the checks, in one
+	// transaction), keeping the file, its schema and its lock: the kernel
+	// starts afresh. It is the reference's resetStorage.
+	Reset bool
 	// Now is the clock for GroupInterval; nil means time.Now.
 	Now func() time.Time
 	// Trace, if set, sees every data statement of every flush before it

@@ -101,7 +101,48 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 			return s.classify("set synchronous", err)
 		}
 	}
-	return s.migrate(ctx, version)
+	if err := s.migrate(ctx, version); err != nil {
+		return err
+	}
+	if s.opts.Reset {
+		return s.reset(ctx)
+	}
+	return nil
+}
+
+// reset deletes every row of every table in one transaction. The schema
+// is taken from the file, so a table a later migration adds is covered.
+func (s *sqliteBackend) reset(ctx context.Context) error {
+	rows, err := s.conn.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+	if err != nil {
+		return s.classify("list tables for reset", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return s.classify("list tables for reset", err)
+		}
+		tables = append(tables, name)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return s.classify("list tables for reset", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return s.classify("begin reset", err)
+	}
+	for _, t := range tables {
+		if _, err := s.conn.ExecContext(ctx, `DELETE FROM "`+t+`"`); err != nil {
+			s.conn.ExecContext(ctx, "ROLLBACK")
+			return s.classify("reset table "+t, err)
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		s.conn.ExecContext(ctx, "ROLLBACK")
+		return s.classify("commit reset", err)
+	}
+	return nil
 }
 
 // prepareFile checks what can be checked about path before SQLite sees it,

@@ -138,6 +138,53 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.Equal(t, 1, events)
 }
 
+// Reset empties every table of a file store, in the file, and the store
+// then behaves as a fresh one; without Reset the state stays.
+func TestStoreReset(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	s.NextID(MetaNextObject)
+	s.PutPromise("kp1", PromiseRow{State: PromiseUnresolved, Decider: "v1", RefCount: 1})
+	s.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v1", KPID: "kp1"})
+	s.AddReap("v1")
+	s.AppendVatEvent(VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Close(ctx))
+
+	s, err = Open(ctx, path, Options{})
+	require.NoError(t, err)
+	require.Equal(t, 1, s.QueueLen(), "no reset: the state stays")
+	require.NoError(t, s.Close(ctx))
+
+	s, err = Open(ctx, path, Options{Reset: true})
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	mustVerify(t, s)
+	require.Equal(t, 0, s.QueueLen())
+	require.Equal(t, uint64(1), s.PeekID(MetaNextObject), "counters start over")
+	_, ok := s.Promise("kp1")
+	require.False(t, ok)
+	rows, err := sqlConn(s).QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table'")
+	require.NoError(t, err)
+	var tables []string
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		tables = append(tables, name)
+	}
+	require.NoError(t, rows.Close())
+	require.Len(t, tables, 12, "the schema is kept")
+	for _, name := range tables {
+		var n int
+		require.NoError(t, sqlConn(s).QueryRowContext(ctx, "SELECT count(*) FROM "+name).Scan(&n))
+		require.Zero(t, n, name)
+	}
+}
+
 func TestStoreFileMode0600(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	s, err := Open(context.Background(), path, Options{})
