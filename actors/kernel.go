@@ -100,6 +100,14 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	return h, nil
 }
 
+// System is the actor system the kernel lives in: Config.System, or the
+// one Start made (which Stop shuts down).
+func (k *Kernel) System() *actor.ActorSystem { return k.sys }
+
+// PID is the kernel actor's PID, for watching it. Its messages are
+// private; talk to it through Kernel's methods.
+func (k *Kernel) PID() *actor.PID { return k.pid }
+
 // ask sends a request to the kernel actor and waits for its answer.
 func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
 	select {
