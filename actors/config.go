@@ -29,8 +29,11 @@ type Config struct {
 	// System is an actor system to run in; nil makes one (and shuts it
 	// down at Stop).
 	System *actor.ActorSystem
-	// CommitPolicy is persistence.Durable (default) or persistence.Group,
-	// with GroupCranks and GroupInterval bounding a group.
+	// CommitPolicy is persistence.Durable (default) or persistence.Group.
+	// Under Group, GroupCranks and GroupInterval bound a group while the
+	// kernel is busy; when it runs out of work the group is flushed at
+	// once. Either way a result reaches the host only after the crank
+	// that produced it is in the file.
 	CommitPolicy  persistence.CommitPolicy
 	GroupCranks   int
 	GroupInterval time.Duration

@@ -8,8 +8,9 @@ import (
 )
 
 // The host's values: arguments it sends and results it gets, marshalled
-// with krefs in the slots. A kernel.KRef (or a marshal.Ref) passes by
-// reference; references in results come back as marshal.Ref.
+// with krefs in the slots. A kernel.KRef passes by reference, and
+// references in results come back as kernel.KRef, so a result can be sent
+// to or passed on as it is.
 var hostCodec = marshal.Codec{
 	SlotOf: func(v any) (marshal.Ref, bool, error) {
 		if k, ok := v.(kernel.KRef); ok {
@@ -20,6 +21,7 @@ var hostCodec = marshal.Codec{
 		}
 		return marshal.Ref{}, false, nil
 	},
+	ValueOf: func(r marshal.Ref) (any, error) { return kernel.KRef(r.Slot), nil },
 }
 
 // methargs marshals a host message.

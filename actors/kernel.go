@@ -150,7 +150,7 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id kernel.SubclusterID
 // QueueMessage sends method(args...) from the host to target and waits for
 // the result. Arguments are passable values (see package marshal), with
 // kernel.KRef values passing as references; references in the result come
-// back as marshal.Ref. A rejection is a Go error: a *kernel.Error, matched
+// back as kernel.KRef (each object one pinned for the host: see Release). A rejection is a Go error: a *kernel.Error, matched
 // with errors.Is against the kernel's codes (kernel.ErrObjectDeleted, ...),
 // or a *kernel.RejectionError carrying the vat's own error.
 func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method string, args ...any) (any, error) {

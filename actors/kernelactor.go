@@ -178,31 +178,23 @@ func (ka *kernelActor) wait(kpid kernel.KRef, fn func(kernel.Output)) {
 }
 
 // armFlush makes sure committed cranks held by group commit reach the
-// file within the group interval, even when the kernel goes idle.
+// file as soon as the kernel has nothing to do. The flush is a message to
+// self, so host requests already in the mailbox come first and their
+// cranks join the group; while the kernel stays busy, the store's own
+// limits (GroupCranks, GroupInterval) end each group. Waiting out the
+// interval when idle would only add latency: nothing else could join.
 func (ka *kernelActor) armFlush() {
 	if ka.flushArmed || ka.st.Unflushed() == 0 || ka.broken != nil {
 		return
 	}
 	ka.flushArmed = true
-	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
-	ka.cfg.Clock.AfterFunc(ka.groupInterval(), func() { sys.Root.Send(self, &flushTick{}) })
-}
-
-func (ka *kernelActor) groupInterval() time.Duration {
-	if ka.cfg.GroupInterval > 0 {
-		return ka.cfg.GroupInterval
-	}
-	return persistence.DefaultGroupInterval
+	ka.actx.Send(ka.actx.Self(), &flushTick{})
 }
 
 func (ka *kernelActor) flushTick() {
 	ka.flushArmed = false
-	if ka.broken != nil || ka.st.Unflushed() == 0 {
-		return
-	}
-	if ka.cranking || !ka.st.FlushDue() {
-		ka.armFlush()
-		return
+	if ka.broken != nil || ka.st.Unflushed() == 0 || ka.cranking {
+		return // a crank under way arms it again when the work runs out
 	}
 	out, err := ka.k.Flush(ka.ctx)
 	if err != nil {

@@ -61,7 +61,7 @@ func scenarioCluster() kernel.ClusterConfig {
 	}}
 }
 
-func ref(v any) kernel.KRef { return kernel.KRef(v.(marshal.Ref).Slot) }
+func ref(v any) kernel.KRef { return v.(kernel.KRef) }
 
 // Scenario 5: an application error rejects the caller and the vat lives on.
 func TestScenarioApplicationError(t *testing.T) {

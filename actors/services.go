@@ -10,8 +10,9 @@ import (
 
 // Host services live in a vat of the kernel's own, the services vat
 // (bundle "kernel-actors/services"), launched the first time a service is
-// registered. Each service is a durable object of that vat, pinned so it
-// lives as long as the kernel, named in the store by its service name.
+// registered. Each service is a durable object of that vat, pinned (by
+// the result that handed it to the host, never released) so it lives as
+// long as the kernel, named in the store by its service name.
 // Its methods are the host's, looked up by name at each call: after a
 // restart, registering the name again reconnects every vat that holds it.
 
@@ -104,19 +105,14 @@ func (r *registerServiceReq) handle(ka *kernelActor) {
 			r.reply(nil, err)
 			return
 		}
-		ref, ok := v.(marshal.Ref)
-		if !ok {
-			r.reply(nil, fmt.Errorf("actors: services vat answered %T", v))
+		kref, ok := v.(kernel.KRef)
+		if !ok || !kref.IsObject() {
+			r.reply(nil, fmt.Errorf("actors: services vat answered %v, not an object", v))
 			return
 		}
-		kref := kernel.KRef(ref.Slot)
-		// Pin first: once the host has the value, nothing else holds it.
-		out, err := ka.k.Pin(ka.ctx, kref)
-		if err == nil {
-			var out2 []kernel.Output
-			out2, err = ka.k.SetServiceRef(ka.ctx, r.name, kref)
-			out = append(out, out2...)
-		}
+		// The result pinned it for the host: the pin keeps the service
+		// alive for as long as the kernel, whoever else lets go.
+		out, err := ka.k.SetServiceRef(ka.ctx, r.name, kref)
 		ka.release(out)
 		r.reply(kref, err)
 	})
