@@ -1,0 +1,63 @@
+package actors_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// A kernel in memory with two vats: the host calls alice, who calls bob.
+// After bob's vat is terminated, a call that needs him is rejected with
+// the kernel's code.
+func ExampleStart() {
+	ctx := context.Background()
+	reg := vat.NewRegistry()
+	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
+		var bob any
+		return vat.Far("alice", vat.Methods{
+			"bootstrap": func(c *vat.Call) (any, error) {
+				bob = c.Arg(0).(map[string]any)["bob"]
+				return "ready", nil
+			},
+			"greet": func(c *vat.Call) (any, error) {
+				return vat.E(bob).Send("hello", c.Arg(0)).Await()
+			},
+		}), nil
+	})
+	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
+		return vat.Far("bob", vat.Methods{
+			"hello": func(c *vat.Call) (any, error) { return fmt.Sprintf("hello, %v", c.Arg(0)), nil },
+		}), nil
+	})
+
+	k, err := actors.Start(ctx, actors.Config{Registry: reg}) // DBPath "" = in memory
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer k.Stop(ctx)
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.BootstrapResult)
+	fmt.Println(k.QueueMessage(ctx, res.RootKref, "greet", "world"))
+
+	if err := k.TerminateVat(ctx, res.VatIDs["bob"], "example"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = k.QueueMessage(ctx, res.RootKref, "greet", "again")
+	fmt.Println(errors.Is(err, kernel.ErrObjectDeleted))
+	// Output:
+	// ready
+	// hello, world <nil>
+	// true
+}
