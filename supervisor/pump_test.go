@@ -113,3 +113,29 @@ func TestPumpReportsFaultsDeadlinesAndInterrupts(t *testing.T) {
 		}
 	})
 }
+
+// A delivery the kernel gave up on cannot reach it afterwards: the old
+// incarnation's late syscalls are answered ErrAborted on the vat side and
+// never arrive at the kernel's Syscaller.
+func TestPumpIgnoresLateSyscalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sys := quietSystem()
+		ctx := context.Background()
+		ks := &kernelSide{}
+		pid := spawnVat(sys, vat.Methods{
+			"late": func(c *vat.Call) (any, error) {
+				time.Sleep(time.Hour) // past the deadline, then answer
+				return "too late", nil
+			},
+		})
+		send := func(m any) { sys.Root.Send(pid, m) }
+		require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, ks, PumpOptions{Deadline: time.Second}))
+		before := len(ks.seen)
+		err := Pump(ctx, send, message("late", "p-1"), ks, PumpOptions{Deadline: time.Minute})
+		require.ErrorContains(t, err, "missed its delivery deadline")
+		time.Sleep(2 * time.Hour) // the method returns and liveslots resolves p-1
+		synctest.Wait()
+		require.Len(t, ks.seen, before, "no syscall after the kernel stopped pumping")
+		sys.Root.StopFuture(pid).Wait()
+	})
+}
