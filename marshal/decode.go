@@ -34,8 +34,35 @@ func (c *Codec) Decode(data CapData) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSlotsDistinct(data.Slots); err != nil {
+		return nil, err
+	}
 	d := &decoder{c: c, slots: data.Slots}
 	return d.value(tree)
+}
+
+// checkSlotsDistinct refuses a slot named twice: an encoder gives each
+// reference one slot, so two indexes with the same slot would decode to
+// two values for one reference (with different interfaces, even).
+func checkSlotsDistinct(slots []string) error {
+	if len(slots) <= 8 {
+		for i := 1; i < len(slots); i++ {
+			for j := 0; j < i; j++ {
+				if slots[i] == slots[j] {
+					return malformed("slots %d and %d are both %q", j, i, slots[i])
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]int, len(slots))
+	for i, s := range slots {
+		if j, dup := seen[s]; dup {
+			return malformed("slots %d and %d are both %q", j, i, s)
+		}
+		seen[s] = i
+	}
+	return nil
 }
 
 // jsonObject is a parsed JSON object with its keys in document order: the
@@ -203,6 +230,9 @@ func (d *decoder) slot(s string) (any, error) {
 	}
 	if idx >= len(d.slots) {
 		return nil, malformed("slot index %d out of range (%d slots)", idx, len(d.slots))
+	}
+	if d.slots[idx] == "" {
+		return nil, malformed("slot %d is empty", idx)
 	}
 	if v, ok := d.vals[idx]; ok {
 		if r, isRef := v.(Ref); isRef && r.Promise != promise {

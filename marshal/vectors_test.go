@@ -245,6 +245,8 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 		{`#"$1.Alleged: x"`, []string{"o+1"}, "out of range"},
 		{`#"$-1"`, []string{"o+1"}, "bad slot index"},
 		{`#"$01"`, []string{"o+1", "o+2"}, "bad slot index"},
+		{`#"$0"`, []string{""}, "slot 0 is empty"},
+		{`#["$0.Alleged: a","$1.Alleged: b"]`, []string{"o+1", "o+1"}, "slots 0 and 1 are both"},
 		{`#"$x"`, []string{"o+1"}, "bad slot index"},
 		{`#"&0.Alleged: x"`, []string{"p+1"}, "has an interface"},
 		{`#["$0","&0"]`, []string{"o+1"}, "both as a promise and as a remotable"},
