@@ -7,40 +7,10 @@ import (
 	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/echovats"
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// benchRegistry: alice's run(n) awaits E(bob).echo(i) n times; bob echoes.
-func benchRegistry() *vat.Registry {
-	reg := vat.NewRegistry()
-	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
-		var bob any
-		return vat.Far("alice", vat.Methods{
-			"bootstrap": func(c *vat.Call) (any, error) { bob = c.Arg(0).(map[string]any)["bob"]; return nil, nil },
-			"run": func(c *vat.Call) (any, error) {
-				n, _ := marshal.Int(c.Arg(0))
-				var last any
-				for i := int64(0); i < n; i++ {
-					v, err := vat.E(bob).Send("echo", i).Await()
-					if err != nil {
-						return nil, err
-					}
-					last = v
-				}
-				return last, nil
-			},
-		}), nil
-	})
-	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
-		return vat.Far("bob", vat.Methods{
-			"echo": func(c *vat.Call) (any, error) { return c.Arg(0), nil },
-		}), nil
-	})
-	return reg
-}
 
 // benchStores are the stores the benchmarks run on.
 var benchStores = []struct {
@@ -57,16 +27,14 @@ var benchStores = []struct {
 }
 
 func benchKernel(b *testing.B, cfg actors.Config) (*actors.Kernel, kernel.LaunchResult) {
-	cfg.Registry = benchRegistry()
+	cfg.Registry = echovats.Registry()
 	ctx := context.Background()
 	k, err := actors.Start(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { k.Stop(ctx) })
-	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
-		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
-	}})
+	res, err := k.LaunchSubcluster(ctx, echovats.Cluster())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -299,19 +299,8 @@ func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *
 func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *Error, detail error) (CrankResult, error) {
 	vat := res.Vat
 	k.log.Warn().Str("vat", string(vat)).Stringer("work", res.Work).Err(detail).Msg("vat failed a delivery; crank rolled back, vat to be restarted")
-	if err := k.begin(); err != nil {
+	if err := k.retakeAndConsume(&res, failure); err != nil {
 		return CrankResult{}, err
-	}
-	w, ok := k.pickWork()
-	if !ok || w.kind != res.Work {
-		bugf("work changed across an abort")
-	}
-	res.Crank = k.st.NextID(metaNextCrank)
-	switch w.kind {
-	case WorkSend:
-		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(failure))
-	case WorkNotify:
-		k.decRef(KRef(w.item.KPID), true)
 	}
 	row, _ := k.st.Vat(string(vat))
 	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: "failed",
@@ -348,10 +337,24 @@ func (k *Kernel) consumeAfterFailure(ctx context.Context, res CrankResult, code 
 	} else {
 		k.log.Info().Str("vat", string(res.Vat)).Stringer("work", res.Work).Err(detail).Msg("endpoint gone; message splats")
 	}
-	if err := k.begin(); err != nil {
+	if err := k.retakeAndConsume(&res, code); err != nil {
 		return CrankResult{}, err
 	}
-	// The same work comes first again: the abort restored it.
+	if res.Work == WorkSend {
+		res.Routed = "splat: " + string(code.Code)
+	}
+	res.Delivered = false
+	return k.finish(ctx, res)
+}
+
+// retakeAndConsume opens a unit after an abort, takes the same work again
+// (the abort put it back at the head) and consumes it: a message's result
+// is rejected with reason, a notification is dropped. GC actions and reaps
+// need nothing more: pickWork took them out of their sets.
+func (k *Kernel) retakeAndConsume(res *CrankResult, reason *Error) error {
+	if err := k.begin(); err != nil {
+		return err
+	}
 	w, ok := k.pickWork()
 	if !ok || w.kind != res.Work {
 		bugf("work changed across an abort")
@@ -359,14 +362,11 @@ func (k *Kernel) consumeAfterFailure(ctx context.Context, res CrankResult, code 
 	res.Crank = k.st.NextID(metaNextCrank)
 	switch w.kind {
 	case WorkSend:
-		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(code))
-		res.Routed = "splat: " + string(code.Code)
+		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(reason))
 	case WorkNotify:
 		k.decRef(KRef(w.item.KPID), true)
 	}
-	// GC actions and reaps were taken out of their sets by pickWork.
-	res.Delivered = false
-	return k.finish(ctx, res)
+	return nil
 }
 
 func (k *Kernel) logCrank(res CrankResult) {

@@ -4,9 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/marshal"
-	"github.com/ocapgo/kernel-actors/vat"
+	"github.com/ocapgo/kernel-actors/internal/echovats"
 )
 
 // BenchmarkRoundTrip measures a vat-to-vat round trip through liveslots on
@@ -15,33 +13,7 @@ import (
 // cranks: the send to bob and the notify back to alice, whose method
 // resumes in it.
 func BenchmarkRoundTrip(b *testing.B) {
-	reg := vat.NewRegistry()
-	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
-		var bob any
-		return vat.Far("alice", vat.Methods{
-			"bootstrap": func(c *vat.Call) (any, error) { bob = c.Arg(0).(map[string]any)["bob"]; return nil, nil },
-			"run": func(c *vat.Call) (any, error) {
-				n, _ := marshal.Int(c.Arg(0))
-				var last any
-				for i := int64(0); i < n; i++ {
-					v, err := vat.E(bob).Send("echo", i).Await()
-					if err != nil {
-						return nil, err
-					}
-					last = v
-				}
-				return last, nil
-			},
-		}), nil
-	})
-	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
-		return vat.Far("bob", vat.Methods{
-			"echo": func(c *vat.Call) (any, error) { return c.Arg(0), nil },
-		}), nil
-	})
-	l, res, _, err := runLocal(reg, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
-		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
-	}})
+	l, res, _, err := runLocal(echovats.Registry(), echovats.Cluster())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,53 @@
+package echovats
+
+import (
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// Register adds the bundles "alice" and "bob" to reg.
+func Register(reg *vat.Registry) {
+	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
+		var bob any
+		return vat.Far("alice", vat.Methods{
+			"bootstrap": func(c *vat.Call) (any, error) { bob = c.Arg(0).(map[string]any)["bob"]; return nil, nil },
+			// run(n) makes n round trips to bob, one after another, and
+			// returns the last answer (n-1).
+			"run": func(c *vat.Call) (any, error) {
+				n, err := marshal.Int(c.Arg(0))
+				if err != nil {
+					return nil, err
+				}
+				var last any
+				for i := int64(0); i < n; i++ {
+					v, err := vat.E(bob).Send("echo", i).Await()
+					if err != nil {
+						return nil, err
+					}
+					last = v
+				}
+				return last, nil
+			},
+		}), nil
+	})
+	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
+		return vat.Far("bob", vat.Methods{
+			"echo": func(c *vat.Call) (any, error) { return c.Arg(0), nil },
+		}), nil
+	})
+}
+
+// Registry is a registry holding only the workload's bundles.
+func Registry() *vat.Registry {
+	reg := vat.NewRegistry()
+	Register(reg)
+	return reg
+}
+
+// Cluster is the workload's subcluster: alice (bootstrap) and bob.
+func Cluster() kernel.ClusterConfig {
+	return kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
+	}}
+}
