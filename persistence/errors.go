@@ -10,6 +10,9 @@ var (
 	ErrNotDatabase = errors.New("not a kernel-actors database")
 	// ErrNewerSchema: the store was written by a newer kernel-actors.
 	ErrNewerSchema = errors.New("database schema is newer than this build")
+	// ErrOlderSchema: a read-only open met a store a kernel must migrate
+	// first.
+	ErrOlderSchema = errors.New("database schema is older than this build")
 	// ErrCorrupt: SQLite's integrity check failed.
 	ErrCorrupt = errors.New("database is corrupt")
 	// ErrReadOnly: the file or its directory cannot be written.

@@ -150,6 +150,12 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 			return nil
 		}},
 	}
+	// One read transaction: every table from the same snapshot, even
+	// while a kernel writes the file (a read-only open beside it).
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("persistence: load: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	defer deriveIndexes(s)
 	for _, st := range steps {
 		rows, err := conn.QueryContext(ctx, st.sql)

@@ -174,3 +174,56 @@ func TestOptionsValidate(t *testing.T) {
 func TestSchemaVersionMatchesMigrations(t *testing.T) {
 	require.Len(t, migrations, SchemaVersion)
 }
+
+// A read-only open reads a store beside the kernel that holds it: no
+// lock, a consistent snapshot, and no writes.
+func TestOpenReadOnlyBesideAKernel(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	w, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	defer w.Close(ctx)
+	require.NoError(t, w.Begin())
+	w.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v1", KPID: "kp1"})
+	w.PutPromise("kp1", PromiseRow{State: PromiseUnresolved, Decider: "v1", RefCount: 1})
+	_, err = w.Commit(ctx)
+	require.NoError(t, err)
+
+	r, err := Open(ctx, path, Options{ReadOnly: true})
+	require.NoError(t, err, "the writer's lock does not keep readers out")
+	require.Equal(t, 1, r.QueueLen())
+	_, ok := r.Promise("kp1")
+	require.True(t, ok)
+	require.ErrorIs(t, r.Begin(), ErrReadOnly)
+	require.NoError(t, r.Close(ctx))
+
+	// The writer goes on; a new read sees it.
+	require.NoError(t, w.Begin())
+	w.Dequeue()
+	_, err = w.Commit(ctx)
+	require.NoError(t, err)
+	r, err = Open(ctx, path, Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.Equal(t, 0, r.QueueLen())
+	require.NoError(t, r.Close(ctx))
+
+	_, err = Open(ctx, filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = Open(ctx, "", Options{ReadOnly: true})
+	require.ErrorContains(t, err, "needs a file path")
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	_, err = Open(ctx, empty, Options{ReadOnly: true})
+	require.ErrorIs(t, err, ErrNotDatabase)
+
+	old := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", old)
+	require.NoError(t, err)
+	_, err = db.Exec(migrations[0])
+	require.NoError(t, err)
+	_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = 1; PRAGMA application_id = %d;", ApplicationID))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = Open(ctx, old, Options{ReadOnly: true})
+	require.ErrorIs(t, err, ErrOlderSchema, "a reader does not migrate")
+}

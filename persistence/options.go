@@ -52,6 +52,11 @@ type Options struct {
 	// (say a person reading the file with sqlite3) before failing. Zero
 	// means 5 s.
 	BusyTimeout time.Duration
+	// ReadOnly opens an existing file store to read, beside a kernel that
+	// may be running on it: no lock is taken, nothing is migrated or
+	// written, and the state is the snapshot committed when it opened.
+	// Begin fails with ErrReadOnly. For inspectors.
+	ReadOnly bool
 	// Reset empties a file store when it opens (after the checks, in one
 	// transaction), keeping the file, its schema and its lock: the kernel
 	// starts afresh. It is the reference's resetStorage.
@@ -84,6 +89,9 @@ const (
 
 // validate fills defaults and reports the first bad field by name.
 func (o *Options) validate() error {
+	if o.ReadOnly && o.Reset {
+		return fmt.Errorf("persistence: Options.ReadOnly and Options.Reset exclude each other")
+	}
 	switch o.Policy {
 	case "":
 		o.Policy = Durable

@@ -27,11 +27,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{path: path, opts: opts}
 	s.initTables()
 	if path == "" {
+		if opts.ReadOnly {
+			return nil, fmt.Errorf("persistence: a read-only open needs a file path")
+		}
 		s.be = newMemBackend()
 		return s, nil
 	}
 	b := &sqliteBackend{path: path, opts: &s.opts}
-	if err := b.open(ctx); err != nil {
+	open := b.open
+	if opts.ReadOnly {
+		open = b.openReadOnly
+	}
+	if err := open(ctx); err != nil {
 		b.crash()
 		return nil, err
 	}
@@ -108,6 +115,45 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 		return s.reset(ctx)
 	}
 	return nil
+}
+
+// openReadOnly opens an existing store file to read: mode=ro, no lock,
+// no migration. A store of another schema version is refused: an older
+// one needs a kernel to migrate it first.
+func (s *sqliteBackend) openReadOnly(ctx context.Context) error {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("persistence: %q: %w", s.path, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("persistence: %q is a directory, not a database file", s.path)
+	}
+	db, err := sql.Open("sqlite3", "file:"+s.path+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("persistence: open %s: %w", s.describe(), err)
+	}
+	db.SetMaxOpenConns(1)
+	s.db = db
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return s.classify("connect", err)
+	}
+	s.conn = conn
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
+		return s.classify("set busy_timeout", err)
+	}
+	version, err := s.checkIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == 0:
+		return fmt.Errorf("%w: %s is empty: no kernel has run on it", ErrNotDatabase, s.describe())
+	case version < SchemaVersion:
+		return fmt.Errorf("%w: %s has schema version %d, older than this build's %d; start a kernel on it once to migrate it",
+			ErrOlderSchema, s.describe(), version, SchemaVersion)
+	}
+	return s.quickCheck(ctx)
 }
 
 // reset deletes every row of every table in one transaction. The schema

@@ -143,6 +143,9 @@ func (s *Store) Begin() error {
 	if err := s.Err(); err != nil {
 		return err
 	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("%w: %q was opened read-only", ErrReadOnly, s.path)
+	}
 	if s.open {
 		panic("persistence: Begin with a unit already open")
 	}
