@@ -1,8 +1,10 @@
 package persistence
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -551,6 +553,17 @@ func (s *Store) NextReap() (string, bool) {
 		}
 	}
 	return best, found
+}
+
+// Reaps lists the vats with a reap scheduled, first due first.
+func (s *Store) Reaps() []string {
+	vats := s.reapQueue.keys()
+	slices.SortFunc(vats, func(a, b string) int {
+		sa, _ := s.reapQueue.get(a)
+		sb, _ := s.reapQueue.get(b)
+		return cmp.Compare(sa, sb)
+	})
+	return vats
 }
 
 // ReapCount is the number of scheduled reaps.
