@@ -34,16 +34,16 @@ type Subcluster struct {
 
 // Vat is one vat and its c-list.
 type Vat struct {
-	ID            string        `json:"id"`
-	Name          string        `json:"name"`
-	Subcluster    string        `json:"subcluster"`
-	Bundle        string        `json:"bundle"`
-	FailurePolicy string        `json:"failurePolicy"`
-	State         string        `json:"state"`
-	Incarnation   int64         `json:"incarnation"`
-	Root          string        `json:"root,omitempty"`
-	CList         []CListEntry  `json:"clist"`
-	Vatstore      int           `json:"vatstoreKeys"` // how many keys its vatstore holds
+	ID            string       `json:"id"`
+	Name          string       `json:"name"`
+	Subcluster    string       `json:"subcluster"`
+	Bundle        string       `json:"bundle"`
+	FailurePolicy string       `json:"failurePolicy"`
+	State         string       `json:"state"`
+	Incarnation   int64        `json:"incarnation"`
+	Root          string       `json:"root,omitempty"`
+	CList         []CListEntry `json:"clist"`
+	Vatstore      int          `json:"vatstoreKeys"` // how many keys its vatstore holds
 	config        kernel.VatConfig
 }
 

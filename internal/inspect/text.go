@@ -143,4 +143,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
