@@ -240,6 +240,13 @@ func (r *reapReq) handle(ka *kernelActor) {
 	ka.kick()
 }
 
+func (r *waitIdleReq) handle(ka *kernelActor) {
+	ka.idleWaiters = append(ka.idleWaiters, r.replier)
+	ka.kick() // answers at once if already idle
+}
+
+func (r *readStoreReq) handle(ka *kernelActor) { r.reply(nil, r.fn(ka.st)) }
+
 func (r *statusReq) handle(ka *kernelActor) {
 	r.reply(Status{
 		Vats:          ka.k.Vats(),

@@ -275,6 +275,24 @@ type Status struct {
 	DBPath                   string
 }
 
+// WaitIdle returns once the kernel is quiescent: the run queue and GC work
+// are empty, no vat restart is pending, and every committed crank is in
+// the file. Work that arrives later is not waited for; a vat awaiting a
+// promise nobody will settle does not keep the kernel busy.
+func (k *Kernel) WaitIdle(ctx context.Context) error {
+	_, err := k.ask(ctx, &waitIdleReq{replier: newReplier()})
+	return err
+}
+
+// ReadStore runs fn on the kernel's store between cranks, on the kernel
+// actor's goroutine, and returns its error: a consistent view for
+// inspectors (package kernel's Describe functions, kernel.Audit). fn must
+// only read, and return quickly: the kernel waits for it.
+func (k *Kernel) ReadStore(ctx context.Context, fn func(st *persistence.Store) error) error {
+	_, err := k.ask(ctx, &readStoreReq{replier: newReplier(), fn: fn})
+	return err
+}
+
 // Status describes the kernel now.
 func (k *Kernel) Status(ctx context.Context) (Status, error) {
 	v, err := k.ask(ctx, &statusReq{replier: newReplier()})

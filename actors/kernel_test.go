@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -87,3 +89,41 @@ func TestLaunchAndQueueMessage(t *testing.T) {
 		settle()
 	})
 }
+
+// WaitIdle returns only once the work under way has run out, and at once
+// when there is none; ReadStore sees the state between cranks.
+func TestWaitIdleAndReadStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		reg := registry()
+		reg.MustRegister("sleepy", func(vc *vat.Context) (any, error) {
+			return vat.Far("sleepy", vat.Methods{
+				"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
+				"nap": func(c *vat.Call) (any, error) { time.Sleep(time.Second); return "rested", nil },
+			}), nil
+		})
+		k := start(t, actors.Config{Registry: reg})
+		require.NoError(t, k.WaitIdle(ctx), "a new kernel is idle")
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "sleepy", Vats: map[string]kernel.VatConfig{"sleepy": {Bundle: "sleepy"}}})
+		require.NoError(t, err)
+		done := make(chan error, 2)
+		for i := 0; i < 2; i++ {
+			go func() { _, err := k.QueueMessage(ctx, res.RootKref, "nap"); done <- err }()
+		}
+		synctest.Wait() // the first nap is under way (on synctest's clock)
+		start := time.Now()
+		require.NoError(t, k.WaitIdle(ctx))
+		require.Equal(t, 2*time.Second, time.Since(start), "both naps ran before the kernel was idle")
+		var queued int
+		require.NoError(t, k.ReadStore(ctx, func(st *persistence.Store) error {
+			queued = st.QueueLen()
+			return nil
+		}))
+		require.Zero(t, queued)
+		require.NoError(t, <-done)
+		require.NoError(t, <-done)
+		require.ErrorIs(t, k.ReadStore(ctx, func(*persistence.Store) error { return errBoom }), errBoom)
+	})
+}
+
+var errBoom = errors.New("boom")

@@ -44,6 +44,9 @@ type kernelActor struct {
 	interrupted map[kernel.VatID]bool
 	broken      error // a kernel bug or a store failure: refuse all
 	stats       struct{ runCrankMessages, cranks uint64 }
+	// idleWaiters are WaitIdle requests, answered when the kernel has no
+	// work, no restart pending and nothing waiting for a flush.
+	idleWaiters []replier
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -112,12 +115,17 @@ func (ka *kernelActor) fail(err error) {
 		}
 	}
 	clear(ka.waiters)
+	for _, w := range ka.idleWaiters {
+		w.reply(nil, fmt.Errorf("%w: %v", ErrStopped, err))
+	}
+	ka.idleWaiters = nil
 }
 
 // kick makes sure a runCrank is on its way if there is work.
 func (ka *kernelActor) kick() {
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
 		ka.armFlush()
+		ka.maybeIdle()
 		return
 	}
 	ka.cranking = true
@@ -142,6 +150,7 @@ func (ka *kernelActor) crank() {
 	switch r.Outcome {
 	case kernel.Idle:
 		ka.armFlush()
+		ka.maybeIdle()
 		return
 	case kernel.Deferred:
 		ka.deferred = true
@@ -202,6 +211,20 @@ func (ka *kernelActor) flushTick() {
 		return
 	}
 	ka.release(out)
+	ka.maybeIdle()
+}
+
+// maybeIdle answers the WaitIdle requests if the kernel is idle: no work,
+// no crank under way, no vat restart pending, everything in the file.
+func (ka *kernelActor) maybeIdle() {
+	if len(ka.idleWaiters) == 0 || ka.cranking || ka.deferred || ka.broken != nil ||
+		ka.k.HasWork() || ka.st.Unflushed() > 0 {
+		return
+	}
+	for _, w := range ka.idleWaiters {
+		w.reply(nil, nil)
+	}
+	ka.idleWaiters = nil
 }
 
 // ---- vats: spawning, stopping, delivering ----

@@ -4,6 +4,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // The kernel actor's messages. The set is closed: each has the unexported
@@ -120,6 +121,11 @@ type reapReq struct {
 	vat kernel.VatID
 }
 type stopReq struct{ replier }
+type waitIdleReq struct{ replier }
+type readStoreReq struct {
+	replier
+	fn func(*persistence.Store) error
+}
 type vatLogReq struct {
 	replier
 	vat kernel.VatID
@@ -140,4 +146,6 @@ func (*statusReq) kernelMessage()              {}
 func (*registerServiceReq) kernelMessage()     {}
 func (*reapReq) kernelMessage()                {}
 func (*stopReq) kernelMessage()                {}
+func (*waitIdleReq) kernelMessage()            {}
+func (*readStoreReq) kernelMessage()           {}
 func (*vatLogReq) kernelMessage()              {}
