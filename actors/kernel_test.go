@@ -99,7 +99,7 @@ func TestWaitIdleAndReadStore(t *testing.T) {
 		reg.MustRegister("sleepy", func(vc *vat.Context) (any, error) {
 			return vat.Far("sleepy", vat.Methods{
 				"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
-				"nap": func(c *vat.Call) (any, error) { time.Sleep(time.Second); return "rested", nil },
+				"nap":       func(c *vat.Call) (any, error) { time.Sleep(time.Second); return "rested", nil },
 			}), nil
 		})
 		k := start(t, actors.Config{Registry: reg})
