@@ -1,0 +1,155 @@
+package tour_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/tour"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// The facts the tour must show, as the narrative states them. Each is a
+// value the tour read back from the kernel, not a line it prints anyway.
+var wantFacts = []struct {
+	name string
+	want string
+}{
+	{"bootstrap", `introduced bob and carol to the bank: "bob and carol have opened their accounts"`},
+	{"round trip", `the host got: "hello alice, from bob"`},
+	{"sent before settled", "still unresolved when she sent deposit(50): true"},
+	{"pipelined value", "deposit(50) answered alice's balance: 50"},
+	{"crash code", "the host got: [KERNEL:VAT_FATAL:INTERNAL_ERROR]"},
+	{"crash sentinel", "errors.Is(err, kernel.ErrInternalError): true"},
+	{"durable write rolled back", "bob's paydays in his baggage: 0 (the write is gone)"},
+	{"send rolled back", "bob's balance at the bank: 0 (deposit(1000) was never delivered)"},
+	{"restart incarnation", "k.PingVat(bob): incarnation 1 (it was 0)"},
+	{"works after restart", "bob.save(20): balance 20"},
+	{"terminate policy", "carol.payday(1000): [KERNEL:VAT_FATAL:INTERNAL_ERROR]"},
+	{"terminated vat's objects", "then carol.save(20): [KERNEL:OBJECT_DELETED]"},
+	{"revoked for the host", "from the host, account.deposit(5): [KERNEL:OBJECT_REVOKED]"},
+	{"revoked for alice", "from alice, through her own reference: [KERNEL:OBJECT_REVOKED]"},
+	{"final balances", "The bank's balances: alice 50, bob 20, carol 0."},
+	{"vat log", "bob failed, bob restarted, carol terminated."},
+}
+
+// crankLine is the part of the kernel's per-crank debug line the tests
+// read.
+type crankLine struct {
+	Message string `json:"message"`
+	Vat     string `json:"vat"`
+	Method  string `json:"method"`
+	Routed  string `json:"routed"`
+}
+
+// The tour in memory tells every fact, briefly and without krefs, and
+// the kernel's own log confirms the pipelining it narrates: alice's
+// deposit was parked on the unresolved promise, then delivered.
+func TestTourInMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		var out, log bytes.Buffer
+		err := tour.Run(context.Background(), demos.Options{Out: &out, Logger: zerolog.New(&log).Level(zerolog.DebugLevel)})
+		require.NoError(t, err)
+		settle()
+
+		text := out.String()
+		for _, tt := range wantFacts {
+			require.Contains(t, text, tt.want, tt.name)
+		}
+		require.Contains(t, text, "kernel-actors tour, in memory.")
+		require.Regexp(t, `(?m)^\d+ cranks in all, each one transaction`, text)
+		require.NotRegexp(t, `\bk[op]\d+\b|\bv\d+\b|\bs\d+\b`, text, "no krefs, vat or subcluster ids in the prose")
+		lines := strings.Count(text, "\n")
+		require.LessOrEqual(t, lines, 70, "the first minute stays short")
+
+		var requeued, deliveredAfter bool
+		sc := bufio.NewScanner(&log)
+		for sc.Scan() {
+			var l crankLine
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+			if l.Message != "crank" || l.Method != "deposit" {
+				continue
+			}
+			switch {
+			case l.Routed == "requeued":
+				requeued = true
+			case requeued && l.Vat != "" && l.Routed == "":
+				deliveredAfter = true
+			}
+		}
+		require.NoError(t, sc.Err())
+		require.True(t, requeued, "deposit(50) waited in the kernel on the promise")
+		require.True(t, deliveredAfter, "and was delivered to the bank once it resolved")
+	})
+}
+
+// On a file, the tour leaves a store the auditor finds consistent, with
+// the vats it launched; a second run on the same file refuses, saying
+// what to do, and leaves the file as it was.
+func TestTourOnFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tour.db")
+	var out bytes.Buffer
+	require.NoError(t, tour.Run(ctx, demos.Options{Out: &out, DBPath: path}))
+	require.Contains(t, out.String(), "kernel-actors tour, in "+path+".")
+	for _, tt := range wantFacts {
+		require.Contains(t, out.String(), tt.want, tt.name)
+	}
+
+	audit := func() (cranks uint64) {
+		t.Helper()
+		st, err := persistence.Open(ctx, path, persistence.Options{})
+		require.NoError(t, err)
+		defer func() { require.NoError(t, st.Close(ctx)) }()
+		k, err := kernel.New(kernel.Config{Store: st})
+		require.NoError(t, err)
+		problems, err := kernel.Audit(ctx, st)
+		require.NoError(t, err)
+		require.Empty(t, problems)
+		require.Len(t, st.VatIDs(), 4, "alice, bob, carol and the bank")
+		return k.CrankCount()
+	}
+	cranks := audit()
+	require.Contains(t, out.String(), "\n"+strconv.FormatUint(cranks, 10)+" cranks in all", "the closing line counts the file's cranks")
+
+	out.Reset()
+	err := tour.Run(ctx, demos.Options{Out: &out, DBPath: path})
+	require.ErrorIs(t, err, tour.ErrNotFresh)
+	require.ErrorContains(t, err, "give a new --db path")
+	require.Empty(t, out.String(), "nothing narrated")
+	require.Equal(t, cranks, audit(), "the refused run changed nothing")
+}
+
+// Demo names the tour and registers the bundles its cluster uses.
+func TestDemo(t *testing.T) {
+	d := tour.Demo()
+	require.Equal(t, "tour", d.Name)
+	require.NotEmpty(t, d.Summary)
+	require.NotNil(t, d.Run)
+	reg := vat.NewRegistry()
+	d.Register(reg)
+	for _, bundle := range []string{tour.BundleAlice, tour.BundleBob, tour.BundleBank} {
+		require.True(t, strings.HasPrefix(bundle, d.Name+"/"), bundle)
+		_, err := reg.Lookup(bundle)
+		require.NoError(t, err, bundle)
+	}
+}
+
+// settle lets protoactor's background timers (the dead-letter throttle)
+// run out on synctest's clock before the leak check.
+func settle() { time.Sleep(time.Minute) }
