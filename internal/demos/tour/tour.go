@@ -175,8 +175,8 @@ func (t *tour) pipelining() error {
 	}
 	t.account = account
 	t.n.Say("  the account promise was still unresolved when she sent deposit(50): %v", r["sentBeforeSettled"])
-	t.n.Say("  The bank takes two cranks to answer (its ledger numbers the account in a")
-	t.n.Say("  message the bank sends itself), so deposit(50) came up in the run queue")
+	t.n.Say("  The bank answers only in a later crank (its ledger numbers the account in")
+	t.n.Say("  a message the bank sends itself), so deposit(50) came up in the run queue")
 	t.n.Say("  first: the kernel queued it on the unresolved promise, and delivered it to")
 	t.n.Say("  the account once the bank resolved the promise.")
 	t.n.Say("  deposit(50) answered alice's balance: %v", r["balance"])
@@ -221,8 +221,8 @@ func (t *tour) crash() error {
 	if err != nil {
 		return err
 	}
-	t.n.Say("bob's policy is restart: the kernel restarted him from his durable state,")
-	t.n.Say("after a %v backoff.", bobBackoff)
+	t.n.Say("bob's policy is restart: after a %v backoff, the kernel restarted him", bobBackoff)
+	t.n.Say("from his durable state, as a new incarnation.")
 	t.n.Say("  k.PingVat(bob): incarnation %d (it was %d)", after, before)
 	t.n.Say("  bob.save(20): balance %v (his account reference survived, in his baggage)", saved)
 
@@ -237,7 +237,8 @@ func (t *tour) crash() error {
 		return fmt.Errorf("tour: carol.save after her termination: want OBJECT_DELETED, got %v", err)
 	}
 	t.n.Say("  then carol.save(20): %v", err)
-	t.n.Say("  carol is gone for good, and her objects with her; the other vats carry on.")
+	t.n.Say("  carol's vat is gone for good, with the objects it exported (her account")
+	t.n.Say("  lives on at the bank); the other vats carry on.")
 	return nil
 }
 
@@ -292,7 +293,7 @@ func (t *tour) balances() error {
 		return fmt.Errorf("tour: vat log: %w", err)
 	}
 	t.n.Say("The kernel's vat log kept each supervision decision: %s.", t.describe(events))
-	t.n.Say("%d cranks in all, each one transaction; a failed delivery's crank left nothing behind.", st.Cranks)
+	t.n.Say("%d cranks in all, each one transaction: all of a crank commits, or none of it.", st.Cranks)
 	return nil
 }
 
