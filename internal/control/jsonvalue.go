@@ -1,0 +1,173 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+)
+
+// errBadValue marks an argument that does not convert.
+var errBadValue = errors.New("bad value")
+
+// fromJSON turns a JSON value (decoded with UseNumber) into the Go value
+// the kernel passes: whole numbers become int64, others float64, and the
+// tagged forms their Go types.
+func fromJSON(v any, path string) (any, error) {
+	switch v := v.(type) {
+	case nil, bool, string:
+		return v, nil
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return i, nil
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: number %s out of range", errBadValue, path, v)
+		}
+		return f, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			var err error
+			if out[i], err = fromJSON(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[string]any:
+		if t, ok := tagOf(v); ok {
+			return fromTagged(t, v, path)
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			var err error
+			if out[k], err = fromJSON(e, path+"."+k); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: %s: unexpected %T", errBadValue, path, v)
+}
+
+// tagOf reports the "@..." key of a tagged form. Only one-key objects
+// (two for @tagged) are tagged forms; an ordinary record with an "@" key
+// among others stays a record.
+func tagOf(m map[string]any) (string, bool) {
+	for k := range m {
+		if len(k) > 1 && k[0] == '@' && (len(m) == 1 || k == "@tagged" && len(m) == 2) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func fromTagged(tag string, m map[string]any, path string) (any, error) {
+	bad := func(want string) error {
+		return fmt.Errorf("%w: %s: %s wants %s", errBadValue, path, tag, want)
+	}
+	switch tag {
+	case "@kref":
+		s, ok := m[tag].(string)
+		if !ok {
+			return nil, bad("a string such as \"ko4\"")
+		}
+		if _, err := kernel.ParseKRef(s); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return kernel.KRef(s), nil
+	case "@bigint":
+		s, ok := m[tag].(string)
+		n, ok2 := new(big.Int).SetString(s, 10)
+		if !ok || !ok2 {
+			return nil, bad("a decimal string")
+		}
+		return n, nil
+	case "@float":
+		switch m[tag] {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+		return nil, bad(`"NaN", "Infinity" or "-Infinity"`)
+	case "@undefined":
+		return marshal.Undefined, nil
+	case "@symbol":
+		s, ok := m[tag].(string)
+		if !ok {
+			return nil, bad("a string")
+		}
+		return marshal.Symbol(s), nil
+	case "@error":
+		e, ok := m[tag].(map[string]any)
+		name, _ := e["name"].(string)
+		msg, _ := e["message"].(string)
+		if !ok || name == "" {
+			return nil, bad(`{"name": ..., "message": ...}`)
+		}
+		return &marshal.Error{Name: name, Message: msg}, nil
+	case "@tagged":
+		t, ok := m[tag].(string)
+		if !ok {
+			return nil, bad("a string tag with a payload")
+		}
+		p, err := fromJSON(m["payload"], path+".payload")
+		if err != nil {
+			return nil, err
+		}
+		return marshal.Tagged{Tag: t, Payload: p}, nil
+	}
+	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error or @tagged)", errBadValue, path, tag)
+}
+
+// toJSON turns a result into JSON-ready values, the inverse of fromJSON.
+func toJSON(v any) any {
+	switch v := v.(type) {
+	case nil, bool, string, int64:
+		return v
+	case float64:
+		switch {
+		case math.IsNaN(v):
+			return map[string]any{"@float": "NaN"}
+		case math.IsInf(v, 1):
+			return map[string]any{"@float": "Infinity"}
+		case math.IsInf(v, -1):
+			return map[string]any{"@float": "-Infinity"}
+		}
+		return v
+	case kernel.KRef:
+		return map[string]any{"@kref": string(v)}
+	case *big.Int:
+		return map[string]any{"@bigint": v.String()}
+	case marshal.UndefinedType:
+		return map[string]any{"@undefined": true}
+	case marshal.Symbol:
+		return map[string]any{"@symbol": string(v)}
+	case *marshal.Error:
+		return map[string]any{"@error": map[string]any{"name": v.Name, "message": v.Message}}
+	case marshal.Tagged:
+		return map[string]any{"@tagged": v.Tag, "payload": toJSON(v.Payload)}
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = toJSON(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v)) // encoding/json sorts the keys
+		for k, e := range v {
+			out[k] = toJSON(e)
+		}
+		return out
+	}
+	return fmt.Sprintf("%v", v) // not expected from the host codec
+}

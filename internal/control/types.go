@@ -1,0 +1,118 @@
+package control
+
+import (
+	"encoding/json"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// The API's JSON shapes.
+
+// SendRequest is the body of POST /v1/send.
+type SendRequest struct {
+	Target string `json:"target"`
+	Method string `json:"method"`
+	Args   []any  `json:"args"` // JSON values; {"@kref": ...} for references
+}
+
+// SendResponse is the answer of POST /v1/send.
+type SendResponse struct {
+	Result json.RawMessage `json:"result"`
+}
+
+// Vat describes one vat.
+type Vat struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Subcluster    string `json:"subcluster"`
+	Bundle        string `json:"bundle"`
+	FailurePolicy string `json:"failurePolicy"`
+	Active        bool   `json:"active"`
+	Incarnation   int64  `json:"incarnation"`
+	Root          string `json:"root,omitempty"`
+}
+
+// Subcluster describes one subcluster.
+type Subcluster struct {
+	ID        string            `json:"id"`
+	Bootstrap string            `json:"bootstrap"`
+	Vats      map[string]string `json:"vats"` // config name -> vat id
+}
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	Vats         []Vat        `json:"vats"`
+	Subclusters  []Subcluster `json:"subclusters"`
+	QueueLength  int          `json:"queueLength"`
+	Cranks       uint64       `json:"cranks"`
+	CommitPolicy string       `json:"commitPolicy"`
+	DBPath       string       `json:"dbPath"`
+}
+
+// LaunchResponse is the answer of POST /v1/subclusters.
+type LaunchResponse struct {
+	SubclusterID    string            `json:"subclusterId"`
+	RootKref        string            `json:"rootKref"`
+	VatIDs          map[string]string `json:"vatIds"`
+	Roots           map[string]string `json:"roots"`
+	BootstrapResult json.RawMessage   `json:"bootstrapResult"`
+}
+
+// TerminateRequest is the body of POST /v1/vats/{id}/terminate.
+type TerminateRequest struct {
+	Reason string `json:"reason"`
+}
+
+// UpgradeRequest is the body of POST /v1/vats/{id}/upgrade.
+type UpgradeRequest struct {
+	Bundle string `json:"bundle"`
+}
+
+// KRefRequest is the body of POST /v1/revoke and /v1/release.
+type KRefRequest struct {
+	KRef string `json:"kref"`
+}
+
+// PingResponse is the answer of GET /v1/vats/{id}/ping.
+type PingResponse struct {
+	Incarnation int64 `json:"incarnation"`
+}
+
+// VatEvent is one entry of GET /v1/vats/{id}/log.
+type VatEvent struct {
+	Incarnation int64  `json:"incarnation"`
+	Event       string `json:"event"`
+	Reason      string `json:"reason,omitempty"`
+	AtCrank     uint64 `json:"atCrank,omitempty"`
+}
+
+func vatJSON(v kernel.VatInfo) Vat {
+	policy := string(v.Config.FailurePolicy)
+	if policy == "" {
+		policy = string(kernel.PolicyTerminate)
+	}
+	return Vat{ID: string(v.ID), Name: v.Name, Subcluster: string(v.Subcluster), Bundle: v.Config.Bundle,
+		FailurePolicy: policy, Active: v.Active, Incarnation: v.Incarnation, Root: string(v.Root)}
+}
+
+func statusJSON(st actors.Status) Status {
+	out := Status{Vats: []Vat{}, Subclusters: []Subcluster{}, QueueLength: st.QueueLength, Cranks: st.Cranks,
+		CommitPolicy: string(st.CommitPolicy), DBPath: st.DBPath}
+	for _, v := range st.Vats {
+		out.Vats = append(out.Vats, vatJSON(v))
+	}
+	for _, s := range st.Subclusters {
+		sc := Subcluster{ID: string(s.ID), Bootstrap: s.Bootstrap, Vats: map[string]string{}}
+		for name, id := range s.Vats {
+			sc.Vats[name] = string(id)
+		}
+		out.Subclusters = append(out.Subclusters, sc)
+	}
+	return out
+}
+
+func eventJSON(e persistence.VatEvent) VatEvent {
+	return VatEvent{Incarnation: e.Incarnation, Event: e.Event, Reason: e.Reason, AtCrank: e.AtCrank}
+}
