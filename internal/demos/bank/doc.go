@@ -16,7 +16,9 @@
 // back to the host in their results (a "story" of lines) or as rejections,
 // which the host tells (see run.go).
 //
-// The package must not reach into the kernel, its store or another demo:
-// it uses only the embedding API (package actors) and Go vats (package
-// vat), as a program embedding the kernel would.
+// The package must not reach into the kernel's state or another demo: the
+// story goes through the embedding API (package actors) and Go vats
+// (package vat) alone, as a program embedding the kernel would. The one
+// exception is a look at a given database (package persistence) before
+// starting, to refuse one that already holds vats.
 package bank

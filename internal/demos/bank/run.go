@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -18,7 +20,7 @@ func Demo() demos.Demo {
 		Name:     "bank",
 		Summary:  "a mint and its purses: payments between owners, and a cheater's three failed attempts",
 		Register: register,
-		Run:      run,
+		Run:      run, // refuses a DBPath that holds vats (ErrNotFresh)
 	}
 }
 
@@ -32,34 +34,57 @@ const (
 	forgedClaim = 1_000_000
 )
 
+// ErrNotFresh is returned by Run when the database at DBPath already holds
+// vats: the story starts from an empty kernel, and resuming an old one
+// (its own last run's purses, or another program's vats) would muddle it.
+var ErrNotFresh = errors.New("bank: the database already holds vats; give a new --db path (or none, to run in memory)")
+
+// stopTimeout bounds the Stop at the end of run, which runs even when ctx
+// was cancelled, so that an interrupted run still closes its store.
+const stopTimeout = 10 * time.Second
+
 // run launches the four vats on a fresh kernel and tells the story. It
 // fails if the story does not go as told (a cheat that works, money made or
 // lost), so running it is also a check.
 func run(ctx context.Context, opts demos.Options) (err error) {
+	if opts.DBPath != "" {
+		if err := checkFresh(ctx, opts.DBPath); err != nil {
+			return err
+		}
+	}
 	reg := vat.NewRegistry()
 	register(reg)
 	k, err := actors.Start(ctx, actors.Config{DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
 	if err != nil {
-		return fmt.Errorf("bank: start a kernel: %w (give a new path, or none to run in memory)", err)
+		return fmt.Errorf("bank: start the kernel: %w", err)
 	}
 	defer func() {
-		// Stop even when ctx is done, so the vats and the store are closed.
-		if serr := k.Stop(context.WithoutCancel(ctx)); serr != nil && err == nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		if serr := k.Stop(sctx); serr != nil && err == nil {
 			err = fmt.Errorf("bank: stop the kernel: %w", serr)
 		}
 	}()
-	st, err := k.Status(ctx)
+	h := &host{ctx: ctx, k: k, n: opts.Narrator()}
+	return h.tell()
+}
+
+// checkFresh refuses a database that already holds vats. It looks before
+// actors.Start, which would resume them (and run whatever they had
+// queued), and whose Status could only tell afterwards.
+func checkFresh(ctx context.Context, path string) error {
+	st, err := persistence.Open(ctx, path, persistence.Options{})
 	if err != nil {
 		return fmt.Errorf("bank: %w", err)
 	}
-	if len(st.Vats) > 0 {
-		// Resuming would run the story on top of an old one (the old
-		// kernel's purses and balances): refuse instead.
-		return fmt.Errorf("bank: %s already holds a kernel (%d vats); give a new path, or none to run in memory",
-			opts.DBPath, len(st.Vats))
+	vats := len(st.VatIDs())
+	if err := st.Close(ctx); err != nil {
+		return fmt.Errorf("bank: %w", err)
 	}
-	h := &host{ctx: ctx, k: k, n: opts.Narrator()}
-	return h.tell()
+	if vats > 0 {
+		return fmt.Errorf("%w (%s holds %d)", ErrNotFresh, path, vats)
+	}
+	return nil
 }
 
 // host drives the story from outside the kernel, as an embedding program

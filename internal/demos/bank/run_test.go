@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -68,8 +70,9 @@ func TestRunTellsTheStory(t *testing.T) {
 	})
 }
 
-// A file that already holds a kernel is refused, not resumed: the story
-// would run on top of the old one.
+// A file that already holds vats is refused, not resumed: the story would
+// run on top of the old one. So is one holding another demo's vats, whose
+// bundles this demo does not have.
 func TestRunRefusesAUsedDatabase(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -77,7 +80,25 @@ func TestRunRefusesAUsedDatabase(t *testing.T) {
 		require.NoError(t, Demo().Run(ctx, demos.Options{DBPath: path}))
 		var out bytes.Buffer
 		err := Demo().Run(ctx, demos.Options{DBPath: path, Out: &out})
-		require.ErrorContains(t, err, path+" already holds a kernel (4 vats); give a new path")
+		require.ErrorIs(t, err, ErrNotFresh)
+		require.ErrorContains(t, err, path+" holds 4")
 		require.Empty(t, out.String(), "nothing is told of a story that did not run")
+	})
+}
+
+func TestRunRefusesAnotherProgramsDatabase(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "other.db")
+		reg := vat.NewRegistry()
+		reg.MustRegister("other", func(vc *vat.Context) (any, error) {
+			return vat.Far("other", vat.Methods{"bootstrap": func(*vat.Call) (any, error) { return nil, nil }}), nil
+		})
+		k, err := actors.Start(ctx, actors.Config{DBPath: path, Registry: reg})
+		require.NoError(t, err)
+		_, err = k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "other", Vats: map[string]kernel.VatConfig{"other": {Bundle: "other"}}})
+		require.NoError(t, err)
+		require.NoError(t, k.Stop(ctx))
+		require.ErrorIs(t, Demo().Run(ctx, demos.Options{DBPath: path}), ErrNotFresh)
 	})
 }
