@@ -112,6 +112,13 @@ func (r *Registry) Lookup(name string) (BuildFunc, error) {
 	return b, nil
 }
 
+// Names lists the registered bundles, sorted.
+func (r *Registry) Names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.namesLocked()
+}
+
 func (r *Registry) namesLocked() []string {
 	names := make([]string, 0, len(r.bundles)+len(r.raw))
 	for n := range r.bundles {

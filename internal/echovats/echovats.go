@@ -6,9 +6,15 @@ import (
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// Register adds the bundles "alice" and "bob" to reg.
+// The workload's bundle names.
+const (
+	BundleAlice = "echo/alice"
+	BundleBob   = "echo/bob"
+)
+
+// Register adds the bundles BundleAlice and BundleBob to reg.
 func Register(reg *vat.Registry) {
-	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
+	reg.MustRegister(BundleAlice, func(vc *vat.Context) (any, error) {
 		var bob any
 		return vat.Far("alice", vat.Methods{
 			"bootstrap": func(c *vat.Call) (any, error) { bob = c.Arg(0).(map[string]any)["bob"]; return nil, nil },
@@ -31,7 +37,7 @@ func Register(reg *vat.Registry) {
 			},
 		}), nil
 	})
-	reg.MustRegister("bob", func(vc *vat.Context) (any, error) {
+	reg.MustRegister(BundleBob, func(vc *vat.Context) (any, error) {
 		return vat.Far("bob", vat.Methods{
 			"echo": func(c *vat.Call) (any, error) { return c.Arg(0), nil },
 		}), nil
@@ -48,6 +54,6 @@ func Registry() *vat.Registry {
 // Cluster is the workload's subcluster: alice (bootstrap) and bob.
 func Cluster() kernel.ClusterConfig {
 	return kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
-		"alice": {Bundle: "alice"}, "bob": {Bundle: "bob"},
+		"alice": {Bundle: BundleAlice}, "bob": {Bundle: BundleBob},
 	}}
 }
