@@ -15,10 +15,10 @@ import (
 // errBadValue marks an argument that does not convert.
 var errBadValue = errors.New("bad value")
 
-// fromJSON turns a JSON value (decoded with UseNumber) into the Go value
+// FromJSON turns a JSON value (decoded with UseNumber) into the Go value
 // the kernel passes: whole numbers become int64, others float64, and the
 // tagged forms their Go types.
-func fromJSON(v any, path string) (any, error) {
+func FromJSON(v any, path string) (any, error) {
 	switch v := v.(type) {
 	case nil, bool, string:
 		return v, nil
@@ -35,7 +35,7 @@ func fromJSON(v any, path string) (any, error) {
 		out := make([]any, len(v))
 		for i, e := range v {
 			var err error
-			if out[i], err = fromJSON(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if out[i], err = FromJSON(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return nil, err
 			}
 		}
@@ -47,7 +47,7 @@ func fromJSON(v any, path string) (any, error) {
 		out := make(map[string]any, len(v))
 		for k, e := range v {
 			var err error
-			if out[k], err = fromJSON(e, path+"."+k); err != nil {
+			if out[k], err = FromJSON(e, path+"."+k); err != nil {
 				return nil, err
 			}
 		}
@@ -120,7 +120,7 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		if !ok {
 			return nil, bad("a string tag with a payload")
 		}
-		p, err := fromJSON(m["payload"], path+".payload")
+		p, err := FromJSON(m["payload"], path+".payload")
 		if err != nil {
 			return nil, err
 		}
@@ -129,8 +129,9 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error or @tagged)", errBadValue, path, tag)
 }
 
-// toJSON turns a result into JSON-ready values, the inverse of fromJSON.
-func toJSON(v any) any {
+// ToJSON turns a result into JSON-ready values (tagged forms for what
+// JSON lacks), the inverse of FromJSON.
+func ToJSON(v any) any {
 	switch v := v.(type) {
 	case nil, bool, string, int64:
 		return v
@@ -155,17 +156,17 @@ func toJSON(v any) any {
 	case *marshal.Error:
 		return map[string]any{"@error": map[string]any{"name": v.Name, "message": v.Message}}
 	case marshal.Tagged:
-		return map[string]any{"@tagged": v.Tag, "payload": toJSON(v.Payload)}
+		return map[string]any{"@tagged": v.Tag, "payload": ToJSON(v.Payload)}
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = toJSON(e)
+			out[i] = ToJSON(e)
 		}
 		return out
 	case map[string]any:
 		out := make(map[string]any, len(v)) // encoding/json sorts the keys
 		for k, e := range v {
-			out[k] = toJSON(e)
+			out[k] = ToJSON(e)
 		}
 		return out
 	}

@@ -214,7 +214,7 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request) (any, error) {
 	for name, kref := range res.Roots {
 		out.Roots[name] = string(kref)
 	}
-	if out.BootstrapResult, err = json.Marshal(toJSON(res.BootstrapResult)); err != nil {
+	if out.BootstrapResult, err = json.Marshal(ToJSON(res.BootstrapResult)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -239,7 +239,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	args := make([]any, len(req.Args))
 	for i, a := range req.Args {
-		v, err := fromJSON(a, fmt.Sprintf("args[%d]", i))
+		v, err := FromJSON(a, fmt.Sprintf("args[%d]", i))
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +251,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(toJSON(v))
+	raw, err := json.Marshal(ToJSON(v))
 	if err != nil {
 		return nil, err
 	}
