@@ -1,0 +1,28 @@
+// Package caretaker is the "caretaker" demo: revocable forwarding, the
+// classic object-capability answer to "give Bob access to Carol, and take
+// it back later", in two forms.
+//
+// Alice (vat "caretaker/alice") owns Carol, a notes store that never leaves
+// her vat. She shares Carol with Bob (vat "caretaker/bob") only through a
+// caretaker: a forwarder object that relays every message to Carol (one
+// catch-all method, vat.Methods' "" entry, which sees the method name in
+// call.Method) and a revoker object whose revoke() makes the forwarder
+// refuse. Bob uses Carol through the forwarder, values flow, and then:
+//
+//   - (a) the revoker is used: the forwarder still receives Bob's messages
+//     but Alice's code rejects them with the vat error "revoked";
+//   - (b) the host revokes a second forwarder in the kernel (Kernel.Revoke):
+//     the kernel rejects every message to it with [KERNEL:OBJECT_REVOKED]
+//     before any vat sees it, and Alice's code is never asked.
+//
+// Bob reports what he saw in each case; the host also sends to the
+// forwarders itself and matches the kernel's refusal with errors.Is(err,
+// kernel.ErrObjectRevoked). Vats never narrate: what they did comes back
+// in their results (a "story" of lines) for the host to tell (run.go).
+//
+// The package must not reach into the kernel's state or another demo: the
+// story goes through the embedding API (package actors) and Go vats
+// (package vat) alone, as a program embedding the kernel would. The one
+// exception is a look at a given database (package persistence) before
+// starting, to refuse one that already holds vats.
+package caretaker
