@@ -110,6 +110,12 @@ func countChild(t *testing.T, path string, killAt int) (start int64, acked []int
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
+	// However this ends, the child does not outlive the test; and a child
+	// that hangs is killed after a generous minute, failing the test
+	// below (it was not killed at killAt) instead of hanging it.
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	watchdog := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	defer watchdog.Stop()
 	r := bufio.NewReader(out)
 	start = -1
 	killed := false

@@ -24,14 +24,29 @@ func Demo() demos.Demo {
 	}
 }
 
-// limits are the workers' restart limits. The backoffs are short so the
+// restartLimits are the workers' restart limits. The backoffs are short so the
 // demo runs in a blink; Within is long so that every failure of the demo
 // counts against the same window, whatever the machine's speed.
-var limits = kernel.RestartLimits{
-	MaxRestarts: 2,
-	Within:      kernel.Duration(time.Minute),
-	Backoff:     kernel.Duration(20 * time.Millisecond),
-	MaxBackoff:  kernel.Duration(80 * time.Millisecond),
+func restartLimits() kernel.RestartLimits {
+	return kernel.RestartLimits{
+		MaxRestarts: 2,
+		Within:      kernel.Duration(time.Minute),
+		Backoff:     kernel.Duration(20 * time.Millisecond),
+		MaxBackoff:  kernel.Duration(80 * time.Millisecond),
+	}
+}
+
+// stopTimeout bounds the kernel's Stop, which runs even when ctx was
+// cancelled (an interrupted run still closes its store).
+const stopTimeout = 10 * time.Second
+
+// stop stops k, bounded by stopTimeout, keeping the first error.
+func stop(ctx context.Context, k *actors.Kernel, err *error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if serr := k.Stop(sctx); serr != nil && *err == nil {
+		*err = fmt.Errorf("supervised: stop the kernel: %w", serr)
+	}
 }
 
 // story is one run of the demo: the kernel and where the narrative goes.
@@ -55,12 +70,7 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// Stop even when ctx has ended: the store must be closed cleanly.
-		if serr := k.Stop(context.WithoutCancel(ctx)); err == nil {
-			err = serr
-		}
-	}()
+	defer stop(ctx, k, &err)
 	s := &story{ctx: ctx, k: k, n: opts.Narrator(), opts: opts}
 	res, err := s.launchWorkers()
 	if err != nil {
@@ -83,6 +93,7 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 
 func (s *story) launchWorkers() (kernel.LaunchResult, error) {
 	s.n.Section("A supervised worker")
+	limits := restartLimits()
 	cfg := kernel.VatConfig{Bundle: workerBundle, FailurePolicy: kernel.PolicyRestart, Restart: limits}
 	res, err := s.k.LaunchSubcluster(s.ctx, kernel.ClusterConfig{Bootstrap: "worker", Vats: map[string]kernel.VatConfig{
 		"worker": cfg, "doomed": cfg,
@@ -127,7 +138,7 @@ func (s *story) restart(res kernel.LaunchResult) error {
 	if err != nil {
 		return fmt.Errorf("supervised: work(5) after the restart: %w", err)
 	}
-	s.n.Say("work(5) = %v: queued while the vat was down, delivered once it was restarted.", v)
+	s.n.Say("work(5) = %v: the restarted worker serves it (a message sent during the backoff waits for the restart).", v)
 	after, err := s.tally(worker)
 	if err != nil {
 		return err
@@ -149,7 +160,7 @@ func (s *story) restart(res kernel.LaunchResult) error {
 // terminated; the other vat is untouched.
 func (s *story) intensity(res kernel.LaunchResult) error {
 	s.n.Section("A vat that keeps failing")
-	doomed, id := res.Roots["doomed"], res.VatIDs["doomed"]
+	doomed, id, limits := res.Roots["doomed"], res.VatIDs["doomed"], restartLimits()
 	s.n.Say("%s gets poison, again and again:", id)
 	gone := false
 	for i := 1; i <= limits.MaxRestarts+2 && !gone; i++ {
@@ -266,11 +277,7 @@ func Count(ctx context.Context, opts demos.Options, n int) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if serr := k.Stop(context.WithoutCancel(ctx)); err == nil {
-			err = serr
-		}
-	}()
+	defer stop(ctx, k, &err)
 	out := opts.Narrator()
 	root, _, err := findOrLaunchCounter(ctx, k)
 	if err != nil {
