@@ -56,6 +56,12 @@ type recordSale struct {
 	total int64 // cents
 }
 
+// deskQuery asks the desk about itself: *deskReport.
+type deskQuery struct{}
+
+// deskReport is the desk's own state: kernel calls answered and under way.
+type deskReport struct{ answered, inFlight int }
+
 // salesQuery asks the ledger for the day's figures: *salesReport.
 type salesQuery struct{}
 
@@ -78,7 +84,9 @@ type desk struct {
 	cancel context.CancelFunc
 	calls  sync.WaitGroup
 
-	served int // orders answered; touched only in Receive
+	// answered and inFlight count kernel calls. They are the desk's
+	// state, so only Receive touches them, never the calls' goroutines.
+	answered, inFlight int
 }
 
 // newDesk makes a desk whose kernel calls end when ctx does, or when the
@@ -116,13 +124,17 @@ func (d *desk) Receive(ctx actor.Context) {
 		// order of its sends are the actor's again. The ledger hears of
 		// the sale before the customer does, so a customer who then asks
 		// the ledger finds the sale there.
-		d.served++
+		d.answered++
+		d.inFlight--
 		if m.sale != nil {
 			ctx.Send(d.ledger, m.sale)
 		}
 		if m.replyTo != nil {
 			ctx.Send(m.replyTo, m.reply)
 		}
+	case *deskQuery:
+		// Answered at once, kernel calls under way or not.
+		ctx.Respond(&deskReport{answered: d.answered, inFlight: d.inFlight})
 	case *actor.Stopping:
 		d.cancel()
 		d.calls.Wait() // quick: each call returns once its context ends
@@ -145,6 +157,7 @@ func (d *desk) Receive(ctx actor.Context) {
 // pattern with protoactor doing the mailing back.)
 func (d *desk) ask(ctx actor.Context, call func(kctx context.Context) (reply any, sale *recordSale)) {
 	replyTo, self, sys := ctx.Sender(), ctx.Self(), ctx.ActorSystem()
+	d.inFlight++
 	d.calls.Add(1)
 	go func() {
 		defer d.calls.Done()

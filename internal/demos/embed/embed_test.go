@@ -44,6 +44,7 @@ func TestRun(t *testing.T) {
 			"a gadget is $12.00.",
 			"refused by the inventory vat's own error: rejected: Error: only 1 gadget left",
 			"gadget 1, gizmo 1, widget 7.",
+			"The desk's own count, kept in its Receive: 5 kernel calls answered, 0 under way.",
 			"The ledger, an app actor that never saw the kernel: 3 orders, $22.50.",
 			`an order now is refused with "actors: kernel stopped"`,
 			"The ledger still answers: 3 orders, $22.50.",
@@ -117,6 +118,9 @@ func TestDeskAnswersWhileAKernelCallWaits(t *testing.T) {
 
 		order := a.sys.Root.RequestFuture(a.desk, &placeOrder{item: "widget", qty: 1}, askTimeout)
 		synctest.Wait() // the order is parked in the vat, behind the gate
+		dr, err := request[*deskReport](a, a.desk, &deskQuery{})
+		require.NoError(t, err, "the desk did not answer while an order was in the kernel")
+		require.Equal(t, deskReport{answered: 0, inFlight: 1}, *dr)
 		pc, err := request[*priceResult](a, a.desk, &priceCheck{item: "widget"})
 		require.NoError(t, err, "the desk did not answer while an order was in the kernel")
 		require.NoError(t, pc.err)
@@ -128,6 +132,9 @@ func TestDeskAnswersWhileAKernelCallWaits(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, v.(*orderResult).err)
 		require.Equal(t, int64(1), v.(*orderResult).total)
+		dr, err = request[*deskReport](a, a.desk, &deskQuery{})
+		require.NoError(t, err)
+		require.Equal(t, deskReport{answered: 2, inFlight: 0}, *dr)
 
 		require.NoError(t, k.Stop(ctx))
 		a.close()
@@ -197,4 +204,15 @@ func TestAppLogger(t *testing.T) {
 		}
 		require.Contains(t, buf.String(), `"protoactor.`)
 	})
+}
+
+// Register adds both bundles, under the demo's prefix.
+func TestRegister(t *testing.T) {
+	reg := vat.NewRegistry()
+	Demo().Register(reg)
+	for _, name := range []string{"embed/inventory", "embed/pricing"} {
+		_, err := reg.Lookup(name)
+		require.NoError(t, err, name)
+	}
+	require.Equal(t, "embed", Demo().Name)
 }

@@ -146,7 +146,9 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 		if !stopped {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
-			k.Stop(sctx) // an error is already being returned
+			if serr := k.Stop(sctx); serr != nil {
+				err = errors.Join(err, fmt.Errorf("embed: stop the kernel: %w", serr))
+			}
 		}
 	}()
 	n.Say("The kernel started inside it: the kernel actor is %s, next to the ledger (same system: %v).",
@@ -166,17 +168,20 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 	n.Say("The actors in the app's system (deadletter and eventstream are protoactor's own):")
 	n.Say("  %s", strings.Join(actorIDs(a.sys), ", "))
 
-	if err := orders(n, a, k, res); err != nil {
+	if err := orders(ctx, n, a, k, res); err != nil {
 		return err
 	}
 
 	n.Section("The kernel stops; the app goes on")
-	// Closing the shop keeps a database reused by the next run from
-	// resuming it next to that run's new one.
-	if err := k.TerminateSubcluster(ctx, res.SubclusterID); err != nil {
-		return err
+	if opts.DBPath != "" {
+		// Closing the shop keeps the next run on this file from resuming
+		// it next to that run's new one.
+		if err := k.TerminateSubcluster(ctx, res.SubclusterID); err != nil {
+			return err
+		}
+		n.Say("The app closes the shop (k.TerminateSubcluster), so that the next run on %s starts afresh.", opts.DBPath)
 	}
-	n.Say("The app closes the shop (k.TerminateSubcluster) and stops the kernel (k.Stop).")
+	n.Say("The app stops the kernel (k.Stop).")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	err = k.Stop(sctx)
 	cancel()
@@ -206,7 +211,7 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 
 // orders is the shop at work: the app sends the desk Go messages and
 // gets Go answers; the desk does the talking to the kernel.
-func orders(n demos.Narrator, a *app, k *actors.Kernel, res kernel.LaunchResult) error {
+func orders(ctx context.Context, n demos.Narrator, a *app, k *actors.Kernel, res kernel.LaunchResult) error {
 	n.Section("Orders, as Go messages to the desk")
 	batch := []*placeOrder{{"widget", 3}, {"gadget", 1}, {"gizmo", 4}}
 	// All three at once: the desk takes each without waiting for the
@@ -245,12 +250,17 @@ func orders(n demos.Narrator, a *app, k *actors.Kernel, res kernel.LaunchResult)
 		return fmt.Errorf("embed: 5 gadgets: want the inventory's refusal, got %v", big.err)
 	}
 	n.Say("An order for 5 gadgets is refused by the inventory vat's own error: %v", big.err)
-	stock, err := k.QueueMessage(context.Background(), res.Roots["inventory"], "stock")
+	stock, err := k.QueueMessage(ctx, res.Roots["inventory"], "stock")
 	if err != nil {
 		return err
 	}
 	n.Say("The host asks inventory directly (k.QueueMessage from outside any actor): %s.", showStock(stock))
 
+	dr, err := request[*deskReport](a, a.desk, &deskQuery{})
+	if err != nil {
+		return err
+	}
+	n.Say("The desk's own count, kept in its Receive: %d kernel calls answered, %d under way.", dr.answered, dr.inFlight)
 	rep, err := request[*salesReport](a, a.ledger, &salesQuery{})
 	if err != nil {
 		return err
