@@ -11,8 +11,8 @@ import (
 )
 
 // A kernel in memory with two vats: the host calls alice, who calls bob.
-// After bob's vat is terminated, a call that needs him is rejected with
-// the kernel's code.
+// After bob's vat is terminated, a call that needs him is rejected: the
+// kernel rejects alice's message to bob, and alice passes the rejection on.
 func ExampleStart() {
 	ctx := context.Background()
 	reg := vat.NewRegistry()
@@ -55,9 +55,11 @@ func ExampleStart() {
 		return
 	}
 	_, err = k.QueueMessage(ctx, res.RootKref, "greet", "again")
-	fmt.Println(errors.Is(err, kernel.ErrObjectDeleted))
+	// alice relays the kernel's rejection: errors.Is trusts only the
+	// kernel's own word, Carries reads the code she passes on.
+	fmt.Println(errors.Is(err, kernel.ErrObjectDeleted), kernel.Carries(err, kernel.ErrObjectDeleted))
 	// Output:
 	// ready
 	// hello, world <nil>
-	// true
+	// false true
 }

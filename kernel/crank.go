@@ -275,7 +275,7 @@ func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *
 	k.terminateVatLocked(vat, failure.Error())
 	if w.kind == WorkSend && w.item.Message.Result != "" {
 		if p, ok := k.st.Promise(w.item.Message.Result); ok && p.HostSubscribed {
-			k.unitOut = append(k.unitOut, Output{KPID: KRef(w.item.Message.Result), Rejected: true, Value: rejection(failure), Aborted: true})
+			k.unitOut = append(k.unitOut, Output{KPID: KRef(w.item.Message.Result), Rejected: true, Value: rejection(failure), Aborted: true, ByKernel: true})
 		}
 	}
 	out, err := k.commit(ctx)

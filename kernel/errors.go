@@ -141,6 +141,35 @@ func ErrorFromRejection(v marshal.CapData) error {
 	return &RejectionError{Name: name, Message: msg, Value: v}
 }
 
+// VatRejection turns a vat's rejection value into a *RejectionError, even
+// when its message reads like a kernel code: only the kernel speaks for
+// the kernel.
+func VatRejection(v marshal.CapData) *RejectionError {
+	name, msg, ok := marshal.DecodeError(v)
+	if !ok {
+		return &RejectionError{Value: v}
+	}
+	return &RejectionError{Name: name, Message: msg, Value: v}
+}
+
+// Carries reports whether err is the kernel error target, or a vat's
+// rejection whose message carries target's code: a vat relaying a
+// rejection it met (alice passing on bob's OBJECT_DELETED), or claiming
+// one. errors.Is trusts only the kernel's own word; use Carries where a
+// relayed code will do.
+func Carries(err error, target *Error) bool {
+	if errors.Is(err, target) {
+		return true
+	}
+	var re *RejectionError
+	if errors.As(err, &re) {
+		if e := parseCoded(re.Message); e != nil {
+			return e.Is(target)
+		}
+	}
+	return false
+}
+
 // parseCoded reads "[KERNEL:CODE] message" or "[KERNEL:VAT_FATAL:CODE]
 // message", or returns nil.
 func parseCoded(msg string) *Error {

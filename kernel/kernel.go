@@ -85,14 +85,25 @@ type Output struct {
 	// retried and splats (DESIGN.md invariant 4). A runtime answers each
 	// host request at its first Output and ignores later ones.
 	Aborted bool
+	// ByKernel marks a settlement the kernel made itself (a splat, a
+	// termination, an abort), as opposed to a vat's resolve syscall. Only
+	// then is a [KERNEL:...] code in the value the kernel's word: a vat's
+	// rejection that reads like one, forged or relayed, is the vat's.
+	ByKernel bool
 }
 
-// Err returns the Output's rejection as a Go error, or nil if fulfilled.
+// Err returns the Output's rejection as a Go error, or nil if fulfilled:
+// a *Error (matched with errors.Is against the kernel's codes) when the
+// kernel rejected, else a *RejectionError with the vat's value, whatever
+// its message claims.
 func (o Output) Err() error {
 	if !o.Rejected {
 		return nil
 	}
-	return ErrorFromRejection(o.Value)
+	if o.ByKernel {
+		return ErrorFromRejection(o.Value)
+	}
+	return VatRejection(o.Value)
 }
 
 // New makes a kernel over cfg.Store, resuming whatever state it holds.

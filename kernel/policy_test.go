@@ -8,6 +8,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
+	"github.com/ocapgo/kernel-actors/marshal"
 )
 
 // Under the restart policy a vat's fault rolls the crank back and consumes
@@ -126,4 +127,32 @@ func TestHostResultsArePinned(t *testing.T) {
 	_, err = d.K.Unpin(d.Ctx, thing)
 	require.ErrorIs(t, err, kernel.ErrUnknownRef)
 	d.AuditNow("pins")
+}
+
+// Only the kernel speaks for the kernel: a vat that rejects with a message
+// that reads like a kernel code gives the host a RejectionError, not a
+// kernel error, though Carries still reads the code it claims; the
+// kernel's own rejections are kernel errors.
+func TestVatCannotForgeKernelErrors(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("a", "a")
+	d.Vat("a").OnMethod["forge"] = func(c *kt.Call) error {
+		c.Resolve(c.Result(), true, marshal.EncodeError("Error", "[KERNEL:VAT_FATAL:ILLEGAL_SYSCALL] not really"))
+		return nil
+	}
+	p := d.Send(res.Roots["a"], "forge")
+	d.RunUntilQuiescent(0)
+	err := d.ResultErr(p)
+	require.NotErrorIs(t, err, kernel.ErrIllegalSyscall)
+	var re *kernel.RejectionError
+	require.True(t, errors.As(err, &re))
+	require.True(t, kernel.Carries(err, kernel.ErrIllegalSyscall), "the claim is readable")
+	require.False(t, kernel.Carries(err, kernel.ErrObjectDeleted))
+
+	p = d.Send(res.Roots["a"], "forge") // queued, then its target's vat goes
+	d.Terminate(res.VatIDs["a"])
+	d.RunUntilQuiescent(0)
+	err = d.ResultErr(p)
+	require.ErrorIs(t, err, kernel.ErrObjectDeleted, "the kernel's splat is the kernel's word")
+	require.True(t, kernel.Carries(err, kernel.ErrObjectDeleted))
 }

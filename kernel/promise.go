@@ -87,8 +87,9 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 // subscribers are notified, the host learns the value if it awaits it, the
 // value's refs are counted, and the messages queued on the promise go back
 // on the run queue, still holding their references, to be routed through
-// the resolution. Callers have checked the authority to do it.
-func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
+// the resolution. Callers have checked the authority to do it. byKernel
+// says the kernel settles it itself (a splat, a termination), not a vat.
+func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, byKernel bool) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
 		bugf("resolve of settled promise %s", kpid)
@@ -115,7 +116,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData) {
 		state = persistence.PromiseRejected
 	}
 	if p.HostSubscribed {
-		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone()})
+		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: byKernel})
 		// The host gets krefs it may use later: each object the value names
 		// is pinned for it until it calls Unpin (the reference instead
 		// keeps the whole promise, and so everything, forever).
@@ -150,7 +151,7 @@ func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData) {
 		return
 	}
 	k.log.Debug().Str("kpid", string(kpid)).Str("decider", p.Decider).Msg("kernel rejects on behalf of the current decider")
-	k.resolve(kpid, true, value)
+	k.resolve(kpid, true, value, true)
 }
 
 // promisesToRetire lists kpid and every settled promise reachable from its

@@ -155,6 +155,9 @@ func (s *Store) Begin() error {
 	return nil
 }
 
+// ReadOnly reports whether the store was opened with Options.ReadOnly.
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
+
 // InUnit reports whether a unit is open.
 func (s *Store) InUnit() bool { return s.open }
 

@@ -255,10 +255,17 @@ func (t *tour) revocation() error {
 	}
 	t.n.Say("  from the host, account.deposit(5): %v", err)
 	_, err = t.call("alice", "deposit", 5)
-	if err == nil {
-		return errors.New("tour: alice's deposit to her revoked account succeeded")
+	if !kernel.Carries(err, kernel.ErrObjectRevoked) {
+		return fmt.Errorf("tour: alice's deposit to her revoked account: want OBJECT_REVOKED, got %v", err)
 	}
-	t.n.Say("  from alice, through her own reference: %v", err)
+	var re *kernel.RejectionError
+	if errors.As(err, &re) {
+		// alice's method passed on the kernel's rejection: the host hears
+		// it from her, so it is her word (kernel.Carries reads the code).
+		t.n.Say("  from alice, through her own reference (she passes the rejection on): %s", re.Message)
+	} else {
+		t.n.Say("  from alice, through her own reference: %v", err)
+	}
 	t.n.Say("Revocation cuts the object off for every holder at once.")
 	// The host is done with the account: drop the pin its result took.
 	if err := t.k.Release(t.ctx, t.account); err != nil {

@@ -42,7 +42,7 @@ var wantFacts = []struct {
 	{"terminate policy", "carol.payday(1000): [KERNEL:VAT_FATAL:INTERNAL_ERROR]"},
 	{"terminated vat's objects", "then carol.save(20): [KERNEL:OBJECT_DELETED]"},
 	{"revoked for the host", "from the host, account.deposit(5): [KERNEL:OBJECT_REVOKED]"},
-	{"revoked for alice", "from alice, through her own reference: [KERNEL:OBJECT_REVOKED]"},
+	{"revoked for alice", "from alice, through her own reference (she passes the rejection on): [KERNEL:OBJECT_REVOKED]"},
 	{"final balances", "The bank's balances: alice 50, bob 20, carol 0."},
 	{"vat log", "bob failed, bob restarted, carol terminated."},
 }
