@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/ocapgo/kernel-actors/actors"
@@ -26,7 +27,7 @@ type APIError struct {
 	Message string `json:"message"`
 }
 
-func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code) }
 
 // classify maps an error from the kernel to an HTTP status and a code.
 // A message the kernel routed and rejected is 422: the request was

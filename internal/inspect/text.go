@@ -116,7 +116,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 
 	if r.Audit.OK {
-		p("\nAUDIT: ok (every count recomputed from scratch agrees; memory equals the file)")
+		p("\nAUDIT: ok (every reference count, recomputed from scratch, agrees)")
 	} else if len(r.Audit.Problems) > 0 {
 		p("\nAUDIT: %d problem(s)", len(r.Audit.Problems))
 		for _, prob := range r.Audit.Problems {

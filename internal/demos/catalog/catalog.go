@@ -1,6 +1,6 @@
 // Package catalog lists the bundled demos and builds the binary's vat
-// registry from them: every demo's bundles, and the benchmark workload's,
-// so that `kernel-actors run` and `serve` can launch any of them from a
+// registry from them: every demo's bundles, the benchmark workload's and
+// the small general ones (std/counter), so that `kernel-actors run` and `serve` can launch any of them from a
 // config file.
 //
 // It only lists; the demos' code lives in their own packages.
@@ -9,8 +9,12 @@ package catalog
 import (
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/bank"
+	"github.com/ocapgo/kernel-actors/internal/demos/caretaker"
+	"github.com/ocapgo/kernel-actors/internal/demos/embed"
+	"github.com/ocapgo/kernel-actors/internal/demos/supervised"
 	"github.com/ocapgo/kernel-actors/internal/demos/tour"
 	"github.com/ocapgo/kernel-actors/internal/echovats"
+	"github.com/ocapgo/kernel-actors/internal/stdvats"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -19,7 +23,7 @@ const Default = "tour"
 
 // Demos returns the bundled demos, the default first.
 func Demos() []demos.Demo {
-	return []demos.Demo{tour.Demo(), bank.Demo()}
+	return []demos.Demo{tour.Demo(), bank.Demo(), caretaker.Demo(), supervised.Demo(), embed.Demo()}
 }
 
 // Find returns the demo called name.
@@ -39,5 +43,6 @@ func Registry() *vat.Registry {
 		d.Register(reg)
 	}
 	echovats.Register(reg)
+	stdvats.Register(reg)
 	return reg
 }

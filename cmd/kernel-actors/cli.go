@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"github.com/ocapgo/kernel-actors/internal/control"
+)
+
+// DefaultAddr is where serve listens and clients call, unless told.
+const DefaultAddr = "127.0.0.1:7411"
+
+// newFlags makes a command's flag set, whose --help prints synopsis,
+// description and flags to stderr.
+func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: kernel-actors %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(e.stderr, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses args, allowing flags after positional arguments too
+// ("send ko4 incr --db k.db"), and checks the positional count.
+func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage // the flag package printed the problem
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	switch {
+	case len(pos) < minArgs:
+		return nil, usageErr("missing arguments (want %d, got %d)", minArgs, len(pos))
+	case maxArgs >= 0 && len(pos) > maxArgs:
+		return nil, usageErr("unexpected argument %q", pos[maxArgs])
+	}
+	return pos, nil
+}
+
+// logger returns the zerolog logger for -v: debug lines on stderr, human
+// readable on a terminal; the zero logger (silent) otherwise.
+func logger(e *env, verbose bool) zerolog.Logger {
+	if !verbose {
+		return zerolog.Logger{}
+	}
+	if e.isTerminal {
+		return zerolog.New(zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: time.TimeOnly}).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	}
+	return zerolog.New(e.stderr).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+}
+
+func stderrIsTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// clientFlags are the flags every client command takes.
+type clientFlags struct {
+	addr, db, tokenFile string
+	timeout             time.Duration
+}
+
+func (c *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.addr, "addr", "", "the daemon's address (default: from PATH.addr with --db, else $KERNEL_ACTORS_ADDR, else "+DefaultAddr+")")
+	fs.StringVar(&c.db, "db", "", "the daemon's database PATH: its token is read from PATH.token and its address from PATH.addr")
+	fs.StringVar(&c.tokenFile, "token-file", "", "read the bearer token from this file (default: PATH.token with --db, else $KERNEL_ACTORS_TOKEN)")
+	fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this long")
+}
+
+// client builds the API client, finding the address and the token.
+func (c *clientFlags) client(e *env) (*control.Client, error) {
+	addr := c.addr
+	if addr == "" && c.db != "" {
+		if b, err := os.ReadFile(addrPath(c.db)); err == nil {
+			addr = strings.TrimSpace(string(b))
+		}
+	}
+	if addr == "" {
+		addr = e.getenv("KERNEL_ACTORS_ADDR")
+	}
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, usageErr("--addr %q: want HOST:PORT (%v)", addr, err)
+	}
+	var token string
+	switch {
+	case c.tokenFile != "":
+		t, err := control.ReadToken(c.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-file: %w", err)
+		}
+		token = t
+	case c.db != "":
+		t, err := control.ReadToken(control.TokenPath(c.db))
+		if err != nil {
+			return nil, fmt.Errorf("--db: %w (is `kernel-actors serve --db %s` running?)", err, c.db)
+		}
+		token = t
+	default:
+		token = e.getenv("KERNEL_ACTORS_TOKEN")
+		if token == "" {
+			return nil, usageErr("no token: give --db PATH (the daemon writes PATH.token), --token-file, or $KERNEL_ACTORS_TOKEN")
+		}
+	}
+	return &control.Client{Base: "http://" + addr, Token: token}, nil
+}
+
+func (c *clientFlags) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// addrPath is where serve writes the address it listens on.
+func addrPath(db string) string { return db + ".addr" }

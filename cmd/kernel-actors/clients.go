@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+)
+
+const clientNote = `
+It talks to a running "kernel-actors serve"; give --db PATH (the daemon's
+database: the token and address are read beside it), or --addr with
+--token-file or $KERNEL_ACTORS_TOKEN.`
+
+func runLaunch(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "launch", "--config FILE [client flags]", `
+Launches the subcluster that FILE (JSON or YAML, as for run) describes and
+prints its ids and the bootstrap result.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	config := fs.String("config", "", "the cluster config file; required")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if *config == "" {
+		return usageErr("--config is required")
+	}
+	body, err := os.ReadFile(*config)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	res, err := c.Launch(ctx, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *config, err)
+	}
+	return printJSON(e, res)
+}
+
+func runSend(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "send", "TARGET METHOD [ARG...] [client flags]", `
+Sends METHOD(ARG...) to the object or promise TARGET (a kref such as ko4)
+and prints the result as JSON. Each ARG is JSON if it parses as JSON (42,
+true, "text", [1,2], {"a":1}), @KREF for a reference (@ko5), and otherwise
+a string. A rejection is reported with its code and exits 1.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parse(fs, args, 2, -1)
+	if err != nil {
+		return err
+	}
+	if _, err := kernel.ParseKRef(pos[0]); err != nil {
+		return usageErr("TARGET %q: %v", pos[0], err)
+	}
+	sendArgs := make([]any, 0, len(pos)-2)
+	for _, a := range pos[2:] {
+		sendArgs = append(sendArgs, parseArg(a))
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	v, err := c.Send(ctx, pos[0], pos[1], sendArgs)
+	if err != nil {
+		return err
+	}
+	return printJSON(e, v)
+}
+
+// parseArg reads one command-line argument as a JSON value.
+func parseArg(s string) any {
+	if ref, ok := strings.CutPrefix(s, "@"); ok {
+		if _, err := kernel.ParseKRef(ref); err == nil {
+			return map[string]any{"@kref": ref}
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		return v
+	}
+	return s
+}
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "status", "[--json] [client flags]", `
+Shows the kernel's status: vats, subclusters, queue length, cranks and
+commit policy.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e, st)
+	}
+	active := 0
+	for _, v := range st.Vats {
+		if v.Active {
+			active++
+		}
+	}
+	fmt.Fprintf(e.stdout, "database      %s\ncommit policy %s\ncranks        %d\nqueue length  %d\nsubclusters   %d\nvats          %d (%d active)\n",
+		st.DBPath, st.CommitPolicy, st.Cranks, st.QueueLength, len(st.Subclusters), len(st.Vats), active)
+	return nil
+}
+
+func runVats(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "vats", "[--json] [client flags]", `
+Lists the vats: id, name, subcluster, bundle, failure policy, whether
+active, incarnation and root object.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	vats, err := c.Vats(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e, vats)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VAT\tNAME\tSUBCLUSTER\tBUNDLE\tPOLICY\tSTATE\tINCARNATION\tROOT")
+	for _, v := range vats {
+		state := "active"
+		if !v.Active {
+			state = "terminated"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v.ID, v.Name, v.Subcluster, v.Bundle, v.FailurePolicy, state, v.Incarnation, v.Root)
+	}
+	return tw.Flush()
+}
+
+func runTerminate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "terminate", "VAT [--reason TEXT] [client flags]", `
+Terminates a vat: the promises it decides are rejected, its objects are
+gone (messages to them reject with OBJECT_DELETED), its actor is stopped.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	reason := fs.String("reason", "terminated by kernel-actors terminate", "why, for the vat's log")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	if err := c.TerminateVat(ctx, pos[0], *reason); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "vat %s terminated\n", pos[0])
+	return nil
+}
+
+func runRestart(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "restart", "VAT [client flags]", `
+Restarts a vat from its durable state as a new incarnation: durable objects
+and baggage stay, ephemeral objects are gone.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	inc, err := c.RestartVat(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "vat %s restarted: incarnation %d\n", pos[0], inc)
+	return nil
+}
+
+func runUpgrade(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "upgrade", "VAT BUNDLE [client flags]", `
+Restarts a vat on the code of BUNDLE, keeping its durable state. The new
+code must define every durable kind the old one did, else the upgrade is
+refused and the old code keeps running.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parse(fs, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	inc, err := c.UpgradeVat(ctx, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "vat %s upgraded to %s: incarnation %d\n", pos[0], pos[1], inc)
+	return nil
+}
+
+func runRevoke(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "revoke", "KREF [client flags]", `
+Revokes an object: every message sent to it from now on, by anyone, is
+rejected with OBJECT_REVOKED.`+clientNote)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := kernel.ParseKRef(pos[0]); err != nil {
+		return usageErr("KREF %q: %v", pos[0], err)
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cf.context(ctx)
+	defer cancel()
+	if err := c.Revoke(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s revoked\n", pos[0])
+	return nil
+}
+
+// printJSON prints v indented; raw JSON is re-indented.
+func printJSON(e *env, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, buf.String())
+		return nil
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+func runInspect(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "inspect", "--db PATH [--json] | --addr ADDR ...", `
+Shows what a kernel's database holds, as a person wants to read it: the
+subclusters, the vats and their c-lists, the objects with their owners and
+reference counts, the promises with their state and decider, the run queue
+and pending GC work, then the auditor's verdict (every count recomputed
+from scratch). It opens the file read-only and takes no lock, so it works
+beside a running kernel (showing the last committed state).
+
+Exits 1 if the auditor finds a problem.
+
+With --live, it asks a running "kernel-actors serve" instead (client flags).`)
+	var cf clientFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	live := fs.Bool("live", false, "ask the running daemon (client flags) instead of reading the file")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	var rep inspect.Report
+	if *live {
+		c, err := cf.client(e)
+		if err != nil {
+			return err
+		}
+		cctx, cancel := cf.context(ctx)
+		defer cancel()
+		raw, err := c.Inspect(cctx)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			return fmt.Errorf("decode the report: %w", err)
+		}
+	} else {
+		if cf.db == "" {
+			return usageErr("--db is required (or --live to ask a running daemon)")
+		}
+		st, err := persistence.Open(ctx, cf.db, persistence.Options{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer st.Close(ctx)
+		if rep, err = inspect.Read(ctx, st, true); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		if err := printJSON(e, rep); err != nil {
+			return err
+		}
+	} else if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if !rep.Audit.OK {
+		return fmt.Errorf("the auditor found %d problem(s)", len(rep.Audit.Problems))
+	}
+	return nil
+}
+

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [-v]", `
+Launches the subcluster that FILE (JSON or YAML) describes, unless the
+database already holds it, and runs the kernel until it is quiescent: the
+run queue empty and everything committed. Prints the bootstrap result.
+
+A config names a bootstrap vat and the vats, each with its bundle (see
+"kernel-actors bundles"), optional parameters and failure policy:
+
+  bootstrap: alice
+  vats:
+    alice: {bundle: tour/alice}
+    bob:
+      bundle: tour/bob
+      parameters: {name: bob}
+      failurePolicy: restart        # or terminate (the default)
+      restart: {maxRestarts: 3, within: 1m, backoff: 100ms, maxBackoff: 10s}
+
+A mistake in the file is reported with its line and field.`)
+	config := fs.String("config", "", "the cluster config file (JSON or YAML); required")
+	db := fs.String("db", "", "keep the kernel's state in this SQLite file (default: in memory)")
+	commit := fs.String("commit", "durable", `commit policy: "durable" (every crank) or "group"`)
+	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if *config == "" {
+		return usageErr("--config is required")
+	}
+	policy, err := commitPolicy(*commit)
+	if err != nil {
+		return err
+	}
+	reg := catalog.Registry()
+	cfg, err := clusterfile.Load(*config, clusterfile.Options{Bundle: func(name string) error {
+		_, _, err := reg.LookupAny(name)
+		return err
+	}})
+	if err != nil {
+		return err
+	}
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose)})
+	if err != nil {
+		return err
+	}
+	defer k.Stop(context.WithoutCancel(ctx))
+
+	st, err := k.Status(ctx)
+	if err != nil {
+		return err
+	}
+	before := st.Cranks
+	if id, ok := sameCluster(st.Subclusters, cfg); ok {
+		fmt.Fprintf(e.stdout, "subcluster %s is in %s already: resumed (bootstrap does not run again)\n", id, *db)
+	} else {
+		res, err := k.LaunchSubcluster(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "launched subcluster %s: %s\n", res.SubclusterID, vatList(res.VatIDs))
+		out, err := json.Marshal(control.ToJSON(res.BootstrapResult))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "bootstrap result: %s\n", out)
+	}
+	start := time.Now()
+	prog := startProgress(ctx, e.stderr, e.isTerminal, func(ctx context.Context) (uint64, error) {
+		st, err := k.Status(ctx)
+		return st.Cranks, err
+	})
+	err = k.WaitIdle(ctx)
+	prog.Stop()
+	if err != nil {
+		return err
+	}
+	if st, err = k.Status(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "quiescent: %d cranks in this run (%s), %d in all; %d vats active\n",
+		st.Cranks-before, time.Since(start).Round(time.Millisecond), st.Cranks, countActive(st.Vats))
+	return k.Stop(ctx)
+}
+
+func commitPolicy(s string) (persistence.CommitPolicy, error) {
+	switch p := persistence.CommitPolicy(s); p {
+	case persistence.Durable, persistence.Group:
+		return p, nil
+	}
+	return "", usageErr("--commit %q: want %q or %q", s, persistence.Durable, persistence.Group)
+}
+
+// sameCluster finds a subcluster launched from the same config.
+func sameCluster(scs []kernel.SubclusterInfo, cfg kernel.ClusterConfig) (kernel.SubclusterID, bool) {
+	want := normalize(cfg)
+	for _, sc := range scs {
+		if reflect.DeepEqual(normalize(sc.Config), want) {
+			return sc.ID, true
+		}
+	}
+	return "", false
+}
+
+// normalize round-trips a config through JSON, as the store keeps it, so
+// that numbers and empty fields compare alike.
+func normalize(cfg kernel.ClusterConfig) any {
+	b, _ := json.Marshal(cfg)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+func vatList(ids map[string]kernel.VatID) string {
+	names := make([]string, 0, len(ids))
+	for n := range ids {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + string(ids[n])
+	}
+	return strings.Join(parts, " ")
+}
+
+func countActive(vs []kernel.VatInfo) int {
+	n := 0
+	for _, v := range vs {
+		if v.Active {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,41 @@
+package stdvats_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/stdvats"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/vat"
+)
+
+// The counter counts, records ids, and keeps both across a vat restart.
+func TestCounter(t *testing.T) {
+	ctx := context.Background()
+	reg := vat.NewRegistry()
+	stdvats.Register(reg)
+	k, err := actors.Start(ctx, actors.Config{Registry: reg})
+	require.NoError(t, err)
+	defer k.Stop(ctx)
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "c", Vats: map[string]kernel.VatConfig{"c": {Bundle: stdvats.BundleCounter}}})
+	require.NoError(t, err)
+	require.Equal(t, "counter ready", res.BootstrapResult)
+	call := func(method string, args ...any) any {
+		v, err := k.QueueMessage(ctx, res.RootKref, method, args...)
+		require.NoError(t, err, method)
+		return v
+	}
+	require.Equal(t, int64(1), call("incr"))
+	require.Equal(t, int64(6), call("incr", 5))
+	_, err = k.QueueMessage(ctx, res.RootKref, "incr", "lots")
+	require.ErrorContains(t, err, "incr: by")
+	require.Equal(t, int64(7), call("record", 1))
+	require.Equal(t, int64(8), call("record", 2))
+	require.NoError(t, k.RestartVat(ctx, res.VatIDs["c"]))
+	require.Equal(t, int64(9), call("record", 1), "a second record of 1 still counts")
+	require.Equal(t, map[string]any{"count": int64(9), "ids": []any{"1", "2"}, "duplicates": []any{"1"}}, call("seen"))
+	require.Equal(t, int64(9), call("get"))
+}
