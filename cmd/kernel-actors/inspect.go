@@ -68,4 +68,3 @@ With --live, it asks a running "kernel-actors serve" instead (client flags).`)
 	}
 	return nil
 }
-

@@ -27,7 +27,9 @@ type APIError struct {
 	Message string `json:"message"`
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code)
+}
 
 // classify maps an error from the kernel to an HTTP status and a code.
 // A message the kernel routed and rejected is 422: the request was
