@@ -203,7 +203,7 @@ func (r *pingVatReq) handle(ka *kernelActor) {
 			r.reply(nil, err)
 			return
 		}
-		r.reply(nil, fmt.Errorf("actors: vat %s is not running", r.vat))
+		r.reply(nil, fmt.Errorf("%w: vat %s (terminated, or waiting out a restart backoff)", ErrVatNotRunning, r.vat))
 		return
 	}
 	pid, sys := h.pid, ka.actx.ActorSystem()

@@ -46,6 +46,10 @@ type Kernel struct {
 // stopped itself after a store failure or a kernel bug).
 var ErrStopped = errors.New("actors: kernel stopped")
 
+// ErrVatNotRunning: PingVat found no actor for the vat: it was terminated,
+// or it is waiting out a restart backoff.
+var ErrVatNotRunning = errors.New("actors: vat is not running")
+
 // Start starts a kernel: it opens (or creates) the store, and if the store
 // already holds vats, resumes them: every vat is rebuilt from the registry
 // by bundle name, the run queue picks up where it stopped, and bootstrap

@@ -152,7 +152,7 @@ func TestRestartPolicy(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, st.Vats[0].Active)
 		_, err = k.PingVat(ctx, worker)
-		require.Error(t, err)
+		require.ErrorIs(t, err, actors.ErrVatNotRunning)
 
 		// Every decision is in the store.
 		log, err := k.VatLog(ctx, worker)
