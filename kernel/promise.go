@@ -87,15 +87,21 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 // subscribers are notified, the host learns the value if it awaits it, the
 // value's refs are counted, and the messages queued on the promise go back
 // on the run queue, still holding their references, to be routed through
-// the resolution. Callers have checked the authority to do it. byKernel
-// says the kernel settles it itself (a splat, a termination), not a vat.
-func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, byKernel bool) {
+// the resolution. Callers have checked the authority to do it. resolver
+// is the vat whose syscall settles it, or "" when the kernel does (a
+// splat, a termination).
+func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolver VatID) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
 		bugf("resolve of settled promise %s", kpid)
 	}
 	for _, sub := range p.Subscribers {
-		k.enqueueNotify(VatID(sub), kpid)
+		// The resolver knows already (liveslots settles a promise it
+		// resolves locally), and its c-list entry goes with the resolve:
+		// a notify would be a crank that delivers nothing.
+		if VatID(sub) != resolver {
+			k.enqueueNotify(VatID(sub), kpid)
+		}
 	}
 	data = data.Clone()
 	k.incSlots(data.Slots)
@@ -116,7 +122,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, byKerne
 		state = persistence.PromiseRejected
 	}
 	if p.HostSubscribed {
-		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: byKernel})
+		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: resolver == ""})
 		// The host gets krefs it may use later: each object the value names
 		// is pinned for it until it calls Unpin (the reference instead
 		// keeps the whole promise, and so everything, forever).
@@ -151,7 +157,7 @@ func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData) {
 		return
 	}
 	k.log.Debug().Str("kpid", string(kpid)).Str("decider", p.Decider).Msg("kernel rejects on behalf of the current decider")
-	k.resolve(kpid, true, value, true)
+	k.resolve(kpid, true, value, "")
 }
 
 // promisesToRetire lists kpid and every settled promise reachable from its

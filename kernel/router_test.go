@@ -312,3 +312,27 @@ func targetOf(x string) string {
 	}
 	return ""
 }
+
+// A vat that resolves a promise it subscribed to (its message to itself)
+// is not notified: it knows, and its c-list entry went with the resolve,
+// so a notify would be a crank that delivers nothing.
+func TestResolverIsNotNotified(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("a", "a")
+	a := d.Vat("a")
+	var inner kernel.VRef
+	a.OnMethod["outer"] = func(c *kt.Call) error {
+		inner = c.Send("o+0", "inner") // to itself
+		c.Subscribe(inner)
+		return nil
+	}
+	a.OnMethod["inner"] = func(c *kt.Call) error {
+		c.Fulfill(c.Result(), kt.Str("done"))
+		return nil
+	}
+	d.Send(res.Roots["a"], "outer")
+	for _, r := range d.RunUntilQuiescent(0) {
+		require.NotEqual(t, kernel.WorkNotify, r.Work, "a notify crank: %s", kernel.DescribeCrank(r))
+	}
+	require.NotEmpty(t, inner)
+}

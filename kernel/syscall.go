@@ -205,7 +205,7 @@ func (k *Kernel) syscallResolve(vat VatID, rs []VatResolution) error {
 		k.deleteCListEntry(vat, r.kpid)
 	}
 	for _, r := range krs {
-		k.resolve(r.kpid, r.rejected, r.data, false)
+		k.resolve(r.kpid, r.rejected, r.data, vat)
 	}
 	return nil
 }

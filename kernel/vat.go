@@ -364,7 +364,7 @@ func (k *Kernel) restartUnit(ctx context.Context, vat VatID, d Deliverer, reason
 	for _, s := range k.st.CListKRefs(string(vat)) {
 		if kref := KRef(s); kref.IsPromise() {
 			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(restarted), true)
+				k.resolve(kref, true, rejection(restarted), "")
 				k.deleteCListEntry(vat, kref)
 			}
 		}
@@ -442,7 +442,7 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 		switch {
 		case kref.IsPromise():
 			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(ErrVatTerminated), true)
+				k.resolve(kref, true, rejection(ErrVatTerminated), "")
 			}
 			k.deleteCListEntry(vat, kref)
 		case info.export:
