@@ -3,7 +3,6 @@ package actors
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ocapgo/kernel-actors/kernel"
@@ -267,14 +266,10 @@ func (r *stopReq) handle(ka *kernelActor) {
 		out, err = ka.k.Flush(ka.ctx)
 		ka.release(out)
 	}
-	ids := make([]kernel.VatID, 0, len(ka.vats))
-	for id := range ka.vats {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		ka.stopVat(id)
-	}
+	// The vat actors are the kernel actor's children: protoactor stops
+	// them when Stop stops the kernel actor, next. Stopping them here too
+	// would reach some dead, as dead letters.
+	clear(ka.vats)
 	if cerr := ka.st.Close(ka.ctx); err == nil {
 		err = cerr
 	}

@@ -395,7 +395,7 @@ func (ka *kernelActor) vatCrashed(m *vatCrashed) {
 func (ka *kernelActor) shutdown() {
 	defer func() { _ = recover() }()
 	ka.stop()
-	for id := range ka.vats {
-		ka.stopVat(id)
-	}
+	// protoactor stops a stopping actor's children itself; a Stop of ours
+	// as well would reach some of them dead, as a dead letter.
+	clear(ka.vats)
 }
