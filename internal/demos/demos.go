@@ -48,4 +48,9 @@ type Demo struct {
 	Register func(reg *vat.Registry)
 	// Run runs the demo, narrating to opts.Out.
 	Run func(ctx context.Context, opts Options) error
+	// Fresh says the story needs an empty kernel: StartKernel (and so
+	// Run) refuses a DBPath that already holds vats, with ErrNotFresh.
+	// A demo that resumes its own earlier runs (supervised's counter)
+	// leaves it false.
+	Fresh bool
 }
