@@ -12,13 +12,7 @@ import (
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// ErrNotFresh is returned by Run when the database at DBPath already holds
-// vats: the tour tells a story from an empty kernel, and resuming someone
-// else's kernel (or its own last run) would only confuse it.
-var ErrNotFresh = errors.New("tour: the database already holds vats; give a new --db path (or none, to run in memory)")
 
 // Demo is the tour as the binary lists and runs it.
 func Demo() demos.Demo {
@@ -27,16 +21,15 @@ func Demo() demos.Demo {
 		Summary:  "the first minute: a round trip, pipelining, a crash rolled back, a revocation",
 		Register: Register,
 		Run:      Run,
+		// The tour tells a story from an empty kernel; resuming someone
+		// else's (or its own last run) would only confuse it.
+		Fresh: true,
 	}
 }
 
 // bobBackoff is how long bob's restart waits. The default (100 ms) is
 // right for a real service but would be most of the tour's running time.
 const bobBackoff = 10 * time.Millisecond
-
-// stopTimeout bounds Stop at the end of Run, which runs even when ctx
-// was cancelled (an interrupted tour still closes its store).
-const stopTimeout = 10 * time.Second
 
 // cluster is the tour's subcluster. Carol runs bob's code; only her
 // failure policy differs.
@@ -51,53 +44,21 @@ func cluster() kernel.ClusterConfig {
 }
 
 // Run runs the tour on a new kernel, narrating to opts.Out, and stops the
-// kernel at the end. opts.DBPath must name a new (or empty) database.
-func Run(ctx context.Context, opts demos.Options) (err error) {
-	if opts.DBPath != "" {
-		if err := checkFresh(ctx, opts.DBPath); err != nil {
-			return err
+// kernel at the end. opts.DBPath must name a new (or empty) database:
+// one that holds vats is refused with demos.ErrNotFresh.
+func Run(ctx context.Context, opts demos.Options) error {
+	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
+		t := &tour{ctx: ctx, k: k, n: opts.Narrator(), where: "in memory"}
+		if opts.DBPath != "" {
+			t.where = "in " + opts.DBPath
 		}
-	}
-	reg := vat.NewRegistry()
-	Register(reg)
-	k, err := actors.Start(ctx, actors.Config{DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
-	if err != nil {
-		return fmt.Errorf("tour: start the kernel: %w", err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-		defer cancel()
-		if serr := k.Stop(sctx); serr != nil && err == nil {
-			err = fmt.Errorf("tour: stop the kernel: %w", serr)
+		for _, step := range []func() error{t.launch, t.roundTrip, t.pipelining, t.crash, t.revocation, t.balances} {
+			if err := step(); err != nil {
+				return err
+			}
 		}
-	}()
-	t := &tour{ctx: ctx, k: k, n: opts.Narrator(), where: "in memory"}
-	if opts.DBPath != "" {
-		t.where = "in " + opts.DBPath
-	}
-	for _, step := range []func() error{t.launch, t.roundTrip, t.pipelining, t.crash, t.revocation, t.balances} {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkFresh refuses a database that already holds vats. It looks before
-// actors.Start, which would resume them (and run their queued work).
-func checkFresh(ctx context.Context, path string) error {
-	st, err := persistence.Open(ctx, path, persistence.Options{})
-	if err != nil {
-		return fmt.Errorf("tour: %w", err)
-	}
-	vats := len(st.VatIDs())
-	if err := st.Close(ctx); err != nil {
-		return fmt.Errorf("tour: %w", err)
-	}
-	if vats > 0 {
-		return fmt.Errorf("%w (%s holds %d)", ErrNotFresh, path, vats)
-	}
-	return nil
+		return nil
+	})
 }
 
 // tour is one run of the story.

@@ -9,14 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/internal/demos/tour"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -60,12 +58,10 @@ type crankLine struct {
 // the kernel's own log confirms the pipelining it narrates: alice's
 // deposit was parked on the unresolved promise, then delivered.
 func TestTourInMemory(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	demotest.Bubble(t, func(t *testing.T) {
 		var out, log bytes.Buffer
 		err := tour.Run(context.Background(), demos.Options{Out: &out, Logger: zerolog.New(&log).Level(zerolog.DebugLevel)})
 		require.NoError(t, err)
-		settle()
 
 		text := out.String()
 		for _, tt := range wantFacts {
@@ -129,7 +125,7 @@ func TestTourOnFile(t *testing.T) {
 
 	out.Reset()
 	err := tour.Run(ctx, demos.Options{Out: &out, DBPath: path})
-	require.ErrorIs(t, err, tour.ErrNotFresh)
+	require.ErrorIs(t, err, demos.ErrNotFresh)
 	require.ErrorContains(t, err, "give a new --db path")
 	require.Empty(t, out.String(), "nothing narrated")
 	require.Equal(t, cranks, audit(), "the refused run changed nothing")
@@ -141,6 +137,7 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, "tour", d.Name)
 	require.NotEmpty(t, d.Summary)
 	require.NotNil(t, d.Run)
+	require.True(t, d.Fresh, "the tour refuses a used database")
 	reg := vat.NewRegistry()
 	d.Register(reg)
 	for _, bundle := range []string{tour.BundleAlice, tour.BundleBob, tour.BundleBank} {
@@ -149,7 +146,3 @@ func TestDemo(t *testing.T) {
 		require.NoError(t, err, bundle)
 	}
 }
-
-// settle lets protoactor's background timers (the dead-letter throttle)
-// run out on synctest's clock before the leak check.
-func settle() { time.Sleep(time.Minute) }
