@@ -18,7 +18,7 @@
 //
 // The package must not reach into the kernel's state or another demo: the
 // story goes through the embedding API (package actors) and Go vats
-// (package vat) alone, as a program embedding the kernel would. The one
-// exception is a look at a given database (package persistence) before
-// starting, to refuse one that already holds vats.
+// (package vat) alone, as a program embedding the kernel would; a given
+// database that already holds vats is refused before the kernel starts
+// (demos.StartKernel, as a Fresh demo).
 package bank

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // Demo returns the bank demo: its bundles and its story.
@@ -20,7 +17,10 @@ func Demo() demos.Demo {
 		Name:     "bank",
 		Summary:  "a mint and its purses: payments between owners, and a cheater's three failed attempts",
 		Register: register,
-		Run:      run, // refuses a DBPath that holds vats (ErrNotFresh)
+		Run:      run,
+		// The story starts from an empty kernel: resuming an old one (its
+		// own last run's purses, or another program's vats) would muddle it.
+		Fresh: true,
 	}
 }
 
@@ -34,57 +34,14 @@ const (
 	forgedClaim = 1_000_000
 )
 
-// ErrNotFresh is returned by Run when the database at DBPath already holds
-// vats: the story starts from an empty kernel, and resuming an old one
-// (its own last run's purses, or another program's vats) would muddle it.
-var ErrNotFresh = errors.New("bank: the database already holds vats; give a new --db path (or none, to run in memory)")
-
-// stopTimeout bounds the Stop at the end of run, which runs even when ctx
-// was cancelled, so that an interrupted run still closes its store.
-const stopTimeout = 10 * time.Second
-
 // run launches the four vats on a fresh kernel and tells the story. It
 // fails if the story does not go as told (a cheat that works, money made or
 // lost), so running it is also a check.
-func run(ctx context.Context, opts demos.Options) (err error) {
-	if opts.DBPath != "" {
-		if err := checkFresh(ctx, opts.DBPath); err != nil {
-			return err
-		}
-	}
-	reg := vat.NewRegistry()
-	register(reg)
-	k, err := actors.Start(ctx, actors.Config{DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
-	if err != nil {
-		return fmt.Errorf("bank: start the kernel: %w", err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-		defer cancel()
-		if serr := k.Stop(sctx); serr != nil && err == nil {
-			err = fmt.Errorf("bank: stop the kernel: %w", serr)
-		}
-	}()
-	h := &host{ctx: ctx, k: k, n: opts.Narrator()}
-	return h.tell()
-}
-
-// checkFresh refuses a database that already holds vats. It looks before
-// actors.Start, which would resume them (and run whatever they had
-// queued), and whose Status could only tell afterwards.
-func checkFresh(ctx context.Context, path string) error {
-	st, err := persistence.Open(ctx, path, persistence.Options{})
-	if err != nil {
-		return fmt.Errorf("bank: %w", err)
-	}
-	vats := len(st.VatIDs())
-	if err := st.Close(ctx); err != nil {
-		return fmt.Errorf("bank: %w", err)
-	}
-	if vats > 0 {
-		return fmt.Errorf("%w (%s holds %d)", ErrNotFresh, path, vats)
-	}
-	return nil
+func run(ctx context.Context, opts demos.Options) error {
+	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
+		h := &host{ctx: ctx, k: k, n: opts.Narrator()}
+		return h.tell()
+	})
 }
 
 // host drives the story from outside the kernel, as an embedding program
@@ -243,18 +200,7 @@ func (h *host) settle(before int64) error {
 // send sends method(args...) to target, saying "host → what" and the
 // story lines that come back. A rejection is returned as is.
 func (h *host) send(what string, target kernel.KRef, method string, args ...any) (any, error) {
-	h.n.Say("host → %s", what)
-	v, err := h.k.QueueMessage(h.ctx, target, method, args...)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok := v.(map[string]any); ok {
-		lines, _ := r[storyKey].([]any)
-		for _, l := range lines {
-			h.n.Say("  %v", l)
-		}
-	}
-	return v, nil
+	return demos.Send(h.ctx, h.k, h.n, what, target, method, args...)
 }
 
 // mustReject sends, and expects the vat to reject with a message

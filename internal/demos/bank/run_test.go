@@ -6,33 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// bubble runs f in a synctest bubble (no real waiting) and checks at the
-// end that no goroutine outlives it, after the kernel's cleanups.
-func bubble(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		ignore := goleak.IgnoreCurrent()
-		t.Cleanup(func() {
-			// protoactor's dead-letter throttle timer runs out on the
-			// bubble's clock.
-			time.Sleep(time.Minute)
-			goleak.VerifyNone(t, ignore)
-		})
-		f(t)
-	})
-}
 
 func TestDemoRegistersItsBundles(t *testing.T) {
 	d := Demo()
@@ -47,7 +29,7 @@ func TestDemoRegistersItsBundles(t *testing.T) {
 }
 
 func TestRunTellsTheStory(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))
 		s := out.String()
@@ -74,20 +56,20 @@ func TestRunTellsTheStory(t *testing.T) {
 // run on top of the old one. So is one holding another demo's vats, whose
 // bundles this demo does not have.
 func TestRunRefusesAUsedDatabase(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "bank.db")
 		require.NoError(t, Demo().Run(ctx, demos.Options{DBPath: path}))
 		var out bytes.Buffer
 		err := Demo().Run(ctx, demos.Options{DBPath: path, Out: &out})
-		require.ErrorIs(t, err, ErrNotFresh)
+		require.ErrorIs(t, err, demos.ErrNotFresh)
 		require.ErrorContains(t, err, path+" holds 4")
 		require.Empty(t, out.String(), "nothing is told of a story that did not run")
 	})
 }
 
 func TestRunRefusesAnotherProgramsDatabase(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "other.db")
 		reg := vat.NewRegistry()
@@ -99,6 +81,6 @@ func TestRunRefusesAnotherProgramsDatabase(t *testing.T) {
 		_, err = k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "other", Vats: map[string]kernel.VatConfig{"other": {Bundle: "other"}}})
 		require.NoError(t, err)
 		require.NoError(t, k.Stop(ctx))
-		require.ErrorIs(t, Demo().Run(ctx, demos.Options{DBPath: path}), ErrNotFresh)
+		require.ErrorIs(t, Demo().Run(ctx, demos.Options{DBPath: path}), demos.ErrNotFresh)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -26,8 +27,9 @@ const (
 	msgNoPurseYet = "no purse yet: call takePurse first"
 )
 
-// storyKey is where a result record carries its story (see story).
-const storyKey = "story"
+// storyKey is where a result record carries its story (see story), for
+// the host to tell (demos.Send).
+const storyKey = demos.StoryKey
 
 // register adds the demo's bundles to reg. Alice and Bob run the same
 // code, an honest purse owner's, under their own names. Like

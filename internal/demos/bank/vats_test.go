@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -34,7 +35,7 @@ func launch(t *testing.T) (*actors.Kernel, kernel.LaunchResult) {
 // mint, holding enough, can be drawn on, and a refused deposit changes
 // nothing.
 func TestMintDeposit(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		k, res := launch(t)
 		mint := res.Roots["mint"]
@@ -95,7 +96,7 @@ func TestMintDeposit(t *testing.T) {
 // Mallory's forged purse is never consulted: the mint decides from its
 // table alone.
 func TestMintNeverAsksAForgery(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		k, res := launch(t)
 		purse, err := k.QueueMessage(ctx, res.Roots["mint"], "makePurse", 5)

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // Demo returns the caretaker demo: its bundles and its story.
@@ -21,18 +18,12 @@ func Demo() demos.Demo {
 		Name:     "caretaker",
 		Summary:  "revocable forwarding: a caretaker revoked by its owner's code, and a forwarder revoked by the kernel",
 		Register: register,
-		Run:      run, // refuses a DBPath that holds vats (ErrNotFresh)
+		Run:      run,
+		// The story starts from an empty kernel: resuming an old one (its
+		// own last run's vats, or another program's) would muddle it.
+		Fresh: true,
 	}
 }
-
-// ErrNotFresh is returned by Run when the database at DBPath already holds
-// vats: the story starts from an empty kernel, and resuming an old one
-// (its own last run's vats, or another program's) would muddle it.
-var ErrNotFresh = errors.New("caretaker: the database already holds vats; give a new --db path (or none, to run in memory)")
-
-// stopTimeout bounds the Stop at the end of run, which runs even when ctx
-// was cancelled, so that an interrupted run still closes its store.
-const stopTimeout = 10 * time.Second
 
 // The labels Bob keeps his two forwarders under.
 const (
@@ -43,45 +34,11 @@ const (
 // run launches Alice and Bob on a fresh kernel and tells the story. It
 // fails if the story does not go as told (a revoked forwarder that still
 // works, a refusal with the wrong reason), so running it is also a check.
-func run(ctx context.Context, opts demos.Options) (err error) {
-	if opts.DBPath != "" {
-		if err := checkFresh(ctx, opts.DBPath); err != nil {
-			return err
-		}
-	}
-	reg := vat.NewRegistry()
-	register(reg)
-	k, err := actors.Start(ctx, actors.Config{DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
-	if err != nil {
-		return fmt.Errorf("caretaker: start the kernel: %w", err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-		defer cancel()
-		if serr := k.Stop(sctx); serr != nil && err == nil {
-			err = fmt.Errorf("caretaker: stop the kernel: %w", serr)
-		}
-	}()
-	h := &host{ctx: ctx, k: k, n: opts.Narrator()}
-	return h.tell()
-}
-
-// checkFresh refuses a database that already holds vats. It looks before
-// actors.Start, which would resume them (and run whatever they had
-// queued), and whose Status could only tell afterwards.
-func checkFresh(ctx context.Context, path string) error {
-	st, err := persistence.Open(ctx, path, persistence.Options{})
-	if err != nil {
-		return fmt.Errorf("caretaker: %w", err)
-	}
-	vats := len(st.VatIDs())
-	if err := st.Close(ctx); err != nil {
-		return fmt.Errorf("caretaker: %w", err)
-	}
-	if vats > 0 {
-		return fmt.Errorf("%w (%s holds %d)", ErrNotFresh, path, vats)
-	}
-	return nil
+func run(ctx context.Context, opts demos.Options) error {
+	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
+		h := &host{ctx: ctx, k: k, n: opts.Narrator()}
+		return h.tell()
+	})
 }
 
 // host drives the story from outside the kernel, as an embedding program
@@ -294,16 +251,5 @@ func (h *host) sayRevoked(name string, ref kernel.KRef, want bool) error {
 // send sends method(args...) to target, saying "host → what" and the
 // story lines that come back. A rejection is returned as is.
 func (h *host) send(what string, target kernel.KRef, method string, args ...any) (any, error) {
-	h.n.Say("host → %s", what)
-	v, err := h.k.QueueMessage(h.ctx, target, method, args...)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok := v.(map[string]any); ok {
-		lines, _ := r[storyKey].([]any)
-		for _, l := range lines {
-			h.n.Say("  %v", l)
-		}
-	}
-	return v, nil
+	return demos.Send(h.ctx, h.k, h.n, what, target, method, args...)
 }

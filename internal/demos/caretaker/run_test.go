@@ -6,31 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// bubble runs f in a synctest bubble (no real waiting) and checks at the
-// end that no goroutine outlives it, after the kernel's cleanups.
-func bubble(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		ignore := goleak.IgnoreCurrent()
-		t.Cleanup(func() {
-			// protoactor's dead-letter throttle timer runs out on the
-			// bubble's clock.
-			time.Sleep(time.Minute)
-			goleak.VerifyNone(t, ignore)
-		})
-		f(t)
-	})
-}
 
 func TestDemoRegistersItsBundles(t *testing.T) {
 	d := Demo()
@@ -45,7 +27,7 @@ func TestDemoRegistersItsBundles(t *testing.T) {
 }
 
 func TestRunTellsTheStory(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))
 		s := out.String()
@@ -86,13 +68,13 @@ func TestRunTellsTheStory(t *testing.T) {
 // A file that already holds vats is refused, not resumed: the story would
 // run on top of the old one.
 func TestRunRefusesAUsedDatabase(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "caretaker.db")
 		require.NoError(t, Demo().Run(ctx, demos.Options{DBPath: path}))
 		var out bytes.Buffer
 		err := Demo().Run(ctx, demos.Options{DBPath: path, Out: &out})
-		require.ErrorIs(t, err, ErrNotFresh)
+		require.ErrorIs(t, err, demos.ErrNotFresh)
 		require.ErrorContains(t, err, path+" holds 2")
 		require.Empty(t, out.String(), "nothing is told of a story that did not run")
 	})

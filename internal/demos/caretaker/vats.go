@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -22,7 +23,7 @@ const msgRevoked = "revoked"
 
 // The keys of the records the vats return.
 const (
-	storyKey     = "story"
+	storyKey     = demos.StoryKey // for the host to tell (demos.Send)
 	forwarderKey = "forwarder"
 	revokerKey   = "revoker"
 	sawKey       = "saw" // what Bob's use saw go wrong; absent if nothing did

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -65,7 +66,7 @@ func rejection(t *testing.T, err error) *kernel.RejectionError {
 // refuses with the vat's own error, which is no kernel code. Carol and
 // other caretakers are untouched.
 func TestCaretakerForwardsUntilRevoked(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		w := newWorld(t)
 		fwd, rev := w.share("notes")
 
@@ -104,7 +105,7 @@ func TestCaretakerForwardsUntilRevoked(t *testing.T) {
 // refused before Alice's vat sees them: he gets an error whose message
 // carries the kernel's code, and the host matches it with errors.Is.
 func TestKernelRevocationReachesBob(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t)
 		fwd, rev := w.share("notes")
