@@ -9,32 +9,25 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// settle lets protoactor's background timers (the dead-letter throttle)
-// run out, on synctest's clock, before a test's bubble ends.
-func settle() { time.Sleep(time.Minute) }
 
 // The story in memory: the kernel lives in the app's system next to the
 // app's actors, the desk's orders go through both vats, a refusal comes
 // back as the vat's error, and after Stop the kernel's actors are gone
 // while the app's still answer.
 func TestRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))
-		settle()
 		got := out.String()
 		for _, want := range []string{
 			"(same system: true)",
@@ -102,8 +95,7 @@ func gatedRegistry() *vat.Registry {
 // on answering; if it blocked its Receive on the kernel call, the price
 // check would time out behind the order.
 func TestDeskAnswersWhileAKernelCallWaits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		a := &app{sys: actor.NewActorSystem(actor.WithLoggerFactory(appLogger(zerolog.Logger{})))}
 		k, err := actors.Start(ctx, actors.Config{System: a.sys, Registry: gatedRegistry()})
@@ -138,15 +130,13 @@ func TestDeskAnswersWhileAKernelCallWaits(t *testing.T) {
 
 		require.NoError(t, k.Stop(ctx))
 		a.close()
-		settle()
 	})
 }
 
 // Stopping the desk while a kernel call is under way ends the call: its
 // goroutine does not outlive the desk.
 func TestDeskStopEndsItsCalls(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	demotest.Bubble(t, func(t *testing.T) {
 		ctx := context.Background()
 		a := &app{sys: actor.NewActorSystem(actor.WithLoggerFactory(appLogger(zerolog.Logger{})))}
 		k, err := actors.Start(ctx, actors.Config{System: a.sys, Registry: gatedRegistry()})
@@ -162,7 +152,6 @@ func TestDeskStopEndsItsCalls(t *testing.T) {
 		require.ErrorIs(t, d.ctx.Err(), context.Canceled)
 		require.NoError(t, k.Stop(ctx))
 		a.close()
-		settle()
 	})
 }
 
@@ -193,7 +182,7 @@ func TestAppLogger(t *testing.T) {
 		for _, log := range []zerolog.Logger{zerolog.New(&buf), {}, zerolog.New(&buf).Level(zerolog.Disabled)} {
 			sys := actor.NewActorSystem(actor.WithLoggerFactory(appLogger(log)))
 			sys.Root.Send(actor.NewPID(sys.Address(), "nobody"), &salesQuery{})
-			settle()
+			demotest.Settle()
 			sys.Shutdown()
 		}
 		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

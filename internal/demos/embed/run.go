@@ -15,7 +15,6 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // Demo is the embed demo, for `kernel-actors demo embed` and
@@ -33,10 +32,6 @@ func Demo() demos.Demo {
 // order takes a few cranks, milliseconds; only a hung kernel would take
 // it.
 const askTimeout = 10 * time.Second
-
-// stopTimeout bounds the kernel's Stop, which runs even when ctx was
-// cancelled (an interrupted demo still closes its store).
-const stopTimeout = 10 * time.Second
 
 // shop is the subcluster the desk talks to. Prices are in cents.
 func shop() kernel.ClusterConfig {
@@ -133,24 +128,16 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 	}
 	n.Say("The app made its actor system and spawned its ledger, %s.", show(a.ledger))
 
-	reg := vat.NewRegistry()
-	register(reg)
 	// Config.System: the kernel's actor and its vats' actors are spawned
 	// in the app's system, and Stop will leave that system running.
-	k, err := actors.Start(ctx, actors.Config{System: a.sys, DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
+	demo := Demo()
+	k, err := demos.StartKernel(ctx, demo, opts, func(cfg *actors.Config) { cfg.System = a.sys })
 	if err != nil {
-		return fmt.Errorf("embed: start the kernel: %w", err)
+		return err
 	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-			defer cancel()
-			if serr := k.Stop(sctx); serr != nil {
-				err = errors.Join(err, fmt.Errorf("embed: stop the kernel: %w", serr))
-			}
-		}
-	}()
+	// The story stops the kernel itself, below; this stop is for a story
+	// cut short, and does nothing after that one.
+	defer demos.StopKernel(ctx, demo.Name, k, &err)
 	n.Say("The kernel started inside it: the kernel actor is %s, next to the ledger (same system: %v).",
 		show(k.PID()), k.System() == a.sys)
 	res, err := k.LaunchSubcluster(ctx, shop())
@@ -182,12 +169,9 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 		n.Say("The app closes the shop (k.TerminateSubcluster), so that the next run on %s starts afresh.", opts.DBPath)
 	}
 	n.Say("The app stops the kernel (k.Stop).")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	err = k.Stop(sctx)
-	cancel()
-	stopped = true
-	if err != nil {
-		return fmt.Errorf("embed: stop the kernel: %w", err)
+	var stopErr error
+	if demos.StopKernel(ctx, demo.Name, k, &stopErr); stopErr != nil {
+		return stopErr
 	}
 	n.Say("The kernel's actor and its vats' actors are gone; the app's are not:")
 	n.Say("  %s", strings.Join(actorIDs(a.sys), ", "))

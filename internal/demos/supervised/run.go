@@ -10,11 +10,11 @@ import (
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
-	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // Demo is the supervised demo, for `kernel-actors demo supervised` and
-// examples/supervised.
+// examples/supervised. It is not Fresh: on the database of an earlier run
+// it resumes the durable counter, which counts on.
 func Demo() demos.Demo {
 	return demos.Demo{
 		Name:     "supervised",
@@ -36,19 +36,6 @@ func restartLimits() kernel.RestartLimits {
 	}
 }
 
-// stopTimeout bounds the kernel's Stop, which runs even when ctx was
-// cancelled (an interrupted run still closes its store).
-const stopTimeout = 10 * time.Second
-
-// stop stops k, bounded by stopTimeout, keeping the first error.
-func stop(ctx context.Context, k *actors.Kernel, err *error) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer cancel()
-	if serr := k.Stop(sctx); serr != nil && *err == nil {
-		*err = fmt.Errorf("supervised: stop the kernel: %w", serr)
-	}
-}
-
 // story is one run of the demo: the kernel and where the narrative goes.
 type story struct {
 	ctx  context.Context
@@ -57,21 +44,17 @@ type story struct {
 	opts demos.Options
 }
 
-// start starts a kernel holding only this demo's bundles, on opts.DBPath.
-func start(ctx context.Context, opts demos.Options) (*actors.Kernel, error) {
-	reg := vat.NewRegistry()
-	register(reg)
-	return actors.Start(ctx, actors.Config{DBPath: opts.DBPath, Registry: reg, Logger: opts.Logger})
+// run is Demo's Run.
+func run(ctx context.Context, opts demos.Options) error {
+	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
+		s := &story{ctx: ctx, k: k, n: opts.Narrator(), opts: opts}
+		return s.tell()
+	})
 }
 
-// run is Demo's Run: the worker, the vat that keeps failing, the counter.
-func run(ctx context.Context, opts demos.Options) (err error) {
-	k, err := start(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer stop(ctx, k, &err)
-	s := &story{ctx: ctx, k: k, n: opts.Narrator(), opts: opts}
+// tell tells the story: the worker, the vat that keeps failing, the
+// counter.
+func (s *story) tell() error {
 	res, err := s.launchWorkers()
 	if err != nil {
 		return err
@@ -85,7 +68,7 @@ func run(ctx context.Context, opts demos.Options) (err error) {
 	// The workers are done with; terminating their subcluster keeps a
 	// database reused by the next run from resuming them (their log
 	// stays).
-	if err := k.TerminateSubcluster(ctx, res.SubclusterID); err != nil {
+	if err := s.k.TerminateSubcluster(s.ctx, res.SubclusterID); err != nil {
 		return err
 	}
 	return s.counter()
@@ -272,13 +255,14 @@ func findOrLaunchCounter(ctx context.Context, k *actors.Kernel) (root kernel.KRe
 // it, that is, once it is in the file. It is what examples/supervised's
 // --count-forever runs, and what its test kills with SIGKILL: every value
 // printed must be found again by the next run.
-func Count(ctx context.Context, opts demos.Options, n int) (err error) {
-	k, err := start(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer stop(ctx, k, &err)
-	out := opts.Narrator()
+func Count(ctx context.Context, opts demos.Options, n int) error {
+	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
+		return count(ctx, k, opts.Narrator(), n)
+	})
+}
+
+// count is Count on a started kernel k, narrating to out.
+func count(ctx context.Context, k *actors.Kernel, out demos.Narrator, n int) error {
 	root, _, err := findOrLaunchCounter(ctx, k)
 	if err != nil {
 		return err

@@ -8,30 +8,22 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/vat"
 )
-
-// settle lets protoactor's background timers (the dead-letter throttle)
-// run out, on synctest's clock, before a test's bubble ends.
-func settle() { time.Sleep(time.Minute) }
 
 // The whole story in memory, on synctest's clock: the failed job's caller
 // hears, its count is rolled back, the vat comes back as incarnation 1;
 // the doomed vat is restarted twice, then terminated, with every decision
 // in its log; the worker serves on; the counter counts.
 func TestRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))
-		settle()
 		got := out.String()
 		for _, want := range []string{
 			"work(3) = 9\n",
