@@ -1,61 +1,26 @@
 // Command bank runs the bank demo: a mint and its purses as Go vats on the
 // kernel, with a cheater whose every attempt is rejected. The story and
-// the vats live in internal/demos/bank; this is only its command line.
+// the vats live in internal/demos/bank; this is only its command line,
+// every demo's (demos.Main).
 //
-//	go run ./examples/bank [--db PATH] [-v]
+//	go run ./examples/bank [--db PATH] [-v | --log]
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-
-	"github.com/rs/zerolog"
 
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/bank"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { os.Exit(demos.Exec(run)) }
 
 // run is main without the process: it parses args, runs the demo with
 // its narrative on stdout, and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bank", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "keep the kernel's state in this new SQLite file (default: in memory)")
-	verbose := fs.Bool("v", false, "write the kernel's debug logs to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "bank: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	opts := demos.Options{Out: stdout, DBPath: *db}
-	if *verbose {
-		// The kernel logs from its actors' goroutines: SyncWriter keeps
-		// their lines whole on a writer that is not safe for concurrent use.
-		opts.Logger = zerolog.New(zerolog.SyncWriter(zerolog.ConsoleWriter{Out: stderr, NoColor: true})).
-			Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	}
-	if err := bank.Demo().Run(ctx, opts); err != nil {
-		fmt.Fprintln(stderr, err) // the demo's errors say "bank: " already
-		return 1
-	}
-	return 0
+	return demos.Main(ctx, bank.Demo(), args, stdout, stderr)
 }

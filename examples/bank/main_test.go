@@ -1,35 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 )
 
-// runCLI runs the command in a synctest bubble and checks that it leaves
-// no goroutine behind.
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		ignore := goleak.IgnoreCurrent()
-		var out, errOut bytes.Buffer
-		code = run(context.Background(), args, &out, &errOut)
-		stdout, stderr = out.String(), errOut.String()
-		time.Sleep(time.Minute) // protoactor's dead-letter throttle runs out on the bubble's clock
-		goleak.VerifyNone(t, ignore)
-	})
-	return code, stdout, stderr
-}
-
 func TestBankTellsTheStory(t *testing.T) {
-	code, out, errOut := runCLI(t)
+	code, out, errOut := demotest.RunCommand(t, run)
 	require.Equal(t, 0, code, errOut)
 	require.Empty(t, errOut)
 	for _, want := range []string{
@@ -46,7 +28,7 @@ func TestBankTellsTheStory(t *testing.T) {
 }
 
 func TestBankVerboseLogsToStderr(t *testing.T) {
-	code, out, errOut := runCLI(t, "-v")
+	code, out, errOut := demotest.RunCommand(t, run, "-v")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Balances: alice 90, bob 10, mallory 5")
 	require.Contains(t, errOut, "DBG", "the kernel's debug lines")
@@ -54,11 +36,11 @@ func TestBankVerboseLogsToStderr(t *testing.T) {
 
 func TestBankOnAFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bank.db")
-	code, out, errOut := runCLI(t, "--db", path)
+	code, out, errOut := demotest.RunCommand(t, run, "--db", path)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Balances: alice 90, bob 10, mallory 5")
 
-	code, out, errOut = runCLI(t, "--db", path)
+	code, out, errOut = demotest.RunCommand(t, run, "--db", path)
 	require.Equal(t, 1, code)
 	require.Empty(t, out)
 	require.Contains(t, errOut, "bank: the database already holds vats; give a new --db path")
@@ -77,7 +59,7 @@ func TestBankUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, _, errOut := runCLI(t, tt.args...)
+			code, _, errOut := demotest.RunCommand(t, run, tt.args...)
 			require.Equal(t, tt.wantCode, code, "stderr %q", errOut)
 			require.Contains(t, errOut, tt.wantErr)
 		})

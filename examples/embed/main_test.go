@@ -6,20 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 )
 
 // The story through the command: orders through the kernel, the kernel's
 // actors in the app's system and then gone, the app's actors answering
 // after Stop; and nothing left running afterwards.
 func TestRun(t *testing.T) {
-	defer noLeaks(t)()
-	var out, errs bytes.Buffer
-	require.Equal(t, 0, run(context.Background(), nil, &out, &errs), errs.String())
-	got := out.String()
+	code, got, errs := demotest.RunCommand(t, run)
+	require.Equal(t, 0, code, errs)
 	for _, want := range []string{
 		"(same system: true)",
 		"kernel$1, kernel$1/v1.0.1, kernel$1/v2.0.2, ledger\n",
@@ -32,7 +30,7 @@ func TestRun(t *testing.T) {
 	} {
 		require.Contains(t, got, want)
 	}
-	require.Empty(t, errs.String())
+	require.Empty(t, errs)
 }
 
 // On a file, and with the logs on: the kernel's and the app's protoactor
@@ -64,24 +62,5 @@ func TestUsage(t *testing.T) {
 			require.Equal(t, tt.wantCode, run(context.Background(), tt.args, &out, &errs))
 			require.Contains(t, errs.String(), tt.wantErr)
 		})
-	}
-}
-
-// noLeaks returns a check that every goroutine started since has ended.
-// It gives them a few seconds: protoactor's dead-letter throttle keeps a
-// goroutine for its interval (1 s) after a dead letter, which an actor
-// stopped with a message on its way produces.
-func noLeaks(t *testing.T) func() {
-	ignore := goleak.IgnoreCurrent()
-	return func() {
-		t.Helper()
-		var err error
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-			if err = goleak.Find(ignore); err == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		require.NoError(t, err, "goroutines left running")
 	}
 }

@@ -18,7 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 )
 
 // childDB names the environment variable that makes the test binary the
@@ -39,9 +40,8 @@ func TestMain(m *testing.M) {
 
 // The whole story in memory, through the command.
 func TestRun(t *testing.T) {
-	defer noLeaks(t)()
-	var out, errs bytes.Buffer
-	require.Equal(t, 0, run(context.Background(), nil, &out, &errs), errs.String())
+	code, out, errs := demotest.RunCommand(t, run)
+	require.Equal(t, 0, code, errs)
 	for _, want := range []string{
 		"The caller gets an error at once: [KERNEL:VAT_FATAL:INTERNAL_ERROR]",
 		"The tally is 3, not 4: the failed crank was rolled back",
@@ -52,9 +52,9 @@ func TestRun(t *testing.T) {
 		"serves on: work(6) = 36.",
 		"incr -> 3\n",
 	} {
-		require.Contains(t, out.String(), want)
+		require.Contains(t, out, want)
 	}
-	require.Empty(t, errs.String())
+	require.Empty(t, errs)
 }
 
 // --log writes the kernel's logs to stderr, one JSON object a line; the
@@ -181,23 +181,4 @@ func TestKillDashNine(t *testing.T) {
 	require.LessOrEqual(t, found, last+1, "more than the one increment in flight was counted")
 	require.Equal(t, found+1, next)
 	t.Logf("killed after %d, resumed at %d, killed after %d, resumed at %d", firstKill, start, last, found)
-}
-
-// noLeaks returns a check that every goroutine started since has ended.
-// It gives them a few seconds: protoactor's dead-letter throttle keeps a
-// goroutine for its interval (1 s) after a dead letter, which a vat
-// actor stopped with a message on its way produces.
-func noLeaks(t *testing.T) func() {
-	ignore := goleak.IgnoreCurrent()
-	return func() {
-		t.Helper()
-		var err error
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-			if err = goleak.Find(ignore); err == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		require.NoError(t, err, "goroutines left running")
-	}
 }
