@@ -137,8 +137,14 @@ func (c *clientFlags) client(e *env) (*control.Client, error) {
 	return &control.Client{Base: "http://" + addr, Token: token}, nil
 }
 
-func (c *clientFlags) context(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, c.timeout)
+// dial builds the client and a context bounded by --timeout.
+func (c *clientFlags) dial(ctx context.Context, e *env) (*control.Client, context.Context, context.CancelFunc, error) {
+	cl, err := c.client(e)
+	if err != nil {
+		return nil, ctx, func() {}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	return cl, ctx, cancel, nil
 }
 
 // addrPath is where serve writes the address it listens on.

@@ -34,11 +34,10 @@ prints its ids and the bootstrap result.`+clientNote)
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	res, err := c.Launch(ctx, body)
 	if err != nil {
@@ -66,11 +65,10 @@ a string. A rejection is reported with its code and exits 1.`+clientNote)
 	for _, a := range pos[2:] {
 		sendArgs = append(sendArgs, parseArg(a))
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	v, err := c.Send(ctx, pos[0], pos[1], sendArgs)
 	if err != nil {
@@ -105,11 +103,10 @@ commit policy.`+clientNote)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -139,11 +136,10 @@ active, incarnation and root object.`+clientNote)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	vats, err := c.Vats(ctx)
 	if err != nil {
@@ -175,11 +171,10 @@ gone (messages to them reject with OBJECT_DELETED), its actor is stopped.`+clien
 	if err != nil {
 		return err
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	if err := c.TerminateVat(ctx, pos[0], *reason); err != nil {
 		return err
@@ -198,11 +193,10 @@ and baggage stay, ephemeral objects are gone.`+clientNote)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	inc, err := c.RestartVat(ctx, pos[0])
 	if err != nil {
@@ -223,11 +217,10 @@ refused and the old code keeps running.`+clientNote)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	inc, err := c.UpgradeVat(ctx, pos[0], pos[1])
 	if err != nil {
@@ -250,11 +243,10 @@ rejected with OBJECT_REVOKED.`+clientNote)
 	if _, err := kernel.ParseKRef(pos[0]); err != nil {
 		return usageErr("KREF %q: %v", pos[0], err)
 	}
-	c, err := cf.client(e)
+	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cf.context(ctx)
 	defer cancel()
 	if err := c.Revoke(ctx, pos[0]); err != nil {
 		return err

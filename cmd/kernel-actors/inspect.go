@@ -30,11 +30,10 @@ With --live, it asks a running "kernel-actors serve" instead (client flags).`)
 	}
 	var rep inspect.Report
 	if *live {
-		c, err := cf.client(e)
+		c, cctx, cancel, err := cf.dial(ctx, e)
 		if err != nil {
 			return err
 		}
-		cctx, cancel := cf.context(ctx)
 		defer cancel()
 		raw, err := c.Inspect(cctx)
 		if err != nil {
