@@ -125,7 +125,11 @@ func New(cfg Config) (*Kernel, error) {
 func (k *Kernel) Store() *persistence.Store { return k.st }
 
 // CrankCount is the number of cranks committed so far.
-func (k *Kernel) CrankCount() uint64 { return k.st.PeekID(metaNextCrank) - 1 }
+func (k *Kernel) CrankCount() uint64 { return CrankCount(k.st) }
+
+// CrankCount is the number of cranks committed to st, for readers of a
+// store with no kernel over it (the inspector).
+func CrankCount(st *persistence.Store) uint64 { return st.PeekID(metaNextCrank) - 1 }
 
 const metaNextCrank = "next_crank"
 

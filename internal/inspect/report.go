@@ -110,7 +110,7 @@ type Audit struct {
 // which compares memory with a fresh read of the file; st must then have
 // no unit open and nothing waiting for a flush.
 func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error) {
-	r := Report{Path: st.Path(), Cranks: st.PeekID("next_crank") - 1}
+	r := Report{Path: st.Path(), Cranks: kernel.CrankCount(st)}
 	for _, id := range st.SubclusterIDs() {
 		row, _ := st.Subcluster(id)
 		sc := Subcluster{ID: id, Bootstrap: row.Bootstrap, Vats: map[string]string{}}
