@@ -224,8 +224,8 @@ func (d *decoder) slot(s string) (any, error) {
 	if promise && hasIface {
 		return nil, malformed("promise %q has an interface", s)
 	}
-	idx, err := strconv.Atoi(digits)
-	if err != nil || idx < 0 || digits == "" || (len(digits) > 1 && digits[0] == '0') || digits[0] == '+' {
+	idx, ok := slotIndex(digits)
+	if !ok {
 		return nil, malformed("bad slot index in %q", s)
 	}
 	if idx >= len(d.slots) {
@@ -243,6 +243,7 @@ func (d *decoder) slot(s string) (any, error) {
 	r := Ref{Slot: d.slots[idx], Iface: iface, Promise: promise}
 	var v any = r
 	if d.c.ValueOf != nil {
+		var err error
 		if v, err = d.c.ValueOf(r); err != nil {
 			return nil, err
 		}

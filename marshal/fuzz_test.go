@@ -19,6 +19,13 @@ func FuzzDecode(f *testing.F) {
 			ss = strings.Split(slots, ",")
 		}
 		v, err := Decode(CapData{Body: body, Slots: ss})
+		if slot, promise, ok := SingleRef(CapData{Body: body, Slots: ss}); ok && err == nil {
+			// The kernel's look into a body agrees with the decoder.
+			r, isRef := v.(Ref)
+			if !isRef || r.Slot != slot || r.Promise != promise {
+				t.Fatalf("SingleRef(%q) = %q, %v but Decode gives %#v", body, slot, promise, v)
+			}
+		}
 		if err != nil {
 			return
 		}

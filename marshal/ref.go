@@ -34,11 +34,27 @@ func SingleRef(c CapData) (slot string, promise bool, ok bool) {
 		}
 		digits = digits[:i]
 	}
-	idx, err := strconv.Atoi(digits)
-	if err != nil || idx < 0 || idx >= len(c.Slots) || (len(digits) > 1 && digits[0] == '0') {
+	idx, ok := slotIndex(digits)
+	if !ok || idx >= len(c.Slots) || c.Slots[idx] == "" {
 		return "", false, false
 	}
 	return c.Slots[idx], promise, true
+}
+
+// slotIndex reads a slot index as smallcaps writes it: decimal digits, no
+// sign, no leading zero. Decode and SingleRef share it, so the kernel's
+// look into a body never accepts what a vat's decoder refuses.
+func slotIndex(digits string) (int, bool) {
+	if digits == "" || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	idx, err := strconv.Atoi(digits)
+	return idx, err == nil
 }
 
 // MethodName reads the method of a message body ["method", [args...]]

@@ -20,6 +20,10 @@ func TestSingleRef(t *testing.T) {
 		{`#"$1.Alleged: x"`, []string{"ko1", "ko2"}, "ko2", false, true},
 		{`#"$1"`, []string{"ko1"}, "", false, false}, // index out of range
 		{`#"$01"`, []string{"ko1", "ko2"}, "", false, false},
+		{`#"$+0"`, []string{"ko1"}, "", false, false}, // Decode refuses these too
+		{`#"$-0"`, []string{"ko1"}, "", false, false},
+		{`#"&-0"`, []string{"kp1"}, "", false, false},
+		{`#"$0"`, []string{""}, "", false, false}, // an empty slot
 		{`#"&0.Alleged: x"`, []string{"kp1"}, "", false, false},
 		{`#"!$0"`, []string{"ko1"}, "", false, false},  // an escaped string
 		{`#["$0"]`, []string{"ko1"}, "", false, false}, // an array holding a ref
