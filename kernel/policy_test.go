@@ -85,8 +85,8 @@ func TestTerminateSubcluster(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []kernel.VatID{one.VatIDs["b"], one.VatIDs["a"]}, stopped, "reverse order")
 	require.Len(t, out, 1)
+	require.Equal(t, p, out[0].KPID, "the host's call to b")
 	require.ErrorIs(t, out[0].Err(), kernel.ErrVatTerminated)
-	_ = p
 	subs := d.K.Subclusters()
 	require.Len(t, subs, 1)
 	require.Equal(t, two.SubclusterID, subs[0].ID)

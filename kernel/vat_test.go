@@ -39,8 +39,8 @@ func TestTerminateVat(t *testing.T) {
 		c.Fulfill(c.Result(), kt.Ref(string(c.NewExport(false))))
 		return nil
 	}
-	alice.OnMethod["hold"] = func(c *kt.Call) error {
-		fromBob = c.Slot(0)
+	alice.OnMethod["poke"] = func(c *kt.Call) error {
+		c.Subscribe(c.Send(fromBob, "anyone?"))
 		c.Fulfill(c.Result(), kt.Undefined)
 		return nil
 	}
@@ -56,6 +56,14 @@ func TestTerminateVat(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, decided, "bob decides two promises")
+	for _, dv := range alice.Deliveries { // give's answer: bob's object
+		for _, r := range dv.Resolutions {
+			if len(r.Data.Slots) == 1 {
+				fromBob = kernel.VRef(r.Data.Slots[0])
+			}
+		}
+	}
+	require.NotEmpty(t, fromBob, "alice got an object from bob")
 
 	d.Terminate(bobID)
 	require.ErrorIs(t, d.ResultErr(hostP), kernel.ErrVatTerminated)
@@ -78,7 +86,17 @@ func TestTerminateVat(t *testing.T) {
 	p := d.Send(res.Roots["bob"], "anyone?")
 	d.RunUntilQuiescent(0)
 	require.ErrorIs(t, d.ResultErr(p), kernel.ErrObjectDeleted, "alice still imports bob's root, so it lingers orphaned")
-	_ = fromBob
+	seen := len(alice.Deliveries)
+	d.Send(res.Roots["alice"], "poke")
+	d.RunUntilQuiescent(0)
+	var fromGift []error
+	for _, dv := range alice.Deliveries[seen:] {
+		for _, r := range dv.Resolutions {
+			fromGift = append(fromGift, kernel.ErrorFromRejection(r.Data))
+		}
+	}
+	require.Len(t, fromGift, 1, "alice hears back from her send to bob's object")
+	require.ErrorIs(t, fromGift[0], kernel.ErrObjectDeleted)
 	for _, kp := range d.Store.PromiseKPIDs() {
 		pr, _ := d.Store.Promise(kp)
 		require.NotEqual(t, string(bobID), pr.Decider)

@@ -197,15 +197,26 @@ func TestOpenReadOnlyBesideAKernel(t *testing.T) {
 	require.ErrorIs(t, r.Begin(), ErrReadOnly)
 	require.NoError(t, r.Close(ctx))
 
-	// The writer goes on; a new read sees it.
+	// The writer goes on; a snapshot taken before is not damaged by it,
+	// and a new read sees it.
+	snap, err := Open(ctx, path, Options{ReadOnly: true})
+	require.NoError(t, err)
 	require.NoError(t, w.Begin())
 	w.Dequeue()
 	_, err = w.Commit(ctx)
 	require.NoError(t, err)
+	diffs, err := snap.Verify(ctx, 0)
+	require.NoError(t, err)
+	require.Empty(t, diffs, "a snapshot is not compared with the moved-on file")
+	require.NoError(t, snap.Close(ctx))
 	r, err = Open(ctx, path, Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.Equal(t, 0, r.QueueLen())
 	require.NoError(t, r.Close(ctx))
+	_, err = Open(ctx, t.TempDir(), Options{ReadOnly: true})
+	require.ErrorContains(t, err, "is a directory")
+	_, err = Open(ctx, path, Options{ReadOnly: true, Reset: true})
+	require.ErrorContains(t, err, "exclude each other")
 
 	_, err = Open(ctx, filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true})
 	require.ErrorIs(t, err, os.ErrNotExist)
