@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -196,6 +195,3 @@ func (k *Kernel) slotsToVRefs(vat VatID, slots []string) []string {
 	}
 	return out
 }
-
-// errNotInCList is the detail for a GC syscall naming a vref the vat lacks.
-var errNotInCList = errors.New("not in the c-list")

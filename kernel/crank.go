@@ -99,6 +99,28 @@ type work struct {
 	vat  VatID                 // WorkBringOutYourDead
 }
 
+// gcWorkKind is the work a GC action kind makes.
+func gcWorkKind(k persistence.GCKind) WorkKind {
+	switch k {
+	case persistence.GCDropExport:
+		return WorkDropExports
+	case persistence.GCRetireExport:
+		return WorkRetireExports
+	}
+	return WorkRetireImports
+}
+
+// gcDeliveryKind is the delivery a GC work kind makes.
+func gcDeliveryKind(w WorkKind) DeliveryKind {
+	switch w {
+	case WorkDropExports:
+		return DeliverDropExports
+	case WorkRetireExports:
+		return DeliverRetireExports
+	}
+	return DeliverRetireImports
+}
+
 // pickWork takes the next unit of work inside the open unit, in the
 // reference's priority order: GC actions, then reaps, then the run queue
 // (ocap-kernel semantics §2.5). INVARIANT 2: the dequeue happens inside the
@@ -106,12 +128,7 @@ type work struct {
 func (k *Kernel) pickWork() (work, bool) {
 	gw, ok, negated := k.nextGCWork()
 	if ok {
-		kind := map[persistence.GCKind]WorkKind{
-			persistence.GCDropExport:   WorkDropExports,
-			persistence.GCRetireExport: WorkRetireExports,
-			persistence.GCRetireImport: WorkRetireImports,
-		}[gw.kind]
-		return work{kind: kind, gc: gw}, true
+		return work{kind: gcWorkKind(gw.kind), gc: gw}, true
 	}
 	if negated {
 		return work{kind: WorkNegatedGC}, true
@@ -229,12 +246,7 @@ func (k *Kernel) prepare(w work, res *CrankResult) (Delivery, VatID, bool) {
 		return d, vat, ok
 	case WorkDropExports, WorkRetireExports, WorkRetireImports:
 		vrefs := k.applyGCDelivery(w.gc)
-		kind := map[WorkKind]DeliveryKind{
-			WorkDropExports:   DeliverDropExports,
-			WorkRetireExports: DeliverRetireExports,
-			WorkRetireImports: DeliverRetireImports,
-		}[w.kind]
-		return Delivery{Kind: kind, VRefs: vrefs}, w.gc.vat, true
+		return Delivery{Kind: gcDeliveryKind(w.kind), VRefs: vrefs}, w.gc.vat, true
 	case WorkBringOutYourDead:
 		res.Vat = w.vat
 		if v, ok := k.st.Vat(string(w.vat)); !ok || v.State != persistence.VatActive {

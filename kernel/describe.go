@@ -118,9 +118,7 @@ func DescribeState(st *persistence.Store) string {
 	for _, id := range st.VatIDs() {
 		row, _ := st.Vat(id)
 		fmt.Fprintf(&b, "vat %s %q %s incarnation=%d\n", id, row.Name, row.State, row.Incarnation)
-		for _, line := range strings.Split(strings.TrimSuffix(DescribeCList(st, VatID(id)), "\n"), "\n") {
-			b.WriteString("  " + line + "\n")
-		}
+		b.WriteString(indent(DescribeCList(st, VatID(id))))
 	}
 	b.WriteString("objects:\n" + indent(DescribeObjects(st)))
 	b.WriteString("promises:\n" + indent(DescribePromises(st)))

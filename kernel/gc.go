@@ -31,7 +31,7 @@ func (k *Kernel) collectGarbage() {
 			krefs = append(krefs, string(kref))
 		}
 		clear(k.maybeFree)
-		slices.SortFunc(krefs, compareIDs)
+		slices.SortFunc(krefs, persistence.CompareIDs)
 		for _, s := range krefs {
 			kref := KRef(s)
 			if kref.IsPromise() {
@@ -118,6 +118,9 @@ type gcWork struct {
 // from the set. negated reports that some were dropped even if no group
 // remains, so the caller commits that change as a unit of its own.
 func (k *Kernel) nextGCWork() (w gcWork, ok bool, negated bool) {
+	if k.st.GCActionCount() == 0 {
+		return gcWork{}, false, false // the usual case: no listing to sort
+	}
 	actions := k.st.GCActions() // sorted by vat, kind priority, kref
 	for i := 0; i < len(actions); {
 		j := i
@@ -179,30 +182,4 @@ func (k *Kernel) applyGCDelivery(w gcWork) []VRef {
 		}
 	}
 	return vrefs
-}
-
-func compareIDs(a, b string) int {
-	pa, na := splitRef(a)
-	pb, nb := splitRef(b)
-	switch {
-	case pa < pb:
-		return -1
-	case pa > pb:
-		return 1
-	case na < nb:
-		return -1
-	case na > nb:
-		return 1
-	}
-	return 0
-}
-
-// splitRef splits "ko12" into ("ko", 12); ids here are always well formed.
-func splitRef(s string) (string, uint64) {
-	i := len(s)
-	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
-		i--
-	}
-	n, _ := parseNumber(s[i:])
-	return s[:i], n
 }

@@ -56,7 +56,7 @@ func (k *Kernel) checkLive(kref KRef) error {
 		return nil
 	}
 	if kref.IsObject() {
-		if _, n := splitRef(string(kref)); n < k.st.PeekID(persistence.MetaNextObject) {
+		if n, _ := persistence.IDNumber(string(kref)); n < k.st.PeekID(persistence.MetaNextObject) {
 			return ErrObjectDeleted
 		}
 	}

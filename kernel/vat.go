@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -110,7 +111,7 @@ func (c ClusterConfig) Validate() error {
 	if _, ok := c.Vats[c.Bootstrap]; !ok {
 		return fmt.Errorf("%w: bootstrap: invalid bootstrap vat name %q: not in vats", ErrBadConfig, c.Bootstrap)
 	}
-	for _, name := range slices.Sorted(mapKeys(c.Vats)) {
+	for _, name := range slices.Sorted(maps.Keys(c.Vats)) {
 		v := c.Vats[name]
 		if name == "" {
 			return fmt.Errorf("%w: vats: empty vat name", ErrBadConfig)
@@ -137,16 +138,6 @@ func (c ClusterConfig) Validate() error {
 		}
 	}
 	return nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // LaunchResult is what LaunchSubcluster made.
@@ -179,7 +170,7 @@ func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg ClusterConfig) (Launc
 		sid := SubclusterID("s" + itoa(k.st.NextID(persistence.MetaNextSubcluster)))
 		k.st.PutSubcluster(string(sid), persistence.SubclusterRow{Bootstrap: cfg.Bootstrap, Config: string(cfgJSON)})
 		res = LaunchResult{SubclusterID: sid, VatIDs: map[string]VatID{}, Roots: map[string]KRef{}}
-		for _, name := range slices.Sorted(mapKeys(cfg.Vats)) {
+		for _, name := range slices.Sorted(maps.Keys(cfg.Vats)) {
 			vcJSON, _ := json.Marshal(cfg.Vats[name])
 			vat := VatID("v" + itoa(k.st.NextID(persistence.MetaNextVat)))
 			k.st.PutVat(string(vat), persistence.VatRow{
@@ -359,7 +350,7 @@ func (k *Kernel) restartUnit(ctx context.Context, vat VatID, d Deliverer, reason
 		event = "upgraded"
 	}
 	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: event,
-		Reason: reason, AtCrank: k.st.PeekID(metaNextCrank) - 1})
+		Reason: reason, AtCrank: CrankCount(k.st)})
 	restarted := ErrVatTerminated.withMessage("The vat that decides this promise was restarted")
 	for _, s := range k.st.CListKRefs(string(vat)) {
 		if kref := KRef(s); kref.IsPromise() {
@@ -422,7 +413,7 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	k.st.PutVat(string(vat), row)
 	k.st.AppendVatEvent(persistence.VatEvent{
 		Vat: string(vat), Incarnation: row.Incarnation, Event: "terminated",
-		Reason: reason, AtCrank: k.st.PeekID(metaNextCrank) - 1,
+		Reason: reason, AtCrank: CrankCount(k.st),
 	})
 	// First stop it hearing about anything, so rejections below queue no
 	// notifies to it.

@@ -43,14 +43,25 @@ func splitID(s string) (prefix string, n uint64, ok bool) {
 
 // sortIDs sorts ids with idLess and returns them.
 func sortIDs(ids []string) []string {
-	slices.SortFunc(ids, func(a, b string) int {
-		switch {
-		case idLess(a, b):
-			return -1
-		case idLess(b, a):
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(ids, CompareIDs)
 	return ids
+}
+
+// CompareIDs orders ids ("ko2" before "ko10") as the store lists them, so
+// that the kernel's own sorting agrees with the store's.
+func CompareIDs(a, b string) int {
+	switch {
+	case idLess(a, b):
+		return -1
+	case idLess(b, a):
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// IDNumber is the number at the end of an id ("ko12" gives 12), and
+// whether there is one.
+func IDNumber(id string) (uint64, bool) {
+	_, n, ok := splitID(id)
+	return n, ok
 }

@@ -156,7 +156,6 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 		return fmt.Errorf("persistence: load: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-	defer deriveIndexes(s)
 	for _, st := range steps {
 		rows, err := conn.QueryContext(ctx, st.sql)
 		if err != nil {
@@ -174,6 +173,7 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 			return fmt.Errorf("persistence: load %s: %w", st.name, err)
 		}
 	}
+	deriveIndexes(s)
 	return deriveCursors(s)
 }
 

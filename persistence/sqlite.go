@@ -72,24 +72,7 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 		return err
 	}
 	s.lock = lock
-	dsn := "file:" + s.path + "?mode=rw"
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return fmt.Errorf("persistence: open %s: %w", s.describe(), err)
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	s.db = db
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return s.classify("connect", err)
-	}
-	s.conn = conn
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
-		return s.classify("set busy_timeout", err)
-	}
-	version, err := s.checkIdentity(ctx)
+	version, err := s.connect(ctx, "rw")
 	if err != nil {
 		return err
 	}
@@ -98,13 +81,13 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 	}
 	{
 		var mode string
-		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		if err := s.conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 			return s.classify("enable WAL", err)
 		}
 		if !strings.EqualFold(mode, "wal") {
 			return fmt.Errorf("persistence: %s: journal_mode is %q after asking for WAL", s.describe(), mode)
 		}
-		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+string(s.opts.Synchronous)); err != nil {
+		if _, err := s.conn.ExecContext(ctx, "PRAGMA synchronous = "+string(s.opts.Synchronous)); err != nil {
 			return s.classify("set synchronous", err)
 		}
 	}
@@ -115,6 +98,29 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 		return s.reset(ctx)
 	}
 	return nil
+}
+
+// connect opens the one connection (mode "rw" or "ro"), sets the busy
+// timeout, and checks that the file is ours and of a schema this build
+// knows, returning its version.
+func (s *sqliteBackend) connect(ctx context.Context, mode string) (version int, err error) {
+	db, err := sql.Open("sqlite3", "file:"+s.path+"?mode="+mode)
+	if err != nil {
+		return 0, fmt.Errorf("persistence: open %s: %w", s.describe(), err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	s.db = db
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, s.classify("connect", err)
+	}
+	s.conn = conn
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
+		return 0, s.classify("set busy_timeout", err)
+	}
+	return s.checkIdentity(ctx)
 }
 
 // openReadOnly opens an existing store file to read: mode=ro, no lock,
@@ -128,21 +134,7 @@ func (s *sqliteBackend) openReadOnly(ctx context.Context) error {
 	if fi.IsDir() {
 		return fmt.Errorf("persistence: %q is a directory, not a database file", s.path)
 	}
-	db, err := sql.Open("sqlite3", "file:"+s.path+"?mode=ro")
-	if err != nil {
-		return fmt.Errorf("persistence: open %s: %w", s.describe(), err)
-	}
-	db.SetMaxOpenConns(1)
-	s.db = db
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return s.classify("connect", err)
-	}
-	s.conn = conn
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
-		return s.classify("set busy_timeout", err)
-	}
-	version, err := s.checkIdentity(ctx)
+	version, err := s.connect(ctx, "ro")
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,7 +89,7 @@ func (d *Driver) Launch(bootstrap string, names ...string) kernel.LaunchResult {
 // LaunchConfig launches cfg with fake vats and starts them, in name order.
 func (d *Driver) LaunchConfig(cfg kernel.ClusterConfig) kernel.LaunchResult {
 	d.T.Helper()
-	names := sortedNames(cfg.Vats)
+	names := slices.Sorted(maps.Keys(cfg.Vats))
 	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)

@@ -161,16 +161,7 @@ var Undefined = marshal.CapData{Body: `#"#undefined"`}
 
 // MethodOf reads the method name out of a message body, or "".
 func MethodOf(c marshal.CapData) string {
-	body, ok := strings.CutPrefix(c.Body, "#")
-	if !ok {
-		return ""
-	}
-	var parts []json.RawMessage
-	if json.Unmarshal([]byte(body), &parts) != nil || len(parts) == 0 {
-		return ""
-	}
-	var m string
-	json.Unmarshal(parts[0], &m)
+	m, _ := marshal.MethodName(c)
 	return m
 }
 

@@ -3,6 +3,8 @@ package kerneltest
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
@@ -33,7 +35,7 @@ func (d *Driver) LaunchGo(cfg kernel.ClusterConfig) (kernel.LaunchResult, kernel
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)
 	}
-	for _, name := range sortedNames(res.VatIDs) {
+	for _, name := range slices.Sorted(maps.Keys(res.VatIDs)) {
 		if err := d.K.StartVat(d.Ctx, d, res.VatIDs[name]); err != nil {
 			d.T.Fatalf("kerneltest: start %s: %v", name, err)
 		}
@@ -90,17 +92,4 @@ func (g *goVats) stop() {
 	for _, inst := range g.insts {
 		inst.Stop()
 	}
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && names[j] < names[j-1]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
-		}
-	}
-	return names
 }
