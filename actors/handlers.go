@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/supervisor"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -14,8 +13,6 @@ import (
 // Host requests, each handled between cranks as units of the kernel state
 // machine (DESIGN.md invariant 11). A request answers at once when it can
 // be answered at once, or registers a waiter on a kernel promise.
-
-func errorValue(err error) marshal.CapData { return marshal.EncodeError("Error", err.Error()) }
 
 // lookupBundle finds vat code: the kernel's own services vat, or the
 // registry's (liveslots or raw).
@@ -83,7 +80,7 @@ func (r *launchReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	ka.wait(kpid, func(o kernel.Output) {
+	ka.wait(kpid, r.replier, func(o kernel.Output) {
 		v, err := outcome(o)
 		if err != nil {
 			ka.abandon(res.SubclusterID, "bootstrap failed")
@@ -135,7 +132,7 @@ func (r *queueMessageReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	ka.wait(kpid, func(o kernel.Output) { r.reply(outcome(o)) })
+	ka.wait(kpid, r.replier, func(o kernel.Output) { r.reply(outcome(o)) })
 	ka.release(out)
 	ka.kick()
 }

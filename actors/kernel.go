@@ -86,7 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	ka := &kernelActor{
 		h: h, cfg: cfg, log: cfg.Logger.With().Str("component", "actors").Logger(), st: st, k: kk,
 		ctx: kctx, stop: cancel, vats: map[kernel.VatID]*vatHandle{},
-		waiters: map[kernel.KRef][]func(kernel.Output){}, restarts: map[kernel.VatID]*supervisor.Restarts{},
+		waiters: map[kernel.KRef][]waiter{}, restarts: map[kernel.VatID]*supervisor.Restarts{},
 		interrupted: map[kernel.VatID]bool{},
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))

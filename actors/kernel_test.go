@@ -127,3 +127,32 @@ func TestWaitIdleAndReadStore(t *testing.T) {
 }
 
 var errBoom = errors.New("boom")
+
+// A request still waiting for its result when the kernel stops is
+// answered ErrStopped, and what it would have done next does not run.
+func TestStopAnswersWaitingRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		reg := registry()
+		reg.MustRegister("never", func(vc *vat.Context) (any, error) {
+			return vat.Far("never", vat.Methods{
+				"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
+				"wait": func(c *vat.Call) (any, error) {
+					p, _, _ := c.NewPromise() // never settled
+					return p, nil
+				},
+			}), nil
+		})
+		k := start(t, actors.Config{Registry: reg})
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "never", Vats: map[string]kernel.VatConfig{"never": {Bundle: "never"}}})
+		require.NoError(t, err)
+		errs := make(chan error, 1)
+		go func() { _, err := k.QueueMessage(ctx, res.RootKref, "wait"); errs <- err }()
+		require.NoError(t, k.WaitIdle(ctx))
+		synctest.Wait()
+		require.NoError(t, k.Stop(ctx))
+		err = <-errs
+		require.ErrorIs(t, err, actors.ErrStopped)
+		require.Equal(t, actors.ErrStopped.Error(), err.Error(), "said once")
+	})
+}

@@ -33,7 +33,7 @@ type kernelActor struct {
 	spawn int // spawn counter, for unique actor names
 
 	// waiters are host requests waiting for a promise to settle.
-	waiters map[kernel.KRef][]func(kernel.Output)
+	waiters map[kernel.KRef][]waiter
 	// cranking: a runCrank is queued or running. deferred: the last crank
 	// met a restarting vat; cranking waits for the restart.
 	cranking, deferred bool
@@ -80,7 +80,7 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	case request:
 		if ka.broken != nil {
 			if _, isStop := m.(*stopReq); !isStop {
-				m.answer() <- result{err: fmt.Errorf("%w: %v", ErrStopped, ka.broken)}
+				m.answer() <- result{err: ka.stoppedErr()}
 				return
 			}
 		}
@@ -109,14 +109,16 @@ func (ka *kernelActor) fail(err error) {
 	if ka.st.InUnit() {
 		ka.st.Abort()
 	}
-	for kpid, ws := range ka.waiters {
+	// Requests still waiting are answered ErrStopped, and their
+	// continuations do not run: nothing more happens to the state.
+	for _, ws := range ka.waiters {
 		for _, w := range ws {
-			w(kernel.Output{KPID: kpid, Rejected: true, Value: errorValue(fmt.Errorf("%w: %v", ErrStopped, err))})
+			w.reply(nil, ka.stoppedErr())
 		}
 	}
 	clear(ka.waiters)
 	for _, w := range ka.idleWaiters {
-		w.reply(nil, fmt.Errorf("%w: %v", ErrStopped, err))
+		w.reply(nil, ka.stoppedErr())
 	}
 	ka.idleWaiters = nil
 }
@@ -170,20 +172,38 @@ func (ka *kernelActor) crank() {
 	ka.kick()
 }
 
+// stoppedErr is the answer to requests once the kernel has stopped or
+// broken: ErrStopped, with the reason unless that is ErrStopped itself.
+func (ka *kernelActor) stoppedErr() error {
+	if ka.broken == nil || errors.Is(ka.broken, ErrStopped) {
+		return ErrStopped
+	}
+	return fmt.Errorf("%w: %v", ErrStopped, ka.broken)
+}
+
+// waiter is a host request waiting for a promise to settle: settled runs
+// when it does; if the kernel stops first, the request is answered
+// ErrStopped instead.
+type waiter struct {
+	replier
+	settled func(kernel.Output)
+}
+
 // release hands settled promises to the host requests waiting for them.
 func (ka *kernelActor) release(out []kernel.Output) {
 	for _, o := range out {
 		ws := ka.waiters[o.KPID]
 		delete(ka.waiters, o.KPID)
 		for _, w := range ws {
-			w(o)
+			w.settled(o)
 		}
 	}
 }
 
-// wait calls fn when kpid settles (or fails early, Output.Aborted).
-func (ka *kernelActor) wait(kpid kernel.KRef, fn func(kernel.Output)) {
-	ka.waiters[kpid] = append(ka.waiters[kpid], fn)
+// wait runs settled when kpid settles (or fails early, Output.Aborted);
+// r answers the request if the kernel stops first.
+func (ka *kernelActor) wait(kpid kernel.KRef, r replier, settled func(kernel.Output)) {
+	ka.waiters[kpid] = append(ka.waiters[kpid], waiter{r, settled})
 }
 
 // armFlush makes sure committed cranks held by group commit reach the

@@ -99,7 +99,7 @@ func (r *registerServiceReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	ka.wait(kpid, func(o kernel.Output) {
+	ka.wait(kpid, r.replier, func(o kernel.Output) {
 		v, err := outcome(o)
 		if err != nil {
 			r.reply(nil, err)
