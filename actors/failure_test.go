@@ -50,6 +50,7 @@ func troubleRegistry(release chan struct{}) *vat.Registry {
 				return "leaving", nil
 			},
 			"panic": func(c *vat.Call) (any, error) { panic("trouble panicked") },
+			"spoof": func(c *vat.Call) (any, error) { panic("terminated by the host during a delivery") },
 			"hang": func(c *vat.Call) (any, error) {
 				time.Sleep(time.Hour) // past any deadline (synctest's clock)
 				return nil, nil
@@ -171,5 +172,19 @@ func TestAbortedSendRejectsAtOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 0, st.QueueLength, "the retried item splatted and settled its promise")
 		require.Equal(t, st.CranksRun, st.CrankMessages, "one crank per runCrank message")
+	})
+}
+
+// A vat that fails with the words of a host interrupt is not taken for
+// one: terminating it afterwards says it is terminated already.
+func TestInterruptCannotBeSpoofed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		k := start(t, actors.Config{Registry: troubleRegistry(nil)})
+		res, err := k.LaunchSubcluster(ctx, troubleCluster())
+		require.NoError(t, err)
+		_, err = k.QueueMessage(ctx, res.RootKref, "spoof")
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		require.ErrorIs(t, k.TerminateVat(ctx, res.VatIDs["trouble"], "late"), kernel.ErrVatNotActive)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -162,9 +161,6 @@ func (ka *kernelActor) crank() {
 	ka.release(r.Released)
 	for _, v := range r.Terminated {
 		ka.stopVat(v)
-		if r.Failure != nil && strings.Contains(r.Failure.Error(), supervisor.InterruptedMessage) {
-			ka.interrupted[v] = true
-		}
 	}
 	if r.Restart != "" {
 		ka.failed(r.Restart, r.Failure)
@@ -267,9 +263,15 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 }
 
 func (ka *kernelActor) pump(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
-	return supervisor.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
+	err := supervisor.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
 		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Interrupts: ka.h.interrupts, Vat: id,
 	})
+	if errors.Is(err, supervisor.ErrInterrupted) {
+		// Known here, where the error is still the pump's: the kernel
+		// turns a failure into scrubbed text a vat could imitate.
+		ka.interrupted[id] = true
+	}
+	return err
 }
 
 // deliverStart spawns the actor of incarnation d.Incarnation and starts

@@ -25,9 +25,9 @@ type syscallReq struct {
 	reply chan vatproto.SyscallResult
 }
 
-// InterruptedMessage says, in a delivery's failure, that the host
+// ErrInterrupted is wrapped by a delivery's failure when the host
 // terminated the vat during it.
-const InterruptedMessage = "terminated by the host during a delivery"
+var ErrInterrupted = errors.New("terminated by the host during a delivery")
 
 // ErrAborted answers a vat's syscall once the kernel has stopped waiting
 // for the delivery (deadline, termination, shutdown).
@@ -99,7 +99,7 @@ func Pump(ctx context.Context, send func(msg any), d vatproto.Delivery, sys vatp
 			return fmt.Errorf("%w: missed its delivery deadline of %v", kernel.ErrVatFault, deadline)
 		case v := <-opts.Interrupts:
 			if v == opts.Vat {
-				return fmt.Errorf("%w: %s", kernel.ErrVatFault, InterruptedMessage)
+				return fmt.Errorf("%w: %w", kernel.ErrVatFault, ErrInterrupted)
 			}
 		case <-ctx.Done():
 			return ctx.Err()
