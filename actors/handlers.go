@@ -3,6 +3,8 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ocapgo/kernel-actors/kernel"
@@ -47,7 +49,7 @@ func (r *launchReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	for _, name := range sortedKeys(cfg.Vats) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Vats)) {
 		if _, _, err := ka.lookupBundle(cfg.Vats[name].Bundle); err != nil {
 			r.reply(nil, fmt.Errorf("%w: vats.%s.bundle: %v", kernel.ErrBadConfig, name, err))
 			return
@@ -67,7 +69,7 @@ func (r *launchReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	for _, name := range sortedKeys(res.VatIDs) {
+	for _, name := range slices.Sorted(maps.Keys(res.VatIDs)) {
 		if err := ka.k.StartVat(ka.ctx, ka, res.VatIDs[name]); err != nil {
 			ka.abandon(res.SubclusterID, "launch failed")
 			r.reply(nil, fmt.Errorf("actors: launch: vat %q failed to start: %w", name, err))
@@ -162,9 +164,7 @@ func (r *restartVatReq) handle(ka *kernelActor) {
 	out, err := ka.k.RestartVat(ka.ctx, r.vat, ka, "restarted by the host")
 	if info, verr := ka.k.Vat(r.vat); verr == nil && !info.Active {
 		ka.stopVat(r.vat)
-	} else if h := ka.vats[r.vat]; h != nil && err == nil {
-		h.restarting = false
-	}
+	} // else deliverStart gave it a fresh handle (or the old one stays)
 	ka.release(out)
 	ka.deferred = false
 	r.reply(nil, err)

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,15 +17,6 @@ import (
 	"github.com/ocapgo/kernel-actors/supervisor"
 	"github.com/ocapgo/kernel-actors/vat"
 )
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Kernel is a running kernel: the handle a host uses. Its methods are safe
 // for concurrent use; each is a request to the kernel actor, handled
@@ -71,7 +63,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		st.Close(ctx)
 		return nil, err
 	}
-	h := &Kernel{cfg: cfg, sys: cfg.System, interrupts: make(chan kernel.VatID, 64), done: make(chan struct{}),
+	h := &Kernel{sys: cfg.System, interrupts: make(chan kernel.VatID, 64), done: make(chan struct{}),
 		services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
 		h.services[name] = m
@@ -95,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		h.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	for _, name := range sortedKeys(cfg.Services) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		if _, err := h.ask(ctx, &registerServiceReq{replier: newReplier(), name: name}); err != nil {
 			h.Stop(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("actors: service %q: %w", name, err)

@@ -43,6 +43,7 @@ type kernelActor struct {
 	interrupted map[kernel.VatID]bool
 	broken      error // a kernel bug or a store failure: refuse all
 	stats       struct{ runCrankMessages, cranks uint64 }
+	restartSeq  int // numbers scheduled restarts (vatHandle.restartGen)
 	// idleWaiters are WaitIdle requests, answered when the kernel has no
 	// work, no restart pending and nothing waiting for a flush.
 	idleWaiters []replier
@@ -50,10 +51,9 @@ type kernelActor struct {
 
 // vatHandle is the running incarnation of a vat.
 type vatHandle struct {
-	pid         *actor.PID // nil while restarting
-	incarnation int64
-	restarting  bool
-	restartGen  int
+	pid        *actor.PID // nil while restarting
+	restarting bool
+	restartGen int
 }
 
 var _ kernel.Deliverer = (*kernelActor)(nil)
@@ -209,7 +209,7 @@ func (ka *kernelActor) wait(kpid kernel.KRef, r replier, settled func(kernel.Out
 // limits (GroupCranks, GroupInterval) end each group. Waiting out the
 // interval when idle would only add latency: nothing else could join.
 func (ka *kernelActor) armFlush() {
-	if ka.flushArmed || ka.st.Unflushed() == 0 || ka.broken != nil {
+	if ka.flushArmed || ka.cranking || ka.st.Unflushed() == 0 || ka.broken != nil {
 		return
 	}
 	ka.flushArmed = true
@@ -302,7 +302,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	if old := ka.vats[id]; old != nil && old.pid != nil {
 		ka.actx.Stop(old.pid) // INVARIANT: a direct stop, never a wait
 	}
-	ka.vats[id] = &vatHandle{pid: pid, incarnation: d.Incarnation}
+	ka.vats[id] = &vatHandle{pid: pid}
 	return nil
 }
 
@@ -357,7 +357,10 @@ func (ka *kernelActor) failed(id kernel.VatID, why error) {
 	}
 	ka.log.Info().Str("vat", string(id)).Dur("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
 	h.restarting = true
-	h.restartGen++
+	// Numbered across all vats and incarnations: a tick for a handle a
+	// host restart replaced can never match the new handle's number.
+	ka.restartSeq++
+	h.restartGen = ka.restartSeq
 	gen := h.restartGen
 	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
 	ka.cfg.Clock.AfterFunc(delay, func() { sys.Root.Send(self, &restartDue{vat: id, gen: gen}) })

@@ -2,7 +2,6 @@ package actors_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -98,26 +97,62 @@ func TestOrphanedEphemeralObject(t *testing.T) {
 	}
 }
 
+// workerRegistry has a worker that doubles numbers and panics on negative
+// ones.
+func workerRegistry() *vat.Registry {
+	reg := vat.NewRegistry()
+	reg.MustRegister("worker", func(vc *vat.Context) (any, error) {
+		return vat.Far("worker", vat.Methods{
+			"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
+			"work": func(c *vat.Call) (any, error) {
+				n, _ := marshal.Int(c.Arg(0))
+				if n < 0 {
+					panic("negative input")
+				}
+				return n * 2, nil
+			},
+		}), nil
+	})
+	return reg
+}
+
+// A backoff timer from before a host restart does not restart the vat
+// early after its next failure: that failure waits out its own backoff.
+func TestStaleBackoffTimerIsIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		k := start(t, actors.Config{Registry: workerRegistry()})
+		limits := kernel.RestartLimits{MaxRestarts: 5, Within: kernel.Duration(time.Hour),
+			Backoff: kernel.Duration(20 * time.Second), MaxBackoff: kernel.Duration(time.Minute)}
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "worker", Vats: map[string]kernel.VatConfig{
+			"worker": {Bundle: "worker", FailurePolicy: kernel.PolicyRestart, Restart: limits},
+		}})
+		require.NoError(t, err)
+		worker := res.VatIDs["worker"]
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", -1) // restart due in 20 s
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		time.Sleep(time.Second)
+		require.NoError(t, k.RestartVat(ctx, worker))          // the host does not wait
+		_, err = k.QueueMessage(ctx, res.RootKref, "work", -1) // due in 40 s
+		require.ErrorIs(t, err, kernel.ErrInternalError)
+		time.Sleep(25 * time.Second) // past the first timer
+		_, err = k.PingVat(ctx, worker)
+		require.ErrorIs(t, err, actors.ErrVatNotRunning, "still in its second backoff")
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		inc, err := k.PingVat(ctx, worker)
+		require.NoError(t, err)
+		require.Equal(t, int64(2), inc, "restarted by the host, then after the second backoff")
+	})
+}
+
 // Restart policy: a vat that panics on one message is restarted after a
 // backoff and serves later messages; one that keeps failing is terminated
 // once it exceeds its restart intensity. Each decision is in the store.
 func TestRestartPolicy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		reg := vat.NewRegistry()
-		reg.MustRegister("worker", func(vc *vat.Context) (any, error) {
-			return vat.Far("worker", vat.Methods{
-				"bootstrap": func(c *vat.Call) (any, error) { return nil, nil },
-				"work": func(c *vat.Call) (any, error) {
-					n, _ := marshal.Int(c.Arg(0))
-					if n < 0 {
-						panic("negative input")
-					}
-					return n * 2, nil
-				},
-			}), nil
-		})
-		k := start(t, actors.Config{Registry: reg})
+		k := start(t, actors.Config{Registry: workerRegistry()})
 		limits := kernel.RestartLimits{MaxRestarts: 2, Within: kernel.Duration(time.Minute),
 			Backoff: kernel.Duration(100 * time.Millisecond), MaxBackoff: kernel.Duration(time.Second)}
 		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "worker", Vats: map[string]kernel.VatConfig{
@@ -166,4 +201,3 @@ func TestRestartPolicy(t *testing.T) {
 	})
 }
 
-var _ = errors.New

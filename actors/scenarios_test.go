@@ -13,7 +13,6 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
-	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
 // The reference's scenarios (ocap-kernel semantics §9.2) through the
@@ -107,7 +106,7 @@ func TestScenarioTerminatedVat(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "noop", v)
 		_, err = k.PingVat(ctx, res.VatIDs["bob"])
-		require.Error(t, err)
+		require.ErrorIs(t, err, actors.ErrVatNotRunning)
 		require.ErrorIs(t, k.TerminateVat(ctx, res.VatIDs["bob"], "again"), kernel.ErrVatNotActive)
 	})
 }
@@ -122,7 +121,7 @@ func TestScenarioRevocationAndBadKrefs(t *testing.T) {
 		obj, err := k.QueueMessage(ctx, res.RootKref, "createObject", "test-object")
 		require.NoError(t, err)
 		ko := ref(obj)
-		// Keep it alive through the importer (host results hold nothing).
+		// The importer holds it too (the host's result pins it as well).
 		_, err = k.QueueMessage(ctx, res.Roots["importer"], "storeImport", ko)
 		require.NoError(t, err)
 		v, err := k.QueueMessage(ctx, ko, "getValue")
@@ -268,7 +267,6 @@ func TestScenarioServices(t *testing.T) {
 	require.Equal(t, "tag -- Alleged: thing", v)
 }
 
-var _ = vatproto.RootVRef
 
 // bankRegistry has a bank vat in three versions: v1 and v2 keep an
 // account of a durable kind (v2 also reports its version differently);
