@@ -200,4 +200,3 @@ func TestRestartPolicy(t *testing.T) {
 		require.Contains(t, log[len(log)-1].Reason, "giving up")
 	})
 }
-

@@ -267,7 +267,6 @@ func TestScenarioServices(t *testing.T) {
 	require.Equal(t, "tag -- Alleged: thing", v)
 }
 
-
 // bankRegistry has a bank vat in three versions: v1 and v2 keep an
 // account of a durable kind (v2 also reports its version differently);
 // "forgetful" forgets to re-define the kind, which an upgrade must refuse.
