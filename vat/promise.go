@@ -187,11 +187,7 @@ func All(ps ...*Promise) *Promise {
 	}
 	out := inst.newPromise()
 	vals := make([]any, len(ps))
-	left := len(ps)
-	if left == 0 {
-		out.resolve(vals)
-		return out
-	}
+	left := len(ps) // above 0: an empty ps has no vat and failed above
 	for i, p := range ps {
 		p.onSettle(func() {
 			if p.state == rejected {

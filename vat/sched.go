@@ -22,7 +22,6 @@ type sched struct {
 	yield   chan struct{} // the running task gives the baton back
 	stopped chan struct{} // closed when the incarnation ends
 	fault   error         // the first panic of a task, if any
-	parked  int           // goroutines parked in Await
 }
 
 func newSched() *sched {
@@ -87,11 +86,9 @@ func (s *sched) park(register func(wake func())) {
 			<-s.yield
 		})
 	})
-	s.parked++
 	s.yield <- struct{}{}
 	select {
 	case <-resume:
-		s.parked--
 	case <-s.stopped:
 		runtime.Goexit()
 	}
