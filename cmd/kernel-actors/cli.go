@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/internal/demos"
 )
 
 // DefaultAddr is where serve listens and clients call, unless told.
@@ -73,10 +74,7 @@ func logger(e *env, verbose bool) zerolog.Logger {
 	if !verbose {
 		return zerolog.Logger{}
 	}
-	if e.isTerminal {
-		return zerolog.New(zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: time.TimeOnly}).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	}
-	return zerolog.New(e.stderr).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	return demos.Logger(e.stderr, e.isTerminal)
 }
 
 func stderrIsTerminal(w any) bool {
@@ -101,9 +99,14 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 func (c *clientFlags) client(e *env) (*control.Client, error) {
 	addr := c.addr
 	if addr == "" && c.db != "" {
-		if b, err := os.ReadFile(addrPath(c.db)); err == nil {
-			addr = strings.TrimSpace(string(b))
+		// serve writes it while it runs and removes it at stop: without
+		// it, no daemon serves this database (and the token beside it is
+		// stale), so do not fall back to another address.
+		b, err := os.ReadFile(addrPath(c.db))
+		if err != nil {
+			return nil, fmt.Errorf("--db: %w (is `kernel-actors serve --db %s` running?)", err, c.db)
 		}
+		addr = strings.TrimSpace(string(b))
 	}
 	if addr == "" {
 		addr = e.getenv("KERNEL_ACTORS_ADDR")

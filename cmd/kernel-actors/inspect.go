@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/ocapgo/kernel-actors/internal/inspect"
@@ -35,12 +34,8 @@ With --live, it asks a running "kernel-actors serve" instead (client flags).`)
 			return err
 		}
 		defer cancel()
-		raw, err := c.Inspect(cctx)
-		if err != nil {
+		if rep, err = c.Inspect(cctx); err != nil {
 			return err
-		}
-		if err := json.Unmarshal(raw, &rep); err != nil {
-			return fmt.Errorf("decode the report: %w", err)
 		}
 	} else {
 		if cf.db == "" {

@@ -13,17 +13,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
+
+	"github.com/ocapgo/kernel-actors/internal/demos"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+// main runs the command with a ctx that SIGINT or SIGTERM cancels (serve
+// then stops cleanly).
+func main() { os.Exit(demos.Exec(run)) }
 
 // command is one subcommand.
 type command struct {
@@ -62,7 +59,7 @@ func usage() string {
 	for _, c := range commands() {
 		s += fmt.Sprintf("  kernel-actors %-10s %-28s %s\n", c.name, c.args, c.summary)
 	}
-	return s + "\nClients find the daemon with --addr (default from PATH.addr with --db, or 127.0.0.1:7411)\nand its token with --db PATH (PATH.token) or --token-file.\nRun \"kernel-actors COMMAND --help\" for a command's flags.\n"
+	return s + "\nClients find the daemon with --addr (default from PATH.addr with --db, or " + DefaultAddr + ")\nand its token with --db PATH (PATH.token) or --token-file.\nRun \"kernel-actors COMMAND --help\" for a command's flags.\n"
 }
 
 // errUsage marks a usage error (exit 2); its message says what is wrong.

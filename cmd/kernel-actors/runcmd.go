@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -38,7 +38,7 @@ A config names a bootstrap vat and the vats, each with its bundle (see
 A mistake in the file is reported with its line and field.`)
 	config := fs.String("config", "", "the cluster config file (JSON or YAML); required")
 	db := fs.String("db", "", "keep the kernel's state in this SQLite file (default: in memory)")
-	commit := fs.String("commit", "durable", `commit policy: "durable" (every crank) or "group"`)
+	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
 	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -84,9 +84,10 @@ A mistake in the file is reported with its line and field.`)
 		fmt.Fprintf(e.stdout, "bootstrap result: %s\n", out)
 	}
 	start := time.Now()
-	prog := startProgress(ctx, e.stderr, e.isTerminal, func(ctx context.Context) (uint64, error) {
-		st, err := k.Status(ctx)
-		return st.Cranks, err
+	prog := startProgress(ctx, e.stderr, e.isTerminal, func(ctx context.Context) (n uint64, err error) {
+		// Only the count: Status would describe every vat, twice a second.
+		err = k.ReadStore(ctx, func(st *persistence.Store) error { n = kernel.CrankCount(st); return nil })
+		return n, err
 	})
 	err = k.WaitIdle(ctx)
 	prog.Stop()
@@ -109,24 +110,20 @@ func commitPolicy(s string) (persistence.CommitPolicy, error) {
 	return "", usageErr("--commit %q: want %q or %q", s, persistence.Durable, persistence.Group)
 }
 
-// sameCluster finds a subcluster launched from the same config.
+// sameCluster finds a subcluster launched from the same config. Configs
+// compare as JSON, as the store keeps them (map keys sorted; 3 and 3.0
+// alike).
 func sameCluster(scs []kernel.SubclusterInfo, cfg kernel.ClusterConfig) (kernel.SubclusterID, bool) {
-	want := normalize(cfg)
+	want, err := json.Marshal(cfg)
+	if err != nil {
+		return "", false
+	}
 	for _, sc := range scs {
-		if reflect.DeepEqual(normalize(sc.Config), want) {
+		if got, err := json.Marshal(sc.Config); err == nil && bytes.Equal(got, want) {
 			return sc.ID, true
 		}
 	}
 	return "", false
-}
-
-// normalize round-trips a config through JSON, as the store keeps it, so
-// that numbers and empty fields compare alike.
-func normalize(cfg kernel.ClusterConfig) any {
-	b, _ := json.Marshal(cfg)
-	var v any
-	_ = json.Unmarshal(b, &v)
-	return v
 }
 
 func vatList(ids map[string]kernel.VatID) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/control"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // shutdownGrace bounds how long serve waits for requests in flight when
@@ -31,7 +32,7 @@ SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
 finishes and commits, and the database is closed.`)
 	db := fs.String("db", "", "the kernel's SQLite file (created if missing); required")
 	listen := fs.String("listen", DefaultAddr, "address to listen on (port 0 picks a free one)")
-	commit := fs.String("commit", "durable", `commit policy: "durable" (every crank) or "group"`)
+	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
 	maxBody := fs.Int64("max-body", control.DefaultMaxBody, "largest request body accepted, in bytes")
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
 	if _, err := parse(fs, args, 0, 0); err != nil {
@@ -93,12 +94,19 @@ finishes and commits, and the database is closed.`)
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(e.stdout, "stopping: finishing requests in flight and the current crank")
+	// Two budgets: requests still in flight may use up theirs, and the
+	// kernel still gets its own to finish the crank and close the file.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := srv.Shutdown(sctx); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		srv.Close() // the stragglers' connections go; their requests get ErrStopped
 	}
-	if err := k.Stop(sctx); err != nil {
+	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer kcancel()
+	if err := k.Stop(kctx); err != nil {
 		return fmt.Errorf("stop the kernel: %w", err)
 	}
 	fmt.Fprintln(e.stdout, "stopped")

@@ -251,7 +251,7 @@ func (p *parser) strings(n *yaml.Node, field string) []string {
 func (p *parser) positiveInt(n *yaml.Node, field string) int {
 	var v int
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil || v <= 0 {
-		p.fail(n, field, "want a whole number above 0, got %s", describe(n))
+		p.fail(n, field, "want a whole number above 0, got %s", kindName(n))
 		return 0
 	}
 	return v
@@ -263,7 +263,7 @@ func (p *parser) duration(n *yaml.Node, field string) kernel.Duration {
 		return 0
 	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		p.fail(n, field, "want a duration such as \"500ms\" or \"2s\", got %s", describe(n))
+		p.fail(n, field, "want a duration such as \"500ms\" or \"2s\", got %s", kindName(n))
 		return 0
 	}
 	d, err := time.ParseDuration(n.Value)
@@ -340,8 +340,6 @@ func kindName(n *yaml.Node) string {
 	}
 	return "something else"
 }
-
-func describe(n *yaml.Node) string { return kindName(n) }
 
 func join(field, name string) string {
 	if field == "" {

@@ -10,5 +10,5 @@
 // numbers; JSON is YAML, so one reader serves both.
 //
 // It knows the config's shape only; it does not know which bundles exist
-// (the caller checks them with CheckBundles).
+// (the caller checks them with Options.Bundle).
 package clusterfile

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ocapgo/kernel-actors/internal/inspect"
 )
 
 // Client calls a control API.
@@ -146,8 +148,8 @@ func (c *Client) Release(ctx context.Context, kref string) error {
 	return c.do(ctx, http.MethodPost, "/v1/release", KRefRequest{KRef: kref}, nil)
 }
 
-// Inspect fetches the inspector's report as JSON.
-func (c *Client) Inspect(ctx context.Context) (json.RawMessage, error) {
-	var out json.RawMessage
+// Inspect fetches the inspector's report.
+func (c *Client) Inspect(ctx context.Context) (inspect.Report, error) {
+	var out inspect.Report
 	return out, c.do(ctx, http.MethodGet, "/v1/inspect", nil, &out)
 }

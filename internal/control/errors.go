@@ -43,12 +43,14 @@ func classify(err error) *APIError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, kernel.ErrBadRef), errors.Is(err, errBadValue), errors.Is(err, kernel.ErrBadConfig),
-		errors.Is(err, actors.ErrConfig), errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce):
+		errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce):
 		return &APIError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: err.Error()}
 	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster):
 		return &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: err.Error()}
 	case errors.Is(err, kernel.ErrVatFault):
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: "VAT_FAULT", Message: err.Error()}
+	case errors.Is(err, actors.ErrVatNotRunning):
+		return &APIError{Status: http.StatusConflict, Code: "VAT_NOT_RUNNING", Message: err.Error()}
 	case errors.Is(err, kernel.ErrVatNotActive):
 		return &APIError{Status: http.StatusConflict, Code: "VAT_TERMINATED", Message: err.Error()}
 	case errors.As(err, &ke):

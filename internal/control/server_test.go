@@ -13,7 +13,6 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/control"
-	"github.com/ocapgo/kernel-actors/internal/inspect"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -144,10 +143,8 @@ func TestAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, log)
 
-	raw, err := f.c.Inspect(ctx)
+	rep, err := f.c.Inspect(ctx)
 	require.NoError(t, err)
-	var rep inspect.Report
-	require.NoError(t, json.Unmarshal(raw, &rep))
 	require.True(t, rep.Audit.OK, "%v", rep.Audit.Problems)
 	require.Len(t, rep.Vats, 1)
 
@@ -158,12 +155,28 @@ func TestAPI(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, e.Status)
 	require.Equal(t, "OBJECT_REVOKED", e.Code)
 
+	_, err = f.c.UpgradeVat(ctx, id, "no-such-bundle")
+	e = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e.Status)
+	require.Contains(t, e.Message, `"no-such-bundle"`)
+
 	require.NoError(t, f.c.TerminateVat(ctx, id, "test"))
 	st, err = f.c.Status(ctx)
 	require.NoError(t, err)
 	require.False(t, st.Vats[0].Active)
 	_, err = f.c.RestartVat(ctx, id)
 	require.Equal(t, http.StatusConflict, apiErr(t, err).Status)
+	_, err = f.c.PingVat(ctx, id)
+	e = apiErr(t, err)
+	require.Equal(t, http.StatusConflict, e.Status)
+	require.Equal(t, "VAT_NOT_RUNNING", e.Code)
+
+	require.NoError(t, f.c.TerminateSubcluster(ctx, res.SubclusterID))
+	st, err = f.c.Status(ctx)
+	require.NoError(t, err)
+	require.Empty(t, st.Subclusters)
+	e = apiErr(t, f.c.TerminateSubcluster(ctx, "s9"))
+	require.Equal(t, http.StatusNotFound, e.Status)
 }
 
 // Bad requests get a 4xx with a JSON error that names the problem.
@@ -234,5 +247,7 @@ func TestAPIRefusals(t *testing.T) {
 	require.Contains(t, apiErr(t, err).Message, `vats.a.failurePolicy: "sometimes" is not one of`)
 	_, err = f.c.RestartVat(ctx, "v99")
 	require.Equal(t, http.StatusNotFound, apiErr(t, err).Status)
-	require.Error(t, f.c.Revoke(ctx, "kp1"))
+	e2 = apiErr(t, f.c.Revoke(ctx, "kp1"))
+	require.Equal(t, http.StatusBadRequest, e2.Status)
+	require.Equal(t, "BAD_REQUEST", e2.Code)
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -117,14 +118,8 @@ func Main(ctx context.Context, d Demo, args []string, stdout, stderr io.Writer, 
 		return badUsage("give -v or --log, not both")
 	}
 	opts := Options{Out: stdout, DBPath: *db}
-	switch {
-	case *verbose:
-		// The kernel logs from its actors' goroutines: SyncWriter keeps
-		// their lines whole on a writer that is not safe for concurrent use.
-		opts.Logger = zerolog.New(zerolog.SyncWriter(zerolog.ConsoleWriter{Out: stderr, NoColor: true})).
-			Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	case *jsonLogs:
-		opts.Logger = zerolog.New(zerolog.SyncWriter(stderr)).With().Timestamp().Logger()
+	if *verbose || *jsonLogs {
+		opts.Logger = Logger(stderr, *verbose)
 	}
 
 	err := run(ctx, d, opts, runs)
@@ -141,6 +136,18 @@ func Main(ctx context.Context, d Demo, args []string, stdout, stderr io.Writer, 
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// Logger is the debug logger of the demos' -v and --log, and of the
+// binary's -v: lines for people (human) or JSON lines, on w. The kernel
+// logs from its actors' goroutines: SyncWriter keeps their lines whole on
+// a writer that is not safe for concurrent use.
+func Logger(w io.Writer, human bool) zerolog.Logger {
+	out := w
+	if human {
+		out = zerolog.ConsoleWriter{Out: w, NoColor: true, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(zerolog.SyncWriter(out)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 }
 
 // run runs the first of runs that handles opts, or else d.

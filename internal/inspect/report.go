@@ -44,7 +44,6 @@ type Vat struct {
 	Root          string       `json:"root,omitempty"`
 	CList         []CListEntry `json:"clist"`
 	Vatstore      int          `json:"vatstoreKeys"` // how many keys its vatstore holds
-	config        kernel.VatConfig
 }
 
 // CListEntry maps a kernel ref to the vat's ref for it.
@@ -119,10 +118,11 @@ func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error
 	for _, id := range st.VatIDs() {
 		row, _ := st.Vat(id)
 		v := Vat{ID: id, Name: row.Name, Subcluster: row.Subcluster, State: string(row.State), Incarnation: row.Incarnation}
-		if err := json.Unmarshal([]byte(row.Config), &v.config); err != nil {
+		var cfg kernel.VatConfig
+		if err := json.Unmarshal([]byte(row.Config), &cfg); err != nil {
 			return Report{}, fmt.Errorf("inspect: vat %s: config: %w", id, err)
 		}
-		v.Bundle, v.FailurePolicy = v.config.Bundle, string(v.config.FailurePolicy)
+		v.Bundle, v.FailurePolicy = cfg.Bundle, string(cfg.FailurePolicy)
 		if v.FailurePolicy == "" {
 			v.FailurePolicy = string(kernel.PolicyTerminate)
 		}

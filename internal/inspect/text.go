@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // maxValue is how much of a settled promise's body the text shows.
@@ -76,7 +78,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	for _, pr := range r.Promises {
 		decider := pr.Decider
-		if pr.State == "unresolved" && decider == "" {
+		if pr.State == string(persistence.PromiseUnresolved) && decider == "" {
 			decider = "(kernel)"
 		}
 		subs := strings.Join(pr.Subscribers, ",")
@@ -98,8 +100,8 @@ func (r Report) WriteText(w io.Writer) error {
 		p("  (empty)")
 	}
 	for i, q := range r.Queue {
-		switch q.Kind {
-		case "send":
+		switch persistence.QueueKind(q.Kind) {
+		case persistence.QueueSend:
 			p("  %d\tsend\t%s.%s\t-> %s", i+1, q.Target, q.Method, dash(q.Result))
 		default:
 			p("  %d\tnotify\t%s\tof %s", i+1, q.Vat, q.KPID)
