@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 )
 
@@ -30,10 +30,8 @@ const childDB = "SUPERVISED_EXAMPLE_COUNT_DB"
 // --count-forever` when asked to: the child process the kill -9 test kills.
 func TestMain(m *testing.M) {
 	if path := os.Getenv(childDB); path != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := run(ctx, []string{"--db", path, "--count-forever"}, os.Stdout, os.Stderr)
-		stop()
-		os.Exit(code)
+		os.Args = []string{os.Args[0], "--db", path, "--count-forever"}
+		os.Exit(demos.Exec(run)) // as main does
 	}
 	os.Exit(m.Run())
 }

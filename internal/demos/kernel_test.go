@@ -144,11 +144,6 @@ func TestStopKernel(t *testing.T) {
 		require.NoError(t, stopErr)
 		_, err = k.Status(context.Background())
 		require.ErrorIs(t, err, actors.ErrStopped)
-
-		storyErr := errors.New("the story failed")
-		stopErr = storyErr
-		demos.StopKernel(ctx, "fake", k, &stopErr)
-		require.Same(t, storyErr, stopErr, "the first error is kept")
 	})
 }
 

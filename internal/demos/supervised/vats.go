@@ -57,8 +57,6 @@ func buildWorker(vc *vat.Context) (any, error) {
 			return n * n, nil
 		},
 		"tally": func(c *vat.Call) (any, error) { return baggageInt(vc, "tally"), nil },
-		// incarnation lets the host see a restart from the inside too.
-		"incarnation": func(c *vat.Call) (any, error) { return vc.Incarnation, nil },
 	}), nil
 }
 

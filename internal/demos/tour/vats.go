@@ -133,7 +133,6 @@ func buildBob(vc *vat.Context) (any, error) {
 			}
 			return vat.E(a).Send("deposit", c.Arg(0)).Await()
 		},
-		"incarnation": func(c *vat.Call) (any, error) { return vc.Incarnation, nil },
 	}), nil
 }
 
