@@ -34,6 +34,10 @@ func (k *Kernel) routeSend(target KRef) route {
 	p := k.mustPromise(target)
 	switch p.State {
 	case persistence.PromiseUnresolved:
+		// Acceptance puts sends to unresolved promises on the promise's
+		// own queue (enqueueSend), so a run-queue send never targets one;
+		// a store written by a build from before that rule can still hold
+		// such an item, and it waits on the promise as it used to.
 		return route{kind: routeRequeue, target: target}
 	case persistence.PromiseRejected:
 		// The message's result is rejected with the promise's own reason.
