@@ -25,18 +25,14 @@ func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, func() vat.RawV
 	return ka.cfg.Registry.LookupAny(name)
 }
 
+// resumeReq begins a new incarnation of every active vat of a reopened
+// store (kernel.Resume): the heaps of the process that went away are gone,
+// and what only they knew is settled.
 func (r *resumeReq) handle(ka *kernelActor) {
-	var failed []error
-	for _, info := range ka.k.Vats() {
-		if !info.Active {
-			continue
-		}
-		if err := ka.k.StartVat(ka.ctx, ka, info.ID); err != nil {
-			failed = append(failed, fmt.Errorf("vat %s (%q, bundle %q): %w", info.ID, info.Name, info.Config.Bundle, err))
-		}
-	}
-	if len(failed) > 0 {
-		r.reply(nil, fmt.Errorf("actors: resume: %w", errors.Join(failed...)))
+	out, err := ka.k.Resume(ka.ctx, ka)
+	ka.release(out)
+	if err != nil {
+		r.reply(nil, fmt.Errorf("actors: resume: %w", err))
 		return
 	}
 	r.reply(nil, nil)

@@ -1,12 +1,15 @@
 package kernel_test
 
 import (
+	"path/filepath"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // methodsTo lists, in order, the methods of the messages v received on
@@ -84,4 +87,39 @@ func TestSendToUnresolvedPromiseIsQueuedAtAcceptance(t *testing.T) {
 	for _, it := range d.Store.QueueItems() {
 		require.False(t, kernel.KRef(it.Target).IsPromise(), "run queue item %v targets a promise", it)
 	}
+}
+
+// E-order holds across a kernel restart: messages waiting on a promise the
+// kernel decides (the result of a queued message) survive in the store in
+// their order, and a message sent on the same promise after the restart
+// joins them behind.
+func TestEOrderAcrossKernelRestart(t *testing.T) {
+	d := kt.NewWithOptions(t, filepath.Join(t.TempDir(), "k.db"), persistence.Options{})
+	res := d.Launch("alice", "alice", "bob")
+	bob := d.Vat("bob")
+	bob.OnMethod["a"] = func(c *kt.Call) error {
+		c.Fulfill(c.Result(), kt.Ref("o+d1/1")) // a durable object: it survives
+		return nil
+	}
+	d.Vat("alice").OnMethod["go"] = func(c *kt.Call) error {
+		pa := c.Send(c.Slot(0), "a")
+		c.Send(pa, "m1")
+		c.Send(pa, "m2")
+		c.Fulfill(c.Result(), kt.Undefined)
+		return nil
+	}
+	d.Send(res.Roots["alice"], "go", res.Roots["bob"])
+	d.Crank() // alice's go(): a() is queued, m1 and m2 wait on its result
+	var pa kernel.KRef
+	for _, s := range d.Store.PromiseKPIDs() {
+		if p, _ := d.Store.Promise(s); p.QueueTail-p.QueueHead == 2 {
+			pa = kernel.KRef(s)
+		}
+	}
+	require.NotEmpty(t, pa)
+
+	d.Reopen()
+	d.Send(pa, "m3")
+	d.RunUntilQuiescent(0)
+	require.Equal(t, []string{"m1", "m2", "m3"}, methodsTo(bob, "o+d1/1"))
 }

@@ -84,7 +84,7 @@ func (k *Kernel) prepareSend(vat VatID, target KRef, queued KRef, m persistence.
 		if p.State != persistence.PromiseUnresolved || p.Decider != "" {
 			bugf("result %s of a queued send is settled or already decided", m.Result)
 		}
-		p.Decider = string(vat)
+		k.setDecider(&p, vat)
 		k.st.PutPromise(m.Result, p)
 		d.Message.Result = k.krefToVRef(vat, result, true)
 	}

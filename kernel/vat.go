@@ -290,18 +290,17 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 }
 
 // RestartVat starts a new incarnation of vat from its durable state (its
-// vatstore), in one unit: the incarnation number goes up, the promises the
-// old incarnation decided are rejected (its heap, which knew them, is gone;
-// SwingSet does the same at upgrade), and the new incarnation gets
-// startVat. The vat keeps its c-list: objects it exported durably stay
-// reachable; messages to ephemeral objects of the old incarnation reach a
-// vat that does not know them, which fails the delivery (the reference's
-// behaviour, ocap-kernel semantics §7.5 and scenario 11).
+// vatstore), in one unit: what only the old heap knew is settled (promises
+// it decided rejected, promises it imported forgotten, its non-durable
+// exports abandoned, see incarnation.go), the incarnation number goes up,
+// and the new incarnation gets startVat. Objects it exported durably stay
+// reachable; a message to one of its old ephemeral objects splats
+// OBJECT_DELETED without reaching it.
 //
 // If the new incarnation fails to start, the restart is undone and the vat
 // terminated in a unit of its own; the error says why, wrapping the cause.
 func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason string) ([]Output, error) {
-	out, err := k.restartUnit(ctx, vat, d, reason, nil)
+	out, err := k.newIncarnationUnit(ctx, vat, d, eventRestarted, reason, nil)
 	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
 		return out, err
 	}
@@ -322,49 +321,11 @@ func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg Vat
 	if cfg.Bundle == "" {
 		return nil, fmt.Errorf("%w: upgrade: bundle: missing", ErrBadConfig)
 	}
-	return k.restartUnit(ctx, vat, d, "upgrade to "+cfg.Bundle, &cfg)
-}
-
-// restartUnit starts a new incarnation in one unit, with a new config if
-// given; a failed start aborts the unit and returns the error.
-func (k *Kernel) restartUnit(ctx context.Context, vat VatID, d Deliverer, reason string, cfg *VatConfig) ([]Output, error) {
-	if err := k.checkActive(vat); err != nil {
-		return nil, err
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: upgrade: %v", ErrBadConfig, err)
 	}
-	if err := k.begin(); err != nil {
-		return nil, err
-	}
-	row, _ := k.st.Vat(string(vat))
-	row.Incarnation++
-	if cfg != nil {
-		b, err := json.Marshal(cfg)
-		if err != nil {
-			k.abort()
-			return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
-		}
-		row.Config = string(b)
-	}
-	k.st.PutVat(string(vat), row)
-	event := "restarted"
-	if cfg != nil {
-		event = "upgraded"
-	}
-	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: event,
-		Reason: reason, AtCrank: CrankCount(k.st)})
-	restarted := ErrVatTerminated.withMessage("The vat that decides this promise was restarted")
-	for _, s := range k.st.CListKRefs(string(vat)) {
-		if kref := KRef(s); kref.IsPromise() {
-			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(restarted), "")
-				k.deleteCListEntry(vat, kref)
-			}
-		}
-	}
-	if err := k.deliverStart(ctx, d, vat); err != nil {
-		k.abort()
-		return nil, err
-	}
-	return k.commit(ctx)
+	return k.newIncarnationUnit(ctx, vat, d, eventUpgraded, "upgrade to "+cfg.Bundle, b)
 }
 
 // checkActive reports why vat cannot take a request, if it cannot.
@@ -419,22 +380,19 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	// notifies to it.
 	krefs := k.st.CListKRefs(string(vat))
 	for _, s := range krefs {
-		kref := KRef(s)
-		if kref.IsPromise() {
+		if kref := KRef(s); kref.IsPromise() {
 			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved {
 				k.unsubscribe(vat, kref)
 			}
 		}
 	}
-	for _, s := range krefs {
+	k.rejectDecidedLocked(vat, ErrVatTerminated)
+	for _, s := range k.st.CListKRefs(string(vat)) {
 		kref := KRef(s)
 		e, _ := k.st.CList(string(vat), s)
 		info, _ := parseVRef(VRef(e.VRef))
 		switch {
 		case kref.IsPromise():
-			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(ErrVatTerminated), "")
-			}
 			k.deleteCListEntry(vat, kref)
 		case info.export:
 			if e.VRef == string(RootVRef) {

@@ -33,6 +33,9 @@ type Driver struct {
 	Audit bool
 
 	goVats *goVats // real Go vats, if UseRegistry was called
+	// path and opts are where the store lives, for Reopen.
+	path string
+	opts persistence.Options
 }
 
 // New returns a Driver over a fresh in-memory store with default options.
@@ -50,7 +53,46 @@ func NewWithOptions(t testing.TB, path string, opts persistence.Options) *Driver
 		t.Fatalf("kerneltest: open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close(ctx) })
-	return NewWithStore(t, st)
+	d := NewWithStore(t, st)
+	d.path, d.opts = path, opts
+	return d
+}
+
+// Reopen simulates a kernel restart: the store is flushed and closed, and a
+// new kernel over a fresh open of the same file resumes (kernel.Resume),
+// so every vat begins a new incarnation. The fake vats keep their handlers
+// (the test's scripts), as a vat's code survives a restart; what they were
+// delivered is kept too. It needs a file store (NewWithOptions).
+func (d *Driver) Reopen() {
+	d.T.Helper()
+	if d.path == "" {
+		d.T.Fatalf("kerneltest: Reopen needs a file store")
+	}
+	out, err := d.K.Flush(d.Ctx)
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: flush: %v", err)
+	}
+	d.release(out)
+	if err := d.Store.Close(d.Ctx); err != nil {
+		d.T.Fatalf("kerneltest: reopen: close: %v", err)
+	}
+	st, err := persistence.Open(d.Ctx, d.path, d.opts)
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: %v", err)
+	}
+	d.T.Cleanup(func() { st.Close(context.Background()) })
+	k, err := kernel.New(kernel.Config{Store: st})
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: new kernel: %v", err)
+	}
+	d.Store, d.K = st, k
+	d.audit("reopen")
+	out, err = d.K.Resume(d.Ctx, d)
+	if err != nil {
+		d.T.Fatalf("kerneltest: resume: %v", err)
+	}
+	d.release(out)
+	d.audit("resume")
 }
 
 // NewWithStore returns a Driver over st.
