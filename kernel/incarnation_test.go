@@ -173,7 +173,7 @@ func TestRestartSettlesWhatTheOldHeapKnew(t *testing.T) {
 	res := d.Launch("alice", "alice", "bob")
 	alice, bob := d.Vat("alice"), d.Vat("bob")
 	bobID := res.VatIDs["bob"]
-	var aliceP kernel.VRef // a promise alice decides and gives bob
+	var aliceP kernel.VRef                          // a promise alice decides and gives bob
 	bob.OnMethod["hold"] = func(c *kt.Call) error { // never answers; keeps c.Slot(0)
 		c.Subscribe(c.Slot(0))
 		return nil

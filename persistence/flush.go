@@ -92,7 +92,9 @@ func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err erro
 
 	upserts(w, s.meta, "meta", []string{"key", "value"}, func(k, v string) []any { return []any{k, v} })
 	upserts(w, s.subclusters, "subclusters", []string{"subcluster_id", "bootstrap", "config", "bootstrap_kpid"},
-		func(k string, r SubclusterRow) []any { return []any{k, r.Bootstrap, r.Config, nullString(r.BootstrapKPID)} })
+		func(k string, r SubclusterRow) []any {
+			return []any{k, r.Bootstrap, r.Config, nullString(r.BootstrapKPID)}
+		})
 	upserts(w, s.vats, "vats", []string{"vat_id", "name", "subcluster_id", "config", "state", "incarnation", "next_object", "next_promise", "restarts"},
 		func(k string, r VatRow) []any {
 			return []any{k, r.Name, r.Subcluster, r.Config, string(r.State), r.Incarnation, int64(r.NextObject), int64(r.NextPromise), encodeTimes(r.Restarts)}

@@ -79,19 +79,19 @@ const (
 
 // PromiseRow is one kernel promise (kpN).
 type PromiseRow struct {
-	State          PromiseState
-	Decider        string   // vat allowed to resolve it; "" = the kernel (run queue or host)
+	State   PromiseState
+	Decider string // vat allowed to resolve it; "" = the kernel (run queue or host)
 	// DeciderIncarnation is the decider's incarnation when it was given
 	// the promise. Only that incarnation's heap knows the promise: a
 	// restart rejects what the old incarnation decided, and the auditor
 	// flags any promise left with an incarnation that is gone.
 	DeciderIncarnation int64
-	Subscribers    []string // vats to notify on resolution, sorted, no duplicates
-	HostSubscribed bool     // the host awaits its resolution
-	Value          Data     // resolution; only once settled
-	RefCount       int64
-	QueueHead      uint64 // first seq of messages queued on this promise
-	QueueTail      uint64 // next seq to append; QueueTail-QueueHead messages wait
+	Subscribers        []string // vats to notify on resolution, sorted, no duplicates
+	HostSubscribed     bool     // the host awaits its resolution
+	Value              Data     // resolution; only once settled
+	RefCount           int64
+	QueueHead          uint64 // first seq of messages queued on this promise
+	QueueTail          uint64 // next seq to append; QueueTail-QueueHead messages wait
 }
 
 // CListKey names one c-list entry by vat and kref.
