@@ -185,8 +185,13 @@ type waiter struct {
 	settled func(kernel.Output)
 }
 
-// release hands settled promises to the host requests waiting for them.
+// release hands settled promises to the host requests waiting for them,
+// and stops the actors of the vats the kernel terminated meanwhile (a
+// crank, a host request, or the cascade of a failed launch).
 func (ka *kernelActor) release(out []kernel.Output) {
+	for _, v := range ka.k.TakeStopped() {
+		ka.stopVat(v)
+	}
 	for _, o := range out {
 		ws := ka.waiters[o.KPID]
 		delete(ka.waiters, o.KPID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/persistence"
 )
@@ -34,6 +35,7 @@ func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
 	a.checkObjects()
 	a.checkPromises()
 	a.checkGC()
+	a.checkLaunches()
 	if st.Unflushed() == 0 { // (Verify compares nothing on a read-only snapshot)
 		diffs, err := st.Verify(ctx, 50)
 		if err != nil {
@@ -308,6 +310,30 @@ func (a *auditor) checkSettleable(s string, p persistence.PromiseRow) {
 	default:
 		if _, ok := a.st.CList(p.Decider, s); !ok {
 			a.problem("promise %s: decider %s does not hold it", s, p.Decider)
+		}
+	}
+}
+
+// checkLaunches checks the pending-bootstrap marks against the
+// subclusters: each names a subcluster whose bootstrap promise it is, and
+// that promise is still unresolved (it is unmarked when it settles).
+func (a *auditor) checkLaunches() {
+	for _, key := range a.st.MetaKeys() {
+		kpid, ok := strings.CutPrefix(key, metaBootstrapPrefix)
+		if !ok {
+			continue
+		}
+		sid, _ := a.st.Meta(key)
+		row, ok := a.st.Subcluster(sid)
+		switch {
+		case !ok:
+			a.problem("pending bootstrap %s names missing subcluster %s", kpid, sid)
+		case row.BootstrapKPID != kpid:
+			a.problem("pending bootstrap %s: subcluster %s's bootstrap promise is %q", kpid, sid, row.BootstrapKPID)
+		default:
+			if p, ok := a.st.Promise(kpid); ok && p.State != persistence.PromiseUnresolved {
+				a.problem("pending bootstrap %s is already %s", kpid, p.State)
+			}
 		}
 	}
 }

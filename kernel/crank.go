@@ -206,7 +206,6 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 		// A clean exit commits the delivery's effects and terminates the
 		// vat in the same unit, so no crash can separate the two.
 		k.terminateVatLocked(vat, "vat exited")
-		res.Terminated = append(res.Terminated, vat)
 	}
 	return k.finish(ctx, res)
 }
@@ -265,6 +264,7 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 	}
 	res.Outcome = Committed
 	res.Released = out
+	res.Terminated = k.TakeStopped()
 	k.logCrank(res)
 	return res, nil
 }
@@ -296,7 +296,7 @@ func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
-	res.Terminated = []VatID{vat}
+	res.Terminated = k.TakeStopped()
 	res.Released = out
 	k.logCrank(res)
 	return res, nil

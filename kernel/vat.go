@@ -140,59 +140,6 @@ func (c ClusterConfig) Validate() error {
 	return nil
 }
 
-// LaunchResult is what LaunchSubcluster made.
-type LaunchResult struct {
-	SubclusterID SubclusterID
-	// RootKref is the bootstrap vat's root object.
-	RootKref KRef
-	// VatIDs and Roots map config names to vats and their root objects.
-	VatIDs map[string]VatID
-	Roots  map[string]KRef
-	// BootstrapResult is what the bootstrap method returned, decoded; the
-	// runtime fills it once bootstrap has run.
-	BootstrapResult any
-}
-
-// LaunchSubcluster records a subcluster and its vats, in one unit: each vat
-// gets an id (in the order of its name) and a root object (o+0), pinned
-// while the vat lives. The caller then starts each vat (StartVat) and sends
-// the bootstrap message.
-func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg ClusterConfig) (LaunchResult, error) {
-	if err := cfg.Validate(); err != nil {
-		return LaunchResult{}, err
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		return LaunchResult{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
-	}
-	var res LaunchResult
-	_, err = k.hostUnit(ctx, func() error {
-		sid := SubclusterID("s" + itoa(k.st.NextID(persistence.MetaNextSubcluster)))
-		k.st.PutSubcluster(string(sid), persistence.SubclusterRow{Bootstrap: cfg.Bootstrap, Config: string(cfgJSON)})
-		res = LaunchResult{SubclusterID: sid, VatIDs: map[string]VatID{}, Roots: map[string]KRef{}}
-		for _, name := range slices.Sorted(maps.Keys(cfg.Vats)) {
-			vcJSON, _ := json.Marshal(cfg.Vats[name])
-			vat := VatID("v" + itoa(k.st.NextID(persistence.MetaNextVat)))
-			k.st.PutVat(string(vat), persistence.VatRow{
-				Name: name, Subcluster: string(sid), Config: string(vcJSON),
-				State: persistence.VatActive, NextObject: 1, NextPromise: 1,
-			})
-			root, err := k.vrefToKRef(vat, RootVRef, vrefOpts{})
-			if err != nil {
-				bugf("export root of new vat: %v", err)
-			}
-			k.pin(root)
-			res.VatIDs[name], res.Roots[name] = vat, root
-		}
-		res.RootKref = res.Roots[cfg.Bootstrap]
-		return nil
-	})
-	if err != nil {
-		return LaunchResult{}, err
-	}
-	return res, nil
-}
-
 // pin takes a kernel-held reference on an object, so it lives while pinned.
 func (k *Kernel) pin(koid KRef) {
 	o := k.mustObject(koid)
@@ -249,26 +196,6 @@ func (k *Kernel) Vats() []VatInfo {
 		}
 	}
 	return out
-}
-
-// StartVat delivers startVat to vat in a unit of its own: the vat builds
-// itself (root object, durable kinds), and what it writes to its vatstore
-// meanwhile commits with it. A vat fault or illegal syscall aborts the unit
-// and is returned; the vat is not terminated, since the caller (launching
-// a subcluster) knows what to do about it.
-func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
-	if err := k.checkActive(vat); err != nil {
-		return err
-	}
-	if err := k.begin(); err != nil {
-		return err
-	}
-	if err := k.deliverStart(ctx, d, vat); err != nil {
-		k.abort()
-		return err
-	}
-	_, err := k.commit(ctx)
-	return err
 }
 
 // deliverStart delivers startVat to vat's current incarnation inside the
@@ -372,6 +299,7 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	}
 	row.State = persistence.VatTerminated
 	k.st.PutVat(string(vat), row)
+	k.unitStopped = append(k.unitStopped, vat)
 	k.st.AppendVatEvent(persistence.VatEvent{
 		Vat: string(vat), Incarnation: row.Incarnation, Event: "terminated",
 		Reason: reason, AtCrank: CrankCount(k.st),
@@ -471,21 +399,34 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id SubclusterID, reaso
 		if _, ok := k.st.Subcluster(string(id)); !ok {
 			return ErrUnknownSubcluster
 		}
-		ids := k.st.VatIDs()
-		for i := len(ids) - 1; i >= 0; i-- {
-			row, _ := k.st.Vat(ids[i])
-			if row.Subcluster == string(id) && row.State == persistence.VatActive {
-				k.terminateVatLocked(VatID(ids[i]), reason)
-				stopped = append(stopped, VatID(ids[i]))
-			}
-		}
-		k.st.DeleteSubcluster(string(id))
+		stopped = k.terminateSubclusterLocked(id, reason)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return stopped, out, nil
+}
+
+// terminateSubclusterLocked terminates the subcluster's active vats and
+// forgets it inside the open unit, letting go of its bootstrap promise.
+func (k *Kernel) terminateSubclusterLocked(id SubclusterID, reason string) []VatID {
+	var stopped []VatID
+	ids := k.st.VatIDs()
+	for i := len(ids) - 1; i >= 0; i-- {
+		row, _ := k.st.Vat(ids[i])
+		if row.Subcluster == string(id) && row.State == persistence.VatActive {
+			k.terminateVatLocked(VatID(ids[i]), reason)
+			stopped = append(stopped, VatID(ids[i]))
+		}
+	}
+	row, _ := k.st.Subcluster(string(id))
+	if row.BootstrapKPID != "" {
+		k.st.DeleteMeta(metaBootstrapPrefix + row.BootstrapKPID)
+		k.decRef(KRef(row.BootstrapKPID), true)
+	}
+	k.st.DeleteSubcluster(string(id))
+	return stopped
 }
 
 // Pin keeps an object alive while pinned, whoever else lets go of it (the

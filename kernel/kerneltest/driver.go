@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +26,9 @@ type Driver struct {
 	Released []kernel.Output
 	// Cranks lists every crank result.
 	Cranks []kernel.CrankResult
+	// Stopped lists every vat the kernel terminated, in order: those of
+	// cranks (CrankResult.Terminated) and of host requests.
+	Stopped []kernel.VatID
 	// Audit runs kernel.Audit after every crank and host request; on by
 	// default.
 	Audit bool
@@ -128,22 +129,15 @@ func (d *Driver) Launch(bootstrap string, names ...string) kernel.LaunchResult {
 	return d.LaunchConfig(cfg)
 }
 
-// LaunchConfig launches cfg with fake vats and starts them, in name order.
+// LaunchConfig launches cfg with fake vats (kernel.Launch, without a
+// bootstrap message: tests script every delivery) and returns the result.
 func (d *Driver) LaunchConfig(cfg kernel.ClusterConfig) kernel.LaunchResult {
 	d.T.Helper()
-	names := slices.Sorted(maps.Keys(cfg.Vats))
-	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
+	res, out, err := d.K.Launch(d.Ctx, d, cfg, kernel.LaunchOptions{NoBootstrap: true})
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)
 	}
-	for name, id := range res.VatIDs {
-		d.Vats[id] = &FakeVat{ID: id, Name: name, OnMethod: map[string]Handler{}}
-	}
-	for _, name := range names {
-		if err := d.K.StartVat(d.Ctx, d, res.VatIDs[name]); err != nil {
-			d.T.Fatalf("kerneltest: start %s: %v", name, err)
-		}
-	}
+	d.release(out)
 	d.audit("launch")
 	return res
 }
@@ -168,6 +162,15 @@ func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delive
 		}
 	}
 	v := d.Vats[vat]
+	if v == nil && dv.Kind == kernel.DeliverStartVat {
+		// A vat of a launch in progress: its fake vat is made at its start.
+		info, err := d.K.Vat(vat)
+		if err != nil {
+			return err
+		}
+		v = &FakeVat{ID: vat, Name: info.Name, OnMethod: map[string]Handler{}}
+		d.Vats[vat] = v
+	}
 	if v == nil || v.Gone {
 		return fmt.Errorf("kerneltest: vat %s: %w", vat, kernel.ErrNoEndpoint)
 	}
@@ -245,6 +248,7 @@ func (d *Driver) Value(kpid kernel.KRef) any {
 }
 
 func (d *Driver) release(out []kernel.Output) {
+	d.Stopped = append(d.Stopped, d.K.TakeStopped()...)
 	for _, o := range out {
 		d.Released = append(d.Released, o)
 		if _, seen := d.Results[o.KPID]; !seen {
@@ -263,6 +267,7 @@ func (d *Driver) Crank() kernel.CrankResult {
 	if res.Outcome != kernel.Idle {
 		d.Cranks = append(d.Cranks, res)
 	}
+	d.Stopped = append(d.Stopped, res.Terminated...)
 	d.release(res.Released)
 	d.audit(fmt.Sprintf("crank %d", res.Crank))
 	return res
