@@ -156,7 +156,6 @@ func TestLaunchRecordsVatsAndRoots(t *testing.T) {
 	require.Equal(t, kernel.VatID("v4"), res2.VatIDs["x"])
 }
 
-
 // Revocation is permanent, idempotent, and refused for promises and
 // unknown krefs (scenario 13).
 func TestRevoke(t *testing.T) {
