@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -25,6 +26,10 @@ type Config struct {
 	// and 16 MiB.
 	MaxVatstoreKey   int
 	MaxVatstoreValue int
+	// Now tells the time, for the restart policy's backoff and intensity
+	// window: the kernel has no clock of its own. Nil reads as the zero
+	// time, so every restart counts as just now; runtimes set it.
+	Now func() time.Time
 }
 
 func (c *Config) validate() error {
@@ -58,6 +63,7 @@ type Kernel struct {
 	log   zerolog.Logger
 	debug bool // debug logging is on: worth reading method names
 	limit struct{ key, value int }
+	now   func() time.Time // Config.Now
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
 	// collectGarbage examines them before the unit commits. It is empty
@@ -123,6 +129,10 @@ func New(cfg Config) (*Kernel, error) {
 		maybeFree: make(map[KRef]struct{}),
 	}
 	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	k.now = cfg.Now
+	if k.now == nil {
+		k.now = func() time.Time { return time.Time{} }
+	}
 	k.debug = k.log.Debug().Enabled()
 	return k, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -32,6 +33,9 @@ type Driver struct {
 	// Audit runs kernel.Audit after every crank and host request; on by
 	// default.
 	Audit bool
+	// Now is the time the kernel is told (kernel.Config.Now); tests move
+	// it to drive the restart policy's backoff and window.
+	Now time.Time
 
 	goVats *goVats // real Go vats, if UseRegistry was called
 	// path and opts are where the store lives, for Reopen.
@@ -59,6 +63,8 @@ func NewWithOptions(t testing.TB, path string, opts persistence.Options) *Driver
 	return d
 }
 
+func (d *Driver) now() time.Time { return d.Now }
+
 // Reopen simulates a kernel restart: the store is flushed and closed, and a
 // new kernel over a fresh open of the same file resumes (kernel.Resume),
 // so every vat begins a new incarnation. The fake vats keep their handlers
@@ -82,7 +88,7 @@ func (d *Driver) Reopen() {
 		d.T.Fatalf("kerneltest: reopen: %v", err)
 	}
 	d.T.Cleanup(func() { st.Close(context.Background()) })
-	k, err := kernel.New(kernel.Config{Store: st})
+	k, err := kernel.New(kernel.Config{Store: st, Now: d.now})
 	if err != nil {
 		d.T.Fatalf("kerneltest: reopen: new kernel: %v", err)
 	}
@@ -99,16 +105,18 @@ func (d *Driver) Reopen() {
 // NewWithStore returns a Driver over st.
 func NewWithStore(t testing.TB, st *persistence.Store) *Driver {
 	t.Helper()
-	k, err := kernel.New(kernel.Config{Store: st})
-	if err != nil {
-		t.Fatalf("kerneltest: new kernel: %v", err)
-	}
 	d := &Driver{
-		T: t, Ctx: context.Background(), Store: st, K: k,
+		T: t, Ctx: context.Background(), Store: st,
 		Vats:    map[kernel.VatID]*FakeVat{},
 		Results: map[kernel.KRef]kernel.Output{},
 		Audit:   true,
+		Now:     time.Unix(1_000_000, 0),
 	}
+	k, err := kernel.New(kernel.Config{Store: st, Now: d.now})
+	if err != nil {
+		t.Fatalf("kerneltest: new kernel: %v", err)
+	}
+	d.K = k
 	t.Cleanup(func() {
 		if d.goVats != nil {
 			d.goVats.stop()
