@@ -152,6 +152,19 @@ func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method st
 	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args})
 }
 
+// QueueMessageOnce is QueueMessage with an idempotency key, for a caller
+// that may send again after losing the reply (a broken connection, a
+// crash on either side): the first call with key queues the message; any
+// later call with the same key and the same message queues nothing and
+// answers with the first call's result, waiting for it if it has not
+// settled. The key is recorded in the same transaction as the message,
+// so it survives exactly when the message does. The same key with a
+// different message fails with kernel.ErrIdempotencyKeyReused. The kernel
+// keeps the newest keys (Config.MaxIdempotencyKeys).
+func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target kernel.KRef, method string, args ...any) (any, error) {
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args})
+}
+
 // TerminateVat terminates a vat: the promises it decides are rejected, its
 // objects orphaned, its actor stopped. If the vat is in the middle of a
 // delivery, the delivery is abandoned (and rolled back) at once.

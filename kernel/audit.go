@@ -31,6 +31,7 @@ func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()
+	a.countIdempotency()
 	a.compareCounts()
 	a.checkObjects()
 	a.checkPromises()
@@ -197,6 +198,15 @@ func (a *auditor) countSubclusters() {
 		if row, _ := a.st.Subcluster(id); row.BootstrapKPID != "" {
 			a.ref(KRef(row.BootstrapKPID), true, "bootstrap result of "+id)
 		}
+	}
+}
+
+// countIdempotency counts the hold each idempotency record keeps on its
+// result promise.
+func (a *auditor) countIdempotency() {
+	for _, key := range a.st.IdempotencyKeys() {
+		row, _ := a.st.Idempotency(key)
+		a.ref(KRef(row.KPID), true, fmt.Sprintf("idempotency key %q", key))
 	}
 }
 

@@ -26,6 +26,10 @@ type Config struct {
 	// and 16 MiB.
 	MaxVatstoreKey   int
 	MaxVatstoreValue int
+	// MaxIdempotencyKeys is how many idempotency keys the kernel keeps
+	// (QueueMessageOnce); the oldest settled ones beyond it are forgotten.
+	// Zero means 10,000.
+	MaxIdempotencyKeys int
 	// Now tells the time, for the restart policy's backoff and intensity
 	// window: the kernel has no clock of its own. Nil reads as the zero
 	// time, so every restart counts as just now; runtimes set it.
@@ -38,6 +42,12 @@ func (c *Config) validate() error {
 	}
 	if err := c.Store.Err(); err != nil {
 		return fmt.Errorf("%w: Config.Store: %v", ErrBadConfig, err)
+	}
+	if c.MaxIdempotencyKeys < 0 {
+		return fmt.Errorf("%w: Config.MaxIdempotencyKeys must not be negative", ErrBadConfig)
+	}
+	if c.MaxIdempotencyKeys == 0 {
+		c.MaxIdempotencyKeys = 10_000
 	}
 	if c.MaxVatstoreKey < 0 || c.MaxVatstoreValue < 0 {
 		return fmt.Errorf("%w: Config.MaxVatstoreKey/MaxVatstoreValue must not be negative", ErrBadConfig)
@@ -62,7 +72,7 @@ type Kernel struct {
 	st    *persistence.Store
 	log   zerolog.Logger
 	debug bool // debug logging is on: worth reading method names
-	limit struct{ key, value int }
+	limit struct{ key, value, idempotencyKeys int }
 	now   func() time.Time // Config.Now
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
@@ -129,6 +139,7 @@ func New(cfg Config) (*Kernel, error) {
 		maybeFree: make(map[KRef]struct{}),
 	}
 	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	k.limit.idempotencyKeys = cfg.MaxIdempotencyKeys
 	k.now = cfg.Now
 	if k.now == nil {
 		k.now = func() time.Time { return time.Time{} }

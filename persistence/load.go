@@ -61,19 +61,19 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 			s.objects.loadBase(k, r)
 			return nil
 		}},
-		{"promises", "SELECT kref, state, decider, decider_incarnation, subscribers, host_subscribed, value_body, value_slots, refcount, queue_head, queue_tail FROM promises", func(scan func(...any) error) error {
+		{"promises", "SELECT kref, state, decider, decider_incarnation, settled_by_kernel, subscribers, host_subscribed, value_body, value_slots, refcount, queue_head, queue_tail FROM promises", func(scan func(...any) error) error {
 			var k, state, subs string
 			var decider, body, slots sql.NullString
-			var host, qh, qt int64
+			var host, byKernel, qh, qt int64
 			var r PromiseRow
-			if err := scan(&k, &state, &decider, &r.DeciderIncarnation, &subs, &host, &body, &slots, &r.RefCount, &qh, &qt); err != nil {
+			if err := scan(&k, &state, &decider, &r.DeciderIncarnation, &byKernel, &subs, &host, &body, &slots, &r.RefCount, &qh, &qt); err != nil {
 				return err
 			}
 			var err error
 			if r.Subscribers, err = decodeList(subs); err != nil {
 				return err
 			}
-			r.State, r.Decider, r.HostSubscribed = PromiseState(state), fromNull(decider), host != 0
+			r.State, r.Decider, r.HostSubscribed, r.SettledByKernel = PromiseState(state), fromNull(decider), host != 0, byKernel != 0
 			r.QueueHead, r.QueueTail = uint64(qh), uint64(qt)
 			if r.State != PromiseUnresolved {
 				r.Value.Body = fromNull(body)
@@ -145,6 +145,17 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 				return err
 			}
 			s.reapQueue.loadBase(k, uint64(seq))
+			return nil
+		}},
+		{"idempotency", "SELECT key, kpid, digest, seq FROM idempotency", func(scan func(...any) error) error {
+			var k string
+			var r IdempotencyRow
+			var seq int64
+			if err := scan(&k, &r.KPID, &r.Digest, &seq); err != nil {
+				return err
+			}
+			r.Seq = uint64(seq)
+			s.idempotency.loadBase(k, r)
 			return nil
 		}},
 		{"vatstore", "SELECT vat_id, key, value FROM vatstore", func(scan func(...any) error) error {

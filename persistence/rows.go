@@ -86,6 +86,10 @@ type PromiseRow struct {
 	// restart rejects what the old incarnation decided, and the auditor
 	// flags any promise left with an incarnation that is gone.
 	DeciderIncarnation int64
+	// SettledByKernel marks a settlement the kernel made itself (a splat,
+	// a termination) rather than a vat's resolve: only then is a kernel
+	// code in the value the kernel's word.
+	SettledByKernel bool
 	Subscribers        []string // vats to notify on resolution, sorted, no duplicates
 	HostSubscribed     bool     // the host awaits its resolution
 	Value              Data     // resolution; only once settled
@@ -161,6 +165,19 @@ type GCActionKey struct {
 	Kind GCKind
 	KRef string
 }
+
+// IdempotencyRow is one idempotency key the host sent a message with: the
+// message's result promise (held: one reference), a digest of what was
+// sent (a retry must send the same), and the order keys were recorded in
+// (the oldest are forgotten first).
+type IdempotencyRow struct {
+	KPID   string
+	Digest string
+	Seq    uint64
+}
+
+// MetaNextIdempotency numbers idempotency keys in the order they came.
+const MetaNextIdempotency = "next_idempotency"
 
 // VatstoreKey names one vatstore entry.
 type VatstoreKey struct {
