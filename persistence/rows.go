@@ -90,12 +90,12 @@ type PromiseRow struct {
 	// a termination) rather than a vat's resolve: only then is a kernel
 	// code in the value the kernel's word.
 	SettledByKernel bool
-	Subscribers        []string // vats to notify on resolution, sorted, no duplicates
-	HostSubscribed     bool     // the host awaits its resolution
-	Value              Data     // resolution; only once settled
-	RefCount           int64
-	QueueHead          uint64 // first seq of messages queued on this promise
-	QueueTail          uint64 // next seq to append; QueueTail-QueueHead messages wait
+	Subscribers     []string // vats to notify on resolution, sorted, no duplicates
+	HostSubscribed  bool     // the host awaits its resolution
+	Value           Data     // resolution; only once settled
+	RefCount        int64
+	QueueHead       uint64 // first seq of messages queued on this promise
+	QueueTail       uint64 // next seq to append; QueueTail-QueueHead messages wait
 }
 
 // CListKey names one c-list entry by vat and kref.
