@@ -229,6 +229,96 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 	return nil
 }
 
+// checkFailures names the rows behind quick_check's "CHECK constraint
+// failed in T" lines, which name only the table: for each such table it
+// reads the CHECK clauses from the table's own CREATE statement (so a
+// later migration's CHECKs are covered too) and lists the keys of up to
+// three rows that break each. It returns "" when it finds nothing more.
+func (b *sqliteBackend) checkFailures(ctx context.Context, problems []string) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, line := range problems {
+		table, ok := strings.CutPrefix(line, "CHECK constraint failed in ")
+		if !ok || seen[table] {
+			continue
+		}
+		seen[table] = true
+		var create string
+		if err := b.conn.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&create); err != nil {
+			continue
+		}
+		keys, err := b.keyColumns(ctx, table)
+		if err != nil || len(keys) == 0 {
+			continue
+		}
+		for _, check := range checkClauses(create) {
+			q := fmt.Sprintf(`SELECT %s FROM "%s" WHERE NOT (%s) LIMIT 3`, strings.Join(keys, ", "), table, check)
+			rows, err := b.conn.QueryContext(ctx, q)
+			if err != nil {
+				continue
+			}
+			for rows.Next() {
+				parts = append(parts, fmt.Sprintf("table %s, row %s breaks CHECK (%s)", table, rowKey(rows, len(keys)), check))
+			}
+			rows.Close()
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// keyColumns lists a table's primary-key columns, in key order.
+func (b *sqliteBackend) keyColumns(ctx context.Context, table string) ([]string, error) {
+	rows, err := b.conn.QueryContext(ctx, "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name string
+		var pk int
+		if err := rows.Scan(&name, &pk); err != nil {
+			return nil, err
+		}
+		cols = append(cols, `"`+name+`"`)
+	}
+	return cols, rows.Err()
+}
+
+// checkClauses extracts the expressions of the CHECK clauses of a CREATE
+// TABLE statement, matching parentheses (the schema's CHECKs hold no
+// string with a parenthesis in it).
+func checkClauses(create string) []string {
+	var out []string
+	rest := create
+	for {
+		i := strings.Index(rest, "CHECK (")
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+len("CHECK ("):]
+		depth, end := 1, -1
+		for j := 0; j < len(rest) && end < 0; j++ {
+			switch rest[j] {
+			case '(':
+				depth++
+			case ')':
+				if depth--; depth == 0 {
+					end = j
+				}
+			}
+		}
+		if end < 0 {
+			return out
+		}
+		out = append(out, strings.TrimSpace(rest[:end]))
+		rest = rest[end+1:]
+	}
+}
+
 // count checks that a count or sequence number read from column col is
 // not negative: stored as SQLite's signed integer, it is unsigned in Go,
 // and a negative one would turn into a huge number.
