@@ -49,11 +49,11 @@ func clusterConfigOf(row persistence.SubclusterRow) (ClusterConfig, error) {
 
 // abbrev shortens a value quoted in a problem line.
 func abbrev(s string) string {
-	const max = 40
-	if len(s) <= max {
+	const limit = 40
+	if len(s) <= limit {
 		return s
 	}
-	return s[:max] + "..."
+	return s[:limit] + "..."
 }
 
 // checkRows reports the rows that load but do not parse.
