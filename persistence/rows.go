@@ -15,8 +15,11 @@ type Data struct {
 
 // Meta keys for the id counters. Each holds the next number to hand out;
 // numbers are never reused, so a kref or vat id held outside the kernel can
-// never come to name something else.
+// never come to name something else. Every counter's key begins with
+// MetaCounterPrefix (the kernel's own counters too), and Open refuses a
+// store where one does not hold a number.
 const (
+	MetaCounterPrefix  = "next_"
 	MetaNextObject     = "next_object"
 	MetaNextPromise    = "next_promise"
 	MetaNextVat        = "next_vat"
