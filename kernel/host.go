@@ -13,10 +13,14 @@ import (
 
 // QueueMessage queues a message from the host to target and returns its
 // result promise, which the host awaits: its settlement comes back as an
-// Output. The target and every slot must name live krefs; a malformed or
+// Output. The methargs must be a valid message (ErrBadMessage), and the
+// target and every slot must name live krefs; a malformed message or an
 // unknown kref is refused at once and nothing is created (the reference
 // leaks a promise here, semantics §4.2).
 func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
+	if err := marshal.ValidateMessage(methargs); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrBadMessage, err) // the host's, checked as a vat's would be
+	}
 	if _, err := ParseKRef(string(target)); err != nil {
 		return "", nil, err
 	}
