@@ -65,3 +65,26 @@ func TestCounterRecordTooLarge(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), v)
 }
+
+// The limits are settings of the actor runtime too: a smaller vatstore key
+// limit reaches the counter's liveslots, and a bad value is refused at
+// Start, naming the field.
+func TestCounterLimitsFromConfig(t *testing.T) {
+	ctx := context.Background()
+	reg := vat.NewRegistry()
+	stdvats.Register(reg)
+	_, err := actors.Start(ctx, actors.Config{Registry: reg, MaxDeliverySends: -3})
+	require.ErrorIs(t, err, kernel.ErrBadConfig)
+	require.ErrorContains(t, err, "Config.MaxDeliverySends: -3")
+
+	k, err := actors.Start(ctx, actors.Config{Registry: reg, MaxVatstoreKey: 64})
+	require.NoError(t, err)
+	defer k.Stop(ctx)
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "c", Vats: map[string]kernel.VatConfig{"c": {Bundle: stdvats.BundleCounter}}})
+	require.NoError(t, err)
+	_, err = k.QueueMessage(ctx, res.RootKref, "record", strings.Repeat("x", 60))
+	require.ErrorContains(t, err, "over the kernel's vatstore limit", "60 bytes and the key's prefixes are over 64")
+	v, err := k.QueueMessage(ctx, res.RootKref, "record", "short")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v)
+}
