@@ -302,16 +302,16 @@ func (v *validator) object(depth int) error {
 			return err
 		}
 		plain := r.kind == kindString && r.class == classString
-		switch {
-		case key.is(keyTag):
+		switch key.known() {
+		case keyTag:
 			hasTag, tagOK = true, plain
-		case key.is(keyPayload):
+		case keyPayload:
 			hasPayload = true
-		case key.is(keyError):
+		case keyError:
 			hasError, errorOK = true, plain
-		case key.is(keyName):
+		case keyName:
 			hasName, nameOK = true, plain
-		case key.is(keyMessage):
+		case keyMessage:
 			hasMessage = true
 		}
 		if !key.isStringForm() {
@@ -706,6 +706,24 @@ func (s jstr) is(lit string) bool {
 		j++
 	}
 	return i == len(s.raw) && j == len(lit)
+}
+
+// known returns which of the keys that mean something in an object s
+// unquotes to, or "".
+func (s jstr) known() string {
+	if s.simple {
+		switch s.raw {
+		case keyTag, keyPayload, keyError, keyName, keyMessage:
+			return s.raw
+		}
+		return ""
+	}
+	for _, k := range [...]string{keyTag, keyPayload, keyError, keyName, keyMessage} {
+		if s.is(k) {
+			return k
+		}
+	}
+	return ""
 }
 
 // equal reports whether s and t unquote to the same text.
