@@ -285,6 +285,11 @@ func (inst *Instance) decodeMessage(methargs marshal.CapData) (string, []any, er
 	if !ok || len(parts) != 2 {
 		return "", nil, &marshal.Error{Name: "TypeError", Message: "malformed message: want [method, args]"}
 	}
+	if sym, isSymbol := parts[0].(marshal.Symbol); isSymbol {
+		// The kernel passes symbol methods (JavaScript has them); a Go
+		// object's methods are named by strings only.
+		return "", nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("no method for symbol %q: Go vats have only string methods", string(sym))}
+	}
 	method, ok := parts[0].(string)
 	args, ok2 := parts[1].([]any)
 	if !ok || !ok2 {

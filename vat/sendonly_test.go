@@ -163,3 +163,25 @@ func TestRejectWithAnyValue(t *testing.T) {
 	var re *kernel.RejectionError
 	require.ErrorAs(t, out.Err(), &re)
 }
+
+// A message whose method is a symbol is valid (the kernel passes it on),
+// and a Go object, whose methods are named by strings, rejects it with a
+// TypeError that says so; the vat lives on.
+func TestSymbolMethodRejects(t *testing.T) {
+	reg := vat.NewRegistry()
+	reg.MustRegister("v", func(vc *vat.Context) (any, error) {
+		return vat.Far("v", vat.Methods{"": func(c *vat.Call) (any, error) { return "caught " + c.Method, nil }}), nil
+	})
+	d := world(t, reg)
+	res, _ := d.LaunchGo(cluster("v", map[string]string{"v": "v"}))
+	methargs, err := marshal.Encode([]any{marshal.Symbol("@@asyncIterator"), []any{}})
+	require.NoError(t, err)
+	kpid, out, err := d.K.QueueMessage(d.Ctx, res.RootKref, methargs)
+	require.NoError(t, err)
+	require.Empty(t, out)
+	d.RunUntilQuiescent(0)
+	require.ErrorContains(t, d.ResultErr(kpid), `no method for symbol "@@asyncIterator"`)
+	p := d.Call(res.RootKref, "hello")
+	d.RunUntilQuiescent(0)
+	require.Equal(t, "caught hello", d.Value(p))
+}
