@@ -136,6 +136,15 @@ func checkData(what string, c marshal.CapData) error {
 	return nil
 }
 
+// checkResolution validates one resolution's data from a vat (its detail
+// is formatted only on failure: this is on every resolve).
+func checkResolution(r VatResolution) error {
+	if err := marshal.Validate(r.Data); err != nil {
+		return errIllegal("resolution of %s: %v", r.VPID, err)
+	}
+	return nil
+}
+
 // vatLimits are the limits a vat's liveslots is told at startVat, so that
 // it can refuse an over-limit write to vat code (an error the code can
 // handle) rather than make the syscall that would doom the vat.

@@ -195,7 +195,7 @@ func (k *Kernel) syscallResolve(vat VatID, rs []VatResolution) error {
 	// translated: the vats that will be notified must be able to decode
 	// it, and a refused resolve has changed nothing.
 	for _, r := range rs {
-		if err := checkData("resolution of "+string(r.VPID), r.Data); err != nil {
+		if err := checkResolution(r); err != nil {
 			return err
 		}
 	}
