@@ -57,7 +57,10 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(), Now: cfg.Clock.Now})
+	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
+		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
+		Now: cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
 		return nil, err

@@ -13,7 +13,8 @@ import (
 
 // QueueMessage queues a message from the host to target and returns its
 // result promise, which the host awaits: its settlement comes back as an
-// Output. The target and every slot must name live krefs; a malformed or
+// Output. The methargs must be a valid message (ErrBadMessage), and the
+// target and every slot must name live krefs; a malformed message or an
 // unknown kref is refused at once and nothing is created (the reference
 // leaks a promise here, semantics §4.2).
 func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
@@ -31,9 +32,13 @@ func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal
 	return kpid, out, nil
 }
 
-// checkMessage refuses a host message whose target or slots do not name
-// live krefs.
+// checkMessage refuses a host message that is not a well-formed message
+// (checked as a vat's would be), or whose target or slots do not name live
+// krefs.
 func (k *Kernel) checkMessage(target KRef, methargs marshal.CapData) error {
+	if err := marshal.ValidateMessage(methargs); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
 	if _, err := ParseKRef(string(target)); err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func (k *Kernel) Vats() []VatInfo {
 func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error {
 	row, _ := k.st.Vat(string(vat))
 	dl := &delivery{k: k, vat: vat}
-	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation}, dl)
+	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation, Limits: k.vatLimits()}, dl)
 	dl.closed = true
 	switch {
 	case dl.illegal != nil:
