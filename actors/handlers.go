@@ -35,7 +35,7 @@ func (r *resumeReq) handle(ka *kernelActor) {
 		r.reply(nil, fmt.Errorf("actors: resume: %w", err))
 		return
 	}
-	r.reply(nil, nil)
+	ka.replyDurable(r.replier, nil, nil)
 	ka.kick()
 }
 
@@ -93,7 +93,7 @@ func (r *terminateSubclusterReq) handle(ka *kernelActor) {
 		ka.stopVat(v)
 	}
 	ka.release(out)
-	r.reply(nil, nil)
+	ka.replyDurable(r.replier, nil, nil)
 	ka.kick()
 }
 
@@ -145,7 +145,7 @@ func (r *terminateVatReq) handle(ka *kernelActor) {
 	ka.stopVat(r.vat)
 	ka.release(out)
 	ka.deferred = false
-	r.reply(nil, nil)
+	ka.replyDurable(r.replier, nil, nil)
 	ka.kick()
 }
 
@@ -156,7 +156,7 @@ func (r *restartVatReq) handle(ka *kernelActor) {
 	} // else deliverStart gave it a fresh handle (or the old one stays)
 	ka.release(out)
 	ka.deferred = false
-	r.reply(nil, err)
+	ka.replyDurable(r.replier, nil, err)
 	ka.kick()
 }
 
@@ -177,7 +177,7 @@ func (r *upgradeVatReq) handle(ka *kernelActor) {
 	if err != nil {
 		err = fmt.Errorf("actors: upgrade of vat %s to %q failed; it keeps its old code: %w", r.vat, r.bundle, err)
 	}
-	r.reply(nil, err)
+	ka.replyDurable(r.replier, nil, err)
 	ka.kick()
 }
 
@@ -205,7 +205,7 @@ func (r *pingVatReq) handle(ka *kernelActor) {
 func (r *revokeReq) handle(ka *kernelActor) {
 	out, err := ka.k.Revoke(ka.ctx, r.kref)
 	ka.release(out)
-	r.reply(nil, err)
+	ka.replyDurable(r.replier, nil, err)
 	ka.kick() // arms the flush for the committed unit
 }
 
@@ -214,14 +214,14 @@ func (r *isRevokedReq) handle(ka *kernelActor) { r.reply(ka.k.IsRevoked(r.kref))
 func (r *releaseReq) handle(ka *kernelActor) {
 	out, err := ka.k.Unpin(ka.ctx, r.kref)
 	ka.release(out)
-	r.reply(nil, err)
+	ka.replyDurable(r.replier, nil, err)
 	ka.kick() // the drop the release may allow runs in a crank
 }
 
 func (r *reapReq) handle(ka *kernelActor) {
 	out, err := ka.k.ScheduleReap(ka.ctx, r.vat)
 	ka.release(out)
-	r.reply(nil, err)
+	ka.replyDurable(r.replier, nil, err)
 	ka.kick()
 }
 

@@ -46,6 +46,11 @@ type kernelActor struct {
 	// idleWaiters are WaitIdle requests, answered when the kernel has no
 	// work, no restart pending and nothing waiting for a flush.
 	idleWaiters []replier
+	// durable are answers to host requests whose units are committed but,
+	// under group commit, not yet in the file: they are sent once the
+	// flush that covers them is done (invariant 3), so a crash can never
+	// undo what the host was told was done.
+	durable []durableReply
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -119,6 +124,10 @@ func (ka *kernelActor) fail(err error) {
 		w.reply(nil, ka.stoppedErr())
 	}
 	ka.idleWaiters = nil
+	for _, d := range ka.durable {
+		d.r.reply(nil, ka.stoppedErr())
+	}
+	ka.durable = nil
 }
 
 // kick makes sure a runCrank is on its way if there is work.
@@ -186,7 +195,9 @@ type waiter struct {
 
 // release hands settled promises to the host requests waiting for them,
 // and stops the actors of the vats the kernel terminated meanwhile (a
-// crank, a host request, or the cascade of a failed launch).
+// crank, a host request, or the cascade of a failed launch). Once
+// everything committed is in the file, it also sends the answers that
+// waited for that.
 func (ka *kernelActor) release(out []kernel.Output) {
 	for _, v := range ka.k.TakeStopped() {
 		ka.stopVat(v)
@@ -198,6 +209,34 @@ func (ka *kernelActor) release(out []kernel.Output) {
 			w.settled(o)
 		}
 	}
+	if len(ka.durable) > 0 && ka.st.Unflushed() == 0 {
+		ready := ka.durable
+		ka.durable = nil
+		for _, d := range ready {
+			d.r.reply(d.v, d.err)
+		}
+	}
+}
+
+// durableReply is an answer waiting for the flush of what it reports.
+type durableReply struct {
+	r   replier
+	v   any
+	err error
+}
+
+// replyDurable answers a host request that changed the kernel's state
+// once that change is in the file: at once with commit per crank, after
+// the group's flush with group commit (invariant 3: an answer is an
+// output; before this, a kill between a group's commit and its flush undid
+// a TerminateVat or UpgradeVat the host had been told was done). The
+// flush is armed by the kick that ends every handler.
+func (ka *kernelActor) replyDurable(r replier, v any, err error) {
+	if ka.st.Unflushed() == 0 {
+		r.reply(v, err)
+		return
+	}
+	ka.durable = append(ka.durable, durableReply{r, v, err})
 }
 
 // wait runs settled when kpid settles (or fails early, Output.Aborted);

@@ -112,7 +112,7 @@ func (r *registerServiceReq) handle(ka *kernelActor) {
 		// alive for as long as the kernel, whoever else lets go.
 		out, err := ka.k.SetServiceRef(ka.ctx, r.name, kref)
 		ka.release(out)
-		r.reply(kref, err)
+		ka.replyDurable(r.replier, kref, err)
 	})
 	ka.release(out)
 	ka.kick()
