@@ -52,6 +52,7 @@ type check struct {
 	db     string
 	policy persistence.CommitPolicy
 	h      *history
+	latest []entry // the side-ledger lines of the child just killed
 	stats  *stats
 
 	problems []problem
@@ -309,7 +310,11 @@ func (c *check) stranded(st *persistence.Store) {
 // countCut counts what became of the effects the kills cut (begun, never
 // answered): applied once, or not at all. Both are right.
 func (c *check) countCut(ls map[kernel.VatID]*ledger) {
-	for eff, b := range c.h.begun {
+	for _, b := range c.latest {
+		eff := b.Effect
+		if b.Ev != evBegin || eff == "" {
+			continue
+		}
 		if _, ok := c.h.acked[eff]; ok || c.h.failed[eff] {
 			continue
 		}
@@ -384,10 +389,15 @@ func (c *check) checkLaunches(ctx context.Context, k *actors.Kernel, status acto
 		if !rec.acked {
 			// A launch cut by a kill that left no subcluster must have
 			// left no vat either.
+			orphans := false
 			for _, v := range status.Vats {
 				if l, _ := v.Config.Parameters[paramLaunch].(string); l == id && v.Active {
+					orphans = true
 					c.add(catLaunch, "orphan/"+id, "launch %s cut by a kill left vat %s (%s) running without its subcluster", id, v.ID, v.Name)
 				}
+			}
+			if !orphans && c.cutHere(id) {
+				c.stats.cutLaunchVanished++
 			}
 		}
 	}
@@ -431,10 +441,24 @@ func (c *check) checkLaunched(ctx context.Context, k *actors.Kernel, id string, 
 	if rec.acked && rec.result != result {
 		c.add(catLaunch, "told/"+id, "launch %s: the host was told %q, the vat returned %q", id, rec.result, result)
 	}
-	c.stats.launchesChecked++
+	c.stats.launchChecks++
+	if !rec.acked && c.cutHere(id) {
+		c.stats.cutLaunchCompleted++
+	}
 	if l := ls[sc.Vats["ledger"]]; l != nil && l.active && l.hellos[id] != 1 {
 		c.add(catLaunch, "hello/"+id, "launch %s finished, but its ledger was greeted %d times", id, l.hellos[id])
 	}
+}
+
+// cutHere reports whether launch id was begun by the child just killed
+// (and so cut by its kill, when it has no answer).
+func (c *check) cutHere(id string) bool {
+	for _, e := range c.latest {
+		if e.Ev == evBegin && e.Kind == opLaunch && e.Launch == id {
+			return true
+		}
+	}
+	return false
 }
 
 // checkLifecycle: acknowledged terminations and upgrades hold.

@@ -35,9 +35,8 @@ var flushKinds = []opKind{kindResume, opApply, opRelay, opPipeline, opCross, opB
 	opLaunch, opRestart, opUpgrade, opTerminateVat, opTerminateSubcluster}
 
 // Limits that keep a trial's cluster small, alive and changing: launches
-// stop at maxSubclusters intact ones; terminating an intact one needs more
-// than minSubclusters of them (a broken one, a vat of which was
-// terminated, can always go).
+// stop at maxSubclusters intact ones, and the first minSubclusters are
+// never terminated (see world).
 const (
 	minSubclusters = 2
 	maxSubclusters = 5
@@ -71,8 +70,10 @@ type send struct {
 	Args   []any
 }
 
-// world is what the schedule chooses from: the intact subclusters (both
-// vats active), in id order.
+// world is what the schedule chooses from: the subclusters, in id order.
+// The first minSubclusters of them are kept: they are restarted and
+// upgraded but never terminated, so that the effects they hold stay
+// checkable for the whole trial.
 type world struct {
 	subclusters []subcluster
 }
@@ -81,6 +82,7 @@ type subcluster struct {
 	id              kernel.SubclusterID
 	ledger, relay   kernel.VatInfo
 	ledgerOK, relOK bool
+	kept            bool // one of the first minSubclusters: never terminated
 }
 
 func worldOf(st actors.Status) world {
@@ -89,13 +91,28 @@ func worldOf(st actors.Status) world {
 		vats[v.ID] = v
 	}
 	var w world
-	for _, sc := range st.Subclusters {
+	for i, sc := range st.Subclusters {
 		l, lok := vats[sc.Vats["ledger"]]
 		r, rok := vats[sc.Vats["relay"]]
 		w.subclusters = append(w.subclusters, subcluster{id: sc.ID, ledger: l, relay: r,
-			ledgerOK: lok && l.Active, relOK: rok && r.Active})
+			ledgerOK: lok && l.Active, relOK: rok && r.Active, kept: i < minSubclusters})
 	}
 	return w
+}
+
+// mortal lists the subclusters that may be terminated, and of them the
+// intact ones.
+func (w world) mortal() (all, intact []subcluster) {
+	for _, s := range w.subclusters {
+		if s.kept {
+			continue
+		}
+		all = append(all, s)
+		if s.ledgerOK && s.relOK {
+			intact = append(intact, s)
+		}
+	}
+	return all, intact
 }
 
 // intact lists the subclusters whose ledger and relay both run.
@@ -122,7 +139,7 @@ var weights = []struct {
 	w    int
 }{
 	{opApply, 22}, {opRelay, 16}, {opPipeline, 12}, {opCross, 8}, {opBurst, 8},
-	{opLaunch, 10}, {opRestart, 8}, {opUpgrade, 8}, {opTerminateVat, 6}, {opTerminateSubcluster, 6},
+	{opLaunch, 10}, {opRestart, 8}, {opUpgrade, 8}, {opTerminateVat, 5}, {opTerminateSubcluster, 5},
 }
 
 // nextOp chooses operation i of a trial.
@@ -133,15 +150,15 @@ func nextOp(seed uint64, i int, w world) op {
 	if len(intact) < minSubclusters {
 		o.Kind = opLaunch
 	} else {
-		broken := len(w.subclusters) > len(intact)
+		mortal, mortalIntact := w.mortal()
 		allowed := func(k opKind) bool {
 			switch k {
 			case opLaunch:
 				return len(intact) < maxSubclusters
 			case opTerminateVat:
-				return len(intact) > minSubclusters
+				return len(mortalIntact) > 0
 			case opTerminateSubcluster:
-				return len(intact) > minSubclusters || broken
+				return len(mortal) > 0
 			}
 			return true
 		}
@@ -178,6 +195,10 @@ func nextOp(seed uint64, i int, w world) op {
 		o.Cluster = clusterConfig(o.Launch)
 	case opRestart, opUpgrade, opTerminateVat:
 		s := pick()
+		if o.Kind == opTerminateVat {
+			_, mortalIntact := w.mortal()
+			s = mortalIntact[r.IntN(len(mortalIntact))]
+		}
 		v := s.ledger
 		if r.IntN(2) == 0 {
 			v = s.relay
@@ -187,10 +208,10 @@ func nextOp(seed uint64, i int, w world) op {
 			o.Bundle = otherVersion(v.Config.Bundle)
 		}
 	case opTerminateSubcluster:
-		// A broken subcluster goes first; an intact one only while more
-		// than minSubclusters remain.
-		s := w.subclusters[r.IntN(len(w.subclusters))]
-		for _, b := range w.subclusters {
+		// A broken subcluster (a vat of it terminated) goes first.
+		mortal, _ := w.mortal()
+		s := mortal[r.IntN(len(mortal))]
+		for _, b := range mortal {
 			if !b.ledgerOK || !b.relOK {
 				s = b
 				break

@@ -2,7 +2,6 @@ package crashtest
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
@@ -26,6 +25,7 @@ const (
 	keyEffect     = "op."         // ledger: op.<effect id> -> times applied
 	keyHello      = "hello."      // ledger: hello.<launch id> -> times greeted
 	keyAccount    = "acct."       // ledger: acct.<name> -> the durable account
+	keyDistinct   = "distinct"    // ledger: how many distinct effects it holds
 	keyLedger     = "ledger"      // relay: its ledger's presence
 	keyBoots      = "boots"       // relay: times bootstrap was delivered
 	keyBootResult = "boot-result" // relay: what bootstrap returned, once done
@@ -87,7 +87,8 @@ func stringArg(c *vat.Call, i int, what string) (string, error) {
 //	apply(id) -> times id has been applied (1 unless delivered twice)
 //	account(name) -> the durable account name (made on first use)
 //	hello(launch) -> times the launch's bootstrap greeted this ledger
-//	count() -> how many distinct effects it holds
+//	count() -> how many distinct effects it holds (kept as a counter,
+//	    which the parent holds against the effects in the file)
 //	version() -> "v1" or "v2"
 //
 // An account's deposit(id) applies id to the same ledger of effects, so a
@@ -100,7 +101,11 @@ func ledgerVat(version string) vat.BuildFunc {
 			if err != nil {
 				return nil, err
 			}
-			return bump(bag, keyEffect+id)
+			n, err := bump(bag, keyEffect+id)
+			if err == nil && n == 1 {
+				_, err = bump(bag, keyDistinct)
+			}
+			return n, err
 		}
 		account, err := vc.DefineKind("account", vat.Methods{
 			"deposit": func(c *vat.Call) (any, error) {
@@ -140,15 +145,7 @@ func ledgerVat(version string) vat.BuildFunc {
 				}
 				return bump(bag, keyHello+launch)
 			},
-			"count": func(c *vat.Call) (any, error) {
-				n := int64(0)
-				for _, k := range bag.Keys() {
-					if strings.HasPrefix(k, keyEffect) {
-						n++
-					}
-				}
-				return n, nil
-			},
+			"count":   func(c *vat.Call) (any, error) { return counter(bag, keyDistinct), nil },
 			"version": func(c *vat.Call) (any, error) { return version, nil },
 		}), nil
 	}
