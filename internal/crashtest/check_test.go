@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -67,6 +68,14 @@ func (c *check) add(cat, key, format string, args ...any) {
 func (c *check) run(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
+	if _, err := os.Stat(c.db); os.IsNotExist(err) {
+		// Killed before the store was made: nothing can have been
+		// acknowledged, and there is nothing to check.
+		if len(c.h.acked) > 0 {
+			c.add(catLost, "no-file", "the database is gone, with %d acknowledged effects", len(c.h.acked))
+		}
+		return true
+	}
 	if err := integrityCheck(ctx, c.db); err != nil {
 		c.add(catIntegrity, err.Error(), "%v", err)
 		return false
@@ -80,7 +89,7 @@ func (c *check) run(ctx context.Context) bool {
 // integrityCheck runs PRAGMA integrity_check on the file (which also
 // recovers its WAL, as the next open would).
 func integrityCheck(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite3", "file:"+path)
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw")
 	if err != nil {
 		return fmt.Errorf("integrity_check: open: %w", err)
 	}
