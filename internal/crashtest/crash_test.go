@@ -126,6 +126,10 @@ func TestCrash(t *testing.T) {
 			plans: plans[i*killsPerTrial : min(kills, (i+1)*killsPerTrial)], stats: st}
 		t.Run(fmt.Sprintf("trial %d %s", i, policy), func(t *testing.T) {
 			tr.run(t, seed)
+			if t.Failed() {
+				t.Logf("replay: go test ./internal/crashtest -run TestCrash -v -crash.seed %d -crash.kills %d -crash.trial %d",
+					seed, kills, i)
+			}
 		})
 	}
 	for _, line := range st.summary() {
