@@ -171,7 +171,7 @@ func (tr *trial) run(t *testing.T, seed uint64) {
 		}
 		tr.stats.kill(plan, entries[before:])
 		if childErr != nil {
-			tr.stats.problem(catChild)
+			tr.stats.problem(catChild, tr.policy)
 			t.Errorf("%s: %v", where, childErr)
 			return
 		}
@@ -183,7 +183,7 @@ func (tr *trial) run(t *testing.T, seed uint64) {
 				continue // the file still has it; it was reported at the kill that made it
 			}
 			reported[p.cat+"/"+p.key] = true
-			tr.stats.problem(p.cat)
+			tr.stats.problem(p.cat, tr.policy)
 			t.Errorf("%s: %s: %s", where, p.cat, p.msg)
 		}
 		if !ok {

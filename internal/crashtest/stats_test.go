@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // stats are the figures of a run, for its summary (and RELIABILITY.md).
@@ -15,6 +17,7 @@ type stats struct {
 	flushIndex map[string]int // "kind #n" -> flush kills at an operation's nth flush
 	timeIn     map[string]int // what a time kill cut: an operation kind, or "between"
 	problems   map[string]int // category -> problems
+	byPolicy   map[string]int // "category policy" -> problems
 
 	ackedChecked       int         // acknowledged effects found exactly once, summed over every check
 	ackedByTrial       map[int]int // trial -> acknowledged effects in its side ledger
@@ -30,7 +33,7 @@ type stats struct {
 
 func newStats() *stats {
 	return &stats{byMode: map[killMode]int{}, flushAt: map[string]int{}, flushIndex: map[string]int{},
-		timeIn: map[string]int{}, problems: map[string]int{}, ackedByTrial: map[int]int{}}
+		timeIn: map[string]int{}, problems: map[string]int{}, byPolicy: map[string]int{}, ackedByTrial: map[int]int{}}
 }
 
 // kill records where a kill landed, from the child's side-ledger lines.
@@ -50,6 +53,8 @@ func (s *stats) kill(plan killPlan, lines []entry) {
 				s.missed++ // the plan's kind did not come in time: the kill fell back
 			}
 			s.flushAt[fmt.Sprintf("%s %s", k.Kind, k.Point)]++
+			// #0 is a flush that began before the operation did and
+			// reached the boundary after.
 			s.flushIndex[fmt.Sprintf("%s #%d", k.Kind, k.Flush)]++
 		}
 		return
@@ -61,7 +66,10 @@ func (s *stats) kill(plan killPlan, lines []entry) {
 	}
 }
 
-func (s *stats) problem(cat string) { s.problems[cat]++ }
+func (s *stats) problem(cat string, policy persistence.CommitPolicy) {
+	s.problems[cat]++
+	s.byPolicy[fmt.Sprintf("%s %s", cat, policy)]++
+}
 
 func sum(m map[int]int) int {
 	n := 0
@@ -100,11 +108,15 @@ func (s *stats) summary() []string {
 		fmt.Sprintf("lost: %d, duplicated: %d; problems: %d (%s)",
 			s.problems[catLost], s.problems[catDuplicated], s.total(), s.byCategory()),
 	}
+	out = append(out, "problems by category and commit policy:")
+	for _, k := range slices.Sorted(maps.Keys(s.byPolicy)) {
+		out = append(out, fmt.Sprintf("  %-40s %d", k, s.byPolicy[k]))
+	}
 	out = append(out, "flush kills by operation and boundary:")
 	for _, k := range slices.Sorted(maps.Keys(s.flushAt)) {
 		out = append(out, fmt.Sprintf("  %-40s %d", k, s.flushAt[k]))
 	}
-	out = append(out, "flush kills by operation and which of its flushes:")
+	out = append(out, "flush kills by operation and which of its flushes (#0: one begun before it):")
 	for _, k := range slices.Sorted(maps.Keys(s.flushIndex)) {
 		out = append(out, fmt.Sprintf("  %-40s %d", k, s.flushIndex[k]))
 	}
