@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -125,6 +127,9 @@ func TestCrash(t *testing.T) {
 		tr := trial{index: i, seed: trialSeed(seed, i), policy: policy,
 			plans: plans[i*killsPerTrial : min(kills, (i+1)*killsPerTrial)], stats: st}
 		t.Run(fmt.Sprintf("trial %d %s", i, policy), func(t *testing.T) {
+			// Every kernel the checks start is stopped, and every child
+			// reaped: nothing outlives the trial.
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			tr.run(t, seed)
 			if t.Failed() {
 				t.Logf("replay: go test ./internal/crashtest -run TestCrash -v -crash.seed %d -crash.kills %d -crash.trial %d",
