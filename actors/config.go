@@ -59,6 +59,11 @@ type Config struct {
 	MaxDeliverySends    int
 	MaxDeliverySyscalls int
 	MaxDeliveryBytes    int
+	// StoreFaults, if set, becomes the store's persistence.Options.Faults:
+	// it is called at every commit boundary of every flush. For crash and
+	// fault tests only (package internal/crashtest kills the process
+	// there); production leaves it nil.
+	StoreFaults persistence.FaultInjector
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.

@@ -53,6 +53,10 @@ func (s *Store) clearDirty() {
 	s.vatstore.clearDirty()
 }
 
+// fault calls Options.Faults at commit boundary p. The three calls in a
+// flush are the crash points that crash tests kill the process at: before
+// BEGIN, between the last statement and COMMIT, and after COMMIT but
+// before Flush marks the rows flushed and its caller releases outputs.
 func (o *Options) fault(p FaultPoint) error {
 	if o.Faults == nil {
 		return nil

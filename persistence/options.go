@@ -66,25 +66,41 @@ type Options struct {
 	// Trace, if set, sees every data statement of every flush before it
 	// runs. It exists for benchmarks that replay a flush's writes.
 	Trace func(Statement)
-	// Faults, if set, is asked before each step of a flush and may fail it.
-	// It exists for crash and fault tests.
+	// Faults, if set, is called at each commit boundary of every flush (see
+	// FaultPoint) and may fail the flush there. It is also the crash hook:
+	// a crash test kills the process from inside Fault, so that the kill
+	// lands exactly on a boundary. Nil costs one comparison per point. It
+	// exists for crash and fault tests; production leaves it nil.
 	Faults FaultInjector
 }
 
-// FaultInjector lets tests fail a flush at a named point.
+// FaultInjector lets tests fail a flush, or end the process, at a named
+// point. It is called on the goroutine that flushes (the kernel actor's),
+// with no SQLite statement running.
 type FaultInjector interface {
-	// Fault returns a non-nil error to make the flush fail at point.
+	// Fault returns a non-nil error to make the flush fail at point. After
+	// FaultAfterCommit the rows are in the file already; an error there
+	// still fails the store, as any flush error does.
 	Fault(point FaultPoint) error
 }
 
-// FaultPoint names a step of a flush.
+// FaultPoint names a commit boundary of a flush. Every flush passes all
+// three, in this order, unless it fails first.
 type FaultPoint string
 
-// Flush steps that a FaultInjector can fail.
+// The commit boundaries of a flush. A process that dies at one of them
+// leaves the file as follows when it is reopened:
 const (
-	FaultBeforeBegin  FaultPoint = "before-begin"
+	// FaultBeforeBegin: before BEGIN. Nothing of the flush is in the file;
+	// the units it held are lost, and none of their outputs was released.
+	FaultBeforeBegin FaultPoint = "before-begin"
+	// FaultBeforeCommit: every batched statement has run, COMMIT has not.
+	// SQLite rolls the transaction back: the same as FaultBeforeBegin.
 	FaultBeforeCommit FaultPoint = "before-commit"
-	FaultAfterCommit  FaultPoint = "after-commit"
+	// FaultAfterCommit: COMMIT has returned, the store has not yet marked
+	// the rows flushed nor returned to the caller, so no output of the
+	// flush is released. Everything of the flush is in the file.
+	FaultAfterCommit FaultPoint = "after-commit"
 )
 
 // validate fills defaults and reports the first bad field by name.
