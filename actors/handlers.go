@@ -13,7 +13,7 @@ import (
 )
 
 // Host requests, each handled between cranks as units of the kernel state
-// machine (DESIGN.md invariant 11). A request answers at once when it can
+// machine (invariant 11). A request answers at once when it can
 // be answered at once, or registers a waiter on a kernel promise.
 
 // lookupBundle finds vat code: the kernel's own services vat, or the

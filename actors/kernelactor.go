@@ -64,7 +64,7 @@ var _ kernel.Deliverer = (*kernelActor)(nil)
 var _ actor.SupervisorStrategy = (*kernelActor)(nil)
 
 // Receive is the kernel actor's loop: a type switch that calls the kernel
-// and does I/O (STYLE.md 3). A panic (a kernel bug) is caught here: the
+// and does I/O. A panic (a kernel bug) is caught here: the
 // kernel stops taking work rather than letting protoactor restart it,
 // which would stop every vat.
 func (ka *kernelActor) Receive(ctx actor.Context) {
@@ -353,7 +353,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 func (ka *kernelActor) stopVat(id kernel.VatID) {
 	if h := ka.vats[id]; h != nil {
 		if h.pid != nil {
-			// DESIGN.md: terminating a vat is a direct supervisor stop; it
+			// Terminating a vat is a direct supervisor stop (invariant 16); it
 			// takes effect when the actor's current message returns.
 			ka.actx.Stop(h.pid)
 		}

@@ -11,7 +11,7 @@ import (
 // marker method.
 type message interface{ kernelMessage() }
 
-// runCrank runs exactly one crank (DESIGN.md: one delivery per actor
+// runCrank runs exactly one crank (one delivery per actor
 // message). The kernel sends itself the next one while work remains, so
 // host requests and supervision signals are handled between cranks.
 type runCrank struct{}
@@ -44,7 +44,7 @@ type result struct {
 }
 
 // request is a host request: handled between cranks, answered once
-// (DESIGN.md invariant 11).
+// (invariant 11).
 type request interface {
 	message
 	handle(ka *kernelActor)

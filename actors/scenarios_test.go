@@ -15,7 +15,7 @@ import (
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// The reference's scenarios (ocap-kernel semantics §9.2) through the
+// The reference's scenarios (as MetaMask ocap-kernel does) through the
 // embedding API. 1, 2, 6: kernel_test.go and launch_test.go; 3, 4:
 // TestLaunchFailures; 7, 8: TestKernelRestartResumes; 11:
 // TestOrphanedEphemeralObject; 21, 22: TestAbortedSendRejectsAtOnce and

@@ -5,7 +5,7 @@ import "fmt"
 // InvariantError is what the kernel panics with when one of its own
 // invariants is broken. It means a kernel bug, never a vat's fault: a
 // vat's fault is an illegal syscall or a failed delivery, and never
-// panics the kernel (STYLE.md 16).
+// panics the kernel.
 type InvariantError struct{ Msg string }
 
 func (e *InvariantError) Error() string { return "kernel invariant broken: " + e.Msg }

@@ -13,7 +13,7 @@ import (
 // values and pins, checks the structural invariants the kernel relies on,
 // and, when nothing is waiting for a flush, compares every in-memory table
 // with a fresh read of the database. It returns one line per problem; none
-// means the state is sound (DESIGN.md invariants 2 and 10). Tests run it
+// means the state is sound (invariants 2 and 10). Tests run it
 // after every crank.
 //
 // A store opened read-only is audited as the snapshot it is, without

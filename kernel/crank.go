@@ -80,7 +80,7 @@ type CrankResult struct {
 	// Failure is why the crank aborted: a VAT_FATAL *Error.
 	Failure error
 	// Terminated lists the vats this crank terminated. The runtime must
-	// stop them (DESIGN.md: a direct stop, never a wait on the crank).
+	// stop them (a direct stop, never a wait on the crank: invariant 16).
 	Terminated []VatID
 	// Restart names a vat that failed under the restart policy, and the
 	// kernel decided to restart it: the crank was rolled back and its item
@@ -128,7 +128,7 @@ func gcDeliveryKind(w WorkKind) DeliveryKind {
 
 // pickWork takes the next unit of work inside the open unit, in the
 // reference's priority order: GC actions, then reaps, then the run queue
-// (ocap-kernel semantics §2.5). INVARIANT 2: the dequeue happens inside the
+// (as MetaMask ocap-kernel does). INVARIANT 2: the dequeue happens inside the
 // crank's unit, so an abort puts the item back at the head.
 func (k *Kernel) pickWork() (work, bool) {
 	gw, ok, negated := k.nextGCWork()
@@ -157,11 +157,11 @@ func (k *Kernel) HasWork() bool {
 	return k.st.GCActionCount() > 0 || k.st.ReapCount() > 0 || k.st.QueueLen() > 0
 }
 
-// Crank runs exactly one unit of work (DESIGN.md invariant 1): one GC
+// Crank runs exactly one unit of work (invariant 1): one GC
 // action group, one reap, or one run-queue item, delivered through d, as
 // one atomic unit. It returns what happened; the error is non-nil only
 // when the kernel cannot go on (the store failed) or ctx ended mid-crank,
-// never because of a vat's fault (DESIGN.md invariant 4).
+// never because of a vat's fault (invariant 4).
 func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 	if err := k.begin(); err != nil {
 		return CrankResult{}, err
@@ -274,7 +274,7 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 	return res, nil
 }
 
-// failVat handles a vat's fault (DESIGN.md invariant 4): roll the crank
+// failVat handles a vat's fault (invariant 4): roll the crank
 // back, terminate the vat in a unit of its own, and tell the host at once
 // that its send failed. The item stays at the head of the queue; its retry
 // splats against the terminated vat and settles the kernel promise.
@@ -345,7 +345,7 @@ func (k *Kernel) policyOf(vat VatID) FailurePolicy {
 }
 
 // consumeAfterFailure handles a delivery that failed for a reason other
-// than the vat's fault (DESIGN.md invariant 6): the delivery's effects are
+// than the vat's fault (invariant 6): the delivery's effects are
 // rolled back and the item consumed; a message's result is rejected with
 // code. The failure is logged in full, since the code says little.
 func (k *Kernel) consumeAfterFailure(ctx context.Context, res CrankResult, code *Error, detail error) (CrankResult, error) {

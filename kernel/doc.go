@@ -61,8 +61,8 @@
 //
 // # Semantics
 //
-// The kernel follows MetaMask ocap-kernel's semantics (see
-// shared/reference/ocap-kernel-semantics.md) with SwingSet's accounting,
+// The kernel follows MetaMask ocap-kernel's semantics (MetaMask/ocap-kernel,
+// its packages/ocap-kernel/src) with SwingSet's accounting,
 // and none of the reference's known defects: a crank handles exactly one
 // unit of work; an abort rolls back memory and disk alike; the illegal-
 // syscall mark is sticky; promises a terminated vat decides are rejected;

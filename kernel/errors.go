@@ -11,7 +11,7 @@ import (
 
 // Code is the stable code of an error that leaves the kernel, written
 // "[KERNEL:CODE]" (or "[KERNEL:VAT_FATAL:CODE]") at the start of its
-// message (DESIGN.md invariant 7; ocap-kernel semantics §5.6).
+// message (invariant 7; MetaMask ocap-kernel).
 type Code string
 
 // The codes.
@@ -102,7 +102,7 @@ var refPattern = regexp.MustCompile(`k[op][0-9]+|[op][+-][0-9]+|[op]\+[dv][0-9]+
 
 // ScrubRefs replaces anything in s that looks like a kref, vref or vat id
 // with "<ref>", so that text from a vat (a panic message, say) can go into
-// an error that leaves the kernel (DESIGN.md invariant 7).
+// an error that leaves the kernel (invariant 7).
 func ScrubRefs(s string) string {
 	return refPattern.ReplaceAllString(s, "<ref>")
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
-// Garbage collection across vats (ocap-kernel semantics §6, done the
+// Garbage collection across vats (MetaMask ocap-kernel, done the
 // SwingSet way). When a unit's decrements bring a count to zero,
 // collectGarbage decides what follows before the unit commits:
 //

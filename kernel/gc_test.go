@@ -111,7 +111,7 @@ func TestGCThreeImportersEveryOrder(t *testing.T) {
 }
 
 // GC actions are delivered before reaps and before the run queue, by vat,
-// then dropExport, retireExport, retireImport (ocap-kernel semantics §6.3).
+// then dropExport, retireExport, retireImport (as MetaMask ocap-kernel does).
 func TestGCPriorityOrder(t *testing.T) {
 	d := kt.New(t)
 	res := d.Launch("alice", "alice", "bob")

@@ -9,7 +9,7 @@ import (
 )
 
 // Host requests: each is one unit of work of its own, handled between
-// cranks (DESIGN.md invariant 11).
+// cranks (invariant 11).
 
 // QueueMessage queues a message from the host to target and returns its
 // result promise, which the host awaits: its settlement comes back as an

@@ -110,7 +110,7 @@ type Kernel struct {
 	maybeFree map[KRef]struct{}
 	// unitOut holds the open unit's outputs; pending holds those of
 	// committed units that are not yet in SQLite (group commit). Neither
-	// is released before the flush that covers it (DESIGN.md invariant 3).
+	// is released before the flush that covers it (invariant 3).
 	unitOut []Output
 	pending []Output
 	// unitAbandon lists subclusters whose bootstrap the open unit
@@ -133,7 +133,7 @@ type Output struct {
 	// Aborted marks the early rejection of an aborted send's result: the
 	// vat failed and was terminated, the host learns of it at once, and
 	// the kernel promise itself is settled later, when the message is
-	// retried and splats (DESIGN.md invariant 4). A runtime answers each
+	// retried and splats (invariant 4). A runtime answers each
 	// host request at its first Output and ignores later ones.
 	Aborted bool
 	// ByKernel marks a settlement the kernel made itself (a splat, a
@@ -204,7 +204,7 @@ func (k *Kernel) begin() error {
 	return nil
 }
 
-// abort drops the open unit (DESIGN.md invariant 2: the store drops its
+// abort drops the open unit (invariant 2: the store drops its
 // overlay, and the kernel's only per-unit memory goes with it).
 func (k *Kernel) abort() {
 	k.st.Abort()
@@ -260,8 +260,8 @@ func (k *Kernel) Flush(ctx context.Context) ([]Output, error) {
 	return out, nil
 }
 
-// hostUnit runs fn as one unit of work for a host request (DESIGN.md
-// invariant 11): fn's error aborts the unit and is returned as is.
+// hostUnit runs fn as one unit of work for a host request (invariant
+// 11): fn's error aborts the unit and is returned as is.
 func (k *Kernel) hostUnit(ctx context.Context, fn func() error) ([]Output, error) {
 	if err := k.begin(); err != nil {
 		return nil, err

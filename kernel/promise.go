@@ -7,7 +7,7 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
-// Kernel promises (ocap-kernel semantics §5). A promise is unresolved,
+// Kernel promises (as MetaMask ocap-kernel does). A promise is unresolved,
 // fulfilled or rejected. While unresolved it has a decider (the one vat
 // allowed to resolve it, or none while a message carrying it as its result
 // waits in a queue: then the kernel holds the authority, as SwingSet does,
@@ -78,7 +78,7 @@ func (k *Kernel) unsubscribe(vat VatID, kpid KRef) {
 }
 
 // checkResolver reports, as an illegal-syscall detail, why vat may not
-// resolve kpid (ocap-kernel semantics §5.2).
+// resolve kpid (as MetaMask ocap-kernel does).
 func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 	p := k.mustPromise(kpid)
 	switch {
@@ -159,8 +159,8 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 
 // rejectAsDecider rejects kpid on behalf of its current decider, whoever
 // that is now (after a rollback the decider is what the restored state
-// says). This is how splats settle a message's result (DESIGN.md
-// invariant 8; ocap-kernel #879).
+// says). This is how splats settle a message's result (invariant
+// 8; ocap-kernel #879).
 func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {

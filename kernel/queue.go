@@ -7,7 +7,7 @@ import (
 
 // The run queue holds sends and notifies in FIFO order; a queued item holds
 // a reference to every kref it names, dropped when the item is delivered or
-// splats (ocap-kernel semantics §2.5, §6.1).
+// splats (as MetaMask ocap-kernel does).
 
 // enqueueSend accepts a message to target, counting its references, and
 // puts it where E-order needs it (invariant 13, docs/invariants.md): a

@@ -5,7 +5,7 @@ import (
 )
 
 // Reference counting follows SwingSet's model rather than the reference's
-// (ocap-kernel semantics §6.8 shows its asymmetric counts underflow with
+// (MetaMask ocap-kernel shows its asymmetric counts underflow with
 // two importers):
 //
 //   - an object has (reachable, recognizable) counts, reachable <=
@@ -19,7 +19,7 @@ import (
 //     message queued on it (as its target), and one while the host awaits
 //     it.
 //
-// Audit recomputes all of these from scratch (DESIGN.md invariant 10).
+// Audit recomputes all of these from scratch (invariant 10).
 
 // incRef adds a reference to kref. reachable=false adds to recognizable
 // only (an import c-list entry that is being created; setReachableFlag adds

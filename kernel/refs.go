@@ -10,7 +10,7 @@ import (
 )
 
 // KRef is a kernel-wide reference: "koN" names a kernel object, "kpN" a
-// kernel promise (ocap-kernel semantics §2.1). Numbers start at 1 and are
+// kernel promise (as MetaMask ocap-kernel does). Numbers start at 1 and are
 // never reused.
 type KRef string
 

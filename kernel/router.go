@@ -5,8 +5,8 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
-// The router decides where a queued send goes (ocap-kernel semantics
-// §1.4, §5.4): to the vat that owns its target, onto an unresolved
+// The router decides where a queued send goes (as MetaMask
+// ocap-kernel's KernelRouter does): to the vat that owns its target, onto an unresolved
 // promise's queue, or splat.
 
 type routeKind uint8

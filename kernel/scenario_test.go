@@ -9,7 +9,7 @@ import (
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 )
 
-// TestScenarios runs the scenario files in testdata (STYLE.md 20).
+// TestScenarios runs the scenario files in testdata.
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		if filepath.Ext(path) != ".txt" {

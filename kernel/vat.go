@@ -284,8 +284,8 @@ func (k *Kernel) TerminateVat(ctx context.Context, vat VatID, reason string) ([]
 	})
 }
 
-// terminateVatLocked terminates vat inside the open unit (DESIGN.md
-// invariant 9; the reference leaves promises unrejected, semantics §5.8):
+// terminateVatLocked terminates vat inside the open unit (invariant
+// 9; the reference kernel leaves such promises unrejected):
 //
 //   - every promise it decides is rejected with VAT_TERMINATED, so its
 //     subscribers hear and the messages queued on it splat;
@@ -349,7 +349,7 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 // BootstrapMethargs builds the bootstrap message a subcluster's bootstrap
 // vat receives: bootstrap(vats, services), where vats maps each vat's
 // config name to its root object and services each service's name to its
-// object (ocap-kernel semantics §7.2).
+// object (as MetaMask ocap-kernel does).
 func BootstrapMethargs(roots, services map[string]KRef) marshal.CapData {
 	rec := func(m map[string]KRef) map[string]any {
 		out := make(map[string]any, len(m))

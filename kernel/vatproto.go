@@ -67,7 +67,7 @@ const (
 //     A message splats with ENDPOINT_UNREACHABLE;
 //   - any other error: the delivery failed for another reason. It is
 //     logged, the crank's effects are rolled back and the message's result
-//     rejected with DELIVERY_FAILED (DESIGN.md invariant 6).
+//     rejected with DELIVERY_FAILED (invariant 6).
 //
 // Two rules of the protocol that vat code (liveslots) must follow:
 //

@@ -9,7 +9,7 @@ import (
 // SingleRef reports whether the whole value c encodes is one remotable
 // ("$N" or "$N.Alleged: iface") or one promise ("&N"), and if so which slot
 // it names. The kernel uses it to decide whether a fulfilled promise
-// designates an object (ocap-kernel semantics §5.4, extractSingleRef); it is
+// designates an object (MetaMask ocap-kernel, extractSingleRef); it is
 // the only look the kernel takes inside a body.
 func SingleRef(c CapData) (slot string, promise bool, ok bool) {
 	body, found := strings.CutPrefix(c.Body, smallcapsPrefix)

@@ -3,7 +3,7 @@ package persistence
 import "context"
 
 // backend is where a Store's committed state goes: a SQLite file, or, for
-// path "", memory. Both pass the same contract tests (STYLE.md 4).
+// path "", memory. Both pass the same contract tests.
 type backend interface {
 	// flush writes the dirty rows of s (its committed view's changes since
 	// the last flush) as one atomic step.

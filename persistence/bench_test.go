@@ -26,7 +26,7 @@ type flushRecord []persistence.Statement
 //     COMMIT. The ratio to it is the kernel's own overhead.
 //   - bare-rows: BEGIN; one prepared single-row statement per row written;
 //     COMMIT. This is how a program writing the same rows plainly would do
-//     it (DESIGN.md's "bare SQLite transaction of the same writes").
+//     it (the target: a bare SQLite transaction of the same writes).
 //
 // Both run on a file in WAL mode with the same synchronous setting. (The
 // in-memory store has no SQLite to compare with.)

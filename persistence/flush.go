@@ -9,7 +9,7 @@ import (
 // maxBatch is the most rows one statement writes. A flush writes each
 // table's changes as a few multi-row statements rather than one statement
 // per row: that is what makes a crank's commit cost close to a bare SQLite
-// transaction of the same rows (DESIGN.md, Persistence).
+// transaction of the same rows (see doc.go).
 const maxBatch = 64
 
 // Flush writes every committed, unflushed unit to SQLite in one

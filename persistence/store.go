@@ -24,7 +24,7 @@ import (
 // Reads between Begin and Commit see the unit's own writes first, then the
 // committed state. Commit folds the unit into the committed view and, as
 // the commit policy says, writes it to SQLite in one transaction; Abort
-// drops it without a trace (DESIGN.md invariant 2).
+// drops it without a trace (invariant 2).
 //
 // A Store is not safe for concurrent use: the kernel actor owns it.
 type Store struct {
@@ -143,7 +143,7 @@ func (s *Store) Err() error {
 }
 
 // Begin opens a unit of work. It panics if one is already open: units never
-// nest (DESIGN.md invariant 1).
+// nest (invariant 1).
 func (s *Store) Begin() error {
 	if err := s.Err(); err != nil {
 		return err
@@ -183,7 +183,7 @@ func (s *Store) Abort() {
 // Commit makes the open unit part of the committed state and, as the
 // commit policy says, flushes to SQLite. It reports whether a flush
 // happened: only then may the outputs of the flushed units be released
-// (DESIGN.md invariant 3).
+// (invariant 3).
 func (s *Store) Commit(ctx context.Context) (flushed bool, err error) {
 	if s.closed {
 		return false, ErrClosed

@@ -14,7 +14,7 @@ import (
 )
 
 // storeKinds runs a contract test against the in-memory and the file
-// store: both must behave the same (STYLE.md 4).
+// store: both must behave the same.
 func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Store)) {
 	t.Run("memory", func(t *testing.T) {
 		fn(t, func(opts Options) *Store {

@@ -8,7 +8,7 @@ package persistence
 //
 // A crank reads and writes through over. Commit folds over into base and
 // marks the keys dirty; abort drops over, so an aborted crank can leave no
-// trace in memory (DESIGN.md invariant 2: there is no write-through cache to
+// trace in memory (invariant 2: there is no write-through cache to
 // go stale). A flush writes the dirty keys' base values to SQLite.
 //
 // A table may be partitioned (partOf != nil): then it also keeps, for base,

@@ -9,7 +9,7 @@ import (
 
 // Verify reloads every table from SQLite into scratch tables and compares
 // them, row by row, with the committed view in memory, returning one line
-// per difference (at most limit; limit <= 0 means all). It proves DESIGN.md
+// per difference (at most limit; limit <= 0 means all). It proves
 // invariant 2 after an abort: memory equals the database. It needs every
 // committed unit flushed and no unit open, since only then should the two
 // agree. A store opened read-only is a snapshot: Verify compares nothing.

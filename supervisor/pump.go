@@ -18,7 +18,8 @@ import (
 // interrupts. The vat side never waits on the kernel's mailbox, and every
 // wait selects on an abort channel that the kernel closes when it stops
 // pumping, so a late vat goroutine is never left blocked
-// (shared/reference/protoactor-go.md §3.6, pattern B).
+// (a channel the kernel actor reads while it waits: it never waits on
+// its own mailbox).
 
 type syscallReq struct {
 	s     vatproto.Syscall

@@ -13,7 +13,7 @@ import (
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// The liveslots scenarios of ocap-kernel semantics §9.2 (5, 15, 16, 17,
+// The liveslots scenarios of MetaMask ocap-kernel (5, 15, 16, 17,
 // 18), ported from MetaMask/ocap-kernel's kernel-test vats: each vat logs
 // what it sees, and the logs must come out in the reference's order.
 

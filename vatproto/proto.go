@@ -86,7 +86,7 @@ type Limits struct {
 // SyscallKind says what a Syscall asks.
 type SyscallKind uint8
 
-// Syscall kinds (DESIGN.md vocabulary; ocap-kernel semantics §4.1).
+// Syscall kinds (MetaMask ocap-kernel).
 const (
 	SyscallSend SyscallKind = iota + 1
 	SyscallSubscribe
@@ -128,7 +128,7 @@ type Syscall struct {
 }
 
 // SyscallResult answers a Syscall. Err is non-nil when the syscall was
-// illegal: the delivery is then doomed (the mark is sticky, DESIGN.md
+// illegal: the delivery is then doomed (the mark is sticky, invariant 5
 // invariant 5), and later syscalls of the same delivery are refused too.
 type SyscallResult struct {
 	Value string // vatstoreGet: the value; vatstoreGetNextKey: the key

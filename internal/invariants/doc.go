@@ -1,4 +1,4 @@
 // Package invariants switches on cheap consistency checks that release
-// builds skip (STYLE.md 19). Enabled is true under -tags invariants or
+// builds skip. Enabled is true under -tags invariants or
 // -race; .ci/run always sets the tag.
 package invariants
