@@ -16,7 +16,7 @@ import (
 // Output. The methargs must be a valid message (ErrBadMessage), and the
 // target and every slot must name live krefs; a malformed message or an
 // unknown kref is refused at once and nothing is created (the reference
-// leaks a promise here, semantics §4.2).
+// leaks a promise here).
 func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
 	if err := k.checkMessage(target, methargs); err != nil {
 		return "", nil, err

@@ -20,7 +20,7 @@ type delivery struct {
 	// illegal is the first illegal syscall's detail. INVARIANT 5: once set
 	// it stays set for the whole delivery, and every later syscall is
 	// refused, so a legal syscall cannot wash out an illegal one (the
-	// reference forgets it, semantics §3.9 item 4).
+	// reference kernel forgets it).
 	illegal error
 	// exit records a syscall.exit.
 	exit *exitRequest

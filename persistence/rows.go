@@ -154,8 +154,7 @@ type PromiseQueueKey struct {
 // GCKind is the kind of a pending GC action.
 type GCKind string
 
-// GC action kinds, in the reference's priority order (ocap-kernel
-// semantics §6.3).
+// GC action kinds, in the reference kernel's priority order.
 const (
 	GCDropExport   GCKind = "dropExport"
 	GCRetireExport GCKind = "retireExport"
