@@ -1,9 +1,10 @@
 package clusterfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +20,11 @@ type Error struct {
 	Line  int    // 1-based; 0 when the error has no place (an empty file)
 	Field string // the path to the field, e.g. "vats.bob.bundle"
 	Msg   string
+	err   error // what the error is, for errors.Is (ErrTooLarge, ErrAlias); nil for most
 }
+
+// Unwrap returns the kind of error, for errors.Is.
+func (e *Error) Unwrap() error { return e.err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -47,9 +52,10 @@ type Options struct {
 	Bundle func(name string) error
 }
 
-// Load reads the config in the file at path.
+// Load reads the config in the file at path. A file over MaxSize bytes
+// is refused before it is read whole.
 func Load(path string, opts Options) (kernel.ClusterConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		return kernel.ClusterConfig{}, err
 	}
@@ -61,14 +67,33 @@ func Load(path string, opts Options) (kernel.ClusterConfig, error) {
 	return cfg, err
 }
 
-// Parse reads a config from JSON or YAML text.
+// Parse reads a config from JSON or YAML text. Text over MaxSize bytes
+// and YAML aliases are refused (see limits.go).
 func Parse(data []byte, opts Options) (kernel.ClusterConfig, error) {
+	if len(data) > MaxSize {
+		return kernel.ClusterConfig{}, tooLarge(int64(len(data)))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return kernel.ClusterConfig{}, syntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return kernel.ClusterConfig{}, &Error{Msg: "the file is empty; want bootstrap and vats"}
+	}
+	// One config per file: a second document ("---") would be ignored.
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		line := 0
+		if err == nil {
+			line = more.Line
+		}
+		return kernel.ClusterConfig{}, &Error{Line: line, Msg: "more than one YAML document; want one config"}
+	}
+	// Before any value is read: the tree as parsed is as big as the text,
+	// and only an alias could make the values bigger.
+	if err := refuseAliases(doc.Content[0], ""); err != nil {
+		return kernel.ClusterConfig{}, err
 	}
 	p := &parser{opts: opts}
 	cfg := p.cluster(doc.Content[0])
@@ -111,6 +136,12 @@ func (p *parser) fields(n *yaml.Node, field string, allowed ...string) (vals, ke
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			// A complex key ("? [a, b]: c") has no name; read as "" it
+			// would pass for an empty key.
+			p.fail(k, field, "keys must be names, got %s as a key", kindName(k))
+			continue
+		}
 		name := k.Value
 		if allowed != nil && !slices.Contains(allowed, name) {
 			p.fail(k, join(field, name), "unknown field (want one of %s)", quoteAll(allowed))
@@ -292,8 +323,6 @@ func (p *parser) value(n *yaml.Node, field string) any {
 			out = append(out, p.value(c, fmt.Sprintf("%s[%d]", field, i)))
 		}
 		return out
-	case yaml.AliasNode:
-		return p.value(n.Alias, field)
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!null":
