@@ -9,6 +9,7 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
 )
 
 // ErrorBody is the JSON body of every error answer.
@@ -43,7 +44,10 @@ func classify(err error) *APIError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, kernel.ErrBadRef), errors.Is(err, errBadValue), errors.Is(err, kernel.ErrBadConfig),
-		errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce):
+		errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce),
+		// An argument JSON can say but the kernel cannot pass (an integer
+		// beyond 2^53, nesting too deep): the request's fault, not ours.
+		errors.Is(err, marshal.ErrUnpassable):
 		return &APIError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: err.Error()}
 	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster):
 		return &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: err.Error()}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -23,7 +24,14 @@ func FromJSON(v any, path string) (any, error) {
 	case nil, bool, string:
 		return v, nil
 	case json.Number:
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		if isInteger(string(v)) {
+			// Whole numbers pass exactly or not at all: past ±2^53 a
+			// JavaScript vat would round them, so they must be asked for
+			// as bigints.
+			i, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || i > maxSafeInt || i < -maxSafeInt {
+				return nil, fmt.Errorf(`%w: %s: %s is beyond ±2^53, where numbers lose precision; send {"@bigint": "%s"} for an exact integer`, errBadValue, path, v, v)
+			}
 			return i, nil
 		}
 		f, err := strconv.ParseFloat(string(v), 64)
@@ -54,6 +62,17 @@ func FromJSON(v any, path string) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("%w: %s: unexpected %T", errBadValue, path, v)
+}
+
+// maxSafeInt is 2^53-1, JavaScript's Number.MAX_SAFE_INTEGER: the
+// largest integer a JavaScript number holds with every one below it
+// (package marshal refuses larger int64s).
+const maxSafeInt = 1<<53 - 1
+
+// isInteger reports whether a JSON number is written as a whole number
+// (no fraction, no exponent).
+func isInteger(n string) bool {
+	return !strings.ContainsAny(n, ".eE")
 }
 
 // tagOf reports the "@..." key of a tagged form. Only one-key objects

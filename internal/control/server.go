@@ -42,6 +42,20 @@ type Server struct {
 	Timeout time.Duration
 	// Logger logs each request at debug level and failures at warn.
 	Logger zerolog.Logger
+
+	// The connection limits, used by HTTPServer and Listener (listen.go);
+	// 0 means the default.
+
+	// ReadHeaderTimeout bounds the wait for a request's headers
+	// (DefaultReadHeaderTimeout; at most ReadTimeout).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request (DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// IdleTimeout bounds a kept-alive connection between requests
+	// (DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// MaxConns bounds the connections open at once (DefaultMaxConns).
+	MaxConns int
 }
 
 // Handler returns the API's handler.
@@ -307,10 +321,22 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 	return PingResponse{Incarnation: inc}, err
 }
 
+// vatLog answers a vat's lifecycle log; a vat the store does not know is
+// a 404 (the kernel's VatLog answers an empty log for it, which would
+// pass for a vat that never failed).
 func (s *Server) vatLog(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	evs, err := s.Kernel.VatLog(ctx, kernel.VatID(r.PathValue("id")))
+	id := kernel.VatID(r.PathValue("id"))
+	if err := s.Kernel.ReadStore(ctx, func(st *persistence.Store) error {
+		if _, ok := st.Vat(string(id)); !ok {
+			return fmt.Errorf("vat %q: %w", id, kernel.ErrUnknownVat)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	evs, err := s.Kernel.VatLog(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -238,6 +238,28 @@ func TestAPIRefusals(t *testing.T) {
 	_, err = f.c.Send(ctx, res.RootKref, "incr", []any{map[string]any{"@what": 1}})
 	require.Contains(t, apiErr(t, err).Message, "unknown tagged form @what")
 
+	// Arguments JSON can say and the kernel cannot pass are the request's
+	// fault: 400, naming the problem (they were 500s).
+	_, err = f.c.Send(ctx, res.RootKref, "echo", []any{json.Number("9007199254740993")})
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e2.Status)
+	require.Equal(t, "BAD_REQUEST", e2.Code)
+	require.Contains(t, e2.Message, `args[0]: 9007199254740993 is beyond ±2^53, where numbers lose precision; send {"@bigint": "9007199254740993"}`)
+	var deep any = "bottom"
+	for range marshal.DefaultMaxDepth + 1 {
+		deep = []any{deep}
+	}
+	_, err = f.c.Send(ctx, res.RootKref, "echo", []any{deep})
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e2.Status)
+	require.Contains(t, e2.Message, "nesting deeper than 64")
+
+	// An unknown vat's log is a 404, not an empty log.
+	_, err = f.c.VatLog(ctx, "v99")
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusNotFound, e2.Status)
+	require.Contains(t, e2.Message, `vat "v99": kernel: unknown vat`)
+
 	_, err = f.c.Launch(ctx, []byte("bootstrap: a\nvats:\n  a:\n    bundle: nope\n"))
 	e2 = apiErr(t, err)
 	require.Equal(t, http.StatusBadRequest, e2.Status)
