@@ -105,6 +105,7 @@ func (ka *kernelActor) fail(err error) {
 	if ka.broken == nil {
 		ka.broken = err
 	}
+	ka.h.end(ka.stoppedErr()) // the host learns it (Kernel.Done) without asking
 	if ka.st.InUnit() {
 		ka.st.Abort()
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -272,4 +274,26 @@ func TestAPIRefusals(t *testing.T) {
 	e2 = apiErr(t, f.c.Revoke(ctx, "kp1"))
 	require.Equal(t, http.StatusBadRequest, e2.Status)
 	require.Equal(t, "BAD_REQUEST", e2.Code)
+}
+
+// The alias bombs through launch: each is a 400 at its line (expanded,
+// they ran the daemon out of memory), and the kernel serves on.
+func TestLaunchRefusesAliasBombs(t *testing.T) {
+	f := newFixture(t)
+	for file, want := range map[string]string{
+		"self-alias.yaml":     "line 5: vats.a.parameters.x: YAML aliases are not accepted (*p)",
+		"billion-laughs.yaml": "line 8: vats.a.parameters.lol2[0]: YAML aliases are not accepted (*a)",
+	} {
+		body, err := os.ReadFile(filepath.Join("..", "clusterfile", "testdata", file))
+		require.NoError(t, err)
+		_, err = f.c.Launch(f.ctx, body)
+		e := apiErr(t, err)
+		require.Equal(t, http.StatusBadRequest, e.Status, file)
+		require.Equal(t, "BAD_REQUEST", e.Code, file)
+		require.Contains(t, e.Message, want, file)
+	}
+	res := f.launch()
+	v, err := f.c.Send(f.ctx, res.RootKref, "incr", nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `1`, string(v))
 }
