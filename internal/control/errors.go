@@ -10,6 +10,7 @@ import (
 	"github.com/ocapgo/kernel-actors/internal/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // ErrorBody is the JSON body of every error answer.
@@ -21,7 +22,8 @@ type ErrorBody struct {
 // ("OBJECT_DELETED", "VAT_FATAL:ILLEGAL_SYSCALL", ...), the error's name
 // for a vat's own rejection ("Error", "TypeError", ...), or one of this
 // API's: "BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND", "TOO_LARGE",
-// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL".
+// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL", and
+// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go).
 type APIError struct {
 	Status  int    `json:"status"`
 	Code    string `json:"code"`
@@ -69,7 +71,9 @@ func classify(err error) *APIError {
 			name = "REJECTED"
 		}
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: name, Message: err.Error()}
-	case errors.Is(err, actors.ErrStopped):
+	case errors.Is(err, actors.ErrStopped), errors.Is(err, persistence.ErrFailed):
+		// The kernel has stopped, or its store failed under this very
+		// request (and the kernel stops with it): a restart resumes it.
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &APIError{Status: http.StatusGatewayTimeout, Code: "TIMEOUT", Message: err.Error()}
