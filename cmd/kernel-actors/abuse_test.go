@@ -209,3 +209,42 @@ func TestServeExitsWhenItsKernelStops(t *testing.T) {
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, d.wait(t), d.output())
 }
+
+// inspect on a database tampered with by raw SQL reports what is wrong
+// and exits 1, in text and in JSON, and never panics (a panic would end
+// this test binary): bad JSON in a config, a negative count, a reference
+// to no vat, missing rows, a value of the wrong type, a ref that does not
+// parse, a queued message that is not one.
+func TestInspectTamperedDatabase(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "tour.db")
+	code, _, errOut := runCLI(t, "demo", "--db", src)
+	require.Equal(t, 0, code, errOut)
+	pristine, err := os.ReadFile(src)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name, sql string
+		want      string // in stdout or stderr
+	}{
+		{"config not JSON", `UPDATE vats SET config = 'garbage{{' WHERE vat_id = 'v1'`, "vat v1: its config does not read as a vat config"},
+		{"negative count", `UPDATE objects SET reachable = -4, recognizable = -1 WHERE kref = 'ko2'`, "ko2"},
+		{"owner of no vat", `UPDATE objects SET owner = 'v99' WHERE kref = 'ko1'`, "ko1"},
+		{"rows missing", `DELETE FROM objects`, "problem(s)"},
+		{"wrong type", `UPDATE vats SET incarnation = 'many'`, "vats"},
+		{"kref unparsable", `UPDATE objects SET kref = 'ko' WHERE kref = 'ko4'`, "problem(s)"},
+		{"message not CapData", `INSERT INTO run_queue (seq, kind, target, body, slots) VALUES (99, 'send', 'ko1', 'garbage{{', '[]')`, "run queue item 1 (to ko1): its message is not [method, args] CapData"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "k.db")
+			require.NoError(t, os.WriteFile(db, pristine, 0o600))
+			tamper(t, db, "PRAGMA ignore_check_constraints = ON; "+tt.sql)
+			for _, args := range [][]string{{"inspect", "--db", db}, {"inspect", "--db", db, "--json"}} {
+				code, out, errOut := runCLI(t, args...)
+				require.Equal(t, 1, code, "%v: stdout %q stderr %q", args, out, errOut)
+				require.Contains(t, out+errOut, tt.want, args)
+				require.Contains(t, errOut, "kernel-actors inspect: ")
+			}
+		})
+	}
+}
