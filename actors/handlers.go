@@ -25,18 +25,14 @@ func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, func() vat.RawV
 	return ka.cfg.Registry.LookupAny(name)
 }
 
+// resumeReq begins a new incarnation of every active vat of a reopened
+// store (kernel.Resume): the heaps of the process that went away are gone,
+// and what only they knew is settled.
 func (r *resumeReq) handle(ka *kernelActor) {
-	var failed []error
-	for _, info := range ka.k.Vats() {
-		if !info.Active {
-			continue
-		}
-		if err := ka.k.StartVat(ka.ctx, ka, info.ID); err != nil {
-			failed = append(failed, fmt.Errorf("vat %s (%q, bundle %q): %w", info.ID, info.Name, info.Config.Bundle, err))
-		}
-	}
-	if len(failed) > 0 {
-		r.reply(nil, fmt.Errorf("actors: resume: %w", errors.Join(failed...)))
+	out, err := ka.k.Resume(ka.ctx, ka)
+	ka.release(out)
+	if err != nil {
+		r.reply(nil, fmt.Errorf("actors: resume: %w", err))
 		return
 	}
 	r.reply(nil, nil)
@@ -55,38 +51,19 @@ func (r *launchReq) handle(ka *kernelActor) {
 			return
 		}
 	}
-	services := map[string]kernel.KRef{}
-	for _, s := range cfg.Services {
-		ref, ok := ka.k.ServiceRef(s)
-		if !ok {
-			r.reply(nil, fmt.Errorf("%w: services: no registered kernel service %q", kernel.ErrBadConfig, s))
-			return
-		}
-		services[s] = ref
-	}
-	res, err := ka.k.LaunchSubcluster(ka.ctx, cfg)
+	// The kernel carries the launch: records, every start and the
+	// bootstrap message in one unit, and the subcluster's termination if
+	// bootstrap rejects. The runtime only waits for the answer.
+	res, out, err := ka.k.Launch(ka.ctx, ka, cfg, kernel.LaunchOptions{})
 	if err != nil {
+		ka.stopStrays()
 		r.reply(nil, err)
 		return
 	}
-	for _, name := range slices.Sorted(maps.Keys(res.VatIDs)) {
-		if err := ka.k.StartVat(ka.ctx, ka, res.VatIDs[name]); err != nil {
-			ka.abandon(res.SubclusterID, "launch failed")
-			r.reply(nil, fmt.Errorf("actors: launch: vat %q failed to start: %w", name, err))
-			return
-		}
-	}
-	kpid, out, err := ka.k.QueueMessage(ka.ctx, res.RootKref, kernel.BootstrapMethargs(res.Roots, services))
-	if err != nil {
-		ka.abandon(res.SubclusterID, "launch failed")
-		r.reply(nil, err)
-		return
-	}
-	ka.wait(kpid, r.replier, func(o kernel.Output) {
+	ka.wait(res.BootstrapKPID, r.replier, func(o kernel.Output) {
 		v, err := outcome(o)
 		if err != nil {
-			ka.abandon(res.SubclusterID, "bootstrap failed")
-			r.reply(nil, fmt.Errorf("actors: launch: bootstrap of vat %q failed: %w", cfg.Bootstrap, err))
+			r.reply(nil, fmt.Errorf("actors: launch: bootstrap of vat %q failed, and the subcluster was terminated: %w", cfg.Bootstrap, err))
 			return
 		}
 		res.BootstrapResult = v
@@ -96,17 +73,14 @@ func (r *launchReq) handle(ka *kernelActor) {
 	ka.kick()
 }
 
-// abandon terminates a subcluster whose launch failed.
-func (ka *kernelActor) abandon(id kernel.SubclusterID, reason string) {
-	stopped, out, err := ka.k.TerminateSubcluster(ka.ctx, id, reason)
-	if err != nil && !errors.Is(err, kernel.ErrUnknownSubcluster) {
-		ka.log.Error().Err(err).Msg("could not terminate a failed subcluster")
-		return
+// stopStrays stops the actors spawned for a launch that the kernel undid:
+// their vat ids name no vat.
+func (ka *kernelActor) stopStrays() {
+	for id := range ka.vats {
+		if _, err := ka.k.Vat(id); errors.Is(err, kernel.ErrUnknownVat) {
+			ka.stopVat(id)
+		}
 	}
-	for _, v := range stopped {
-		ka.stopVat(v)
-	}
-	ka.release(out)
 }
 
 func (r *terminateSubclusterReq) handle(ka *kernelActor) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/supervisor"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -63,7 +62,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger()})
+	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(), Now: cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
 		return nil, err
@@ -83,7 +82,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	ka := &kernelActor{
 		h: h, cfg: cfg, log: cfg.Logger.With().Str("component", "actors").Logger(), st: st, k: kk,
 		ctx: kctx, stop: cancel, vats: map[kernel.VatID]*vatHandle{},
-		waiters: map[kernel.KRef][]waiter{}, restarts: map[kernel.VatID]*supervisor.Restarts{},
+		waiters:     map[kernel.KRef][]waiter{},
 		interrupted: map[kernel.VatID]bool{},
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))

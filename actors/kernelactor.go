@@ -37,7 +37,6 @@ type kernelActor struct {
 	// met a restarting vat; cranking waits for the restart.
 	cranking, deferred bool
 	flushArmed         bool
-	restarts           map[kernel.VatID]*supervisor.Restarts
 	// interrupted: vats a crank terminated because the host asked to
 	// terminate them mid-delivery; their terminate request then succeeds.
 	interrupted map[kernel.VatID]bool
@@ -176,7 +175,7 @@ func (ka *kernelActor) crank() {
 		ka.stopVat(v)
 	}
 	if r.Restart != "" {
-		ka.failed(r.Restart, r.Failure)
+		ka.scheduleRestart(r.Restart, r.RestartAfter, r.Failure)
 	}
 	ka.kick()
 }
@@ -198,8 +197,13 @@ type waiter struct {
 	settled func(kernel.Output)
 }
 
-// release hands settled promises to the host requests waiting for them.
+// release hands settled promises to the host requests waiting for them,
+// and stops the actors of the vats the kernel terminated meanwhile (a
+// crank, a host request, or the cascade of a failed launch).
 func (ka *kernelActor) release(out []kernel.Output) {
+	for _, v := range ka.k.TakeStopped() {
+		ka.stopVat(v)
+	}
 	for _, o := range out {
 		ws := ka.waiters[o.KPID]
 		delete(ka.waiters, o.KPID)
@@ -329,44 +333,20 @@ func (ka *kernelActor) stopVat(id kernel.VatID) {
 		}
 		delete(ka.vats, id)
 	}
-	delete(ka.restarts, id)
 }
 
-// failed applies the restart policy to a vat whose delivery failed: a
-// restart after a backoff, or, past the restart intensity, termination.
-// Each decision is logged and recorded in the store's vat log.
-func (ka *kernelActor) failed(id kernel.VatID, why error) {
+// scheduleRestart carries out the kernel's decision to restart a vat that
+// failed: the failed incarnation's actor stops now, and RestartVat runs
+// once the backoff has passed (deliveries to the vat meanwhile are
+// deferred). The decision itself, restart or give up, is the kernel's.
+func (ka *kernelActor) scheduleRestart(id kernel.VatID, delay time.Duration, why error) {
 	h := ka.vats[id]
 	if h == nil {
 		return
 	}
-	info, err := ka.k.Vat(id)
-	if err != nil {
-		return
-	}
-	tr := ka.restarts[id]
-	if tr == nil {
-		tr = supervisor.NewRestarts(info.Config.Restart)
-		ka.restarts[id] = tr
-	}
-	delay, giveUp := tr.Next(ka.cfg.Clock.Now())
 	if h.pid != nil {
 		ka.actx.Stop(h.pid) // the failed incarnation is done for
 		h.pid = nil
-	}
-	if giveUp {
-		limits := info.Config.Restart.WithDefaults()
-		reason := fmt.Sprintf("failed %d times within %v; giving up: %v", limits.MaxRestarts+1, time.Duration(limits.Within), why)
-		ka.log.Warn().Str("vat", string(id)).Msg(reason)
-		out, err := ka.k.TerminateVat(ka.ctx, id, reason)
-		if err != nil && !errors.Is(err, kernel.ErrVatNotActive) {
-			ka.fail(err)
-			return
-		}
-		ka.stopVat(id)
-		ka.release(out)
-		ka.deferred = false
-		return
 	}
 	ka.log.Info().Str("vat", string(id)).Dur("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
 	h.restarting = true
@@ -409,22 +389,22 @@ func (ka *kernelActor) HandleFailure(sys *actor.ActorSystem, sup actor.Superviso
 
 func (ka *kernelActor) vatCrashed(m *vatCrashed) {
 	for id, h := range ka.vats {
-		if h.pid != nil && h.pid.Equal(m.pid) {
-			why := fmt.Errorf("vat actor crashed: %v", m.reason)
-			ka.log.Error().Str("vat", string(id)).Err(why).Msg("vat actor crashed outside a delivery")
-			info, err := ka.k.Vat(id)
-			if err == nil && info.Config.FailurePolicy == kernel.PolicyRestart {
-				ka.failed(id, why)
-				return
-			}
-			out, err := ka.k.TerminateVat(ka.ctx, id, why.Error())
-			if err == nil {
-				ka.release(out)
-			}
-			ka.stopVat(id)
-			ka.kick()
+		if h.pid == nil || !h.pid.Equal(m.pid) {
+			continue
+		}
+		why := fmt.Errorf("vat actor crashed: %v", m.reason)
+		ka.log.Error().Str("vat", string(id)).Err(why).Msg("vat actor crashed outside a delivery")
+		after, out, err := ka.k.VatFailed(ka.ctx, id, why.Error())
+		if err != nil && !errors.Is(err, kernel.ErrVatNotActive) {
+			ka.fail(err)
 			return
 		}
+		ka.release(out)
+		if info, verr := ka.k.Vat(id); verr == nil && info.Active {
+			ka.scheduleRestart(id, after, why)
+		}
+		ka.kick()
+		return
 	}
 }
 

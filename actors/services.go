@@ -67,15 +67,13 @@ func (ka *kernelActor) servicesRoot() (kernel.KRef, error) {
 			return v.Root, nil
 		}
 	}
-	res, err := ka.k.LaunchSubcluster(ka.ctx, kernel.ClusterConfig{Bootstrap: "services",
-		Vats: map[string]kernel.VatConfig{"services": {Bundle: servicesBundle}}})
+	res, out, err := ka.k.Launch(ka.ctx, ka, kernel.ClusterConfig{Bootstrap: "services",
+		Vats: map[string]kernel.VatConfig{"services": {Bundle: servicesBundle}}}, kernel.LaunchOptions{NoBootstrap: true})
 	if err != nil {
+		ka.stopStrays()
 		return "", err
 	}
-	if err := ka.k.StartVat(ka.ctx, ka, res.VatIDs["services"]); err != nil {
-		ka.abandon(res.SubclusterID, "services vat failed to start")
-		return "", err
-	}
+	ka.release(out)
 	return res.RootKref, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/persistence"
 )
@@ -24,15 +25,17 @@ func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
 	if st.InUnit() {
 		return nil, fmt.Errorf("kernel: Audit with a unit open")
 	}
-	a := &auditor{st: st, obj: map[KRef]*[2]int64{}, prom: map[KRef]int64{}}
+	a := &auditor{st: st, obj: map[KRef]*[2]int64{}, prom: map[KRef]int64{}, results: map[KRef]int{}}
 	a.countPins()
 	a.countCLists()
 	a.countQueue()
 	a.countPromises()
+	a.countSubclusters()
 	a.compareCounts()
 	a.checkObjects()
 	a.checkPromises()
 	a.checkGC()
+	a.checkLaunches()
 	if st.Unflushed() == 0 { // (Verify compares nothing on a read-only snapshot)
 		diffs, err := st.Verify(ctx, 50)
 		if err != nil {
@@ -49,6 +52,7 @@ type auditor struct {
 	st       *persistence.Store
 	obj      map[KRef]*[2]int64 // expected reachable, recognizable
 	prom     map[KRef]int64     // expected refcount
+	results  map[KRef]int       // queued messages (run queue and promise queues) by result promise
 	problems []string
 }
 
@@ -137,6 +141,7 @@ func (a *auditor) countMessage(target KRef, m persistence.Message, from string) 
 	a.ref(target, true, from)
 	if m.Result != "" {
 		a.ref(KRef(m.Result), true, from+" result")
+		a.results[KRef(m.Result)]++
 	}
 	for _, s := range m.Methargs.Slots {
 		a.ref(KRef(s), true, from+" slot")
@@ -181,6 +186,16 @@ func (a *auditor) countPromises() {
 		}
 		for _, slot := range p.Value.Slots {
 			a.ref(KRef(slot), true, "value of "+s)
+		}
+	}
+}
+
+// countSubclusters counts the hold each subcluster keeps on its bootstrap
+// result promise.
+func (a *auditor) countSubclusters() {
+	for _, id := range a.st.SubclusterIDs() {
+		if row, _ := a.st.Subcluster(id); row.BootstrapKPID != "" {
+			a.ref(KRef(row.BootstrapKPID), true, "bootstrap result of "+id)
 		}
 	}
 }
@@ -254,13 +269,7 @@ func (a *auditor) checkPromises() {
 			a.problem("promise %s: refcount 0 but not freed", s)
 		}
 		if p.State == persistence.PromiseUnresolved {
-			if p.Decider != "" {
-				if !a.vatActive(p.Decider) {
-					a.problem("promise %s: decider %s is not an active vat", s, p.Decider)
-				} else if _, ok := a.st.CList(p.Decider, s); !ok {
-					a.problem("promise %s: decider %s does not hold it", s, p.Decider)
-				}
-			}
+			a.checkSettleable(s, p)
 			if !slices.IsSorted(p.Subscribers) || len(slices.Compact(slices.Clone(p.Subscribers))) != len(p.Subscribers) {
 				a.problem("promise %s: subscribers %v not sorted and unique", s, p.Subscribers)
 			}
@@ -273,6 +282,58 @@ func (a *auditor) checkPromises() {
 		}
 		if p.Decider != "" || len(p.Subscribers) > 0 || p.QueueHead != p.QueueTail {
 			a.problem("promise %s: settled but still has a decider, subscribers or queue", s)
+		}
+	}
+}
+
+// checkSettleable reports an unresolved promise that nobody can settle
+// (invariant 12): its decider is gone, does not hold it, or is a later
+// incarnation than the one whose heap knew it (a restart that failed to
+// reject it); or the kernel decides it but no queued message has it as its
+// result, so no delivery will ever hand the authority on.
+func (a *auditor) checkSettleable(s string, p persistence.PromiseRow) {
+	if p.Decider == "" {
+		switch n := a.results[KRef(s)]; {
+		case n == 0:
+			a.problem("promise %s: unresolved and decided by the kernel, but no queued message has it as its result: nobody can settle it", s)
+		case n > 1:
+			a.problem("promise %s: the result of %d queued messages", s, n)
+		}
+		return
+	}
+	row, ok := a.st.Vat(p.Decider)
+	switch {
+	case !ok || row.State != persistence.VatActive:
+		a.problem("promise %s: decider %s is not an active vat", s, p.Decider)
+	case p.DeciderIncarnation != row.Incarnation:
+		a.problem("promise %s: decided by incarnation %d of %s, which is gone (now %d): nobody can settle it", s, p.DeciderIncarnation, p.Decider, row.Incarnation)
+	default:
+		if _, ok := a.st.CList(p.Decider, s); !ok {
+			a.problem("promise %s: decider %s does not hold it", s, p.Decider)
+		}
+	}
+}
+
+// checkLaunches checks the pending-bootstrap marks against the
+// subclusters: each names a subcluster whose bootstrap promise it is, and
+// that promise is still unresolved (it is unmarked when it settles).
+func (a *auditor) checkLaunches() {
+	for _, key := range a.st.MetaKeys() {
+		kpid, ok := strings.CutPrefix(key, metaBootstrapPrefix)
+		if !ok {
+			continue
+		}
+		sid, _ := a.st.Meta(key)
+		row, ok := a.st.Subcluster(sid)
+		switch {
+		case !ok:
+			a.problem("pending bootstrap %s names missing subcluster %s", kpid, sid)
+		case row.BootstrapKPID != kpid:
+			a.problem("pending bootstrap %s: subcluster %s's bootstrap promise is %q", kpid, sid, row.BootstrapKPID)
+		default:
+			if p, ok := a.st.Promise(kpid); ok && p.State != persistence.PromiseUnresolved {
+				a.problem("pending bootstrap %s is already %s", kpid, p.State)
+			}
 		}
 	}
 }

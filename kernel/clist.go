@@ -48,7 +48,7 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 		return "", errIllegal("vref %s is an import the vat does not hold", vref)
 	case !found:
 		if info.promise {
-			kref = k.newPromise(string(vat))
+			kref = k.newPromise(vat)
 		} else {
 			kref = k.newObject(vat)
 		}

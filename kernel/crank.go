@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 
@@ -81,11 +82,15 @@ type CrankResult struct {
 	// Terminated lists the vats this crank terminated. The runtime must
 	// stop them (DESIGN.md: a direct stop, never a wait on the crank).
 	Terminated []VatID
-	// Restart names a vat that failed under the restart policy: the crank
-	// was rolled back and its item consumed (its result rejected), and the
-	// vat stays active. The runtime must restart it (RestartVat), or
-	// terminate it if it fails too often, before delivering to it again.
-	Restart VatID
+	// Restart names a vat that failed under the restart policy, and the
+	// kernel decided to restart it: the crank was rolled back and its item
+	// consumed (its result rejected), and the vat stays active. The
+	// runtime must stop the failed incarnation's actor and call RestartVat
+	// once RestartAfter has passed, and not deliver to it meanwhile (the
+	// kernel's Deliverer answers ErrVatUnavailable). A vat that failed too
+	// often is terminated instead, and listed in Terminated.
+	Restart      VatID
+	RestartAfter time.Duration
 	// Released are the outputs made durable by this crank's commit (with
 	// group commit, possibly those of earlier cranks too).
 	Released []Output
@@ -206,7 +211,6 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 		// A clean exit commits the delivery's effects and terminates the
 		// vat in the same unit, so no crash can separate the two.
 		k.terminateVatLocked(vat, "vat exited")
-		res.Terminated = append(res.Terminated, vat)
 	}
 	return k.finish(ctx, res)
 }
@@ -265,6 +269,7 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 	}
 	res.Outcome = Committed
 	res.Released = out
+	res.Terminated = k.TakeStopped()
 	k.logCrank(res)
 	return res, nil
 }
@@ -296,7 +301,7 @@ func (k *Kernel) failVat(ctx context.Context, w work, res CrankResult, failure *
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
-	res.Terminated = []VatID{vat}
+	res.Terminated = k.TakeStopped()
 	res.Released = out
 	k.logCrank(res)
 	return res, nil
@@ -314,16 +319,17 @@ func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *E
 	if err := k.retakeAndConsume(&res, failure); err != nil {
 		return CrankResult{}, err
 	}
-	row, _ := k.st.Vat(string(vat))
-	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: "failed",
-		Reason: failure.Error(), AtCrank: res.Crank})
+	after, giveUp := k.applyRestartPolicyLocked(vat, failure.Error())
 	out, err := k.commit(ctx)
 	if err != nil {
 		return CrankResult{}, err
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
-	res.Restart = vat
+	if !giveUp {
+		res.Restart, res.RestartAfter = vat, after
+	}
+	res.Terminated = k.TakeStopped()
 	res.Released = out
 	k.logCrank(res)
 	return res, nil

@@ -16,12 +16,10 @@
 //
 //	st, _ := persistence.Open(ctx, path, persistence.Options{})
 //	k, _ := kernel.New(kernel.Config{Store: st, Logger: log})
-//	res, _ := k.LaunchSubcluster(ctx, cfg)
-//	for _, vat := range res.VatIDs {
-//		k.StartVat(ctx, deliverer, vat)
-//	}
-//	kpid, out, _ := k.QueueMessage(ctx, res.RootKref, bootstrapMethargs)
+//	out, _ := k.Resume(ctx, deliverer) // a reopened store: new incarnations
 //	release(out)
+//	res, out, _ := k.Launch(ctx, deliverer, cfg, kernel.LaunchOptions{})
+//	release(out) // one unit: vats started, bootstrap queued (res.BootstrapKPID)
 //	for k.HasWork() {
 //		r, err := k.Crank(ctx, deliverer) // exactly one unit of work
 //		if err != nil {
@@ -30,6 +28,7 @@
 //		stop(r.Terminated)  // stop those vats' actors, without waiting
 //		release(r.Released) // answer host requests
 //	}
+//	stop(k.TakeStopped()) // after host requests: vats they terminated
 //	out, _ = k.Flush(ctx) // group commit: when st.FlushDue(), and at exit
 //	release(out)
 //
@@ -48,10 +47,16 @@
 //     the SQLite transaction covering them has committed. Answer each host
 //     request at its first Output (an Aborted one comes early, when the
 //     vat handling the request failed) and ignore later ones.
-//  4. Stop the actors of the vats in CrankResult.Terminated.
-//  5. With group commit, call Flush when Store().FlushDue() says a group
+//  4. Stop the actors of the vats in CrankResult.Terminated, and after a
+//     host request those TakeStopped returns (a request can terminate
+//     vats: TerminateVat, or a launch whose bootstrap failed). After a
+//     failed Launch, stop any actor the Deliverer spawned for a vat id
+//     the kernel does not know.
+//  5. On a store that already holds vats, call Resume before anything
+//     else: every heap died with the old process.
+//  6. With group commit, call Flush when Store().FlushDue() says a group
 //     has waited long enough, and before closing the store.
-//  6. After an error from the store (persistence.ErrFailed), stop: memory
+//  7. After an error from the store (persistence.ErrFailed), stop: memory
 //     is ahead of the file. Reopen the store to resume from the file.
 //
 // # Semantics

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -25,6 +26,10 @@ type Config struct {
 	// and 16 MiB.
 	MaxVatstoreKey   int
 	MaxVatstoreValue int
+	// Now tells the time, for the restart policy's backoff and intensity
+	// window: the kernel has no clock of its own. Nil reads as the zero
+	// time, so every restart counts as just now; runtimes set it.
+	Now func() time.Time
 }
 
 func (c *Config) validate() error {
@@ -58,6 +63,7 @@ type Kernel struct {
 	log   zerolog.Logger
 	debug bool // debug logging is on: worth reading method names
 	limit struct{ key, value int }
+	now   func() time.Time // Config.Now
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
 	// collectGarbage examines them before the unit commits. It is empty
@@ -68,6 +74,12 @@ type Kernel struct {
 	// is released before the flush that covers it (DESIGN.md invariant 3).
 	unitOut []Output
 	pending []Output
+	// unitAbandon lists subclusters whose bootstrap the open unit
+	// rejected; commit terminates them in the same unit (launch.go).
+	unitAbandon []SubclusterID
+	// unitStopped lists the vats the open unit terminated; stopped, those
+	// of committed units not yet taken by the runtime (TakeStopped).
+	unitStopped, stopped []VatID
 }
 
 // Output is something a unit of work makes visible outside the kernel: the
@@ -117,6 +129,10 @@ func New(cfg Config) (*Kernel, error) {
 		maybeFree: make(map[KRef]struct{}),
 	}
 	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	k.now = cfg.Now
+	if k.now == nil {
+		k.now = func() time.Time { return time.Time{} }
+	}
 	k.debug = k.log.Debug().Enabled()
 	return k, nil
 }
@@ -140,6 +156,8 @@ func (k *Kernel) begin() error {
 	}
 	clear(k.maybeFree)
 	k.unitOut = k.unitOut[:0]
+	k.unitAbandon = k.unitAbandon[:0]
+	k.unitStopped = k.unitStopped[:0]
 	return nil
 }
 
@@ -149,11 +167,14 @@ func (k *Kernel) abort() {
 	k.st.Abort()
 	clear(k.maybeFree)
 	k.unitOut = k.unitOut[:0]
+	k.unitAbandon = k.unitAbandon[:0]
+	k.unitStopped = k.unitStopped[:0]
 }
 
 // commit collects garbage and commits the open unit. It returns the outputs
 // that the commit made durable: this unit's and any held by group commit.
 func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
+	k.abandonFailedLaunchesLocked()
 	k.collectGarbage()
 	flushed, err := k.st.Commit(ctx)
 	k.pending = append(k.pending, k.unitOut...)
@@ -161,6 +182,10 @@ func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The vats' actors stop as soon as the unit is committed to memory:
+	// a crash before the flush resumes them, which is harmless.
+	k.stopped = append(k.stopped, k.unitStopped...)
+	k.unitStopped = k.unitStopped[:0]
 	if !flushed {
 		return nil, nil
 	}
@@ -169,6 +194,15 @@ func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
 	out := k.pending
 	k.pending = nil
 	return out, nil
+}
+
+// TakeStopped returns the vats terminated by units committed since the
+// last call (by a crank, a host request, or a failed launch's cascade).
+// The runtime stops their actors (a direct stop, never a wait).
+func (k *Kernel) TakeStopped() []VatID {
+	out := k.stopped
+	k.stopped = nil
+	return out
 }
 
 // Flush writes committed units held by group commit to SQLite and returns

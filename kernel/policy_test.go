@@ -2,13 +2,16 @@ package kernel_test
 
 import (
 	"errors"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // Under the restart policy a vat's fault rolls the crank back and consumes
@@ -155,4 +158,83 @@ func TestVatCannotForgeKernelErrors(t *testing.T) {
 	err = d.ResultErr(p)
 	require.ErrorIs(t, err, kernel.ErrObjectDeleted, "the kernel's splat is the kernel's word")
 	require.True(t, kernel.Carries(err, kernel.ErrObjectDeleted))
+}
+
+// The kernel applies the restart policy itself, with the time it is told:
+// each failure within the window doubles the backoff it returns, and the
+// failure past MaxRestarts terminates the vat in the same crank, with the
+// reason in the vat log. The restarts in the window are in the store, so a
+// kernel restart does not reset the intensity.
+func TestRestartPolicyIsTheKernels(t *testing.T) {
+	d := kt.NewWithOptions(t, filepath.Join(t.TempDir(), "k.db"), persistence.Options{})
+	res := d.LaunchConfig(kernel.ClusterConfig{Bootstrap: "bob", Vats: map[string]kernel.VatConfig{
+		"bob": {Bundle: "fake", FailurePolicy: kernel.PolicyRestart, Restart: kernel.RestartLimits{
+			MaxRestarts: 2, Within: kernel.Duration(time.Minute),
+			Backoff: kernel.Duration(100 * time.Millisecond), MaxBackoff: kernel.Duration(time.Second)}}}})
+	bobID := res.VatIDs["bob"]
+	d.Vat("bob").OnMethod["boom"] = func(c *kt.Call) error { panic("boom") }
+	fail := func() kernel.CrankResult {
+		d.Send(res.Roots["bob"], "boom")
+		return d.Crank()
+	}
+	r := fail()
+	require.Equal(t, bobID, r.Restart)
+	require.Equal(t, 100*time.Millisecond, r.RestartAfter)
+	d.Restart(bobID)
+
+	d.Now = d.Now.Add(time.Second)
+	r = fail()
+	require.Equal(t, 200*time.Millisecond, r.RestartAfter, "doubled: one restart in the window")
+	d.Restart(bobID)
+
+	d.Reopen() // the window survives a kernel restart
+	d.Now = d.Now.Add(time.Second)
+	r = fail()
+	require.Empty(t, r.Restart, "a third failure within a minute: giving up")
+	require.Equal(t, []kernel.VatID{bobID}, r.Terminated, "terminated in the crank that failed")
+	info, _ := d.K.Vat(bobID)
+	require.False(t, info.Active)
+	events, err := d.Store.VatEvents(d.Ctx, string(bobID))
+	require.NoError(t, err)
+	last := events[len(events)-1]
+	require.Equal(t, "terminated", last.Event)
+	require.Contains(t, last.Reason, "failed 3 times within 1m0s; giving up")
+}
+
+// Once its restarts have left the window, a vat is restarted again with
+// the first backoff.
+func TestRestartWindowSlides(t *testing.T) {
+	d := kt.New(t)
+	res := d.LaunchConfig(kernel.ClusterConfig{Bootstrap: "bob", Vats: map[string]kernel.VatConfig{
+		"bob": {Bundle: "fake", FailurePolicy: kernel.PolicyRestart, Restart: kernel.RestartLimits{
+			MaxRestarts: 1, Within: kernel.Duration(time.Minute)}}}})
+	bobID := res.VatIDs["bob"]
+	d.Vat("bob").OnMethod["boom"] = func(c *kt.Call) error { panic("boom") }
+	d.Send(res.Roots["bob"], "boom")
+	require.Equal(t, bobID, d.Crank().Restart)
+	d.Restart(bobID)
+	d.Now = d.Now.Add(2 * time.Minute)
+	d.Send(res.Roots["bob"], "boom")
+	r := d.Crank()
+	require.Equal(t, bobID, r.Restart, "the first restart left the window")
+	require.Equal(t, time.Duration(kernel.DefaultBackoff), r.RestartAfter)
+}
+
+// A failure outside any delivery (the vat's actor crashed) goes through
+// the same policy: terminate, or restart after a backoff.
+func TestVatFailed(t *testing.T) {
+	d := kt.New(t)
+	res := d.LaunchConfig(kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{
+		"a": {Bundle: "fake"}, "b": {Bundle: "fake", FailurePolicy: kernel.PolicyRestart}}})
+	after, _, err := d.K.VatFailed(d.Ctx, res.VatIDs["b"], "actor crashed")
+	require.NoError(t, err)
+	require.Equal(t, time.Duration(kernel.DefaultBackoff), after)
+	require.Empty(t, d.K.TakeStopped())
+	after, _, err = d.K.VatFailed(d.Ctx, res.VatIDs["a"], "actor crashed")
+	require.NoError(t, err)
+	require.Zero(t, after)
+	require.Equal(t, []kernel.VatID{res.VatIDs["a"]}, d.K.TakeStopped())
+	_, _, err = d.K.VatFailed(d.Ctx, res.VatIDs["a"], "again")
+	require.ErrorIs(t, err, kernel.ErrVatNotActive)
+	d.AuditNow("vat failed")
 }

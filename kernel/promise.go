@@ -25,15 +25,24 @@ func (k *Kernel) newObject(owner VatID) KRef {
 
 // newPromise allocates an unresolved promise with no references; decider
 // "" means the kernel holds resolution authority.
-func (k *Kernel) newPromise(decider string) KRef {
+func (k *Kernel) newPromise(decider VatID) KRef {
 	kpid := promiseKRef(k.st.NextID(persistence.MetaNextPromise))
-	k.st.PutPromise(string(kpid), persistence.PromiseRow{
-		State:     persistence.PromiseUnresolved,
-		Decider:   decider,
-		QueueHead: 1,
-		QueueTail: 1,
-	})
+	p := persistence.PromiseRow{State: persistence.PromiseUnresolved, QueueHead: 1, QueueTail: 1}
+	k.setDecider(&p, decider)
+	k.st.PutPromise(string(kpid), p)
 	return kpid
+}
+
+// setDecider gives p's resolution authority to vat's current incarnation
+// ("" gives it to the kernel). Only that incarnation's heap knows the
+// promise; a restart rejects what it decided (beginIncarnation), and the
+// auditor flags a promise whose decider's incarnation is gone (invariant 12).
+func (k *Kernel) setDecider(p *persistence.PromiseRow, vat VatID) {
+	p.Decider, p.DeciderIncarnation = string(vat), 0
+	if vat != "" {
+		row, _ := k.st.Vat(string(vat))
+		p.DeciderIncarnation = row.Incarnation
+	}
 }
 
 // subscribe asks for vat to be notified when kpid settles; if it already
@@ -121,6 +130,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 	if rejected {
 		state = persistence.PromiseRejected
 	}
+	k.bootstrapSettledLocked(kpid, rejected)
 	if p.HostSubscribed {
 		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: resolver == ""})
 		// The host gets krefs it may use later: each object the value names

@@ -9,7 +9,16 @@ import (
 // a reference to every kref it names, dropped when the item is delivered or
 // splats (ocap-kernel semantics §2.5, §6.1).
 
-// enqueueSend queues a message to target, counting its references.
+// enqueueSend accepts a message to target, counting its references, and
+// puts it where E-order needs it (invariant 13, docs/invariants.md): a
+// message to an unresolved promise goes straight onto that promise's own
+// queue; any other goes on the run queue's tail. This is the kernel's
+// acceptance step (SwingSet's acceptance queue, #5252, done at the
+// syscall): the run queue holds only sends to objects and to settled
+// promises, and resolving a promise moves its queue, in order, to the run
+// queue's tail in the same unit. So every message sent on one reference
+// joins one FIFO in the order it was sent, whether the promise resolves
+// before, between or after the sends.
 func (k *Kernel) enqueueSend(target KRef, methargs marshal.CapData, result KRef) {
 	k.incRef(target, true)
 	if result != "" {
@@ -17,14 +26,20 @@ func (k *Kernel) enqueueSend(target KRef, methargs marshal.CapData, result KRef)
 	}
 	methargs = methargs.Clone()
 	k.incSlots(methargs.Slots)
-	k.st.Enqueue(persistence.QueueItem{
-		Kind:   persistence.QueueSend,
-		Target: string(target),
-		Message: persistence.Message{
-			Methargs: persistence.Data{Body: methargs.Body, Slots: methargs.Slots},
-			Result:   string(result),
-		},
-	})
+	m := persistence.Message{
+		Methargs: persistence.Data{Body: methargs.Body, Slots: methargs.Slots},
+		Result:   string(result),
+	}
+	if target.IsPromise() {
+		if p := k.mustPromise(target); p.State == persistence.PromiseUnresolved {
+			// INVARIANT 13: later sends on target either join this queue
+			// behind m or, once target settles, the run queue behind
+			// everything this queue held.
+			k.queueOnPromise(target, m)
+			return
+		}
+	}
+	k.st.Enqueue(persistence.QueueItem{Kind: persistence.QueueSend, Target: string(target), Message: m})
 }
 
 // enqueueNotify queues a notification of kpid's settlement to vat.
@@ -43,8 +58,9 @@ func (k *Kernel) dropSendRefs(target KRef, m persistence.Message) {
 }
 
 // queueOnPromise appends a message to an unresolved promise's queue. The
-// message keeps the references it held on the run queue, including the one
-// to the promise itself.
+// message keeps the references it was accepted with, including the one to
+// the promise itself; resolve moves it to the run queue without changing
+// them (a lateral move).
 func (k *Kernel) queueOnPromise(kpid KRef, m persistence.Message) {
 	p := k.mustPromise(kpid)
 	k.st.PutQueuedMessage(string(kpid), p.QueueTail, m)

@@ -34,6 +34,10 @@ func (k *Kernel) routeSend(target KRef) route {
 	p := k.mustPromise(target)
 	switch p.State {
 	case persistence.PromiseUnresolved:
+		// Acceptance puts sends to unresolved promises on the promise's
+		// own queue (enqueueSend), so a run-queue send never targets one;
+		// a store written by a build from before that rule can still hold
+		// such an item, and it waits on the promise as it used to.
 		return route{kind: routeRequeue, target: target}
 	case persistence.PromiseRejected:
 		// The message's result is rejected with the promise's own reason.
@@ -80,7 +84,7 @@ func (k *Kernel) prepareSend(vat VatID, target KRef, queued KRef, m persistence.
 		if p.State != persistence.PromiseUnresolved || p.Decider != "" {
 			bugf("result %s of a queued send is settled or already decided", m.Result)
 		}
-		p.Decider = string(vat)
+		k.setDecider(&p, vat)
 		k.st.PutPromise(m.Result, p)
 		d.Message.Result = k.krefToVRef(vat, result, true)
 	}

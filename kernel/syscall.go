@@ -152,7 +152,7 @@ func (k *Kernel) syscallSend(vat VatID, target VRef, m VatMessage) error {
 		return err
 	}
 	p := k.mustPromise(result)
-	p.Decider = "" // the run queue holds the authority now
+	k.setDecider(&p, "") // the run queue holds the authority now
 	k.st.PutPromise(string(result), p)
 	k.enqueueSend(tkref, marshal.CapData{Body: m.Methargs.Body, Slots: slots}, result)
 	return nil

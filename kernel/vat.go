@@ -140,59 +140,6 @@ func (c ClusterConfig) Validate() error {
 	return nil
 }
 
-// LaunchResult is what LaunchSubcluster made.
-type LaunchResult struct {
-	SubclusterID SubclusterID
-	// RootKref is the bootstrap vat's root object.
-	RootKref KRef
-	// VatIDs and Roots map config names to vats and their root objects.
-	VatIDs map[string]VatID
-	Roots  map[string]KRef
-	// BootstrapResult is what the bootstrap method returned, decoded; the
-	// runtime fills it once bootstrap has run.
-	BootstrapResult any
-}
-
-// LaunchSubcluster records a subcluster and its vats, in one unit: each vat
-// gets an id (in the order of its name) and a root object (o+0), pinned
-// while the vat lives. The caller then starts each vat (StartVat) and sends
-// the bootstrap message.
-func (k *Kernel) LaunchSubcluster(ctx context.Context, cfg ClusterConfig) (LaunchResult, error) {
-	if err := cfg.Validate(); err != nil {
-		return LaunchResult{}, err
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		return LaunchResult{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
-	}
-	var res LaunchResult
-	_, err = k.hostUnit(ctx, func() error {
-		sid := SubclusterID("s" + itoa(k.st.NextID(persistence.MetaNextSubcluster)))
-		k.st.PutSubcluster(string(sid), persistence.SubclusterRow{Bootstrap: cfg.Bootstrap, Config: string(cfgJSON)})
-		res = LaunchResult{SubclusterID: sid, VatIDs: map[string]VatID{}, Roots: map[string]KRef{}}
-		for _, name := range slices.Sorted(maps.Keys(cfg.Vats)) {
-			vcJSON, _ := json.Marshal(cfg.Vats[name])
-			vat := VatID("v" + itoa(k.st.NextID(persistence.MetaNextVat)))
-			k.st.PutVat(string(vat), persistence.VatRow{
-				Name: name, Subcluster: string(sid), Config: string(vcJSON),
-				State: persistence.VatActive, NextObject: 1, NextPromise: 1,
-			})
-			root, err := k.vrefToKRef(vat, RootVRef, vrefOpts{})
-			if err != nil {
-				bugf("export root of new vat: %v", err)
-			}
-			k.pin(root)
-			res.VatIDs[name], res.Roots[name] = vat, root
-		}
-		res.RootKref = res.Roots[cfg.Bootstrap]
-		return nil
-	})
-	if err != nil {
-		return LaunchResult{}, err
-	}
-	return res, nil
-}
-
 // pin takes a kernel-held reference on an object, so it lives while pinned.
 func (k *Kernel) pin(koid KRef) {
 	o := k.mustObject(koid)
@@ -251,26 +198,6 @@ func (k *Kernel) Vats() []VatInfo {
 	return out
 }
 
-// StartVat delivers startVat to vat in a unit of its own: the vat builds
-// itself (root object, durable kinds), and what it writes to its vatstore
-// meanwhile commits with it. A vat fault or illegal syscall aborts the unit
-// and is returned; the vat is not terminated, since the caller (launching
-// a subcluster) knows what to do about it.
-func (k *Kernel) StartVat(ctx context.Context, d Deliverer, vat VatID) error {
-	if err := k.checkActive(vat); err != nil {
-		return err
-	}
-	if err := k.begin(); err != nil {
-		return err
-	}
-	if err := k.deliverStart(ctx, d, vat); err != nil {
-		k.abort()
-		return err
-	}
-	_, err := k.commit(ctx)
-	return err
-}
-
 // deliverStart delivers startVat to vat's current incarnation inside the
 // open unit.
 func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error {
@@ -290,18 +217,17 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 }
 
 // RestartVat starts a new incarnation of vat from its durable state (its
-// vatstore), in one unit: the incarnation number goes up, the promises the
-// old incarnation decided are rejected (its heap, which knew them, is gone;
-// SwingSet does the same at upgrade), and the new incarnation gets
-// startVat. The vat keeps its c-list: objects it exported durably stay
-// reachable; messages to ephemeral objects of the old incarnation reach a
-// vat that does not know them, which fails the delivery (the reference's
-// behaviour, ocap-kernel semantics §7.5 and scenario 11).
+// vatstore), in one unit: what only the old heap knew is settled (promises
+// it decided rejected, promises it imported forgotten, its non-durable
+// exports abandoned, see incarnation.go), the incarnation number goes up,
+// and the new incarnation gets startVat. Objects it exported durably stay
+// reachable; a message to one of its old ephemeral objects splats
+// OBJECT_DELETED without reaching it.
 //
 // If the new incarnation fails to start, the restart is undone and the vat
 // terminated in a unit of its own; the error says why, wrapping the cause.
 func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason string) ([]Output, error) {
-	out, err := k.restartUnit(ctx, vat, d, reason, nil)
+	out, err := k.newIncarnationUnit(ctx, vat, d, eventRestarted, reason, nil)
 	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
 		return out, err
 	}
@@ -322,49 +248,11 @@ func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg Vat
 	if cfg.Bundle == "" {
 		return nil, fmt.Errorf("%w: upgrade: bundle: missing", ErrBadConfig)
 	}
-	return k.restartUnit(ctx, vat, d, "upgrade to "+cfg.Bundle, &cfg)
-}
-
-// restartUnit starts a new incarnation in one unit, with a new config if
-// given; a failed start aborts the unit and returns the error.
-func (k *Kernel) restartUnit(ctx context.Context, vat VatID, d Deliverer, reason string, cfg *VatConfig) ([]Output, error) {
-	if err := k.checkActive(vat); err != nil {
-		return nil, err
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: upgrade: %v", ErrBadConfig, err)
 	}
-	if err := k.begin(); err != nil {
-		return nil, err
-	}
-	row, _ := k.st.Vat(string(vat))
-	row.Incarnation++
-	if cfg != nil {
-		b, err := json.Marshal(cfg)
-		if err != nil {
-			k.abort()
-			return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
-		}
-		row.Config = string(b)
-	}
-	k.st.PutVat(string(vat), row)
-	event := "restarted"
-	if cfg != nil {
-		event = "upgraded"
-	}
-	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: event,
-		Reason: reason, AtCrank: CrankCount(k.st)})
-	restarted := ErrVatTerminated.withMessage("The vat that decides this promise was restarted")
-	for _, s := range k.st.CListKRefs(string(vat)) {
-		if kref := KRef(s); kref.IsPromise() {
-			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(restarted), "")
-				k.deleteCListEntry(vat, kref)
-			}
-		}
-	}
-	if err := k.deliverStart(ctx, d, vat); err != nil {
-		k.abort()
-		return nil, err
-	}
-	return k.commit(ctx)
+	return k.newIncarnationUnit(ctx, vat, d, eventUpgraded, "upgrade to "+cfg.Bundle, b)
 }
 
 // checkActive reports why vat cannot take a request, if it cannot.
@@ -411,6 +299,7 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	}
 	row.State = persistence.VatTerminated
 	k.st.PutVat(string(vat), row)
+	k.unitStopped = append(k.unitStopped, vat)
 	k.st.AppendVatEvent(persistence.VatEvent{
 		Vat: string(vat), Incarnation: row.Incarnation, Event: "terminated",
 		Reason: reason, AtCrank: CrankCount(k.st),
@@ -419,22 +308,19 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	// notifies to it.
 	krefs := k.st.CListKRefs(string(vat))
 	for _, s := range krefs {
-		kref := KRef(s)
-		if kref.IsPromise() {
+		if kref := KRef(s); kref.IsPromise() {
 			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved {
 				k.unsubscribe(vat, kref)
 			}
 		}
 	}
-	for _, s := range krefs {
+	k.rejectDecidedLocked(vat, ErrVatTerminated)
+	for _, s := range k.st.CListKRefs(string(vat)) {
 		kref := KRef(s)
 		e, _ := k.st.CList(string(vat), s)
 		info, _ := parseVRef(VRef(e.VRef))
 		switch {
 		case kref.IsPromise():
-			if p := k.mustPromise(kref); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
-				k.resolve(kref, true, rejection(ErrVatTerminated), "")
-			}
 			k.deleteCListEntry(vat, kref)
 		case info.export:
 			if e.VRef == string(RootVRef) {
@@ -513,21 +399,34 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id SubclusterID, reaso
 		if _, ok := k.st.Subcluster(string(id)); !ok {
 			return ErrUnknownSubcluster
 		}
-		ids := k.st.VatIDs()
-		for i := len(ids) - 1; i >= 0; i-- {
-			row, _ := k.st.Vat(ids[i])
-			if row.Subcluster == string(id) && row.State == persistence.VatActive {
-				k.terminateVatLocked(VatID(ids[i]), reason)
-				stopped = append(stopped, VatID(ids[i]))
-			}
-		}
-		k.st.DeleteSubcluster(string(id))
+		stopped = k.terminateSubclusterLocked(id, reason)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return stopped, out, nil
+}
+
+// terminateSubclusterLocked terminates the subcluster's active vats and
+// forgets it inside the open unit, letting go of its bootstrap promise.
+func (k *Kernel) terminateSubclusterLocked(id SubclusterID, reason string) []VatID {
+	var stopped []VatID
+	ids := k.st.VatIDs()
+	for i := len(ids) - 1; i >= 0; i-- {
+		row, _ := k.st.Vat(ids[i])
+		if row.Subcluster == string(id) && row.State == persistence.VatActive {
+			k.terminateVatLocked(VatID(ids[i]), reason)
+			stopped = append(stopped, VatID(ids[i]))
+		}
+	}
+	row, _ := k.st.Subcluster(string(id))
+	if row.BootstrapKPID != "" {
+		k.st.DeleteMeta(metaBootstrapPrefix + row.BootstrapKPID)
+		k.decRef(KRef(row.BootstrapKPID), true)
+	}
+	k.st.DeleteSubcluster(string(id))
+	return stopped
 }
 
 // Pin keeps an object alive while pinned, whoever else lets go of it (the

@@ -127,7 +127,7 @@ func TestLaunchValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := kt.New(t)
-			_, err := d.K.LaunchSubcluster(d.Ctx, tt.cfg)
+			_, _, err := d.K.Launch(d.Ctx, d, tt.cfg, kernel.LaunchOptions{})
 			require.ErrorIs(t, err, kernel.ErrBadConfig)
 			require.ErrorContains(t, err, tt.want)
 			require.Empty(t, d.Store.SubclusterIDs(), "nothing is recorded")
@@ -154,25 +154,6 @@ func TestLaunchRecordsVatsAndRoots(t *testing.T) {
 	res2 := d.Launch("x", "x")
 	require.Equal(t, kernel.SubclusterID("s2"), res2.SubclusterID)
 	require.Equal(t, kernel.VatID("v4"), res2.VatIDs["x"])
-}
-
-// A vat that fails while starting makes StartVat fail, and what it wrote
-// meanwhile is rolled back.
-func TestStartVatFailureRollsBack(t *testing.T) {
-	d := kt.New(t)
-	res := d.Launch("alice", "alice")
-	fails := &startFailer{d: d}
-	err := d.K.StartVat(context.Background(), fails, res.VatIDs["alice"])
-	require.ErrorIs(t, err, kernel.ErrVatFault)
-	require.Empty(t, d.Store.VatstoreKeys(string(res.VatIDs["alice"])))
-	d.AuditNow("failed start")
-}
-
-type startFailer struct{ d *kt.Driver }
-
-func (s *startFailer) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delivery, sys kernel.Syscaller) error {
-	sys.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: "half", Value: "built"})
-	return kernel.ErrVatFault
 }
 
 // Revocation is permanent, idempotent, and refused for promises and

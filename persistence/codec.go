@@ -31,6 +31,30 @@ func decodeList(s string) ([]string, error) {
 	return xs, nil
 }
 
+// encodeTimes and decodeTimes store a list of Unix-nanosecond times as a
+// JSON array.
+func encodeTimes(ts []int64) string {
+	if len(ts) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(ts)
+	if err != nil {
+		panic(fmt.Sprintf("persistence: encode times: %v", err))
+	}
+	return string(b)
+}
+
+func decodeTimes(s string) ([]int64, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var ts []int64
+	if err := json.Unmarshal([]byte(s), &ts); err != nil {
+		return nil, fmt.Errorf("times %q: %w", s, err)
+	}
+	return ts, nil
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil

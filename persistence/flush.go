@@ -91,23 +91,25 @@ func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err erro
 	w.deleteKeys("vatstore", []string{"vat_id", "key"}, len(vsDel), func(i int) []any { return []any{vsDel[i].Vat, vsDel[i].Key} })
 
 	upserts(w, s.meta, "meta", []string{"key", "value"}, func(k, v string) []any { return []any{k, v} })
-	upserts(w, s.subclusters, "subclusters", []string{"subcluster_id", "bootstrap", "config"},
-		func(k string, r SubclusterRow) []any { return []any{k, r.Bootstrap, r.Config} })
-	upserts(w, s.vats, "vats", []string{"vat_id", "name", "subcluster_id", "config", "state", "incarnation", "next_object", "next_promise"},
+	upserts(w, s.subclusters, "subclusters", []string{"subcluster_id", "bootstrap", "config", "bootstrap_kpid"},
+		func(k string, r SubclusterRow) []any {
+			return []any{k, r.Bootstrap, r.Config, nullString(r.BootstrapKPID)}
+		})
+	upserts(w, s.vats, "vats", []string{"vat_id", "name", "subcluster_id", "config", "state", "incarnation", "next_object", "next_promise", "restarts"},
 		func(k string, r VatRow) []any {
-			return []any{k, r.Name, r.Subcluster, r.Config, string(r.State), r.Incarnation, int64(r.NextObject), int64(r.NextPromise)}
+			return []any{k, r.Name, r.Subcluster, r.Config, string(r.State), r.Incarnation, int64(r.NextObject), int64(r.NextPromise), encodeTimes(r.Restarts)}
 		})
 	upserts(w, s.objects, "objects", []string{"kref", "owner", "revoked", "reachable", "recognizable", "pins"},
 		func(k string, r ObjectRow) []any {
 			return []any{k, nullString(r.Owner), boolInt(r.Revoked), r.Reachable, r.Recognizable, r.Pins}
 		})
-	upserts(w, s.promises, "promises", []string{"kref", "state", "decider", "subscribers", "host_subscribed", "value_body", "value_slots", "refcount", "queue_head", "queue_tail"},
+	upserts(w, s.promises, "promises", []string{"kref", "state", "decider", "decider_incarnation", "subscribers", "host_subscribed", "value_body", "value_slots", "refcount", "queue_head", "queue_tail"},
 		func(k string, r PromiseRow) []any {
 			var body, slots any
 			if r.State != PromiseUnresolved {
 				body, slots = r.Value.Body, encodeList(r.Value.Slots)
 			}
-			return []any{k, string(r.State), nullString(r.Decider), encodeList(r.Subscribers), boolInt(r.HostSubscribed),
+			return []any{k, string(r.State), nullString(r.Decider), r.DeciderIncarnation, encodeList(r.Subscribers), boolInt(r.HostSubscribed),
 				body, slots, r.RefCount, int64(r.QueueHead), int64(r.QueueTail)}
 		})
 	upserts(w, s.pqueue, "promise_queue", []string{"kpid", "seq", "body", "slots", "result"},

@@ -23,21 +23,27 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 			s.meta.loadBase(k, v)
 			return nil
 		}},
-		{"subclusters", "SELECT subcluster_id, bootstrap, config FROM subclusters", func(scan func(...any) error) error {
+		{"subclusters", "SELECT subcluster_id, bootstrap, config, bootstrap_kpid FROM subclusters", func(scan func(...any) error) error {
 			var k string
 			var r SubclusterRow
-			if err := scan(&k, &r.Bootstrap, &r.Config); err != nil {
+			var bk sql.NullString
+			if err := scan(&k, &r.Bootstrap, &r.Config, &bk); err != nil {
 				return err
 			}
+			r.BootstrapKPID = fromNull(bk)
 			s.subclusters.loadBase(k, r)
 			return nil
 		}},
-		{"vats", "SELECT vat_id, name, subcluster_id, config, state, incarnation, next_object, next_promise FROM vats", func(scan func(...any) error) error {
-			var k, state string
+		{"vats", "SELECT vat_id, name, subcluster_id, config, state, incarnation, next_object, next_promise, restarts FROM vats", func(scan func(...any) error) error {
+			var k, state, restarts string
 			var r VatRow
 			var no, np int64
-			if err := scan(&k, &r.Name, &r.Subcluster, &r.Config, &state, &r.Incarnation, &no, &np); err != nil {
+			if err := scan(&k, &r.Name, &r.Subcluster, &r.Config, &state, &r.Incarnation, &no, &np, &restarts); err != nil {
 				return err
+			}
+			var err error
+			if r.Restarts, err = decodeTimes(restarts); err != nil {
+				return fmt.Errorf("vat %s: restarts: %w", k, err)
 			}
 			r.State, r.NextObject, r.NextPromise = VatState(state), uint64(no), uint64(np)
 			s.vats.loadBase(k, r)
@@ -55,12 +61,12 @@ func (b *sqliteBackend) loadInto(ctx context.Context, s *Store) error {
 			s.objects.loadBase(k, r)
 			return nil
 		}},
-		{"promises", "SELECT kref, state, decider, subscribers, host_subscribed, value_body, value_slots, refcount, queue_head, queue_tail FROM promises", func(scan func(...any) error) error {
+		{"promises", "SELECT kref, state, decider, decider_incarnation, subscribers, host_subscribed, value_body, value_slots, refcount, queue_head, queue_tail FROM promises", func(scan func(...any) error) error {
 			var k, state, subs string
 			var decider, body, slots sql.NullString
 			var host, qh, qt int64
 			var r PromiseRow
-			if err := scan(&k, &state, &decider, &subs, &host, &body, &slots, &r.RefCount, &qh, &qt); err != nil {
+			if err := scan(&k, &state, &decider, &r.DeciderIncarnation, &subs, &host, &body, &slots, &r.RefCount, &qh, &qt); err != nil {
 				return err
 			}
 			var err error

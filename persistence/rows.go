@@ -42,12 +42,20 @@ type VatRow struct {
 	Incarnation int64  // 0 at launch, +1 per restart or upgrade
 	NextObject  uint64 // next o-N this vat's c-list hands out
 	NextPromise uint64 // next p-N this vat's c-list hands out
+	// Restarts are the times (Unix nanoseconds, oldest first) of the
+	// restarts the failure policy made within its window: the kernel's
+	// restart intensity survives a kernel restart.
+	Restarts []int64
 }
 
 // SubclusterRow is one launched subcluster.
 type SubclusterRow struct {
 	Bootstrap string // config name of the bootstrap vat
 	Config    string // JSON of the cluster config, opaque to the store
+	// BootstrapKPID is the result promise of the bootstrap message, held
+	// (one reference) so that its value can be read after any restart;
+	// "" once the subcluster is forgotten.
+	BootstrapKPID string
 }
 
 // ObjectRow is one kernel object (koN).
@@ -71,14 +79,19 @@ const (
 
 // PromiseRow is one kernel promise (kpN).
 type PromiseRow struct {
-	State          PromiseState
-	Decider        string   // vat allowed to resolve it; "" = the kernel (run queue or host)
-	Subscribers    []string // vats to notify on resolution, sorted, no duplicates
-	HostSubscribed bool     // the host awaits its resolution
-	Value          Data     // resolution; only once settled
-	RefCount       int64
-	QueueHead      uint64 // first seq of messages queued on this promise
-	QueueTail      uint64 // next seq to append; QueueTail-QueueHead messages wait
+	State   PromiseState
+	Decider string // vat allowed to resolve it; "" = the kernel (run queue or host)
+	// DeciderIncarnation is the decider's incarnation when it was given
+	// the promise. Only that incarnation's heap knows the promise: a
+	// restart rejects what the old incarnation decided, and the auditor
+	// flags any promise left with an incarnation that is gone.
+	DeciderIncarnation int64
+	Subscribers        []string // vats to notify on resolution, sorted, no duplicates
+	HostSubscribed     bool     // the host awaits its resolution
+	Value              Data     // resolution; only once settled
+	RefCount           int64
+	QueueHead          uint64 // first seq of messages queued on this promise
+	QueueTail          uint64 // next seq to append; QueueTail-QueueHead messages wait
 }
 
 // CListKey names one c-list entry by vat and kref.

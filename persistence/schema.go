@@ -7,7 +7,7 @@ const ApplicationID = 0x4b414354
 
 // SchemaVersion is the schema version this build writes. A store with a
 // higher version was written by a newer build and is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[i] takes a store from schema version i to i+1. Versions only
 // ever grow; a released migration is never edited, only followed by a new
@@ -124,5 +124,14 @@ CREATE TABLE vat_events (
 	at_crank    INTEGER NOT NULL
 );
 CREATE INDEX vat_events_by_vat ON vat_events (vat_id, seq);
+`,
+	// 2 -> 3: what a restart must settle and a crash must not lose: the
+	// incarnation a promise's decider had when it got the promise, a
+	// subcluster's bootstrap result promise, and each vat's recent
+	// restarts (the failure policy's intensity window).
+	`
+ALTER TABLE promises ADD COLUMN decider_incarnation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subclusters ADD COLUMN bootstrap_kpid TEXT;
+ALTER TABLE vats ADD COLUMN restarts TEXT NOT NULL DEFAULT '[]';
 `,
 }

@@ -268,6 +268,16 @@ func (s *Store) Meta(key string) (string, bool) { return s.meta.get(key) }
 // SetMeta writes a meta value.
 func (s *Store) SetMeta(key, value string) { s.mustOpen(); s.meta.put(key, value) }
 
+// MetaKeys lists the meta keys, sorted (for audit and inspection).
+func (s *Store) MetaKeys() []string {
+	keys := s.meta.keys()
+	slices.Sort(keys)
+	return keys
+}
+
+// DeleteMeta deletes a meta key.
+func (s *Store) DeleteMeta(key string) { s.mustOpen(); s.meta.del(key) }
+
 // NextID hands out the next number of the named counter, starting at 1.
 func (s *Store) NextID(counter string) uint64 {
 	s.mustOpen()

@@ -94,6 +94,11 @@ func normalize(v any) any {
 			r.Value.Slots = nil
 		}
 		return r
+	case VatRow:
+		if len(r.Restarts) == 0 {
+			r.Restarts = nil
+		}
+		return r
 	case Message:
 		if len(r.Methargs.Slots) == 0 {
 			r.Methargs.Slots = nil

@@ -57,16 +57,11 @@ func runLocal(reg *vat.Registry, cfg kernel.ClusterConfig) (*local, kernel.Launc
 		return nil, kernel.LaunchResult{}, nil, err
 	}
 	l := &local{ctx: ctx, k: k, reg: reg, insts: map[kernel.VatID]*vat.Instance{}, out: map[kernel.KRef]kernel.Output{}}
-	res, err := k.LaunchSubcluster(ctx, cfg)
+	res, _, err := k.Launch(ctx, l, cfg, kernel.LaunchOptions{})
 	if err != nil {
 		return nil, res, nil, err
 	}
-	for _, id := range res.VatIDs {
-		if err := k.StartVat(ctx, l, id); err != nil {
-			return nil, res, nil, err
-		}
-	}
-	v, err := l.call(res.RootKref, kernel.BootstrapMethargs(res.Roots, nil))
+	v, err := l.await(res.BootstrapKPID)
 	return l, res, v, err
 }
 
@@ -77,6 +72,11 @@ func (l *local) call(target kernel.KRef, methargs marshal.CapData) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	return l.await(kpid)
+}
+
+// await runs until idle and decodes kpid's settlement.
+func (l *local) await(kpid kernel.KRef) (any, error) {
 	for l.k.HasWork() {
 		r, err := l.k.Crank(l.ctx, l)
 		if err != nil {

@@ -128,9 +128,13 @@ func TestRestartKeepsDurableOrphansEphemeral(t *testing.T) {
 	d.RunUntilQuiescent(0)
 	require.True(t, kernel.Carries(d.ResultErr(p), kernel.ErrObjectDeleted), "the consumer relays the splat")
 	info, _ := d.K.Vat(res.VatIDs["provider"])
-	require.False(t, info.Active, "the reference terminates the vat that got a message for an object it forgot")
+	require.True(t, info.Active, "the restart abandoned the ephemeral object: the message never reached the provider (the reference terminates it here)")
+	require.Equal(t, int64(1), info.Incarnation)
 	info, _ = d.K.Vat(res.VatIDs["consumer"])
 	require.True(t, info.Active)
+	p = d.Call(consumer, "useCounter")
+	d.RunUntilQuiescent(0)
+	require.Equal(t, int64(3), d.Value(p), "and the provider keeps serving its durable objects")
 }
 
 // A new incarnation that does not re-define a durable kind fails to start,

@@ -45,7 +45,8 @@ import (
 //	panic TEXT
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
-// @target, @slotN, or @vpidN (the Nth resolution of a notify).
+// @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
+// (slot M of the Nth resolution's value).
 func RunScenario(t *testing.T, path string) {
 	s := &scenario{d: New(t), saved: map[kernel.VatID]map[string]kernel.VRef{}, roots: map[string]kernel.KRef{}}
 	datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
@@ -305,6 +306,10 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				var i int
 				fmt.Sscanf(tok, "@vpid%d", &i)
 				return c.Delivery.Resolutions[i].VPID
+			case strings.HasPrefix(tok, "@data"):
+				var i, j int
+				fmt.Sscanf(tok, "@data%d.%d", &i, &j)
+				return kernel.VRef(c.Delivery.Resolutions[i].Data.Slots[j])
 			}
 			return kernel.VRef(tok)
 		}

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -28,11 +27,20 @@ type Driver struct {
 	Released []kernel.Output
 	// Cranks lists every crank result.
 	Cranks []kernel.CrankResult
+	// Stopped lists every vat the kernel terminated, in order: those of
+	// cranks (CrankResult.Terminated) and of host requests.
+	Stopped []kernel.VatID
 	// Audit runs kernel.Audit after every crank and host request; on by
 	// default.
 	Audit bool
+	// Now is the time the kernel is told (kernel.Config.Now); tests move
+	// it to drive the restart policy's backoff and window.
+	Now time.Time
 
 	goVats *goVats // real Go vats, if UseRegistry was called
+	// path and opts are where the store lives, for Reopen.
+	path string
+	opts persistence.Options
 }
 
 // New returns a Driver over a fresh in-memory store with default options.
@@ -50,22 +58,65 @@ func NewWithOptions(t testing.TB, path string, opts persistence.Options) *Driver
 		t.Fatalf("kerneltest: open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close(ctx) })
-	return NewWithStore(t, st)
+	d := NewWithStore(t, st)
+	d.path, d.opts = path, opts
+	return d
+}
+
+func (d *Driver) now() time.Time { return d.Now }
+
+// Reopen simulates a kernel restart: the store is flushed and closed, and a
+// new kernel over a fresh open of the same file resumes (kernel.Resume),
+// so every vat begins a new incarnation. The fake vats keep their handlers
+// (the test's scripts), as a vat's code survives a restart; what they were
+// delivered is kept too. It needs a file store (NewWithOptions).
+func (d *Driver) Reopen() {
+	d.T.Helper()
+	if d.path == "" {
+		d.T.Fatalf("kerneltest: Reopen needs a file store")
+	}
+	out, err := d.K.Flush(d.Ctx)
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: flush: %v", err)
+	}
+	d.release(out)
+	if err := d.Store.Close(d.Ctx); err != nil {
+		d.T.Fatalf("kerneltest: reopen: close: %v", err)
+	}
+	st, err := persistence.Open(d.Ctx, d.path, d.opts)
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: %v", err)
+	}
+	d.T.Cleanup(func() { st.Close(context.Background()) })
+	k, err := kernel.New(kernel.Config{Store: st, Now: d.now})
+	if err != nil {
+		d.T.Fatalf("kerneltest: reopen: new kernel: %v", err)
+	}
+	d.Store, d.K = st, k
+	d.audit("reopen")
+	out, err = d.K.Resume(d.Ctx, d)
+	if err != nil {
+		d.T.Fatalf("kerneltest: resume: %v", err)
+	}
+	d.release(out)
+	d.audit("resume")
 }
 
 // NewWithStore returns a Driver over st.
 func NewWithStore(t testing.TB, st *persistence.Store) *Driver {
 	t.Helper()
-	k, err := kernel.New(kernel.Config{Store: st})
-	if err != nil {
-		t.Fatalf("kerneltest: new kernel: %v", err)
-	}
 	d := &Driver{
-		T: t, Ctx: context.Background(), Store: st, K: k,
+		T: t, Ctx: context.Background(), Store: st,
 		Vats:    map[kernel.VatID]*FakeVat{},
 		Results: map[kernel.KRef]kernel.Output{},
 		Audit:   true,
+		Now:     time.Unix(1_000_000, 0),
 	}
+	k, err := kernel.New(kernel.Config{Store: st, Now: d.now})
+	if err != nil {
+		t.Fatalf("kerneltest: new kernel: %v", err)
+	}
+	d.K = k
 	t.Cleanup(func() {
 		if d.goVats != nil {
 			d.goVats.stop()
@@ -86,22 +137,15 @@ func (d *Driver) Launch(bootstrap string, names ...string) kernel.LaunchResult {
 	return d.LaunchConfig(cfg)
 }
 
-// LaunchConfig launches cfg with fake vats and starts them, in name order.
+// LaunchConfig launches cfg with fake vats (kernel.Launch, without a
+// bootstrap message: tests script every delivery) and returns the result.
 func (d *Driver) LaunchConfig(cfg kernel.ClusterConfig) kernel.LaunchResult {
 	d.T.Helper()
-	names := slices.Sorted(maps.Keys(cfg.Vats))
-	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
+	res, out, err := d.K.Launch(d.Ctx, d, cfg, kernel.LaunchOptions{NoBootstrap: true})
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)
 	}
-	for name, id := range res.VatIDs {
-		d.Vats[id] = &FakeVat{ID: id, Name: name, OnMethod: map[string]Handler{}}
-	}
-	for _, name := range names {
-		if err := d.K.StartVat(d.Ctx, d, res.VatIDs[name]); err != nil {
-			d.T.Fatalf("kerneltest: start %s: %v", name, err)
-		}
-	}
+	d.release(out)
 	d.audit("launch")
 	return res
 }
@@ -126,6 +170,15 @@ func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delive
 		}
 	}
 	v := d.Vats[vat]
+	if v == nil && dv.Kind == kernel.DeliverStartVat {
+		// A vat of a launch in progress: its fake vat is made at its start.
+		info, err := d.K.Vat(vat)
+		if err != nil {
+			return err
+		}
+		v = &FakeVat{ID: vat, Name: info.Name, OnMethod: map[string]Handler{}}
+		d.Vats[vat] = v
+	}
 	if v == nil || v.Gone {
 		return fmt.Errorf("kerneltest: vat %s: %w", vat, kernel.ErrNoEndpoint)
 	}
@@ -203,6 +256,7 @@ func (d *Driver) Value(kpid kernel.KRef) any {
 }
 
 func (d *Driver) release(out []kernel.Output) {
+	d.Stopped = append(d.Stopped, d.K.TakeStopped()...)
 	for _, o := range out {
 		d.Released = append(d.Released, o)
 		if _, seen := d.Results[o.KPID]; !seen {
@@ -221,6 +275,7 @@ func (d *Driver) Crank() kernel.CrankResult {
 	if res.Outcome != kernel.Idle {
 		d.Cranks = append(d.Cranks, res)
 	}
+	d.Stopped = append(d.Stopped, res.Terminated...)
 	d.release(res.Released)
 	d.audit(fmt.Sprintf("crank %d", res.Crank))
 	return res

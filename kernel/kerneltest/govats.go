@@ -3,8 +3,6 @@ package kerneltest
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
@@ -31,27 +29,14 @@ func (d *Driver) LaunchGo(cfg kernel.ClusterConfig) (kernel.LaunchResult, kernel
 	if d.goVats == nil {
 		d.T.Fatalf("kerneltest: LaunchGo without UseRegistry")
 	}
-	res, err := d.K.LaunchSubcluster(d.Ctx, cfg)
+	res, out, err := d.K.Launch(d.Ctx, d, cfg, kernel.LaunchOptions{})
 	if err != nil {
 		d.T.Fatalf("kerneltest: launch: %v", err)
-	}
-	for _, name := range slices.Sorted(maps.Keys(res.VatIDs)) {
-		if err := d.K.StartVat(d.Ctx, d, res.VatIDs[name]); err != nil {
-			d.T.Fatalf("kerneltest: start %s: %v", name, err)
-		}
-	}
-	roots := map[string]kernel.KRef{}
-	for name, kref := range res.Roots {
-		roots[name] = kref
-	}
-	kpid, out, err := d.K.QueueMessage(d.Ctx, res.RootKref, kernel.BootstrapMethargs(roots, nil))
-	if err != nil {
-		d.T.Fatalf("kerneltest: bootstrap: %v", err)
 	}
 	d.release(out)
 	d.audit("launch")
 	d.RunUntilQuiescent(0)
-	return res, kpid
+	return res, res.BootstrapKPID
 }
 
 // Instance returns the running incarnation of a Go vat.

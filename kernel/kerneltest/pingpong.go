@@ -48,12 +48,12 @@ func OpenPingPong(ctx context.Context, path string, opts persistence.Options) (*
 // NewPingPong launches the two vats on k, introduces them (through the
 // kernel, like any message) and queues the first ping.
 func NewPingPong(ctx context.Context, k *kernel.Kernel) (*PingPong, error) {
-	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "a",
-		Vats: map[string]kernel.VatConfig{"a": {Bundle: "pingpong"}, "b": {Bundle: "pingpong"}}})
+	p := &PingPong{peer: map[kernel.VatID]kernel.VRef{}, next: map[kernel.VatID]int{}, args: Methargs("ping")}
+	res, _, err := k.Launch(ctx, p, kernel.ClusterConfig{Bootstrap: "a",
+		Vats: map[string]kernel.VatConfig{"a": {Bundle: "pingpong"}, "b": {Bundle: "pingpong"}}}, kernel.LaunchOptions{NoBootstrap: true})
 	if err != nil {
 		return nil, err
 	}
-	p := &PingPong{peer: map[kernel.VatID]kernel.VRef{}, next: map[kernel.VatID]int{}, args: Methargs("ping")}
 	if _, _, err := k.QueueMessage(ctx, res.Roots["a"], Methargs("meet", kernel.VRef(res.Roots["b"]))); err != nil {
 		return nil, err
 	}

@@ -137,9 +137,9 @@ func (t *tour) pipelining() error {
 	t.account = account
 	t.n.Say("  the account promise was still unresolved when she sent deposit(50): %v", r["sentBeforeSettled"])
 	t.n.Say("  The bank answers only in a later crank (its ledger numbers the account in")
-	t.n.Say("  a message the bank sends itself), so deposit(50) came up in the run queue")
-	t.n.Say("  first: the kernel queued it on the unresolved promise, and delivered it to")
-	t.n.Say("  the account once the bank resolved the promise.")
+	t.n.Say("  a message the bank sends itself), so deposit(50) waited: the kernel put it")
+	t.n.Say("  on the unresolved promise's own queue the moment alice sent it, and moved")
+	t.n.Say("  it to the run queue, in order, when the bank resolved the promise.")
 	t.n.Say("  deposit(50) answered alice's balance: %v", r["balance"])
 	return nil
 }
