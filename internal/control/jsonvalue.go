@@ -75,6 +75,11 @@ func isInteger(n string) bool {
 	return !strings.ContainsAny(n, ".eE")
 }
 
+func has(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
 // tagOf reports the "@..." key of a tagged form. Only one-key objects
 // (two for @tagged) are tagged forms; an ordinary record with an "@" key
 // among others stays a record.
@@ -119,6 +124,9 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		}
 		return nil, bad(`"NaN", "Infinity" or "-Infinity"`)
 	case "@undefined":
+		if m[tag] != true {
+			return nil, bad("true")
+		}
 		return marshal.Undefined, nil
 	case "@symbol":
 		s, ok := m[tag].(string)
@@ -128,16 +136,34 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		return marshal.Symbol(s), nil
 	case "@error":
 		e, ok := m[tag].(map[string]any)
-		name, _ := e["name"].(string)
-		msg, _ := e["message"].(string)
-		if !ok || name == "" {
-			return nil, bad(`{"name": ..., "message": ...}`)
+		name, nameOK := e["name"].(string)
+		msg, msgOK := e["message"].(string)
+		if _, has := e["message"]; !has {
+			msgOK = true // the message may be left out: ""
+		}
+		if !ok || !nameOK || name == "" || !msgOK || len(e) > 2 || len(e) == 2 && !has(e, "message") {
+			return nil, bad(`{"name": "a non-empty string", "message": "a string"} and nothing else`)
 		}
 		return &marshal.Error{Name: name, Message: msg}, nil
+	case "@record":
+		// A record whose keys would read as a tagged form, as ToJSON
+		// writes it: its entries are values, its keys only keys.
+		rec, ok := m[tag].(map[string]any)
+		if !ok {
+			return nil, bad("an object: the record")
+		}
+		out := make(map[string]any, len(rec))
+		for k, e := range rec {
+			var err error
+			if out[k], err = FromJSON(e, path+"."+k); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	case "@tagged":
 		t, ok := m[tag].(string)
-		if !ok {
-			return nil, bad("a string tag with a payload")
+		if !ok || !has(m, "payload") {
+			return nil, bad(`a string tag, with "payload" beside it`)
 		}
 		p, err := FromJSON(m["payload"], path+".payload")
 		if err != nil {
@@ -145,7 +171,7 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		}
 		return marshal.Tagged{Tag: t, Payload: p}, nil
 	}
-	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error or @tagged)", errBadValue, path, tag)
+	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error, @tagged or @record)", errBadValue, path, tag)
 }
 
 // ToJSON turns a result into JSON-ready values (tagged forms for what
@@ -186,6 +212,11 @@ func ToJSON(v any) any {
 		out := make(map[string]any, len(v)) // encoding/json sorts the keys
 		for k, e := range v {
 			out[k] = ToJSON(e)
+		}
+		if _, tagged := tagOf(out); tagged || len(out) == 1 && has(out, "@record") {
+			// A record that would read back as a tagged form: a vat's
+			// data {"@kref": "ko5"} must not pass for a reference.
+			return map[string]any{"@record": out}
 		}
 		return out
 	}
