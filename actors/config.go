@@ -47,6 +47,18 @@ type Config struct {
 	Services map[string]vat.Methods
 	// Clock is the kernel's clock; nil means the real one.
 	Clock Clock
+	// MaxVatstoreKey and MaxVatstoreValue bound one vatstore entry, in
+	// bytes, and MaxDeliverySends, MaxDeliverySyscalls and
+	// MaxDeliveryBytes what one delivery may ask of the kernel: they are
+	// kernel.Config's fields of the same names (docs/limits.md). Zero
+	// takes the kernel's default; kernel.NoLimit turns a per-delivery
+	// limit off. Start refuses a bad value with kernel.ErrBadConfig,
+	// naming the field.
+	MaxVatstoreKey      int
+	MaxVatstoreValue    int
+	MaxDeliverySends    int
+	MaxDeliverySyscalls int
+	MaxDeliveryBytes    int
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.

@@ -168,6 +168,10 @@ func TestAbortedSendRejectsAtOnce(t *testing.T) {
 		_, err = k.QueueMessage(ctx, res2.RootKref, "panic")
 		require.ErrorIs(t, err, kernel.ErrInternalError)
 		require.Contains(t, err.Error(), "trouble panicked")
+		// The answer came at the abort, before the retry: the retry is the
+		// kernel's next crank, and a host request may come between the two
+		// (invariant 11), so wait for it rather than race it.
+		require.NoError(t, k.WaitIdle(ctx))
 		st, err := k.Status(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 0, st.QueueLength, "the retried item splatted and settled its promise")

@@ -103,7 +103,22 @@ func (r *queueMessageReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
-	kpid, out, err := ka.k.QueueMessage(ka.ctx, r.target, data)
+	var kpid kernel.KRef
+	var out []kernel.Output
+	if r.key == "" {
+		kpid, out, err = ka.k.QueueMessage(ka.ctx, r.target, data)
+	} else {
+		var dup bool
+		kpid, dup, out, err = ka.k.QueueMessageOnce(ka.ctx, r.key, r.target, data)
+		if err == nil && dup {
+			// A retry: the first send's result, now or when it settles.
+			if o, settled := ka.k.SettledOutput(kpid); settled {
+				ka.release(out)
+				r.reply(outcome(o))
+				return
+			}
+		}
+	}
 	if err != nil {
 		r.reply(nil, err)
 		return

@@ -62,7 +62,10 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(), Now: cfg.Clock.Now})
+	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
+		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
+		Now: cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
 		return nil, err
@@ -185,6 +188,19 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id kernel.SubclusterID
 // or a *kernel.RejectionError carrying the vat's own error.
 func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method string, args ...any) (any, error) {
 	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args})
+}
+
+// QueueMessageOnce is QueueMessage with an idempotency key, for a caller
+// that may send again after losing the reply (a broken connection, a
+// crash on either side): the first call with key queues the message; any
+// later call with the same key and the same message queues nothing and
+// answers with the first call's result, waiting for it if it has not
+// settled. The key is recorded in the same transaction as the message,
+// so it survives exactly when the message does. The same key with a
+// different message fails with kernel.ErrIdempotencyKeyReused. The kernel
+// keeps the newest keys (Config.MaxIdempotencyKeys).
+func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target kernel.KRef, method string, args ...any) (any, error) {
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args})
 }
 
 // TerminateVat terminates a vat: the promises it decides are rejected, its

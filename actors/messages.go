@@ -77,6 +77,7 @@ type terminateSubclusterReq struct {
 }
 type queueMessageReq struct {
 	replier
+	key    string // idempotency key; "" for none
 	target kernel.KRef
 	method string
 	args   []any

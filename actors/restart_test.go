@@ -3,6 +3,7 @@ package actors_test
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -148,6 +149,10 @@ func TestResetStorage(t *testing.T) {
 	require.Equal(t, int64(1), v, "a new counter")
 }
 
+// killSeed replays TestKillDashNineLosesNothing's kill points; 0 picks a
+// new seed.
+var killSeed = flag.Uint64("kill-seed", 0, "seed of TestKillDashNineLosesNothing's kill points (0: a new one, printed)")
+
 // TestMain runs the crash test's child process when asked to.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("KERNEL_ACTORS_CRASH_CHILD"); path != "" {
@@ -190,8 +195,17 @@ func crashChild(path string) int {
 // exactly once; nothing was delivered twice. Under group commit too
 // (with limits so loose that only the flush when idle ends a group):
 // nothing is acknowledged before it is in the file.
+//
+// The kill points come from a seed the test prints; -kill-seed replays it.
 func TestKillDashNineLosesNothing(t *testing.T) {
+	seed := *killSeed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("kill seed %d (replay with -kill-seed=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
 	for round := 0; round < 6; round++ {
+		killAt := 20 + rng.IntN(150)
 		group := round%2 == 1
 		t.Run(fmt.Sprintf("round %d group=%v", round, group), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "crash.db")
@@ -207,7 +221,6 @@ func TestKillDashNineLosesNothing(t *testing.T) {
 			lines := bufio.NewScanner(out)
 			acked, sent := map[string]bool{}, map[string]bool{}
 			var root kernel.KRef
-			killAt := 20 + rand.IntN(150)
 			killed := false
 			for lines.Scan() {
 				f := strings.Fields(lines.Text())
@@ -252,7 +265,7 @@ func TestKillDashNineLosesNothing(t *testing.T) {
 			}
 			require.Equal(t, int64(len(seen)), rep["count"], "a send was delivered twice")
 			require.LessOrEqual(t, len(seen)-len(acked), 1, "at most the one in flight is unacknowledged")
-			t.Logf("killed after %d acks; %d recorded", len(acked), len(seen))
+			t.Logf("killed after %d acks (kill point %d); %d recorded", len(acked), killAt, len(seen))
 		})
 	}
 }

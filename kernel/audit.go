@@ -31,11 +31,17 @@ func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()
+	a.countIdempotency()
 	a.compareCounts()
 	a.checkObjects()
 	a.checkPromises()
 	a.checkGC()
 	a.checkLaunches()
+	// Rows that load but do not parse, and counters behind their ids
+	// (audit_rows.go, audit_ids.go).
+	a.checkGCActions()
+	a.checkCounters()
+	a.checkRows()
 	if st.Unflushed() == 0 { // (Verify compares nothing on a read-only snapshot)
 		diffs, err := st.Verify(ctx, 50)
 		if err != nil {
@@ -61,6 +67,10 @@ func (a *auditor) problem(format string, args ...any) {
 }
 
 func (a *auditor) ref(kref KRef, reachable bool, from string) {
+	if _, err := ParseKRef(string(kref)); err != nil {
+		a.problem("%s: %v", from, err)
+		return
+	}
 	if kref.IsPromise() {
 		if _, ok := a.st.Promise(string(kref)); !ok {
 			a.problem("%s names missing promise %s", from, kref)
@@ -102,6 +112,10 @@ func (a *auditor) countCLists() {
 			kref := KRef(s)
 			e, _ := a.st.CList(vat, s)
 			from := fmt.Sprintf("c-list %s %s=%s", vat, s, e.VRef)
+			if _, err := ParseKRef(s); err != nil {
+				a.problem("%s: %v", from, err)
+				continue
+			}
 			if back, ok := a.st.KRefOf(vat, e.VRef); !ok || back != s {
 				a.problem("%s: by-vref index says %q", from, back)
 			}
@@ -197,6 +211,15 @@ func (a *auditor) countSubclusters() {
 		if row, _ := a.st.Subcluster(id); row.BootstrapKPID != "" {
 			a.ref(KRef(row.BootstrapKPID), true, "bootstrap result of "+id)
 		}
+	}
+}
+
+// countIdempotency counts the hold each idempotency record keeps on its
+// result promise.
+func (a *auditor) countIdempotency() {
+	for _, key := range a.st.IdempotencyKeys() {
+		row, _ := a.st.Idempotency(key)
+		a.ref(KRef(row.KPID), true, fmt.Sprintf("idempotency key %q", key))
 	}
 }
 

@@ -69,4 +69,12 @@
 // reference counts are right with any number of importers; resolved
 // promises leave the c-lists and are freed; errors that leave the kernel
 // carry a stable code and no identifiers.
+//
+// No vat can harm another through what it hands the kernel (invariant 14,
+// docs/invariants.md): every CapData in a syscall is validated at the
+// syscall (marshal.Validate), and a delivery may make only so many sends
+// and syscalls and hand over only so many bytes (Config.MaxDelivery*). A
+// vat that breaks either makes an illegal syscall and is the one
+// terminated; docs/limits.md has the rules, defaults and settings. A send
+// may carry no result promise (sendOnly).
 package kernel

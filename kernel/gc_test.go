@@ -227,10 +227,6 @@ func TestGCSyscallValidation(t *testing.T) {
 			c.Syscall(kernel.Syscall{Kind: kernel.SyscallSend, Target: kernel.RootVRef,
 				Message: kernel.VatMessage{Methargs: kt.Methargs("x"), Result: c.Result()}})
 		}},
-		{"send without result", func(c *kt.Call, _ kernel.VRef) {
-			c.Syscall(kernel.Syscall{Kind: kernel.SyscallSend, Target: kernel.RootVRef,
-				Message: kernel.VatMessage{Methargs: kt.Methargs("x")}})
-		}},
 		{"resolve as non-decider", func(c *kt.Call, _ kernel.VRef) {
 			p := c.Send(kernel.RootVRef, "x")
 			c.Fulfill(p, kt.Undefined) // the run queue holds its authority

@@ -13,38 +13,59 @@ import (
 
 // QueueMessage queues a message from the host to target and returns its
 // result promise, which the host awaits: its settlement comes back as an
-// Output. The target and every slot must name live krefs; a malformed or
+// Output. The methargs must be a valid message (ErrBadMessage), and the
+// target and every slot must name live krefs; a malformed message or an
 // unknown kref is refused at once and nothing is created (the reference
 // leaks a promise here, semantics §4.2).
 func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
-	if _, err := ParseKRef(string(target)); err != nil {
+	if err := k.checkMessage(target, methargs); err != nil {
 		return "", nil, err
-	}
-	if err := k.checkLive(target); err != nil {
-		return "", nil, fmt.Errorf("message target: %w", err)
-	}
-	for i, s := range methargs.Slots {
-		if _, err := ParseKRef(s); err != nil {
-			return "", nil, fmt.Errorf("slot %d: %w", i, err)
-		}
-		if err := k.checkLive(KRef(s)); err != nil {
-			return "", nil, fmt.Errorf("slot %d: %w", i, err)
-		}
 	}
 	var kpid KRef
 	out, err := k.hostUnit(ctx, func() error {
-		kpid = k.newPromise("")
-		p := k.mustPromise(kpid)
-		p.HostSubscribed = true
-		p.RefCount++ // the host's hold, used up by the Output
-		k.st.PutPromise(string(kpid), p)
-		k.enqueueSend(target, methargs, kpid)
+		kpid = k.queueFromHostLocked(target, methargs)
 		return nil
 	})
 	if err != nil {
 		return "", nil, err
 	}
 	return kpid, out, nil
+}
+
+// checkMessage refuses a host message that is not a well-formed message
+// (checked as a vat's would be), or whose target or slots do not name live
+// krefs.
+func (k *Kernel) checkMessage(target KRef, methargs marshal.CapData) error {
+	if err := marshal.ValidateMessage(methargs); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
+	if _, err := ParseKRef(string(target)); err != nil {
+		return err
+	}
+	if err := k.checkLive(target); err != nil {
+		return fmt.Errorf("message target: %w", err)
+	}
+	for i, s := range methargs.Slots {
+		if _, err := ParseKRef(s); err != nil {
+			return fmt.Errorf("slot %d: %w", i, err)
+		}
+		if err := k.checkLive(KRef(s)); err != nil {
+			return fmt.Errorf("slot %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// queueFromHostLocked queues a checked host message, with a result promise
+// the host is subscribed to.
+func (k *Kernel) queueFromHostLocked(target KRef, methargs marshal.CapData) KRef {
+	kpid := k.newPromise("")
+	p := k.mustPromise(kpid)
+	p.HostSubscribed = true
+	p.RefCount++ // the host's hold, used up by the Output
+	k.st.PutPromise(string(kpid), p)
+	k.enqueueSend(target, methargs, kpid)
+	return kpid
 }
 
 // checkLive reports why a kref from the host cannot be used: an object

@@ -22,16 +22,33 @@ type Config struct {
 	// errors leave out. The zero value logs nothing.
 	Logger zerolog.Logger
 	// MaxVatstoreKey and MaxVatstoreValue bound a vatstore entry, in bytes;
-	// a vat that exceeds them makes an illegal syscall. Zero means 4 KiB
-	// and 16 MiB.
+	// a vat that exceeds them makes an illegal syscall (liveslots, told
+	// them at startVat, returns an error to vat code instead). Zero means
+	// DefaultMaxVatstoreKey (4 KiB) and DefaultMaxVatstoreValue (16 MiB).
 	MaxVatstoreKey   int
 	MaxVatstoreValue int
+	// MaxDeliverySends, MaxDeliverySyscalls and MaxDeliveryBytes bound
+	// what one delivery may ask of the kernel: how many sends, how many
+	// syscalls of any kind, and how many bytes of bodies, slots, refs and
+	// vatstore keys and values. A delivery that crosses one makes an
+	// illegal syscall: it is rolled back and its vat terminated
+	// (docs/limits.md). Zero means the default (DefaultMaxDeliverySends,
+	// ...); NoLimit turns a limit off.
+	MaxDeliverySends    int
+	MaxDeliverySyscalls int
+	MaxDeliveryBytes    int
+	// MaxIdempotencyKeys is how many idempotency keys the kernel keeps
+	// (QueueMessageOnce); the oldest settled ones beyond it are forgotten.
+	// Zero means 10,000.
+	MaxIdempotencyKeys int
 	// Now tells the time, for the restart policy's backoff and intensity
 	// window: the kernel has no clock of its own. Nil reads as the zero
 	// time, so every restart counts as just now; runtimes set it.
 	Now func() time.Time
 }
 
+// validate checks c once, naming the first bad field, and fills in the
+// defaults.
 func (c *Config) validate() error {
 	if c.Store == nil {
 		return fmt.Errorf("%w: Config.Store is nil", ErrBadConfig)
@@ -39,14 +56,36 @@ func (c *Config) validate() error {
 	if err := c.Store.Err(); err != nil {
 		return fmt.Errorf("%w: Config.Store: %v", ErrBadConfig, err)
 	}
-	if c.MaxVatstoreKey < 0 || c.MaxVatstoreValue < 0 {
-		return fmt.Errorf("%w: Config.MaxVatstoreKey/MaxVatstoreValue must not be negative", ErrBadConfig)
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"MaxVatstoreKey", &c.MaxVatstoreKey, DefaultMaxVatstoreKey},
+		{"MaxVatstoreValue", &c.MaxVatstoreValue, DefaultMaxVatstoreValue},
+		{"MaxIdempotencyKeys", &c.MaxIdempotencyKeys, DefaultMaxIdempotencyKeys},
+	} {
+		if *f.v < 0 {
+			return fmt.Errorf("%w: Config.%s: %d: must not be negative (0 means %d)", ErrBadConfig, f.name, *f.v, f.def)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
 	}
-	if c.MaxVatstoreKey == 0 {
-		c.MaxVatstoreKey = 4 << 10
+	if err := checkLimit("MaxDeliverySends", &c.MaxDeliverySends, DefaultMaxDeliverySends); err != nil {
+		return err
 	}
-	if c.MaxVatstoreValue == 0 {
-		c.MaxVatstoreValue = 16 << 20
+	if err := checkLimit("MaxDeliverySyscalls", &c.MaxDeliverySyscalls, DefaultMaxDeliverySyscalls); err != nil {
+		return err
+	}
+	if err := checkLimit("MaxDeliveryBytes", &c.MaxDeliveryBytes, DefaultMaxDeliveryBytes); err != nil {
+		return err
+	}
+	if entry := c.MaxVatstoreKey + c.MaxVatstoreValue; c.MaxDeliveryBytes != NoLimit && c.MaxDeliveryBytes < entry {
+		// Then a vat could not write one entry of the largest size it is
+		// allowed, and a legal write would doom it.
+		return fmt.Errorf("%w: Config.MaxDeliveryBytes: %d is less than one vatstore entry of the largest size (MaxVatstoreKey + MaxVatstoreValue = %d)",
+			ErrBadConfig, c.MaxDeliveryBytes, entry)
 	}
 	return nil
 }
@@ -61,8 +100,8 @@ func (c *Config) validate() error {
 type Kernel struct {
 	st    *persistence.Store
 	log   zerolog.Logger
-	debug bool // debug logging is on: worth reading method names
-	limit struct{ key, value int }
+	debug bool             // debug logging is on: worth reading method names
+	limit limits           // from Config, validated
 	now   func() time.Time // Config.Now
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
@@ -128,7 +167,11 @@ func New(cfg Config) (*Kernel, error) {
 		log:       cfg.Logger,
 		maybeFree: make(map[KRef]struct{}),
 	}
-	k.limit.key, k.limit.value = cfg.MaxVatstoreKey, cfg.MaxVatstoreValue
+	k.limit = limits{
+		key: cfg.MaxVatstoreKey, value: cfg.MaxVatstoreValue,
+		sends: cfg.MaxDeliverySends, syscalls: cfg.MaxDeliverySyscalls, bytes: cfg.MaxDeliveryBytes,
+		idempotencyKeys: cfg.MaxIdempotencyKeys,
+	}
 	k.now = cfg.Now
 	if k.now == nil {
 		k.now = func() time.Time { return time.Time{} }

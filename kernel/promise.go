@@ -147,9 +147,10 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 		refs-- // the host's hold is used up by the Output
 	}
 	k.st.PutPromise(string(kpid), persistence.PromiseRow{
-		State:    state,
-		Value:    persistence.Data{Body: data.Body, Slots: data.Slots},
-		RefCount: refs,
+		State:           state,
+		Value:           persistence.Data{Body: data.Body, Slots: data.Slots},
+		RefCount:        refs,
+		SettledByKernel: resolver == "",
 	})
 	if refs == 0 {
 		k.maybeFree[kpid] = struct{}{}

@@ -24,8 +24,11 @@ type delivery struct {
 	illegal error
 	// exit records a syscall.exit.
 	exit *exitRequest
-	// syscalls counts the syscalls answered, for the crank's log line.
-	syscalls int
+	// syscalls, sends and bytes count what the delivery has asked so far,
+	// against the kernel's per-delivery limits (limits.go); syscalls also
+	// goes into the crank's log line.
+	syscalls, sends int
+	bytes           int64
 }
 
 type exitRequest struct {
@@ -43,7 +46,11 @@ func (d *delivery) Syscall(s Syscall) SyscallResult {
 	if d.closed || d.illegal != nil {
 		return SyscallResult{Err: errRefused}
 	}
-	d.syscalls++
+	// INVARIANT 14: a flooding delivery is stopped at the syscall that
+	// crosses a limit, as its own vat's fault.
+	if err := d.charge(s); err != nil {
+		return d.fail(err)
+	}
 	res, err := d.handle(s)
 	if err != nil {
 		return d.fail(err)
@@ -81,6 +88,11 @@ func (d *delivery) handle(s Syscall) (SyscallResult, error) {
 		if d.exit != nil {
 			return SyscallResult{}, errIllegal("exit called twice")
 		}
+		// INVARIANT 14: the reason is logged and may be shown; a vat
+		// cannot make the kernel carry garbage even there.
+		if err := checkData("exit info", s.Info); err != nil {
+			return SyscallResult{}, err
+		}
 		d.exit = &exitRequest{failure: s.Failure, info: s.Info.Clone()}
 		return SyscallResult{}, nil
 	case SyscallDropImports:
@@ -108,7 +120,7 @@ func (d *delivery) handle(s Syscall) (SyscallResult, error) {
 			return SyscallResult{}, err
 		}
 		if len(s.Value) > k.limit.value || !utf8.ValidString(s.Value) {
-			return SyscallResult{}, errIllegal("vatstore value of %d bytes: must be valid UTF-8 of at most %d bytes", len(s.Value), k.limit.value)
+			return SyscallResult{}, errIllegal("vatstore value of %d bytes: must be valid UTF-8 of at most %d bytes (Config.MaxVatstoreValue)", len(s.Value), k.limit.value)
 		}
 		k.st.VatstoreSet(string(vat), s.Key, s.Value)
 		return SyscallResult{}, nil
@@ -124,20 +136,27 @@ func (d *delivery) handle(s Syscall) (SyscallResult, error) {
 
 func (k *Kernel) checkVatstoreKey(key string) error {
 	if len(key) > k.limit.key || !utf8.ValidString(key) {
-		return errIllegal("vatstore key of %d bytes: must be valid UTF-8 of at most %d bytes", len(key), k.limit.key)
+		return errIllegal("vatstore key of %d bytes: must be valid UTF-8 of at most %d bytes (Config.MaxVatstoreKey)", len(key), k.limit.key)
 	}
 	return nil
 }
 
 // syscallSend queues a message from vat (SwingSet's translateSend). The
-// result must be a promise the vat allocates for this send; the kernel
-// takes its resolution authority until the message is delivered.
+// result, if any, must be a promise the vat allocates for this send; the
+// kernel takes its resolution authority until the message is delivered.
+// A send with no result (Result "") is a sendOnly: nobody hears how it
+// went, and a splat of it only releases its references.
 func (k *Kernel) syscallSend(vat VatID, target VRef, m VatMessage) error {
-	if m.Result == "" {
-		return errIllegal("send without a result promise")
+	// INVARIANT 14: the methargs are checked before any ref is translated,
+	// so a refused send has allocated nothing, and the receiver is never
+	// handed a message it cannot decode.
+	if err := checkMethargs(m.Methargs); err != nil {
+		return err
 	}
-	if info, err := parseVRef(m.Result); err != nil || !info.promise || !info.export {
-		return errIllegal("send result %s is not a new promise (p+N)", m.Result)
+	if m.Result != "" {
+		if info, err := parseVRef(m.Result); err != nil || !info.promise || !info.export {
+			return errIllegal("send result %s is not a new promise (p+N)", m.Result)
+		}
 	}
 	tkref, err := k.vrefToKRef(vat, target, vrefOpts{})
 	if err != nil {
@@ -147,13 +166,15 @@ func (k *Kernel) syscallSend(vat VatID, target VRef, m VatMessage) error {
 	if err != nil {
 		return err
 	}
-	result, err := k.vrefToKRef(vat, m.Result, vrefOpts{requireNew: true})
-	if err != nil {
-		return err
+	var result KRef
+	if m.Result != "" {
+		if result, err = k.vrefToKRef(vat, m.Result, vrefOpts{requireNew: true}); err != nil {
+			return err
+		}
+		p := k.mustPromise(result)
+		k.setDecider(&p, "") // the run queue holds the authority now
+		k.st.PutPromise(string(result), p)
 	}
-	p := k.mustPromise(result)
-	k.setDecider(&p, "") // the run queue holds the authority now
-	k.st.PutPromise(string(result), p)
 	k.enqueueSend(tkref, marshal.CapData{Body: m.Methargs.Body, Slots: slots}, result)
 	return nil
 }
@@ -169,6 +190,14 @@ func (k *Kernel) syscallResolve(vat VatID, rs []VatResolution) error {
 		kpid     KRef
 		rejected bool
 		data     marshal.CapData
+	}
+	// INVARIANT 14: every resolution's data is checked before any is
+	// translated: the vats that will be notified must be able to decode
+	// it, and a refused resolve has changed nothing.
+	for _, r := range rs {
+		if err := checkResolution(r); err != nil {
+			return err
+		}
 	}
 	krs := make([]kres, 0, len(rs))
 	seen := map[KRef]bool{}

@@ -168,6 +168,9 @@ type VatInfo struct {
 	Active      bool
 	Incarnation int64
 	Root        KRef // "" once terminated
+	// ConfigErr says why the vat's stored config does not parse (wrapping
+	// ErrBadConfig); Config is then zero. Such a vat is still listed.
+	ConfigErr error
 }
 
 // Vat describes a vat.
@@ -178,22 +181,23 @@ func (k *Kernel) Vat(id VatID) (VatInfo, error) {
 	}
 	info := VatInfo{ID: id, Name: row.Name, Subcluster: SubclusterID(row.Subcluster),
 		Active: row.State == persistence.VatActive, Incarnation: row.Incarnation}
-	if err := json.Unmarshal([]byte(row.Config), &info.Config); err != nil {
-		return VatInfo{}, fmt.Errorf("kernel: vat config in store: %w", err)
+	var err error
+	if info.Config, err = vatConfigOf(row); err != nil {
+		info.ConfigErr = fmt.Errorf("%w: vat %s: %w", ErrBadConfig, id, err)
 	}
 	if kref, ok := k.st.KRefOf(string(id), string(RootVRef)); ok {
 		info.Root = KRef(kref)
 	}
-	return info, nil
+	return info, info.ConfigErr
 }
 
-// Vats lists every vat, active or terminated, in id order.
+// Vats lists every vat, active or terminated, in id order. A vat whose
+// config does not parse is listed too, with its ConfigErr.
 func (k *Kernel) Vats() []VatInfo {
 	var out []VatInfo
 	for _, id := range k.st.VatIDs() {
-		if info, err := k.Vat(VatID(id)); err == nil {
-			out = append(out, info)
-		}
+		info, _ := k.Vat(VatID(id)) // the error is info.ConfigErr
+		out = append(out, info)
 	}
 	return out
 }
@@ -203,7 +207,7 @@ func (k *Kernel) Vats() []VatInfo {
 func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error {
 	row, _ := k.st.Vat(string(vat))
 	dl := &delivery{k: k, vat: vat}
-	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation}, dl)
+	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation, Limits: k.vatLimits()}, dl)
 	dl.closed = true
 	switch {
 	case dl.illegal != nil:
@@ -367,16 +371,23 @@ type SubclusterInfo struct {
 	Bootstrap string
 	Config    ClusterConfig
 	Vats      map[string]VatID // by config name, active or not
+	// ConfigErr says why the stored config does not parse (wrapping
+	// ErrBadConfig); Config is then zero. Such a subcluster is still listed.
+	ConfigErr error
 }
 
-// Subclusters lists the subclusters, in id order.
+// Subclusters lists the subclusters, in id order. A subcluster whose
+// config does not parse is listed too, with its ConfigErr.
 func (k *Kernel) Subclusters() []SubclusterInfo {
 	byID := map[string]*SubclusterInfo{}
 	var out []SubclusterInfo
 	for _, id := range k.st.SubclusterIDs() {
 		row, _ := k.st.Subcluster(id)
 		info := SubclusterInfo{ID: SubclusterID(id), Bootstrap: row.Bootstrap, Vats: map[string]VatID{}}
-		json.Unmarshal([]byte(row.Config), &info.Config)
+		var err error
+		if info.Config, err = clusterConfigOf(row); err != nil {
+			info.ConfigErr = fmt.Errorf("%w: subcluster %s: %w", ErrBadConfig, id, err)
+		}
 		out = append(out, info)
 	}
 	for i := range out {

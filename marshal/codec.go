@@ -9,8 +9,9 @@ import (
 // errors may nest, in both directions.
 const DefaultMaxDepth = 64
 
-// ErrMalformed is wrapped by every decoding error: the body is not valid
-// smallcaps, names a slot that does not exist, or nests too deeply.
+// ErrMalformed is wrapped by every decoding and validation error: the body
+// is not valid smallcaps, names a slot that does not exist, or nests too
+// deeply; or (Validate) a slot is never named by the body.
 var ErrMalformed = errors.New("marshal: malformed capdata")
 
 // ErrUnpassable is wrapped by every encoding error: the value (or a part of

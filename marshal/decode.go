@@ -18,8 +18,10 @@ type decoder struct {
 }
 
 // Decode unmarshals a smallcaps body, validating it as @endo/marshal does
-// (and a little more strictly: slot indices must be in range and the
-// nesting bounded). Numbers decode to int64 when they are integers within
+// (and a little more strictly: slot indices must be in range, the nesting
+// bounded, no object may repeat a key, and an error's extra properties
+// must be valid too, though they are dropped). Validate accepts exactly
+// the same bodies without building values. Numbers decode to int64 when they are integers within
 // ±2^53 and to float64 otherwise; the rest of the mapping is Encode's.
 // Every error wraps ErrMalformed; none is a panic.
 func (c *Codec) Decode(data CapData) (any, error) {
@@ -45,7 +47,7 @@ func (c *Codec) Decode(data CapData) (any, error) {
 // reference one slot, so two indexes with the same slot would decode to
 // two values for one reference (with different interfaces, even).
 func checkSlotsDistinct(slots []string) error {
-	if len(slots) <= 8 {
+	if len(slots) <= 16 { // no allocation for the common few
 		for i := 1; i < len(slots); i++ {
 			for j := 0; j < i; j++ {
 				if slots[i] == slots[j] {
@@ -120,10 +122,16 @@ func parseJSON(body string, maxDepth int) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				if _, dup := obj.vals[k]; !dup {
-					obj.keys = append(obj.keys, k)
+				if _, dup := obj.vals[k]; dup {
+					// JSON.parse keeps the last value and other parsers the
+					// first; no encoder writes a key twice. Refusing it
+					// keeps every value in the body one that is decoded,
+					// so that every slot the body names is one the
+					// receiver sees (Validate's rule).
+					return nil, malformed("key %q is repeated", k)
 				}
-				obj.vals[k] = v // a repeated key keeps its place and takes the last value, as JSON.parse does
+				obj.keys = append(obj.keys, k)
+				obj.vals[k] = v
 			}
 			if _, err := dec.Token(); err != nil {
 				return nil, malformed("body is not JSON: %v", err)
@@ -343,13 +351,15 @@ func (d *decoder) errorRecord(msg any, obj *jsonObject) (any, error) {
 		v := m[k]
 		switch k {
 		case "#error", "name":
-		case "errorId", "cause", "errors":
-			// Diagnostic extras from other encoders: validated, then dropped.
+		case "message":
+			return nil, malformed("unexpected encoded error property %q", k)
+		default:
+			// Diagnostic extras from other encoders (errorId, cause,
+			// errors, ...): validated, then dropped. Validated, so that
+			// a body is never accepted for a part nobody looks at.
 			if _, err := d.value(v); err != nil {
 				return nil, err
 			}
-		case "message":
-			return nil, malformed("unexpected encoded error property %q", k)
 		}
 	}
 	return &Error{Name: name, Message: message}, nil

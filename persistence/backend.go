@@ -66,7 +66,8 @@ func (m *memBackend) flush(ctx context.Context, s *Store) (int, error) {
 		copyDirty(d.clist, s.clist) +
 		copyDirty(d.runQueue, s.runQueue) +
 		copyDirty(d.gcActions, s.gcActions) +
-		copyDirty(d.reapQueue, s.reapQueue)
+		copyDirty(d.reapQueue, s.reapQueue) +
+		copyDirty(d.idempotency, s.idempotency)
 	up, del := s.vatstore.dirtyKeys()
 	for _, k := range up {
 		v, _ := s.vatstore.baseGet(k.Vat, k.Key)
@@ -106,6 +107,7 @@ func (m *memBackend) loadInto(ctx context.Context, dst *Store) error {
 	loadTable(dst.runQueue, d.runQueue)
 	loadTable(dst.gcActions, d.gcActions)
 	loadTable(dst.reapQueue, d.reapQueue)
+	loadTable(dst.idempotency, d.idempotency)
 	for vat, tr := range d.vatstore.base {
 		tr.Ascend(func(it vsItem) bool {
 			dst.vatstore.loadBase(vat, it.key, it.value)

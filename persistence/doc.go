@@ -28,5 +28,6 @@
 //	gc_actions     pending dropExport / retireExport / retireImport actions
 //	reap_queue     pending bring-out-your-dead requests
 //	vatstore       each vat's durable key-value data
+//	idempotency    the host's idempotency keys and the result promise of each
 //	vat_events     the vat lifecycle log (terminations, restarts)
 package persistence

@@ -49,6 +49,7 @@ func (s *Store) clearDirty() {
 	s.runQueue.clearDirty()
 	s.gcActions.clearDirty()
 	s.reapQueue.clearDirty()
+	s.idempotency.clearDirty()
 	s.vatstore.clearDirty()
 }
 
@@ -87,6 +88,7 @@ func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err erro
 	deletes(w, s.runQueue, "run_queue", []string{"seq"}, func(k uint64) []any { return []any{int64(k)} })
 	deletes(w, s.gcActions, "gc_actions", []string{"vat_id", "kind", "kref"}, func(k GCActionKey) []any { return []any{k.Vat, string(k.Kind), k.KRef} })
 	deletes(w, s.reapQueue, "reap_queue", []string{"vat_id"}, func(k string) []any { return []any{k} })
+	deletes(w, s.idempotency, "idempotency", []string{"key"}, func(k string) []any { return []any{k} })
 	vsUp, vsDel := s.vatstore.dirtyKeys()
 	w.deleteKeys("vatstore", []string{"vat_id", "key"}, len(vsDel), func(i int) []any { return []any{vsDel[i].Vat, vsDel[i].Key} })
 
@@ -103,13 +105,13 @@ func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err erro
 		func(k string, r ObjectRow) []any {
 			return []any{k, nullString(r.Owner), boolInt(r.Revoked), r.Reachable, r.Recognizable, r.Pins}
 		})
-	upserts(w, s.promises, "promises", []string{"kref", "state", "decider", "decider_incarnation", "subscribers", "host_subscribed", "value_body", "value_slots", "refcount", "queue_head", "queue_tail"},
+	upserts(w, s.promises, "promises", []string{"kref", "state", "decider", "decider_incarnation", "settled_by_kernel", "subscribers", "host_subscribed", "value_body", "value_slots", "refcount", "queue_head", "queue_tail"},
 		func(k string, r PromiseRow) []any {
 			var body, slots any
 			if r.State != PromiseUnresolved {
 				body, slots = r.Value.Body, encodeList(r.Value.Slots)
 			}
-			return []any{k, string(r.State), nullString(r.Decider), r.DeciderIncarnation, encodeList(r.Subscribers), boolInt(r.HostSubscribed),
+			return []any{k, string(r.State), nullString(r.Decider), r.DeciderIncarnation, boolInt(r.SettledByKernel), encodeList(r.Subscribers), boolInt(r.HostSubscribed),
 				body, slots, r.RefCount, int64(r.QueueHead), int64(r.QueueTail)}
 		})
 	upserts(w, s.pqueue, "promise_queue", []string{"kpid", "seq", "body", "slots", "result"},
@@ -130,6 +132,8 @@ func (b *sqliteBackend) flush(ctx context.Context, s *Store) (rows int, err erro
 		func(k GCActionKey, _ struct{}) []any { return []any{k.Vat, string(k.Kind), k.KRef} })
 	upserts(w, s.reapQueue, "reap_queue", []string{"vat_id", "seq"},
 		func(k string, seq uint64) []any { return []any{k, int64(seq)} })
+	upserts(w, s.idempotency, "idempotency", []string{"key", "kpid", "digest", "seq"},
+		func(k string, r IdempotencyRow) []any { return []any{k, r.KPID, r.Digest, int64(r.Seq)} })
 	w.upsertKeys("vatstore", []string{"vat_id", "key", "value"}, len(vsUp), func(i int) []any {
 		v, _ := s.vatstore.baseGet(vsUp[i].Vat, vsUp[i].Key)
 		return []any{vsUp[i].Vat, vsUp[i].Key, v}

@@ -15,8 +15,11 @@ type Data struct {
 
 // Meta keys for the id counters. Each holds the next number to hand out;
 // numbers are never reused, so a kref or vat id held outside the kernel can
-// never come to name something else.
+// never come to name something else. Every counter's key begins with
+// MetaCounterPrefix (the kernel's own counters too), and Open refuses a
+// store where one does not hold a number.
 const (
+	MetaCounterPrefix  = "next_"
 	MetaNextObject     = "next_object"
 	MetaNextPromise    = "next_promise"
 	MetaNextVat        = "next_vat"
@@ -86,12 +89,16 @@ type PromiseRow struct {
 	// restart rejects what the old incarnation decided, and the auditor
 	// flags any promise left with an incarnation that is gone.
 	DeciderIncarnation int64
-	Subscribers        []string // vats to notify on resolution, sorted, no duplicates
-	HostSubscribed     bool     // the host awaits its resolution
-	Value              Data     // resolution; only once settled
-	RefCount           int64
-	QueueHead          uint64 // first seq of messages queued on this promise
-	QueueTail          uint64 // next seq to append; QueueTail-QueueHead messages wait
+	// SettledByKernel marks a settlement the kernel made itself (a splat,
+	// a termination) rather than a vat's resolve: only then is a kernel
+	// code in the value the kernel's word.
+	SettledByKernel bool
+	Subscribers     []string // vats to notify on resolution, sorted, no duplicates
+	HostSubscribed  bool     // the host awaits its resolution
+	Value           Data     // resolution; only once settled
+	RefCount        int64
+	QueueHead       uint64 // first seq of messages queued on this promise
+	QueueTail       uint64 // next seq to append; QueueTail-QueueHead messages wait
 }
 
 // CListKey names one c-list entry by vat and kref.
@@ -161,6 +168,19 @@ type GCActionKey struct {
 	Kind GCKind
 	KRef string
 }
+
+// IdempotencyRow is one idempotency key the host sent a message with: the
+// message's result promise (held: one reference), a digest of what was
+// sent (a retry must send the same), and the order keys were recorded in
+// (the oldest are forgotten first).
+type IdempotencyRow struct {
+	KPID   string
+	Digest string
+	Seq    uint64
+}
+
+// MetaNextIdempotency numbers idempotency keys in the order they came.
+const MetaNextIdempotency = "next_idempotency"
 
 // VatstoreKey names one vatstore entry.
 type VatstoreKey struct {

@@ -127,11 +127,20 @@ CREATE INDEX vat_events_by_vat ON vat_events (vat_id, seq);
 `,
 	// 2 -> 3: what a restart must settle and a crash must not lose: the
 	// incarnation a promise's decider had when it got the promise, a
-	// subcluster's bootstrap result promise, and each vat's recent
-	// restarts (the failure policy's intensity window).
+	// subcluster's bootstrap result promise, each vat's recent restarts
+	// (the failure policy's intensity window), and the host's idempotency
+	// keys (a retried send applies once).
 	`
 ALTER TABLE promises ADD COLUMN decider_incarnation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE promises ADD COLUMN settled_by_kernel INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE subclusters ADD COLUMN bootstrap_kpid TEXT;
 ALTER TABLE vats ADD COLUMN restarts TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE idempotency (
+	key    TEXT PRIMARY KEY,
+	kpid   TEXT NOT NULL,
+	digest TEXT NOT NULL,
+	seq    INTEGER NOT NULL UNIQUE
+) WITHOUT ROWID;
 `,
 }

@@ -295,7 +295,7 @@ func (s *sqliteBackend) quickCheck(ctx context.Context) error {
 		return s.classify("quick_check", err)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s failed quick_check: %s", ErrCorrupt, s.describe(), strings.Join(problems, "; "))
+		return fmt.Errorf("%w: %s failed quick_check: %s%s", ErrCorrupt, s.describe(), strings.Join(problems, "; "), s.checkFailures(ctx, problems))
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ type Store struct {
 	runQueue    *table[uint64, QueueItem]
 	gcActions   *table[GCActionKey, struct{}]
 	reapQueue   *table[string, uint64]
+	idempotency *table[string, IdempotencyRow]
 	vatstore    *vatstoreTable
 
 	// Derived tables: rebuilt from the others on load, never written to
@@ -96,6 +97,7 @@ func (s *Store) initTables() {
 	s.runQueue = newTable[uint64, QueueItem]("run_queue", nil)
 	s.gcActions = newTable[GCActionKey, struct{}]("gc_actions", nil)
 	s.reapQueue = newTable[string, uint64]("reap_queue", nil)
+	s.idempotency = newTable[string, IdempotencyRow]("idempotency", nil)
 	s.vatstore = newVatstoreTable()
 	s.byVRef = newTable[VRefKey, string]("clist_by_vref", nil)
 	s.holders = newTable[CListKey, struct{}]("clist_holders", func(k CListKey) string { return k.KRef })
@@ -114,7 +116,7 @@ func (s *Store) foldables() []interface {
 		pending() bool
 	}{
 		s.meta, s.subclusters, s.vats, s.objects, s.promises, s.pqueue,
-		s.clist, s.runQueue, s.gcActions, s.reapQueue, s.vatstore,
+		s.clist, s.runQueue, s.gcActions, s.reapQueue, s.idempotency, s.vatstore,
 		s.byVRef, s.holders, s.cursors,
 	}
 }
@@ -274,6 +276,29 @@ func (s *Store) MetaKeys() []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Idempotency reads the record of an idempotency key.
+func (s *Store) Idempotency(key string) (IdempotencyRow, bool) { return s.idempotency.get(key) }
+
+// PutIdempotency records an idempotency key.
+func (s *Store) PutIdempotency(key string, r IdempotencyRow) { s.mustOpen(); s.idempotency.put(key, r) }
+
+// DeleteIdempotency forgets an idempotency key.
+func (s *Store) DeleteIdempotency(key string) { s.mustOpen(); s.idempotency.del(key) }
+
+// IdempotencyKeys lists the idempotency keys, oldest first.
+func (s *Store) IdempotencyKeys() []string {
+	keys := s.idempotency.keys()
+	slices.SortFunc(keys, func(a, b string) int {
+		ra, _ := s.idempotency.get(a)
+		rb, _ := s.idempotency.get(b)
+		return cmp.Compare(ra.Seq, rb.Seq)
+	})
+	return keys
+}
+
+// IdempotencyCount is the number of idempotency keys recorded.
+func (s *Store) IdempotencyCount() int { return s.idempotency.len() }
 
 // DeleteMeta deletes a meta key.
 func (s *Store) DeleteMeta(key string) { s.mustOpen(); s.meta.del(key) }

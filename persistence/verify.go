@@ -47,6 +47,7 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 		compareTable(s.clist, fresh.clist, add) &&
 		compareTable(s.runQueue, fresh.runQueue, add) &&
 		compareTable(s.gcActions, fresh.gcActions, add) &&
+		compareTable(s.idempotency, fresh.idempotency, add) &&
 		compareTable(s.reapQueue, fresh.reapQueue, add) &&
 		compareTable(s.byVRef, fresh.byVRef, add) &&
 		compareTable(s.holders, fresh.holders, add) &&

@@ -58,6 +58,9 @@ const baggagePrefix = "bg."
 
 // Get returns the value stored under key.
 func (b *Baggage) Get(key string) (any, bool) {
+	if !b.inst.readable(baggagePrefix + key) {
+		return nil, false // a key Set could not have written
+	}
 	v, ok, err := b.inst.loadDurable(baggagePrefix + key)
 	if err != nil {
 		panic(&faultPanic{err})
@@ -67,12 +70,17 @@ func (b *Baggage) Get(key string) (any, bool) {
 
 // Has reports whether key is set.
 func (b *Baggage) Has(key string) bool {
+	if !b.inst.readable(baggagePrefix + key) {
+		return false
+	}
 	r := b.inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreGet, Key: baggagePrefix + key})
 	return r.Found
 }
 
 // Set stores value under key. It fails, changing nothing, if the value
-// cannot be stored durably.
+// cannot be stored durably (a promise, an ephemeral object), or if the key
+// or the encoded value is over the kernel's vatstore limit, or the key is
+// not valid UTF-8 (ErrVatstoreLimit).
 func (b *Baggage) Set(key string, value any) error {
 	return b.inst.storeDurable(baggagePrefix+key, value)
 }

@@ -25,15 +25,23 @@
 //   - Objects of other vats arrive as *Presence values. E(target).Send
 //     sends to a presence, to a promise (pipelined through the kernel) or
 //     to one of the vat's own exported objects, and returns a *Promise.
+//     E(target).SendOnly sends with no result at all: no promise, and
+//     nobody hears how it went.
 //   - A *Promise settles once. Then reacts to it; Await blocks the calling
 //     method while the vat goes on with other deliveries. NewPromise makes
 //     a promise the vat decides; passing promises and objects inside
 //     arguments and results, at any depth, works both ways.
+//   - A promise is rejected with an error, or with any passable value:
+//     Rejection(v) is an error that rejects with v itself (from a method,
+//     a reject function or a Then callback), and a rejection with a value
+//     that is not an error arrives as a *RejectionError.
 //   - Durable kinds (Context.DefineKind) make objects whose state lives in
 //     the vatstore (Call.State) and whose vrefs stay valid across
 //     restarts; a new incarnation must re-define every kind, or its start
 //     fails naming the kind. Baggage is the durable map a build function
-//     finds its durable objects in.
+//     finds its durable objects in. A durable write over the kernel's
+//     vatstore limits (told at startVat) returns ErrVatstoreLimit and
+//     writes nothing: the vat goes on (docs/limits.md).
 //   - Garbage collection: the vat holds its exports while the kernel can
 //     reach them and imports weakly; at bring-out-your-dead, imports no Go
 //     value and no durable value holds are dropped and retired.

@@ -3,6 +3,8 @@ package vat
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,6 +52,9 @@ func (vc *Context) DefineKind(name string, methods Methods) (*Kind, error) {
 	if name == "" {
 		return nil, fmt.Errorf("vat: DefineKind: empty name")
 	}
+	if err := inst.checkKey(keyKindName + name); err != nil {
+		return nil, fmt.Errorf("vat: DefineKind %q: name too long for the vatstore: %w", name, err)
+	}
 	if _, dup := inst.kinds[name]; dup {
 		return nil, fmt.Errorf("vat: DefineKind %q: defined twice", name)
 	}
@@ -85,10 +90,20 @@ func (k *Kind) New(state map[string]any) (*Object, error) {
 	}
 	n++
 	vref := fmt.Sprintf("o+d%d/%d", k.id, n)
-	for field, v := range state {
-		if err := inst.storeDurable(stateKey(vref, field), v); err != nil {
+	// Every field is checked before any is written, in field order, so a
+	// field that cannot be stored leaves no trace (and the syscalls are
+	// the same from run to run).
+	fields := slices.Sorted(maps.Keys(state))
+	writes := make([]durableWrite, len(fields))
+	for i, field := range fields {
+		w, err := inst.prepareDurable(stateKey(vref, field), state[field])
+		if err != nil {
 			return nil, fmt.Errorf("vat: %s state %q: %w", k.name, field, err)
 		}
+		writes[i] = w
+	}
+	for _, w := range writes {
+		inst.applyDurable(w)
 	}
 	inst.vsSet(countKey, strconv.FormatUint(n, 10))
 	o := &Object{iface: k.name, kind: k, inst: inst, vref: vref}
@@ -141,7 +156,11 @@ type State struct {
 
 // Get returns a field.
 func (s *State) Get(field string) (any, bool) {
-	v, ok, err := s.inst.loadDurable(stateKey(s.vref, field))
+	key := stateKey(s.vref, field)
+	if !s.inst.readable(key) {
+		return nil, false // no such field could have been written
+	}
+	v, ok, err := s.inst.loadDurable(key)
 	if err != nil {
 		panic(&faultPanic{err})
 	}
@@ -149,7 +168,8 @@ func (s *State) Get(field string) (any, bool) {
 }
 
 // Set writes a field; it fails, changing nothing, if the value cannot be
-// stored durably.
+// stored durably, or if the field's name or value is over the kernel's
+// vatstore limit (ErrVatstoreLimit).
 func (s *State) Set(field string, v any) error {
 	return s.inst.storeDurable(stateKey(s.vref, field), v)
 }
@@ -165,26 +185,46 @@ func (inst *Instance) vsSet(key, value string) {
 	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: key, Value: value})
 }
 
-// storeDurable writes a passable value under key, counting the imports it
-// refers to, and refusing what cannot outlive the incarnation.
+// durableWrite is a checked write of a durable value, ready to apply.
+type durableWrite struct {
+	key, value string
+	slots      []string // the imports and durable objects it refers to
+}
+
+// prepareDurable encodes v for key and checks that the kernel will take
+// it, refusing what cannot outlive the incarnation. It writes nothing, and
+// exports nothing new.
+func (inst *Instance) prepareDurable(key string, v any) (durableWrite, error) {
+	if err := inst.checkKey(key); err != nil {
+		return durableWrite{}, err
+	}
+	data, err := inst.durable.Encode(v)
+	if err != nil {
+		return durableWrite{}, err
+	}
+	b, _ := json.Marshal(storedValue{Body: data.Body, Slots: data.Slots})
+	if err := inst.checkValue(string(b)); err != nil {
+		return durableWrite{}, err
+	}
+	return durableWrite{key: key, value: string(b), slots: data.Slots}, nil
+}
+
+// applyDurable makes a prepared write, counting the imports it refers to.
+func (inst *Instance) applyDurable(w durableWrite) {
+	old := inst.oldSlots(w.key)
+	inst.vsSet(w.key, w.value)
+	inst.adjustRC(w.slots, 1)
+	inst.adjustRC(old, -1)
+}
+
+// storeDurable writes a passable value under key, or changes nothing and
+// says why not.
 func (inst *Instance) storeDurable(key string, v any) error {
-	data, err := inst.codec.Encode(v)
+	w, err := inst.prepareDurable(key, v)
 	if err != nil {
 		return err
 	}
-	for _, s := range data.Slots {
-		switch {
-		case strings.HasPrefix(s, "p"):
-			return fmt.Errorf("vat: a promise cannot be stored durably")
-		case strings.HasPrefix(s, "o+") && !strings.HasPrefix(s, "o+d") && s != string(vatproto.RootVRef):
-			return fmt.Errorf("vat: an ephemeral (Far) object cannot be stored durably; use a durable kind")
-		}
-	}
-	old := inst.oldSlots(key)
-	b, _ := json.Marshal(storedValue{Body: data.Body, Slots: data.Slots})
-	inst.vsSet(key, string(b))
-	inst.adjustRC(data.Slots, 1)
-	inst.adjustRC(old, -1)
+	inst.applyDurable(w)
 	return nil
 }
 
@@ -217,6 +257,9 @@ func (inst *Instance) loadDurable(key string) (any, bool, error) {
 }
 
 func (inst *Instance) deleteDurable(key string) {
+	if !inst.readable(key) {
+		return // never written
+	}
 	old := inst.oldSlots(key)
 	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreDelete, Key: key})
 	inst.adjustRC(old, -1)

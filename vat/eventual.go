@@ -3,6 +3,7 @@ package vat
 import (
 	"fmt"
 
+	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
@@ -27,6 +28,20 @@ func (s Sender) Send(method string, args ...any) *Promise {
 		return p
 	}
 	return inst.send(s.target, method, args)
+}
+
+// SendOnly sends method(args...) to the target through the kernel and
+// asks for no result (SwingSet's E.sendOnly): the kernel allocates no
+// result promise, the receiver's return value goes nowhere, and nobody
+// hears whether the message arrived. It never blocks. The error says the
+// message could not be sent at all (an argument that cannot be passed, a
+// target of no vat); then nothing was sent.
+func (s Sender) SendOnly(method string, args ...any) error {
+	inst, err := instanceOf(s.target)
+	if err != nil {
+		return err
+	}
+	return inst.sendOnly(s.target, method, args)
 }
 
 func instanceOf(target any) (*Instance, error) {
@@ -54,20 +69,9 @@ func instanceOf(target any) (*Instance, error) {
 
 func (inst *Instance) send(target any, method string, args []any) *Promise {
 	result := inst.newPromise()
-	if args == nil {
-		args = []any{}
-	}
-	ref, ok, err := inst.slotOf(target)
-	if err == nil && !ok {
-		err = fmt.Errorf("vat: E(%T): not a reference", target)
-	}
+	ref, methargs, err := inst.encodeSend(target, method, args)
 	if err != nil {
 		result.reject(err)
-		return result
-	}
-	methargs, err := inst.codec.Encode([]any{method, args})
-	if err != nil {
-		result.reject(fmt.Errorf("vat: send %s: %w", method, err))
 		return result
 	}
 	vpid := inst.nextVRef(true)
@@ -78,4 +82,37 @@ func (inst *Instance) send(target any, method string, args []any) *Promise {
 	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallSubscribe, VPID: vatproto.VRef(vpid)})
 	inst.flushResolves()
 	return result
+}
+
+// sendOnly is send with no result: a syscall.send whose Result is "".
+func (inst *Instance) sendOnly(target any, method string, args []any) error {
+	ref, methargs, err := inst.encodeSend(target, method, args)
+	if err != nil {
+		return err
+	}
+	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallSend, Target: vatproto.VRef(ref.Slot),
+		Message: vatproto.VatMessage{Methargs: methargs}})
+	// Promises the arguments exported already settled are resolved right
+	// after the send that exported them, as for Send.
+	inst.flushResolves()
+	return nil
+}
+
+// encodeSend marshals a message's target and methargs.
+func (inst *Instance) encodeSend(target any, method string, args []any) (marshal.Ref, marshal.CapData, error) {
+	if args == nil {
+		args = []any{}
+	}
+	ref, ok, err := inst.slotOf(target)
+	if err == nil && !ok {
+		err = fmt.Errorf("vat: E(%T): not a reference", target)
+	}
+	if err != nil {
+		return marshal.Ref{}, marshal.CapData{}, err
+	}
+	methargs, err := inst.codec.Encode([]any{method, args})
+	if err != nil {
+		return marshal.Ref{}, marshal.CapData{}, fmt.Errorf("vat: send %s: %w", method, err)
+	}
+	return ref, methargs, nil
 }

@@ -33,7 +33,13 @@ type Instance struct {
 	ctx   *Context
 	sched *sched
 	codec marshal.Codec
-	sys   vatproto.Syscaller // the delivery in progress; nil between deliveries
+	// durable encodes values for the vatstore: as codec, but refusing
+	// promises and ephemeral objects before they are exported.
+	durable marshal.Codec
+	sys     vatproto.Syscaller // the delivery in progress; nil between deliveries
+	// limits are the kernel's, from startVat: what durable writes are
+	// checked against (limits.go).
+	limits vatproto.Limits
 
 	exports  map[string]*Object    // exported and reachable: held strongly
 	dropped  map[string]weakObject // exported, dropped by the kernel: held weakly
@@ -83,6 +89,7 @@ func New(cfg Config) (*Instance, error) {
 		kinds:    map[string]*Kind{},
 	}
 	inst.codec = marshal.Codec{SlotOf: inst.slotOf, ValueOf: inst.valueOf}
+	inst.durable = marshal.Codec{SlotOf: inst.durableSlotOf, ValueOf: inst.valueOf}
 	return inst, nil
 }
 
@@ -155,6 +162,7 @@ func (inst *Instance) startVat(d vatproto.Delivery) error {
 		return fmt.Errorf("vat: startVat delivered twice")
 	}
 	inst.started = true
+	inst.limits = d.Limits
 	if r := inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreGet, Key: keyCounters}); r.Found {
 		if err := json.Unmarshal([]byte(r.Value), &inst.counters); err != nil {
 			return fmt.Errorf("vat: corrupt %s in the vatstore: %v", keyCounters, err)
@@ -277,6 +285,11 @@ func (inst *Instance) decodeMessage(methargs marshal.CapData) (string, []any, er
 	if !ok || len(parts) != 2 {
 		return "", nil, &marshal.Error{Name: "TypeError", Message: "malformed message: want [method, args]"}
 	}
+	if sym, isSymbol := parts[0].(marshal.Symbol); isSymbol {
+		// The kernel passes symbol methods (JavaScript has them); a Go
+		// object's methods are named by strings only.
+		return "", nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("no method for symbol %q: Go vats have only string methods", string(sym))}
+	}
 	method, ok := parts[0].(string)
 	args, ok2 := parts[1].([]any)
 	if !ok || !ok2 {
@@ -313,19 +326,6 @@ func (inst *Instance) notify(d vatproto.Delivery) error {
 	}
 	return nil
 }
-
-// asError turns a rejection value into an error.
-func asError(v any) error {
-	if err, ok := v.(error); ok {
-		return err
-	}
-	return &RejectionError{Value: v}
-}
-
-// RejectionError is a rejection with a value that is not an error.
-type RejectionError struct{ Value any }
-
-func (e *RejectionError) Error() string { return fmt.Sprintf("rejected with %v", e.Value) }
 
 // promiseSettled tells the kernel about a promise this vat decides.
 func (inst *Instance) promiseSettled(p *Promise) {
@@ -376,14 +376,11 @@ func (inst *Instance) resolveBatch(first *Promise) {
 	}
 }
 
-// settlementData marshals a settled promise's value or error.
+// settlementData marshals a settled promise's value, or its rejection
+// (rejection.go).
 func (inst *Instance) settlementData(p *Promise) (marshal.CapData, error) {
 	if p.state == rejected {
-		var me *marshal.Error
-		if errors.As(p.err, &me) {
-			return inst.codec.Encode(me)
-		}
-		return inst.codec.Encode(&marshal.Error{Name: "Error", Message: p.err.Error()})
+		return inst.codec.Encode(rejectionValue(p.err))
 	}
 	return inst.codec.Encode(p.value)
 }

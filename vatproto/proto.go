@@ -68,6 +68,19 @@ type Delivery struct {
 	Resolutions []VatResolution // DeliverNotify
 	VRefs       []VRef          // DeliverDropExports, DeliverRetireExports, DeliverRetireImports
 	Incarnation int64           // DeliverStartVat: 0 at launch, then +1 per restart
+	Limits      Limits          // DeliverStartVat: what the kernel will accept
+}
+
+// Limits are the kernel's bounds that a vat meets in the normal course of
+// its work, handed to it at startVat so that its liveslots layer can turn
+// an over-limit write into an error that vat code can handle, instead of a
+// syscall the kernel refuses (which terminates the vat). The kernel still
+// checks every syscall. Zero means not told: no check of the vat's own.
+type Limits struct {
+	// MaxVatstoreKey and MaxVatstoreValue bound one vatstore entry, in
+	// bytes (the kernel's Config.MaxVatstoreKey and MaxVatstoreValue).
+	MaxVatstoreKey   int
+	MaxVatstoreValue int
 }
 
 // SyscallKind says what a Syscall asks.
