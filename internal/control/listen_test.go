@@ -70,25 +70,20 @@ func waitClosed(c net.Conn) error {
 func TestIdleConnectionsAreClosed(t *testing.T) {
 	k := startKernel(t)
 	addr := serveReal(t, &control.Server{Kernel: k, Token: token, MaxConns: 2000,
-		ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
+		ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
 
+	// Each kind writes what it writes as soon as it is connected (before
+	// any of the server's timers could have run out), then checks what
+	// it reads.
 	kinds := []struct {
 		name  string
-		setup func(c net.Conn, r *bufio.Reader) error
+		write string
+		check func(r *bufio.Reader) error
 	}{
-		{"silent", func(net.Conn, *bufio.Reader) error { return nil }},
-		{"trickled headers", func(c net.Conn, _ *bufio.Reader) error {
-			_, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: x\r\n")
-			return err
-		}},
-		{"half a body", func(c net.Conn, _ *bufio.Reader) error {
-			_, err := io.WriteString(c, "POST /v1/send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+token+"\r\nContent-Length: 100\r\n\r\n{\"tar")
-			return err
-		}},
-		{"kept alive after a 401", func(c net.Conn, r *bufio.Reader) error {
-			if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-				return err
-			}
+		{"silent", "", nil},
+		{"trickled headers", "GET /v1/status HTTP/1.1\r\nHost: x\r\n", nil},
+		{"half a body", "POST /v1/send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 100\r\n\r\n{\"tar", nil},
+		{"kept alive after a 401", "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n", func(r *bufio.Reader) error {
 			resp, err := http.ReadResponse(r, nil)
 			if err != nil {
 				return err
@@ -109,11 +104,15 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 			c, err := net.Dial("tcp", addr)
 			require.NoError(t, err)
 			defer c.Close()
+			_, err = io.WriteString(c, kind.write)
+			require.NoError(t, err)
 			wg.Go(func() {
 				r := bufio.NewReader(c)
-				if err := kind.setup(c, r); err != nil {
-					errs <- fmt.Errorf("%s: %w", kind.name, err)
-					return
+				if kind.check != nil {
+					if err := kind.check(r); err != nil {
+						errs <- fmt.Errorf("%s: %w", kind.name, err)
+						return
+					}
 				}
 				if err := waitClosed(c); err != nil {
 					errs <- fmt.Errorf("%s: %w", kind.name, err)
