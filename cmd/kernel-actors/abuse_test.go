@@ -67,20 +67,33 @@ func TestRunRefusesAliasBombs(t *testing.T) {
 	}
 }
 
-// `launch` of either bomb against a running serve is refused (400, at the
-// line), and the daemon serves on (expanded, they killed it).
+// Either bomb sent to a running serve's launch endpoint is refused (400,
+// at the line), and the daemon serves on (expanded, they killed it); the
+// launch command refuses it before sending, at file and line.
 func TestLaunchAliasBombsLeaveServeRunning(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "k.db")
 	d := serve(t, db)
+	ctx := context.Background()
 	for _, b := range bombs {
-		code, _, errOut := cli(t, "launch", "--db", db, "--config", bombPath(t, b.file))
+		path := bombPath(t, b.file)
+		body, err := os.ReadFile(path)
+		require.NoError(t, err)
+		_, err = d.client.Launch(ctx, body)
+		e, ok := err.(*control.APIError)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, 400, e.Status)
+		require.Equal(t, "BAD_REQUEST", e.Code)
+		require.Contains(t, e.Message, "line "+strings.TrimPrefix(b.want, ":"))
+
+		code, _, errOut := cli(t, "launch", "--db", db, "--config", path)
 		require.Equal(t, 1, code, errOut)
-		require.Contains(t, errOut, "line "+strings.TrimPrefix(b.want, ":"))
-		require.Contains(t, errOut, "HTTP 400, BAD_REQUEST")
+		require.Equal(t, "kernel-actors launch: "+path+b.want+": write the value out\n", errOut)
 	}
-	st, err := d.client.Status(context.Background())
+	st, err := d.client.Status(ctx)
 	require.NoError(t, err)
 	require.Empty(t, st.Subclusters, "nothing launched")
+	_, err = d.client.Launch(ctx, []byte(counterConfig))
+	require.NoError(t, err, "the daemon serves on")
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, d.wait(t), d.output())
 }

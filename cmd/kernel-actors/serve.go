@@ -63,9 +63,12 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if *maxBody <= 0 {
 		return usageErr("--max-body %d: must be above 0", *maxBody)
 	}
-	for name, d := range map[string]time.Duration{"read-timeout": *readTimeout, "idle-timeout": *idleTimeout, "request-timeout": *requestTimeout} {
-		if d <= 0 {
-			return usageErr("--%s %v: must be above 0", name, d)
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"read-timeout", *readTimeout}, {"idle-timeout", *idleTimeout}, {"request-timeout", *requestTimeout}} {
+		if f.d <= 0 {
+			return usageErr("--%s %v: must be above 0", f.name, f.d)
 		}
 	}
 	if *maxConns <= 0 {

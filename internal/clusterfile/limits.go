@@ -15,6 +15,11 @@ import (
 // memory.
 const MaxSize = 1 << 20
 
+// ReadFile reads the text of the config file at path, as Load does,
+// refusing a file over MaxSize: for a client that sends the text on (the
+// control API's launch).
+func ReadFile(path string) ([]byte, error) { return readBounded(path) }
+
 // readBounded reads the file at path, refusing one over MaxSize without
 // reading more than MaxSize+1 bytes of it (a device or a growing file has
 // no trustworthy size to check first).
