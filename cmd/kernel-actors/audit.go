@@ -69,5 +69,8 @@ func auditDB(ctx context.Context, path string) error {
 // auditError is the refusal's text, which wraps errAuditFailed.
 type auditError struct{ msg string }
 
+// Error is the refusal, problems and way out included.
 func (e *auditError) Error() string { return e.msg }
+
+// Unwrap makes the refusal match errAuditFailed.
 func (e *auditError) Unwrap() error { return errAuditFailed }

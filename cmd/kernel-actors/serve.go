@@ -85,6 +85,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(e.stderr, "kernel-actors serve: warning: listening on %s, beyond this machine; the token is the only guard\n", *listen)
 	}
+	// Before the kernel opens the file: resume would already change it.
 	if !*skipAudit {
 		if err := auditDB(ctx, *db); err != nil {
 			return err
@@ -98,6 +99,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	defer k.Stop(context.WithoutCancel(ctx))
 
+	// A new token at each start: one a client kept from an earlier run
+	// (or stole from an old file) is worth nothing now.
 	token, err := control.NewToken()
 	if err != nil {
 		return err
@@ -109,14 +112,18 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", *listen, err)
 	}
+	// PATH.addr last: a client that finds it finds a daemon listening,
+	// with its token already in place.
 	addr := ln.Addr().String()
 	if err := control.WritePrivate(control.AddrPath(*db), []byte(addr+"\n")); err != nil {
 		ln.Close()
 		return err
 	}
-	defer os.Remove(control.AddrPath(*db))
+	defer os.Remove(control.AddrPath(*db)) // no file, no daemon: clients say so rather than guess
 	cs := &control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: *maxBody, Logger: log,
 		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns}
+	// The server's timeouts and the listener's connection bound are the
+	// limits a client cannot get around (docs/control-api.md).
 	srv := cs.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(cs.Listener(ln)) }()

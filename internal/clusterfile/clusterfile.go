@@ -26,6 +26,7 @@ type Error struct {
 // Unwrap returns the kind of error, for errors.Is.
 func (e *Error) Unwrap() error { return e.err }
 
+// Error is "file:line: field: message", leaving out what is unknown.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -156,6 +157,9 @@ func (p *parser) fields(n *yaml.Node, field string, allowed ...string) (vals, ke
 	return vals, keys
 }
 
+// cluster reads the top mapping: bootstrap, vats (in file order, so
+// that the first error reported is the first in the file) and services,
+// then lets the kernel's own Validate speak at the config's line.
 func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 	var cfg kernel.ClusterConfig
 	vals, _ := p.fields(n, "", "bootstrap", "vats", "services")
@@ -200,6 +204,9 @@ func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 	return cfg
 }
 
+// vat reads one vat: the bundle (asked about through Options.Bundle, so
+// an unknown one is named at its line, not at launch), parameters as
+// passable values, and the failure policy with its restart limits.
 func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	var vc kernel.VatConfig
 	vals, _ := p.fields(n, field, "bundle", "parameters", "failurePolicy", "restart")
@@ -244,6 +251,8 @@ func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	return vc
 }
 
+// restart reads restart limits; durations are strings ("250ms"), never
+// bare numbers, whose unit would be a guess.
 func (p *parser) restart(n *yaml.Node, field string) kernel.RestartLimits {
 	var r kernel.RestartLimits
 	vals, _ := p.fields(n, field, "maxRestarts", "within", "backoff", "maxBackoff")
@@ -259,6 +268,8 @@ func (p *parser) restart(n *yaml.Node, field string) kernel.RestartLimits {
 	return r
 }
 
+// str reads a string; YAML's other scalars (7, true, null) are refused
+// rather than turned into their text.
 func (p *parser) str(n *yaml.Node, field string) string {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 		p.fail(n, field, "want a string, got %s", kindName(n))
@@ -267,6 +278,7 @@ func (p *parser) str(n *yaml.Node, field string) string {
 	return n.Value
 }
 
+// strings reads a list of strings, naming a bad item by its index.
 func (p *parser) strings(n *yaml.Node, field string) []string {
 	if n.Kind != yaml.SequenceNode {
 		p.fail(n, field, "want a list of strings, got %s", kindName(n))
@@ -279,6 +291,7 @@ func (p *parser) strings(n *yaml.Node, field string) []string {
 	return out
 }
 
+// positiveInt reads a whole number above zero.
 func (p *parser) positiveInt(n *yaml.Node, field string) int {
 	var v int
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil || v <= 0 {
@@ -351,6 +364,7 @@ func (p *parser) value(n *yaml.Node, field string) any {
 	return nil
 }
 
+// kindName says what a node is, for "want X, got Y".
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -370,6 +384,7 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
+// join extends a field path: "vats" and "bob" make "vats.bob".
 func join(field, name string) string {
 	if field == "" {
 		return name
@@ -377,6 +392,7 @@ func join(field, name string) string {
 	return field + "." + name
 }
 
+// quoteAll lists names quoted, for "want one of ...".
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -385,6 +401,8 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
+// sortedKeys lists a map's keys in order, for messages that must not
+// change from run to run.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

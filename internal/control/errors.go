@@ -30,6 +30,8 @@ type APIError struct {
 	Message string `json:"message"`
 }
 
+// Error says the message with its status and code, as the client
+// commands print it.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code)
 }

@@ -75,6 +75,7 @@ func isInteger(n string) bool {
 	return !strings.ContainsAny(n, ".eE")
 }
 
+// has reports whether m has key (with any value, null included).
 func has(m map[string]any, key string) bool {
 	_, ok := m[key]
 	return ok
@@ -92,6 +93,9 @@ func tagOf(m map[string]any) (string, bool) {
 	return "", false
 }
 
+// fromTagged reads one tagged form strictly: a form with a part missing,
+// of the wrong type, or with parts it does not have is refused naming the
+// form and what it wants, never read as some other value.
 func fromTagged(tag string, m map[string]any, path string) (any, error) {
 	bad := func(want string) error {
 		return fmt.Errorf("%w: %s: %s wants %s", errBadValue, path, tag, want)

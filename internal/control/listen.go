@@ -130,6 +130,7 @@ func (l *limitListener) take() bool {
 	return true
 }
 
+// give returns a slot taken by take.
 func (l *limitListener) give() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -165,6 +166,7 @@ type limitedConn struct {
 	once sync.Once
 }
 
+// Close closes the connection and gives its slot back, once.
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.l.give)

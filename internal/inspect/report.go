@@ -122,7 +122,10 @@ func (r *Report) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 }
 
-// Read builds a report from st. With audit, it also runs kernel.Audit,
+// Read builds a report from st: each table in its key order, so two
+// reads of one state are the same report. A row that does not read as
+// what it should is shown as best it can and listed in Problems; only a
+// failure to read the store at all (or to audit it) is an error. With audit, it also runs kernel.Audit,
 // which compares memory with a fresh read of the file; st must then have
 // no unit open and nothing waiting for a flush.
 func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error) {
