@@ -83,6 +83,9 @@ func TestLaunchQueuesBootstrapAndKeepsItsResult(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, persistence.PromiseFulfilled, state)
 	require.Equal(t, kt.Str("ready"), value, "and the value stays readable")
+	subs := d.K.Subclusters()
+	require.Equal(t, persistence.PromiseFulfilled, subs[0].BootstrapState)
+	require.Equal(t, kt.Str("ready"), subs[0].BootstrapValue)
 
 	// Terminating the subcluster lets the result go.
 	_, _, err = d.K.TerminateSubcluster(d.Ctx, res.SubclusterID, "done")

@@ -374,6 +374,11 @@ type SubclusterInfo struct {
 	// ConfigErr says why the stored config does not parse (wrapping
 	// ErrBadConfig); Config is then zero. Such a subcluster is still listed.
 	ConfigErr error
+	// BootstrapState is the state of the bootstrap's result ("" when it
+	// was launched without one), and BootstrapValue its value once
+	// settled: the launch's outcome stays readable after any restart.
+	BootstrapState persistence.PromiseState
+	BootstrapValue marshal.CapData
 }
 
 // Subclusters lists the subclusters, in id order. A subcluster whose
@@ -387,6 +392,9 @@ func (k *Kernel) Subclusters() []SubclusterInfo {
 		var err error
 		if info.Config, err = clusterConfigOf(row); err != nil {
 			info.ConfigErr = fmt.Errorf("%w: subcluster %s: %w", ErrBadConfig, id, err)
+		}
+		if row.BootstrapKPID != "" {
+			info.BootstrapState, info.BootstrapValue, _ = k.PromiseState(KRef(row.BootstrapKPID))
 		}
 		out = append(out, info)
 	}
