@@ -28,6 +28,11 @@ type Kernel struct {
 	interrupts chan kernel.VatID // vats the host is terminating, for the delivery pump
 	done       chan struct{}     // closed by Stop
 	stopOnce   sync.Once
+	// ended is closed, once, when the kernel stops taking work: at Stop,
+	// or when it stops itself; endErr (written before the close) says why.
+	ended   chan struct{}
+	endOnce sync.Once
+	endErr  error
 
 	mu       sync.Mutex
 	services map[string]vat.Methods
@@ -67,7 +72,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		return nil, err
 	}
 	h := &Kernel{sys: cfg.System, interrupts: make(chan kernel.VatID, 64), done: make(chan struct{}),
-		services: map[string]vat.Methods{}}
+		ended: make(chan struct{}), services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
 		h.services[name] = m
 	}
@@ -97,6 +102,36 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		}
 	}
 	return h, nil
+}
+
+// Done returns a channel that is closed when the kernel stops taking
+// work: at Stop, or when it stops itself after a store failure or a
+// kernel bug (a broken invariant), when memory may be ahead of the file.
+// From then on every request fails with ErrStopped; reopening the store
+// resumes from what was committed. A host that runs a kernel as a service
+// watches Done and exits, loudly, rather than answering ErrStopped
+// forever. Stop must still be called to close the store.
+func (k *Kernel) Done() <-chan struct{} { return k.ended }
+
+// Err is nil while the kernel takes work. Once Done is closed it is
+// ErrStopped after Stop, or an error wrapping ErrStopped that says why
+// the kernel stopped itself (a later Stop does not change it).
+func (k *Kernel) Err() error {
+	select {
+	case <-k.ended:
+		return k.endErr
+	default:
+		return nil
+	}
+}
+
+// end records why the kernel stopped taking work and closes Done; the
+// first reason stays.
+func (k *Kernel) end(err error) {
+	k.endOnce.Do(func() {
+		k.endErr = err
+		close(k.ended)
+	})
 }
 
 // System is the actor system the kernel lives in: Config.System, or the
@@ -322,6 +357,7 @@ func (k *Kernel) Stop(ctx context.Context) error {
 	k.stopOnce.Do(func() {
 		_, err = k.ask(ctx, &stopReq{replier: newReplier()})
 		close(k.done)
+		k.end(ErrStopped) // if the stop request did not get through
 		stopped := make(chan struct{})
 		go func() {
 			k.sys.Root.StopFuture(k.pid).Wait()

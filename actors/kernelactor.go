@@ -91,6 +91,18 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		ka.shutdown()
 	}
+	ka.maybeStoreFailed()
+}
+
+// maybeStoreFailed stops the kernel if a flush failed while handling the
+// message (a host request's own unit, not only a crank's): the store
+// then refuses all work, so the kernel must stop too, and say so (Done),
+// rather than answer each request with the store's error.
+func (ka *kernelActor) maybeStoreFailed() {
+	if err := ka.st.Err(); err != nil && ka.broken == nil {
+		ka.log.Error().Err(err).Msg("the store failed; the kernel stops")
+		ka.fail(err)
+	}
 }
 
 func (ka *kernelActor) guard() {
@@ -109,6 +121,7 @@ func (ka *kernelActor) fail(err error) {
 	if ka.broken == nil {
 		ka.broken = err
 	}
+	ka.h.end(ka.stoppedErr()) // the host learns it (Kernel.Done) without asking
 	if ka.st.InUnit() {
 		ka.st.Abort()
 	}

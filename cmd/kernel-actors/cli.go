@@ -102,7 +102,7 @@ func (c *clientFlags) client(e *env) (*control.Client, error) {
 		// serve writes it while it runs and removes it at stop: without
 		// it, no daemon serves this database (and the token beside it is
 		// stale), so do not fall back to another address.
-		b, err := os.ReadFile(addrPath(c.db))
+		b, err := os.ReadFile(control.AddrPath(c.db))
 		if err != nil {
 			return nil, fmt.Errorf("--db: %w (is `kernel-actors serve --db %s` running?)", err, c.db)
 		}
@@ -149,6 +149,3 @@ func (c *clientFlags) dial(ctx context.Context, e *env) (*control.Client, contex
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	return cl, ctx, cancel, nil
 }
-
-// addrPath is where serve writes the address it listens on.
-func addrPath(db string) string { return db + ".addr" }

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ocapgo/kernel-actors/internal/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
@@ -30,7 +30,13 @@ prints its ids and the bootstrap result.`+clientNote)
 	if *config == "" {
 		return usageErr("--config is required")
 	}
-	body, err := os.ReadFile(*config)
+	// Read here as run reads it: a mistake the file alone shows is named
+	// at its line before anything is sent (the daemon checks it again,
+	// and the bundles), and a huge file is never read whole.
+	if _, err := clusterfile.Load(*config, clusterfile.Options{}); err != nil {
+		return err
+	}
+	body, err := clusterfile.ReadFile(*config)
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}

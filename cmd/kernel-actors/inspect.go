@@ -17,7 +17,9 @@ and pending GC work, then the auditor's verdict (every count recomputed
 from scratch). It opens the file read-only and takes no lock, so it works
 beside a running kernel (showing the last committed state).
 
-Exits 1 if the auditor finds a problem.
+Exits 1 if the auditor finds a problem, or a row does not read as what
+it should hold (the report shows the rest, and lists it); a file that
+cannot be opened at all is named with the reason.
 
 With --live, it asks a running "kernel-actors serve" instead (client flags).`)
 	var cf clientFlags
@@ -57,7 +59,12 @@ With --live, it asks a running "kernel-actors serve" instead (client flags).`)
 	} else if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if !rep.Audit.OK {
+	switch {
+	case len(rep.Problems) > 0 && !rep.Audit.OK:
+		return fmt.Errorf("%d row(s) unreadable, and the auditor found %d problem(s)", len(rep.Problems), len(rep.Audit.Problems))
+	case len(rep.Problems) > 0:
+		return fmt.Errorf("%d row(s) unreadable", len(rep.Problems))
+	case !rep.Audit.OK:
 		return fmt.Errorf("the auditor found %d problem(s)", len(rep.Audit.Problems))
 	}
 	return nil

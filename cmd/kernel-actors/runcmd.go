@@ -35,10 +35,15 @@ A config names a bootstrap vat and the vats, each with its bundle (see
       failurePolicy: restart        # or terminate (the default)
       restart: {maxRestarts: 3, within: 1m, backoff: 100ms, maxBackoff: 10s}
 
-A mistake in the file is reported with its line and field.`)
+A mistake in the file is reported with its line and field; YAML aliases
+(*name) are refused, and so is a file over 1 MiB.
+
+An existing --db is audited first (every count recomputed from scratch);
+one that fails is refused, naming the first problems, unless --skip-audit.`)
 	config := fs.String("config", "", "the cluster config file (JSON or YAML); required")
 	db := fs.String("db", "", "keep the kernel's state in this SQLite file (default: in memory)")
 	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
+	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -57,6 +62,11 @@ A mistake in the file is reported with its line and field.`)
 	}})
 	if err != nil {
 		return err
+	}
+	if !*skipAudit {
+		if err := auditDB(ctx, *db); err != nil {
+			return err
+		}
 	}
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose)})
 	if err != nil {

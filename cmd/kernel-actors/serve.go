@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -19,21 +18,41 @@ import (
 // told to stop.
 const shutdownGrace = 10 * time.Second
 
+// errKernelStopped is wrapped by serve's error when its kernel stopped
+// itself.
+var errKernelStopped = errors.New("the kernel stopped itself")
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [-v]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. It listens on loopback unless
 told otherwise, and every request needs the bearer token serve writes to
 PATH.token (mode 0600; a new one at each start); it also writes the address
-it listens on to PATH.addr, where the client commands look with --db.
+it listens on to PATH.addr, where the client commands look with --db. Both
+are replaced atomically, and a path that is a symbolic link is refused.
+
+An existing database is audited first (every count recomputed from
+scratch); one that fails is refused, naming the first problems, unless
+--skip-audit.
+
+Each connection is bounded: its headers must arrive within 10s and the
+whole request within --read-timeout, a kept-alive connection closes after
+--idle-timeout, and past --max-conns connections one more is answered 503.
 
 SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
-finishes and commits, and the database is closed.`)
+finishes and commits, and the database is closed. If the kernel stops
+itself (a store failure, a broken invariant), serve says why on stderr and
+exits 1: what was committed is in the file, and a new serve resumes it.`)
 	db := fs.String("db", "", "the kernel's SQLite file (created if missing); required")
 	listen := fs.String("listen", DefaultAddr, "address to listen on (port 0 picks a free one)")
 	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
 	maxBody := fs.Int64("max-body", control.DefaultMaxBody, "largest request body accepted, in bytes")
+	readTimeout := fs.Duration("read-timeout", control.DefaultReadTimeout, "longest a client may take to send a whole request")
+	idleTimeout := fs.Duration("idle-timeout", control.DefaultIdleTimeout, "longest a kept-alive connection may sit between requests")
+	requestTimeout := fs.Duration("request-timeout", control.DefaultTimeout, "longest a request waits for the kernel (a send, for its result); then 504")
+	maxConns := fs.Int("max-conns", control.DefaultMaxConns, "most connections open at once")
+	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -43,6 +62,17 @@ finishes and commits, and the database is closed.`)
 	}
 	if *maxBody <= 0 {
 		return usageErr("--max-body %d: must be above 0", *maxBody)
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"read-timeout", *readTimeout}, {"idle-timeout", *idleTimeout}, {"request-timeout", *requestTimeout}} {
+		if f.d <= 0 {
+			return usageErr("--%s %v: must be above 0", f.name, f.d)
+		}
+	}
+	if *maxConns <= 0 {
+		return usageErr("--max-conns %d: must be above 0", *maxConns)
 	}
 	policy, err := commitPolicy(*commit)
 	if err != nil {
@@ -55,6 +85,12 @@ finishes and commits, and the database is closed.`)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(e.stderr, "kernel-actors serve: warning: listening on %s, beyond this machine; the token is the only guard\n", *listen)
 	}
+	// Before the kernel opens the file: resume would already change it.
+	if !*skipAudit {
+		if err := auditDB(ctx, *db); err != nil {
+			return err
+		}
+	}
 	log := logger(e, *verbose)
 	reg := catalog.Registry()
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log})
@@ -63,6 +99,8 @@ finishes and commits, and the database is closed.`)
 	}
 	defer k.Stop(context.WithoutCancel(ctx))
 
+	// A new token at each start: one a client kept from an earlier run
+	// (or stole from an old file) is worth nothing now.
 	token, err := control.NewToken()
 	if err != nil {
 		return err
@@ -74,40 +112,52 @@ finishes and commits, and the database is closed.`)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", *listen, err)
 	}
+	// PATH.addr last: a client that finds it finds a daemon listening,
+	// with its token already in place.
 	addr := ln.Addr().String()
-	if err := os.WriteFile(addrPath(*db), []byte(addr+"\n"), 0o600); err != nil {
+	if err := control.WritePrivate(control.AddrPath(*db), []byte(addr+"\n")); err != nil {
 		ln.Close()
-		return fmt.Errorf("write %s: %w", addrPath(*db), err)
+		return err
 	}
-	defer os.Remove(addrPath(*db))
-	srv := &http.Server{
-		Handler:           (&control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: *maxBody, Logger: log}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	defer os.Remove(control.AddrPath(*db)) // no file, no daemon: clients say so rather than guess
+	cs := &control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: *maxBody, Logger: log,
+		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns}
+	// The server's timeouts and the listener's connection bound are the
+	// limits a client cannot get around (docs/control-api.md).
+	srv := cs.HTTPServer()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(cs.Listener(ln)) }()
 	fmt.Fprintf(e.stdout, "kernel-actors serving %s on http://%s (token in %s)\n", *db, addr, control.TokenPath(*db))
 
+	var broke error
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		fmt.Fprintln(e.stdout, "stopping: finishing requests in flight and the current crank")
+	case <-k.Done():
+		// Answering 503 forever would hide it: the daemon goes, loudly,
+		// and a supervisor (or a person) restarts it on the file.
+		broke = fmt.Errorf("%w: %w; what was committed is in %s, and a new serve resumes it", errKernelStopped, k.Err(), *db)
+		fmt.Fprintf(e.stdout, "stopping: %v\n", errKernelStopped)
 	}
-	fmt.Fprintln(e.stdout, "stopping: finishing requests in flight and the current crank")
 	// Two budgets: requests still in flight may use up theirs, and the
 	// kernel still gets its own to finish the crank and close the file.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		if !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("shutdown: %w", err)
+			return errors.Join(broke, fmt.Errorf("shutdown: %w", err))
 		}
 		srv.Close() // the stragglers' connections go; their requests get ErrStopped
 	}
 	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer kcancel()
 	if err := k.Stop(kctx); err != nil {
-		return fmt.Errorf("stop the kernel: %w", err)
+		return errors.Join(broke, fmt.Errorf("stop the kernel: %w", err))
+	}
+	if broke != nil {
+		return broke
 	}
 	fmt.Fprintln(e.stdout, "stopped")
 	return nil

@@ -1,9 +1,10 @@
 package clusterfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -19,8 +20,13 @@ type Error struct {
 	Line  int    // 1-based; 0 when the error has no place (an empty file)
 	Field string // the path to the field, e.g. "vats.bob.bundle"
 	Msg   string
+	err   error // what the error is, for errors.Is (ErrTooLarge, ErrAlias); nil for most
 }
 
+// Unwrap returns the kind of error, for errors.Is.
+func (e *Error) Unwrap() error { return e.err }
+
+// Error is "file:line: field: message", leaving out what is unknown.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -47,9 +53,10 @@ type Options struct {
 	Bundle func(name string) error
 }
 
-// Load reads the config in the file at path.
+// Load reads the config in the file at path. A file over MaxSize bytes
+// is refused before it is read whole.
 func Load(path string, opts Options) (kernel.ClusterConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		return kernel.ClusterConfig{}, err
 	}
@@ -61,14 +68,33 @@ func Load(path string, opts Options) (kernel.ClusterConfig, error) {
 	return cfg, err
 }
 
-// Parse reads a config from JSON or YAML text.
+// Parse reads a config from JSON or YAML text. Text over MaxSize bytes
+// and YAML aliases are refused (see limits.go).
 func Parse(data []byte, opts Options) (kernel.ClusterConfig, error) {
+	if len(data) > MaxSize {
+		return kernel.ClusterConfig{}, tooLarge(int64(len(data)))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return kernel.ClusterConfig{}, syntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return kernel.ClusterConfig{}, &Error{Msg: "the file is empty; want bootstrap and vats"}
+	}
+	// One config per file: a second document ("---") would be ignored.
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		line := 0
+		if err == nil {
+			line = more.Line
+		}
+		return kernel.ClusterConfig{}, &Error{Line: line, Msg: "more than one YAML document; want one config"}
+	}
+	// Before any value is read: the tree as parsed is as big as the text,
+	// and only an alias could make the values bigger.
+	if err := refuseAliases(doc.Content[0], ""); err != nil {
+		return kernel.ClusterConfig{}, err
 	}
 	p := &parser{opts: opts}
 	cfg := p.cluster(doc.Content[0])
@@ -111,6 +137,12 @@ func (p *parser) fields(n *yaml.Node, field string, allowed ...string) (vals, ke
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			// A complex key ("? [a, b]: c") has no name; read as "" it
+			// would pass for an empty key.
+			p.fail(k, field, "keys must be names, got %s as a key", kindName(k))
+			continue
+		}
 		name := k.Value
 		if allowed != nil && !slices.Contains(allowed, name) {
 			p.fail(k, join(field, name), "unknown field (want one of %s)", quoteAll(allowed))
@@ -125,6 +157,9 @@ func (p *parser) fields(n *yaml.Node, field string, allowed ...string) (vals, ke
 	return vals, keys
 }
 
+// cluster reads the top mapping: bootstrap, vats (in file order, so
+// that the first error reported is the first in the file) and services,
+// then lets the kernel's own Validate speak at the config's line.
 func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 	var cfg kernel.ClusterConfig
 	vals, _ := p.fields(n, "", "bootstrap", "vats", "services")
@@ -169,6 +204,9 @@ func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 	return cfg
 }
 
+// vat reads one vat: the bundle (asked about through Options.Bundle, so
+// an unknown one is named at its line, not at launch), parameters as
+// passable values, and the failure policy with its restart limits.
 func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	var vc kernel.VatConfig
 	vals, _ := p.fields(n, field, "bundle", "parameters", "failurePolicy", "restart")
@@ -213,6 +251,8 @@ func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	return vc
 }
 
+// restart reads restart limits; durations are strings ("250ms"), never
+// bare numbers, whose unit would be a guess.
 func (p *parser) restart(n *yaml.Node, field string) kernel.RestartLimits {
 	var r kernel.RestartLimits
 	vals, _ := p.fields(n, field, "maxRestarts", "within", "backoff", "maxBackoff")
@@ -228,6 +268,8 @@ func (p *parser) restart(n *yaml.Node, field string) kernel.RestartLimits {
 	return r
 }
 
+// str reads a string; YAML's other scalars (7, true, null) are refused
+// rather than turned into their text.
 func (p *parser) str(n *yaml.Node, field string) string {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 		p.fail(n, field, "want a string, got %s", kindName(n))
@@ -236,6 +278,7 @@ func (p *parser) str(n *yaml.Node, field string) string {
 	return n.Value
 }
 
+// strings reads a list of strings, naming a bad item by its index.
 func (p *parser) strings(n *yaml.Node, field string) []string {
 	if n.Kind != yaml.SequenceNode {
 		p.fail(n, field, "want a list of strings, got %s", kindName(n))
@@ -248,6 +291,7 @@ func (p *parser) strings(n *yaml.Node, field string) []string {
 	return out
 }
 
+// positiveInt reads a whole number above zero.
 func (p *parser) positiveInt(n *yaml.Node, field string) int {
 	var v int
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil || v <= 0 {
@@ -292,8 +336,6 @@ func (p *parser) value(n *yaml.Node, field string) any {
 			out = append(out, p.value(c, fmt.Sprintf("%s[%d]", field, i)))
 		}
 		return out
-	case yaml.AliasNode:
-		return p.value(n.Alias, field)
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!null":
@@ -322,6 +364,7 @@ func (p *parser) value(n *yaml.Node, field string) any {
 	return nil
 }
 
+// kindName says what a node is, for "want X, got Y".
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -341,6 +384,7 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
+// join extends a field path: "vats" and "bob" make "vats.bob".
 func join(field, name string) string {
 	if field == "" {
 		return name
@@ -348,6 +392,7 @@ func join(field, name string) string {
 	return field + "." + name
 }
 
+// quoteAll lists names quoted, for "want one of ...".
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -356,6 +401,8 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
+// sortedKeys lists a map's keys in order, for messages that must not
+// change from run to run.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -65,6 +65,8 @@ func TestParseErrorsNameLineAndField(t *testing.T) {
 	}{
 		{"empty", ``, "the file is empty"},
 		{"syntax", "bootstrap: a\nvats: [\n", "not valid JSON or YAML"},
+		{"two documents", "bootstrap: a\nvats: {a: {bundle: x}}\n---\nbootstrap: b\n", "line 3: more than one YAML document; want one config"},
+		{"syntax in the second document", "bootstrap: a\nvats: {a: {bundle: x}}\n---\n[\n", "more than one YAML document"},
 		{"not a mapping", `[1, 2]`, "line 1: want a mapping"},
 		{"unknown top field", "bootstrap: a\nvats: {a: {bundle: x}}\nvatz: 1\n", `line 3: vatz: unknown field (want one of "bootstrap", "vats", "services")`},
 		{"missing bootstrap", "vats: {a: {bundle: x}}\n", "line 1: bootstrap: missing"},

@@ -6,6 +6,11 @@
 //
 //	cluster.yaml:7: vats.bob.failurePolicy: "restrat" is not one of "terminate", "restart"
 //
+// Reading costs in proportion to the text: a config over MaxSize bytes,
+// a YAML alias (*name, which could make a few hundred bytes stand for
+// gigabytes: the "billion laughs"), a key that is not a name and a second
+// YAML document are all refused, at their line.
+//
 // YAML is read with go.yaml.in/yaml/v3, whose node tree keeps line
 // numbers; JSON is YAML, so one reader serves both.
 //

@@ -12,8 +12,16 @@
 // Values cross as JSON with a few tagged forms for what JSON lacks:
 // {"@kref": "ko4"} for an object or promise reference (in arguments and
 // results), {"@bigint": "123"}, {"@float": "NaN"}, {"@undefined": true},
-// {"@error": {"name": ..., "message": ...}}, {"@symbol": name} and
-// {"@tagged": tag, "payload": ...}.
+// {"@error": {"name": ..., "message": ...}}, {"@symbol": name},
+// {"@tagged": tag, "payload": ...}, and {"@record": {...}} for a record
+// whose keys would read as one of these.
+//
+// What a client can hold is bounded (listen.go): serve the API with
+// Server.HTTPServer on Server.Listener, which set read, idle and write
+// timeouts, a header limit, and a bound on open connections. serve writes
+// its token and address with WritePrivate (files.go): atomically, never
+// through a symbolic link. docs/control-api.md has the endpoints, the
+// status codes, the error codes and the limits.
 //
 // It translates and checks; it must make no kernel decisions of its own.
 package control

@@ -9,6 +9,8 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // ErrorBody is the JSON body of every error answer.
@@ -20,13 +22,16 @@ type ErrorBody struct {
 // ("OBJECT_DELETED", "VAT_FATAL:ILLEGAL_SYSCALL", ...), the error's name
 // for a vat's own rejection ("Error", "TypeError", ...), or one of this
 // API's: "BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND", "TOO_LARGE",
-// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL".
+// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL", and
+// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go).
 type APIError struct {
 	Status  int    `json:"status"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
+// Error says the message with its status and code, as the client
+// commands print it.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code)
 }
@@ -43,7 +48,10 @@ func classify(err error) *APIError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, kernel.ErrBadRef), errors.Is(err, errBadValue), errors.Is(err, kernel.ErrBadConfig),
-		errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce):
+		errors.Is(err, kernel.ErrPromiseNotRevocable), errors.As(err, &ce),
+		// An argument JSON can say but the kernel cannot pass (an integer
+		// beyond 2^53, nesting too deep): the request's fault, not ours.
+		errors.Is(err, marshal.ErrUnpassable):
 		return &APIError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: err.Error()}
 	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster):
 		return &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: err.Error()}
@@ -65,7 +73,9 @@ func classify(err error) *APIError {
 			name = "REJECTED"
 		}
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: name, Message: err.Error()}
-	case errors.Is(err, actors.ErrStopped):
+	case errors.Is(err, actors.ErrStopped), errors.Is(err, persistence.ErrFailed):
+		// The kernel has stopped, or its store failed under this very
+		// request (and the kernel stops with it): a restart resumes it.
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &APIError{Status: http.StatusGatewayTimeout, Code: "TIMEOUT", Message: err.Error()}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -23,7 +24,14 @@ func FromJSON(v any, path string) (any, error) {
 	case nil, bool, string:
 		return v, nil
 	case json.Number:
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		if isInteger(string(v)) {
+			// Whole numbers pass exactly or not at all: past ±2^53 a
+			// JavaScript vat would round them, so they must be asked for
+			// as bigints.
+			i, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || i > maxSafeInt || i < -maxSafeInt {
+				return nil, fmt.Errorf(`%w: %s: %s is beyond ±2^53, where numbers lose precision; send {"@bigint": "%s"} for an exact integer`, errBadValue, path, v, v)
+			}
 			return i, nil
 		}
 		f, err := strconv.ParseFloat(string(v), 64)
@@ -56,6 +64,23 @@ func FromJSON(v any, path string) (any, error) {
 	return nil, fmt.Errorf("%w: %s: unexpected %T", errBadValue, path, v)
 }
 
+// maxSafeInt is 2^53-1, JavaScript's Number.MAX_SAFE_INTEGER: the
+// largest integer a JavaScript number holds with every one below it
+// (package marshal refuses larger int64s).
+const maxSafeInt = 1<<53 - 1
+
+// isInteger reports whether a JSON number is written as a whole number
+// (no fraction, no exponent).
+func isInteger(n string) bool {
+	return !strings.ContainsAny(n, ".eE")
+}
+
+// has reports whether m has key (with any value, null included).
+func has(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
 // tagOf reports the "@..." key of a tagged form. Only one-key objects
 // (two for @tagged) are tagged forms; an ordinary record with an "@" key
 // among others stays a record.
@@ -68,6 +93,9 @@ func tagOf(m map[string]any) (string, bool) {
 	return "", false
 }
 
+// fromTagged reads one tagged form strictly: a form with a part missing,
+// of the wrong type, or with parts it does not have is refused naming the
+// form and what it wants, never read as some other value.
 func fromTagged(tag string, m map[string]any, path string) (any, error) {
 	bad := func(want string) error {
 		return fmt.Errorf("%w: %s: %s wants %s", errBadValue, path, tag, want)
@@ -100,6 +128,9 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		}
 		return nil, bad(`"NaN", "Infinity" or "-Infinity"`)
 	case "@undefined":
+		if m[tag] != true {
+			return nil, bad("true")
+		}
 		return marshal.Undefined, nil
 	case "@symbol":
 		s, ok := m[tag].(string)
@@ -109,16 +140,34 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		return marshal.Symbol(s), nil
 	case "@error":
 		e, ok := m[tag].(map[string]any)
-		name, _ := e["name"].(string)
-		msg, _ := e["message"].(string)
-		if !ok || name == "" {
-			return nil, bad(`{"name": ..., "message": ...}`)
+		name, nameOK := e["name"].(string)
+		msg, msgOK := e["message"].(string)
+		if _, has := e["message"]; !has {
+			msgOK = true // the message may be left out: ""
+		}
+		if !ok || !nameOK || name == "" || !msgOK || len(e) > 2 || len(e) == 2 && !has(e, "message") {
+			return nil, bad(`{"name": "a non-empty string", "message": "a string"} and nothing else`)
 		}
 		return &marshal.Error{Name: name, Message: msg}, nil
+	case "@record":
+		// A record whose keys would read as a tagged form, as ToJSON
+		// writes it: its entries are values, its keys only keys.
+		rec, ok := m[tag].(map[string]any)
+		if !ok {
+			return nil, bad("an object: the record")
+		}
+		out := make(map[string]any, len(rec))
+		for k, e := range rec {
+			var err error
+			if out[k], err = FromJSON(e, path+"."+k); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	case "@tagged":
 		t, ok := m[tag].(string)
-		if !ok {
-			return nil, bad("a string tag with a payload")
+		if !ok || !has(m, "payload") {
+			return nil, bad(`a string tag, with "payload" beside it`)
 		}
 		p, err := FromJSON(m["payload"], path+".payload")
 		if err != nil {
@@ -126,7 +175,7 @@ func fromTagged(tag string, m map[string]any, path string) (any, error) {
 		}
 		return marshal.Tagged{Tag: t, Payload: p}, nil
 	}
-	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error or @tagged)", errBadValue, path, tag)
+	return nil, fmt.Errorf("%w: %s: unknown tagged form %s (want @kref, @bigint, @float, @undefined, @symbol, @error, @tagged or @record)", errBadValue, path, tag)
 }
 
 // ToJSON turns a result into JSON-ready values (tagged forms for what
@@ -167,6 +216,11 @@ func ToJSON(v any) any {
 		out := make(map[string]any, len(v)) // encoding/json sorts the keys
 		for k, e := range v {
 			out[k] = ToJSON(e)
+		}
+		if _, tagged := tagOf(out); tagged || len(out) == 1 && has(out, "@record") {
+			// A record that would read back as a tagged form: a vat's
+			// data {"@kref": "ko5"} must not pass for a reference.
+			return map[string]any{"@record": out}
 		}
 		return out
 	}

@@ -42,6 +42,20 @@ type Server struct {
 	Timeout time.Duration
 	// Logger logs each request at debug level and failures at warn.
 	Logger zerolog.Logger
+
+	// The connection limits, used by HTTPServer and Listener (listen.go);
+	// 0 means the default.
+
+	// ReadHeaderTimeout bounds the wait for a request's headers
+	// (DefaultReadHeaderTimeout; at most ReadTimeout).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request (DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// IdleTimeout bounds a kept-alive connection between requests
+	// (DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// MaxConns bounds the connections open at once (DefaultMaxConns).
+	MaxConns int
 }
 
 // Handler returns the API's handler.
@@ -101,6 +115,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// ctx bounds a request's wait for the kernel by Timeout, and ends it when
+// the client goes away: a send whose client left stops waiting (the
+// message itself stays queued; its result is the kernel's to settle).
 func (s *Server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 	d := s.Timeout
 	if d <= 0 {
@@ -128,6 +145,8 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// body reads the request body, at most MaxBody bytes: a larger one is a
+// 413 naming the limit, read no further than the limit.
 func (s *Server) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.MaxBody
 	if limit <= 0 {
@@ -145,10 +164,14 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// badRequest is the 400 for a request this API cannot read.
 func badRequest(format string, args ...any) *APIError {
 	return &APIError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: fmt.Sprintf(format, args...)}
 }
 
+// fail answers err as an ErrorBody. A 5xx is logged at warn: it is the
+// server's problem (or a bug); a 4xx only at debug, since clients cause
+// them at will.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := classify(err)
 	ev := s.Logger.Debug()
@@ -159,6 +182,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, ErrorBody{Error: *e})
 }
 
+// writeJSON answers v, indented for a person reading curl's output.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -167,6 +191,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client went away: nothing to do
 }
 
+// status answers GET /v1/status.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
@@ -177,6 +202,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) (any, error) {
 	return statusJSON(st), nil
 }
 
+// vats answers GET /v1/vats: status's list of vats alone.
 func (s *Server) vats(w http.ResponseWriter, r *http.Request) (any, error) {
 	st, err := s.status(w, r)
 	if err != nil {
@@ -220,12 +246,19 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request) (any, error) {
 	return out, nil
 }
 
+// terminateSubcluster answers DELETE /v1/subclusters/{id}; the id is
+// the kernel's to check (an unknown one is a 404).
 func (s *Server) terminateSubcluster(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	return struct{}{}, s.Kernel.TerminateSubcluster(ctx, kernel.SubclusterID(r.PathValue("id")))
 }
 
+// send answers POST /v1/send once the message's result settles (or the
+// request's Timeout runs out: 504). Target and arguments are checked here,
+// where a mistake can be named by its place in the body; what a value may
+// not be (an integer past 2^53 or nesting too deep) the marshaller says,
+// and classify makes it a 400.
 func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req SendRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -258,6 +291,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	return SendResponse{Result: raw}, nil
 }
 
+// terminateVat answers POST /v1/vats/{id}/terminate, with a reason for
+// the vat's log.
 func (s *Server) terminateVat(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req TerminateRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -271,6 +306,8 @@ func (s *Server) terminateVat(w http.ResponseWriter, r *http.Request) (any, erro
 	return struct{}{}, s.Kernel.TerminateVat(ctx, kernel.VatID(r.PathValue("id")), req.Reason)
 }
 
+// restartVat answers POST /v1/vats/{id}/restart with the new
+// incarnation, read back by a ping so the answer is the running one.
 func (s *Server) restartVat(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
@@ -282,6 +319,8 @@ func (s *Server) restartVat(w http.ResponseWriter, r *http.Request) (any, error)
 	return PingResponse{Incarnation: inc}, err
 }
 
+// upgradeVat answers POST /v1/vats/{id}/upgrade with the new
+// incarnation; an unknown bundle is the kernel's to refuse (400).
 func (s *Server) upgradeVat(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req UpgradeRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -300,6 +339,8 @@ func (s *Server) upgradeVat(w http.ResponseWriter, r *http.Request) (any, error)
 	return PingResponse{Incarnation: inc}, err
 }
 
+// ping answers GET /v1/vats/{id}/ping: the incarnation of the vat's
+// running actor, or 409 if it has none.
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
@@ -307,10 +348,22 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 	return PingResponse{Incarnation: inc}, err
 }
 
+// vatLog answers a vat's lifecycle log; a vat the store does not know is
+// a 404 (the kernel's VatLog answers an empty log for it, which would
+// pass for a vat that never failed).
 func (s *Server) vatLog(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	evs, err := s.Kernel.VatLog(ctx, kernel.VatID(r.PathValue("id")))
+	id := kernel.VatID(r.PathValue("id"))
+	if err := s.Kernel.ReadStore(ctx, func(st *persistence.Store) error {
+		if _, ok := st.Vat(string(id)); !ok {
+			return fmt.Errorf("vat %q: %w", id, kernel.ErrUnknownVat)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	evs, err := s.Kernel.VatLog(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +374,8 @@ func (s *Server) vatLog(w http.ResponseWriter, r *http.Request) (any, error) {
 	return out, nil
 }
 
+// kref reads the body {"kref": ...} of revoke and release, refusing one
+// that does not parse before it reaches the kernel.
 func (s *Server) kref(w http.ResponseWriter, r *http.Request) (kernel.KRef, error) {
 	var req KRefRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -332,6 +387,7 @@ func (s *Server) kref(w http.ResponseWriter, r *http.Request) (kernel.KRef, erro
 	return kernel.KRef(req.KRef), nil
 }
 
+// revoke answers POST /v1/revoke.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) (any, error) {
 	kref, err := s.kref(w, r)
 	if err != nil {
@@ -342,6 +398,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) (any, error) {
 	return struct{}{}, s.Kernel.Revoke(ctx, kref)
 }
 
+// release answers POST /v1/release: the host lets go of one pin.
 func (s *Server) release(w http.ResponseWriter, r *http.Request) (any, error) {
 	kref, err := s.kref(w, r)
 	if err != nil {
@@ -352,6 +409,9 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) (any, error) {
 	return struct{}{}, s.Kernel.Release(ctx, kref)
 }
 
+// inspect answers GET /v1/inspect with the inspector's report, read
+// between cranks (ReadStore) so it is one consistent state; ?audit=0
+// skips the auditor, whose cost grows with the store.
 func (s *Server) inspect(w http.ResponseWriter, r *http.Request) (any, error) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()

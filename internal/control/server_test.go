@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -238,6 +240,28 @@ func TestAPIRefusals(t *testing.T) {
 	_, err = f.c.Send(ctx, res.RootKref, "incr", []any{map[string]any{"@what": 1}})
 	require.Contains(t, apiErr(t, err).Message, "unknown tagged form @what")
 
+	// Arguments JSON can say and the kernel cannot pass are the request's
+	// fault: 400, naming the problem (they were 500s).
+	_, err = f.c.Send(ctx, res.RootKref, "echo", []any{json.Number("9007199254740993")})
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e2.Status)
+	require.Equal(t, "BAD_REQUEST", e2.Code)
+	require.Contains(t, e2.Message, `args[0]: 9007199254740993 is beyond ±2^53, where numbers lose precision; send {"@bigint": "9007199254740993"}`)
+	var deep any = "bottom"
+	for range marshal.DefaultMaxDepth + 1 {
+		deep = []any{deep}
+	}
+	_, err = f.c.Send(ctx, res.RootKref, "echo", []any{deep})
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e2.Status)
+	require.Contains(t, e2.Message, "nesting deeper than 64")
+
+	// An unknown vat's log is a 404, not an empty log.
+	_, err = f.c.VatLog(ctx, "v99")
+	e2 = apiErr(t, err)
+	require.Equal(t, http.StatusNotFound, e2.Status)
+	require.Contains(t, e2.Message, `vat "v99": kernel: unknown vat`)
+
 	_, err = f.c.Launch(ctx, []byte("bootstrap: a\nvats:\n  a:\n    bundle: nope\n"))
 	e2 = apiErr(t, err)
 	require.Equal(t, http.StatusBadRequest, e2.Status)
@@ -250,4 +274,26 @@ func TestAPIRefusals(t *testing.T) {
 	e2 = apiErr(t, f.c.Revoke(ctx, "kp1"))
 	require.Equal(t, http.StatusBadRequest, e2.Status)
 	require.Equal(t, "BAD_REQUEST", e2.Code)
+}
+
+// The alias bombs through launch: each is a 400 at its line (expanded,
+// they ran the daemon out of memory), and the kernel serves on.
+func TestLaunchRefusesAliasBombs(t *testing.T) {
+	f := newFixture(t)
+	for file, want := range map[string]string{
+		"self-alias.yaml":     "line 5: vats.a.parameters.x: YAML aliases are not accepted (*p)",
+		"billion-laughs.yaml": "line 8: vats.a.parameters.lol2[0]: YAML aliases are not accepted (*a)",
+	} {
+		body, err := os.ReadFile(filepath.Join("..", "clusterfile", "testdata", file))
+		require.NoError(t, err)
+		_, err = f.c.Launch(f.ctx, body)
+		e := apiErr(t, err)
+		require.Equal(t, http.StatusBadRequest, e.Status, file)
+		require.Equal(t, "BAD_REQUEST", e.Code, file)
+		require.Contains(t, e.Message, want, file)
+	}
+	res := f.launch()
+	v, err := f.c.Send(f.ctx, res.RootKref, "incr", nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `1`, string(v))
 }

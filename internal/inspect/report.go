@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/ocapgo/kernel-actors/kernel"
@@ -22,8 +23,17 @@ type Report struct {
 	Queue       []QueueItem  `json:"queue"`
 	GCActions   []GCAction   `json:"gcActions"`
 	Reaps       []string     `json:"reaps"` // vats waiting for bring-out-your-dead, in order
-	Audit       Audit        `json:"audit"`
+	// Problems lists what the inspector itself could not make sense of
+	// (a vat config that is not one, a promise queue whose bounds are
+	// reversed): the report shows such a row as best it can, and says so
+	// here, rather than failing whole or showing nonsense.
+	Problems []string `json:"problems,omitempty"`
+	Audit    Audit    `json:"audit"`
 }
+
+// OK reports whether the store is sound as far as the report can tell:
+// audited, with no problem found by the auditor or the inspector.
+func (r Report) OK() bool { return r.Audit.OK && len(r.Problems) == 0 }
 
 // Subcluster is one launched subcluster.
 type Subcluster struct {
@@ -105,7 +115,17 @@ type Audit struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// Read builds a report from st. With audit, it also runs kernel.Audit,
+// unreadable stands in the report for a value its row does not hold.
+const unreadable = "?"
+
+func (r *Report) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Read builds a report from st: each table in its key order, so two
+// reads of one state are the same report. A row that does not read as
+// what it should is shown as best it can and listed in Problems; only a
+// failure to read the store at all (or to audit it) is an error. With audit, it also runs kernel.Audit,
 // which compares memory with a fresh read of the file; st must then have
 // no unit open and nothing waiting for a flush.
 func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error) {
@@ -120,7 +140,10 @@ func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error
 		v := Vat{ID: id, Name: row.Name, Subcluster: row.Subcluster, State: string(row.State), Incarnation: row.Incarnation}
 		var cfg kernel.VatConfig
 		if err := json.Unmarshal([]byte(row.Config), &cfg); err != nil {
-			return Report{}, fmt.Errorf("inspect: vat %s: config: %w", id, err)
+			// A tampered or damaged row: the rest of the vat is still
+			// worth showing.
+			r.problem("vat %s: its config does not read as a vat config: %v", id, err)
+			cfg.Bundle, cfg.FailurePolicy = unreadable, unreadable
 		}
 		v.Bundle, v.FailurePolicy = cfg.Bundle, string(cfg.FailurePolicy)
 		if v.FailurePolicy == "" {
@@ -154,7 +177,12 @@ func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error
 	for _, kpid := range st.PromiseKPIDs() {
 		p, _ := st.Promise(kpid)
 		pr := Promise{KPID: kpid, State: string(p.State), Decider: p.Decider, Subscribers: slices.Clone(p.Subscribers),
-			HostSubscribed: p.HostSubscribed, RefCount: p.RefCount, Queued: int(p.QueueTail - p.QueueHead)}
+			HostSubscribed: p.HostSubscribed, RefCount: p.RefCount}
+		if p.QueueTail >= p.QueueHead {
+			pr.Queued = int(min(p.QueueTail-p.QueueHead, math.MaxInt32))
+		} else {
+			r.problem("promise %s: its message queue ends (%d) before it starts (%d)", kpid, p.QueueTail, p.QueueHead)
+		}
 		if p.State != persistence.PromiseUnresolved {
 			pr.Value = &Value{Body: p.Value.Body, Slots: slices.Clone(p.Value.Slots)}
 			pr.Decider = ""
@@ -164,7 +192,16 @@ func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error
 	for _, it := range st.QueueItems() {
 		q := QueueItem{Kind: string(it.Kind), Target: it.Target, Result: it.Message.Result, Vat: it.Vat, KPID: it.KPID}
 		if it.Kind == persistence.QueueSend {
-			q.Method, _ = marshal.MethodName(marshal.CapData{Body: it.Message.Methargs.Body, Slots: it.Message.Methargs.Slots})
+			data := marshal.CapData{Body: it.Message.Methargs.Body, Slots: it.Message.Methargs.Slots}
+			var ok bool
+			if q.Method, ok = marshal.MethodName(data); !ok {
+				q.Method = unreadable
+			}
+			if _, err := marshal.Decode(data); err != nil || !ok {
+				// Syscalls check every message before it is queued: one
+				// that does not decode was written by something else.
+				r.problem("run queue item %d (to %s): its message is not [method, args] CapData: %v", len(r.Queue)+1, it.Target, err)
+			}
 		}
 		r.Queue = append(r.Queue, q)
 	}

@@ -117,6 +117,12 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 	}
 
+	if len(r.Problems) > 0 {
+		p("\nUNREADABLE: %d row(s) the inspector could not make sense of", len(r.Problems))
+		for _, prob := range r.Problems {
+			p("  %s", prob)
+		}
+	}
 	if r.Audit.OK {
 		p("\nAUDIT: ok (every reference count, recomputed from scratch, agrees)")
 	} else if len(r.Audit.Problems) > 0 {
