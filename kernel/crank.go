@@ -326,7 +326,10 @@ func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *E
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
-	if !giveUp {
+	// The consumed item may have been a pending bootstrap, whose rejection
+	// terminated the vat's whole subcluster: then there is nothing to
+	// restart.
+	if v, ok := k.st.Vat(string(vat)); !giveUp && ok && v.State == persistence.VatActive {
 		res.Restart, res.RestartAfter = vat, after
 	}
 	res.Terminated = k.TakeStopped()

@@ -173,3 +173,20 @@ func TestLaunchRefusesUnknownService(t *testing.T) {
 	require.ErrorContains(t, err, `"clock"`)
 	require.Empty(t, d.Store.VatIDs())
 }
+
+// A bootstrap vat under the restart policy that fails its bootstrap is not
+// restarted: the consumed bootstrap's rejection terminated its subcluster.
+func TestFailedBootstrapUnderRestartPolicyEndsTheLaunch(t *testing.T) {
+	d := kt.New(t)
+	cfg := kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": {Bundle: "fake", FailurePolicy: kernel.PolicyRestart}, "bob": {Bundle: "fake"}}}
+	res, _, err := d.K.Launch(d.Ctx, d, cfg, kernel.LaunchOptions{})
+	require.NoError(t, err)
+	d.Vat("alice").OnMethod["bootstrap"] = func(c *kt.Call) error { panic("boom") }
+	r := d.Crank()
+	require.Equal(t, kernel.Aborted, r.Outcome)
+	require.Empty(t, r.Restart, "nothing to restart")
+	require.ElementsMatch(t, []kernel.VatID{res.VatIDs["alice"], res.VatIDs["bob"]}, r.Terminated)
+	require.ErrorIs(t, d.ResultErr(res.BootstrapKPID), kernel.ErrInternalError)
+	require.Empty(t, d.Store.SubclusterIDs())
+}
