@@ -22,6 +22,7 @@ import (
 //	on vat=NAME method=M                   script every message M to NAME
 //	on vat=NAME next                       script NAME's next delivery
 //	send TARGET METHOD [SLOT...]           host message; prints the kpid
+//	call TARGET METHOD ARGS [SLOT...]      host message with data arguments
 //	crank                                  run one crank
 //	run-until-idle                         run until there is no work
 //	terminate vat=NAME / revoke TARGET / reap vat=NAME
@@ -35,7 +36,7 @@ import (
 //	upgrade vat=NAME bundle=B [fail=TEXT]  host upgrade to bundle B
 //	launch-boot bootstrap=NAME vats=(A,B,...) [restart=(A,...)]
 //	                                       launch, queueing bootstrap()
-//	promise KPID...                        a promise's state as the host reads it
+//	promise KPID...                        those promises, as promises prints them
 //	testlog                                script log lines since the last
 //	delivered vat=NAME                     NAME's deliveries since the last
 //	vatlog vat=NAME / vatstore vat=NAME    lifecycle log / vatstore
@@ -249,6 +250,8 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 			return "ok\n", nil
 		}
 		return strings.Join(problems, "\n") + "\n", nil
+	case "call":
+		return s.cmdCall(td)
 	case "store":
 		return s.cmdStore(td)
 	case "reopen":

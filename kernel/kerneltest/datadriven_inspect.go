@@ -27,23 +27,26 @@ type moreState struct {
 	delivered map[kernel.VatID]int
 }
 
-// cmdPromise prints "promise KPID...": each promise's state as the host
-// reads it (kernel.PromiseState), or that the kernel no longer has it.
+// cmdPromise prints "promise KPID...": each promise's line of
+// kernel.DescribePromises (state, refcount, decider, subscribers, queue,
+// value), or that the kernel no longer has it.
 func (s *scenario) cmdPromise(td *datadriven.TestData) (string, error) {
 	pos := positional(td)
 	if len(pos) == 0 {
 		return "", fmt.Errorf("promise KPID...")
 	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(kernel.DescribePromises(s.d.Store), "\n") {
+		if kpid, _, ok := strings.Cut(l, " "); ok {
+			lines[kpid] = l
+		}
+	}
 	var b strings.Builder
 	for _, p := range pos {
-		state, value, err := s.d.K.PromiseState(kernel.KRef(p))
-		switch {
-		case err != nil:
-			fmt.Fprintf(&b, "%s gone: %v\n", p, err)
-		case value.Body == "":
-			fmt.Fprintf(&b, "%s %s\n", p, state)
-		default:
-			fmt.Fprintf(&b, "%s %s %s\n", p, state, value)
+		if l, ok := lines[p]; ok {
+			b.WriteString(l + "\n")
+		} else {
+			fmt.Fprintf(&b, "%s gone\n", p)
 		}
 	}
 	return b.String(), nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cockroachdb/datadriven"
+
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 )
@@ -136,4 +138,45 @@ func (s *scenario) scriptVatstoreGet(c *Call, f []string) {
 	default:
 		s.scriptLog(c, []string{"log", "vatstore", f[1], "=", r.Value})
 	}
+}
+
+// cmdCall runs the host command "call TARGET METHOD ARGS [SLOT...]": a
+// host message whose arguments are the smallcaps array ARGS over the slots
+// (krefs or root:NAME). It prints the result promise.
+func (s *scenario) cmdCall(td *datadriven.TestData) (string, error) {
+	pos := positional(td)
+	if len(pos) < 3 {
+		return "", fmt.Errorf("call TARGET METHOD ARGS [SLOT...]")
+	}
+	target, err := s.hostRef(pos[0])
+	if err != nil {
+		return "", err
+	}
+	var slots []kernel.VRef
+	for _, p := range pos[3:] {
+		k, err := s.hostRef(p)
+		if err != nil {
+			return "", err
+		}
+		slots = append(slots, kernel.VRef(k))
+	}
+	var methargs marshal.CapData
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
+		methargs = methargsOf(pos[1], pos[2], slots)
+	}()
+	if err != nil {
+		return "", err
+	}
+	kpid, out, err := s.d.K.QueueMessage(s.d.Ctx, target, methargs)
+	if err != nil {
+		return "", err
+	}
+	s.d.release(out)
+	s.d.audit("call")
+	return string(kpid) + "\n", nil
 }
