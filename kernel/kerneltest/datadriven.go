@@ -36,7 +36,7 @@ import (
 //	upgrade vat=NAME bundle=B [fail=TEXT]  host upgrade to bundle B
 //	launch-boot bootstrap=NAME vats=(A,B,...) [restart=(A,...)]
 //	                                       launch, queueing bootstrap()
-//	promise KPID...                        those promises, as promises prints them
+//	promise KPID... / object KOID...       those lines of promises / objects
 //	testlog                                script log lines since the last
 //	delivered vat=NAME                     NAME's deliveries since the last
 //	vatlog vat=NAME / vatstore vat=NAME    lifecycle log / vatstore
@@ -264,6 +264,8 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 		return s.cmdLaunchBoot(td)
 	case "promise":
 		return s.cmdPromise(td)
+	case "object":
+		return s.cmdObject(td)
 	case "testlog":
 		return s.cmdTestLog(), nil
 	case "delivered":

@@ -31,14 +31,26 @@ type moreState struct {
 // kernel.DescribePromises (state, refcount, decider, subscribers, queue,
 // value), or that the kernel no longer has it.
 func (s *scenario) cmdPromise(td *datadriven.TestData) (string, error) {
+	return pickLines(td, "promise KPID...", kernel.DescribePromises(s.d.Store))
+}
+
+// cmdObject prints "object KOID...": each object's line of
+// kernel.DescribeObjects (owner, counts, pins), or that it is gone.
+func (s *scenario) cmdObject(td *datadriven.TestData) (string, error) {
+	return pickLines(td, "object KOID...", kernel.DescribeObjects(s.d.Store))
+}
+
+// pickLines prints, for each kref the command names, its line of a
+// Describe listing (lines that start with the kref), or "KREF gone".
+func pickLines(td *datadriven.TestData, usage, listing string) (string, error) {
 	pos := positional(td)
 	if len(pos) == 0 {
-		return "", fmt.Errorf("promise KPID...")
+		return "", fmt.Errorf("%s", usage)
 	}
 	lines := map[string]string{}
-	for _, l := range strings.Split(kernel.DescribePromises(s.d.Store), "\n") {
-		if kpid, _, ok := strings.Cut(l, " "); ok {
-			lines[kpid] = l
+	for _, l := range strings.Split(listing, "\n") {
+		if kref, _, ok := strings.Cut(l, " "); ok {
+			lines[kref] = l
 		}
 	}
 	var b strings.Builder
