@@ -21,6 +21,7 @@ import (
 //	launch bootstrap=NAME vats=(A,B,...)   launch and start fake vats
 //	on vat=NAME method=M                   script every message M to NAME
 //	on vat=NAME next                       script NAME's next delivery
+//	on-notify vat=NAME                     script NAME's next notify
 //	send TARGET METHOD [SLOT...]           host message; prints the kpid
 //	call TARGET METHOD ARGS [SLOT...]      host message with data arguments
 //	crank                                  run one crank
@@ -252,6 +253,8 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 		return strings.Join(problems, "\n") + "\n", nil
 	case "call":
 		return s.cmdCall(td)
+	case "on-notify":
+		return s.cmdOnNotify(td)
 	case "store":
 		return s.cmdStore(td)
 	case "reopen":

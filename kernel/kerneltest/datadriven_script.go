@@ -180,3 +180,16 @@ func (s *scenario) cmdCall(td *datadriven.TestData) (string, error) {
 	s.d.audit("call")
 	return string(kpid) + "\n", nil
 }
+
+// cmdOnNotify runs "on-notify vat=NAME" with a script as its input: the
+// script answers NAME's next notify delivery that no "on ... next" script
+// takes, whatever messages NAME receives before it (a vat awaiting a
+// settlement). Several queue up in order.
+func (s *scenario) cmdOnNotify(td *datadriven.TestData) (string, error) {
+	v, err := s.vatArg(td)
+	if err != nil {
+		return "", err
+	}
+	v.NextNotify = append(v.NextNotify, s.script(v, td.Input))
+	return "ok\n", nil
+}
