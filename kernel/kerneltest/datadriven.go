@@ -21,7 +21,9 @@ import (
 //	launch bootstrap=NAME vats=(A,B,...)   launch and start fake vats
 //	on vat=NAME method=M                   script every message M to NAME
 //	on vat=NAME next                       script NAME's next delivery
+//	on-notify vat=NAME                     script NAME's next notify
 //	send TARGET METHOD [SLOT...]           host message; prints the kpid
+//	call TARGET METHOD ARGS [SLOT...]      host message with data arguments
 //	crank                                  run one crank
 //	run-until-idle                         run until there is no work
 //	terminate vat=NAME / revoke TARGET / reap vat=NAME
@@ -29,6 +31,16 @@ import (
 //	results                                host outputs released so far
 //	deliveries vat=NAME                    what NAME received
 //	audit                                  run the auditor
+//	store file                             first: run on a SQLite file
+//	reopen                                 restart the kernel on the file
+//	restart vat=NAME [fail=TEXT]           host restart (fail: start fails)
+//	upgrade vat=NAME bundle=B [fail=TEXT]  host upgrade to bundle B
+//	launch-boot bootstrap=NAME vats=(A,B,...) [restart=(A,...)]
+//	                                       launch, queueing bootstrap()
+//	promise KPID... / object KOID...       those lines of promises / objects
+//	testlog                                script log lines since the last
+//	delivered vat=NAME                     NAME's deliveries since the last
+//	vatlog vat=NAME / vatstore vat=NAME    lifecycle log / vatstore
 //
 // A TARGET or SLOT is a kref (ko3, kp2) or root:NAME. The input of an "on"
 // command is a script of syscalls, one per line:
@@ -43,6 +55,11 @@ import (
 //	exit [failure]
 //	vatstore-set KEY VALUE / vatstore-delete KEY
 //	panic TEXT
+//	call REF METHOD ARGS [REF...] [result=none|VREF] [as=NAME]
+//	                                       ARGS: smallcaps array body #[...]
+//	sendonly REF METHOD [REF...]           a send with no result
+//	resolve REF fulfill|reject BODY [REF...] [; REF ...]   one syscall
+//	log TEXT / vatstore-get KEY            write to the test log
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
@@ -64,6 +81,7 @@ type scenario struct {
 	saved map[kernel.VatID]map[string]kernel.VRef
 	roots map[string]kernel.KRef // launched vats' roots by name
 	seen  int                    // released outputs already shown by "results"
+	more  moreState              // state of the datadriven_*.go commands
 }
 
 func (s *scenario) vatArg(td *datadriven.TestData) (*FakeVat, error) {
@@ -233,6 +251,32 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 			return "ok\n", nil
 		}
 		return strings.Join(problems, "\n") + "\n", nil
+	case "call":
+		return s.cmdCall(td)
+	case "on-notify":
+		return s.cmdOnNotify(td)
+	case "store":
+		return s.cmdStore(td)
+	case "reopen":
+		return s.cmdReopen()
+	case "restart":
+		return s.cmdRestart(td)
+	case "upgrade":
+		return s.cmdUpgrade(td)
+	case "launch-boot":
+		return s.cmdLaunchBoot(td)
+	case "promise":
+		return s.cmdPromise(td)
+	case "object":
+		return s.cmdObject(td)
+	case "testlog":
+		return s.cmdTestLog(), nil
+	case "delivered":
+		return s.cmdDelivered(td)
+	case "vatlog":
+		return s.cmdVatLog(td)
+	case "vatstore":
+		return s.cmdVatstore(td)
 	}
 	return "", fmt.Errorf("unknown command %q", td.Cmd)
 }
@@ -374,6 +418,16 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
 			case "panic":
 				panic(strings.Join(f[1:], " "))
+			case "call":
+				s.scriptCall(c, saved, f, ref, refs)
+			case "sendonly":
+				s.scriptSendOnly(c, f, ref, refs)
+			case "resolve":
+				s.scriptResolve(c, line, ref, refs)
+			case "log":
+				s.scriptLog(c, f)
+			case "vatstore-get":
+				s.scriptVatstoreGet(c, f)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))
 			}

@@ -15,9 +15,10 @@ import (
 type Handler func(c *Call) error
 
 // FakeVat is a scripted vat. Deliveries are answered, in order of
-// preference, by the next queued one-shot handler (Next), by the handler
-// for the message's method (OnMethod), or by the default: a message's
-// result is fulfilled with undefined, everything else is ignored.
+// preference, by the next queued one-shot handler (Next), by the next
+// one-shot notify handler for a notify (NextNotify), by the handler for
+// the message's method (OnMethod), or by the default: a message's result
+// is fulfilled with undefined, everything else is ignored.
 type FakeVat struct {
 	ID   kernel.VatID
 	Name string
@@ -26,6 +27,11 @@ type FakeVat struct {
 	// OnMethod holds handlers by method name, used for every message with
 	// that method.
 	OnMethod map[string]Handler
+	// NextNotify holds one-shot handlers for the coming notify deliveries,
+	// used (after Next) for notifies only, so that a vat can be scripted
+	// to react to the settlements it awaits whatever messages arrive in
+	// between.
+	NextNotify []Handler
 	// Deliveries records every delivery the vat received, in order.
 	Deliveries []kernel.Delivery
 	// Gone makes the vat's endpoint vanish: deliveries fail with
@@ -169,6 +175,11 @@ func (v *FakeVat) handle(c *Call) error {
 	if len(v.Next) > 0 {
 		h := v.Next[0]
 		v.Next = v.Next[1:]
+		return h(c)
+	}
+	if c.Delivery.Kind == kernel.DeliverNotify && len(v.NextNotify) > 0 {
+		h := v.NextNotify[0]
+		v.NextNotify = v.NextNotify[1:]
 		return h(c)
 	}
 	if c.Delivery.Kind == kernel.DeliverMessage {
