@@ -30,6 +30,27 @@ import (
 //	deliveries vat=NAME                    what NAME received
 //	audit                                  run the auditor
 //
+// Commands for lifecycle, persistence and hostile vats (datadriven_*.go):
+//
+//	setup [store=file] [policy=group] [group-cranks=N] [log]
+//	                                       first command only: a fresh Driver
+//	                                       (a file store, group commit, the
+//	                                       kernel's warnings captured)
+//	reopen [crash]                         kernel restart on the file store:
+//	                                       clean stop, or kill -9 (Store.Crash)
+//	kernel-log                             kernel warnings since the last call
+//	launch-boot bootstrap=NAME vats=(A,...) [restart=(B,...)] [max-restarts=N]
+//	            [fail-start=(B,...)] [no-bootstrap]
+//	                                       launch with the bootstrap message
+//	on-start vat=NAME                      script NAME's startVat (every one)
+//	restart vat=NAME / fail-start vat=NAME [off] / advance DURATION
+//	restarts                               restart decisions cranks returned
+//	ping vat=NAME / vats / subclusters / events [vat=NAME]
+//	terminate-subcluster id=sN
+//	vat-log vat=NAME                       what NAME's scripts logged
+//	promise KPID / is-revoked TARGET / pin TARGET / unpin TARGET
+//	send-to target=KREF method=M [slots=(...)]   (any target text, even "")
+//
 // A TARGET or SLOT is a kref (ko3, kp2) or root:NAME. The input of an "on"
 // command is a script of syscalls, one per line:
 //
@@ -43,6 +64,15 @@ import (
 //	exit [failure]
 //	vatstore-set KEY VALUE / vatstore-delete KEY
 //	panic TEXT
+//	log TEXT / incr KEY / vatstore-get KEY (into the vat log)
+//	resolve VPID fulfill|reject DATA [&& VPID fulfill|reject DATA ...]
+//	rawsend TARGET RESULT|-|new [SLOT...] : BODY [as=NAME]
+//	sendonly TARGET METHOD [SLOT...]
+//	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
+//
+// where DATA is undefined, str TEXT, ref REF, or [SLOT...] : BODY (a
+// smallcaps body as written), and TEXT may name {vatstore:KEY} or {value}.
+// These lines log every refused syscall in the vat log.
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
@@ -64,6 +94,7 @@ type scenario struct {
 	saved map[kernel.VatID]map[string]kernel.VRef
 	roots map[string]kernel.KRef // launched vats' roots by name
 	seen  int                    // released outputs already shown by "results"
+	x     *extState              // state of the datadriven_*.go commands
 }
 
 func (s *scenario) vatArg(td *datadriven.TestData) (*FakeVat, error) {
@@ -224,6 +255,10 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 			b.WriteString(DescribeDelivery(dv) + "\n")
 		}
 		return b.String(), nil
+	case "setup", "reopen", "kernel-log", "launch-boot", "on-start", "restart", "fail-start",
+		"advance", "restarts", "ping", "vats", "subclusters", "events", "terminate-subcluster",
+		"vat-log", "promise", "is-revoked", "pin", "unpin", "send-to":
+		return s.runExt(td)
 	case "audit":
 		problems, err := kernel.Audit(d.Ctx, d.Store)
 		if err != nil {
@@ -374,6 +409,8 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
 			case "panic":
 				panic(strings.Join(f[1:], " "))
+			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall":
+				s.scriptLine(c, f, ref, saved)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))
 			}
