@@ -44,6 +44,7 @@ import (
 //	                                       launch with the bootstrap message
 //	on-start vat=NAME                      script NAME's startVat (every one)
 //	restart vat=NAME / fail-start vat=NAME [off] / advance DURATION
+//	cranks N                               run N cranks (fewer if work runs out)
 //	restarts                               restart decisions cranks returned
 //	ping vat=NAME / vats / subclusters / events [vat=NAME]
 //	terminate-subcluster id=sN
@@ -71,7 +72,9 @@ import (
 //	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
 //
 // where DATA is undefined, str TEXT, ref REF, or [SLOT...] : BODY (a
-// smallcaps body as written), and TEXT may name {vatstore:KEY} or {value}.
+// smallcaps body as written), and TEXT may name {vatstore:KEY}, {value}
+// (a notify's first value or a message's first argument), {value.I} (its
+// element I) or {res.N} (a notify's Nth resolution).
 // These lines log every refused syscall in the vat log.
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
@@ -257,7 +260,7 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 		return b.String(), nil
 	case "setup", "reopen", "kernel-log", "launch-boot", "on-start", "restart", "fail-start",
 		"advance", "restarts", "ping", "vats", "subclusters", "events", "terminate-subcluster",
-		"vat-log", "promise", "is-revoked", "pin", "unpin", "send-to":
+		"vat-log", "promise", "is-revoked", "pin", "unpin", "send-to", "cranks":
 		return s.runExt(td)
 	case "audit":
 		problems, err := kernel.Audit(d.Ctx, d.Store)

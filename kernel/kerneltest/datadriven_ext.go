@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -87,6 +88,8 @@ func (s *scenario) runExt(td *datadriven.TestData) (string, error) {
 		return s.pinUnpin(td)
 	case "send-to":
 		return s.sendTo(td)
+	case "cranks":
+		return s.cranks(td)
 	}
 	return "", fmt.Errorf("unknown command %q", td.Cmd)
 }
@@ -125,4 +128,26 @@ func (w startScripts) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.D
 		return fmt.Errorf("%w: %v", kernel.ErrVatFault, herr)
 	}
 	return nil
+}
+
+// cranks runs N cranks, stopping early when there is no work.
+func (s *scenario) cranks(td *datadriven.TestData) (string, error) {
+	pos := positional(td)
+	n := 0
+	if len(pos) != 1 {
+		return "", fmt.Errorf("cranks N")
+	}
+	if _, err := fmt.Sscanf(pos[0], "%d", &n); err != nil || n <= 0 {
+		return "", fmt.Errorf("cranks N: %q is not a positive count", pos[0])
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		r := s.d.Crank()
+		if r.Outcome == kernel.Idle {
+			b.WriteString("(idle)\n")
+			break
+		}
+		b.WriteString(kernel.DescribeCrank(r) + "\n")
+	}
+	return b.String(), nil
 }

@@ -2,6 +2,7 @@ package kerneltest
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -177,18 +178,32 @@ func (s *scenario) interpolate(c *Call, text string) string {
 		}
 		text = text[:i] + v + text[i+j+1:]
 	}
-	if strings.Contains(text, "{value}") {
-		text = strings.ReplaceAll(text, "{value}", firstValue(c.Delivery))
+	text = strings.ReplaceAll(text, "{value}", firstValue(c.Delivery, -1))
+	for i := 0; i < 8; i++ {
+		if tok := fmt.Sprintf("{value.%d}", i); strings.Contains(text, tok) {
+			text = strings.ReplaceAll(text, tok, firstValue(c.Delivery, i))
+		}
+		if tok := fmt.Sprintf("{res.%d}", i); strings.Contains(text, tok) {
+			v := "(no such resolution)"
+			if c.Delivery.Kind == kernel.DeliverNotify && i < len(c.Delivery.Resolutions) {
+				r := c.Delivery.Resolutions[i]
+				v = "fulfilled " + decoded(r.Data, -1)
+				if r.Rejected {
+					v = "rejected " + decoded(r.Data, -1)
+				}
+			}
+			text = strings.ReplaceAll(text, tok, v)
+		}
 	}
 	return text
 }
 
-// firstValue renders a delivery's first value.
-func firstValue(dv kernel.Delivery) string {
-	var data marshal.CapData
+// firstValue renders a delivery's first value (element elem of it, if
+// elem >= 0).
+func firstValue(dv kernel.Delivery, elem int) string {
 	switch dv.Kind {
 	case kernel.DeliverNotify:
-		data = dv.Resolutions[0].Data
+		return decoded(dv.Resolutions[0].Data, elem)
 	case kernel.DeliverMessage:
 		v, err := marshal.Decode(dv.Message.Methargs)
 		if err != nil {
@@ -196,18 +211,31 @@ func firstValue(dv kernel.Delivery) string {
 		}
 		if ma, ok := v.([]any); ok && len(ma) == 2 {
 			if args, ok := ma[1].([]any); ok && len(args) > 0 {
-				return render(args[0])
+				return element(args[0], elem)
 			}
 		}
 		return "(no argument)"
-	default:
-		return "(no value)"
 	}
+	return "(no value)"
+}
+
+// decoded renders data (element elem of it, if elem >= 0).
+func decoded(data marshal.CapData, elem int) string {
 	v, err := marshal.Decode(data)
 	if err != nil {
 		return "(undecodable)"
 	}
-	return render(v)
+	return element(v, elem)
+}
+
+func element(v any, elem int) string {
+	if elem < 0 {
+		return render(v)
+	}
+	if a, ok := v.([]any); ok && elem < len(a) {
+		return render(a[elem])
+	}
+	return "(no such element)"
 }
 
 // render writes a decoded value the way a vat's log would show it.
@@ -226,6 +254,17 @@ func render(v any) string {
 			parts[i] = render(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + render(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case marshal.UndefinedType:
 		return "undefined"
 	case *marshal.Error:
