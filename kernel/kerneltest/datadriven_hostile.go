@@ -104,7 +104,7 @@ func (s *scenario) sys(c *Call, what string, sc kernel.Syscall) kernel.SyscallRe
 }
 
 // scriptData reads a resolution's DATA: undefined, str TEXT, error TEXT,
-// ref REF, or [SLOT...] : BODY.
+// ref REF, or [SLOT...] : BODY (interpolated like a log text).
 func (s *scenario) scriptData(c *Call, toks []string, refs func([]string) []kernel.VRef) marshal.CapData {
 	if len(toks) == 0 {
 		panic("script: missing DATA")
@@ -120,7 +120,7 @@ func (s *scenario) scriptData(c *Call, toks []string, refs func([]string) []kern
 		return Ref(string(refs(toks[1:2])[0]))
 	}
 	slots, body := slotsAndBody(toks, refs)
-	return marshal.CapData{Body: body, Slots: slots}
+	return marshal.CapData{Body: s.interpolate(c, body), Slots: slots}
 }
 
 // slotsAndBody reads "[SLOT...] : BODY", the body as written (its words
