@@ -244,10 +244,14 @@ func render(v any) string {
 	case string:
 		return x
 	case marshal.Ref:
+		// As JavaScript's String() shows a presence or a promise.
 		if x.Promise {
-			return "promise " + x.Slot
+			return "[object Promise]"
 		}
-		return "object " + x.Slot
+		if x.Iface == "" {
+			return "[object Object]"
+		}
+		return "[object " + x.Iface + "]"
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
