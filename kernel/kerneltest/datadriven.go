@@ -36,8 +36,9 @@ import (
 //	                                       first command only: a fresh Driver
 //	                                       (a file store, group commit, the
 //	                                       kernel's warnings captured)
-//	reopen [crash]                         kernel restart on the file store:
-//	                                       clean stop, or kill -9 (Store.Crash)
+//	reopen [crash] [reset]                 kernel restart on the file store:
+//	                                       clean stop, or kill -9 (Store.Crash);
+//	                                       reset empties the store as it opens
 //	kernel-log                             kernel warnings since the last call
 //	launch-boot bootstrap=NAME vats=(A,...) [restart=(B,...)] [max-restarts=N]
 //	            [fail-start=(B,...)] [no-bootstrap]
@@ -65,7 +66,8 @@ import (
 //	exit [failure]
 //	vatstore-set KEY VALUE / vatstore-delete KEY
 //	panic TEXT
-//	log TEXT / incr KEY / vatstore-get KEY (into the vat log)
+//	log TEXT / incr KEY / vatstore-get KEY (into the vat log) / set KEY TEXT
+//	ifset KEY LINE / ifunset KEY LINE     LINE only if KEY is (not) stored
 //	resolve VPID fulfill|reject DATA [&& VPID fulfill|reject DATA ...]
 //	rawsend TARGET RESULT|-|new [SLOT...] : BODY [as=NAME]
 //	sendonly TARGET METHOD [SLOT...]
@@ -412,7 +414,7 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
 			case "panic":
 				panic(strings.Join(f[1:], " "))
-			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall":
+			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall", "set", "ifset", "ifunset":
 				s.scriptLine(c, f, ref, saved)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))

@@ -34,6 +34,20 @@ func (s *scenario) scriptLine(c *Call, f []string, ref func(string) kernel.VRef,
 	switch f[0] {
 	case "log":
 		s.logf(c, "%s", s.interpolate(c, strings.Join(f[1:], " ")))
+	case "set":
+		s.sys(c, "set", kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: f[1],
+			Value: s.interpolate(c, strings.Join(f[2:], " "))})
+	case "ifset", "ifunset":
+		// What a vat's start does with its baggage: one branch for a new
+		// vat, another for one that finds its state.
+		r := s.sys(c, f[0], kernel.Syscall{Kind: kernel.SyscallVatstoreGet, Key: f[1]})
+		if r.Err == nil && r.Found == (f[0] == "ifset") {
+			if len(f) > 2 && f[2] == "vatstore-set" {
+				s.sys(c, "vatstore-set", kernel.Syscall{Kind: kernel.SyscallVatstoreSet, Key: f[3], Value: strings.Join(f[4:], " ")})
+			} else {
+				s.scriptLine(c, f[2:], ref, saved)
+			}
+		}
 	case "incr":
 		n := 0
 		if r := s.sys(c, "incr", kernel.Syscall{Kind: kernel.SyscallVatstoreGet, Key: f[1]}); r.Found {

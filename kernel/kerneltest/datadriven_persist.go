@@ -85,9 +85,10 @@ func (s *scenario) useLogger(d *Driver) error {
 // and starts again: cleanly (what is committed is flushed, then the store
 // closed), or with crash as a kill -9 (Store.Crash: units committed but
 // not yet flushed are lost, and so are the outputs they held, which were
-// never released). A new kernel opens the file and resumes (kernel.Resume:
-// every active vat begins a new incarnation). It prints what resuming
-// released.
+// never released); with reset, the store is emptied as it opens (the
+// reference's resetStorage). A new kernel opens the file and resumes
+// (kernel.Resume: every active vat begins a new incarnation). It prints
+// what resuming released.
 func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 	d := s.d
 	if d.path == "" {
@@ -106,7 +107,18 @@ func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 			return "", fmt.Errorf("reopen: close: %w", err)
 		}
 	}
-	st, err := persistence.Open(d.Ctx, d.path, d.opts)
+	opts := d.opts
+	if td.HasArg("reset") {
+		// The reference's resetStorage: the store starts afresh, so every
+		// vat id, root and saved vref of the scenario is forgotten too
+		// (ids will be handed out again).
+		opts.Reset = true
+		d.Vats = map[kernel.VatID]*FakeVat{}
+		s.roots = map[string]kernel.KRef{}
+		s.saved = map[kernel.VatID]map[string]kernel.VRef{}
+		clear(s.ext().logs)
+	}
+	st, err := persistence.Open(d.Ctx, d.path, opts)
 	if err != nil {
 		return "", fmt.Errorf("reopen: %w", err)
 	}
