@@ -39,6 +39,7 @@ import (
 //	reopen [crash] [reset]                 kernel restart on the file store:
 //	                                       clean stop, or kill -9 (Store.Crash);
 //	                                       reset empties the store as it opens
+//	flush                                  write group-committed units to SQLite
 //	kernel-log                             kernel warnings since the last call
 //	launch-boot bootstrap=NAME vats=(A,...) [restart=(B,...)] [max-restarts=N]
 //	            [fail-start=(B,...)] [no-bootstrap]
@@ -260,7 +261,7 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 			b.WriteString(DescribeDelivery(dv) + "\n")
 		}
 		return b.String(), nil
-	case "setup", "reopen", "kernel-log", "launch-boot", "on-start", "restart", "fail-start",
+	case "setup", "reopen", "flush", "kernel-log", "launch-boot", "on-start", "restart", "fail-start",
 		"advance", "restarts", "ping", "vats", "subclusters", "events", "terminate-subcluster",
 		"vat-log", "promise", "is-revoked", "pin", "unpin", "send-to", "cranks":
 		return s.runExt(td)

@@ -54,6 +54,8 @@ func (s *scenario) runExt(td *datadriven.TestData) (string, error) {
 		return s.setup(td)
 	case "reopen":
 		return s.reopen(td)
+	case "flush":
+		return s.flush()
 	case "kernel-log":
 		return s.showKernelLog(), nil
 	case "launch-boot":

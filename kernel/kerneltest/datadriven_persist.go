@@ -88,21 +88,29 @@ func (s *scenario) useLogger(d *Driver) error {
 // never released); with reset, the store is emptied as it opens (the
 // reference's resetStorage). A new kernel opens the file and resumes
 // (kernel.Resume: every active vat begins a new incarnation). It prints
-// what resuming released.
+// what the stop flushed (and released) or the crash lost, then what
+// resuming released.
 func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 	d := s.d
 	if d.path == "" {
 		return "", fmt.Errorf("reopen needs a file store: begin the scenario with setup store=file")
 	}
 	crash := td.HasArg("crash")
+	var head strings.Builder
 	if crash {
+		fmt.Fprintf(&head, "crashed (%d committed units lost)\n", d.Store.Unflushed())
 		d.Store.Crash()
 	} else {
+		n := d.Store.Unflushed()
 		out, err := d.K.Flush(d.Ctx)
 		if err != nil {
 			return "", fmt.Errorf("reopen: flush: %w", err)
 		}
 		d.release(out)
+		fmt.Fprintf(&head, "stopped (%d units flushed)\n", n)
+		for _, o := range out {
+			head.WriteString("released at stop: " + kernel.DescribeOutput(o) + "\n")
+		}
 		if err := d.Store.Close(d.Ctx); err != nil {
 			return "", fmt.Errorf("reopen: close: %w", err)
 		}
@@ -135,11 +143,23 @@ func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 	out, err := d.K.Resume(d.Ctx, startScripts{s})
 	d.release(out)
 	d.audit("resume")
-	res := describeOutputs(out)
+	res := head.String() + "resumed: " + describeOutputs(out)
 	if err != nil {
 		res += "error: " + err.Error() + "\n"
 	}
 	return res, nil
+}
+
+// flush writes the units group commit holds to SQLite and prints the
+// outputs that are now released (none before their units are on disk).
+func (s *scenario) flush() (string, error) {
+	n := s.d.Store.Unflushed()
+	out, err := s.d.K.Flush(s.d.Ctx)
+	if err != nil {
+		return "", err
+	}
+	s.d.release(out)
+	return fmt.Sprintf("flushed %d units\n", n) + describeOutputs(out), nil
 }
 
 // showKernelLog prints the kernel's warnings since the last call, one a
