@@ -71,6 +71,7 @@ import (
 //	ifset KEY LINE / ifunset KEY LINE     LINE only if KEY is (not) stored
 //	resolve VPID fulfill|reject DATA [&& VPID fulfill|reject DATA ...]
 //	rawsend TARGET RESULT|-|new [SLOT...] : BODY [as=NAME]
+//	forward VPID                          settle VPID as the notified one was
 //	sendonly TARGET METHOD [SLOT...]
 //	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
 //
@@ -415,7 +416,7 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
 			case "panic":
 				panic(strings.Join(f[1:], " "))
-			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall", "set", "ifset", "ifunset":
+			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall", "set", "ifset", "ifunset", "forward":
 				s.scriptLine(c, f, ref, saved)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))

@@ -73,6 +73,15 @@ func (s *scenario) scriptLine(c *Call, f []string, ref func(string) kernel.VRef,
 				Data: s.scriptData(c, part[2:], refs)})
 		}
 		s.sys(c, "resolve", kernel.Syscall{Kind: kernel.SyscallResolve, Resolutions: rs})
+	case "forward":
+		// Settle VPID as the notified promise was settled (liveslots does
+		// this when a method returns a promise it got from elsewhere).
+		if c.Delivery.Kind != kernel.DeliverNotify {
+			panic("script: forward needs a notify")
+		}
+		r := c.Delivery.Resolutions[0]
+		s.sys(c, "forward", kernel.Syscall{Kind: kernel.SyscallResolve,
+			Resolutions: []kernel.VatResolution{{VPID: ref(f[1]), Rejected: r.Rejected, Data: r.Data}}})
 	case "rawsend":
 		as := ""
 		if last := f[len(f)-1]; strings.HasPrefix(last, "as=") {
