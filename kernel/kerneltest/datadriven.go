@@ -75,15 +75,15 @@ import (
 //	sendonly TARGET METHOD [SLOT...]
 //	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
 //
-// where DATA is undefined, str TEXT, ref REF, or [SLOT...] : BODY (a
-// smallcaps body as written), and TEXT may name {vatstore:KEY}, {value}
-// (a notify's first value or a message's first argument), {value.I} (its
-// element I) or {res.N} (a notify's Nth resolution).
-// These lines log every refused syscall in the vat log.
-//
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
-// (slot M of the Nth resolution's value).
+// (slot M of the Nth resolution's value). In resolve, DATA is undefined,
+// str TEXT, error TEXT, ref REF, or [SLOT...] : BODY (a smallcaps body as
+// written); a TEXT or BODY may name {vatstore:KEY}, {value} (a notify's
+// first value or a message's first argument), {value.I} (its element I)
+// or {res.N} (a notify's Nth resolution). The lines from log on
+// (datadriven_hostile.go) log in the vat log every syscall the kernel
+// refuses.
 func RunScenario(t *testing.T, path string) {
 	s := &scenario{d: New(t), saved: map[kernel.VatID]map[string]kernel.VRef{}, roots: map[string]kernel.KRef{}}
 	datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
