@@ -74,6 +74,8 @@ import (
 //	forward VPID                          settle VPID as the notified one was
 //	sendonly TARGET METHOD [SLOT...]
 //	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
+//	stash / late REF METHOD               keep this delivery's syscaller;
+//	                                      send through one kept earlier
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
@@ -416,7 +418,7 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreDelete, Key: f[1]})
 			case "panic":
 				panic(strings.Join(f[1:], " "))
-			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall", "set", "ifset", "ifunset", "forward":
+			case "log", "incr", "vatstore-get", "resolve", "rawsend", "sendonly", "rawexit", "rawsyscall", "set", "ifset", "ifunset", "forward", "stash", "late":
 				s.scriptLine(c, f, ref, saved)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))

@@ -33,6 +33,9 @@ type extState struct {
 	logged    int
 	// restartsSeen is how many of the Driver's cranks restarts has read.
 	restartsSeen int
+	// stashed holds a syscaller a vat kept from an earlier delivery (the
+	// script line stash), by vat.
+	stashed map[kernel.VatID]kernel.Syscaller
 }
 
 // ext returns the scenario's extension state, made on first use.
@@ -42,6 +45,7 @@ func (s *scenario) ext() *extState {
 			logs:      map[kernel.VatID][]string{},
 			onStart:   map[string]string{},
 			failStart: map[string]bool{},
+			stashed:   map[kernel.VatID]kernel.Syscaller{},
 		}
 	}
 	return s.x

@@ -108,6 +108,23 @@ func (s *scenario) scriptLine(c *Call, f []string, ref func(string) kernel.VRef,
 		slots, body := slotsAndBody(f[2:], refs)
 		s.sys(c, "rawexit", kernel.Syscall{Kind: kernel.SyscallExit, Failure: f[1] == "failure",
 			Info: marshal.CapData{Body: body, Slots: slots}})
+	case "stash":
+		// Keep this delivery's syscaller, as a vat goroutine that outlives
+		// its delivery would.
+		s.ext().stashed[c.Vat.ID] = c.Sys
+	case "late":
+		// A send through a syscaller stashed in an earlier delivery.
+		old, ok := s.ext().stashed[c.Vat.ID]
+		if !ok {
+			panic("script: late needs an earlier stash")
+		}
+		r := old.Syscall(kernel.Syscall{Kind: kernel.SyscallSend, Target: ref(f[1]),
+			Message: kernel.VatMessage{Methargs: Methargs(f[2])}})
+		if r.Err != nil {
+			s.logf(c, "late send refused: %v", r.Err)
+		} else {
+			s.logf(c, "late send accepted")
+		}
 	case "rawsyscall":
 		n, err := strconv.Atoi(f[1])
 		if err != nil {
