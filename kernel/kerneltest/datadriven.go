@@ -42,6 +42,30 @@ import (
 //	delivered vat=NAME                     NAME's deliveries since the last
 //	vatlog vat=NAME / vatstore vat=NAME    lifecycle log / vatstore
 //
+// Commands for lifecycle, persistence and hostile vats (datadriven_*.go):
+//
+//	setup [store=file] [policy=group] [group-cranks=N] [log]
+//	                                       first command only: a fresh Driver
+//	                                       (a file store, group commit, the
+//	                                       kernel's warnings captured)
+//	reopen [crash] [reset]                 kernel restart on the file store:
+//	                                       clean stop, or kill -9 (Store.Crash);
+//	                                       reset empties the store as it opens
+//	flush                                  write group-committed units to SQLite
+//	kernel-log                             kernel warnings since the last call
+//	launch-boot bootstrap=NAME vats=(A,...) [restart=(B,...)] [max-restarts=N]
+//	            [fail-start=(B,...)] [no-bootstrap]
+//	                                       launch with the bootstrap message
+//	on-start vat=NAME                      script NAME's startVat (every one)
+//	restart vat=NAME / fail-start vat=NAME [off] / advance DURATION
+//	cranks N                               run N cranks (fewer if work runs out)
+//	restarts                               restart decisions cranks returned
+//	ping vat=NAME / vats / subclusters / events [vat=NAME]
+//	terminate-subcluster id=sN
+//	vat-log vat=NAME                       what NAME's scripts logged
+//	promise KPID / is-revoked TARGET / pin TARGET / unpin TARGET
+//	send-to target=KREF method=M [slots=(...)]   (any target text, even "")
+//
 // A TARGET or SLOT is a kref (ko3, kp2) or root:NAME. The input of an "on"
 // command is a script of syscalls, one per line:
 //
@@ -60,10 +84,25 @@ import (
 //	sendonly REF METHOD [REF...]           a send with no result
 //	resolve REF fulfill|reject BODY [REF...] [; REF ...]   one syscall
 //	log TEXT / vatstore-get KEY            write to the test log
+//	log TEXT / incr KEY / vatstore-get KEY (into the vat log) / set KEY TEXT
+//	ifset KEY LINE / ifunset KEY LINE     LINE only if KEY is (not) stored
+//	resolve VPID fulfill|reject DATA [&& VPID fulfill|reject DATA ...]
+//	rawsend TARGET RESULT|-|new [SLOT...] : BODY [as=NAME]
+//	forward VPID                          settle VPID as the notified one was
+//	sendonly TARGET METHOD [SLOT...]
+//	rawexit clean|failure [SLOT...] : BODY / rawsyscall KIND
+//	stash / late REF METHOD               keep this delivery's syscaller;
+//	                                      send through one kept earlier
 //
 // where REF is a vref (o+0, p-1), $NAME (saved in this vat), @result,
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
-// (slot M of the Nth resolution's value).
+// (slot M of the Nth resolution's value). In resolve, DATA is undefined,
+// str TEXT, error TEXT, ref REF, or [SLOT...] : BODY (a smallcaps body as
+// written); a TEXT or BODY may name {vatstore:KEY}, {value} (a notify's
+// first value or a message's first argument), {value.I} (its element I)
+// or {res.N} (a notify's Nth resolution). The lines from log on
+// (datadriven_hostile.go) log in the vat log every syscall the kernel
+// refuses.
 func RunScenario(t *testing.T, path string) {
 	s := &scenario{d: New(t), saved: map[kernel.VatID]map[string]kernel.VRef{}, roots: map[string]kernel.KRef{}}
 	datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
@@ -82,6 +121,7 @@ type scenario struct {
 	roots map[string]kernel.KRef // launched vats' roots by name
 	seen  int                    // released outputs already shown by "results"
 	more  moreState              // state of the datadriven_*.go commands
+	x     *extState              // state of the datadriven_*.go commands
 }
 
 func (s *scenario) vatArg(td *datadriven.TestData) (*FakeVat, error) {
@@ -242,6 +282,10 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 			b.WriteString(DescribeDelivery(dv) + "\n")
 		}
 		return b.String(), nil
+	case "setup", "flush", "kernel-log", "on-start", "fail-start",
+		"advance", "restarts", "ping", "vats", "subclusters", "events", "terminate-subcluster",
+		"vat-log", "is-revoked", "pin", "unpin", "send-to", "cranks":
+		return s.runExt(td)
 	case "audit":
 		problems, err := kernel.Audit(d.Ctx, d.Store)
 		if err != nil {
@@ -428,6 +472,8 @@ func (s *scenario) script(v *FakeVat, input string) Handler {
 				s.scriptLog(c, f)
 			case "vatstore-get":
 				s.scriptVatstoreGet(c, f)
+			case "incr", "rawsend", "rawexit", "rawsyscall", "set", "ifset", "ifunset", "forward", "stash", "late":
+				s.scriptLine(c, f, ref, saved)
 			default:
 				panic(fmt.Sprintf("script: unknown line %q", line))
 			}

@@ -1,0 +1,201 @@
+package kerneltest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/rs/zerolog"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// Persistence commands: a scenario that restarts its kernel runs on a file
+// store (setup store=file) and restarts it with reopen, cleanly or as a
+// kill -9 would.
+
+// setup replaces the scenario's Driver with a fresh one: on a file store
+// in the test's temporary directory (store=file), with group commit
+// (policy=group, group-cranks=N: a crash then loses the committed units
+// not yet flushed), and with the kernel's warnings captured for
+// kernel-log (log). It must come before anything else happens.
+func (s *scenario) setup(td *datadriven.TestData) (string, error) {
+	if len(s.d.Vats) > 0 || s.d.K.CrankCount() > 0 || len(s.d.Released) > 0 {
+		return "", fmt.Errorf("setup must be the scenario's first command")
+	}
+	path := ""
+	// The store's clock stands still, so a group commits by its size alone
+	// and the scenario is the same on every run.
+	still := time.Unix(1_000_000, 0)
+	opts := persistence.Options{Now: func() time.Time { return still }}
+	for _, a := range td.CmdArgs {
+		switch a.Key {
+		case "store":
+			if a.SingleVal(s.d.T) != "file" {
+				return "", fmt.Errorf("setup: store=file is the only store option")
+			}
+			path = filepath.Join(s.d.T.TempDir(), "kernel.db")
+		case "policy":
+			opts.Policy = persistence.CommitPolicy(a.SingleVal(s.d.T))
+		case "group-cranks":
+			var n int
+			td.ScanArgs(s.d.T, "group-cranks", &n)
+			opts.GroupCranks = n
+		case "log":
+			s.ext().kernelLog = &bytes.Buffer{}
+		default:
+			return "", fmt.Errorf("setup: unknown option %q", a.Key)
+		}
+	}
+	d := NewWithOptions(s.d.T, path, opts)
+	if err := s.useLogger(d); err != nil {
+		return "", err
+	}
+	s.d = d
+	if path == "" {
+		return "in-memory store\n", nil
+	}
+	return fmt.Sprintf("file store, policy %s\n", d.Store.Policy()), nil
+}
+
+// useLogger remakes d's kernel over the same store with the scenario's
+// logger, if setup asked for one. Only a kernel with nothing pending may be
+// remade: one just made, or one just reopened.
+func (s *scenario) useLogger(d *Driver) error {
+	if s.ext().kernelLog == nil {
+		return nil
+	}
+	lg := zerolog.New(s.ext().kernelLog).Level(zerolog.WarnLevel)
+	k, err := kernel.New(kernel.Config{Store: d.Store, Now: d.now, Logger: lg})
+	if err != nil {
+		return err
+	}
+	d.K = k
+	return nil
+}
+
+// reopen restarts the kernel on its file store, as a process that stops
+// and starts again: cleanly (what is committed is flushed, then the store
+// closed), or with crash as a kill -9 (Store.Crash: units committed but
+// not yet flushed are lost, and so are the outputs they held, which were
+// never released); with reset, the store is emptied as it opens (the
+// reference's resetStorage). A new kernel opens the file and resumes
+// (kernel.Resume: every active vat begins a new incarnation). It prints
+// what the stop flushed (and released) or the crash lost, then what
+// resuming released.
+func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
+	d := s.d
+	if d.path == "" {
+		return "", fmt.Errorf("reopen needs a file store: begin the scenario with setup store=file")
+	}
+	crash := td.HasArg("crash")
+	var head strings.Builder
+	if crash {
+		fmt.Fprintf(&head, "crashed (%d committed units lost)\n", d.Store.Unflushed())
+		d.Store.Crash()
+	} else {
+		n := d.Store.Unflushed()
+		out, err := d.K.Flush(d.Ctx)
+		if err != nil {
+			return "", fmt.Errorf("reopen: flush: %w", err)
+		}
+		d.release(out)
+		fmt.Fprintf(&head, "stopped (%d units flushed)\n", n)
+		for _, o := range out {
+			head.WriteString("released at stop: " + kernel.DescribeOutput(o) + "\n")
+		}
+		if err := d.Store.Close(d.Ctx); err != nil {
+			return "", fmt.Errorf("reopen: close: %w", err)
+		}
+	}
+	opts := d.opts
+	if td.HasArg("reset") {
+		// The reference's resetStorage: the store starts afresh, so every
+		// vat id, root and saved vref of the scenario is forgotten too
+		// (ids will be handed out again).
+		opts.Reset = true
+		d.Vats = map[kernel.VatID]*FakeVat{}
+		s.roots = map[string]kernel.KRef{}
+		s.saved = map[kernel.VatID]map[string]kernel.VRef{}
+		clear(s.ext().logs)
+	}
+	st, err := persistence.Open(d.Ctx, d.path, opts)
+	if err != nil {
+		return "", fmt.Errorf("reopen: %w", err)
+	}
+	d.T.Cleanup(func() { st.Close(context.Background()) })
+	k, err := kernel.New(kernel.Config{Store: st, Now: d.now})
+	if err != nil {
+		return "", fmt.Errorf("reopen: new kernel: %w", err)
+	}
+	d.Store, d.K = st, k
+	if err := s.useLogger(d); err != nil {
+		return "", err
+	}
+	d.audit("reopen")
+	out, err := d.K.Resume(d.Ctx, startScripts{s})
+	d.release(out)
+	d.audit("resume")
+	res := head.String() + "resumed: " + describeOutputs(out)
+	if err != nil {
+		res += "error: " + err.Error() + "\n"
+	}
+	return res, nil
+}
+
+// flush writes the units group commit holds to SQLite and prints the
+// outputs that are now released (none before their units are on disk).
+func (s *scenario) flush() (string, error) {
+	n := s.d.Store.Unflushed()
+	out, err := s.d.K.Flush(s.d.Ctx)
+	if err != nil {
+		return "", err
+	}
+	s.d.release(out)
+	return fmt.Sprintf("flushed %d units\n", n) + describeOutputs(out), nil
+}
+
+// showKernelLog prints the kernel's warnings since the last call, one a
+// line: level, message, then the other fields in name order.
+func (s *scenario) showKernelLog() string {
+	x := s.ext()
+	if x.kernelLog == nil {
+		return "error: kernel-log needs setup log\n"
+	}
+	text := x.kernelLog.String()[x.logged:]
+	x.logged = x.kernelLog.Len()
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if line == "" {
+			continue
+		}
+		var fields map[string]any
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			fmt.Fprintf(&b, "(unreadable) %s\n", line)
+			continue
+		}
+		fmt.Fprintf(&b, "%v: %v", fields["level"], fields["message"])
+		delete(fields, "level")
+		delete(fields, "message")
+		keys := make([]string, 0, len(fields))
+		for k := range fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%q", k, fmt.Sprint(fields[k]))
+		}
+		b.WriteByte('\n')
+	}
+	if b.Len() == 0 {
+		return "(none)\n"
+	}
+	return b.String()
+}
