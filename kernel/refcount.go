@@ -53,7 +53,10 @@ func (k *Kernel) decRef(kref KRef, reachable bool) {
 		}
 		p.RefCount--
 		k.st.PutPromise(string(kref), p)
-		if p.RefCount == 0 {
+		if p.RefCount == 0 || (p.State != persistence.PromiseUnresolved && namesPromise(p.Value.Slots)) {
+			// At zero it is free; a settled promise whose value names
+			// promises may be left held only by a cycle of settled values
+			// (collectPromiseCycle).
 			k.maybeFree[kref] = struct{}{}
 		}
 		return
