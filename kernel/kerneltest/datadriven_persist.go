@@ -18,30 +18,30 @@ import (
 )
 
 // Persistence commands: a scenario that restarts its kernel runs on a file
-// store (setup store=file) and restarts it with reopen, cleanly or as a
-// kill -9 would.
+// store (setup store=file, or store file) and restarts it with reopen,
+// cleanly or as a kill -9 would. Under group commit, flush writes the
+// units held so far, and a crash loses the rest, with the outputs they
+// held (which were never released).
 
-// setup replaces the scenario's Driver with a fresh one: on a file store
-// in the test's temporary directory (store=file), with group commit
+// cmdSetup runs
+//
+//	setup [store=file] [policy=group] [group-cranks=N] [log]
+//
+// the scenario's Driver is replaced with a fresh one: on a file store in
+// the test's temporary directory (store=file), with group commit
 // (policy=group, group-cranks=N: a crash then loses the committed units
 // not yet flushed), and with the kernel's warnings captured for
 // kernel-log (log). It must come before anything else happens.
-func (s *scenario) setup(td *datadriven.TestData) (string, error) {
-	if len(s.d.Vats) > 0 || s.d.K.CrankCount() > 0 || len(s.d.Released) > 0 {
-		return "", fmt.Errorf("setup must be the scenario's first command")
-	}
-	path := ""
-	// The store's clock stands still, so a group commits by its size alone
-	// and the scenario is the same on every run.
-	still := time.Unix(1_000_000, 0)
-	opts := persistence.Options{Now: func() time.Time { return still }}
+func (s *scenario) cmdSetup(td *datadriven.TestData) (string, error) {
+	file := false
+	opts := persistence.Options{}
 	for _, a := range td.CmdArgs {
 		switch a.Key {
 		case "store":
 			if a.SingleVal(s.d.T) != "file" {
 				return "", fmt.Errorf("setup: store=file is the only store option")
 			}
-			path = filepath.Join(s.d.T.TempDir(), "kernel.db")
+			file = true
 		case "policy":
 			opts.Policy = persistence.CommitPolicy(a.SingleVal(s.d.T))
 		case "group-cranks":
@@ -49,30 +49,62 @@ func (s *scenario) setup(td *datadriven.TestData) (string, error) {
 			td.ScanArgs(s.d.T, "group-cranks", &n)
 			opts.GroupCranks = n
 		case "log":
-			s.ext().kernelLog = &bytes.Buffer{}
+			s.kernelLog = &bytes.Buffer{}
 		default:
 			return "", fmt.Errorf("setup: unknown option %q", a.Key)
 		}
 	}
-	d := NewWithOptions(s.d.T, path, opts)
-	if err := s.useLogger(d); err != nil {
+	if err := s.newDriver("setup", file, opts); err != nil {
 		return "", err
 	}
-	s.d = d
-	if path == "" {
+	if !file {
 		return "in-memory store\n", nil
 	}
-	return fmt.Sprintf("file store, policy %s\n", d.Store.Policy()), nil
+	return fmt.Sprintf("file store, policy %s\n", s.d.Store.Policy()), nil
+}
+
+// cmdStore runs "store file": as setup store=file, printing ok.
+func (s *scenario) cmdStore(td *datadriven.TestData) (string, error) {
+	if pos := positional(td); len(pos) != 1 || pos[0] != "file" || len(td.CmdArgs) != 1 {
+		return "", fmt.Errorf("store file")
+	}
+	if err := s.newDriver("store", true, persistence.Options{}); err != nil {
+		return "", err
+	}
+	return "ok\n", nil
+}
+
+// newDriver replaces the scenario's Driver with a fresh one, on a new file
+// store (file) or in memory, if nothing has happened yet (cmd, the
+// command, must be the scenario's first).
+func (s *scenario) newDriver(cmd string, file bool, opts persistence.Options) error {
+	if len(s.d.Vats) > 0 || s.d.K.CrankCount() > 0 || len(s.d.Released) > 0 {
+		return fmt.Errorf("%s must be the scenario's first command", cmd)
+	}
+	path := ""
+	if file {
+		path = filepath.Join(s.d.T.TempDir(), "kernel.db")
+	}
+	// The store's clock stands still, so that a group commits by its size
+	// alone and the scenario is the same on every run.
+	still := time.Unix(1_000_000, 0)
+	opts.Now = func() time.Time { return still }
+	d := NewWithOptions(s.d.T, path, opts)
+	if err := s.useLogger(d); err != nil {
+		return err
+	}
+	s.d = d
+	return nil
 }
 
 // useLogger remakes d's kernel over the same store with the scenario's
 // logger, if setup asked for one. Only a kernel with nothing pending may be
 // remade: one just made, or one just reopened.
 func (s *scenario) useLogger(d *Driver) error {
-	if s.ext().kernelLog == nil {
+	if s.kernelLog == nil {
 		return nil
 	}
-	lg := zerolog.New(s.ext().kernelLog).Level(zerolog.WarnLevel)
+	lg := zerolog.New(s.kernelLog).Level(zerolog.WarnLevel)
 	k, err := kernel.New(kernel.Config{Store: d.Store, Now: d.now, Logger: lg})
 	if err != nil {
 		return err
@@ -81,21 +113,25 @@ func (s *scenario) useLogger(d *Driver) error {
 	return nil
 }
 
-// reopen restarts the kernel on its file store, as a process that stops
-// and starts again: cleanly (what is committed is flushed, then the store
-// closed), or with crash as a kill -9 (Store.Crash: units committed but
-// not yet flushed are lost, and so are the outputs they held, which were
-// never released); with reset, the store is emptied as it opens (the
-// reference's resetStorage). A new kernel opens the file and resumes
-// (kernel.Resume: every active vat begins a new incarnation). It prints
-// what the stop flushed (and released) or the crash lost, then what
-// resuming released.
-func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
+// cmdReopen runs "reopen [clean|crash] [reset]": the kernel restarts on
+// its file store, as a process that stops and starts again: cleanly (what
+// is committed is flushed, then the store closed), or with crash as a
+// kill -9 (Store.Crash: units committed but not yet flushed are lost, and
+// so are the outputs they held, which were never released); with reset,
+// the store is emptied as it opens (the reference's resetStorage). A new
+// kernel opens the file and resumes (kernel.Resume: every active vat
+// begins a new incarnation). Without clean or crash it prints the outputs
+// the stop and the resume released; with either, it first says what the
+// stop flushed (and released) or the crash lost, then what resuming
+// released.
+func (s *scenario) cmdReopen(td *datadriven.TestData) (string, error) {
 	d := s.d
 	if d.path == "" {
 		return "", fmt.Errorf("reopen needs a file store: begin the scenario with setup store=file")
 	}
 	crash := td.HasArg("crash")
+	account := crash || td.HasArg("clean")
+	before := len(d.Released)
 	var head strings.Builder
 	if crash {
 		fmt.Fprintf(&head, "crashed (%d committed units lost)\n", d.Store.Unflushed())
@@ -119,12 +155,12 @@ func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 	if td.HasArg("reset") {
 		// The reference's resetStorage: the store starts afresh, so every
 		// vat id, root and saved vref of the scenario is forgotten too
-		// (ids will be handed out again).
+		// (ids will be handed out again), and so is the test log.
 		opts.Reset = true
 		d.Vats = map[kernel.VatID]*FakeVat{}
 		s.roots = map[string]kernel.KRef{}
 		s.saved = map[kernel.VatID]map[string]kernel.VRef{}
-		clear(s.ext().logs)
+		s.forgetTestLog()
 	}
 	st, err := persistence.Open(d.Ctx, d.path, opts)
 	if err != nil {
@@ -143,16 +179,22 @@ func (s *scenario) reopen(td *datadriven.TestData) (string, error) {
 	out, err := d.K.Resume(d.Ctx, startScripts{s})
 	d.release(out)
 	d.audit("resume")
-	res := head.String() + "resumed: " + describeOutputs(out)
+	var res string
+	if account {
+		res = head.String() + "resumed: " + describeOutputs(out)
+	} else {
+		res = describeOutputs(d.Released[before:])
+	}
 	if err != nil {
 		res += "error: " + err.Error() + "\n"
 	}
 	return res, nil
 }
 
-// flush writes the units group commit holds to SQLite and prints the
-// outputs that are now released (none before their units are on disk).
-func (s *scenario) flush() (string, error) {
+// cmdFlush runs "flush": the units group commit holds are written to
+// SQLite, and the outputs now released (none before their units are on
+// disk) are printed.
+func (s *scenario) cmdFlush() (string, error) {
 	n := s.d.Store.Unflushed()
 	out, err := s.d.K.Flush(s.d.Ctx)
 	if err != nil {
@@ -162,15 +204,14 @@ func (s *scenario) flush() (string, error) {
 	return fmt.Sprintf("flushed %d units\n", n) + describeOutputs(out), nil
 }
 
-// showKernelLog prints the kernel's warnings since the last call, one a
-// line: level, message, then the other fields in name order.
-func (s *scenario) showKernelLog() string {
-	x := s.ext()
-	if x.kernelLog == nil {
+// cmdKernelLog prints the kernel's warnings since the last kernel-log, one
+// a line: level, message, then the other fields in name order.
+func (s *scenario) cmdKernelLog() string {
+	if s.kernelLog == nil {
 		return "error: kernel-log needs setup log\n"
 	}
-	text := x.kernelLog.String()[x.logged:]
-	x.logged = x.kernelLog.Len()
+	text := s.kernelLog.String()[s.kernelLogSeen:]
+	s.kernelLogSeen = s.kernelLog.Len()
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		if line == "" {
@@ -188,7 +229,7 @@ func (s *scenario) showKernelLog() string {
 		for k := range fields {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		sort.Strings(keys) // zerolog's field order is not ours to rely on
 		for _, k := range keys {
 			fmt.Fprintf(&b, " %s=%q", k, fmt.Sprint(fields[k]))
 		}
