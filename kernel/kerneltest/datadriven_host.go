@@ -12,10 +12,19 @@ import (
 
 // Host requests and cranks: messages the host queues (of refs, of data, or
 // to a target written as any text at all, as a careless or hostile host
-// might), revocation, pins and reaps, and running the queue. Each request
-// is one unit, audited; a refused one must change nothing.
+// might), revocation, pins and reaps, and running the queue.
+//
+// Every host request is one kernel unit (invariant 11 (docs/invariants.md)),
+// so each command here audits right after it, as the Driver does after a
+// crank: a request that left a count wrong fails at that command, not at
+// some later crank that merely trips over it. What a request released is
+// recorded before the audit (Driver.release), so that results shows it
+// whatever the audit finds. A refused request prints its error and must
+// change nothing; send-to checks that outright.
 
-// hostSlots resolves host-side SLOT arguments (krefs or root:NAME).
+// hostSlots resolves host-side SLOT arguments (krefs or root:NAME). The
+// host has no c-list: its slots are krefs, which the message carries as
+// they are.
 func (s *scenario) hostSlots(pos []string) ([]kernel.VRef, error) {
 	var slots []kernel.VRef
 	for _, p := range pos {
@@ -28,7 +37,9 @@ func (s *scenario) hostSlots(pos []string) ([]kernel.VRef, error) {
 	return slots, nil
 }
 
-// queue queues a host message and prints its result promise.
+// queue queues a host message and prints its result promise. The kernel
+// checks the target and the slots, so a scenario can hand it dead or
+// unknown krefs and see the refusal.
 func (s *scenario) queue(target kernel.KRef, methargs marshal.CapData, what string) (string, error) {
 	kpid, out, err := s.d.K.QueueMessage(s.d.Ctx, target, methargs)
 	if err != nil {
@@ -72,10 +83,10 @@ func (s *scenario) cmdCall(td *datadriven.TestData) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A host command reports bad input as an error line; only a script
+	// line may panic (its vat's fault).
 	var methargs marshal.CapData
 	func() {
-		// methargsOf panics at a malformed ARGS, as a script line should;
-		// a host command says so instead.
 		defer func() {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("%v", r)
@@ -118,7 +129,9 @@ func (s *scenario) cmdSendTo(td *datadriven.TestData) (string, error) {
 	return string(kpid) + "\n", nil
 }
 
-// cmdRevoke runs "revoke TARGET": the host revokes an object.
+// cmdRevoke runs "revoke TARGET": the host revokes an object. Nothing
+// is delivered; the messages sent to it from now on splat, in the cranks
+// that take them.
 func (s *scenario) cmdRevoke(td *datadriven.TestData) (string, error) {
 	pos := positional(td)
 	if len(pos) != 1 {
@@ -128,9 +141,12 @@ func (s *scenario) cmdRevoke(td *datadriven.TestData) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.d.K.Revoke(s.d.Ctx, target); err != nil {
+	out, err := s.d.K.Revoke(s.d.Ctx, target)
+	if err != nil {
 		return "", err
 	}
+	s.d.release(out)
+	s.d.audit("revoke")
 	return "ok\n", nil
 }
 
@@ -167,13 +183,19 @@ func (s *scenario) cmdReap(td *datadriven.TestData) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.d.K.ScheduleReap(s.d.Ctx, v.ID); err != nil {
+	out, err := s.d.K.ScheduleReap(s.d.Ctx, v.ID)
+	if err != nil {
 		return "", err
 	}
+	s.d.release(out)
+	s.d.audit("reap")
 	return "ok\n", nil
 }
 
 // cmdCranks runs "cranks N": N cranks, fewer if the work runs out first.
+// It stops a scenario between two steps of a chain (the middle of a
+// promise pipeline, a cycle half built) where run-until-idle would run it
+// to the end; "(idle)" says the work ran out before N.
 func (s *scenario) cmdCranks(td *datadriven.TestData) (string, error) {
 	pos := positional(td)
 	n := 0
@@ -195,7 +217,9 @@ func (s *scenario) cmdCranks(td *datadriven.TestData) (string, error) {
 	return b.String(), nil
 }
 
-// cmdRunUntilIdle runs "run-until-idle": cranks until there is no work.
+// cmdRunUntilIdle runs "run-until-idle": cranks until there is no work
+// (at most Driver.RunUntilQuiescent's bound, so that a scenario whose vats
+// ping-pong forever fails instead of hanging).
 func (s *scenario) cmdRunUntilIdle() string {
 	var b strings.Builder
 	for _, r := range s.d.RunUntilQuiescent(0) {
@@ -207,14 +231,18 @@ func (s *scenario) cmdRunUntilIdle() string {
 	return b.String()
 }
 
-// cmdResults prints the host outputs released since the last results.
+// cmdResults prints the host outputs released since the last results:
+// what the host was told, in the order it was told (a promise settled
+// under group commit is told only once its unit is flushed).
 func (s *scenario) cmdResults() string {
 	out := describeOutputs(s.d.Released[s.seen:])
 	s.seen = len(s.d.Released)
 	return out
 }
 
-// cmdAudit runs the auditor and prints its problems, or ok.
+// cmdAudit runs the auditor and prints its problems, or ok. The Driver
+// audits after every step anyway and fails the test at a problem; this
+// command shows it in the file, where a scenario wants to say so.
 func (s *scenario) cmdAudit() (string, error) {
 	problems, err := kernel.Audit(s.d.Ctx, s.d.Store)
 	if err != nil {

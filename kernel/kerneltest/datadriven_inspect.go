@@ -43,7 +43,9 @@ func (s *scenario) cmdPromise(td *datadriven.TestData) (string, error) {
 
 // pickLines prints, for each kref (or root:NAME) the command names, its
 // line of a Describe listing (the line that starts with the kref), or
-// "KREF absent".
+// "KREF ABSENT". Picking from the kernel's own listing, rather than
+// rendering a row here, keeps one rendering of a row: an object's line
+// reads the same in object as in objects.
 func (s *scenario) pickLines(td *datadriven.TestData, usage, listing, absent string) (string, error) {
 	pos := positional(td)
 	if len(pos) == 0 {
@@ -84,7 +86,8 @@ func (s *scenario) cmdDeliveries(td *datadriven.TestData) (string, error) {
 }
 
 // cmdDelivered runs "delivered vat=NAME": what NAME was delivered since
-// the last delivered of that vat.
+// the last delivered of that vat, so that a long scenario can check each
+// step's deliveries without repeating the earlier ones.
 func (s *scenario) cmdDelivered(td *datadriven.TestData) (string, error) {
 	v, err := s.vatArg(td)
 	if err != nil {
@@ -102,7 +105,9 @@ func (s *scenario) cmdDelivered(td *datadriven.TestData) (string, error) {
 	return b.String(), nil
 }
 
-// cmdVats lists every vat the kernel knows, active or terminated.
+// cmdVats lists every vat the kernel knows, active or terminated (a
+// terminated vat's record stays, with its last incarnation), in the
+// kernel's order.
 func (s *scenario) cmdVats() string {
 	var b strings.Builder
 	for _, v := range s.d.K.Vats() {
@@ -126,7 +131,8 @@ func (s *scenario) cmdVats() string {
 }
 
 // cmdSubclusters lists the subclusters with their vats and the state of
-// their bootstrap.
+// their bootstrap: the kernel remembers the bootstrap promise, so a host
+// that restarted can still learn how its launch ended.
 func (s *scenario) cmdSubclusters() string {
 	var b strings.Builder
 	for _, sc := range s.d.K.Subclusters() {
@@ -156,7 +162,8 @@ func (s *scenario) cmdSubclusters() string {
 
 // cmdPing runs "ping vat=NAME", answering as the runtime's PingVat does:
 // pong with the vat's incarnation while it is active and its endpoint
-// answers.
+// answers. It delivers nothing (a ping is no crank), so it reads the
+// kernel's record and the fake vat's endpoint state.
 func (s *scenario) cmdPing(td *datadriven.TestData) (string, error) {
 	v, err := s.vatArg(td)
 	if err != nil {
@@ -195,7 +202,7 @@ func (s *scenario) cmdIsRevoked(td *datadriven.TestData) (string, error) {
 // cmdVatLog runs "vatlog [vat=NAME] [ids]": the kernel's vat lifecycle log
 // (incarnations begun, failures, terminations), oldest first, of NAME or of
 // every vat. Each line begins with its vat's id with ids, or without vat
-// (where the lines are of several vats).
+// (where the lines are of several vats and must say whose they are).
 func (s *scenario) cmdVatLog(td *datadriven.TestData) (string, error) {
 	vat, ids := "", true
 	if td.HasArg("vat") {

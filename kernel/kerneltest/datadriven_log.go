@@ -25,7 +25,9 @@ type logLine struct {
 	text string
 }
 
-// logf appends a line to the test log, as c's vat's.
+// logf appends a line to the test log, as c's vat's. The vat's name is
+// kept with its id: after reopen reset the ids are handed out again, and
+// the log is emptied with them.
 func (s *scenario) logf(c *Call, format string, args ...any) {
 	s.testLog = append(s.testLog, logLine{vat: c.Vat.ID, name: c.Vat.Name, text: fmt.Sprintf(format, args...)})
 }
@@ -46,6 +48,9 @@ func (s *scenario) cmdTestLog(td *datadriven.TestData) (string, error) {
 			}
 		}
 	} else {
+		// Since the last look only, so that a scenario checks each step's
+		// lines once; every vat's together, in the order they were
+		// written, which is the order of the conversation.
 		for _, l := range s.testLog[s.testLogSeen:] {
 			lines = append(lines, l.name+": "+l.text)
 		}
@@ -78,6 +83,8 @@ func (x *lineCtx) interpolate(text string) string {
 			break
 		}
 		key := text[i+len("{vatstore:") : i+j]
+		// Read with a syscall, as the vat's code would: after an illegal
+		// syscall the read is refused (and logged) like any other.
 		v := "(missing)"
 		if r := x.sys("vatstore-get", kernel.Syscall{Kind: kernel.SyscallVatstoreGet, Key: key}); r.Found {
 			v = r.Value
@@ -86,6 +93,8 @@ func (x *lineCtx) interpolate(text string) string {
 	}
 	dv := x.c.Delivery
 	text = strings.ReplaceAll(text, "{value}", firstValue(dv, -1))
+	// The anchors' vats name at most the first few elements and
+	// resolutions; eight is plenty, and keeps this a fixed scan.
 	for i := 0; i < 8; i++ {
 		if tok := fmt.Sprintf("{value.%d}", i); strings.Contains(text, tok) {
 			text = strings.ReplaceAll(text, tok, firstValue(dv, i))
@@ -106,7 +115,8 @@ func (x *lineCtx) interpolate(text string) string {
 }
 
 // firstValue renders a delivery's first value (element elem of it, if
-// elem >= 0).
+// elem >= 0): what the anchors' vats log is, nearly always, the value a
+// promise settled to or the argument a method got.
 func firstValue(dv kernel.Delivery, elem int) string {
 	switch dv.Kind {
 	case kernel.DeliverNotify:

@@ -98,8 +98,9 @@ func (s *scenario) newDriver(cmd string, file bool, opts persistence.Options) er
 }
 
 // useLogger remakes d's kernel over the same store with the scenario's
-// logger, if setup asked for one. Only a kernel with nothing pending may be
-// remade: one just made, or one just reopened.
+// logger, if setup asked for one (a kernel's logger is fixed when it is
+// made). Only a kernel with nothing pending may be remade: one just made,
+// or one just reopened.
 func (s *scenario) useLogger(d *Driver) error {
 	if s.kernelLog == nil {
 		return nil
@@ -137,6 +138,9 @@ func (s *scenario) cmdReopen(td *datadriven.TestData) (string, error) {
 		fmt.Fprintf(&head, "crashed (%d committed units lost)\n", d.Store.Unflushed())
 		d.Store.Crash()
 	} else {
+		// A clean stop loses nothing: what the kernel committed is
+		// written, and the outputs that waited for it released, before
+		// the store closes.
 		n := d.Store.Unflushed()
 		out, err := d.K.Flush(d.Ctx)
 		if err != nil {
@@ -175,6 +179,8 @@ func (s *scenario) cmdReopen(td *datadriven.TestData) (string, error) {
 	if err := s.useLogger(d); err != nil {
 		return "", err
 	}
+	// The file as it was left must already add up, before resuming
+	// changes it: a crash must lose whole units only.
 	d.audit("reopen")
 	out, err := d.K.Resume(d.Ctx, startScripts{s})
 	d.release(out)
