@@ -109,10 +109,11 @@ import (
 // @target, @slotN, @vpidN (the Nth resolution of a notify), or @dataN.M
 // (slot M of the Nth resolution's value). In resolve, DATA is undefined,
 // str TEXT, error TEXT, ref REF, BODY [SLOT...] (a smallcaps body, which
-// begins with #) or [SLOT...] : BODY (a body as written, any text). A TEXT
-// or BODY may name {vatstore:KEY}, {value} (a notify's first value or a
-// message's first argument), {value.I} (its element I) or {res.N} (a
-// notify's Nth resolution). Every syscall of a script line that the kernel
+// begins with #) or [SLOT...] : BODY (a body as written, any text). The
+// TEXT of log and vatstore-set, and a resolve's TEXT or BODY, may name
+// {vatstore:KEY}, {value} (a notify's first value or a message's first
+// argument), {value.I} (its element I) or {res.N} (how a notify's Nth
+// resolution settled). An ifset or ifunset LINE is any script line. Every syscall of a script line that the kernel
 // refuses is logged in the test log, as "LINE refused: ERROR" (the
 // vatstore read of a {vatstore:KEY} as vatstore-get), so that a scenario
 // shows that after an illegal syscall every later one is refused too.
@@ -230,7 +231,7 @@ func (s *scenario) run(td *datadriven.TestData) (string, error) {
 		return kernel.DescribeCrank(s.d.Crank()) + "\n", nil
 	case "cranks":
 		return s.cmdCranks(td)
-	case "run-until-idle", "run":
+	case "run-until-idle":
 		return s.cmdRunUntilIdle(), nil
 	case "results":
 		return s.cmdResults(), nil

@@ -8,8 +8,9 @@
 // deliveries with Handlers: scripted syscalls (send, resolve, subscribe,
 // drops, exit, vatstore) or faults (panic, illegal syscall).
 //
-// The datadriven handlers in datadriven.go run scenario files such as
-// kernel/testdata/*.txt; see RunScenario.
+// The datadriven handlers in datadriven*.go run scenario files such as
+// kernel/testdata/*.txt; see RunScenario, which lists every command, and
+// docs/scenarios.md.
 //
 // This package may import kernel, persistence and marshal; nothing but
 // tests imports it.
