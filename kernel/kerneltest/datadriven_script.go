@@ -25,9 +25,12 @@ func (x *lineCtx) send(f []string) {
 	if len(f) < 3 {
 		panic("script: send REF METHOD [REF...] [as=NAME]")
 	}
+	// The refs first: a line that names an unsaved ref fails before it
+	// allocates a result, so the vat's later vrefs do not shift.
+	target, slots := x.ref(f[1]), x.refs(f[3:])
 	r := x.c.NewExport(true)
-	x.sys("send", kernel.Syscall{Kind: kernel.SyscallSend, Target: x.ref(f[1]),
-		Message: kernel.VatMessage{Methargs: Methargs(f[2], x.refs(f[3:])...), Result: r}})
+	x.sys("send", kernel.Syscall{Kind: kernel.SyscallSend, Target: target,
+		Message: kernel.VatMessage{Methargs: Methargs(f[2], slots...), Result: r}})
 	if as != "" {
 		x.saved[as] = r
 	}
@@ -157,18 +160,21 @@ func (x *lineCtx) forward(f []string) {
 	x.settle("forward", x.ref(f[1]), r.Rejected, r.Data)
 }
 
-// gcKinds are the GC syscalls of the script lines of the same names.
-var gcKinds = map[string]kernel.SyscallKind{
-	"drop":           kernel.SyscallDropImports,
-	"retire-imports": kernel.SyscallRetireImports,
-	"retire-exports": kernel.SyscallRetireExports,
-	"abandon":        kernel.SyscallAbandonExports,
-}
-
 // gc runs "drop|retire-imports|retire-exports|abandon REF...": one GC
 // syscall of the refs.
 func (x *lineCtx) gc(f []string) {
-	x.sys(f[0], kernel.Syscall{Kind: gcKinds[f[0]], VRefs: x.refs(f[1:])})
+	var kind kernel.SyscallKind
+	switch f[0] {
+	case "drop":
+		kind = kernel.SyscallDropImports
+	case "retire-imports":
+		kind = kernel.SyscallRetireImports
+	case "retire-exports":
+		kind = kernel.SyscallRetireExports
+	case "abandon":
+		kind = kernel.SyscallAbandonExports
+	}
+	x.sys(f[0], kernel.Syscall{Kind: kind, VRefs: x.refs(f[1:])})
 }
 
 // exit runs "exit [failure]": the vat asks to be terminated, cleanly or as
