@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http/httptrace"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,4 +272,32 @@ func errKind(err error) string {
 		return "EOF"
 	}
 	return "other: " + err.Error()
+}
+
+// A send that gets no answer at all (nothing listens) is sent again, a
+// bounded number of times, and then fails saying that it may have taken
+// effect and how to send it again safely: with its key, the one given or
+// the one drawn for it. An empty --key is bad usage.
+func TestSendWithoutAnswerNamesItsKey(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+	tokenFile := writeFile(t, t.TempDir(), "token", "t0ken\n")
+
+	code, _, errOut := cli(t, "send", "--addr", addr, "--token-file", tokenFile, "--key", "deposit-7", "ko1", "incr")
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, "connection refused")
+	require.Contains(t, errOut, "gave up after 5 attempts (idempotency key deposit-7")
+	require.Contains(t, errOut, "The send may or may not have taken effect. Once the daemon answers, send it again with --key deposit-7")
+
+	code, _, errOut = cli(t, "send", "--addr", addr, "--token-file", tokenFile, "ko1", "incr")
+	require.Equal(t, 1, code, errOut)
+	m := regexp.MustCompile(`send it again with --key ([0-9a-f]{32}):`).FindStringSubmatch(errOut)
+	require.NotNil(t, m, "a drawn key, named: %s", errOut)
+	require.Contains(t, errOut, "idempotency key "+m[1], "the key retried is the key named")
+
+	code, _, errOut = cli(t, "send", "--addr", addr, "--token-file", tokenFile, "--key", "", "ko1", "incr")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--key: empty")
 }
