@@ -71,21 +71,27 @@ func TestKeyedSendsSurviveKillDashNine(t *testing.T) {
 
 	db := t.TempDir() + "/k.db"
 	policy := func() string { return []string{"durable", "group"}[rng.IntN(2)] }
-	d := serve(t, db, "--commit", policy())
+	cur := policy()
+	d := serve(t, db, "--commit", cur)
 	res, err := d.client.Launch(ctx, []byte(counterConfig))
 	require.NoError(t, err)
 	root := res.RootKref
 
 	var all []*keyedSend
-	stats := onceStats{byErr: map[string]int{}}
+	stats := map[string]*onceStats{} // by the commit policy of the serve killed
+	for _, p := range []string{"durable", "group"} {
+		stats[p] = &onceStats{byErr: map[string]int{}}
+	}
 	for round := range *onceRounds {
 		workers, killAfter, nextPolicy := 2+rng.IntN(7), 5+rng.IntN(60), policy()
-		t.Logf("round %d: %d clients, kill after %d acknowledged sends, restart with --commit %s", round, workers, killAfter, nextPolicy)
+		t.Logf("round %d: %d clients, kill --commit %s after %d acknowledged sends, restart with --commit %s", round, workers, cur, killAfter, nextPolicy)
 		sends := keyedStream(t, ctx, d, root, seed, len(all), workers, killAfter)
 		all = append(all, sends...)
 
 		d = serve(t, db, "--commit", nextPolicy)
 		before := seenBy(t, ctx, d.client, root)
+		stats := stats[cur]
+		cur = nextPolicy
 		for _, s := range sends {
 			stats.sends++
 			if s.err == nil {
@@ -162,10 +168,13 @@ func TestKeyedSendsSurviveKillDashNine(t *testing.T) {
 			require.Equal(t, i+1, r, "the answers are the counts 1..%d, each once (seed %d)", len(all), seed)
 		}
 	}
-	t.Logf("%d sends, %d acknowledged, %d failed at a kill: %d with the request written, of which %d (%.0f%%) had taken effect; %d failed before the request was written, %d of them taken effect; errors: %v",
-		stats.sends, stats.acked, stats.failed, stats.failedWritten, stats.appliedWritten,
-		100*float64(stats.appliedWritten)/float64(max(1, stats.failedWritten)),
-		stats.failed-stats.failedWritten, stats.appliedUnwritten, stats.byErr)
+	for _, p := range []string{"durable", "group"} {
+		st := stats[p]
+		t.Logf("kills under %s: %d sends, %d acknowledged, %d failed at a kill: %d with the request written, of which %d (%.0f%%) had taken effect; %d failed before the request was written, %d of them taken effect; errors: %v",
+			p, st.sends, st.acked, st.failed, st.failedWritten, st.appliedWritten,
+			100*float64(st.appliedWritten)/float64(max(1, st.failedWritten)),
+			st.failed-st.failedWritten, st.appliedUnwritten, st.byErr)
+	}
 }
 
 // keyedStream sends record(id) from workers clients at once, each send
