@@ -142,8 +142,19 @@ func (k *Kernel) System() *actor.ActorSystem { return k.sys }
 // private; talk to it through Kernel's methods.
 func (k *Kernel) PID() *actor.PID { return k.pid }
 
-// ask sends a request to the kernel actor and waits for its answer.
+// ask sends a request to the kernel actor and waits for its answer, until
+// ctx ends or the kernel stops taking work (Done).
 func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
+	return k.askUntil(ctx, req, k.ended)
+}
+
+// askUntil is ask, giving up when ended closes. A kernel that stops itself
+// answers every request it still holds (fail), but not the one whose
+// handling panicked: without ended, its caller would wait until its
+// context ran out, and forever with context.Background. Stop passes nil
+// (never closed): its own request ends the kernel before it is answered,
+// and its answer carries the store's closing error.
+func (k *Kernel) askUntil(ctx context.Context, req request, ended <-chan struct{}) (any, error) {
 	select {
 	case <-k.done:
 		return nil, ErrStopped
@@ -157,6 +168,15 @@ func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
 		return nil, ctx.Err()
 	case <-k.done:
 		return nil, ErrStopped
+	case <-ended:
+		// An answer given before the kernel ended wins: select picks at
+		// random among ready cases, and the request may have been served.
+		select {
+		case r := <-req.answer():
+			return r.v, r.err
+		default:
+			return nil, k.Err()
+		}
 	}
 }
 
@@ -355,7 +375,7 @@ func (k *Kernel) Status(ctx context.Context) (Status, error) {
 func (k *Kernel) Stop(ctx context.Context) error {
 	var err error
 	k.stopOnce.Do(func() {
-		_, err = k.ask(ctx, &stopReq{replier: newReplier()})
+		_, err = k.askUntil(ctx, &stopReq{replier: newReplier()}, nil)
 		close(k.done)
 		k.end(ErrStopped) // if the stop request did not get through
 		stopped := make(chan struct{})

@@ -191,11 +191,13 @@ func (ka *kernelActor) crank() {
 
 // stoppedErr is the answer to requests once the kernel has stopped or
 // broken: ErrStopped, with the reason unless that is ErrStopped itself.
+// Both are wrapped, so a host can tell a store failure
+// (errors.Is(err, persistence.ErrFailed)) from a kernel bug.
 func (ka *kernelActor) stoppedErr() error {
 	if ka.broken == nil || errors.Is(ka.broken, ErrStopped) {
 		return ErrStopped
 	}
-	return fmt.Errorf("%w: %v", ErrStopped, ka.broken)
+	return fmt.Errorf("%w: %w", ErrStopped, ka.broken)
 }
 
 // waiter is a host request waiting for a promise to settle: settled runs

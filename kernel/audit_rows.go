@@ -23,7 +23,8 @@ import (
 //     queue kinds are checked where the queue is counted);
 //   - configs: a vat's and a subcluster's config row must be the JSON
 //     the kernel wrote, or the vat drops out of resume;
-//   - links: an active vat's subcluster must exist and list it by name.
+//   - links: an active vat's subcluster must exist and list it by name,
+//     and every vatstore entry must belong to a vat the store knows.
 //
 // It also checks that every GC action names an object the kernel could
 // have allocated, for a vat that is still active, and, for an export
@@ -102,6 +103,17 @@ func (a *auditor) checkRows() {
 			if _, named := cfg.Vats[row.Name]; !named {
 				a.problem("vat %s: named %q, which subcluster %s's config does not list", id, row.Name, row.Subcluster)
 			}
+		}
+	}
+	for _, vat := range a.st.VatstoreVats() {
+		// INVARIANT: vatstore entries belong to a vat row (terminating a
+		// vat deletes its entries in the same unit). Entries of a vat the
+		// kernel does not know are never deleted, and a vat that later
+		// got the id (a rewound next_vat) would start on another vat's
+		// durable state.
+		if _, ok := a.st.Vat(vat); !ok {
+			a.vatID(vat, "vatstore entries")
+			a.problem("vatstore: %d entries for vat %s, which does not exist", len(a.st.VatstoreKeys(vat)), vat)
 		}
 	}
 	for _, s := range a.st.ObjectKRefs() {

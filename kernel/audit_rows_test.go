@@ -221,6 +221,14 @@ func TestAuditReportsRowsThatDoNotParse(t *testing.T) {
 				return lines(`UPDATE promises SET decider = 'b' WHERE kref = '` + string(fx.decided) + `'`)
 			},
 			func(fx auditFixture) []string { return lines("promise "+string(fx.decided)+" decider", `vat id "b"`) }, false},
+		{"vatstore entries of a vat that does not exist",
+			func(auditFixture) []string {
+				return lines(`INSERT INTO vatstore VALUES ('v9', 'vom.rc.o+d1/1', '1')`, `INSERT INTO vatstore VALUES ('v9', 'baggage', '{}')`)
+			},
+			func(auditFixture) []string { return lines("vatstore: 2 entries for vat v9, which does not exist") }, false},
+		{"vatstore entries of a vat id that does not parse",
+			func(auditFixture) []string { return lines(`INSERT INTO vatstore VALUES ('vat1', 'k', 'v')`) },
+			func(auditFixture) []string { return lines("vatstore entries", `vat id "vat1"`) }, false},
 		{"notify for a vat id that does not parse",
 			func(fx auditFixture) []string {
 				return lines(`UPDATE run_queue SET kind = 'notify', target = NULL, body = NULL, slots = NULL, result = NULL, vat_id = 'V1', kpid = '` + string(fx.decided) + `'`)

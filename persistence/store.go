@@ -627,6 +627,10 @@ func (s *Store) VatstoreNextKey(vat, prior string) (string, bool) {
 // VatstoreKeys lists vat's keys in order.
 func (s *Store) VatstoreKeys(vat string) []string { return s.vatstore.keysOf(vat) }
 
+// VatstoreVats lists the vats that have vatstore entries, in id order
+// (the auditor checks that each is a vat the store knows).
+func (s *Store) VatstoreVats() []string { return sortIDs(s.vatstore.vats()) }
+
 // ---- vat lifecycle log ----
 
 // AppendVatEvent logs a vat lifecycle event in the open unit.

@@ -303,6 +303,31 @@ func TestVatstoreNextKeySeesOverlay(t *testing.T) {
 	})
 }
 
+// VatstoreVats lists the vats with entries as the open unit sees them: a
+// vat whose last entry the unit deletes is gone, one the unit gives its
+// first entry is there, in id order.
+func TestVatstoreVatsSeesOverlay(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		s := open(Options{})
+		require.Empty(t, s.VatstoreVats())
+		require.NoError(t, s.Begin())
+		s.VatstoreSet("v10", "a", "1")
+		s.VatstoreSet("v2", "", "empty key")
+		s.VatstoreSet("v3", "x", "1")
+		_, err := s.Commit(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{"v2", "v3", "v10"}, s.VatstoreVats())
+
+		require.NoError(t, s.Begin())
+		s.VatstoreDelete("v3", "x")
+		s.VatstoreSet("v4", "y", "1")
+		require.Equal(t, []string{"v2", "v4", "v10"}, s.VatstoreVats())
+		s.Abort()
+		require.Equal(t, []string{"v2", "v3", "v10"}, s.VatstoreVats())
+	})
+}
+
 // Under -tags invariants (or -race) a row that breaks its own invariants
 // panics at the write that makes it; release builds pay nothing for it.
 func TestInvariantChecksOnRows(t *testing.T) {

@@ -105,6 +105,33 @@ func (t *vatstoreTable) keysOf(vat string) []string {
 	}
 }
 
+// vats returns the vats that have at least one entry, as the open crank
+// sees them (for the auditor: entries of a vat with no vat row).
+func (t *vatstoreTable) vats() []string {
+	var out []string
+	seen := map[string]bool{}
+	consider := func(vat string) {
+		if seen[vat] {
+			return
+		}
+		seen[vat] = true
+		if _, ok := t.get(vat, ""); ok {
+			out = append(out, vat)
+		} else if _, ok := t.nextKey(vat, ""); ok {
+			out = append(out, vat)
+		}
+	}
+	for vat := range t.base {
+		consider(vat)
+	}
+	for k, c := range t.over {
+		if !c.del {
+			consider(k.Vat)
+		}
+	}
+	return out
+}
+
 func (t *vatstoreTable) fold() {
 	for k, c := range t.over {
 		tr := t.base[k.Vat]

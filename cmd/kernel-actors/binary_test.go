@@ -51,6 +51,9 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if point := os.Getenv(cutLaunchEnv); point != "" {
+		os.Exit(cutLaunchChild(point)) // runresume_test.go
+	}
 	code := m.Run()
 	if build.path != "" {
 		os.RemoveAll(filepath.Dir(build.path))

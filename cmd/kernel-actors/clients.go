@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/internal/control"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
@@ -53,13 +56,23 @@ prints its ids and the bootstrap result.`+clientNote)
 }
 
 func runSend(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "send", "TARGET METHOD [ARG...] [client flags]", `
+	fs := newFlags(e, "send", "TARGET METHOD [ARG...] [--key KEY] [client flags]", `
 Sends METHOD(ARG...) to the object or promise TARGET (a kref such as ko4)
 and prints the result as JSON. Each ARG is JSON if it parses as JSON (42,
 true, "text", [1,2], {"a":1}), @KREF for a reference (@ko5), and otherwise
-a string. A rejection is reported with its code and exits 1.`+clientNote)
+a string. A rejection is reported with its code and exits 1.
+
+Every send has an idempotency key: KEY, or a fresh random one. If the
+answer is lost (the connection breaks, the daemon dies), the send is sent
+again with its key, a few times with a growing wait, and applies once
+however many of them reach the kernel. If it still gets no answer, the
+error names the key: sending again with --key KEY later, also after the
+daemon restarted, applies nothing new and prints the first send's result.
+A KEY already used with another message is refused (HTTP 409,
+IDEMPOTENCY_KEY_REUSED). The daemon keeps the newest 10,000 keys.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
+	key := fs.String("key", "", "idempotency key (1 to 256 bytes): a send again with the same key applies at most once (default: a fresh random one)")
 	pos, err := parse(fs, args, 2, -1)
 	if err != nil {
 		return err
@@ -67,20 +80,40 @@ a string. A rejection is reported with its code and exits 1.`+clientNote)
 	if _, err := kernel.ParseKRef(pos[0]); err != nil {
 		return usageErr("TARGET %q: %v", pos[0], err)
 	}
+	if flagGiven(fs, "key") && *key == "" {
+		return usageErr("--key: empty (leave it out for a fresh one)")
+	}
 	sendArgs := make([]any, 0, len(pos)-2)
 	for _, a := range pos[2:] {
 		sendArgs = append(sendArgs, parseArg(a))
+	}
+	if *key == "" {
+		if *key, err = control.NewIdempotencyKey(); err != nil {
+			return err
+		}
 	}
 	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	v, err := c.Send(ctx, pos[0], pos[1], sendArgs)
+	v, err := c.SendKey(ctx, *key, pos[0], pos[1], sendArgs)
+	if errors.Is(err, control.ErrNoAnswer) {
+		// The one case where the user must act, and can only do so safely
+		// with the key: say how.
+		return fmt.Errorf("%w\nThe send may or may not have taken effect. Once the daemon answers, send it again with --key %s: it applies at most once, and prints the result", err, *key)
+	}
 	if err != nil {
 		return err
 	}
 	return printJSON(e, v)
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // parseArg reads one command-line argument as a JSON value.

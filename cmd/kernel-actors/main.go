@@ -42,7 +42,7 @@ func commands() []command {
 		{"run", "--config FILE [--db PATH]", "launch the cluster a config file describes and run it until quiescent", runRun},
 		{"serve", "--db PATH [--listen ADDR]", "run a kernel as a daemon with the control API over HTTP/JSON", runServe},
 		{"launch", "--config FILE", "launch a subcluster on a running kernel (client)", runLaunch},
-		{"send", "TARGET METHOD [ARG...]", "send a message and print its result (client)", runSend},
+		{"send", "TARGET METHOD [ARG...]", "send a message and print its result; --key KEY: a retry applies once (client)", runSend},
 		{"status", "[--json]", "show a running kernel's status (client)", runStatus},
 		{"vats", "[--json]", "list a running kernel's vats (client)", runVats},
 		{"terminate", "VAT [--reason TEXT]", "terminate a vat (client)", runTerminate},

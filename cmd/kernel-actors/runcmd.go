@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/clusterfile"
-	"github.com/ocapgo/kernel-actors/internal/control"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -22,6 +19,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 Launches the subcluster that FILE (JSON or YAML) describes, unless the
 database already holds it, and runs the kernel until it is quiescent: the
 run queue empty and everything committed. Prints the bootstrap result.
+
+On a database that holds the subcluster already (the same config), it
+says what it found: a bootstrap that ran before (with its result; it does
+not run again), or one that had not finished when the last run stopped
+(it runs now, and its result is printed once it settles). A launch is one
+transaction, so a run cut short left the whole subcluster or nothing. If
+that bootstrap is rejected now, the kernel terminates the subcluster, and
+run launches it afresh.
 
 A config names a bootstrap vat and the vats, each with its bundle (see
 "kernel-actors bundles"), optional parameters and failure policy:
@@ -68,6 +73,13 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 			return err
 		}
 	}
+	// Before the kernel opens the file: its resume may run the bootstrap
+	// before run can ask how the last run left it.
+	before, err := readPrior(ctx, *db, cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose)})
 	if err != nil {
 		return err
@@ -78,28 +90,22 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	if err != nil {
 		return err
 	}
-	before := st.Cranks
-	if id, ok := sameCluster(st.Subclusters, cfg); ok {
-		fmt.Fprintf(e.stdout, "subcluster %s is in %s already: resumed (bootstrap does not run again)\n", id, *db)
-	} else {
-		res, err := k.LaunchSubcluster(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "launched subcluster %s: %s\n", res.SubclusterID, vatList(res.VatIDs))
-		out, err := json.Marshal(control.ToJSON(res.BootstrapResult))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "bootstrap result: %s\n", out)
+	pending, err := resumeLaunch(ctx, e, k, *db, cfg, before, st.Subclusters)
+	if err != nil {
+		return err
 	}
-	start := time.Now()
 	prog := startProgress(ctx, e.stderr, e.isTerminal, func(ctx context.Context) (n uint64, err error) {
 		// Only the count: Status would describe every vat, twice a second.
 		err = k.ReadStore(ctx, func(st *persistence.Store) error { n = kernel.CrankCount(st); return nil })
 		return n, err
 	})
 	err = k.WaitIdle(ctx)
+	if err == nil && pending != "" {
+		var again bool
+		if again, err = reportBootstrap(ctx, e, k, pending, cfg); err == nil && again {
+			err = k.WaitIdle(ctx)
+		}
+	}
 	prog.Stop()
 	if err != nil {
 		return err
@@ -108,7 +114,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 		return err
 	}
 	fmt.Fprintf(e.stdout, "quiescent: %d cranks in this run (%s), %d in all; %d vats active\n",
-		st.Cranks-before, time.Since(start).Round(time.Millisecond), st.Cranks, countActive(st.Vats))
+		st.Cranks-before.cranks, time.Since(start).Round(time.Millisecond), st.Cranks, countActive(st.Vats))
 	return k.Stop(ctx)
 }
 
@@ -118,22 +124,6 @@ func commitPolicy(s string) (persistence.CommitPolicy, error) {
 		return p, nil
 	}
 	return "", usageErr("--commit %q: want %q or %q", s, persistence.Durable, persistence.Group)
-}
-
-// sameCluster finds a subcluster launched from the same config. Configs
-// compare as JSON, as the store keeps them (map keys sorted; 3 and 3.0
-// alike).
-func sameCluster(scs []kernel.SubclusterInfo, cfg kernel.ClusterConfig) (kernel.SubclusterID, bool) {
-	want, err := json.Marshal(cfg)
-	if err != nil {
-		return "", false
-	}
-	for _, sc := range scs {
-		if got, err := json.Marshal(sc.Config); err == nil && bytes.Equal(got, want) {
-			return sc.ID, true
-		}
-	}
-	return "", false
 }
 
 func vatList(ids map[string]kernel.VatID) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/kernel"
 )
 
 // Client calls a control API.
@@ -21,6 +22,9 @@ type Client struct {
 	Token string
 	// HTTP is the client to use; nil means http.DefaultClient.
 	HTTP *http.Client
+	// Retry bounds the retries of a send whose answer was lost (retry.go);
+	// the zero value retries DefaultAttempts times.
+	Retry Retry
 }
 
 // do sends a request and decodes a 2xx answer into out (when not nil); any
@@ -52,12 +56,15 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("control: %s %s: %w", method, path, err)
+		// No status line: the request may have reached the kernel or not.
+		return fmt.Errorf("control: %s %s: %w: %w", method, path, ErrNoAnswer, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("control: %s %s: read answer: %w", method, path, err)
+		// Cut off mid-answer: a 200 whose result did not arrive is as
+		// lost as no answer at all.
+		return fmt.Errorf("control: %s %s: read answer: %w: %w", method, path, ErrNoAnswer, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		var eb ErrorBody
@@ -99,13 +106,44 @@ func (c *Client) TerminateSubcluster(ctx context.Context, id string) error {
 }
 
 // Send sends method(args...) to target and returns the result as JSON.
-// Args are JSON values ({"@kref": ...} for references).
+// Args are JSON values ({"@kref": ...} for references). Each call is one
+// logical send under a fresh idempotency key (NewIdempotencyKey): if its
+// answer is lost, it is sent again with that key as c.Retry allows, and
+// applies once however many attempts reach the kernel.
 func (c *Client) Send(ctx context.Context, target, method string, args []any) (json.RawMessage, error) {
+	key, err := NewIdempotencyKey()
+	if err != nil {
+		return nil, err
+	}
+	return c.SendKey(ctx, key, target, method, args)
+}
+
+// SendKey is Send under the caller's idempotency key. A caller that keeps
+// the key can send again after it lost the answer, however late (after
+// its own crash, or the daemon's): the kernel queues nothing the second
+// time and answers with the first send's result, waiting for it if it has
+// not settled. The same key with another message is refused (an
+// *APIError with Code CodeIdempotencyKeyReused, status 409). The kernel
+// keeps the newest keys (10,000 by default); a key older than that
+// applies again.
+func (c *Client) SendKey(ctx context.Context, key, target, method string, args []any) (json.RawMessage, error) {
+	if key == "" {
+		return nil, fmt.Errorf("control: send: %w: empty", kernel.ErrBadIdempotencyKey)
+	}
 	if args == nil {
 		args = []any{}
 	}
+	// Encoded once: every attempt must be the same message, byte for
+	// byte, or the kernel would take it for another under the same key.
+	body, err := json.Marshal(SendRequest{Target: target, Method: method, Args: args, IdempotencyKey: &key})
+	if err != nil {
+		return nil, fmt.Errorf("control: encode request: %w", err)
+	}
 	var out SendResponse
-	err := c.do(ctx, http.MethodPost, "/v1/send", SendRequest{Target: target, Method: method, Args: args}, &out)
+	err = c.Retry.retry(ctx, key, func() error {
+		out = SendResponse{}
+		return c.do(ctx, http.MethodPost, "/v1/send", body, &out)
+	})
 	return out.Result, err
 }
 

@@ -16,6 +16,14 @@
 // {"@tagged": tag, "payload": ...}, and {"@record": {...}} for a record
 // whose keys would read as one of these.
 //
+// A send may carry an idempotency key (idempotency.go), in the
+// Idempotency-Key header or the body: a retry with the same key applies
+// nothing and is answered with the first send's result, also after the
+// daemon was killed and restarted. Client.Send gives every send a fresh
+// key and sends it again, bounded and with backoff, when its answer is
+// lost (retry.go); Client.SendKey takes the caller's key, for a retry
+// the caller makes later.
+//
 // What a client can hold is bounded (listen.go): serve the API with
 // Server.HTTPServer on Server.Listener, which set read, idle and write
 // timeouts, a header limit, and a bound on open connections. serve writes

@@ -22,8 +22,9 @@ type ErrorBody struct {
 // ("OBJECT_DELETED", "VAT_FATAL:ILLEGAL_SYSCALL", ...), the error's name
 // for a vat's own rejection ("Error", "TypeError", ...), or one of this
 // API's: "BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND", "TOO_LARGE",
-// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL", and
-// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go).
+// "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL",
+// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go), and
+// CodeBadIdempotencyKey and CodeIdempotencyKeyReused (idempotency.go).
 type APIError struct {
 	Status  int    `json:"status"`
 	Code    string `json:"code"`
@@ -44,6 +45,9 @@ func classify(err error) *APIError {
 	var re *kernel.RejectionError
 	var ce *clusterfile.Error
 	var ae *APIError
+	if e, ok := keyError(err); ok {
+		return e
+	}
 	switch {
 	case errors.As(err, &ae):
 		return ae

@@ -43,15 +43,16 @@ func badRequest4xx(t *testing.T, err error, what string) {
 }
 
 // FuzzDecodeBodies runs every decoder the handlers use over one body:
-// the JSON bodies of send, terminate, upgrade, revoke and release, the
-// tagged values of send's arguments, and launch's cluster config. None
-// panics, and whatever they refuse is the client's fault (400 or 413),
-// never a 500. Every argument they accept either has a smallcaps form, or
-// is refused by the marshaller as unpassable (which the API answers 400);
-// and it survives the trip back to JSON and in again exactly. The seed
-// corpus is in testdata/fuzz/FuzzDecodeBodies.
+// the JSON bodies of send (its idempotency key too), terminate, upgrade,
+// revoke and release, the tagged values of send's arguments, and launch's
+// cluster config. None panics, and whatever they refuse is the client's
+// fault (400 or 413), never a 500. Every argument they accept either has
+// a smallcaps form, or is refused by the marshaller as unpassable (which
+// the API answers 400); and it survives the trip back to JSON and in
+// again exactly. The seed corpus is in testdata/fuzz/FuzzDecodeBodies.
 func FuzzDecodeBodies(f *testing.F) {
 	f.Add([]byte(`{"target": "ko1", "method": "echo", "args": [1, 1.5, "s", null, true, {"@bigint": "-12"}, {"@float": "NaN"}, {"@undefined": true}, {"@kref": "kp3"}, {"@symbol": "x"}, {"@error": {"name": "TypeError", "message": "m"}}, {"@tagged": "t", "payload": [1]}, {"a": {"@kref": "ko2"}, "@b": 2}]}`))
+	f.Add([]byte(`{"target": "ko1", "method": "incr", "args": [], "idempotencyKey": "k-1"}`))
 	f.Add([]byte(`{"reason": "r"}`))
 	f.Add([]byte(`{"bundle": "b"}`))
 	f.Add([]byte(`{"kref": "ko1"}`))
@@ -89,6 +90,9 @@ func FuzzDecodeBodies(f *testing.F) {
 		if err != nil {
 			badRequest4xx(t, err, "send")
 			return
+		}
+		if _, err := sendKey(httptest.NewRequest(http.MethodPost, "/", nil), req.IdempotencyKey); err != nil {
+			badRequest4xx(t, err, "send's idempotency key")
 		}
 		for i, a := range req.Args {
 			v, err := FromJSON(a, "args")

@@ -255,7 +255,9 @@ func (s *Server) terminateSubcluster(w http.ResponseWriter, r *http.Request) (an
 }
 
 // send answers POST /v1/send once the message's result settles (or the
-// request's Timeout runs out: 504). Target and arguments are checked here,
+// request's Timeout runs out: 504). With an idempotency key (header or
+// body) it is QueueMessageOnce: a retry applies nothing and gets the first
+// result. Target, key and arguments are checked here,
 // where a mistake can be named by its place in the body; what a value may
 // not be (an integer past 2^53 or nesting too deep) the marshaller says,
 // and classify makes it a 400.
@@ -270,6 +272,10 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	if _, err := kernel.ParseKRef(req.Target); err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
+	key, err := sendKey(r, req.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
 	args := make([]any, len(req.Args))
 	for i, a := range req.Args {
 		v, err := FromJSON(a, fmt.Sprintf("args[%d]", i))
@@ -280,7 +286,14 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	v, err := s.Kernel.QueueMessage(ctx, kernel.KRef(req.Target), req.Method, args...)
+	var v any
+	if key == "" {
+		v, err = s.Kernel.QueueMessage(ctx, kernel.KRef(req.Target), req.Method, args...)
+	} else {
+		// A retry of an earlier send under key is answered with that
+		// send's result; the kernel decides, in its own unit.
+		v, err = s.Kernel.QueueMessageOnce(ctx, key, kernel.KRef(req.Target), req.Method, args...)
+	}
 	if err != nil {
 		return nil, err
 	}

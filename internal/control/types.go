@@ -15,6 +15,10 @@ type SendRequest struct {
 	Target string `json:"target"`
 	Method string `json:"method"`
 	Args   []any  `json:"args"` // JSON values; {"@kref": ...} for references
+	// IdempotencyKey, if present, makes the send idempotent (see
+	// idempotency.go); the Idempotency-Key header may carry it instead.
+	// A pointer, so that a key given empty is refused, not ignored.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // SendResponse is the answer of POST /v1/send.
