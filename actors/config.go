@@ -59,6 +59,10 @@ type Config struct {
 	MaxDeliverySends    int
 	MaxDeliverySyscalls int
 	MaxDeliveryBytes    int
+	// MaxIdempotencyKeys is how many idempotency keys the kernel keeps
+	// for QueueMessageOnce (kernel.Config.MaxIdempotencyKeys; 0 means
+	// 10,000).
+	MaxIdempotencyKeys int
 	// StoreFaults, if set, becomes the store's persistence.Options.Faults:
 	// it is called at every commit boundary of every flush. For crash and
 	// fault tests only (package internal/crashtest kills the process

@@ -66,7 +66,8 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
 		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
 		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
-		Now: cfg.Clock.Now})
+		MaxIdempotencyKeys: cfg.MaxIdempotencyKeys,
+		Now:                cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
 		return nil, err

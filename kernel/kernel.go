@@ -115,7 +115,7 @@ type Kernel struct {
 	pending []Output
 	// unitAbandon lists subclusters whose bootstrap the open unit
 	// rejected; commit terminates them in the same unit (launch.go).
-	unitAbandon []SubclusterID
+	unitAbandon []abandonedLaunch
 	// unitStopped lists the vats the open unit terminated; stopped, those
 	// of committed units not yet taken by the runtime (TakeStopped).
 	unitStopped, stopped []VatID

@@ -155,7 +155,7 @@ func (k *Kernel) queueBootstrapLocked(res LaunchResult, services map[string]KRef
 // marks the subcluster for termination at the end of the unit (not at
 // once: the bootstrap vat may be in the middle of the delivery that
 // rejected it).
-func (k *Kernel) bootstrapSettledLocked(kpid KRef, rejected bool) {
+func (k *Kernel) bootstrapSettledLocked(kpid KRef, rejected bool, value marshal.CapData) {
 	key := metaBootstrapPrefix + string(kpid)
 	sid, ok := k.st.Meta(key)
 	if !ok {
@@ -163,8 +163,30 @@ func (k *Kernel) bootstrapSettledLocked(kpid KRef, rejected bool) {
 	}
 	k.st.DeleteMeta(key)
 	if rejected {
-		k.unitAbandon = append(k.unitAbandon, SubclusterID(sid))
+		k.unitAbandon = append(k.unitAbandon, abandonedLaunch{SubclusterID(sid), bootstrapFailure(value)})
 	}
+}
+
+// abandonedLaunch is a subcluster to terminate at the end of the unit, and
+// why (for the vat log).
+type abandonedLaunch struct {
+	id     SubclusterID
+	reason string
+}
+
+// bootstrapFailure says why a bootstrap failed, for the vat log: the
+// rejection's error message, scrubbed of refs and kept short (the log of
+// the vats the failed launch terminated keeps it after the promise is
+// gone).
+func bootstrapFailure(value marshal.CapData) string {
+	msg := value.Body
+	if name, m, ok := marshal.DecodeError(value); ok {
+		msg = name + ": " + m
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return "bootstrap failed: " + ScrubRefs(msg)
 }
 
 // abandonFailedLaunchesLocked terminates the subclusters whose bootstrap
@@ -172,11 +194,11 @@ func (k *Kernel) bootstrapSettledLocked(kpid KRef, rejected bool) {
 // promises, so it runs until there are none left.
 func (k *Kernel) abandonFailedLaunchesLocked() {
 	for len(k.unitAbandon) > 0 {
-		sid := k.unitAbandon[0]
+		a := k.unitAbandon[0]
 		k.unitAbandon = k.unitAbandon[1:]
-		if _, ok := k.st.Subcluster(string(sid)); ok {
-			k.log.Warn().Str("subcluster", string(sid)).Msg("bootstrap failed; the subcluster is terminated")
-			k.terminateSubclusterLocked(sid, "bootstrap failed")
+		if _, ok := k.st.Subcluster(string(a.id)); ok {
+			k.log.Warn().Str("subcluster", string(a.id)).Str("reason", a.reason).Msg("bootstrap failed; the subcluster is terminated")
+			k.terminateSubclusterLocked(a.id, a.reason)
 		}
 	}
 }

@@ -139,6 +139,11 @@ func TestRejectedBootstrapTerminatesTheSubcluster(t *testing.T) {
 			}
 			_, ok := d.Store.Promise(string(res.BootstrapKPID))
 			require.False(t, ok, "the bootstrap promise was let go")
+			events, err := d.Store.VatEvents(d.Ctx, string(res.VatIDs["bob"]))
+			require.NoError(t, err)
+			last := events[len(events)-1]
+			require.Equal(t, "terminated", last.Event)
+			require.Contains(t, last.Reason, "bootstrap failed: ", "the vat log keeps why")
 		})
 	}
 }

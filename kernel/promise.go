@@ -130,7 +130,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 	if rejected {
 		state = persistence.PromiseRejected
 	}
-	k.bootstrapSettledLocked(kpid, rejected)
+	k.bootstrapSettledLocked(kpid, rejected, data)
 	if p.HostSubscribed {
 		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: resolver == ""})
 		// The host gets krefs it may use later: each object the value names
