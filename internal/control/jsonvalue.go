@@ -192,6 +192,11 @@ func ToJSON(v any) any {
 			return map[string]any{"@float": "Infinity"}
 		case math.IsInf(v, -1):
 			return map[string]any{"@float": "-Infinity"}
+		case v == math.Trunc(v) && math.Abs(v) > maxSafeInt:
+			// encoding/json writes 1e16 as 10000000000000000, which
+			// FromJSON would read as an integer past 2^53 and refuse: the
+			// exponent form keeps it a float (found by FuzzDecodeBodies).
+			return json.Number(strconv.FormatFloat(v, 'e', -1, 64))
 		}
 		return v
 	case kernel.KRef:
