@@ -1,0 +1,383 @@
+package kernelsim
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// The checks that run between cranks: what a crank's outcome must be,
+// what every settlement the host or a vat sees must be, and which vats
+// must be alive.
+
+// hostSend queues a message from the host and records it; nil means the
+// kernel refused it (a reference that no longer names anything).
+func (w *world) hostSend(target kernel.KRef, method string, args []kernel.KRef, react string, act *Step) *message {
+	on, ok := w.host.known[target]
+	if !ok {
+		// An output released since the step began settled it (group
+		// commit): the host no longer holds it.
+		return nil
+	}
+	args = slices.DeleteFunc(slices.Clone(args), func(k kernel.KRef) bool { _, ok := w.host.known[k]; return !ok })
+	slots := make([]any, len(args))
+	for i, a := range args {
+		if a.IsPromise() {
+			slots[i] = marshal.Ref{Slot: string(a), Promise: true}
+		} else {
+			slots[i] = marshal.Ref{Slot: string(a), Iface: "Alleged: thing"}
+		}
+	}
+	m, data := w.newMessage(host, on, method, slots)
+	m.react, m.act, m.finish = react, act, method == "finish"
+	m.args = make([]refID, len(data.Slots))
+	for i, s := range data.Slots {
+		m.args[i] = w.host.known[kernel.KRef(s)]
+	}
+	kpid, out, err := w.d.K.QueueMessage(ctx, target, data)
+	if err != nil {
+		w.checkRefusal(append([]kernel.KRef{target}, args...), err)
+		return nil
+	}
+	m.committed = true
+	w.stats.Messages++
+	r := w.newRef(true, host)
+	r.decider, r.msg, m.result, m.kpid = kernelDecides, m, r.id, kpid
+	w.host.add(kpid, r.id)
+	w.host.results[kpid] = m
+	if act == nil && !m.finish {
+		w.host.awaited[kpid] = true // a result to pipeline on (an act's is undefined)
+	}
+	w.d.Release(out)
+	w.afterHost("send")
+	return m
+}
+
+// checkRefusal checks that the kernel refused a host message only
+// because it names an object that may be gone: the root of a vat that was
+// terminated (the host holds everything else pinned or awaited).
+func (w *world) checkRefusal(krefs []kernel.KRef, err error) {
+	if errors.Is(err, kernel.ErrObjectDeleted) || errors.Is(err, kernel.ErrUnknownRef) {
+		for _, k := range krefs {
+			if w.host.roots[k] && !w.vats[w.refs[w.host.known[k]].owner].active {
+				return
+			}
+			// With group commit a settled result can be freed before its
+			// output is released: the host cannot tell that its result
+			// promise is gone.
+			if k.IsPromise() && w.p.Group > 0 && errors.Is(err, kernel.ErrUnknownRef) {
+				w.stats.Refused["result freed before its output"]++
+				return
+			}
+		}
+	}
+	w.fail("kernel", "QueueMessage with %v refused: %v", krefs, err)
+}
+
+// crank runs one crank and checks it; false means there was no work.
+func (w *world) crank() bool {
+	w.cur = &crankCtx{}
+	res := w.d.Crank() // audits
+	cur := w.cur
+	w.cur = nil
+	if res.Outcome == kernel.Idle {
+		return false
+	}
+	w.stats.Cranks++
+	w.stats.Work[res.Work.String()]++
+	w.log("  %s", kernel.DescribeCrank(res))
+	if res.Outcome == kernel.Committed && res.Delivered {
+		for _, f := range cur.effects {
+			f()
+		}
+	} else if cur.msg != nil && res.Delivered {
+		cur.msg.aborted = true
+	}
+	w.checkOutcome(res, cur)
+	for _, id := range res.Terminated {
+		if v := w.vatByID(id); v != nil {
+			w.terminate(v, terminationCause(res, cur))
+		}
+	}
+	w.processOutputs()
+	w.checkActive()
+	return true
+}
+
+// runIdle cranks until there is no work.
+func (w *world) runIdle() {
+	for i := 0; len(w.viol) == 0; i++ {
+		if i == idleLimit {
+			w.fail("sim", "still not idle after %d cranks", idleLimit)
+			return
+		}
+		if !w.crank() {
+			return
+		}
+	}
+}
+
+// idleLimit bounds a run to idle: reactions are finite, so a program that
+// needs more is looping.
+const idleLimit = 100000
+
+func terminationCause(res kernel.CrankResult, cur *crankCtx) string {
+	switch {
+	case errors.Is(res.Failure, kernel.ErrIllegalSyscall):
+		return "illegal syscall"
+	case res.Failure != nil:
+		return "vat fault"
+	case cur.expect == expectExit:
+		return "exit"
+	}
+	return "unexpected"
+}
+
+// checkOutcome checks how a crank ended against what the vat did in it:
+// only the vat that exits, faults or makes an illegal syscall is
+// terminated, and with the right code.
+func (w *world) checkOutcome(res kernel.CrankResult, cur *crankCtx) {
+	exp := cur.expect
+	var vat kernel.VatID
+	if cur.vat != nil {
+		vat = cur.vat.id
+	}
+	alone := len(res.Terminated) == 1 && res.Terminated[0] == vat
+	ok := true
+	switch exp {
+	case expectCommit:
+		ok = len(res.Terminated) == 0 && res.Outcome != kernel.Aborted
+	case expectExit:
+		ok = res.Outcome == kernel.Committed && alone
+	case expectFault:
+		ok = res.Outcome == kernel.Aborted && alone && errors.Is(res.Failure, kernel.ErrInternalError)
+	case expectIllegal:
+		ok = res.Outcome == kernel.Aborted && alone && errors.Is(res.Failure, kernel.ErrIllegalSyscall)
+	}
+	if !ok {
+		w.fail("termination", "crank ended %q; the model expected %s", kernel.DescribeCrank(res), exp)
+	}
+}
+
+// checkActive checks that the kernel's active vats are the model's.
+func (w *world) checkActive() {
+	for _, v := range w.vats {
+		row, _ := w.d.Store.Vat(string(v.id))
+		if active := row.State == persistence.VatActive; active != v.active {
+			w.fail("termination", "%s (%s) is active=%v in the kernel but %v in the model", v.name, v.id, active, v.active)
+			if !active {
+				w.terminate(v, "unexpected")
+			}
+		}
+	}
+}
+
+func (w *world) vatByID(id kernel.VatID) *simVat {
+	for _, v := range w.vats {
+		if v.id == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// processOutputs checks the host's outputs released since the last call:
+// one settlement per host message (after at most one early rejection of
+// an aborted delivery), each as the model has it.
+func (w *world) processOutputs() {
+	rel := w.d.Released
+	for ; w.outSeen < len(rel); w.outSeen++ {
+		o := rel[w.outSeen]
+		m := w.host.results[o.KPID]
+		if m == nil {
+			w.fail("exactly-once", "output %s for a promise the host never asked for", kernel.DescribeOutput(o))
+			continue
+		}
+		if o.Aborted {
+			if !m.aborted {
+				w.fail("exactly-once", "aborted output for %s, whose delivery the model did not see roll back", m)
+			}
+			if err := o.Err(); !errors.Is(err, kernel.ErrIllegalSyscall) && !errors.Is(err, kernel.ErrInternalError) {
+				w.fail("code", "aborted output for %s is %v, not ILLEGAL_SYSCALL or INTERNAL_ERROR", m, err)
+			}
+			continue
+		}
+		if m.hostOutputs++; m.hostOutputs > 1 {
+			w.fail("exactly-once", "second output for %s: %s", m, kernel.DescribeOutput(o))
+			continue
+		}
+		m.seen = true
+		delete(w.host.awaited, o.KPID)
+		delete(w.host.known, o.KPID)
+		slots := w.checkSettlement(w.refs[m.result], o.Rejected, o.Value, &o.ByKernel, "output for "+m.String())
+		for i, s := range o.Value.Slots {
+			k := kernel.KRef(s)
+			if !k.IsObject() {
+				continue
+			}
+			w.host.pins[k]++ // the kernel pins what an output names
+			if i < len(slots) {
+				if r, ok := w.host.known[k]; ok && r != slots[i] {
+					w.fail("translation", "output for %s names %s for %s, which the host holds as %s", m, k, slots[i], r)
+				}
+				w.host.add(k, slots[i])
+			}
+		}
+	}
+}
+
+// kernelCode is the code of a kernel error value, "" for anything else.
+func kernelCode(data marshal.CapData) kernel.Code {
+	var ke *kernel.Error
+	if errors.As(kernel.ErrorFromRejection(data), &ke) {
+		return ke.Code
+	}
+	return ""
+}
+
+// checkSettlement checks that promise r settled as the model has it and
+// returns the refs of the value's slots (nil when unknown). A settlement
+// the model did not see a vat make must be the kernel's (a splat, which
+// checkSplat checks), or a splat relaying the rejection of a rejected
+// target promise. byKernel is the output's flag, nil for a notify.
+func (w *world) checkSettlement(r *ref, rejected bool, data marshal.CapData, byKernel *bool, where string) []refID {
+	if r.res == nil {
+		if rel := w.relayed(r, data); rel != nil {
+			// The kernel settles a splat's result (so an output says
+			// ByKernel), but with a vat's value: any code in it is the
+			// vat's word, which the kernel must not vouch for.
+			if byKernel != nil && *byKernel && kernelCode(data) != "" {
+				w.fail("relay", "%s: %s splat with %s's rejection %s, which reads as a kernel code, and the output says ByKernel: the host takes a vat's word for the kernel's",
+					where, r.id, senderName(w.refs[r.msg.on].res.by), data)
+			}
+			r.res = rel
+			return rel.slots
+		}
+		code := kernelCode(data)
+		if code == "" || (byKernel != nil && !*byKernel) {
+			w.fail("exactly-once", "%s: %s settled (rejected=%v %s), but no vat the model saw settled it and it is not the kernel's rejection", where, r.id, rejected, data)
+			return nil
+		}
+		if !rejected {
+			w.fail("code", "%s: %s fulfilled with a kernel error %s", where, r.id, data)
+			return nil
+		}
+		r.res = &resolution{rejected: true, code: code, body: data.Body, by: host, why: "seen in the " + where}
+		w.checkSplat(r, code, where)
+		return nil
+	}
+	res := r.res
+	if res.rejected != rejected {
+		w.fail("exactly-once", "%s: %s settled rejected=%v, but it was %s", where, r.id, rejected, res)
+		return nil
+	}
+	if res.code != "" {
+		if got := kernelCode(data); got != res.code {
+			w.fail("code", "%s: %s rejected with %s, want %s (%s)", where, r.id, data, res.code, res.why)
+		} else if byKernel != nil && !*byKernel {
+			w.fail("code", "%s: the kernel's rejection of %s is not marked as the kernel's", where, r.id)
+		}
+		return nil
+	}
+	if data.Body != res.body || len(data.Slots) != len(res.slots) {
+		w.fail("translation", "%s: %s settled to %s, but it was %s", where, r.id, data, res)
+		return nil
+	}
+	if byKernel != nil && *byKernel && res.by != host {
+		w.fail("code", "%s: %s's resolution of %s is marked as the kernel's", where, senderName(res.by), r.id)
+	}
+	return res.slots
+}
+
+// relayed returns the settlement of r if r is the result of a message
+// that was never delivered because its target promise was rejected by a
+// vat with data: the kernel rejects the result with the same value.
+func (w *world) relayed(r *ref, data marshal.CapData) *resolution {
+	m := r.msg
+	if m == nil || m.delivered > 0 {
+		return nil
+	}
+	t := w.refs[m.on]
+	if t.promise && t.res == nil {
+		// The target may itself be a splat's result that nobody has seen
+		// settle: it was rejected with the same value.
+		if t.res = w.relayed(t, data); t.res == nil {
+			return nil
+		}
+	}
+	if !t.promise || t.res == nil || !t.res.rejected || t.res.code != "" || t.res.body != data.Body {
+		return nil
+	}
+	w.stats.Splats["relayed rejection"]++
+	rel := *t.res
+	rel.by, rel.why = host, "relays the rejection of "+t.id.String()
+	return &rel
+}
+
+// checkSplat checks a kernel rejection of r's message that the model did
+// not predict: the message must not have been delivered, and the code
+// must be the one its target calls for.
+func (w *world) checkSplat(r *ref, code kernel.Code, where string) {
+	m := r.msg
+	if m == nil {
+		w.fail("exactly-once", "%s: the kernel rejected %s with %s, though it is no message's result and its decider was never terminated", where, r.id, code)
+		return
+	}
+	if m.delivered > 0 {
+		w.fail("exactly-once", "%s: %s was delivered to %s, yet the kernel rejected its result with %s", where, m, vatName(m.to), code)
+		return
+	}
+	w.stats.Splats[string(code)]++
+	t := w.refs[m.on]
+	if t.promise {
+		switch {
+		case t.res == nil:
+			// The target promise was itself rejected by the kernel, and nobody
+			// has seen it yet: messages to it splat with its reason.
+			t.res = &resolution{rejected: true, code: code, by: host, why: "inferred from the splat of " + m.String()}
+			return
+		case t.res.rejected:
+			if t.res.code != code {
+				w.fail("code", "%s: %s splat with %s, but its target %s was %s", where, m, code, t.id, t.res)
+			}
+			return
+		case t.res.target == 0:
+			if code != kernel.CodeBadPromiseResolution {
+				w.fail("code", "%s: %s splat with %s, but its target %s was fulfilled to data: want BAD_PROMISE_RESOLUTION", where, m, code, t.id)
+			}
+			return
+		}
+		t = w.refs[t.res.target]
+	}
+	answers, why := w.answers(t)
+	var want []kernel.Code
+	switch {
+	case t.revokedAt >= 0 && t.revokedAt <= m.sentStep:
+		want = []kernel.Code{kernel.CodeObjectRevoked}
+	case t.revokedAt >= 0 && !answers:
+		want = []kernel.Code{kernel.CodeObjectRevoked, kernel.CodeObjectDeleted}
+	case t.revokedAt >= 0:
+		want = []kernel.Code{kernel.CodeObjectRevoked}
+	case answers:
+		check := "exactly-once"
+		if w.refs[t.id].abandoned == "" && w.vats[t.owner].inc > 0 && w.opts.Pending.Has(FeatureAbandon) {
+			check = "abandon" // the kernel abandoned what the model (told abandon is pending) keeps
+		}
+		w.fail(check, "%s: %s splat with %s, but its target %s is %s's, which answers for it", where, m, code, t.id, senderName(t.owner))
+		return
+	default:
+		want = []kernel.Code{kernel.CodeObjectDeleted}
+		_ = why
+	}
+	if !slices.Contains(want, code) {
+		names := make([]string, len(want))
+		for i, c := range want {
+			names[i] = string(c)
+		}
+		w.fail("code", "%s: %s splat with %s, want %s (target %s: revoked at step %d, %s)", where, m, code, strings.Join(names, " or "), t.id, t.revokedAt, why)
+	}
+}

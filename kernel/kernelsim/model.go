@@ -1,0 +1,292 @@
+package kernelsim
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+)
+
+// The model: what every reference is, where every message was sent and
+// delivered, and how every promise settled, as the vats meant it. It is
+// written from what vats do (their syscalls, recorded as they make them)
+// and what the host does, never from the kernel's tables, so that it can
+// tell when the kernel does something else.
+
+// refID names a reference in the model: the same id for an object or a
+// promise in every vat's space and the host's. Ids start at 1.
+type refID int32
+
+func (r refID) String() string { return fmt.Sprintf("R%d", r) }
+
+// host is the sender index of the host.
+const host = -1
+
+// noDecider and kernelDecides are ref.decider values besides a vat index.
+const (
+	noDecider     = -2 // settled, or an object
+	kernelDecides = -3 // a message carrying it as its result waits in a queue
+)
+
+// ref is one object or promise.
+type ref struct {
+	id      refID
+	promise bool
+	// owner is the vat that exported the object (made the promise), or
+	// host.
+	owner int
+	// durable objects (roots among them) survive a restart of their vat.
+	durable bool
+	root    bool
+	// revokedAt is the step at which the host revoked the object, -1 if
+	// it never did.
+	revokedAt int
+	// abandoned says why the exporter no longer answers for the object
+	// ("" while it does): "abandonExports", "restart", "upgrade",
+	// "kernel restart".
+	abandoned string
+	// retired: the exporter retired it; the kernel object is gone.
+	retired bool
+
+	// decider is the vat that may settle the promise (or noDecider,
+	// kernelDecides).
+	decider int
+	// res is how the promise settled, once the model knows.
+	res *resolution
+	// msg is the message whose result the promise is.
+	msg *message
+	// deciderLost says why the promise's decider lost it while unsettled
+	// (restart, upgrade, kernel restart): the kernel must reject it.
+	deciderLost string
+}
+
+// resolution is how a promise settled.
+type resolution struct {
+	rejected bool
+	// code is the kernel's code when the kernel settled it (or the model
+	// knows it must); "" for a vat's resolution.
+	code kernel.Code
+	// body and slots are what the resolving vat wrote (slots as refs).
+	body  string
+	slots []refID
+	// target is the object the promise designates, when fulfilled to
+	// exactly one object.
+	target refID
+	// by is the resolving vat, or host for the kernel.
+	by int
+	// why, for a kernel settlement the model predicted: what made it.
+	why string
+}
+
+func (r *resolution) String() string {
+	how := "fulfilled"
+	if r.rejected {
+		how = "rejected"
+	}
+	if r.code != "" {
+		return fmt.Sprintf("%s by the kernel %s", how, r.code)
+	}
+	return fmt.Sprintf("%s by %s to %s %v", how, senderName(r.by), r.body, r.slots)
+}
+
+// message is one message sent by a vat or the host.
+type message struct {
+	id   int
+	from int
+	on   refID
+	seq  int
+	// body is the body as sent: the kernel must deliver it unchanged.
+	body string
+	args []refID
+	// result is the result promise, 0 for sendOnly.
+	result refID
+	react  string
+	// act is the step an "act" message carries; finish marks the end's
+	// "settle everything" message.
+	act    *Step
+	finish bool
+	// sentStep is the program step during which it was sent.
+	sentStep int
+	// committed: the send took effect (the host's request succeeded, or
+	// the sending vat's crank committed).
+	committed bool
+	// kpid is a host message's result, as the host knows it.
+	kpid kernel.KRef
+	// delivered counts committed deliveries; to is the vat.
+	delivered int
+	to        int
+	// aborted: a delivery of it was rolled back (its vat failed).
+	aborted bool
+	// seen: its sender saw its result settle (a notify, the host's
+	// output, or its own resolve).
+	seen bool
+	// hostOutputs counts the non-aborted outputs the host got for it.
+	hostOutputs int
+}
+
+func (m *message) String() string {
+	return fmt.Sprintf("m%d (%s on %s #%d)", m.id, senderName(m.from), m.on, m.seq)
+}
+
+func senderName(i int) string {
+	if i == host {
+		return "host"
+	}
+	return vatName(i)
+}
+
+// seqKey is the E-order key: one sender, one reference.
+type seqKey struct {
+	from int
+	on   refID
+}
+
+// newRef makes a reference owned by owner.
+func (w *world) newRef(promise bool, owner int) *ref {
+	r := &ref{id: refID(len(w.refs)), promise: promise, owner: owner, revokedAt: -1, decider: noDecider}
+	if promise {
+		r.decider = owner
+	}
+	w.refs = append(w.refs, r)
+	return r
+}
+
+// newMessage records a message about to be sent: its id, sequence number
+// and body. The caller sends it and, if the send is refused, forgets it
+// with dropMessage.
+func (w *world) newMessage(from int, on refID, method string, slots []any) (*message, marshal.CapData) {
+	m := &message{id: len(w.msgs), from: from, on: on, sentStep: w.step, to: -1}
+	k := seqKey{from, on}
+	w.seq[k]++
+	m.seq = w.seq[k]
+	meta := fmt.Sprintf("m%d %s %s %d", m.id, senderName(from), on, m.seq)
+	data, err := marshal.Encode([]any{method, append([]any{meta}, slots...)})
+	if err != nil {
+		panic(fmt.Sprintf("kernelsim: message body does not encode: %v", err))
+	}
+	m.body = data.Body
+	w.msgs = append(w.msgs, m)
+	return m, data
+}
+
+// finalTarget says where a message sent on r goes now: the object r is or
+// designates (ok), or why it cannot be delivered.
+func (w *world) finalTarget(r refID) (target *ref, why string) {
+	x := w.refs[r]
+	if !x.promise {
+		return x, ""
+	}
+	switch {
+	case x.res == nil:
+		return nil, "its target promise " + r.String() + " is not settled"
+	case x.res.rejected:
+		return nil, "its target promise " + r.String() + " was rejected"
+	case x.res.target == 0:
+		return nil, "its target promise " + r.String() + " was fulfilled to data"
+	}
+	return w.refs[x.res.target], ""
+}
+
+// answers reports whether an object's exporter still answers for it, or
+// why not.
+func (w *world) answers(o *ref) (bool, string) {
+	switch {
+	case o.owner == host:
+		return false, "the host exports nothing"
+	case !w.vats[o.owner].active:
+		return false, "its exporter " + vatName(o.owner) + " was terminated"
+	case o.abandoned != "":
+		return false, "it was abandoned (" + o.abandoned + ")"
+	case o.retired:
+		return false, "it was retired"
+	}
+	return true, ""
+}
+
+// terminate records that vat v was terminated: every promise it decides
+// is rejected with VAT_TERMINATED, and its objects answer no more.
+func (w *world) terminate(v *simVat, why string) {
+	if !v.active {
+		return
+	}
+	v.active = false
+	v.forget()
+	w.rejectDecided(v, why, "")
+	w.stats.Terminated[why]++
+}
+
+// rejectDecided records the kernel's rejection of every promise v decides
+// and has not settled. lost says, for a restart, why the decider lost them.
+func (w *world) rejectDecided(v *simVat, why, lost string) {
+	for _, r := range w.refs[1:] {
+		if r.promise && r.res == nil && r.decider == v.idx {
+			r.res = &resolution{rejected: true, code: kernel.CodeVatTerminated, by: host, why: why}
+			r.decider = noDecider
+			r.deciderLost = lost
+			if r.msg != nil && r.msg.from == v.idx {
+				// It sent the message to itself: the one who would hear is the
+				// one who lost it.
+				r.msg.seen = true
+			}
+		}
+	}
+}
+
+// restart records a new incarnation of v (restart, upgrade, or the
+// kernel's resume): what it decided is rejected, and, once the kernel
+// abandons them, its non-durable exports answer no more.
+func (w *world) restart(v *simVat, why string) {
+	v.inc++
+	w.rejectDecided(v, why, why)
+	for _, e := range v.entries() {
+		if e.promise && e.decides {
+			v.remove(e)
+			v.lost[e.vref] = why
+		}
+	}
+	if !w.opts.Pending.Has(FeatureAbandon) {
+		for _, e := range v.entries() {
+			o := w.refs[e.r]
+			if e.export && !e.promise && !o.durable {
+				o.abandoned = why
+				v.remove(e)
+				v.lost[e.vref] = why
+			}
+		}
+	}
+	v.forget()
+}
+
+// violation is one way the kernel broke the model.
+type violation struct {
+	// check names the rule: "audit", "eorder", "routing", "exactly-once",
+	// "code", "termination", "translation", "gc", "abandon", "resume",
+	// "sendonly", "validate", "syscall", "sim".
+	check string
+	step  int
+	crank uint64
+	what  string
+}
+
+func (v violation) String() string {
+	return fmt.Sprintf("[%s] step %d crank %d: %s", v.check, v.step, v.crank, v.what)
+}
+
+// fail records a violation.
+func (w *world) fail(check, format string, args ...any) {
+	if slices.Contains(w.opts.Known, check) {
+		if w.stats.Known[check]++; w.stats.Known[check] == 1 {
+			w.log("known [%s]: %s", check, fmt.Sprintf(format, args...))
+		}
+		return
+	}
+	if len(w.viol) >= maxViolations {
+		return
+	}
+	w.viol = append(w.viol, violation{check: check, step: w.step, crank: w.d.K.CrankCount(), what: fmt.Sprintf(format, args...)})
+}
+
+// maxViolations bounds the violations kept: the first is what matters,
+// the next few show how far the damage went.
+const maxViolations = 20
