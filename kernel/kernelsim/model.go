@@ -262,7 +262,8 @@ func (w *world) restart(v *simVat, why string) {
 type violation struct {
 	// check names the rule: "audit", "eorder", "routing", "exactly-once",
 	// "code", "termination", "translation", "gc", "abandon", "resume",
-	// "sendonly", "validate", "syscall", "sim".
+	// "sendonly", "validate", "syscall", "relay", "output", "kernel",
+	// "sim".
 	check string
 	step  int
 	crank uint64

@@ -54,12 +54,15 @@ const (
 	KindReap
 	// KindIdle: run until there is no work.
 	KindIdle
+	// KindLaunch: the host launches one more vat, in a subcluster of its
+	// own; later steps may name it.
+	KindLaunch
 	numKinds
 )
 
 var kindNames = [numKinds]string{"host-send", "send", "resolve", "drop", "retire-export", "abandon",
 	"exit", "exit-failure", "panic", "hostile", "revoke", "unpin", "terminate", "restart", "upgrade",
-	"kernel-restart", "reap", "idle"}
+	"kernel-restart", "reap", "idle", "launch"}
 
 func (k Kind) String() string {
 	if k < numKinds {
@@ -176,7 +179,7 @@ type Step struct {
 // String renders the step compactly, on one line.
 func (s Step) String() string {
 	var b strings.Builder
-	if s.Kind.isAct() || s.Kind == KindTerminate || s.Kind == KindRestart || s.Kind == KindUpgrade || s.Kind == KindReap {
+	if s.Kind.isAct() || s.Kind == KindTerminate || s.Kind == KindRestart || s.Kind == KindUpgrade || s.Kind == KindReap || s.Kind == KindLaunch {
 		fmt.Fprintf(&b, "%s ", vatName(s.Vat))
 	}
 	b.WriteString(s.Kind.String())
@@ -234,19 +237,26 @@ func (s Step) String() string {
 	return b.String()
 }
 
+// maxVats bounds the vats of a program, launches included.
+const maxVats = 10
+
 // vatName names vat i as the program does: A, B, C, ...
 func vatName(i int) string { return string(rune('A' + i)) }
 
 // Program is a generated program: its world (vats, store) and its steps.
 type Program struct {
 	Seed uint64
-	// Vats is the number of vats, 3 to 6, launched as one subcluster.
+	// Vats is the number of vats, 3 to 6, launched as one subcluster
+	// before the first step; KindLaunch steps add more, up to maxVats.
 	Vats int
 	// File puts the store in a temporary file and lets KindKernelRestart
 	// steps run; otherwise the store is in memory and they are skipped.
 	File bool
 	// Group, if not zero, commits in groups of this many cranks.
 	Group int
+	// SettleLater makes a vat settle its oldest waiting promise at one
+	// message in three, besides the resolve steps.
+	SettleLater bool
 	Steps []Step
 }
 
@@ -266,7 +276,7 @@ func (p Program) Format(upTo int) string {
 	if p.Group > 0 {
 		policy = fmt.Sprintf("group/%d", p.Group)
 	}
-	fmt.Fprintf(&b, "seed=%d vats=%d store=%s commit=%s steps=%d\n", p.Seed, p.Vats, store, policy, len(p.Steps))
+	fmt.Fprintf(&b, "seed=%d vats=%d store=%s commit=%s settle-later=%v steps=%d\n", p.Seed, p.Vats, store, policy, p.SettleLater, len(p.Steps))
 	for i, s := range p.Steps {
 		if upTo >= 0 && i > upTo {
 			fmt.Fprintf(&b, "  ... %d more\n", len(p.Steps)-i)
@@ -294,7 +304,7 @@ var weights = [numKinds]int{
 	KindHostSend: 140, KindSend: 300, KindResolve: 70, KindDrop: 30, KindRetireExport: 20,
 	KindAbandon: 10, KindExit: 2, KindExitFailure: 2, KindPanic: 2, KindHostile: 7,
 	KindRevoke: 12, KindUnpin: 10, KindTerminate: 2, KindRestart: 15, KindUpgrade: 15,
-	KindKernelRestart: 15, KindReap: 20, KindIdle: 30,
+	KindKernelRestart: 15, KindReap: 20, KindIdle: 30, KindLaunch: 6,
 }
 
 // Generate makes the program of a seed. The same seed and options always
@@ -308,6 +318,7 @@ func Generate(seed uint64, opts GenOptions) Program {
 	if r.IntN(6) < 2+map[bool]int{true: 1}[p.File] {
 		p.Group = 2 + r.IntN(15)
 	}
+	p.SettleLater = r.IntN(3) > 0
 	lo, hi := opts.MinSteps, opts.MaxSteps
 	if lo <= 0 {
 		lo = 60
@@ -320,15 +331,19 @@ func Generate(seed uint64, opts GenOptions) Program {
 	for _, w := range weights {
 		total += w
 	}
+	vats := p.Vats // the vats there will be, launches so far included
 	for len(p.Steps) < n {
 		x := r.IntN(total)
 		k := Kind(0)
 		for ; x >= weights[k]; k++ {
 			x -= weights[k]
 		}
-		s, ok := genStep(r, k, p, opts.Pending)
+		s, ok := genStep(r, k, p, vats, opts.Pending)
 		if !ok {
 			continue
+		}
+		if k == KindLaunch {
+			vats++
 		}
 		p.Steps = append(p.Steps, s)
 	}
@@ -338,9 +353,14 @@ func Generate(seed uint64, opts GenOptions) Program {
 // genStep makes one step of kind k, or reports that k does not fit the
 // program (a kernel restart on a memory store, a sendOnly send while
 // sendOnly is pending, ...).
-func genStep(r *rand.Rand, k Kind, p Program, pending Features) (Step, bool) {
-	s := Step{Kind: k, Vat: r.IntN(p.Vats), Target: r.IntN(64), Cranks: cranksAfter(r)}
+func genStep(r *rand.Rand, k Kind, p Program, vats int, pending Features) (Step, bool) {
+	s := Step{Kind: k, Vat: r.IntN(vats), Target: r.IntN(64), Cranks: cranksAfter(r)}
 	switch k {
+	case KindLaunch:
+		if vats == maxVats {
+			return Step{}, false
+		}
+		s.Vat = vats
 	case KindHostSend, KindSend:
 		nargs := r.IntN(4)
 		for i := 0; i < nargs; i++ {

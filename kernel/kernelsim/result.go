@@ -72,6 +72,10 @@ func (w *world) finalChecks() {
 		}
 		alive := m.from == host || w.vats[m.from].active
 		if m.result != 0 && alive && !m.seen {
+			if p, ok := st.Promise(string(m.kpid)); m.from == host && (!ok || p.State != persistence.PromiseUnresolved) {
+				w.fail("output", "%s (delivered %d times): its result %s settled in the kernel, but the host never got the output", m, m.delivered, m.kpid)
+				continue
+			}
 			w.fail("exactly-once", "%s (delivered %d times) never had its result settled for its sender", m, m.delivered)
 			continue
 		}

@@ -107,10 +107,7 @@ type Options struct {
 // does not fail t: the caller reports the Result. t provides only the
 // temporary directory and logging.
 func Run(t testing.TB, p Program, opts Options) *Result {
-	w := &world{p: p, opts: opts, tb: &simTB{TB: t}, seq: map[seqKey]int{}, last: map[seqKey]int{},
-		refs: []*ref{nil}, stats: newStats(), failedStep: -1}
-	w.host = hostState{known: map[kernel.KRef]refID{}, pins: map[kernel.KRef]int{},
-		roots: map[kernel.KRef]bool{}, results: map[kernel.KRef]*message{}, awaited: map[kernel.KRef]bool{}}
+	w := newWorld(t, p, opts)
 	defer w.tb.cleanup()
 	func() {
 		defer w.recoverFatal()
@@ -129,6 +126,14 @@ func Run(t testing.TB, p Program, opts Options) *Result {
 		w.finish()
 	}()
 	return w.result()
+}
+
+func newWorld(t testing.TB, p Program, opts Options) *world {
+	w := &world{p: p, opts: opts, tb: &simTB{TB: t}, seq: map[seqKey]int{}, last: map[seqKey]int{},
+		refs: []*ref{nil}, stats: newStats(), failedStep: -1}
+	w.host = hostState{known: map[kernel.KRef]refID{}, pins: map[kernel.KRef]int{},
+		roots: map[kernel.KRef]bool{}, results: map[kernel.KRef]*message{}, awaited: map[kernel.KRef]bool{}}
+	return w
 }
 
 // world is one run: the driver, the vats, the host and the model.
@@ -282,14 +287,30 @@ func (w *world) open() bool {
 	return true
 }
 
-// launch starts the program's vats as one subcluster.
+// launch starts the program's first vats as one subcluster.
 func (w *world) launch() {
 	names := make([]string, w.p.Vats)
 	for i := range names {
 		names[i] = vatName(i)
 	}
+	w.launchVats(names)
+}
+
+// launchOne launches vat i, alone in a subcluster: a new party that the
+// others meet through the host.
+func (w *world) launchOne(i int) {
+	if i != len(w.vats) {
+		panic(fmt.Sprintf("kernelsim: launch of vat %d with %d vats", i, len(w.vats)))
+	}
+	w.launchVats([]string{vatName(i)})
+	w.afterHost("launch")
+}
+
+func (w *world) launchVats(names []string) {
 	res := w.d.Launch(names[0], names...)
-	for i, name := range names {
+	base := len(w.vats)
+	for j, name := range names {
+		i := base + j
 		id := res.VatIDs[name]
 		v := newSimVat(w, i, id, w.d.Vats[id])
 		w.vats = append(w.vats, v)
@@ -328,6 +349,13 @@ func (w *world) runStep(s Step) {
 // doStep does the step itself; false means it did not apply (its vat is
 // gone, there was nothing to pick).
 func (w *world) doStep(s Step) bool {
+	if s.Kind == KindLaunch {
+		w.launchOne(s.Vat)
+		return true
+	}
+	if s.Vat >= len(w.vats) {
+		return false // (a program cut short of the launch that makes it)
+	}
 	if s.Kind.isAct() {
 		v := w.vats[s.Vat]
 		if !v.active {

@@ -112,3 +112,88 @@ func TestSimulation(t *testing.T) {
 	}
 	t.Errorf("%d of %d seeds failed; by the check of their first violation:\n%s", len(failed), total.Seeds, strings.Join(lines, "\n"))
 }
+
+// TestRunsReplayExactly: a seed makes one program and one execution, so
+// that -sim.seed replays a failure exactly.
+func TestRunsReplayExactly(t *testing.T) {
+	// Every feature pending and the known bugs looked past, so that each
+	// program runs to its end at HEAD as well as after.
+	opts := kernelsim.Options{Pending: 1<<5 - 1, Known: []string{"relay", "output"}}
+	// The first seeds with a durable file (kernel crashes), a file with
+	// group commit, and memory.
+	var programs []kernelsim.Program
+	for _, want := range []struct{ file, group bool }{{true, false}, {true, true}, {false, true}} {
+		for seed := uint64(1); ; seed++ {
+			if p := kernelsim.Generate(seed, kernelsim.GenOptions{Pending: opts.Pending}); p.File == want.file && (p.Group > 0) == want.group {
+				programs = append(programs, p)
+				break
+			}
+		}
+	}
+	for _, p := range programs {
+		seed := p.Seed
+		if q := kernelsim.Generate(seed, kernelsim.GenOptions{Pending: opts.Pending}); q.String() != p.String() {
+			t.Fatalf("seed %d made two programs:\n%s\n%s", seed, p, q)
+		}
+		var logs [2][]string
+		for i := range logs {
+			o := opts
+			o.Log = func(format string, args ...any) { logs[i] = append(logs[i], fmt.Sprintf(format, args...)) }
+			if r := kernelsim.Run(t, p, o); r.Failed() {
+				t.Fatal(r.Report("go test ./kernel/kernelsim -run TestRunsReplayExactly"))
+			}
+		}
+		if len(logs[0]) < 2*len(p.Steps) {
+			t.Fatalf("seed %d: %d log lines for %d steps", seed, len(logs[0]), len(p.Steps))
+		}
+		if !slices.Equal(logs[0], logs[1]) {
+			for i := range min(len(logs[0]), len(logs[1])) {
+				if logs[0][i] != logs[1][i] {
+					t.Fatalf("seed %d ran two ways; first difference at line %d:\n%s\n%s", seed, i, logs[0][i], logs[1][i])
+				}
+			}
+			t.Fatalf("seed %d ran two ways: %d and %d lines", seed, len(logs[0]), len(logs[1]))
+		}
+	}
+}
+
+// TestGeneratorCoversEveryKind: over a few hundred seeds the generator
+// makes every kind of step and every hostile syscall, and leaves out
+// those a pending feature needs.
+func TestGeneratorCoversEveryKind(t *testing.T) {
+	var kinds [32]int
+	var hostile [32]int
+	only, file, group := 0, 0, 0
+	for seed := uint64(1); seed <= 300; seed++ {
+		p := kernelsim.Generate(seed, kernelsim.GenOptions{})
+		file += map[bool]int{true: 1}[p.File]
+		group += map[bool]int{true: 1}[p.Group > 0]
+		for _, s := range p.Steps {
+			kinds[s.Kind]++
+			if s.Kind == kernelsim.KindHostile {
+				hostile[s.Hostile]++
+			}
+			if s.Only {
+				only++
+			}
+		}
+		for _, s := range kernelsim.Generate(seed, kernelsim.GenOptions{Pending: kernelsim.FeatureSendOnly | kernelsim.FeatureValidate}).Steps {
+			if s.Only || (s.Kind == kernelsim.KindHostile && s.Hostile >= kernelsim.HostileMalformedBody) {
+				t.Fatalf("seed %d: %s generated with sendonly and validate pending", seed, s)
+			}
+		}
+	}
+	for k := kernelsim.KindHostSend; k <= kernelsim.KindLaunch; k++ {
+		if kinds[k] == 0 {
+			t.Errorf("no %s step in 300 seeds", k)
+		}
+	}
+	for h := kernelsim.HostileUnknownImport; h <= kernelsim.HostileUnusedSlot; h++ {
+		if hostile[h] == 0 {
+			t.Errorf("no hostile %s in 300 seeds", h)
+		}
+	}
+	if only == 0 || file == 0 || group == 0 {
+		t.Errorf("300 seeds made %d sendOnly sends, %d file stores, %d group commits", only, file, group)
+	}
+}

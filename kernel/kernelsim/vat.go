@@ -356,11 +356,11 @@ func (v *simVat) onMessage(c *kerneltest.Call) error {
 }
 
 // settleLater settles the vat's oldest waiting promise at one message in
-// three, as if the work it waited for had finished: settlements then
+// three (Program.SettleLater), as if the work it waited for had finished: settlements then
 // come at any point of the queue, between one sender's messages to the
 // promise, as E-order needs them to.
 func (v *simVat) settleLater(c *kerneltest.Call, m *message) {
-	if m.id%3 != 0 {
+	if !v.w.p.SettleLater || m.id%3 != 0 {
 		return
 	}
 	for len(v.plans) > 0 {
@@ -595,3 +595,6 @@ func (w *world) parseMessage(data marshal.CapData) (*message, error) {
 	}
 	return m, nil
 }
+
+// rootRef is the model ref of v's root.
+func (v *simVat) rootRef() refID { return v.view[kernel.RootVRef].r }
