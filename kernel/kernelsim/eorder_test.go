@@ -22,7 +22,7 @@ func eorderProgram(file bool, between ...ks.Step) ks.Program {
 	steps = append(steps, between...)
 	steps = append(steps,
 		ks.Step{Kind: ks.KindResolve, Vat: 0, Target: 0, How: 'o', Cranks: 1}, // A settles P1
-		ks.Step{Kind: ks.KindHostSend, Again: true, React: "u", Cranks: 5},     // m2 on P2
+		ks.Step{Kind: ks.KindHostSend, Again: true, React: "u", Cranks: 5},    // m2 on P2
 	)
 	return ks.Program{Vats: 3, File: file, Steps: steps}
 }

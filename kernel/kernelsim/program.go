@@ -257,7 +257,7 @@ type Program struct {
 	// SettleLater makes a vat settle its oldest waiting promise at one
 	// message in three, besides the resolve steps.
 	SettleLater bool
-	Steps []Step
+	Steps       []Step
 }
 
 // String renders the program: a header line, then one numbered step per
