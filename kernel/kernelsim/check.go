@@ -14,70 +14,6 @@ import (
 // what every settlement the host or a vat sees must be, and which vats
 // must be alive.
 
-// hostSend queues a message from the host and records it; nil means the
-// kernel refused it (a reference that no longer names anything).
-func (w *world) hostSend(target kernel.KRef, method string, args []kernel.KRef, react string, act *Step) *message {
-	on, ok := w.host.known[target]
-	if !ok {
-		// An output released since the step began settled it (group
-		// commit): the host no longer holds it.
-		return nil
-	}
-	args = slices.DeleteFunc(slices.Clone(args), func(k kernel.KRef) bool { _, ok := w.host.known[k]; return !ok })
-	slots := make([]any, len(args))
-	for i, a := range args {
-		if a.IsPromise() {
-			slots[i] = marshal.Ref{Slot: string(a), Promise: true}
-		} else {
-			slots[i] = marshal.Ref{Slot: string(a), Iface: "Alleged: thing"}
-		}
-	}
-	m, data := w.newMessage(host, on, method, slots)
-	m.react, m.act, m.finish = react, act, method == "finish"
-	m.args = make([]refID, len(data.Slots))
-	for i, s := range data.Slots {
-		m.args[i] = w.host.known[kernel.KRef(s)]
-	}
-	kpid, out, err := w.d.K.QueueMessage(ctx, target, data)
-	if err != nil {
-		w.checkRefusal(append([]kernel.KRef{target}, args...), err)
-		return nil
-	}
-	m.committed = true
-	w.stats.Messages++
-	r := w.newRef(true, host)
-	r.decider, r.msg, m.result, m.kpid = kernelDecides, m, r.id, kpid
-	w.host.add(kpid, r.id)
-	w.host.results[kpid] = m
-	if act == nil && !m.finish {
-		w.host.awaited[kpid] = true // a result to pipeline on (an act's is undefined)
-	}
-	w.d.Release(out)
-	w.afterHost("send")
-	return m
-}
-
-// checkRefusal checks that the kernel refused a host message only
-// because it names an object that may be gone: the root of a vat that was
-// terminated (the host holds everything else pinned or awaited).
-func (w *world) checkRefusal(krefs []kernel.KRef, err error) {
-	if errors.Is(err, kernel.ErrObjectDeleted) || errors.Is(err, kernel.ErrUnknownRef) {
-		for _, k := range krefs {
-			if w.host.roots[k] && !w.vats[w.refs[w.host.known[k]].owner].active {
-				return
-			}
-			// With group commit a settled result can be freed before its
-			// output is released: the host cannot tell that its result
-			// promise is gone.
-			if k.IsPromise() && w.p.Group > 0 && errors.Is(err, kernel.ErrUnknownRef) {
-				w.stats.Refused["result freed before its output"]++
-				return
-			}
-		}
-	}
-	w.fail("kernel", "QueueMessage with %v refused: %v", krefs, err)
-}
-
 // crank runs one crank and checks it; false means there was no work.
 func (w *world) crank() bool {
 	w.cur = &crankCtx{}
@@ -183,51 +119,6 @@ func (w *world) vatByID(id kernel.VatID) *simVat {
 		}
 	}
 	return nil
-}
-
-// processOutputs checks the host's outputs released since the last call:
-// one settlement per host message (after at most one early rejection of
-// an aborted delivery), each as the model has it.
-func (w *world) processOutputs() {
-	rel := w.d.Released
-	for ; w.outSeen < len(rel); w.outSeen++ {
-		o := rel[w.outSeen]
-		m := w.host.results[o.KPID]
-		if m == nil {
-			w.fail("exactly-once", "output %s for a promise the host never asked for", kernel.DescribeOutput(o))
-			continue
-		}
-		if o.Aborted {
-			if !m.aborted {
-				w.fail("exactly-once", "aborted output for %s, whose delivery the model did not see roll back", m)
-			}
-			if err := o.Err(); !errors.Is(err, kernel.ErrIllegalSyscall) && !errors.Is(err, kernel.ErrInternalError) {
-				w.fail("code", "aborted output for %s is %v, not ILLEGAL_SYSCALL or INTERNAL_ERROR", m, err)
-			}
-			continue
-		}
-		if m.hostOutputs++; m.hostOutputs > 1 {
-			w.fail("exactly-once", "second output for %s: %s", m, kernel.DescribeOutput(o))
-			continue
-		}
-		m.seen = true
-		delete(w.host.awaited, o.KPID)
-		delete(w.host.known, o.KPID)
-		slots := w.checkSettlement(w.refs[m.result], o.Rejected, o.Value, &o.ByKernel, "output for "+m.String())
-		for i, s := range o.Value.Slots {
-			k := kernel.KRef(s)
-			if !k.IsObject() {
-				continue
-			}
-			w.host.pins[k]++ // the kernel pins what an output names
-			if i < len(slots) {
-				if r, ok := w.host.known[k]; ok && r != slots[i] {
-					w.fail("translation", "output for %s names %s for %s, which the host holds as %s", m, k, slots[i], r)
-				}
-				w.host.add(k, slots[i])
-			}
-		}
-	}
 }
 
 // kernelCode is the code of a kernel error value, "" for anything else.

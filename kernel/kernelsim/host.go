@@ -1,0 +1,380 @@
+package kernelsim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
+)
+
+// hostState is what the host holds.
+type hostState struct {
+	known   map[kernel.KRef]refID
+	order   []kernel.KRef // in the order the host came to hold them
+	pins    map[kernel.KRef]int
+	roots   map[kernel.KRef]bool
+	results map[kernel.KRef]*message // every host message, by its result
+	awaited map[kernel.KRef]bool     // the results not settled yet
+	last    kernel.KRef              // where the last host-send step sent
+}
+
+func (h *hostState) add(k kernel.KRef, r refID) {
+	if _, ok := h.known[k]; !ok {
+		h.order = append(h.order, k)
+	}
+	h.known[k] = r
+}
+
+// refs lists what the host may send to or pass: its objects and the
+// results it awaits (a settled result may be freed at once).
+func (h *hostState) refs(objectsOnly bool) []kernel.KRef {
+	var out []kernel.KRef
+	live := h.order[:0]
+	for _, k := range h.order {
+		if _, ok := h.known[k]; !ok {
+			continue
+		}
+		live = append(live, k)
+		if k.IsObject() || (!objectsOnly && h.awaited[k]) {
+			out = append(out, k)
+		}
+	}
+	h.order = live
+	return out
+}
+
+func pickKRef(ks []kernel.KRef, i int) (kernel.KRef, bool) {
+	if len(ks) == 0 {
+		return "", false
+	}
+	return ks[i%len(ks)], true
+}
+
+// hostSend queues a message from the host and records it; nil means the
+// kernel refused it (a reference that no longer names anything).
+func (w *world) hostSend(target kernel.KRef, method string, args []kernel.KRef, react string, act *Step) *message {
+	on, ok := w.host.known[target]
+	if !ok {
+		// An output released since the step began settled it (group
+		// commit): the host no longer holds it.
+		return nil
+	}
+	args = slices.DeleteFunc(slices.Clone(args), func(k kernel.KRef) bool { _, ok := w.host.known[k]; return !ok })
+	slots := make([]any, len(args))
+	for i, a := range args {
+		if a.IsPromise() {
+			slots[i] = marshal.Ref{Slot: string(a), Promise: true}
+		} else {
+			slots[i] = marshal.Ref{Slot: string(a), Iface: "Alleged: thing"}
+		}
+	}
+	m, data := w.newMessage(host, on, method, slots)
+	m.react, m.act, m.finish = react, act, method == "finish"
+	m.args = make([]refID, len(data.Slots))
+	for i, s := range data.Slots {
+		m.args[i] = w.host.known[kernel.KRef(s)]
+	}
+	kpid, out, err := w.d.K.QueueMessage(ctx, target, data)
+	if err != nil {
+		w.checkRefusal(append([]kernel.KRef{target}, args...), err)
+		return nil
+	}
+	m.committed = true
+	w.stats.Messages++
+	r := w.newRef(true, host)
+	r.decider, r.msg, m.result, m.kpid = kernelDecides, m, r.id, kpid
+	w.host.add(kpid, r.id)
+	w.host.results[kpid] = m
+	if act == nil && !m.finish {
+		w.host.awaited[kpid] = true // a result to pipeline on (an act's is undefined)
+	}
+	w.d.Release(out)
+	w.afterHost("send")
+	return m
+}
+
+// checkRefusal checks that the kernel refused a host message only
+// because it names an object that may be gone: the root of a vat that was
+// terminated (the host holds everything else pinned or awaited).
+func (w *world) checkRefusal(krefs []kernel.KRef, err error) {
+	if errors.Is(err, kernel.ErrObjectDeleted) || errors.Is(err, kernel.ErrUnknownRef) {
+		for _, k := range krefs {
+			if w.host.roots[k] && !w.vats[w.refs[w.host.known[k]].owner].active {
+				return
+			}
+			// With group commit a settled result can be freed before its
+			// output is released: the host cannot tell that its result
+			// promise is gone.
+			if k.IsPromise() && w.p.Group > 0 && errors.Is(err, kernel.ErrUnknownRef) {
+				w.stats.Refused["result freed before its output"]++
+				return
+			}
+		}
+	}
+	w.fail("kernel", "QueueMessage with %v refused: %v", krefs, err)
+}
+
+// runStep runs one step and the cranks after it.
+func (w *world) runStep(s Step) {
+	w.log("step %d: %s", w.step, s)
+	if !w.doStep(s) {
+		w.stats.Skipped[s.Kind]++
+		return
+	}
+	w.stats.Steps[s.Kind]++
+	if s.Kind == KindIdle {
+		w.runIdle()
+		return
+	}
+	for i := 0; i < s.Cranks && len(w.viol) == 0; i++ {
+		if !w.crank() {
+			break
+		}
+	}
+}
+
+// doStep does the step itself; false means it did not apply (its vat is
+// gone, there was nothing to pick).
+func (w *world) doStep(s Step) bool {
+	if s.Kind == KindLaunch {
+		w.launchOne(s.Vat)
+		return true
+	}
+	if s.Vat >= len(w.vats) {
+		return false // (a program cut short of the launch that makes it)
+	}
+	if s.Kind.isAct() {
+		v := w.vats[s.Vat]
+		if !v.active {
+			return false
+		}
+		return w.hostSend(v.root, "act", nil, "", &s) != nil
+	}
+	switch s.Kind {
+	case KindHostSend:
+		targets := w.host.refs(false)
+		target, ok := pickKRef(targets, s.Target)
+		if !ok {
+			return false
+		}
+		if s.OnPromise {
+			var ps []kernel.KRef
+			for _, k := range targets {
+				if k.IsPromise() {
+					ps = append(ps, k)
+				}
+			}
+			if p, ok := pickKRef(ps, s.Target); ok {
+				target = p
+			}
+		}
+		if s.Again && slices.Contains(targets, w.host.last) {
+			target = w.host.last
+		}
+		w.host.last = target
+		var args []kernel.KRef
+		for _, a := range s.Args {
+			if k, ok := pickKRef(w.host.refs(false), a.Pick); ok {
+				args = append(args, k)
+			}
+		}
+		m := w.hostSend(target, "m", args, s.React, nil)
+		for i := 0; i < s.Burst; i++ {
+			w.hostSend(target, "m", args, s.React, nil)
+		}
+		for i := 0; i < s.Pipe && m != nil; i++ {
+			w.host.last = m.kpid // the next "again" goes down the chain
+			m = w.hostSend(m.kpid, "m", nil, s.React, nil)
+		}
+		return true
+	case KindRevoke:
+		var objs []kernel.KRef
+		for _, k := range w.host.refs(true) {
+			if !w.host.roots[k] {
+				objs = append(objs, k)
+			}
+		}
+		k, ok := pickKRef(objs, s.Target)
+		if !ok {
+			return false
+		}
+		out, err := w.d.K.Revoke(ctx, k)
+		if err != nil {
+			w.fail("kernel", "Revoke(%s) of an object the host holds: %v", k, err)
+			return true
+		}
+		w.d.Release(out)
+		if r := w.refs[w.host.known[k]]; r.revokedAt < 0 {
+			r.revokedAt = w.step
+		}
+		w.afterHost("revoke")
+	case KindUnpin:
+		var pinned []kernel.KRef
+		for _, k := range w.host.refs(true) {
+			if w.host.pins[k] > 0 {
+				pinned = append(pinned, k)
+			}
+		}
+		k, ok := pickKRef(pinned, s.Target)
+		if !ok {
+			return false
+		}
+		out, err := w.d.K.Unpin(ctx, k)
+		if err != nil {
+			w.fail("kernel", "Unpin(%s) of an object a result pinned: %v", k, err)
+			return true
+		}
+		w.d.Release(out)
+		if w.host.pins[k]--; w.host.pins[k] == 0 && !w.host.roots[k] {
+			delete(w.host.known, k)
+		}
+		w.afterHost("unpin")
+	case KindTerminate, KindRestart, KindUpgrade, KindReap:
+		v := w.vats[s.Vat]
+		if !v.active {
+			return false
+		}
+		w.vatStep(v, s)
+	case KindKernelRestart:
+		if !w.p.File {
+			return false
+		}
+		w.kernelRestart(s.Fail)
+	case KindIdle:
+	}
+	return true
+}
+
+// vatStep does a host request about vat v.
+func (w *world) vatStep(v *simVat, s Step) {
+	k := w.d.K
+	switch s.Kind {
+	case KindTerminate:
+		out, err := k.TerminateVat(ctx, v.id, "terminated by the simulation")
+		if err != nil {
+			w.fail("kernel", "TerminateVat(%s): %v", v.id, err)
+			return
+		}
+		w.d.Release(out)
+		w.terminate(v, "terminate")
+	case KindRestart, KindUpgrade:
+		before, _ := k.Vat(v.id)
+		if s.Fail {
+			v.fv.FailStart = errors.New("kernelsim: the new incarnation fails to start")
+		}
+		var out []kernel.Output
+		var err error
+		if s.Kind == KindRestart {
+			out, err = k.RestartVat(ctx, v.id, w.d, "restarted by the simulation")
+		} else {
+			out, err = k.UpgradeVat(ctx, v.id, w.d, kernel.VatConfig{Bundle: fmt.Sprintf("fake-v%d", v.inc+2)})
+		}
+		v.fv.FailStart = nil
+		w.d.Release(out)
+		after, _ := k.Vat(v.id)
+		why := s.Kind.String()
+		switch {
+		case s.Fail && err == nil:
+			w.fail("kernel", "%s of %s succeeded although its start failed", why, v.name)
+		case !s.Fail && err != nil:
+			w.fail("kernel", "%s of %s: %v", why, v.name, err)
+		case s.Fail && s.Kind == KindRestart:
+			// A restart that cannot start terminates the vat.
+			if after.Active {
+				w.fail("termination", "failed restart of %s left it active", v.name)
+			}
+			w.terminate(v, "restart failed")
+		case s.Fail:
+			// A failed upgrade changes nothing.
+			if !after.Active || after.Incarnation != before.Incarnation {
+				w.fail("kernel", "failed upgrade of %s changed it: active=%v incarnation %d -> %d", v.name, after.Active, before.Incarnation, after.Incarnation)
+			}
+		default:
+			if after.Incarnation != before.Incarnation+1 {
+				w.fail("kernel", "%s of %s: incarnation %d -> %d", why, v.name, before.Incarnation, after.Incarnation)
+			}
+			w.restart(v, why)
+		}
+	case KindReap:
+		out, err := k.ScheduleReap(ctx, v.id)
+		if err != nil {
+			w.fail("kernel", "ScheduleReap(%s): %v", v.id, err)
+			return
+		}
+		w.d.Release(out)
+		v.reaps = append(v.reaps, s.Target)
+	}
+	w.afterHost(s.Kind.String())
+}
+
+// kernelRestart stops the kernel (crash: as kill -9) and resumes a new one
+// over the file.
+func (w *world) kernelRestart(crash bool) {
+	w.d.RestartKernel(crash)
+	w.stats.KernelRestarts++
+	w.processOutputs()
+	if w.opts.Pending.Has(FeatureResume) {
+		return
+	}
+	for _, v := range w.vats {
+		if v.active {
+			v.kernelRestarted = true
+			w.restart(v, "kernel restart")
+		}
+	}
+	w.afterHost("kernel restart")
+}
+
+// afterHost checks the state after a host request.
+func (w *world) afterHost(what string) {
+	w.d.AuditNow(what)
+	w.processOutputs()
+	w.checkActive()
+}
+
+// processOutputs checks the host's outputs released since the last call:
+// one settlement per host message (after at most one early rejection of
+// an aborted delivery), each as the model has it.
+func (w *world) processOutputs() {
+	rel := w.d.Released
+	for ; w.outSeen < len(rel); w.outSeen++ {
+		o := rel[w.outSeen]
+		m := w.host.results[o.KPID]
+		if m == nil {
+			w.fail("exactly-once", "output %s for a promise the host never asked for", kernel.DescribeOutput(o))
+			continue
+		}
+		if o.Aborted {
+			if !m.aborted {
+				w.fail("exactly-once", "aborted output for %s, whose delivery the model did not see roll back", m)
+			}
+			if err := o.Err(); !errors.Is(err, kernel.ErrIllegalSyscall) && !errors.Is(err, kernel.ErrInternalError) {
+				w.fail("code", "aborted output for %s is %v, not ILLEGAL_SYSCALL or INTERNAL_ERROR", m, err)
+			}
+			continue
+		}
+		if m.hostOutputs++; m.hostOutputs > 1 {
+			w.fail("exactly-once", "second output for %s: %s", m, kernel.DescribeOutput(o))
+			continue
+		}
+		m.seen = true
+		delete(w.host.awaited, o.KPID)
+		delete(w.host.known, o.KPID)
+		slots := w.checkSettlement(w.refs[m.result], o.Rejected, o.Value, &o.ByKernel, "output for "+m.String())
+		for i, s := range o.Value.Slots {
+			k := kernel.KRef(s)
+			if !k.IsObject() {
+				continue
+			}
+			w.host.pins[k]++ // the kernel pins what an output names
+			if i < len(slots) {
+				if r, ok := w.host.known[k]; ok && r != slots[i] {
+					w.fail("translation", "output for %s names %s for %s, which the host holds as %s", m, k, slots[i], r)
+				}
+				w.host.add(k, slots[i])
+			}
+		}
+	}
+}
