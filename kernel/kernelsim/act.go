@@ -29,11 +29,16 @@ var expectationNames = [...]string{"commit", "clean exit", "INTERNAL_ERROR", "IL
 
 func (e expectation) String() string { return expectationNames[e] }
 
+// act performs the step an "act" message carries; result is the act's
+// result, which the vat decides.
 func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 	w, s := v.w, m.act
 	w.cur.effect(func() { w.stats.Acts[s.Kind]++ })
 	switch s.Kind {
 	case KindSend:
+		// The target: a pick among what the vat may name, or among its
+		// promises (pipelining), or where its last act sent (E-order over
+		// time). Picks are taken when the act runs, not when it was made.
 		target := pick(v.filter((*entry).usable), s.Target)
 		if p := pick(v.filter(func(e *entry) bool { return e.promise }), s.Target); s.OnPromise && p != nil {
 			target = p
@@ -55,6 +60,8 @@ func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 				}
 			}
 		}
+		// One send, a burst of the same to the same target, then a chain:
+		// each pipelined message goes to the previous one's result.
 		prev := v.send(c, target, args, s.React, s.Only)
 		for i := 0; i < s.Burst; i++ {
 			v.send(c, target, args, s.React, s.Only)
@@ -64,6 +71,8 @@ func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 			prev = v.send(c, prev, nil, s.React, false)
 		}
 	case KindResolve:
+		// Only what the vat keeps waiting: a promise it decides for a
+		// forward settles when the onward result does.
 		waiting := v.filter(func(e *entry) bool { return e.promise && e.decides && v.isPlan(e) })
 		if p := pick(waiting, s.Target); p != nil {
 			v.settle(c, p, s.How, nil)
@@ -73,6 +82,8 @@ func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 			v.drop(c, e, s.How == 'r')
 		}
 	case KindRetireExport:
+		// Legal only for an export the kernel told the vat was dropped,
+		// and that the vat has not sent again since.
 		dropped := v.filter(func(e *entry) bool { return e.export && !e.promise && !e.reachable })
 		if e := pick(dropped, s.Target); e != nil {
 			r := w.refs[e.r]
@@ -82,6 +93,7 @@ func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 			}
 		}
 	case KindAbandon:
+		// Abandoning the root is illegal (a hostile kind of its own).
 		exports := v.filter(func(e *entry) bool { return e.export && !e.promise && !w.refs[e.r].root })
 		if e := pick(exports, s.Target); e != nil {
 			r := w.refs[e.r]
@@ -91,6 +103,10 @@ func (v *simVat) act(c *kerneltest.Call, m *message, result *entry) {
 			}
 		}
 	case KindExit, KindExitFailure:
+		// A clean exit commits the delivery and terminates the vat in the
+		// same unit; a failure exit rolls the delivery back (invariant 4,
+		// docs/invariants.md). The vat still settles the act's result
+		// below, as liveslots settles a method's result after exit.
 		failure := s.Kind == KindExitFailure
 		v.sys(c, kernel.Syscall{Kind: kernel.SyscallExit, Failure: failure, Info: marshal.EncodeString("bye")})
 		w.cur.expect = expectExit
@@ -119,6 +135,10 @@ func (v *simVat) isPlan(e *entry) bool {
 
 // hostile makes one illegal syscall (after a legal one, for the kinds that
 // need it) and checks that the kernel refused it with ILLEGAL_SYSCALL.
+// Each kind is illegal whatever the vat holds (a kind whose candidate is
+// missing falls back on an import no vat is ever given), so the model can
+// insist that this vat, and only this vat, is terminated for it
+// (invariant 14, docs/invariants.md).
 func (v *simVat) hostile(c *kerneltest.Call, h Hostile, result *entry) {
 	w := v.w
 	w.cur.expect = expectIllegal
@@ -211,6 +231,8 @@ func (v *simVat) hostile(c *kerneltest.Call, h Hostile, result *entry) {
 	if w.cur.refused {
 		return
 	}
+	// Made directly, not through sys: here a refusal is what the model
+	// wants, and an acceptance the violation.
 	r := c.Sys.Syscall(s)
 	switch {
 	case r.Err == nil:

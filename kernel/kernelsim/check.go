@@ -17,7 +17,9 @@ import (
 // crank runs one crank and checks it; false means there was no work.
 func (w *world) crank() bool {
 	w.cur = &crankCtx{}
-	res := w.d.Crank() // audits
+	// INVARIANT 10 (docs/invariants.md): the Driver runs kernel.Audit
+	// after the crank and fails (here: a violation) at any problem.
+	res := w.d.Crank()
 	cur := w.cur
 	w.cur = nil
 	if res.Outcome == kernel.Idle {
@@ -26,6 +28,10 @@ func (w *world) crank() bool {
 	w.stats.Cranks++
 	w.stats.Work[res.Work.String()]++
 	w.log("  %s", kernel.DescribeCrank(res))
+	// INVARIANT 4 (docs/invariants.md): an aborted crank's effects are
+	// rolled back, so the model drops what the vat did in it. A crank that
+	// committed without delivering (a failed delivery consumed) is rolled
+	// back the same way.
 	if res.Outcome == kernel.Committed && res.Delivered {
 		for _, f := range cur.effects {
 			f()
@@ -34,6 +40,10 @@ func (w *world) crank() bool {
 		cur.msg.aborted = true
 	}
 	w.checkOutcome(res, cur)
+	// The model follows what the kernel did, even when it disagreed, so
+	// that later checks measure the damage rather than repeat the first
+	// complaint. Terminations first: the outputs they released are
+	// rejections the model now expects.
 	for _, id := range res.Terminated {
 		if v := w.vatByID(id); v != nil {
 			w.terminate(v, terminationCause(res, cur))
@@ -61,6 +71,7 @@ func (w *world) runIdle() {
 // needs more is looping.
 const idleLimit = 100000
 
+// terminationCause names why a crank terminated a vat, for the counts.
 func terminationCause(res kernel.CrankResult, cur *crankCtx) string {
 	switch {
 	case errors.Is(res.Failure, kernel.ErrIllegalSyscall):
@@ -82,6 +93,8 @@ func (w *world) checkOutcome(res kernel.CrankResult, cur *crankCtx) {
 	if cur.vat != nil {
 		vat = cur.vat.id
 	}
+	// INVARIANT 14 (docs/invariants.md): the vat at fault and nobody
+	// else. INVARIANT 7: with the code of the fault.
 	alone := len(res.Terminated) == 1 && res.Terminated[0] == vat
 	ok := true
 	switch exp {
@@ -99,7 +112,9 @@ func (w *world) checkOutcome(res kernel.CrankResult, cur *crankCtx) {
 	}
 }
 
-// checkActive checks that the kernel's active vats are the model's.
+// checkActive checks that the kernel's active vats are the model's: it
+// catches a termination no crank reported (a host request that killed a
+// bystander, a resume that dropped a vat).
 func (w *world) checkActive() {
 	for _, v := range w.vats {
 		row, _ := w.d.Store.Vat(string(v.id))
@@ -112,6 +127,7 @@ func (w *world) checkActive() {
 	}
 }
 
+// vatByID finds the simulated vat of a kernel vat id.
 func (w *world) vatByID(id kernel.VatID) *simVat {
 	for _, v := range w.vats {
 		if v.id == id {
@@ -137,6 +153,8 @@ func kernelCode(data marshal.CapData) kernel.Code {
 // target promise. byKernel is the output's flag, nil for a notify.
 func (w *world) checkSettlement(r *ref, rejected bool, data marshal.CapData, byKernel *bool, where string) []refID {
 	if r.res == nil {
+		// Nobody the model saw settled r: the kernel did, by a splat (or a
+		// vat settled it that had no right to, which is what this catches).
 		if rel := w.relayed(r, data); rel != nil {
 			// The kernel settles a splat's result (so an output says
 			// ByKernel), but with a vat's value: any code in it is the
@@ -161,6 +179,7 @@ func (w *world) checkSettlement(r *ref, rejected bool, data marshal.CapData, byK
 		w.checkSplat(r, code, where)
 		return nil
 	}
+	// The model knew: the observation must match it, slot for slot.
 	res := r.res
 	if res.rejected != rejected {
 		w.fail("exactly-once", "%s: %s settled rejected=%v, but it was %s", where, r.id, rejected, res)
@@ -244,6 +263,11 @@ func (w *world) checkSplat(r *ref, code kernel.Code, where string) {
 		}
 		t = w.refs[t.res.target]
 	}
+	// The code a splat to an object carries: REVOKED if the host had
+	// revoked it before the message was sent; DELETED if its exporter no
+	// longer answers; either if both happened in an order the model cannot
+	// see (the routing crank is not observable). A splat to an object
+	// that answers and is not revoked lost the message.
 	answers, why := w.answers(t)
 	var want []kernel.Code
 	switch {
@@ -262,7 +286,6 @@ func (w *world) checkSplat(r *ref, code kernel.Code, where string) {
 		return
 	default:
 		want = []kernel.Code{kernel.CodeObjectDeleted}
-		_ = why
 	}
 	if !slices.Contains(want, code) {
 		names := make([]string, len(want))

@@ -9,17 +9,27 @@ import (
 	"github.com/ocapgo/kernel-actors/marshal"
 )
 
+// What a simulated vat does with each kind of delivery: check it against
+// the model, then act on it.
+
 // onMessage checks a message against the model (body, E-order, routing,
-// slots, result) and then does what it asks.
+// slots, result) and then does what it asks: an act, the end's finish, or
+// its reaction.
 func (v *simVat) onMessage(c *kerneltest.Call) error {
 	w, dv := v.w, c.Delivery
 	m, err := w.parseMessage(dv.Message.Methargs)
 	if err != nil {
+		// INVARIANT 14 (docs/invariants.md): what a sender wrote is
+		// checked at its syscall; a receiver must never be handed a body
+		// it cannot read (and, like liveslots, it faults on one).
 		w.fail("validate", "%s got a message it cannot read: %v (body %q)", v.name, err, dv.Message.Methargs.Body)
 		return errBadDelivery
 	}
 	w.cur.msg = m
 	where := "delivery of " + m.String()
+	// Exactly once: a message whose send never committed, or that was
+	// delivered already (or whose delivery was rolled back, so that its
+	// retry must splat), must not arrive.
 	if !m.committed {
 		w.fail("exactly-once", "%s delivered, but its send was rolled back", m)
 	}
@@ -31,6 +41,10 @@ func (v *simVat) onMessage(c *kerneltest.Call) error {
 	}
 	on := w.refs[m.on]
 	k := seqKey{m.from, m.on}
+	// INVARIANT 13 (docs/invariants.md): one sender's messages on one
+	// reference arrive in the order it sent them. Numbers may be skipped
+	// (a message splat or was never sent) but never go back. With eorder
+	// pending only references to objects are held to it.
 	if last := w.last[k]; m.seq <= last && !(on.promise && w.opts.Pending.Has(FeatureEOrder)) {
 		w.fail("eorder", "%s delivered to %s after #%d from the same sender on the same reference", m, v.name, last)
 	}
@@ -47,13 +61,15 @@ func (v *simVat) onMessage(c *kerneltest.Call) error {
 		}
 	}
 	result := v.takeResult(m, dv.Message.Result, where)
+	// The delivery counts once the crank commits: an aborted delivery
+	// never happened (its retry splats).
 	w.cur.effect(func() {
 		m.delivered++
 		m.to = v.idx
 		w.stats.Delivered++
 	})
 	if w.cur.refused {
-		return nil
+		return nil // the kernel refuses everything from here on
 	}
 	switch {
 	case m.act != nil:
@@ -73,10 +89,13 @@ func (v *simVat) onMessage(c *kerneltest.Call) error {
 }
 
 // settleLater settles the vat's oldest waiting promise at one message in
-// three (Program.SettleLater), as if the work it waited for had finished: settlements then
-// come at any point of the queue, between one sender's messages to the
-// promise, as E-order needs them to.
+// three (Program.SettleLater), as if the work it waited for had finished.
+// Settlements then come at any point of the queue, between one sender's
+// messages to the promise, which is where E-order goes wrong; waiting for
+// a resolve step alone makes that rare.
 func (v *simVat) settleLater(c *kerneltest.Call, m *message) {
+	// Which messages and how are functions of the message's id: the
+	// same program settles the same promises the same way every run.
 	if !v.w.p.SettleLater || m.id%3 != 0 {
 		return
 	}
@@ -95,6 +114,9 @@ func (v *simVat) settleLater(c *kerneltest.Call, m *message) {
 // designates now, an object v exports and answers for.
 func (v *simVat) checkTarget(m *message, target kernel.VRef) {
 	w := v.w
+	// A message sent on a promise goes where the promise was settled to;
+	// nothing may be delivered through a promise that is unsettled,
+	// rejected or fulfilled to data: those messages wait or splat.
 	t, why := w.finalTarget(m.on)
 	if t == nil {
 		w.fail("routing", "%s delivered to %s although %s", m, v.name, why)
@@ -104,9 +126,14 @@ func (v *simVat) checkTarget(m *message, target kernel.VRef) {
 		w.fail("routing", "%s delivered to %s, but its target %s is %s's", m, v.name, t.id, senderName(t.owner))
 		return
 	}
+	// Revocation is permanent and happens between cranks: any delivery
+	// after it should have been an OBJECT_REVOKED splat.
 	if t.revokedAt >= 0 {
 		w.fail("code", "%s delivered although its target %s was revoked at step %d", m, t.id, t.revokedAt)
 	}
+	// INVARIANT 15 (docs/invariants.md): an object its exporter no
+	// longer answers for (terminated, abandoned, retired) is never
+	// delivered to; holding a stale reference must not reach the vat.
 	if ok, why := w.answers(t); !ok {
 		check := "routing"
 		switch t.abandoned {
@@ -124,6 +151,8 @@ func (v *simVat) checkTarget(m *message, target kernel.VRef) {
 }
 
 // takeResult records that v now decides m's result, delivered as vref.
+// The result may already be in v's view: v holds its own send's result
+// when it sent the message to itself, or a result passed to it earlier.
 func (v *simVat) takeResult(m *message, vref kernel.VRef, where string) *entry {
 	w := v.w
 	if m.result == 0 {
@@ -148,6 +177,9 @@ func (v *simVat) takeResult(m *message, vref kernel.VRef, where string) *entry {
 		}
 		e = v.add(&entry{vref: vref, r: m.result, promise: true, export: strings.HasPrefix(string(vref), "p+"), reachable: true})
 	}
+	// The kernel hands the result's authority to the receiver with the
+	// delivery; if the crank aborts, it goes back to the kernel, and a
+	// termination of v then does not reject it (the retry splats it).
 	e.decides = true
 	r := w.refs[m.result]
 	w.cur.effect(func() { r.decider = v.idx })
@@ -159,13 +191,13 @@ func (v *simVat) takeResult(m *message, vref kernel.VRef, where string) *entry {
 func (v *simVat) onNotify(c *kerneltest.Call) {
 	w := v.w
 	type settled struct {
-		e    *entry
-		res  kernel.VatResolution
-		fine bool
+		e   *entry
+		res kernel.VatResolution
 	}
 	var done []settled
-	// The promises settled in this notify have already left the c-list:
-	// they are not subscribed to.
+	// One notify settles a promise and every settled promise its value
+	// reaches (SwingSet's getKpidsToRetire); they have all left the
+	// c-list already, so they are not subscribed to.
 	settling := map[kernel.VRef]bool{}
 	for _, res := range c.Delivery.Resolutions {
 		settling[res.VPID] = true
@@ -178,21 +210,26 @@ func (v *simVat) onNotify(c *kerneltest.Call) {
 		}
 		r := w.refs[e.r]
 		where := fmt.Sprintf("notify of %s (%s) to %s", res.VPID, r.id, v.name)
+		// The value must be what the settler wrote (or the kernel's
+		// splat, checked against the message's fate); its slots then tell
+		// which refs the vat now holds.
 		slots := w.checkSettlement(r, res.Rejected, res.Data, nil, where)
-		fine := slots != nil || len(res.Data.Slots) == 0
-		if fine && len(slots) == len(res.Data.Slots) {
+		if slots != nil && len(slots) == len(res.Data.Slots) {
 			for i, s := range res.Data.Slots {
 				v.learn(c, kernel.VRef(s), slots[i], where, !settling[kernel.VRef(s)])
 			}
 		}
 		if r.msg != nil && r.msg.from == v.idx {
-			r.msg.seen = true
+			r.msg.seen = true // the sender heard how its message ended
 		}
-		done = append(done, settled{e, res, fine})
+		done = append(done, settled{e, res})
 	}
 	for _, d := range done {
 		v.remove(d.e)
 	}
+	// Forwarding after every retirement: a forwarded value may name one
+	// of the promises this notify settled, which the vat can no longer
+	// name (forwardSettle then settles with a string).
 	for _, d := range done {
 		for _, p := range v.forwards[d.e.r] {
 			v.forwardSettle(c, p, d.res)
@@ -216,7 +253,9 @@ func (v *simVat) forwardSettle(c *kerneltest.Call, p *entry, res kernel.VatResol
 	v.resolve(c, p, res.Rejected, res.Data.Clone())
 }
 
-// onGC checks a GC delivery against the view and applies it.
+// onGC checks a GC delivery against the view and applies it. The kernel
+// may only drop and retire what the vat exports and others let go of,
+// and retire imports the vat dropped (invariant 10, docs/invariants.md).
 func (v *simVat) onGC(c *kerneltest.Call) {
 	w, kind := v.w, c.Delivery.Kind
 	for _, vref := range c.Delivery.VRefs {
@@ -230,14 +269,17 @@ func (v *simVat) onGC(c *kerneltest.Call) {
 		r := w.refs[e.r]
 		switch kind {
 		case kernel.DeliverDropExports:
+			// The kernel pins roots while their vat lives.
 			if r.root {
 				w.fail("gc", "%s was told its root was dropped", v.name)
 			}
-			e.reachable = false
+			e.reachable = false // the vat may now retire it (KindRetireExport)
 		case kernel.DeliverRetireExports:
 			if e.reachable {
 				w.fail("gc", "%s was told to retire export %s before it was dropped", v.name, vref)
 			}
+			// The kernel object is gone: the vat will not send the vref again
+			// (it would make a new object under the old name).
 			v.remove(e)
 			w.cur.effect(func() { r.retired = true })
 		case kernel.DeliverRetireImports:
@@ -267,7 +309,9 @@ func (v *simVat) droppable() []*entry {
 	return v.filter(func(e *entry) bool { return !e.export && !e.promise && e.reachable })
 }
 
-// drop drops an import, and retires it too if retire.
+// drop drops an import, and retires it too if retire. A dropped import is
+// one the vat must not name again (HostileDroppedImport does) until a
+// delivery hands it back.
 func (v *simVat) drop(c *kerneltest.Call, e *entry, retire bool) {
 	if _, ok := v.sys(c, kernel.Syscall{Kind: kernel.SyscallDropImports, VRefs: []kernel.VRef{e.vref}}); !ok {
 		return
@@ -282,7 +326,8 @@ func (v *simVat) drop(c *kerneltest.Call, e *entry, retire bool) {
 }
 
 // parseMessage reads a message's id out of its body and checks the body
-// against what its sender sent.
+// against what its sender sent: the kernel passes bodies through
+// untouched, translating only the slots.
 func (w *world) parseMessage(data marshal.CapData) (*message, error) {
 	val, err := marshal.Decode(data)
 	if err != nil {

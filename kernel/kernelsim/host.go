@@ -9,10 +9,18 @@ import (
 	"github.com/ocapgo/kernel-actors/marshal"
 )
 
-// hostState is what the host holds.
+// The host: its steps (host requests between cranks, each one unit of the
+// kernel's, invariant 11 in docs/invariants.md), what it holds, and the
+// outputs it gets.
+
+// hostState is what the host holds. The host names things by kref; the
+// model's ref behind each comes from where the host got it (a launch, a
+// result it asked for, the value of an output).
 type hostState struct {
-	known   map[kernel.KRef]refID
-	order   []kernel.KRef // in the order the host came to hold them
+	known map[kernel.KRef]refID
+	order []kernel.KRef // in the order the host came to hold them
+	// pins counts the pins outputs took for the host on each object; the
+	// host may Unpin them.
 	pins    map[kernel.KRef]int
 	roots   map[kernel.KRef]bool
 	results map[kernel.KRef]*message // every host message, by its result
@@ -20,6 +28,7 @@ type hostState struct {
 	last    kernel.KRef              // where the last host-send step sent
 }
 
+// add records that the host holds k, which is r.
 func (h *hostState) add(k kernel.KRef, r refID) {
 	if _, ok := h.known[k]; !ok {
 		h.order = append(h.order, k)
@@ -27,8 +36,9 @@ func (h *hostState) add(k kernel.KRef, r refID) {
 	h.known[k] = r
 }
 
-// refs lists what the host may send to or pass: its objects and the
-// results it awaits (a settled result may be freed at once).
+// refs lists what the host may send to or pass, in order: its objects
+// and the results it awaits. A settled result goes from the list: the
+// kernel may free it as soon as the host's output is made.
 func (h *hostState) refs(objectsOnly bool) []kernel.KRef {
 	var out []kernel.KRef
 	live := h.order[:0]
@@ -45,6 +55,7 @@ func (h *hostState) refs(objectsOnly bool) []kernel.KRef {
 	return out
 }
 
+// pickKRef takes the i-th kref, modulo their number.
 func pickKRef(ks []kernel.KRef, i int) (kernel.KRef, bool) {
 	if len(ks) == 0 {
 		return "", false
@@ -76,11 +87,13 @@ func (w *world) hostSend(target kernel.KRef, method string, args []kernel.KRef, 
 	for i, s := range data.Slots {
 		m.args[i] = w.host.known[kernel.KRef(s)]
 	}
-	kpid, out, err := w.d.K.QueueMessage(ctx, target, data)
+	kpid, out, err := w.d.K.QueueMessage(w.d.Ctx, target, data)
 	if err != nil {
 		w.checkRefusal(append([]kernel.KRef{target}, args...), err)
 		return nil
 	}
+	// QueueMessage is a unit of its own: the message exists from here on,
+	// whatever happens to the cranks after.
 	m.committed = true
 	w.stats.Messages++
 	r := w.newRef(true, host)
@@ -116,7 +129,8 @@ func (w *world) checkRefusal(krefs []kernel.KRef, err error) {
 	w.fail("kernel", "QueueMessage with %v refused: %v", krefs, err)
 }
 
-// runStep runs one step and the cranks after it.
+// runStep runs one step and the cranks after it. Steps run between
+// cranks, as the actor runtime runs host requests.
 func (w *world) runStep(s Step) {
 	w.log("step %d: %s", w.step, s)
 	if !w.doStep(s) {
@@ -146,6 +160,9 @@ func (w *world) doStep(s Step) bool {
 		return false // (a program cut short of the launch that makes it)
 	}
 	if s.Kind.isAct() {
+		// A vat acts only inside a delivery: the host asks it to, through
+		// its root, and the act runs when the message arrives (after what
+		// is queued before it).
 		v := w.vats[s.Vat]
 		if !v.active {
 			return false
@@ -174,6 +191,7 @@ func (w *world) doStep(s Step) bool {
 			target = w.host.last
 		}
 		w.host.last = target
+		// The host exports nothing: its arguments are what it holds.
 		var args []kernel.KRef
 		for _, a := range s.Args {
 			if k, ok := pickKRef(w.host.refs(false), a.Pick); ok {
@@ -190,6 +208,8 @@ func (w *world) doStep(s Step) bool {
 		}
 		return true
 	case KindRevoke:
+		// Not a root: a revoked root would make its vat deaf to acts for
+		// the rest of the program.
 		var objs []kernel.KRef
 		for _, k := range w.host.refs(true) {
 			if !w.host.roots[k] {
@@ -200,7 +220,7 @@ func (w *world) doStep(s Step) bool {
 		if !ok {
 			return false
 		}
-		out, err := w.d.K.Revoke(ctx, k)
+		out, err := w.d.K.Revoke(w.d.Ctx, k)
 		if err != nil {
 			w.fail("kernel", "Revoke(%s) of an object the host holds: %v", k, err)
 			return true
@@ -221,7 +241,7 @@ func (w *world) doStep(s Step) bool {
 		if !ok {
 			return false
 		}
-		out, err := w.d.K.Unpin(ctx, k)
+		out, err := w.d.K.Unpin(w.d.Ctx, k)
 		if err != nil {
 			w.fail("kernel", "Unpin(%s) of an object a result pinned: %v", k, err)
 			return true
@@ -247,12 +267,13 @@ func (w *world) doStep(s Step) bool {
 	return true
 }
 
-// vatStep does a host request about vat v.
+// vatStep does a host request about vat v and records in the model what
+// the kernel must have done.
 func (w *world) vatStep(v *simVat, s Step) {
 	k := w.d.K
 	switch s.Kind {
 	case KindTerminate:
-		out, err := k.TerminateVat(ctx, v.id, "terminated by the simulation")
+		out, err := k.TerminateVat(w.d.Ctx, v.id, "terminated by the simulation")
 		if err != nil {
 			w.fail("kernel", "TerminateVat(%s): %v", v.id, err)
 			return
@@ -260,6 +281,8 @@ func (w *world) vatStep(v *simVat, s Step) {
 		w.d.Release(out)
 		w.terminate(v, "terminate")
 	case KindRestart, KindUpgrade:
+		// A failing start is the fake vat's FailStart: the new incarnation
+		// faults in startVat.
 		before, _ := k.Vat(v.id)
 		if s.Fail {
 			v.fv.FailStart = errors.New("kernelsim: the new incarnation fails to start")
@@ -267,9 +290,9 @@ func (w *world) vatStep(v *simVat, s Step) {
 		var out []kernel.Output
 		var err error
 		if s.Kind == KindRestart {
-			out, err = k.RestartVat(ctx, v.id, w.d, "restarted by the simulation")
+			out, err = k.RestartVat(w.d.Ctx, v.id, w.d, "restarted by the simulation")
 		} else {
-			out, err = k.UpgradeVat(ctx, v.id, w.d, kernel.VatConfig{Bundle: fmt.Sprintf("fake-v%d", v.inc+2)})
+			out, err = k.UpgradeVat(w.d.Ctx, v.id, w.d, kernel.VatConfig{Bundle: fmt.Sprintf("fake-v%d", v.inc+2)})
 		}
 		v.fv.FailStart = nil
 		w.d.Release(out)
@@ -298,7 +321,7 @@ func (w *world) vatStep(v *simVat, s Step) {
 			w.restart(v, why)
 		}
 	case KindReap:
-		out, err := k.ScheduleReap(ctx, v.id)
+		out, err := k.ScheduleReap(w.d.Ctx, v.id)
 		if err != nil {
 			w.fail("kernel", "ScheduleReap(%s): %v", v.id, err)
 			return
@@ -310,11 +333,22 @@ func (w *world) vatStep(v *simVat, s Step) {
 }
 
 // kernelRestart stops the kernel (crash: as kill -9) and resumes a new one
-// over the file.
+// over the file. The model's ledger outlives the kernel: every message
+// sent before is still owed its one delivery, in order (invariants 12 and
+// 13, docs/invariants.md).
+//
+// Only a durable store crashes (Generate sees to it): with group commit a
+// crash loses committed cranks by design, and the model would need the
+// crash test's ledger of acknowledged effects to follow.
 func (w *world) kernelRestart(crash bool) {
 	w.d.RestartKernel(crash)
 	w.stats.KernelRestarts++
 	w.processOutputs()
+	// Resume restarts every vat (its heap is gone with the process): the
+	// model expects the kernel to have rejected what they decided and
+	// abandoned their non-durable exports. With resume pending, the vats
+	// keep their heaps, as if all of it were durable, and nothing is
+	// expected of the kernel but to carry on.
 	if w.opts.Pending.Has(FeatureResume) {
 		return
 	}
@@ -327,7 +361,8 @@ func (w *world) kernelRestart(crash bool) {
 	w.afterHost("kernel restart")
 }
 
-// afterHost checks the state after a host request.
+// afterHost checks the state after a host request: the auditor, the
+// outputs it released, the vats alive.
 func (w *world) afterHost(what string) {
 	w.d.AuditNow(what)
 	w.processOutputs()
@@ -346,6 +381,10 @@ func (w *world) processOutputs() {
 			w.fail("exactly-once", "output %s for a promise the host never asked for", kernel.DescribeOutput(o))
 			continue
 		}
+		// INVARIANT 4 (docs/invariants.md): a send whose delivery failed is
+		// answered at once with the fatal code; the kernel promise itself
+		// settles later, when the retry splats, and that is the output
+		// that counts.
 		if o.Aborted {
 			if !m.aborted {
 				w.fail("exactly-once", "aborted output for %s, whose delivery the model did not see roll back", m)
@@ -359,6 +398,8 @@ func (w *world) processOutputs() {
 			w.fail("exactly-once", "second output for %s: %s", m, kernel.DescribeOutput(o))
 			continue
 		}
+		// The host's hold on its result is used up by the output: the
+		// kernel may free the promise, so the host lets go of the kpid.
 		m.seen = true
 		delete(w.host.awaited, o.KPID)
 		delete(w.host.known, o.KPID)

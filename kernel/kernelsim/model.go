@@ -13,6 +13,16 @@ import (
 // written from what vats do (their syscalls, recorded as they make them)
 // and what the host does, never from the kernel's tables, so that it can
 // tell when the kernel does something else.
+//
+// What a vat does in a delivery reaches the model as effects of the crank
+// (crankCtx.effect), applied only if the crank commits: the sends and
+// settlements of a crank that aborts never happened. The vat's own view
+// changes at once; a vat whose crank aborts is terminated, so its view no
+// longer matters.
+//
+// Promises the kernel settles by itself (splats) are not predicted: the
+// model learns of them when the host or a vat sees them, and then checks
+// that the message behind them had nowhere to go (check.go).
 
 // refID names a reference in the model: the same id for an object or a
 // promise in every vat's space and the host's. Ids start at 1.
@@ -56,9 +66,6 @@ type ref struct {
 	res *resolution
 	// msg is the message whose result the promise is.
 	msg *message
-	// deciderLost says why the promise's decider lost it while unsettled
-	// (restart, upgrade, kernel restart): the kernel must reject it.
-	deciderLost string
 }
 
 // resolution is how a promise settled.
@@ -152,14 +159,22 @@ func (w *world) newRef(promise bool, owner int) *ref {
 	return r
 }
 
-// newMessage records a message about to be sent: its id, sequence number
-// and body. The caller sends it and, if the send is refused, forgets it
-// with dropMessage.
+// newMessage records a message about to be sent and makes its body:
+// ["method", ["m<id> <sender> <ref> <seq>", slots...]]. The caller sends it
+// and marks it committed once the send takes effect; a send that is
+// refused or rolled back leaves a record that is never committed, and a
+// gap in the sender's sequence numbers, which E-order allows.
 func (w *world) newMessage(from int, on refID, method string, slots []any) (*message, marshal.CapData) {
 	m := &message{id: len(w.msgs), from: from, on: on, sentStep: w.step, to: -1}
+	// The sequence number counts per sender and per reference as the
+	// sender names it (its model ref, the same in every incarnation and
+	// across kernel restarts): E-order is promised for exactly that.
 	k := seqKey{from, on}
 	w.seq[k]++
 	m.seq = w.seq[k]
+	// The body carries who sent it, on what, and its place in the order, so
+	// a receiver can check its delivery against the model without asking
+	// the kernel anything.
 	meta := fmt.Sprintf("m%d %s %s %d", m.id, senderName(from), on, m.seq)
 	data, err := marshal.Encode([]any{method, append([]any{meta}, slots...)})
 	if err != nil {
@@ -171,13 +186,18 @@ func (w *world) newMessage(from int, on refID, method string, slots []any) (*mes
 }
 
 // finalTarget says where a message sent on r goes now: the object r is or
-// designates (ok), or why it cannot be delivered.
+// designates, or (nil) why it cannot be delivered. One step is enough: a
+// promise is never fulfilled to another promise (the kernel refuses it),
+// and a forwarding vat settles its promise with the value it got.
 func (w *world) finalTarget(r refID) (target *ref, why string) {
 	x := w.refs[r]
 	if !x.promise {
 		return x, ""
 	}
 	switch {
+	// Unknown also covers a promise the kernel rejected without the model
+	// seeing it yet (a splat's result): either way nothing may be
+	// delivered through it.
 	case x.res == nil:
 		return nil, "its target promise " + r.String() + " is not settled"
 	case x.res.rejected:
@@ -189,7 +209,9 @@ func (w *world) finalTarget(r refID) (target *ref, why string) {
 }
 
 // answers reports whether an object's exporter still answers for it, or
-// why not.
+// why not. An object that does not answer is one whose messages must
+// splat (OBJECT_DELETED, or OBJECT_REVOKED when revoked), never reach a
+// vat.
 func (w *world) answers(o *ref) (bool, string) {
 	switch {
 	case o.owner == host:
@@ -212,18 +234,20 @@ func (w *world) terminate(v *simVat, why string) {
 	}
 	v.active = false
 	v.forget()
-	w.rejectDecided(v, why, "")
+	w.rejectDecided(v, why)
 	w.stats.Terminated[why]++
 }
 
 // rejectDecided records the kernel's rejection of every promise v decides
-// and has not settled. lost says, for a restart, why the decider lost them.
-func (w *world) rejectDecided(v *simVat, why, lost string) {
+// and has not settled (invariant 9, docs/invariants.md; a restart does the
+// same). The model knows these settlements before anyone sees them: a
+// later observation must carry VAT_TERMINATED, and a message sent to one
+// of these promises must splat with it.
+func (w *world) rejectDecided(v *simVat, why string) {
 	for _, r := range w.refs[1:] {
 		if r.promise && r.res == nil && r.decider == v.idx {
 			r.res = &resolution{rejected: true, code: kernel.CodeVatTerminated, by: host, why: why}
 			r.decider = noDecider
-			r.deciderLost = lost
 			if r.msg != nil && r.msg.from == v.idx {
 				// It sent the message to itself: the one who would hear is the
 				// one who lost it.
@@ -235,10 +259,15 @@ func (w *world) rejectDecided(v *simVat, why, lost string) {
 
 // restart records a new incarnation of v (restart, upgrade, or the
 // kernel's resume): what it decided is rejected, and, once the kernel
-// abandons them, its non-durable exports answer no more.
+// abandons them, its non-durable exports answer no more (invariant 15,
+// docs/invariants.md). The vat keeps the rest of its view: imports,
+// durable exports, the results of its own sends.
 func (w *world) restart(v *simVat, why string) {
 	v.inc++
-	w.rejectDecided(v, why, why)
+	w.rejectDecided(v, why)
+	// The vrefs taken away are remembered (lost), so that a kernel that
+	// still delivers them is caught and the violation named after the
+	// restart that should have taken them.
 	for _, e := range v.entries() {
 		if e.promise && e.decides {
 			v.remove(e)
@@ -246,6 +275,8 @@ func (w *world) restart(v *simVat, why string) {
 		}
 	}
 	if !w.opts.Pending.Has(FeatureAbandon) {
+		// With abandon pending the kernel keeps them alive and the new
+		// incarnation answers for them, as if they were durable.
 		for _, e := range v.entries() {
 			o := w.refs[e.r]
 			if e.export && !e.promise && !o.durable {
@@ -274,7 +305,9 @@ func (v violation) String() string {
 	return fmt.Sprintf("[%s] step %d crank %d: %s", v.check, v.step, v.crank, v.what)
 }
 
-// fail records a violation.
+// fail records a violation. A vat's handler calls it too: it must never
+// panic there, since the Driver would turn the panic into that vat's
+// fault and the kernel would terminate an innocent vat.
 func (w *world) fail(check, format string, args ...any) {
 	if slices.Contains(w.opts.Known, check) {
 		if w.stats.Known[check]++; w.stats.Known[check] == 1 {

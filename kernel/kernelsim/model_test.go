@@ -195,7 +195,7 @@ func TestModelChecks(t *testing.T) {
 	}, {
 		name: "a vat terminated behind the model's back",
 		play: func(w *world) {
-			out, err := w.d.K.TerminateVat(ctx, w.vats[2].id, "test")
+			out, err := w.d.K.TerminateVat(w.d.Ctx, w.vats[2].id, "test")
 			if err != nil {
 				panic(err)
 			}

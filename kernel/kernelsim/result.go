@@ -16,6 +16,9 @@ import (
 func (w *world) finish() {
 	w.finale = true
 	w.log("end: every vat settles what it owes; run until idle")
+	// Settling can deliver messages that waited on the promises settled,
+	// whose results the receivers then owe: a few rounds, each to idle.
+	// In the finale reactions send nothing, so the rounds end.
 	for round := 0; round < 10 && len(w.viol) == 0; round++ {
 		w.runIdle()
 		owed := false
@@ -33,7 +36,9 @@ func (w *world) finish() {
 	if len(w.viol) > 0 {
 		return
 	}
-	out, err := w.d.K.Flush(ctx)
+	// Group commit holds outputs until a flush; a runtime flushes before
+	// it stops (the kernel's duty 5), so the host must then have them all.
+	out, err := w.d.K.Flush(w.d.Ctx)
 	if err != nil {
 		w.fail("kernel", "flush at the end: %v", err)
 		return
@@ -54,6 +59,9 @@ func (w *world) finalChecks() {
 		w.fail("sim", "work left after running to idle")
 	}
 	st := w.d.Store
+	// Once every vat has settled what it owes, any promise still unsettled
+	// is one whose decider cannot settle it: stranded, as a kernel restart
+	// strands promises when resume does not reject them.
 	for _, kpid := range st.PromiseKPIDs() {
 		p, _ := st.Promise(kpid)
 		if p.State != persistence.PromiseUnresolved {
@@ -66,12 +74,17 @@ func (w *world) finalChecks() {
 		w.fail(check, "%s is unsettled at the end: decider %q, %d messages queued on it, host awaits it: %v",
 			kpid, p.Decider, p.QueueTail-p.QueueHead, p.HostSubscribed)
 	}
+	// Every message sent: its sender (if alive, and so subscribed to the
+	// result) must have seen the result settle; one nobody could see must
+	// have had nowhere to go.
 	for _, m := range w.msgs {
 		if !m.committed {
 			continue
 		}
 		alive := m.from == host || w.vats[m.from].active
 		if m.result != 0 && alive && !m.seen {
+			// For the host the kernel can tell more: a result that settled
+			// (or was freed) without an output was lost on the way out.
 			if p, ok := st.Promise(string(m.kpid)); m.from == host && (!ok || p.State != persistence.PromiseUnresolved) {
 				w.fail("output", "%s (delivered %d times): its result %s settled in the kernel, but the host never got the output", m, m.delivered, m.kpid)
 				continue

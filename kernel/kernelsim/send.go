@@ -14,7 +14,10 @@ import (
 // syscall is one liveslots could make; what the model learns from it is
 // recorded as an effect of the crank, applied only if the crank commits.
 
-// newExport allocates a new object export: o+N, or o+d1/N if durable.
+// newExport allocates a new object export: o+N, or o+d1/N if durable
+// (durable vrefs are what a restart keeps; liveslots writes o+dK/I for
+// durable kinds). The kernel makes the object when the vref first crosses
+// a syscall.
 func (v *simVat) newExport(durable bool) *entry {
 	v.nextObj++
 	vref := kernel.VRef(fmt.Sprintf("o+%d", v.nextObj))
@@ -27,7 +30,8 @@ func (v *simVat) newExport(durable bool) *entry {
 }
 
 // newPromise allocates a new promise export p+N. As a send's result the
-// kernel decides it while the message waits; otherwise the vat does.
+// kernel decides it while the message waits; otherwise the vat does, and
+// keeps it waiting (a plan) until a resolve step, settleLater or the end.
 func (v *simVat) newPromise(result bool) *entry {
 	v.nextProm++
 	r := v.w.newRef(true, v.idx)
@@ -49,7 +53,8 @@ func slotValue(e *entry) marshal.Ref {
 	return marshal.Ref{Slot: string(e.vref), Iface: "Alleged: thing"}
 }
 
-// refsOf maps the slots of data (vrefs of v) to refs.
+// refsOf maps the slots of data (vrefs of v) to refs: what a message's
+// receiver or a promise's observer must find behind them.
 func (v *simVat) refsOf(slots []string) []refID {
 	out := make([]refID, len(slots))
 	for i, s := range slots {
@@ -70,7 +75,9 @@ func (v *simVat) send(c *kerneltest.Call, target *entry, args []*entry, react st
 	for i, a := range args {
 		slots[i] = slotValue(a)
 		if a.export {
-			a.reachable = true // exporting it again makes it reachable
+			// Exporting it again makes it reachable: the kernel sets the
+			// flag, and a later retireExports would then be illegal.
+			a.reachable = true
 		}
 	}
 	if target.export {
@@ -92,6 +99,8 @@ func (v *simVat) send(c *kerneltest.Call, target *entry, args []*entry, react st
 	if _, ok := v.sys(c, s); !ok {
 		return nil
 	}
+	// The message exists for the model once the sender's crank commits;
+	// until then (and forever, if it aborts) a delivery of it is a bug.
 	w.cur.effect(func() {
 		m.committed = true
 		w.stats.Messages++
@@ -102,7 +111,9 @@ func (v *simVat) send(c *kerneltest.Call, target *entry, args []*entry, react st
 	return res
 }
 
-// resolve settles p, which v decides, and records how.
+// resolve settles p, which v decides, and records how: the body and the
+// refs of its slots, and the object it designates if it is exactly one
+// (where messages sent to p go).
 func (v *simVat) resolve(c *kerneltest.Call, p *entry, rejected bool, data marshal.CapData) bool {
 	w := v.w
 	if p == nil || p.gone || !p.decides {
@@ -116,7 +127,7 @@ func (v *simVat) resolve(c *kerneltest.Call, p *entry, rejected bool, data marsh
 	if slot, isPromise, ok := marshal.SingleRef(data); ok && !isPromise && !rejected {
 		res.target = v.view[kernel.VRef(slot)].r
 	}
-	v.remove(p) // resolved promises leave the c-list
+	v.remove(p) // resolved promises leave the resolver's c-list
 	r := w.refs[p.r]
 	w.cur.effect(func() {
 		r.res = res
@@ -151,8 +162,9 @@ func (v *simVat) settle(c *kerneltest.Call, p *entry, how byte, hint *message) {
 		rejected = true
 		data = marshal.EncodeError("Error", fmt.Sprintf("%s says no to %s", v.name, p.r))
 	case 'R':
+		// A rejection may be any passable value, references included.
 		rejected = true
-		data = encode(map[string]any{"why": "no", "obj": slotValue(v.someObject(hint))})
+		data = encode(map[string]any{"why": "no", "obj": slotValue(v.someObject(hint)), "p": slotValue(v.newPromise(false))})
 	default: // 'w': keep it waiting
 		v.plans = append(v.plans, p)
 		return
@@ -182,7 +194,7 @@ func encode(x any) marshal.CapData {
 }
 
 // react does what m's reaction says, result being m's result (nil for
-// sendOnly).
+// sendOnly: the onward sends still happen, nothing is settled).
 func (v *simVat) react(c *kerneltest.Call, m *message, result *entry, react string) {
 	if react == "" {
 		react = "u"
@@ -197,6 +209,8 @@ func (v *simVat) react(c *kerneltest.Call, m *message, result *entry, react stri
 	q := v.send(c, target, args, react[1:], false)
 	switch react[0] {
 	case 'f':
+		// Forwarding is how a chain of promises forms: messages sent to
+		// result wait on it until q settles, then go where q went.
 		if q != nil && result != nil {
 			v.forwards[q.r] = append(v.forwards[q.r], result)
 			return
@@ -226,7 +240,8 @@ func (v *simVat) onward(m *message) (*entry, []*entry) {
 	return pick(v.filter((*entry).usable), m.id), nil
 }
 
-// finishAll settles everything the vat still owes: the end of a program.
+// finishAll settles everything the vat still owes: the end of a program,
+// after which no promise may be left unsettled.
 func (v *simVat) finishAll(c *kerneltest.Call) {
 	for _, p := range v.plans {
 		v.settle(c, p, 'u', nil)

@@ -1,7 +1,6 @@
 package kernelsim
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,8 +101,10 @@ type Options struct {
 }
 
 // Run runs program p against a fresh kernel and returns what it found. It
-// does not fail t: the caller reports the Result. t provides only the
-// temporary directory and logging.
+// does not fail t: the caller reports the Result. The run stops at the
+// end of the first step that broke the model; a program that gets through
+// every step is then finished (every vat settles what it owes, the kernel
+// runs until idle) and checked for what was lost.
 func Run(t testing.TB, p Program, opts Options) *Result {
 	w := newWorld(t, p, opts)
 	defer w.tb.cleanup()
@@ -126,45 +127,52 @@ func Run(t testing.TB, p Program, opts Options) *Result {
 	return w.result()
 }
 
+// newWorld makes the world of a run, with nothing opened yet.
 func newWorld(t testing.TB, p Program, opts Options) *world {
 	w := &world{p: p, opts: opts, tb: &simTB{TB: t}, seq: map[seqKey]int{}, last: map[seqKey]int{},
-		refs: []*ref{nil}, stats: newStats(), failedStep: -1}
+		refs: []*ref{nil}, stats: newStats()}
 	w.host = hostState{known: map[kernel.KRef]refID{}, pins: map[kernel.KRef]int{},
 		roots: map[kernel.KRef]bool{}, results: map[kernel.KRef]*message{}, awaited: map[kernel.KRef]bool{}}
 	return w
 }
 
-// world is one run: the driver, the vats, the host and the model.
+// world is one run: the driver, the vats, the host and the model. It is
+// used from the test's goroutine only (the crank calls the vats' handlers
+// on it too).
 type world struct {
 	p    Program
 	opts Options
 	tb   *simTB
-	d    *kerneltest.Driver
-	dir  string
+	// d drives the kernel; RestartKernel replaces its store and kernel.
+	d *kerneltest.Driver
 
-	vats []*simVat
+	vats []*simVat // by index, in launch order
 	host hostState
 	refs []*ref     // by id; refs[0] is unused
-	msgs []*message // by id
+	msgs []*message // by id, committed or not
+	// seq is the last sequence number sent, last the last delivered, per
+	// (sender, reference).
 	seq  map[seqKey]int
-	last map[seqKey]int // the last sequence number delivered, per key
+	last map[seqKey]int
 
-	cur    *crankCtx // the crank in progress
-	step   int
+	cur  *crankCtx // the crank in progress, nil between cranks
+	step int       // the step running (len(Steps) at the end)
+	// finale: the end is running; reactions settle and send nothing.
 	finale bool
 
-	viol       []violation
-	failedStep int
-	stats      Stats
-	trace      []string // the last lines of the log, for a failure's report
-	outSeen    int      // d.Released already processed
+	viol    []violation
+	stats   Stats
+	trace   []string // the last lines of the log, for a failure's report
+	outSeen int      // how much of d.Released has been checked
 }
 
 // crankCtx is what the model learns during one crank.
 type crankCtx struct {
-	vat     *simVat
-	msg     *message
+	vat *simVat  // the vat delivered to, if any
+	msg *message // the message delivered, if any
+	// effects change the model if the crank commits its delivery.
 	effects []func()
+	// expect is how the crank must end, given what the vat did.
 	expect  expectation
 	refused bool // the kernel refused a syscall: the vat stops
 }
@@ -174,7 +182,10 @@ type crankCtx struct {
 func (c *crankCtx) effect(f func()) { c.effects = append(c.effects, f) }
 
 // simTB turns the Driver's fatal errors into a panic the run recovers, so
-// that a failing program is a Result rather than the end of the test.
+// that a failing program is a Result rather than the end of the test (and
+// a long run can go on to the next seed). Everything else is the test's.
+// The Driver fails only between cranks, never inside a delivery, so the
+// panic never crosses the kernel.
 type simTB struct {
 	testing.TB
 	cleanups []func()
@@ -216,7 +227,7 @@ func (w *world) recoverFatal() {
 }
 
 // open makes the driver: a store in memory, or in a file for a program
-// with kernel restarts.
+// with kernel restarts, durable or in commit groups.
 func (w *world) open() bool {
 	opts := persistence.Options{}
 	if w.p.Group > 0 {
@@ -233,7 +244,6 @@ func (w *world) open() bool {
 			w.viol = append(w.viol, violation{check: "sim", what: err.Error()})
 			return false
 		}
-		w.dir = dir
 		w.tb.Cleanup(func() { os.RemoveAll(dir) })
 		path = filepath.Join(dir, "kernel.db")
 		opts.Synchronous = persistence.SyncNormal // a crash here is a process crash, not a power cut
@@ -261,6 +271,9 @@ func (w *world) launchOne(i int) {
 	w.afterHost("launch")
 }
 
+// launchVats launches names as one subcluster (the Driver starts each
+// vat) and gives the host their roots. Roots are durable: they outlive
+// every restart, and the kernel pins them while their vat lives.
 func (w *world) launchVats(names []string) {
 	res := w.d.Launch(names[0], names...)
 	base := len(w.vats)
@@ -277,10 +290,6 @@ func (w *world) launchVats(names []string) {
 		w.host.roots[res.Roots[name]] = true
 	}
 }
-
-// ctx is the context of every kernel call: the simulation has no
-// deadlines.
-var ctx = context.Background()
 
 // log writes a line to Options.Log and to the trace kept for a failure's
 // report.

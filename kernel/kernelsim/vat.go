@@ -66,11 +66,16 @@ type entry struct {
 	// reachable: an import the vat has not dropped; an export the kernel
 	// has not told it was dropped.
 	reachable bool
-	// decides: the vat may settle the promise.
+	// decides: the vat may settle the promise. The vat's own knowledge,
+	// set at once; the model's ref.decider follows when the crank commits.
 	decides bool
-	gone    bool
+	// gone: the vref has left the c-list (resolved, retired, abandoned).
+	// Entries are never reused: a vref that comes back is a new entry.
+	gone bool
 }
 
+// newSimVat makes the simulation's side of fake vat fv and installs its
+// handler.
 func newSimVat(w *world, idx int, id kernel.VatID, fv *kerneltest.FakeVat) *simVat {
 	v := &simVat{w: w, idx: idx, name: vatName(idx), id: id, fv: fv, active: true,
 		view: map[kernel.VRef]*entry{}, byRef: map[refID]*entry{}, forwards: map[refID][]*entry{},
@@ -79,6 +84,7 @@ func newSimVat(w *world, idx int, id kernel.VatID, fv *kerneltest.FakeVat) *simV
 	return v
 }
 
+// add puts e in the view, under its vref and its ref.
 func (v *simVat) add(e *entry) *entry {
 	v.view[e.vref] = e
 	v.byRef[e.r] = e
@@ -93,12 +99,15 @@ func (v *simVat) remove(e *entry) {
 	}
 	e.gone = true
 	delete(v.view, e.vref)
+	// The same ref may have come back under a new vref since (a promise
+	// retired and imported again): only this entry goes.
 	if v.byRef[e.r] == e {
 		delete(v.byRef, e.r)
 	}
 }
 
 // entries returns the entries the vat holds, in order, compacting order.
+// The copy lets a caller remove entries while it walks them.
 func (v *simVat) entries() []*entry {
 	live := v.order[:0]
 	for _, e := range v.order {
@@ -111,7 +120,8 @@ func (v *simVat) entries() []*entry {
 	return append([]*entry(nil), live...)
 }
 
-// filter returns the entries for which keep is true, in order.
+// filter returns the entries for which keep is true, in order: the
+// candidates of a pick, which must come in the same order every run.
 func (v *simVat) filter(keep func(*entry) bool) []*entry {
 	var out []*entry
 	for _, e := range v.order {
@@ -146,6 +156,8 @@ func lostCheck(why string) string {
 	return "abandon"
 }
 
+// pick takes the i-th candidate, modulo their number, so a step's pick
+// always names something when there is anything to name.
 func pick(es []*entry, i int) *entry {
 	if len(es) == 0 {
 		return nil
@@ -154,7 +166,8 @@ func pick(es []*entry, i int) *entry {
 }
 
 // forget drops what the vat's heap held: its plans and forwards. Called
-// when an incarnation ends.
+// when an incarnation ends. The promises behind them are the kernel's to
+// reject (rejectDecided expects it to).
 func (v *simVat) forget() {
 	v.plans = nil
 	clear(v.forwards)
@@ -179,7 +192,10 @@ type vatPanic struct{}
 // read, as liveslots would.
 var errBadDelivery = errors.New("kernelsim: delivery the vat cannot read")
 
-// handle answers every delivery but startVat (the Driver's own).
+// handle answers every delivery but startVat (the Driver's own). It runs
+// inside the crank, on the crank's goroutine: what it finds wrong it
+// records with fail, and what the model learns it records as effects of
+// the crank.
 func (v *simVat) handle(c *kerneltest.Call) (err error) {
 	w := v.w
 	cur := w.cur
@@ -188,6 +204,9 @@ func (v *simVat) handle(c *kerneltest.Call) (err error) {
 		return nil
 	}
 	cur.vat = v
+	// A bug of the simulation must not pass for the vat's fault (the
+	// Driver would recover the panic and the kernel terminate the vat): it
+	// is reported as what it is. A scripted panic goes through.
 	defer func() {
 		if p := recover(); p != nil {
 			if _, ok := p.(vatPanic); ok {
@@ -197,6 +216,8 @@ func (v *simVat) handle(c *kerneltest.Call) (err error) {
 			err = errBadDelivery
 		}
 	}()
+	// INVARIANT 9 (docs/invariants.md): a terminated vat gets nothing
+	// more.
 	if !v.active {
 		w.fail("termination", "%s got a %s after it was terminated", v.name, c.Delivery.Kind)
 		return nil
@@ -229,6 +250,9 @@ func (v *simVat) sys(c *kerneltest.Call, s kernel.Syscall) (kernel.SyscallResult
 	}
 	r := c.Sys.Syscall(s)
 	if r.Err != nil {
+		// Every syscall made through sys is legal by the model's account
+		// of the c-list; a refusal means the kernel and the model
+		// disagree (or sendOnly has not landed).
 		check := "syscall"
 		if s.Kind == kernel.SyscallSend && s.Message.Result == "" {
 			check = "sendonly"
@@ -240,6 +264,7 @@ func (v *simVat) sys(c *kerneltest.Call, s kernel.Syscall) (kernel.SyscallResult
 	return r, true
 }
 
+// describeSyscall renders a syscall for a violation's text.
 func describeSyscall(s kernel.Syscall) string {
 	switch s.Kind {
 	case kernel.SyscallSend:
@@ -266,12 +291,15 @@ func describeSyscall(s kernel.Syscall) string {
 // liveslots does.
 func (v *simVat) learn(c *kerneltest.Call, vref kernel.VRef, r refID, where string, subscribe bool) *entry {
 	w := v.w
+	// Both directions of the c-list are checked: a vref must keep its
+	// meaning, and a ref the vat holds must come back under the same vref
+	// (the kernel translates through one entry per ref).
 	if e := v.view[vref]; e != nil {
 		if e.r != r {
 			w.fail("translation", "%s: %s got %s for %s, but %s is %s to it", where, v.name, vref, r, vref, e.r)
 		}
 		if !e.export {
-			e.reachable = true
+			e.reachable = true // a delivery makes an import reachable again
 		}
 		return e
 	}
