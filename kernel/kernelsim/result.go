@@ -155,7 +155,11 @@ func (w *world) result() *Result {
 // is the command that runs it again.
 func (r *Result) Report(replay string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "kernelsim: seed %d failed at step %d: %s\n", r.Program.Seed, r.FailedStep, r.Violations[0])
+	at := fmt.Sprintf("step %d", r.FailedStep)
+	if r.FailedStep >= len(r.Program.Steps) {
+		at = "the end (after every step, settling and running to idle)"
+	}
+	fmt.Fprintf(&b, "kernelsim: seed %d failed at %s: %s\n", r.Program.Seed, at, r.Violations[0])
 	if len(r.Violations) > 1 {
 		b.WriteString("\nthen:\n")
 		for _, v := range r.Violations[1:] {
