@@ -25,7 +25,11 @@ type hostState struct {
 	roots   map[kernel.KRef]bool
 	results map[kernel.KRef]*message // every host message, by its result
 	awaited map[kernel.KRef]bool     // the results not settled yet
-	last    kernel.KRef              // where the last host-send step sent
+	// stale holds results a kernel restart stopped the host awaiting: the
+	// host still knows their kpids and may send to them, but the kernel
+	// owes it nothing for them and may have freed them.
+	stale map[kernel.KRef]bool
+	last  kernel.KRef // where the last host-send step sent
 }
 
 // add records that the host holds k, which is r.
@@ -47,7 +51,7 @@ func (h *hostState) refs(objectsOnly bool) []kernel.KRef {
 			continue
 		}
 		live = append(live, k)
-		if k.IsObject() || (!objectsOnly && h.awaited[k]) {
+		if k.IsObject() || (!objectsOnly && (h.awaited[k] || h.stale[k])) {
 			out = append(out, k)
 		}
 	}
@@ -122,6 +126,12 @@ func (w *world) checkRefusal(krefs []kernel.KRef, err error) {
 			// promise is gone.
 			if k.IsPromise() && w.p.Group > 0 && errors.Is(err, kernel.ErrUnknownRef) {
 				w.stats.Refused["result freed before its output"]++
+				return
+			}
+			// A result from before a kernel restart lives only as long as
+			// something else holds it.
+			if w.host.stale[k] && errors.Is(err, kernel.ErrUnknownRef) {
+				w.stats.Refused["result from before a kernel restart freed"]++
 				return
 			}
 		}
@@ -351,6 +361,19 @@ func (w *world) kernelRestart(crash bool) {
 	// expected of the kernel but to carry on.
 	if w.opts.Pending.Has(FeatureResume) {
 		return
+	}
+	// The host is a new process too: the kernel drops what the old one
+	// awaited (nobody is there to hear). The host may still send to those
+	// results (E-order across the restart), but expects no output for
+	// them. The objects earlier outputs pinned stay pinned and held.
+	for kpid, m := range w.host.results {
+		if m.hostOutputs == 0 && !m.deaf {
+			m.deaf = true
+			if w.host.awaited[kpid] {
+				w.host.stale[kpid] = true
+			}
+			delete(w.host.awaited, kpid)
+		}
 	}
 	for _, v := range w.vats {
 		if v.active {

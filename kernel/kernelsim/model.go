@@ -130,6 +130,10 @@ type message struct {
 	seen bool
 	// hostOutputs counts the non-aborted outputs the host got for it.
 	hostOutputs int
+	// deaf: its sender can no longer hear how it ends (a restart took
+	// the result from the vat's c-list; a kernel restart dropped the
+	// host's wait), so only where it went can be checked.
+	deaf bool
 }
 
 func (m *message) String() string {
@@ -279,10 +283,21 @@ func (w *world) restart(v *simVat, why string) {
 		// incarnation answers for them, as if they were durable.
 		for _, e := range v.entries() {
 			o := w.refs[e.r]
-			if e.export && !e.promise && !o.durable {
+			switch {
+			case e.export && !e.promise && !o.durable:
 				o.abandoned = why
 				v.remove(e)
 				v.lost[e.vref] = why
+			case e.promise:
+				// Every other promise leaves the c-list too: a heap is where a
+				// promise lives, and no durable state can hold one. The vat
+				// is no longer subscribed, so the results of its own sends
+				// are settled where it cannot hear.
+				v.remove(e)
+				v.lost[e.vref] = why
+				if m := o.msg; m != nil && m.from == v.idx {
+					m.deaf = true
+				}
 			}
 		}
 	}

@@ -81,7 +81,7 @@ func (w *world) finalChecks() {
 		if !m.committed {
 			continue
 		}
-		alive := m.from == host || w.vats[m.from].active
+		alive := (m.from == host || w.vats[m.from].active) && !m.deaf
 		if m.result != 0 && alive && !m.seen {
 			// For the host the kernel can tell more: a result that settled
 			// (or was freed) without an output was lost on the way out.

@@ -132,7 +132,7 @@ func newWorld(t testing.TB, p Program, opts Options) *world {
 	w := &world{p: p, opts: opts, tb: &simTB{TB: t}, seq: map[seqKey]int{}, last: map[seqKey]int{},
 		refs: []*ref{nil}, stats: newStats()}
 	w.host = hostState{known: map[kernel.KRef]refID{}, pins: map[kernel.KRef]int{},
-		roots: map[kernel.KRef]bool{}, results: map[kernel.KRef]*message{}, awaited: map[kernel.KRef]bool{}}
+		roots: map[kernel.KRef]bool{}, results: map[kernel.KRef]*message{}, awaited: map[kernel.KRef]bool{}, stale: map[kernel.KRef]bool{}}
 	return w
 }
 

@@ -204,6 +204,9 @@ func (v *simVat) handle(c *kerneltest.Call) (err error) {
 		return nil
 	}
 	cur.vat = v
+	if w.opts.Log != nil { // a replay: say what each vat was given
+		w.opts.Log("    %s <- %s", v.name, kerneltest.DescribeDelivery(c.Delivery))
+	}
 	// A bug of the simulation must not pass for the vat's fault (the
 	// Driver would recover the panic and the kernel terminate the vat): it
 	// is reported as what it is. A scripted panic goes through.
@@ -249,6 +252,9 @@ func (v *simVat) sys(c *kerneltest.Call, s kernel.Syscall) (kernel.SyscallResult
 		return kernel.SyscallResult{}, false
 	}
 	r := c.Sys.Syscall(s)
+	if v.w.opts.Log != nil {
+		v.w.opts.Log("    %s -> %s", v.name, describeSyscall(s))
+	}
 	if r.Err != nil {
 		// Every syscall made through sys is legal by the model's account
 		// of the c-list; a refusal means the kernel and the model
