@@ -42,11 +42,11 @@
 //     faulting one with INTERNAL_ERROR, one that exits is terminated, and
 //     no other vat is.
 //
-// Behaviours the kernel is still moving to (E-order by construction,
-// abandoned exports at restart, resume as a restart, sendOnly, CapData
-// validated at the syscall) are Features; Options.Pending names those
-// that have not landed, and the generator and the model then leave them
-// out. Options.Known names checks of kernel bugs already reported, so
+// Behaviours the model expects that older kernels lack (E-order by
+// construction, abandoned exports and promises at a new incarnation,
+// resume as a restart, sendOnly, CapData validated at the syscall) are
+// Features; Options.Pending names those a kernel under test lacks, and
+// the generator and the model then leave them out. Options.Known names checks of kernel bugs already reported, so
 // that a long run can look past them.
 //
 // # Usage

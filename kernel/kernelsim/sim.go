@@ -14,8 +14,8 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
-// Features are kernel behaviours the model expects that the kernel is
-// moving to. Options.Pending names those that have not landed: the
+// Features are kernel behaviours the model expects that older kernels
+// lack. Options.Pending names those a kernel under test lacks: the
 // generator then makes no step that needs them, and the model does not
 // hold the kernel to them.
 type Features uint8
