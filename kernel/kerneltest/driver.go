@@ -70,18 +70,27 @@ func (d *Driver) now() time.Time { return d.Now }
 // so every vat begins a new incarnation. The fake vats keep their handlers
 // (the test's scripts), as a vat's code survives a restart; what they were
 // delivered is kept too. It needs a file store (NewWithOptions).
-func (d *Driver) Reopen() {
+func (d *Driver) Reopen() { d.reopen(false) }
+
+// reopen is Reopen, or with crash a restart after kill -9: the store is
+// dropped as a crash drops it (persistence.Store.Crash) instead of being
+// flushed and closed.
+func (d *Driver) reopen(crash bool) {
 	d.T.Helper()
 	if d.path == "" {
 		d.T.Fatalf("kerneltest: Reopen needs a file store")
 	}
-	out, err := d.K.Flush(d.Ctx)
-	if err != nil {
-		d.T.Fatalf("kerneltest: reopen: flush: %v", err)
-	}
-	d.release(out)
-	if err := d.Store.Close(d.Ctx); err != nil {
-		d.T.Fatalf("kerneltest: reopen: close: %v", err)
+	if crash {
+		d.Store.Crash()
+	} else {
+		out, err := d.K.Flush(d.Ctx)
+		if err != nil {
+			d.T.Fatalf("kerneltest: reopen: flush: %v", err)
+		}
+		d.release(out)
+		if err := d.Store.Close(d.Ctx); err != nil {
+			d.T.Fatalf("kerneltest: reopen: close: %v", err)
+		}
 	}
 	st, err := persistence.Open(d.Ctx, d.path, d.opts)
 	if err != nil {
@@ -94,7 +103,7 @@ func (d *Driver) Reopen() {
 	}
 	d.Store, d.K = st, k
 	d.audit("reopen")
-	out, err = d.K.Resume(d.Ctx, d)
+	out, err := d.K.Resume(d.Ctx, d)
 	if err != nil {
 		d.T.Fatalf("kerneltest: resume: %v", err)
 	}

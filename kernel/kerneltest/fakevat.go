@@ -17,8 +17,9 @@ type Handler func(c *Call) error
 // FakeVat is a scripted vat. Deliveries are answered, in order of
 // preference, by the next queued one-shot handler (Next), by the next
 // one-shot notify handler for a notify (NextNotify), by the handler for
-// the message's method (OnMethod), or by the default: a message's result
-// is fulfilled with undefined, everything else is ignored.
+// the message's method (OnMethod), by Default, or by the built-in default:
+// a message's result is fulfilled with undefined, everything else is
+// ignored. startVat is the Driver's own (see Started, FailStart).
 type FakeVat struct {
 	ID   kernel.VatID
 	Name string
@@ -32,6 +33,10 @@ type FakeVat struct {
 	// to react to the settlements it awaits whatever messages arrive in
 	// between.
 	NextNotify []Handler
+	// Default, if set, answers every delivery (messages, notifies, GC
+	// deliveries, bringOutYourDead) that Next, NextNotify and OnMethod do
+	// not: a vat written as one handler, such as the simulation's.
+	Default Handler
 	// Deliveries records every delivery the vat received, in order.
 	Deliveries []kernel.Delivery
 	// Gone makes the vat's endpoint vanish: deliveries fail with
@@ -186,6 +191,11 @@ func (v *FakeVat) handle(c *Call) error {
 		if h, ok := v.OnMethod[c.Method()]; ok {
 			return h(c)
 		}
+	}
+	if v.Default != nil {
+		return v.Default(c)
+	}
+	if c.Delivery.Kind == kernel.DeliverMessage {
 		if r := c.Result(); r != "" {
 			c.Fulfill(r, Undefined)
 		}
