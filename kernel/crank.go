@@ -238,7 +238,7 @@ func (k *Kernel) prepare(w work, res *CrankResult) (Delivery, VatID, bool) {
 			res.Routed = "requeued"
 			return Delivery{}, "", false
 		case routeSplat:
-			k.splatSend(target, w.item.Message, r.splat)
+			k.splatSend(target, w.item.Message, r.splat, !r.vatWord)
 			res.Routed = "splat: " + r.reason
 			return Delivery{}, "", false
 		}
@@ -383,7 +383,7 @@ func (k *Kernel) retakeAndConsume(res *CrankResult, reason *Error) error {
 	res.Crank = k.st.NextID(metaNextCrank)
 	switch w.kind {
 	case WorkSend:
-		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(reason))
+		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(reason), true)
 	case WorkNotify:
 		k.decRef(KRef(w.item.KPID), true)
 	}

@@ -156,3 +156,33 @@ func TestIdempotencyKeysAreBounded(t *testing.T) {
 	require.True(t, dup)
 	require.Equal(t, hung, again)
 }
+
+// A send to a promise a vat rejected splats with that same rejection, and
+// it stays the vat's word: a forged kernel code in it does not pass for
+// the kernel's (found by the simulation); a send to a promise the kernel
+// rejected carries the kernel's word.
+func TestSplatOfARejectedPromiseKeepsItsAuthor(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("a", "a", "b")
+	d.Vat("b").OnMethod["forge"] = func(c *kt.Call) error {
+		c.Resolve(c.Result(), true, marshal.EncodeError("Error", "[KERNEL:BAD_PROMISE_RESOLUTION] not really"))
+		return nil
+	}
+	forged := d.Send(res.Roots["b"], "forge")
+	onForged := d.Send(forged, "use") // waits on forged, then splats with its rejection
+	d.RunUntilQuiescent(0)
+	err := d.ResultErr(onForged)
+	require.NotErrorIs(t, err, kernel.ErrBadPromiseResolution, "the vat's word, relayed")
+	require.True(t, kernel.Carries(err, kernel.ErrBadPromiseResolution))
+	o, _ := d.K.SettledOutput(onForged)
+	require.False(t, o.ByKernel)
+
+	d.Vat("a").OnMethod["hang"] = func(c *kt.Call) error { return nil }
+	dead := d.Send(res.Roots["a"], "hang")
+	onDead := d.Send(dead, "use")
+	d.RunUntilQuiescent(0) // a now decides dead
+	d.Terminate(res.VatIDs["a"])
+	d.RunUntilQuiescent(0)
+	require.ErrorIs(t, d.ResultErr(dead), kernel.ErrVatTerminated)
+	require.ErrorIs(t, d.ResultErr(onDead), kernel.ErrVatTerminated, "the kernel's word, relayed by the kernel")
+}

@@ -100,6 +100,15 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 // is the vat whose syscall settles it, or "" when the kernel does (a
 // splat, a termination).
 func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolver VatID) {
+	k.settle(kpid, rejected, data, resolver, resolver == "")
+}
+
+// settle is resolve with the settlement's author given: byKernel says
+// whether the value is the kernel's word (Output.ByKernel). The kernel can
+// settle a promise with a value a vat wrote: a send to a promise a vat
+// rejected splats with that same rejection, which stays the vat's, or a
+// forged kernel code in it would pass for the kernel's with errors.Is.
+func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver VatID, byKernel bool) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
 		bugf("resolve of settled promise %s", kpid)
@@ -132,7 +141,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 	}
 	k.bootstrapSettledLocked(kpid, rejected, data)
 	if p.HostSubscribed {
-		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: resolver == ""})
+		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: byKernel})
 		// The host gets krefs it may use later: each object the value names
 		// is pinned for it until it calls Unpin (the reference instead
 		// keeps the whole promise, and so everything, forever).
@@ -150,7 +159,7 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 		State:           state,
 		Value:           persistence.Data{Body: data.Body, Slots: data.Slots},
 		RefCount:        refs,
-		SettledByKernel: resolver == "",
+		SettledByKernel: byKernel,
 	})
 	if refs == 0 {
 		k.maybeFree[kpid] = struct{}{}
@@ -161,14 +170,17 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 // that is now (after a rollback the decider is what the restored state
 // says). This is how splats settle a message's result (invariant
 // 8; ocap-kernel #879).
-func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData) {
+//
+// byKernel says whether value is the kernel's own word (a splat code) or a
+// vat's rejection relayed (a send to a promise the vat rejected).
+func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData, byKernel bool) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
 		k.log.Error().Str("kpid", string(kpid)).Msg("splat of a message whose result is already settled")
 		return
 	}
 	k.log.Debug().Str("kpid", string(kpid)).Str("decider", p.Decider).Msg("kernel rejects on behalf of the current decider")
-	k.resolve(kpid, true, value, "")
+	k.settle(kpid, true, value, "", byKernel)
 }
 
 // promisesToRetire lists kpid and every settled promise reachable from its

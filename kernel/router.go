@@ -23,7 +23,10 @@ type route struct {
 	vat    VatID           // routeDeliver: the owner
 	target KRef            // routeDeliver: the object; routeRequeue: the promise
 	splat  marshal.CapData // routeSplat: the rejection
-	reason string          // routeSplat: for the log
+	// vatWord: the splat relays a vat's rejection (the target promise's),
+	// not a kernel code.
+	vatWord bool
+	reason  string // routeSplat: for the log
 }
 
 // routeSend decides where a send to target goes.
@@ -40,8 +43,9 @@ func (k *Kernel) routeSend(target KRef) route {
 		// such an item, and it waits on the promise as it used to.
 		return route{kind: routeRequeue, target: target}
 	case persistence.PromiseRejected:
-		// The message's result is rejected with the promise's own reason.
-		return route{kind: routeSplat, splat: toCapData(p.Value), reason: "target promise rejected"}
+		// The message's result is rejected with the promise's own reason,
+		// which is the kernel's word only if the kernel rejected it.
+		return route{kind: routeSplat, splat: toCapData(p.Value), vatWord: !p.SettledByKernel, reason: "target promise rejected"}
 	}
 	if slot, isPromise, ok := marshal.SingleRef(toCapData(p.Value)); ok && !isPromise {
 		return k.routeToObject(KRef(slot))
@@ -64,10 +68,10 @@ func (k *Kernel) routeToObject(koid KRef) route {
 
 // splatSend drops a dequeued send: its references are released and its
 // result, if any, rejected on behalf of the result's current decider.
-func (k *Kernel) splatSend(target KRef, m persistence.Message, value marshal.CapData) {
+func (k *Kernel) splatSend(target KRef, m persistence.Message, value marshal.CapData, byKernel bool) {
 	k.dropSendRefs(target, m)
 	if m.Result != "" {
-		k.rejectAsDecider(KRef(m.Result), value)
+		k.rejectAsDecider(KRef(m.Result), value, byKernel)
 	}
 }
 
