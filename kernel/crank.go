@@ -227,8 +227,8 @@ func (k *Kernel) HasWork() bool {
 // The shape is SwingSet's processDeliveryMessage and MetaMask
 // ocap-kernel's KernelQueue #runLoop (take an item, deliver it, commit or
 // roll back), with one difference in how a failure ends: the reference
-// rolls back and terminates the vat inside the same crank's savepoint;
-// here the rollback ends the crank's unit, and the consequence (a
+// rolls back to the crank's savepoint and terminates the vat within the
+// same crank; here the rollback ends the crank's unit, and the consequence (a
 // termination, or the consumption of the item) is a unit of its own,
 // opened on the restored state (failVat, consumeAfterFailure).
 func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
@@ -272,8 +272,9 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 	// The order of the cases is the order of precedence. An illegal
 	// syscall comes first whatever Deliver returned (invariant 5): a vat
 	// that catches the ErrIllegalSyscall answer and returns cleanly has
-	// still failed. A vat fault comes before the ctx check, so a missed
-	// deadline that also ended ctx is still the vat's. An exit counts only
+	// still failed. A vat fault comes before the ctx check: an error that
+	// says the vat failed is the vat's even if ctx ended meanwhile. An
+	// exit counts only
 	// when Deliver itself succeeded: a failed delivery is handled as its
 	// error says, exit or no exit.
 	switch {
