@@ -30,7 +30,10 @@ import (
 // have allocated, for a vat that is still active, and, for an export
 // action, the object's own exporter.
 
-// vatConfigOf parses a vat row's config, as the kernel reads it.
+// vatConfigOf parses a vat row's config, as the kernel reads it. The
+// kernel and the auditor share it, so "does not parse" means the same to
+// both: a vat the auditor passes is one that Vat (and so the runtime, at
+// every start) and the restart policy can read.
 func vatConfigOf(row persistence.VatRow) (VatConfig, error) {
 	var cfg VatConfig
 	if err := json.Unmarshal([]byte(row.Config), &cfg); err != nil {
@@ -48,7 +51,8 @@ func clusterConfigOf(row persistence.SubclusterRow) (ClusterConfig, error) {
 	return cfg, nil
 }
 
-// abbrev shortens a value quoted in a problem line.
+// abbrev shortens a value quoted in a problem line: a config row can be
+// large, and the line only needs to show which one.
 func abbrev(s string) string {
 	const limit = 40
 	if len(s) <= limit {
@@ -60,6 +64,8 @@ func abbrev(s string) string {
 // checkRows reports the rows that load but do not parse.
 func (a *auditor) checkRows() {
 	configs := map[string]ClusterConfig{} // the subclusters that parse
+	// Subclusters first, so the vats below can be checked against their
+	// subcluster's parsed config.
 	for _, id := range a.st.SubclusterIDs() {
 		row, _ := a.st.Subcluster(id)
 		if !hasNumber(id, "s") {
@@ -70,9 +76,13 @@ func (a *auditor) checkRows() {
 			a.problem("subcluster %s: %v", id, err)
 			continue
 		}
+		// Launch validated it before storing it; one that fails now was
+		// written by something else.
 		if err := cfg.Validate(); err != nil {
 			a.problem("subcluster %s: config row: %v", id, err)
 		}
+		// The row keeps the bootstrap name beside the config; the two are
+		// written together and must agree.
 		if cfg.Bootstrap != row.Bootstrap {
 			a.problem("subcluster %s: bootstrap %q, but its config says %q", id, row.Bootstrap, cfg.Bootstrap)
 		}
@@ -86,6 +96,8 @@ func (a *auditor) checkRows() {
 		default:
 			a.problem("vat %s: unknown state %q", id, row.State)
 		}
+		// A config that does not parse, or names no bundle, is a vat that
+		// cannot be restarted or resumed (its code cannot be found).
 		if cfg, err := vatConfigOf(row); err != nil {
 			a.problem("vat %s: %v", id, err)
 		} else if cfg.Bundle == "" {
@@ -94,7 +106,7 @@ func (a *auditor) checkRows() {
 		if row.State != persistence.VatActive || row.Subcluster == "" {
 			continue
 		}
-		// INVARIANT: an active vat's subcluster exists (TerminateSubcluster
+		// An active vat's subcluster exists (terminateSubclusterLocked
 		// terminates its vats in the unit that deletes it), so resume and
 		// Subclusters() see every vat that runs.
 		if _, ok := a.st.Subcluster(row.Subcluster); !ok {
@@ -106,7 +118,7 @@ func (a *auditor) checkRows() {
 		}
 	}
 	for _, vat := range a.st.VatstoreVats() {
-		// INVARIANT: vatstore entries belong to a vat row (terminating a
+		// Vatstore entries belong to a vat row (invariant 9: terminating a
 		// vat deletes its entries in the same unit). Entries of a vat the
 		// kernel does not know are never deleted, and a vat that later
 		// got the id (a rewound next_vat) would start on another vat's
@@ -116,6 +128,8 @@ func (a *auditor) checkRows() {
 			a.problem("vatstore: %d entries for vat %s, which does not exist", len(a.st.VatstoreKeys(vat)), vat)
 		}
 	}
+	// Object and promise keys: a row under a key that does not parse is
+	// one no kref can name, so nothing could ever reach or free it.
 	for _, s := range a.st.ObjectKRefs() {
 		if !KRef(s).IsObject() || !hasNumber(s, "ko") {
 			a.problem("object row %q: kref does not parse (want ko<N>)", s)
@@ -129,6 +143,8 @@ func (a *auditor) checkRows() {
 			a.problem("promise row %q: kref does not parse (want kp<N>)", s)
 		}
 		p, _ := a.st.Promise(s)
+		// An unknown state would be routed as a fulfilled promise (the
+		// router's default), and never settled.
 		switch p.State {
 		case persistence.PromiseUnresolved, persistence.PromiseFulfilled, persistence.PromiseRejected:
 		default:
@@ -141,6 +157,7 @@ func (a *auditor) checkRows() {
 			a.vatID(sub, "promise "+s+" subscriber")
 		}
 	}
+	// A notify's vat is not a kref, so ref never sees it: checked here.
 	for i, it := range a.st.QueueItems() {
 		if it.Kind == persistence.QueueNotify {
 			a.vatID(it.Vat, fmt.Sprintf("run queue item %d (notify)", i))
@@ -155,6 +172,8 @@ func (a *auditor) checkRows() {
 // action may name an object that is gone: it no longer applies, and is
 // dropped when its turn comes.)
 func (a *auditor) checkGCActions() {
+	// Every kref below next_object was allocated once; one at or above it
+	// never was, so an action naming it was not written by the kernel.
 	next := a.st.PeekID(persistence.MetaNextObject)
 	for _, g := range a.st.GCActions() {
 		from := fmt.Sprintf("GC action %s %s for %s", g.Kind, g.KRef, g.Vat)
@@ -173,6 +192,9 @@ func (a *auditor) checkGCActions() {
 		if row, ok := a.st.Vat(g.Vat); ok && row.State != persistence.VatActive {
 			a.problem("%s: vat %s is not active", from, g.Vat)
 		}
+		// The kernel queues export actions only for the object's owner
+		// (maybeFreeObject). (An orphan has no owner to compare;
+		// gcActionApplies drops an export action for it.)
 		if g.Kind == persistence.GCDropExport || g.Kind == persistence.GCRetireExport {
 			if o, ok := a.st.Object(g.KRef); ok && o.Owner != "" && o.Owner != g.Vat {
 				a.problem("%s: %s is exported by %s, not %s", from, g.KRef, o.Owner, g.Vat)
@@ -199,6 +221,7 @@ func idNumber(id, prefix string) (uint64, bool) {
 	return n, err == nil
 }
 
+// hasNumber reports whether id is prefix<N> in the kernel's one spelling.
 func hasNumber(id, prefix string) bool {
 	_, ok := idNumber(id, prefix)
 	return ok

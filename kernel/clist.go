@@ -11,16 +11,34 @@ import (
 // with dropImports, the kernel clears an exporter's with a dropExports
 // delivery. A vat can name only what its c-list holds; every ref crossing
 // the vat boundary is translated here.
+//
+// This is the ocap boundary: a vat's authority is exactly its c-list.
+// Translation in (vrefToKRef) is where a vat that names something it was
+// never given is caught, as its own illegal syscall; translation out
+// (krefToVRef) is where a vat is given something, by import. The vref
+// space is the vat's: "+" refs it allocates (exports, its own promises),
+// "-" refs the kernel allocates for it (imports), so the two sides never
+// pick the same vref. Vrefs are never reused within a vat: the import
+// counters live in the vat's row and only go up (the auditor checks it).
+//
+// The counts an entry carries are refcount.go's: an import counts toward
+// its object or promise, an export of an object does not (the exporter
+// is the owner, not a holder), an export of a promise does.
 
 // errIllegal builds the detail of an illegal syscall. It goes to the log;
-// what leaves the kernel is ErrIllegalSyscall.
+// what leaves the kernel is ErrIllegalSyscall (invariant 7: the detail may
+// name refs, the error the vat and host see must not).
 func errIllegal(format string, args ...any) error {
 	return fmt.Errorf("illegal syscall: "+format, args...)
 }
 
-// vrefOpts say how a vat-supplied vref may be mapped.
+// vrefOpts say how a vat-supplied vref may be mapped. The zero value is
+// what a send's target and slots and a resolution's slots use: new exports
+// allowed, imports must be reachable.
 type vrefOpts struct {
 	// required: the vref must already be in the c-list (no new exports).
+	// For syscalls about something the vat must already hold (subscribe,
+	// resolve, GC), where a new export would be meaningless.
 	required bool
 	// requireNew: the vref must be a new export (a send's result promise).
 	requireNew bool
@@ -32,7 +50,15 @@ type vrefOpts struct {
 // vrefToKRef maps a vref from vat's syscall into kernel space, allocating a
 // kernel object or promise for a new export (SwingSet's
 // mapVatSlotToKernelSlot). Errors are illegal-syscall details.
+//
+// Every vref a vat hands the kernel comes through here, so every check a
+// forged or stale ref must fail is here, once. The c-list lookup is per
+// vat: a vref means nothing outside the vat that holds it, so a vat that
+// writes another vat's o-3 names its own o-3, or nothing.
 func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
+	// Parse first: a malformed vref must never be stored, where it would
+	// be a ref the vat cannot parse back, or a second spelling (o+01) of a
+	// vref already in use.
 	info, err := parseVRef(vref)
 	if err != nil {
 		return "", errIllegal("%v", err)
@@ -45,8 +71,13 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 	case !found && opts.required:
 		return "", errIllegal("vref %s is not in the c-list", vref)
 	case !found && !info.export:
+		// The forgery check: an import is only ever made by the kernel
+		// (krefToVRef). A vat that names an o-N or p-N it was not given is
+		// guessing at another vat's objects, and is refused.
 		return "", errIllegal("vref %s is an import the vat does not hold", vref)
 	case !found:
+		// A new export: the vat is the owner of the object, or the
+		// decider of the promise, from now on.
 		if info.promise {
 			kref = k.newPromise(vat)
 		} else {
@@ -58,9 +89,15 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 		return kref, nil
 	}
 	if info.export {
+		// An exporter that names its object makes it reachable again
+		// (SwingSet's re-export): a dropExport queued meanwhile is then
+		// negated when its turn comes (gcActionApplies).
 		k.setReachableFlag(vat, kref)
 		return kref, nil
 	}
+	// A dropped import may still be recognized (a weak key) but not used:
+	// sending it, or passing it on, after dropImports would hand out a
+	// reference the kernel already counted as gone.
 	if e, _ := k.st.CList(string(vat), string(kref)); !e.Reachable {
 		return "", errIllegal("vat used unreachable import %s", vref)
 	}
@@ -79,6 +116,9 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 		if !ok {
 			bugf("import into unknown vat %s", vat)
 		}
+		// A fresh import vref from the vat's own counter, which only goes
+		// up: a vref the vat dropped and retired never comes back naming
+		// something else.
 		var vref VRef
 		if kref.IsPromise() {
 			vref = importVRef(true, row.NextPromise)
@@ -95,10 +135,17 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 	if setReachable {
 		info, _ := parseVRef(vref)
 		if info.export {
+			// Something reachable names the object (the message being
+			// delivered holds it), so the kernel cannot have told the
+			// exporter nobody can reach it: a cleared flag here means the
+			// counts are wrong.
 			if !e.Reachable {
 				bugf("sent unreachable export %s back into %s", kref, vat)
 			}
 		} else {
+			// The vat is handed the reference again: an import it had
+			// dropped (but still recognized) becomes reachable, and counts
+			// as such, again.
 			k.setReachableFlag(vat, kref)
 		}
 	}
@@ -107,7 +154,9 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 
 // addCListEntry adds a c-list entry, unreachable, and counts it: an import
 // object is recognizable by one more vat, a promise has one more holder.
-// Callers set the reachable flag as needed.
+// Callers set the reachable flag as needed. Splitting the two steps is
+// what keeps the counts exact: the recognizable part is counted here, the
+// reachable part by setReachableFlag, each exactly once.
 func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef) {
 	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref)})
 	info, _ := parseVRef(vref)
@@ -117,11 +166,15 @@ func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef) {
 }
 
 // deleteCListEntry removes vat's entry for kref, if any, and its counts.
+// It is the inverse of addCListEntry plus setReachableFlag, in the reverse
+// order: the reachable part goes first, then the recognizable part.
 func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
 	if !ok {
 		return
 	}
+	// Clear before delete: clearReachableFlag reads the entry to know
+	// whether there is a reachable count to give back.
 	k.clearReachableFlag(vat, kref)
 	k.st.DeleteCList(string(vat), string(kref))
 	info, _ := parseVRef(VRef(e.VRef))
@@ -132,6 +185,8 @@ func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 
 // setReachableFlag marks vat's entry for kref reachable; for an object
 // import that was unreachable, the object gains a reachable reference.
+// Only the transition counts (flag false to true), so calling it on every
+// translation is safe: the count tracks the flag, not the calls.
 func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
 	if !ok || e.Reachable {
@@ -148,7 +203,10 @@ func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 }
 
 // clearReachableFlag marks vat's entry for kref unreachable; for an object
-// import that was reachable, the object loses a reachable reference.
+// import that was reachable, the object loses a reachable reference. Like
+// setReachableFlag it counts only the transition. The object may be gone
+// (retired while this importer still recognized it): then there is no
+// count left to change.
 func (k *Kernel) clearReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
 	if !ok || !e.Reachable {
@@ -161,6 +219,8 @@ func (k *Kernel) clearReachableFlag(vat VatID, kref KRef) {
 		if o, ok := k.st.Object(string(kref)); ok {
 			o.Reachable--
 			k.st.PutObject(string(kref), o)
+			// Noted, not acted on: the unit may give the object a new
+			// reference before it ends (gc.go).
 			if o.Reachable == 0 {
 				k.maybeFree[kref] = struct{}{}
 			}
@@ -168,7 +228,9 @@ func (k *Kernel) clearReachableFlag(vat VatID, kref KRef) {
 	}
 }
 
-// slotsToKRefs maps a syscall's slots into kernel space.
+// slotsToKRefs maps a syscall's slots into kernel space, stopping at the
+// first bad one (whatever it allocated before is rolled back with the
+// delivery, which that error makes illegal).
 func (k *Kernel) slotsToKRefs(vat VatID, slots []string) ([]string, error) {
 	if len(slots) == 0 {
 		return nil, nil
@@ -184,7 +246,9 @@ func (k *Kernel) slotsToKRefs(vat VatID, slots []string) ([]string, error) {
 	return out, nil
 }
 
-// slotsToVRefs maps a delivery's slots into vat's space.
+// slotsToVRefs maps a delivery's slots into vat's space, importing as
+// needed; every import delivered is made reachable for the receiver, which
+// is now handed it.
 func (k *Kernel) slotsToVRefs(vat VatID, slots []string) []string {
 	if len(slots) == 0 {
 		return nil

@@ -10,8 +10,24 @@ import (
 // The Describe functions render kernel state as deterministic text, for
 // scenario tests and the inspector. Refs appear as they are: this text is
 // for people debugging the kernel, never for a vat or a promise.
+//
+// Deterministic means: the same store gives the same bytes. Every listing
+// comes from the store in its own order (ids by number, the run queue by
+// position, GC actions by vat, kind and kref), never from a Go map, so the
+// scenario files in kernel/testdata can hold the text as their expected
+// output. Changing a format changes every scenario that shows it; run the
+// scenario test with -rewrite and review the diff.
+//
+// The functions read a store, not a Kernel, so that the inspector can
+// describe a database opened read-only with no kernel over it.
 
-// DescribeCList renders vat's c-list, one entry per line.
+// DescribeCList renders vat's c-list, one entry per line:
+//
+//	<kref> <flag> <vref>
+//
+// where flag is R for reachable and _ for an entry the vat can only
+// recognize (an import it dropped, or an export the kernel told it
+// nobody can reach). An empty c-list (a terminated vat) is "(empty)".
 func DescribeCList(st *persistence.Store, vat VatID) string {
 	var b strings.Builder
 	for _, kref := range st.CListKRefs(string(vat)) {
@@ -28,16 +44,26 @@ func DescribeCList(st *persistence.Store, vat VatID) string {
 	return b.String()
 }
 
-// DescribeObjects renders every kernel object.
+// DescribeObjects renders every kernel object, one per line:
+//
+//	<koid> owner=<vat|(orphaned)> refs=<reachable>,<recognizable> [pins=N] [revoked]
+//
+// The refs are the counts as stored (refcount.go), which the auditor
+// checks against what the rest of the state implies; pins, when there
+// are any, are included in them.
 func DescribeObjects(st *persistence.Store) string {
 	var b strings.Builder
 	for _, kref := range st.ObjectKRefs() {
 		o, _ := st.Object(kref)
 		owner := o.Owner
+		// Orphaned: exporter terminated, restarted past it, or abandoned
+		// it; sends to it splat OBJECT_DELETED.
 		if owner == "" {
 			owner = "(orphaned)"
 		}
 		fmt.Fprintf(&b, "%s owner=%s refs=%d,%d", kref, owner, o.Reachable, o.Recognizable)
+		// Optional fields are left out at their zero value, so the common
+		// line stays short.
 		if o.Pins > 0 {
 			fmt.Fprintf(&b, " pins=%d", o.Pins)
 		}
@@ -52,7 +78,14 @@ func DescribeObjects(st *persistence.Store) string {
 	return b.String()
 }
 
-// DescribePromises renders every kernel promise.
+// DescribePromises renders every kernel promise, one per line:
+//
+//	<kpid> unresolved refs=N decider=<vat|(kernel)> [subscribers=v1,v2] [queued=N] [host]
+//	<kpid> fulfilled|rejected refs=N value=<capdata>
+//
+// An unresolved promise shows who may settle it and who waits; a settled
+// one only its value, since settling drops the rest, host flag included
+// (resolve). "host" marks a promise the host awaits.
 func DescribePromises(st *persistence.Store) string {
 	var b strings.Builder
 	for _, kpid := range st.PromiseKPIDs() {
@@ -60,6 +93,7 @@ func DescribePromises(st *persistence.Store) string {
 		fmt.Fprintf(&b, "%s %s refs=%d", kpid, p.State, p.RefCount)
 		if p.State == persistence.PromiseUnresolved {
 			decider := p.Decider
+			// The kernel decides a queued message's result (syscallSend).
 			if decider == "" {
 				decider = "(kernel)"
 			}
@@ -84,12 +118,24 @@ func DescribePromises(st *persistence.Store) string {
 	return b.String()
 }
 
-// DescribeQueue renders the run queue, GC actions and reaps.
+// DescribeQueue renders the run queue, GC actions and reaps, in the order
+// a crank takes them (pickWork): GC actions first, then the next reap,
+// then the run queue from its head:
+//
+//	gc <vat> <kind> <koid>
+//	reap <vat> (and N more)
+//	send <target> <methargs> [-> <result>]
+//	notify <vat> <kpid>
+//
+// Messages waiting on an unresolved promise are not here: they are in the
+// promise's own queue (DescribePromises' queued=N).
 func DescribeQueue(st *persistence.Store) string {
 	var b strings.Builder
 	for _, a := range st.GCActions() {
 		fmt.Fprintf(&b, "gc %s %s %s\n", a.Vat, a.Kind, a.KRef)
 	}
+	// Only the next reap is named: which one comes next is what a crank
+	// depends on, the rest is a count.
 	if vat, ok := st.NextReap(); ok {
 		fmt.Fprintf(&b, "reap %s (and %d more)\n", vat, st.ReapCount()-1)
 	}
@@ -112,7 +158,12 @@ func DescribeQueue(st *persistence.Store) string {
 }
 
 // DescribeState renders everything: vats with their c-lists, objects,
-// promises and queues.
+// promises and queues. Each vat's header line is
+//
+//	vat <id> "<name>" <state> incarnation=N
+//
+// followed by its c-list, indented; terminated vats are listed too (their
+// rows stay).
 func DescribeState(st *persistence.Store) string {
 	var b strings.Builder
 	for _, id := range st.VatIDs() {
@@ -126,12 +177,19 @@ func DescribeState(st *persistence.Store) string {
 	return b.String()
 }
 
+// indent puts two spaces before every line of s, which ends with a
+// newline.
 func indent(s string) string {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	return "  " + strings.Join(lines, "\n  ") + "\n"
 }
 
-// DescribeCrank renders a crank result on one line.
+// DescribeCrank renders a crank result on one line:
+//
+//	crank N: <work> [-> <vat>] [(<routed>)] <outcome> [syscalls=N] [failure="..."] [terminated=v] [released=...]
+//
+// Method is not shown: Crank fills it only with debug logging on, so
+// showing it would make the text depend on the log level.
 func DescribeCrank(r CrankResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "crank %d: %s", r.Crank, r.Work)
@@ -157,7 +215,9 @@ func DescribeCrank(r CrankResult) string {
 	return b.String()
 }
 
-// DescribeOutput renders an Output.
+// DescribeOutput renders an Output as <kpid>:<fulfilled|rejected>:<value>,
+// with "(aborted)" after the state of an early answer (Output.Aborted).
+// ByKernel is not shown.
 func DescribeOutput(o Output) string {
 	s := "fulfilled"
 	if o.Rejected {

@@ -75,6 +75,7 @@
 // syscall (marshal.Validate), and a delivery may make only so many sends
 // and syscalls and hand over only so many bytes (Config.MaxDelivery*). A
 // vat that breaks either makes an illegal syscall and is the one
-// terminated; docs/limits.md has the rules, defaults and settings. A send
-// may carry no result promise (sendOnly).
+// terminated (or restarted, under its restart policy); docs/limits.md
+// has the rules, defaults and settings. A send may carry no result
+// promise (sendOnly).
 package kernel

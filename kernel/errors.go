@@ -31,7 +31,7 @@ const (
 // never holds a kref, vref or vat id: details go to the log.
 type Error struct {
 	Code    Code
-	Fatal   bool // a VAT_FATAL error: the vat was terminated for it
+	Fatal   bool // a VAT_FATAL error: the vat failed for it (terminated, or restarted under its policy)
 	Message string
 }
 
@@ -64,12 +64,16 @@ var (
 	// ErrDeliveryFailed: delivering a message failed for a reason other
 	// than the vat's own fault or a vanished endpoint.
 	ErrDeliveryFailed = &Error{Code: CodeDeliveryFailed, Message: "Delivery to the target endpoint failed"}
-	// ErrVatTerminated: the vat deciding a promise was terminated.
+	// ErrVatTerminated: the vat deciding a promise was terminated, or
+	// began a new incarnation (restart, upgrade, resume) while the promise
+	// was undecided; the message then says "restarted".
 	ErrVatTerminated = &Error{Code: CodeVatTerminated, Message: "The vat that decides this promise was terminated"}
-	// ErrIllegalSyscall: a vat made an illegal syscall and was terminated.
+	// ErrIllegalSyscall: a vat made an illegal syscall and was terminated
+	// (or, under the restart policy, is to be restarted).
 	ErrIllegalSyscall = &Error{Code: CodeIllegalSyscall, Fatal: true, Message: "Syscall translation error: prepare to die"}
 	// ErrInternalError: a vat failed a delivery (panic, dispatch error,
-	// missed deadline, failure exit) and was terminated.
+	// missed deadline, failure exit) and was terminated (or, under the
+	// restart policy, is to be restarted).
 	ErrInternalError = &Error{Code: CodeInternalError, Fatal: true, Message: "Vat failed during a delivery"}
 )
 

@@ -20,8 +20,31 @@ import (
 // The actions wait in a persisted set and are delivered one group per
 // crank, before reaps and before the run queue, in the reference's order:
 // by vat, then dropExport, retireExport, retireImport.
+//
+// Everything here serves invariant 10 (counts are exact, and what nothing
+// refers to is freed). Two rules hold it together:
+//
+//   - decisions are made at the end of the unit, not at each decrement:
+//     a count that drops to zero and rises again within one unit (a
+//     message delivered to an object's own exporter, which sends the
+//     object on in the same delivery) must free nothing, so
+//     decRef only notes the kref in maybeFree and collectGarbage looks at
+//     the final counts;
+//   - an action is re-checked when its turn comes (gcActionApplies),
+//     because cranks in between can negate it: the object re-exported,
+//     re-imported, or already retired by a syscall.
+//
+// Where we differ from SwingSet: settled promises that hold only each
+// other are freed (collectPromiseCycle), and GC groups are ordered by vat
+// number rather than by the vat id's string (v10 after v9, not after v1).
 
-// collectGarbage processes maybeFree until it is empty.
+// collectGarbage processes maybeFree until it is empty. It runs in
+// commit, after everything else the unit does (abandonFailedLaunchesLocked
+// included, whose terminations release references), so it sees the
+// unit's final counts. Freeing can release more (a promise's value names
+// objects and promises), hence the loop: it ends because a pass only ever
+// lowers counts, and a kref comes back into maybeFree only when one of
+// its counts drops.
 func (k *Kernel) collectGarbage() {
 	for len(k.maybeFree) > 0 {
 		// Take the krefs in a fixed order: what is freed first decides what
@@ -43,9 +66,14 @@ func (k *Kernel) collectGarbage() {
 	}
 }
 
+// maybeFreePromise frees kpid if nothing refers to it; a settled promise
+// still referred to may be held only by a cycle of settled values, which
+// collectPromiseCycle looks for. An unresolved promise with references is
+// alive by definition: someone can still settle it or wait for it.
 func (k *Kernel) maybeFreePromise(kpid KRef) {
 	p, ok := k.st.Promise(string(kpid))
 	if !ok {
+		// Freed earlier in this pass (a cycle freed with another member).
 		return
 	}
 	if p.RefCount > 0 {
@@ -59,6 +87,8 @@ func (k *Kernel) maybeFreePromise(kpid KRef) {
 		// a queue cannot reach zero.
 		bugf("freeing promise %s with queued messages", kpid)
 	}
+	// INVARIANT 10: freed when nothing refers to it; its value's
+	// references go with it, which may free more (maybeFree, next pass).
 	k.st.DeletePromise(string(kpid))
 	if p.State != persistence.PromiseUnresolved {
 		k.decSlots(p.Value.Slots)
@@ -121,6 +151,9 @@ func (k *Kernel) collectPromiseCycle(start KRef) {
 	}
 	// Free the garbage: delete every member first, then release what
 	// their values name outside the garbage (objects, live promises).
+	// References between garbage members are not released at all: the
+	// members are deleted outright, and a decRef of a deleted promise is a
+	// kernel bug (mustPromise).
 	var release []string
 	for _, m := range members {
 		if alive[m] {
@@ -138,7 +171,9 @@ func (k *Kernel) collectPromiseCycle(start KRef) {
 	k.decSlots(release)
 }
 
-// namesPromise reports whether a value's slots name a promise.
+// namesPromise reports whether a value's slots name a promise: only such a
+// value can take part in a promise cycle, so decRef sends only those
+// settled promises to collectPromiseCycle.
 func namesPromise(slots []string) bool {
 	for _, s := range slots {
 		if KRef(s).IsPromise() {
@@ -148,22 +183,40 @@ func namesPromise(slots []string) bool {
 	return false
 }
 
+// maybeFreeObject decides what follows for an object whose counts dropped
+// (SwingSet's processRefcounts, for one kref). An exported object is not
+// the kernel's to free: only its exporter can forget it, so the kernel
+// queues GC actions telling it so. An orphaned object has nobody to tell,
+// and the kernel retires it itself.
 func (k *Kernel) maybeFreeObject(koid KRef) {
 	o, ok := k.st.Object(string(koid))
+	// Still reachable by someone (an importer, a queued message, a settled
+	// value, a pin): nothing to do. Recognizable alone is not enough to
+	// keep an export from its dropExport.
 	if !ok || o.Reachable > 0 {
 		return
 	}
 	if o.Owner != "" {
 		owner := VatID(o.Owner)
+		// dropExport only while the exporter's flag is still set: once a
+		// dropExports delivery has cleared it (applyGCDelivery), a later
+		// drop queues nothing until the exporter sends the object again,
+		// which sets the flag.
 		if e, ok := k.st.CList(o.Owner, string(koid)); ok && e.Reachable {
 			k.st.AddGCAction(persistence.GCActionKey{Vat: o.Owner, Kind: persistence.GCDropExport, KRef: string(koid)})
 		}
+		// retireExport once nobody can even recognize it. Both actions may
+		// be queued by one unit; the set's kind order delivers dropExports
+		// first, so the exporter sees the two steps in order.
 		if o.Recognizable == 0 {
 			k.st.AddGCAction(persistence.GCActionKey{Vat: string(owner), Kind: persistence.GCRetireExport, KRef: string(koid)})
 		}
 		return
 	}
-	// Orphaned and unreachable: retire it.
+	// Orphaned and unreachable: retire it. Importers that can still
+	// recognize it are told to retire their imports; with none, the row
+	// just goes (invariant 9: a terminated vat's objects go once nobody
+	// refers to them).
 	if o.Recognizable > 0 {
 		k.retireObject(koid)
 	} else {
@@ -172,7 +225,10 @@ func (k *Kernel) maybeFreeObject(koid KRef) {
 }
 
 // retireObject deletes koid and tells every vat that still imports it to
-// retire the import (SwingSet's retireKernelObjects).
+// retire the import (SwingSet's retireKernelObjects). The importers' c-list
+// entries stay until their retireImports delivery deletes them; until
+// then they name a deleted object, which decRef and the auditor allow
+// (an import of a deleted object with its retireImport pending).
 func (k *Kernel) retireObject(koid KRef) {
 	for _, vat := range k.st.Holders(string(koid)) {
 		e, _ := k.st.CList(vat, string(koid))
@@ -185,7 +241,11 @@ func (k *Kernel) retireObject(koid KRef) {
 
 // orphanObject detaches koid from its exporter vat: the object stays while
 // others refer to it, but messages to it now splat with OBJECT_DELETED
-// (termination and abandonExports).
+// (termination, abandonExports, and a new incarnation's abandoned
+// exports: invariants 9 and 15). Owner "" is what the router checks, so
+// no message can reach the vat through koid from here on, even one
+// already queued. maybeFree is told at once: an orphan that is already
+// unreachable goes in this unit.
 func (k *Kernel) orphanObject(vat VatID, koid KRef) {
 	o := k.mustObject(koid)
 	o.Owner = ""
@@ -194,11 +254,13 @@ func (k *Kernel) orphanObject(vat VatID, koid KRef) {
 	k.maybeFree[koid] = struct{}{}
 }
 
-// gcWork is one group of GC actions to deliver.
+// gcWork is one group of GC actions to deliver: all the still-valid
+// actions of one kind for one vat, sent as one delivery (the dispatch
+// functions take a list, as in SwingSet).
 type gcWork struct {
 	vat   VatID
 	kind  persistence.GCKind
-	krefs []KRef
+	krefs []KRef // in the set's order: by kref number
 }
 
 // nextGCWork takes the first group of still-valid GC actions out of the
@@ -206,10 +268,17 @@ type gcWork struct {
 // apply (the object was re-exported, already retired, ...) are dropped
 // from the set. negated reports that some were dropped even if no group
 // remains, so the caller commits that change as a unit of its own.
+//
+// Every action examined is deleted from the set, valid or not: a valid
+// one is being delivered in this crank, an invalid one never will be. The
+// deletions are inside the crank's unit (invariant 2), so an aborted
+// delivery puts the whole group back.
 func (k *Kernel) nextGCWork() (w gcWork, ok bool, negated bool) {
 	if k.st.GCActionCount() == 0 {
 		return gcWork{}, false, false // the usual case: no listing to sort
 	}
+	// The order is what makes GC deterministic and what keeps a vat's
+	// dropExports ahead of its retireExports.
 	actions := k.st.GCActions() // sorted by vat, kind priority, kref
 	for i := 0; i < len(actions); {
 		j := i
@@ -235,10 +304,18 @@ func (k *Kernel) nextGCWork() (w gcWork, ok bool, negated bool) {
 }
 
 // gcActionApplies re-checks a pending action against the state now
-// (SwingSet's shouldProcessAction).
+// (SwingSet's shouldProcessAction, same conditions). Between the unit
+// that queued an action and the crank that delivers it, other cranks may
+// have run: an importer may have been handed the object again (dropExport
+// negated), the exporter may have retired it itself (retireExport
+// redundant), the importer may have retired its import. Delivering a
+// stale action would tell a vat to forget something it still needs, or
+// to forget a c-list entry that is already gone.
 func (k *Kernel) gcActionApplies(a persistence.GCActionKey) bool {
 	e, inCList := k.st.CList(a.Vat, a.KRef)
 	o, exists := k.st.Object(a.KRef)
+	// Beyond SwingSet: nothing is delivered to a vat that is not active.
+	// Termination deletes its actions, so this is a guard.
 	if v, ok := k.st.Vat(a.Vat); !ok || v.State != persistence.VatActive {
 		return false
 	}
@@ -248,13 +325,17 @@ func (k *Kernel) gcActionApplies(a persistence.GCActionKey) bool {
 	case persistence.GCRetireExport:
 		return exists && o.Reachable == 0 && o.Recognizable == 0 && inCList
 	case persistence.GCRetireImport:
+		// The object is gone (retireObject deleted it); only the
+		// importer's entry is left to go.
 		return inCList
 	}
 	return false
 }
 
 // applyGCDelivery updates the c-list for a GC delivery to w.vat and returns
-// the vrefs to deliver (SwingSet's translateDropExports & co).
+// the vrefs to deliver (SwingSet's translateDropExports & co). The vref is
+// read before the entry changes: a retire deletes the entry, and the vat
+// must still be told which of its vrefs it was.
 func (k *Kernel) applyGCDelivery(w gcWork) []VRef {
 	vrefs := make([]VRef, 0, len(w.krefs))
 	for _, kref := range w.krefs {
@@ -262,11 +343,18 @@ func (k *Kernel) applyGCDelivery(w gcWork) []VRef {
 		vrefs = append(vrefs, VRef(e.VRef))
 		switch w.kind {
 		case persistence.GCDropExport:
+			// The exporter's flag is cleared now, which is what allows its
+			// syscall.retireExports later (syscall.go) and keeps
+			// maybeFreeObject from queueing a second dropExport.
 			k.clearReachableFlag(w.vat, kref)
 		case persistence.GCRetireExport:
+			// Nobody can recognize the object: the export entry (which
+			// carries no count) and the object itself go together.
 			k.deleteCListEntry(w.vat, kref)
 			k.st.DeleteObject(string(kref))
 		case persistence.GCRetireImport:
+			// The object row is gone already; the entry's recognizable
+			// count goes with it (decRef of a deleted object is a no-op).
 			k.deleteCListEntry(w.vat, kref)
 		}
 	}

@@ -10,6 +10,14 @@ import (
 
 // Host requests: each is one unit of work of its own, handled between
 // cranks (invariant 11).
+//
+// The host is not a vat: it has no c-list and names kernel refs directly
+// (krefs it was given in LaunchResult, an Output, or a registry). So the
+// checks a c-list makes for a vat are made here instead: every kref the
+// host hands in must be well formed and live, and a bad request is
+// refused before its unit opens, so it changes nothing. A request's
+// outputs, like a crank's, are released only after the commit that
+// covers them (invariant 3).
 
 // QueueMessage queues a message from the host to target and returns its
 // result promise, which the host awaits: its settlement comes back as an
@@ -18,6 +26,8 @@ import (
 // unknown kref is refused at once and nothing is created (the reference
 // leaks a promise here).
 func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal.CapData) (KRef, []Output, error) {
+	// Checked outside the unit: checking reads only, and a refusal must
+	// not cost a unit (nor, under group commit, a place in a flush).
 	if err := k.checkMessage(target, methargs); err != nil {
 		return "", nil, err
 	}
@@ -36,6 +46,8 @@ func (k *Kernel) QueueMessage(ctx context.Context, target KRef, methargs marshal
 // (checked as a vat's would be), or whose target or slots do not name live
 // krefs.
 func (k *Kernel) checkMessage(target KRef, methargs marshal.CapData) error {
+	// INVARIANT 14: the host is held to the vats' rule, so the receiver is
+	// never handed a message it cannot decode, whoever sent it.
 	if err := marshal.ValidateMessage(methargs); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
@@ -45,6 +57,9 @@ func (k *Kernel) checkMessage(target KRef, methargs marshal.CapData) error {
 	if err := k.checkLive(target); err != nil {
 		return fmt.Errorf("message target: %w", err)
 	}
+	// Every slot is counted as a reference when the message is queued
+	// (incRef panics on a missing object), so each must name a live
+	// object or promise now.
 	for i, s := range methargs.Slots {
 		if _, err := ParseKRef(s); err != nil {
 			return fmt.Errorf("slot %d: %w", i, err)
@@ -59,8 +74,15 @@ func (k *Kernel) checkMessage(target KRef, methargs marshal.CapData) error {
 // queueFromHostLocked queues a checked host message, with a result promise
 // the host is subscribed to.
 func (k *Kernel) queueFromHostLocked(target KRef, methargs marshal.CapData) KRef {
+	// The kernel decides the result while the message waits, as for a
+	// vat's send (syscallSend); the receiver becomes the decider at
+	// delivery (prepareSend).
 	kpid := k.newPromise("")
 	p := k.mustPromise(kpid)
+	// The host's subscription is a flag, not a subscriber: the host has no
+	// c-list to notify, and hears through an Output instead (resolve). It
+	// holds a reference, so the promise cannot be freed while the host
+	// waits; the settlement uses the reference up making the Output.
 	p.HostSubscribed = true
 	p.RefCount++ // the host's hold, used up by the Output
 	k.st.PutPromise(string(kpid), p)
@@ -72,6 +94,10 @@ func (k *Kernel) queueFromHostLocked(target KRef, methargs marshal.CapData) KRef
 // that existed once but was deleted gives ErrObjectDeleted (ids are never
 // reused, so the host held a real reference); anything else unknown gives
 // ErrUnknownRef.
+//
+// The distinction lets the host tell "you held a real reference, and the
+// object is gone" (the same code a vat's send would splat with) from "you
+// made that kref up".
 func (k *Kernel) checkLive(kref KRef) error {
 	if k.refExists(kref) {
 		return nil
@@ -87,6 +113,10 @@ func (k *Kernel) checkLive(kref KRef) error {
 // Revoke revokes an object: from now on every message sent to it splats
 // with OBJECT_REVOKED (messages already delivered are not affected). It is
 // idempotent and permanent.
+//
+// Revocation is a flag the router reads at dequeue (router.go), so
+// messages already queued to the object splat too; the object's counts,
+// its exporter and its importers are untouched, and GC goes on as usual.
 func (k *Kernel) Revoke(ctx context.Context, koid KRef) ([]Output, error) {
 	if _, err := ParseKRef(string(koid)); err != nil {
 		return nil, err
@@ -99,6 +129,8 @@ func (k *Kernel) Revoke(ctx context.Context, koid KRef) ([]Output, error) {
 		if !ok {
 			return ErrUnknownRef
 		}
+		// Written only on the first revoke: a repeat leaves the unit
+		// empty.
 		if !o.Revoked {
 			o.Revoked = true
 			k.st.PutObject(string(koid), o)
@@ -123,7 +155,8 @@ func (k *Kernel) IsRevoked(koid KRef) (bool, error) {
 }
 
 // ScheduleReap asks vat to bring out its dead (collect garbage and report
-// drops) in a crank of its own, ahead of the run queue.
+// drops) in a crank of its own, ahead of the run queue. Reaps are a set:
+// asking twice before the first is delivered schedules one.
 func (k *Kernel) ScheduleReap(ctx context.Context, vat VatID) ([]Output, error) {
 	return k.hostUnit(ctx, func() error {
 		if err := k.checkActive(vat); err != nil {
@@ -134,7 +167,10 @@ func (k *Kernel) ScheduleReap(ctx context.Context, vat VatID) ([]Output, error) 
 	})
 }
 
-// PromiseState reports a promise's state and, once settled, its value.
+// PromiseState reports a promise's state and, once settled, its value. A
+// promise freed after it settled is ErrUnknownRef: the kernel keeps a
+// settled value only while something refers to it (the host's hold ends
+// with its Output; idempotency records and subclusters keep theirs).
 func (k *Kernel) PromiseState(kpid KRef) (state persistence.PromiseState, value marshal.CapData, err error) {
 	p, ok := k.st.Promise(string(kpid))
 	if !ok {
@@ -143,6 +179,8 @@ func (k *Kernel) PromiseState(kpid KRef) (state persistence.PromiseState, value 
 	return p.State, toCapData(p.Value), nil
 }
 
+// metaServicePrefix keys the host services in the meta table:
+// "service.<name>" -> the object's kref.
 const metaServicePrefix = "service."
 
 // ServiceRef returns the object registered as host service name.
@@ -152,6 +190,8 @@ func (k *Kernel) ServiceRef(name string) (KRef, bool) {
 }
 
 // SetServiceRef records koid as host service name (the runtime pins it).
+// The record itself holds no reference and is not counted: the pin the
+// runtime takes is what keeps the object alive.
 func (k *Kernel) SetServiceRef(ctx context.Context, name string, koid KRef) ([]Output, error) {
 	return k.hostUnit(ctx, func() error {
 		if err := k.checkLive(koid); err != nil {

@@ -25,7 +25,8 @@ import (
 // keeps the newest Config.MaxIdempotencyKeys keys, and forgets the oldest
 // settled ones beyond that (an unsettled one is kept until it settles).
 
-// MaxIdempotencyKeyLen bounds an idempotency key, in bytes.
+// MaxIdempotencyKeyLen bounds an idempotency key, in bytes: the kernel
+// keeps up to Config.MaxIdempotencyKeys of them, so each must be small.
 const MaxIdempotencyKeyLen = 256
 
 // Errors for idempotent sends.
@@ -48,7 +49,12 @@ func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target KRef, 
 		return "", false, nil, fmt.Errorf("%w: want 1 to %d bytes of UTF-8, got %d bytes", ErrBadIdempotencyKey, MaxIdempotencyKeyLen, len(key))
 	}
 	digest := messageDigest(target, methargs)
+	// INVARIANT 12: a retry finds the record the first send committed, and
+	// queues nothing; the lookup reads only, so a duplicate costs no unit
+	// unless the host must be subscribed again.
 	if row, ok := k.st.Idempotency(key); ok {
+		// The same key for a different message is a client bug; answering
+		// with the first message's result would hide it.
 		if row.Digest != digest {
 			return "", false, nil, ErrIdempotencyKeyReused
 		}
@@ -58,6 +64,8 @@ func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target KRef, 
 	if err := k.checkMessage(target, methargs); err != nil {
 		return "", false, nil, err
 	}
+	// The message, the record and the forgetting of old keys are one unit:
+	// the record exists exactly when the message was queued.
 	out, err = k.hostUnit(ctx, func() error {
 		kpid = k.queueFromHostLocked(target, methargs)
 		k.incRef(kpid, true) // the record's hold
@@ -76,6 +84,9 @@ func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target KRef, 
 // restart the old process's subscription was let go (Resume), and a retry
 // is the host asking again.
 func (k *Kernel) resubscribe(ctx context.Context, kpid KRef) ([]Output, error) {
+	// The record's hold keeps the promise, so it exists. Settled: the host
+	// reads the result with SettledOutput. Already subscribed: the first
+	// send's wait is still on, and a second hold would never be used up.
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved || p.HostSubscribed {
 		return nil, nil
@@ -111,6 +122,8 @@ func (k *Kernel) forgetOldKeysLocked() {
 		return
 	}
 	excess := k.st.IdempotencyCount() - limit
+	// Oldest first (IdempotencyKeys orders by Seq), skipping unsettled
+	// ones, so the keys kept are the newest plus every one still pending.
 	for _, key := range k.st.IdempotencyKeys() {
 		if excess == 0 {
 			return
@@ -126,7 +139,10 @@ func (k *Kernel) forgetOldKeysLocked() {
 }
 
 // messageDigest identifies what a host sent: a retry with the same key
-// must send the same target and methargs.
+// must send the same target and methargs. The zero bytes separate the
+// fields (a valid kref, body or slot holds none), so two different messages
+// cannot run together into one byte string. SHA-256 keeps the record the
+// same size whatever the message's size.
 func messageDigest(target KRef, methargs marshal.CapData) string {
 	h := sha256.New()
 	h.Write([]byte(target))

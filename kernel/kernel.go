@@ -31,9 +31,9 @@ type Config struct {
 	// what one delivery may ask of the kernel: how many sends, how many
 	// syscalls of any kind, and how many bytes of bodies, slots, refs and
 	// vatstore keys and values. A delivery that crosses one makes an
-	// illegal syscall: it is rolled back and its vat terminated
-	// (docs/limits.md). Zero means the default (DefaultMaxDeliverySends,
-	// ...); NoLimit turns a limit off.
+	// illegal syscall: it is rolled back and its vat terminated, or
+	// restarted under the restart policy (docs/limits.md). Zero means the
+	// default (DefaultMaxDeliverySends, ...); NoLimit turns a limit off.
 	MaxDeliverySends    int
 	MaxDeliverySyscalls int
 	MaxDeliveryBytes    int

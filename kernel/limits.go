@@ -21,7 +21,8 @@ import (
 //     or the crank's memory and hold every other vat up behind it.
 //
 // Crossing either is an illegal syscall: the delivery is rolled back (its
-// sends are gone) and the vat terminated with VAT_FATAL:ILLEGAL_SYSCALL.
+// sends are gone) and the vat terminated with VAT_FATAL:ILLEGAL_SYSCALL
+// (or restarted, under the restart policy).
 // The detail, in the log, names what was wrong or which limit and setting.
 // docs/limits.md is the user's view of all this.
 

@@ -29,19 +29,26 @@ type restartDecision struct {
 }
 
 // decideRestart applies limits to a failure at now, given the restarts
-// recorded so far (Unix nanoseconds, oldest first).
+// recorded so far (Unix nanoseconds, oldest first). It is a pure function
+// of its inputs, so the decision is the same whenever it is replayed.
 func decideRestart(limits RestartLimits, recorded []int64, now time.Time) restartDecision {
 	limits = limits.WithDefaults()
 	window := time.Duration(limits.Within)
+	// The window slides: restarts older than Within no longer count, and
+	// are dropped from what is stored, so the row stays small.
 	var recent []int64
 	for _, t := range recorded {
 		if now.Sub(time.Unix(0, t)) < window {
 			recent = append(recent, t)
 		}
 	}
+	// MaxRestarts restarts already in the window: this failure is one too
+	// many, and the vat is terminated instead of looping for ever.
 	if len(recent) >= limits.MaxRestarts {
 		return restartDecision{giveUp: true, recent: recent}
 	}
+	// The loop stops doubling once MaxBackoff is reached, so the delay
+	// cannot overflow however many restarts are recent.
 	delay := time.Duration(limits.Backoff)
 	for i := 0; i < len(recent) && delay < time.Duration(limits.MaxBackoff); i++ {
 		delay *= 2
@@ -57,6 +64,8 @@ func decideRestart(limits RestartLimits, recorded []int64, now time.Time) restar
 func (k *Kernel) applyRestartPolicyLocked(vat VatID, why string) (after time.Duration, giveUp bool) {
 	row, _ := k.st.Vat(string(vat))
 	info, err := k.Vat(vat)
+	// policyOf reads PolicyRestart only from a config that parses, so an
+	// unreadable one cannot get here.
 	if err != nil {
 		bugf("vat %s under the restart policy has no readable config: %v", vat, err)
 	}
@@ -70,6 +79,9 @@ func (k *Kernel) applyRestartPolicyLocked(vat VatID, why string) (after time.Dur
 		k.terminateVatLocked(vat, reason)
 		return 0, true
 	}
+	// Recorded in the unit that consumes the failing item (or, from
+	// VatFailed, records the failure): after a crash either both happened
+	// or neither did, so the count cannot be lost behind a consumed item.
 	row.Restarts = dec.recent
 	k.st.PutVat(string(vat), row)
 	return dec.after, false

@@ -15,8 +15,17 @@ import (
 // subscribers to notify, and a queue of messages sent to it. Once settled it
 // has a value, leaves every c-list it is delivered through, and is freed
 // when nothing refers to it.
+//
+// The decider is the heart of promise safety: exactly one party may
+// settle a promise at any time, and the authority moves only as the
+// kernel moves it (a new p+N export: its vat; a send's result: the
+// kernel while queued, then the receiver; a termination or new
+// incarnation: the kernel, which rejects). A vat that could resolve a
+// promise it does not decide could answer a question put to another vat.
 
 // newObject allocates a kernel object owned by vat, with no references.
+// The caller counts the first reference (a c-list entry, a pin); until the
+// unit ends nothing collects it, so the order does not matter.
 func (k *Kernel) newObject(owner VatID) KRef {
 	kref := objectKRef(k.st.NextID(persistence.MetaNextObject))
 	k.st.PutObject(string(kref), persistence.ObjectRow{Owner: string(owner)})
@@ -27,6 +36,8 @@ func (k *Kernel) newObject(owner VatID) KRef {
 // "" means the kernel holds resolution authority.
 func (k *Kernel) newPromise(decider VatID) KRef {
 	kpid := promiseKRef(k.st.NextID(persistence.MetaNextPromise))
+	// An empty queue: QueueHead is the seq of the first message waiting,
+	// QueueTail the seq the next one gets.
 	p := persistence.PromiseRow{State: persistence.PromiseUnresolved, QueueHead: 1, QueueTail: 1}
 	k.setDecider(&p, decider)
 	k.st.PutPromise(string(kpid), p)
@@ -35,8 +46,9 @@ func (k *Kernel) newPromise(decider VatID) KRef {
 
 // setDecider gives p's resolution authority to vat's current incarnation
 // ("" gives it to the kernel). Only that incarnation's heap knows the
-// promise; a restart rejects what it decided (beginIncarnation), and the
-// auditor flags a promise whose decider's incarnation is gone (invariant 12).
+// promise; a restart rejects what it decided (beginIncarnationLocked), and
+// the auditor flags a promise whose decider's incarnation is gone
+// (invariant 12). The caller writes p back.
 func (k *Kernel) setDecider(p *persistence.PromiseRow, vat VatID) {
 	p.Decider, p.DeciderIncarnation = string(vat), 0
 	if vat != "" {
@@ -46,7 +58,9 @@ func (k *Kernel) setDecider(p *persistence.PromiseRow, vat VatID) {
 }
 
 // subscribe asks for vat to be notified when kpid settles; if it already
-// has, the notification is queued now.
+// has, the notification is queued now. Subscribing twice is one
+// subscription: a vat is notified once per promise (Subscribers is a
+// sorted set, which the auditor checks).
 func (k *Kernel) subscribe(vat VatID, kpid KRef) {
 	p := k.mustPromise(kpid)
 	if p.State != persistence.PromiseUnresolved {
@@ -66,13 +80,19 @@ func (k *Kernel) subscribe(vat VatID, kpid KRef) {
 	k.st.PutPromise(string(kpid), p)
 }
 
-// unsubscribe removes vat from kpid's subscribers.
+// unsubscribe removes vat from kpid's subscribers. Termination and a new
+// incarnation call it before they reject anything, so the vat that is
+// going is not sent notifies it can never read, and is not left as a
+// subscriber of promises others decide (the auditor's "subscriber is not
+// an active vat").
 func (k *Kernel) unsubscribe(vat VatID, kpid KRef) {
 	p := k.mustPromise(kpid)
 	i, found := slices.BinarySearch(p.Subscribers, string(vat))
 	if !found {
 		return
 	}
+	// Clone first, for the same reason as subscribe's copy: Delete works
+	// in place, and the slice may be the committed view's.
 	p.Subscribers = slices.Delete(slices.Clone(p.Subscribers), i, i+1)
 	k.st.PutPromise(string(kpid), p)
 }
@@ -83,10 +103,16 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 	p := k.mustPromise(kpid)
 	switch {
 	case p.State != persistence.PromiseUnresolved:
+		// A second resolve of a settled promise would replace a value
+		// others may already have seen.
 		return errIllegal("%s was already resolved", kpid)
 	case p.Decider == "":
+		// The kernel holds it: the result of a queued send (a sender
+		// resolving its own question) or of a host message.
 		return errIllegal("%s not permitted to resolve %s because it has no decider", vat, kpid)
 	case p.Decider != string(vat):
+		// A holder that is not the decider (an importer, or a sender
+		// whose result was delivered elsewhere): it may wait, not settle.
 		return errIllegal("%s not permitted to resolve %s because its decider is %s", vat, kpid, p.Decider)
 	}
 	return nil
@@ -99,6 +125,12 @@ func (k *Kernel) checkResolver(vat VatID, kpid KRef) error {
 // the resolution. Callers have checked the authority to do it. resolver
 // is the vat whose syscall settles it, or "" when the kernel does (a
 // splat, a termination).
+//
+// The steps, in order: notify the subscribers; count the value's refs;
+// move the promise's queue to the run queue; then write the settled row.
+// The row is written last because every step before it may change the
+// promise's own count (a notify holds it; the value may name it), and the
+// settled row carries that count over.
 func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolver VatID) {
 	k.settle(kpid, rejected, data, resolver, resolver == "")
 }
@@ -110,6 +142,8 @@ func (k *Kernel) resolve(kpid KRef, rejected bool, data marshal.CapData, resolve
 // forged kernel code in it would pass for the kernel's with errors.Is.
 func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver VatID, byKernel bool) {
 	p := k.mustPromise(kpid)
+	// Callers checked authority (checkResolver) or are the kernel, which
+	// settles only what is unresolved; a second settlement is a bug.
 	if p.State != persistence.PromiseUnresolved {
 		bugf("resolve of settled promise %s", kpid)
 	}
@@ -121,8 +155,17 @@ func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver
 			k.enqueueNotify(VatID(sub), kpid)
 		}
 	}
+	// The value is the kernel's copy from here on (the vat's slices are
+	// its own), and holds a reachable reference to each kref it names
+	// until the promise is freed (gc.go).
 	data = data.Clone()
 	k.incSlots(data.Slots)
+	// INVARIANT 13: the queue moves to the run queue's tail in order, in
+	// this unit, behind everything already queued, so messages sent on
+	// kpid before it settled keep their order among themselves and ahead
+	// of any send made on it from now on (which enqueueSend puts on the
+	// run queue directly). Each is routed through the value when its turn
+	// comes (router.go).
 	for seq := p.QueueHead; seq < p.QueueTail; seq++ {
 		m, ok := k.st.QueuedMessage(string(kpid), seq)
 		if !ok {
@@ -139,8 +182,15 @@ func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver
 	if rejected {
 		state = persistence.PromiseRejected
 	}
+	// A subcluster's bootstrap promise: a rejection dooms the launch, and
+	// the termination runs at the end of this unit (launch.go).
 	k.bootstrapSettledLocked(kpid, rejected, data)
 	if p.HostSubscribed {
+		// INVARIANT 3: queued in the unit's outputs, released only once
+		// the unit's SQLite transaction commits. ByKernel records whose
+		// word this is (invariant 7): a kernel settlement's codes are the
+		// kernel's, a vat's are only the vat's, also when the kernel
+		// relays it (settle).
 		k.unitOut = append(k.unitOut, Output{KPID: kpid, Rejected: rejected, Value: data.Clone(), ByKernel: byKernel})
 		// The host gets krefs it may use later: each object the value names
 		// is pinned for it until it calls Unpin (the reference instead
@@ -155,12 +205,17 @@ func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver
 	if p.HostSubscribed {
 		refs-- // the host's hold is used up by the Output
 	}
+	// The settled row keeps only what a settled promise has: its value,
+	// its count and who settled it. The decider, subscribers, host flag
+	// and queue bounds go (the auditor checks that none is left).
 	k.st.PutPromise(string(kpid), persistence.PromiseRow{
 		State:           state,
 		Value:           persistence.Data{Body: data.Body, Slots: data.Slots},
 		RefCount:        refs,
 		SettledByKernel: byKernel,
 	})
+	// Nothing holds it any more (a host message whose result only the
+	// host awaited): freed at the end of the unit.
 	if refs == 0 {
 		k.maybeFree[kpid] = struct{}{}
 	}
@@ -171,10 +226,17 @@ func (k *Kernel) settle(kpid KRef, rejected bool, data marshal.CapData, resolver
 // says). This is how splats settle a message's result (invariant
 // 8; ocap-kernel #879).
 //
-// byKernel says whether value is the kernel's own word (a splat code) or a
-// vat's rejection relayed (a send to a promise the vat rejected).
+// MetaMask ocap-kernel's routeAsSplat passes the promise's decider to
+// resolvePromises for the same reason; here the decider of a queued
+// result is always the kernel (syscallSend). byKernel says whether value
+// is the kernel's own word (a splat code) or a vat's rejection relayed (a
+// send to a promise the vat rejected): the kernel settles, but the words
+// stay the vat's.
 func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData, byKernel bool) {
 	p := k.mustPromise(kpid)
+	// Should not happen (a queued result is the kernel's to settle, and it
+	// is settled once); logged rather than a panic, since the splat
+	// itself has nothing left to do.
 	if p.State != persistence.PromiseUnresolved {
 		k.log.Error().Str("kpid", string(kpid)).Msg("splat of a message whose result is already settled")
 		return
@@ -186,6 +248,11 @@ func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData, byKernel bool
 // promisesToRetire lists kpid and every settled promise reachable from its
 // value through promise slots: a notify delivers them all at once, and
 // they all leave the vat's c-list (SwingSet's getKpidsToRetire).
+//
+// Breadth-first from kpid, in the order the values name them, so the
+// delivery's order is a function of the state (the kernel is
+// deterministic). Unresolved promises stop the walk: the vat keeps those,
+// and hears of them by their own notify.
 func (k *Kernel) promisesToRetire(kpid KRef) []KRef {
 	seen := map[KRef]bool{kpid: true}
 	order := []KRef{kpid}
@@ -205,6 +272,8 @@ func (k *Kernel) promisesToRetire(kpid KRef) []KRef {
 	return order
 }
 
+// toCapData views a stored value as CapData, sharing its slices: callers
+// that keep or change it Clone it.
 func toCapData(d persistence.Data) marshal.CapData {
 	return marshal.CapData{Body: d.Body, Slots: d.Slots}
 }

@@ -20,10 +20,26 @@ import (
 //     it.
 //
 // Audit recomputes all of these from scratch (invariant 10).
+//
+// Why two counts for objects: "reachable" says someone can still send to
+// the object (the exporter must keep it); "recognizable" says someone can
+// still compare it (a WeakMap key, an importer that dropped but not
+// retired it), so the exporter must keep its identity, and its vref, even
+// after it may let go of the object's state. Counting each importing
+// entry, and nothing for the exporter, keeps the sums exact for any number
+// of importers, where the reference's asymmetric counts underflow.
+//
+// Units and owners: counts are numbers of references, int64 in the rows
+// (persistence.ObjectRow, PromiseRow). They change through incRef and
+// decRef here, and by direct writes in clist.go (the reachable flags),
+// vat.go (pins), promise.go (resolve carries the count over) and where
+// the host takes a hold (host.go, launch.go, idempotency.go); always
+// inside a unit, so an abort restores them with everything else.
 
 // incRef adds a reference to kref. reachable=false adds to recognizable
 // only (an import c-list entry that is being created; setReachableFlag adds
-// the reachable part).
+// the reachable part). A promise has one count, so reachable means nothing
+// for it.
 func (k *Kernel) incRef(kref KRef, reachable bool) {
 	if kref.IsPromise() {
 		p := k.mustPromise(kref)
@@ -32,6 +48,11 @@ func (k *Kernel) incRef(kref KRef, reachable bool) {
 		return
 	}
 	o, ok := k.st.Object(string(kref))
+	// A new reference can only be taken by something that holds the
+	// object, and a held object exists: every kref a vat or the host hands
+	// in was checked (a vat's import must be reachable, vrefToKRef; the
+	// host's must be live, checkLive). Taking one to a deleted object
+	// would count a reference to a row that is gone.
 	if !ok {
 		bugf("reference taken to deleted object %s", kref)
 	}
@@ -45,9 +66,15 @@ func (k *Kernel) incRef(kref KRef, reachable bool) {
 // decRef drops a reference to kref, noting it for collectGarbage if a
 // count reaches zero. Dropping a reference to an object already deleted
 // (retired while importers still named it) is a no-op.
+//
+// It never frees anything itself: freeing waits for the end of the unit
+// (gc.go), so a count that touches zero and rises again within one unit
+// costs nothing.
 func (k *Kernel) decRef(kref KRef, reachable bool) {
 	if kref.IsPromise() {
 		p := k.mustPromise(kref)
+		// INVARIANT 10: an underflow means a reference was dropped twice
+		// or never taken; carrying on would free a promise someone holds.
 		if p.RefCount <= 0 {
 			bugf("refcount underflow on %s", kref)
 		}
@@ -69,27 +96,38 @@ func (k *Kernel) decRef(kref KRef, reachable bool) {
 		o.Reachable--
 	}
 	o.Recognizable--
+	// INVARIANT 10: reachable <= recognizable, both >= 0. Breaking it is a
+	// kernel bug, never a vat's: vats change counts only through
+	// translation, which is checked.
 	if o.Reachable < 0 || o.Recognizable < o.Reachable {
 		bugf("refcount underflow on %s: %d,%d", kref, o.Reachable, o.Recognizable)
 	}
 	k.st.PutObject(string(kref), o)
+	// Reachable zero may mean a dropExport, recognizable zero a
+	// retireExport: maybeFreeObject decides which.
 	if o.Reachable == 0 || o.Recognizable == 0 {
 		k.maybeFree[kref] = struct{}{}
 	}
 }
 
+// incSlots counts a reachable reference to every kref in a queued or
+// settled value's slots: a message or a value can be delivered, so what
+// it names must stay reachable. A kref named twice counts twice.
 func (k *Kernel) incSlots(slots []string) {
 	for _, s := range slots {
 		k.incRef(KRef(s), true)
 	}
 }
 
+// decSlots releases what incSlots counted for the same slots.
 func (k *Kernel) decSlots(slots []string) {
 	for _, s := range slots {
 		k.decRef(KRef(s), true)
 	}
 }
 
+// mustPromise reads a promise the caller knows exists (it holds a counted
+// reference to it); a missing one is a kernel bug, reported with bugf.
 func (k *Kernel) mustPromise(kpid KRef) persistence.PromiseRow {
 	p, ok := k.st.Promise(string(kpid))
 	if !ok {
@@ -98,6 +136,7 @@ func (k *Kernel) mustPromise(kpid KRef) persistence.PromiseRow {
 	return p
 }
 
+// mustObject is mustPromise for objects.
 func (k *Kernel) mustObject(koid KRef) persistence.ObjectRow {
 	o, ok := k.st.Object(string(koid))
 	if !ok {
@@ -106,7 +145,8 @@ func (k *Kernel) mustObject(koid KRef) persistence.ObjectRow {
 	return o
 }
 
-// refExists reports whether kref names a live object or promise.
+// refExists reports whether kref names a live object or promise: one whose
+// row exists (an orphaned object is live; a retired one is not).
 func (k *Kernel) refExists(kref KRef) bool {
 	if kref.IsPromise() {
 		_, ok := k.st.Promise(string(kref))

@@ -13,19 +13,24 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
-// FailurePolicy says what happens to a vat that fails a delivery.
+// FailurePolicy says what happens to a vat that fails a delivery (a
+// panic, an illegal syscall, a failure exit, a missed deadline), and to
+// one whose actor fails outside a delivery (VatFailed).
 type FailurePolicy string
 
 // Failure policies.
 const (
 	// PolicyTerminate terminates the vat, as the reference does. Default.
 	PolicyTerminate FailurePolicy = "terminate"
-	// PolicyRestart restarts the vat from its durable state (applied by
-	// the supervisor in the actor runtime).
+	// PolicyRestart restarts the vat from its durable state. The kernel
+	// decides, under RestartLimits, whether and after how long (policy.go);
+	// the actor runtime carries the decision out (CrankResult.Restart).
 	PolicyRestart FailurePolicy = "restart"
 )
 
-// VatConfig describes one vat of a cluster.
+// VatConfig describes one vat of a cluster. It is stored with the vat (as
+// JSON, in its row) and read back at every restart, upgrade and resume,
+// so every field must round-trip through encoding/json.
 type VatConfig struct {
 	// Bundle names the vat code in the registry.
 	Bundle string `json:"bundle"`
@@ -39,7 +44,9 @@ type VatConfig struct {
 
 // RestartLimits bound the restart policy: a vat restarted MaxRestarts
 // times within Within is terminated at its next failure; restarts wait
-// Backoff, doubling each time up to MaxBackoff.
+// Backoff, doubling each time up to MaxBackoff. The durations are wall
+// time, measured with Config.Now (the kernel has no clock); a zero field
+// takes its default (WithDefaults).
 type RestartLimits struct {
 	MaxRestarts int      `json:"maxRestarts,omitempty"`
 	Within      Duration `json:"within,omitempty"`
@@ -55,7 +62,9 @@ const (
 	DefaultMaxBackoff  = Duration(10 * time.Second)
 )
 
-// WithDefaults fills the zero fields.
+// WithDefaults fills the zero fields. It is applied where the limits are
+// used (decideRestart), not when the config is stored, so a stored config
+// says what its author wrote and picks up a changed default.
 func (r RestartLimits) WithDefaults() RestartLimits {
 	if r.MaxRestarts == 0 {
 		r.MaxRestarts = DefaultMaxRestarts
@@ -72,7 +81,9 @@ func (r RestartLimits) WithDefaults() RestartLimits {
 	return r
 }
 
-// Duration is a time.Duration written in configs as a string ("250ms").
+// Duration is a time.Duration written in configs as a string ("250ms"),
+// so that a config never holds a bare number whose unit a reader must
+// guess (1000 as a Duration is 1µs).
 type Duration time.Duration
 
 // MarshalJSON writes d as a duration string.
@@ -95,12 +106,21 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // ClusterConfig describes a subcluster: named vats, one of which is sent
 // bootstrap.
 type ClusterConfig struct {
-	Bootstrap string               `json:"bootstrap"`
-	Vats      map[string]VatConfig `json:"vats"`
-	Services  []string             `json:"services,omitempty"`
+	// Bootstrap names the vat (a key of Vats) that is sent
+	// bootstrap(vats, services) at launch.
+	Bootstrap string `json:"bootstrap"`
+	// Vats are the subcluster's vats by name; the names are what the
+	// bootstrap message's vats record is keyed by, and vats get their ids
+	// in name order.
+	Vats map[string]VatConfig `json:"vats"`
+	// Services name host services (SetServiceRef) handed to bootstrap.
+	Services []string `json:"services,omitempty"`
 }
 
-// Validate checks the config, naming the first bad field.
+// Validate checks the config, naming the first bad field. It runs before
+// a launch opens its unit, so a bad config costs nothing, and again in the
+// auditor on what was stored. Names are checked in sorted order so the
+// error for a config with several problems is always the same one.
 func (c ClusterConfig) Validate() error {
 	if len(c.Vats) == 0 {
 		return fmt.Errorf("%w: vats: at least one vat is required", ErrBadConfig)
@@ -133,6 +153,8 @@ func (c ClusterConfig) Validate() error {
 		case r.MaxBackoff != 0 && r.Backoff > r.MaxBackoff:
 			return fmt.Errorf("%w: vats.%s.restart.backoff %v exceeds maxBackoff %v", ErrBadConfig, name, time.Duration(r.Backoff), time.Duration(r.MaxBackoff))
 		}
+		// Parameters are stored as JSON with the vat: a value that does
+		// not encode (a channel, a func) is refused here, naming the vat.
 		if _, err := json.Marshal(v.Parameters); err != nil {
 			return fmt.Errorf("%w: vats.%s.parameters: %v", ErrBadConfig, name, err)
 		}
@@ -141,6 +163,12 @@ func (c ClusterConfig) Validate() error {
 }
 
 // pin takes a kernel-held reference on an object, so it lives while pinned.
+// A pin counts as one reachable (and recognizable) reference, like an
+// importer that never lets go, so GC needs no special case for it; Pins
+// records how many of the counts are pins, for Unpin and the auditor.
+// The kernel pins each vat's root for the vat's life and the objects a
+// host settlement names (resolve); the host pins what it likes (Pin: the
+// runtime's services).
 func (k *Kernel) pin(koid KRef) {
 	o := k.mustObject(koid)
 	o.Pins++
@@ -149,6 +177,9 @@ func (k *Kernel) pin(koid KRef) {
 	k.st.PutObject(string(koid), o)
 }
 
+// unpin drops one pin. It is a no-op for an object that is gone or not
+// pinned, so termination can call it for a root whatever happened before;
+// the host's Unpin checks first and reports the error.
 func (k *Kernel) unpin(koid KRef) {
 	o, ok := k.st.Object(string(koid))
 	if !ok || o.Pins == 0 {
@@ -159,21 +190,24 @@ func (k *Kernel) unpin(koid KRef) {
 	k.decRef(koid, true)
 }
 
-// VatInfo describes a vat.
+// VatInfo describes a vat, as read from its row: a snapshot for the host
+// and tools, not a handle.
 type VatInfo struct {
 	ID          VatID
-	Name        string
-	Subcluster  SubclusterID
+	Name        string       // its name in its subcluster's config
+	Subcluster  SubclusterID // "" for none
 	Config      VatConfig
-	Active      bool
-	Incarnation int64
-	Root        KRef // "" once terminated
+	Active      bool  // false once terminated: the row stays, the id is never reused
+	Incarnation int64 // 0 at launch, +1 at each restart, upgrade and resume
+	Root        KRef  // "" once terminated
 	// ConfigErr says why the vat's stored config does not parse (wrapping
 	// ErrBadConfig); Config is then zero. Such a vat is still listed.
 	ConfigErr error
 }
 
-// Vat describes a vat.
+// Vat describes a vat. The error is ErrUnknownVat, or the ConfigErr of a
+// vat whose stored config does not parse (the rest of VatInfo is still
+// filled in).
 func (k *Kernel) Vat(id VatID) (VatInfo, error) {
 	row, ok := k.st.Vat(string(id))
 	if !ok {
@@ -185,6 +219,8 @@ func (k *Kernel) Vat(id VatID) (VatInfo, error) {
 	if info.Config, err = vatConfigOf(row); err != nil {
 		info.ConfigErr = fmt.Errorf("%w: vat %s: %w", ErrBadConfig, id, err)
 	}
+	// The root is read from the c-list, not stored twice: termination
+	// empties the c-list, so Root reads "" from then on.
 	if kref, ok := k.st.KRefOf(string(id), string(RootVRef)); ok {
 		info.Root = KRef(kref)
 	}
@@ -203,12 +239,22 @@ func (k *Kernel) Vats() []VatInfo {
 }
 
 // deliverStart delivers startVat to vat's current incarnation inside the
-// open unit.
+// open unit. Unlike a crank's delivery, a failure here is returned to the
+// caller (Launch, newIncarnationUnit), which aborts the whole unit: a vat
+// that cannot start leaves nothing behind (invariant 12), and the caller
+// decides what follows (a launch fails, an upgrade keeps the old code, a
+// restart terminates the vat, a resume stops).
 func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error {
 	row, _ := k.st.Vat(string(vat))
 	dl := &delivery{k: k, vat: vat}
+	// The incarnation tells liveslots which heap this is; the limits let
+	// it refuse over-limit vatstore writes to vat code (limits.go).
 	err := d.Deliver(ctx, vat, Delivery{Kind: DeliverStartVat, Incarnation: row.Incarnation, Limits: k.vatLimits()}, dl)
+	// INVARIANT 1: as in Crank, no syscall is honoured after Deliver.
 	dl.closed = true
+	// Same precedence as Crank: an illegal syscall first (invariant 5),
+	// whatever Deliver returned; an exit during startVat, clean or not,
+	// is a vat that cannot start.
 	switch {
 	case dl.illegal != nil:
 		return fmt.Errorf("start vat: %w (%v)", ErrIllegalSyscall, dl.illegal)
@@ -232,9 +278,15 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 // terminated in a unit of its own; the error says why, wrapping the cause.
 func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason string) ([]Output, error) {
 	out, err := k.newIncarnationUnit(ctx, vat, d, eventRestarted, reason, nil)
+	// Only a failed start terminates: a store failure must stop the
+	// kernel (doc.go, duty 7) with nothing more written, and a bad request
+	// (unknown or terminated vat) changes nothing.
 	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
 		return out, err
 	}
+	// A fresh heap was asked for and cannot be had: rather than leave a
+	// vat that nothing can run, it is terminated, which settles what it
+	// decided (invariant 9; docs/lifecycle.md).
 	k.log.Warn().Str("vat", string(vat)).Err(err).Msg("restart failed; terminating the vat")
 	out, terr := k.TerminateVat(ctx, vat, "restart failed: "+err.Error())
 	if terr != nil {
@@ -249,6 +301,8 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 // error says why, and the vat keeps its old code and incarnation (the
 // runtime keeps the old incarnation running).
 func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg VatConfig) ([]Output, error) {
+	// Checked before the unit opens, as a launch's config is: a bad
+	// request is refused without touching the vat.
 	if cfg.Bundle == "" {
 		return nil, fmt.Errorf("%w: upgrade: bundle: missing", ErrBadConfig)
 	}
@@ -259,7 +313,9 @@ func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg Vat
 	return k.newIncarnationUnit(ctx, vat, d, eventUpgraded, "upgrade to "+cfg.Bundle, b)
 }
 
-// checkActive reports why vat cannot take a request, if it cannot.
+// checkActive reports why vat cannot take a request, if it cannot: a
+// terminated vat keeps its row (its id is never reused), so "unknown" and
+// "terminated" are different answers.
 func (k *Kernel) checkActive(vat VatID) error {
 	row, ok := k.st.Vat(string(vat))
 	switch {
@@ -301,8 +357,13 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 	if !ok || row.State != persistence.VatActive {
 		return
 	}
+	// Idempotent: a vat already terminated (or unknown) is left as it is,
+	// so every path that may terminate can simply call this.
 	row.State = persistence.VatTerminated
 	k.st.PutVat(string(vat), row)
+	// INVARIANT 16: the runtime stops the actor by a direct stop once
+	// this unit is committed (TakeStopped; committed to memory is enough:
+	// a crash before the flush resumes the vat, which is harmless).
 	k.unitStopped = append(k.unitStopped, vat)
 	k.st.AppendVatEvent(persistence.VatEvent{
 		Vat: string(vat), Incarnation: row.Incarnation, Event: "terminated",
@@ -318,6 +379,11 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 			}
 		}
 	}
+	// INVARIANT 9: every promise it decides is rejected, before its
+	// c-list goes: the rejection is what settles its subscribers and
+	// splats the messages queued on those promises, and it needs the
+	// c-list entries to find them. The listing is read again below,
+	// because the rejections took their promises out of the c-list.
 	k.rejectDecidedLocked(vat, ErrVatTerminated)
 	for _, s := range k.st.CListKRefs(string(vat)) {
 		kref := KRef(s)
@@ -325,19 +391,33 @@ func (k *Kernel) terminateVatLocked(vat VatID, reason string) {
 		info, _ := parseVRef(VRef(e.VRef))
 		switch {
 		case kref.IsPromise():
+			// Promises it imported, exported and no longer decides, or
+			// holds settled and not yet notified: nothing for it to
+			// settle, so they are only released.
 			k.deleteCListEntry(vat, kref)
 		case info.export:
+			// The root's pin is the kernel's hold for the vat's life, and
+			// that life is over: without it, the orphaned root goes once
+			// nobody else holds it.
 			if e.VRef == string(RootVRef) {
 				k.unpin(kref)
 			}
+			// INVARIANT 9: orphaned, not deleted: importers keep their
+			// (now splatting) references and see the normal GC.
 			k.orphanObject(vat, kref)
 		default:
+			// An import: the object loses this importer's counts, which
+			// may let its exporter hear dropExports/retireExports.
 			k.deleteCListEntry(vat, kref)
 		}
 	}
+	// Its durable state goes too: a vat that is terminated cannot be
+	// restarted, and the ids of its rows are never reused.
 	for _, key := range k.st.VatstoreKeys(string(vat)) {
 		k.st.VatstoreDelete(string(vat), key)
 	}
+	// Pending GC news for the vat would be delivered to nobody (and
+	// gcActionApplies would drop it anyway); reaps likewise.
 	for _, a := range k.st.GCActions() {
 		if a.Vat == string(vat) {
 			k.st.DeleteGCAction(a)
@@ -358,6 +438,8 @@ func BootstrapMethargs(roots, services map[string]KRef) marshal.CapData {
 		}
 		return out
 	}
+	// Only krefs and strings go in, and those always encode: an error is
+	// a bug in marshal or here.
 	data, err := marshal.Encode([]any{"bootstrap", []any{rec(roots), rec(services)}})
 	if err != nil {
 		bugf("bootstrap message does not encode: %v", err)
@@ -365,10 +447,11 @@ func BootstrapMethargs(roots, services map[string]KRef) marshal.CapData {
 	return data
 }
 
-// SubclusterInfo describes a subcluster.
+// SubclusterInfo describes a subcluster, as read from its row and its
+// vats' rows.
 type SubclusterInfo struct {
 	ID        SubclusterID
-	Bootstrap string
+	Bootstrap string // the bootstrap vat's config name
 	Config    ClusterConfig
 	Vats      map[string]VatID // by config name, active or not
 	// ConfigErr says why the stored config does not parse (wrapping
@@ -384,6 +467,8 @@ type SubclusterInfo struct {
 // Subclusters lists the subclusters, in id order. A subcluster whose
 // config does not parse is listed too, with its ConfigErr.
 func (k *Kernel) Subclusters() []SubclusterInfo {
+	// Vats name their subcluster, not the other way round; byID lets one
+	// pass over the vats fill every subcluster's map.
 	byID := map[string]*SubclusterInfo{}
 	var out []SubclusterInfo
 	for _, id := range k.st.SubclusterIDs() {
@@ -432,6 +517,8 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id SubclusterID, reaso
 func (k *Kernel) terminateSubclusterLocked(id SubclusterID, reason string) []VatID {
 	var stopped []VatID
 	ids := k.st.VatIDs()
+	// Reverse id order, as the reference does. Every vat's termination is
+	// in this one unit, so no one sees half a subcluster.
 	for i := len(ids) - 1; i >= 0; i-- {
 		row, _ := k.st.Vat(ids[i])
 		if row.Subcluster == string(id) && row.State == persistence.VatActive {
@@ -441,9 +528,14 @@ func (k *Kernel) terminateSubclusterLocked(id SubclusterID, reason string) []Vat
 	}
 	row, _ := k.st.Subcluster(string(id))
 	if row.BootstrapKPID != "" {
+		// The subcluster's hold on its bootstrap result goes with it, and
+		// so does the pending mark (the auditor flags a mark whose
+		// subcluster is gone).
 		k.st.DeleteMeta(metaBootstrapPrefix + row.BootstrapKPID)
 		k.decRef(KRef(row.BootstrapKPID), true)
 	}
+	// Deleted after its vats are terminated, in the same unit: an active
+	// vat always has its subcluster (the auditor checks it).
 	k.st.DeleteSubcluster(string(id))
 	return stopped
 }

@@ -62,7 +62,7 @@ const (
 //     not a delivery error: the vat rejects the result and carries on);
 //   - an error wrapping ErrVatFault: the vat itself failed (panic, dispatch
 //     error, missed deadline). The crank is rolled back and the vat
-//     terminated;
+//     terminated (or restarted, under the restart policy);
 //   - an error wrapping ErrNoEndpoint: no such endpoint exists any more.
 //     A message splats with ENDPOINT_UNREACHABLE;
 //   - any other error: the delivery failed for another reason. It is
