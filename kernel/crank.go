@@ -560,11 +560,18 @@ func (k *Kernel) retakeAndConsume(res *CrankResult, reason *Error) error {
 		// rollback), with the kernel's own code. A sendOnly just releases.
 		k.splatSend(KRef(w.item.Target), w.item.Message, rejection(reason), true)
 	case WorkNotify:
-		// The notify item's own reference. The subscriber's c-list entry
-		// stays: under the restart policy the new incarnation drops it
-		// (incarnation.go); after ENDPOINT_UNREACHABLE or DELIVERY_FAILED
-		// it stays, never notified, until the vat is terminated.
-		k.decRef(KRef(w.item.KPID), true)
+		// The kernel side of the notify without the delivery: the item's
+		// reference goes, and the settled promises leave the subscriber's
+		// c-list (invariant 10), as a delivered notify would have done;
+		// otherwise they would stay there, never notified, until the vat
+		// is terminated.
+		k.consumeNotifyLocked(VatID(w.item.Vat), KRef(w.item.KPID))
+	case WorkDropExports, WorkRetireExports, WorkRetireImports:
+		// INVARIANT 10: the c-list and count changes of the GC action are
+		// made again, since pickWork took the actions out of their set
+		// again; without them a dropped export stayed reachable with no
+		// dropExport pending, and a retired object stayed forever.
+		k.applyGCDelivery(w.gc)
 	}
 	return nil
 }

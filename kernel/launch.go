@@ -82,6 +82,12 @@ func (k *Kernel) Launch(ctx context.Context, d Deliverer, cfg ClusterConfig, opt
 		if !ok {
 			return LaunchResult{}, nil, fmt.Errorf("%w: services: no registered kernel service %q", ErrBadConfig, s)
 		}
+		// A service whose object has gone (it was not pinned, and was
+		// collected) is refused here: bootstrap would name a deleted
+		// object, a kernel invariant broken from a host request.
+		if err := k.checkLive(ref); err != nil {
+			return LaunchResult{}, nil, fmt.Errorf("%w: services: service %q: %w", ErrBadConfig, s, err)
+		}
 		services[s] = ref
 	}
 	if err := k.begin(); err != nil {

@@ -148,6 +148,24 @@ func (k *Kernel) prepareSend(vat VatID, target KRef, queued KRef, m persistence.
 // Examples of "learned of it some other way": an earlier notify carried
 // this promise along with the one it was for (promisesToRetire); a new
 // incarnation dropped the vat's promises (incarnation.go).
+// consumeNotifyLocked is what a notify that could not be delivered leaves
+// behind (retakeAndConsume): the item's reference is released, and the
+// settled promises it would have delivered leave the vat's c-list, as
+// prepareNotify takes them out; the values are not translated, so nothing
+// is imported into a c-list the vat never heard of.
+func (k *Kernel) consumeNotifyLocked(vat VatID, kpid KRef) {
+	k.decRef(kpid, true)
+	if v, ok := k.st.Vat(string(vat)); !ok || v.State != persistence.VatActive {
+		return
+	}
+	if _, ok := k.st.CList(string(vat), string(kpid)); !ok {
+		return
+	}
+	for _, t := range k.promisesToRetire(kpid) {
+		k.deleteCListEntry(vat, t)
+	}
+}
+
 func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 	// The notify item's reference is released whether or not anything is
 	// delivered: the item is consumed either way.
