@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 
@@ -321,10 +322,19 @@ func (k *Kernel) Crank(ctx context.Context, d Deliverer) (CrankResult, error) {
 // a vat's panic text is the vat's to make as long as it likes.
 func vatFaultMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), ErrVatFault.Error()+": ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
+	return truncate(msg, 300)
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary, marking the cut
+// with "...": a vat's text must not come out as broken UTF-8.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return msg
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // prepare does the kernel side of w inside the open unit and returns the

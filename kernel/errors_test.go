@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/stretchr/testify/require"
@@ -55,4 +57,15 @@ func TestErrorFromRejectionOfVatValues(t *testing.T) {
 	for _, msg := range []string{"[KERNEL:lower] x", "[KERNEL:] x", "[KERNEL:CODE x", "KERNEL:CODE] x"} {
 		require.Nil(t, parseCoded(msg), msg)
 	}
+}
+
+// A vat's long text is cut at a rune boundary, never into broken UTF-8.
+func TestTruncateKeepsUTF8(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes
+	for _, got := range []string{truncate(long, 300), truncate(long, 301)} {
+		require.True(t, utf8.ValidString(got), "%q", got)
+		require.True(t, strings.HasSuffix(got, "..."))
+		require.LessOrEqual(t, len(got), 301+3)
+	}
+	require.Equal(t, "short", truncate("short", 300))
 }

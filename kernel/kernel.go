@@ -174,7 +174,10 @@ func New(cfg Config) (*Kernel, error) {
 	}
 	k.now = cfg.Now
 	if k.now == nil {
-		k.now = func() time.Time { return time.Time{} }
+		// The Unix epoch, not time.Time{}: the zero Time's UnixNano is
+		// undefined, and the policy stores restart times in nanoseconds.
+		epoch := time.Unix(0, 0)
+		k.now = func() time.Time { return epoch }
 	}
 	k.debug = k.log.Debug().Enabled()
 	return k, nil

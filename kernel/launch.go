@@ -189,10 +189,7 @@ func bootstrapFailure(value marshal.CapData) string {
 	if name, m, ok := marshal.DecodeError(value); ok {
 		msg = name + ": " + m
 	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	return "bootstrap failed: " + ScrubRefs(msg)
+	return "bootstrap failed: " + ScrubRefs(truncate(msg, 200))
 }
 
 // abandonFailedLaunchesLocked terminates the subclusters whose bootstrap
