@@ -63,7 +63,7 @@ func (r *launchReq) handle(ka *kernelActor) {
 	ka.wait(res.BootstrapKPID, r.replier, func(o kernel.Output) {
 		v, err := outcome(o)
 		if err != nil {
-			r.reply(nil, fmt.Errorf("actors: launch: bootstrap of vat %q failed, so the kernel terminates the subcluster: %w", cfg.Bootstrap, err))
+			r.reply(nil, fmt.Errorf("actors: launch: bootstrap of vat %q failed, and the subcluster was terminated: %w", cfg.Bootstrap, err))
 			return
 		}
 		res.BootstrapResult = v
