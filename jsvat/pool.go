@@ -1,0 +1,86 @@
+package jsvat
+
+import (
+	"context"
+
+	"github.com/rs/zerolog"
+)
+
+// Warm workers: with Options.Warm > 0 the runtime keeps that many workers
+// started (node up, SES locked down, liveslots loaded, waiting for
+// initVat), so a launch or restart pays only for loading its bundle. A
+// warm worker has no vat yet: the vat's id comes with initVat. Taking one
+// starts a replacement in the background.
+
+// take returns a worker for vat: a warm one if there is one, else a new
+// one.
+func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
+	if err := r.Check(context.Background()); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.mu.closed {
+		r.mu.Unlock()
+		return nil, ErrClosed
+	}
+	var p *process
+	for len(r.mu.warm) > 0 && p == nil {
+		p = r.mu.warm[0]
+		r.mu.warm = r.mu.warm[1:]
+		select {
+		case <-p.stop:
+			p = nil // killed meanwhile
+		case <-p.exited:
+			// Died while waiting (its frames channel says why; the log
+			// has its stderr): not worth a vat.
+			go p.kill("warm worker died")
+			p = nil
+		default:
+		}
+	}
+	r.mu.Unlock()
+	r.fill()
+	if p != nil {
+		p.assign(log)
+		return p, nil
+	}
+	p, err := r.spawn(vat, log)
+	if err != nil {
+		return nil, err
+	}
+	p.assign(log)
+	return p, nil
+}
+
+// fill starts warm workers in the background until Options.Warm are
+// ready or starting. A worker that cannot start (no node) is not retried
+// here: the next launch starts its own and reports why.
+func (r *Runtime) fill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.closed {
+		return
+	}
+	for len(r.mu.warm)+r.mu.filling < r.opts.Warm {
+		r.mu.filling++
+		r.fillers.Add(1)
+		go func() {
+			defer r.fillers.Done()
+			var p *process
+			if r.Check(context.Background()) == nil {
+				p, _ = r.spawn("", r.log)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.mu.filling--
+			if p == nil {
+				return
+			}
+			if r.mu.closed {
+				go p.kill("runtime closed")
+				return
+			}
+			r.mu.warm = append(r.mu.warm, p)
+		}()
+	}
+}

@@ -1,0 +1,19 @@
+package jsvat
+
+import "syscall"
+
+// sysProcAttr puts the worker in a process group of its own, so killing
+// the group takes anything it started too, and asks Linux to kill it if
+// the thread that started it ends: the kernel's process dying (even by
+// SIGKILL) takes its workers with it, instead of leaving a spinning vat
+// behind.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// killGroup sends SIGKILL to the worker's process group.
+func killGroup(pid int) {
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}

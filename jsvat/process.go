@@ -1,0 +1,363 @@
+package jsvat
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// process is one worker: a node process with the vat protocol on its fds 3
+// and 4. The kernel side owns it from start to reap; nothing of it
+// survives kill, which is the only way it ends (even a worker that exited
+// by itself is killed, to reap it and release its pipes).
+type process struct {
+	rt  *Runtime
+	cmd *exec.Cmd
+	pid int
+
+	in  *os.File // our end of the worker's fd 3: frames to the worker
+	out *os.File // our end of the worker's fd 4: frames from the worker
+
+	// writes carries frames to the writer goroutine, so a delivery waiting
+	// on a worker that does not read (it spins) can still be abandoned.
+	writes chan []byte
+	// frames carries what the reader goroutine decoded, in order. After an
+	// error (EOF, a bad frame) it carries that error and nothing more.
+	frames chan inbound
+	// stop is closed by kill: the goroutines that may block on a channel
+	// give up.
+	stop chan struct{}
+	// exited is closed once the process is reaped; exitErr (set before)
+	// is what cmd.Wait said.
+	exited  chan struct{}
+	exitErr error
+
+	logger atomic.Pointer[zerolog.Logger] // the vat's, once assigned; the runtime's before
+	tail   stderrTail
+
+	goroutines sync.WaitGroup // reader, writer, stderr
+	killOnce   sync.Once
+	killed     atomic.Bool // by us (as opposed to exiting by itself)
+}
+
+// stderrTail keeps the last lines a worker wrote to stderr, for the error
+// that reports its death.
+type stderrTail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+const (
+	tailLines   = 8
+	maxLogLine  = 4 << 10
+	frameBuffer = 64 << 10
+)
+
+func (t *stderrTail) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == tailLines {
+		copy(t.lines, t.lines[1:])
+		t.lines = t.lines[:tailLines-1]
+	}
+	t.lines = append(t.lines, s)
+}
+
+func (t *stderrTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, " | ")
+}
+
+// spawn starts a worker for vat (empty for a warm one, whose vat comes
+// with initVat).
+func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("jsvat: pipe: %w", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW)
+		return nil, fmt.Errorf("jsvat: pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW, outR, outW)
+		return nil, fmt.Errorf("jsvat: pipe: %w", err)
+	}
+	entry := r.entry
+	if r.testEntry != "" {
+		entry = r.testEntry
+	}
+	args := []string{"--expose-gc", entry, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache}
+	if vat != "" {
+		args = append(args, "--vat", vat)
+	}
+	args = append(args, r.testArgs...)
+	cmd := exec.Command(r.opts.Node, args...)
+	cmd.Dir = r.opts.WorkerDir
+	cmd.Env = workerEnv()
+	// fd 3 and fd 4: the protocol. stdout and stderr only reach the log.
+	cmd.ExtraFiles = []*os.File{inR, outW}
+	cmd.Stdout, cmd.Stderr = errW, errW
+	cmd.SysProcAttr = sysProcAttr()
+
+	p := &process{
+		rt: r, cmd: cmd, in: inW, out: outR,
+		writes: make(chan []byte), frames: make(chan inbound, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+	}
+	p.logger.Store(&log)
+
+	// The process is started, waited for and reaped on one goroutine
+	// locked to its OS thread: the kernel asks Linux to kill the worker
+	// when the thread that started it ends (Pdeathsig, in sysProcAttr),
+	// so a kernel process that dies takes its workers with it, spinning
+	// ones too, and the thread must live as long as the worker.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Never unlocked: the thread ends with this goroutine, after the
+		// worker is reaped, so its death signal has no one left to hit.
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.exitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	err = <-started
+	// The worker's ends are the worker's now; keeping ours open would hide
+	// its death (no EOF while we hold a write end).
+	closeAll(inR, outW, errW)
+	if err != nil {
+		closeAll(inW, outR, errR)
+		return nil, fmt.Errorf("%w: starting %s: %v", ErrNoNode, r.opts.Node, err)
+	}
+	p.pid = cmd.Process.Pid
+	r.mu.Lock()
+	r.mu.live[p] = struct{}{}
+	r.mu.Unlock()
+	p.goroutines.Add(3)
+	go p.readLoop()
+	go p.writeLoop()
+	go p.stderrLoop(errR)
+	p.log().Debug().Int("pid", p.pid).Msg("JavaScript vat worker started")
+	return p, nil
+}
+
+// workerEnv is the kernel's environment less NODE_OPTIONS, which could
+// load code into the worker before SES locks it down.
+func workerEnv() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "NODE_OPTIONS=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		_ = f.Close()
+	}
+}
+
+func (p *process) log() *zerolog.Logger { return p.logger.Load() }
+
+// assign makes p a vat's worker: its stderr goes to the vat's log.
+func (p *process) assign(log zerolog.Logger) {
+	l := log.With().Int("pid", p.pid).Logger()
+	p.logger.Store(&l)
+}
+
+// send hands a frame to the writer. It returns false if the worker is
+// being killed.
+func (p *process) send(frame []byte) bool {
+	select {
+	case p.writes <- frame:
+		return true
+	case <-p.stop:
+		return false
+	}
+}
+
+func (p *process) writeLoop() {
+	defer p.goroutines.Done()
+	for {
+		select {
+		case f := <-p.writes:
+			if _, err := p.in.Write(f); err != nil {
+				// The worker is gone (EPIPE) or being killed; the reader
+				// sees the EOF and reports it, with the exit status.
+				p.drainWrites()
+				return
+			}
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// drainWrites swallows the frames sent after a failed write until kill,
+// so a sender never blocks on a writer that is gone.
+func (p *process) drainWrites() {
+	for {
+		select {
+		case <-p.writes:
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+func (p *process) readLoop() {
+	defer p.goroutines.Done()
+	fr := newFrameReader(p.out, p.rt.opts.MaxFrame)
+	for {
+		line, err := fr.next()
+		var in inbound
+		if err != nil {
+			in.err = err
+		} else {
+			in = decodeInbound(line)
+			if in.log != nil {
+				p.logEntry(in.log)
+				continue
+			}
+		}
+		select {
+		case p.frames <- in:
+		case <-p.stop:
+			return
+		}
+		if in.err != nil {
+			return
+		}
+	}
+}
+
+// logEntry writes a vat's log notification to the vat's log.
+func (p *process) logEntry(e *logEntry) {
+	l := p.log()
+	var ev *zerolog.Event
+	switch e.Level {
+	case "debug":
+		ev = l.Debug()
+	case "warn":
+		ev = l.Warn()
+	case "error":
+		ev = l.Error()
+	default: // info, log
+		ev = l.Info()
+	}
+	ev.Str("source", "vat").Strs("tags", e.Tags).Msg(e.Message)
+}
+
+func (p *process) stderrLoop(f *os.File) {
+	defer p.goroutines.Done()
+	defer f.Close()
+	br := bufio.NewReaderSize(f, maxLogLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			s := strings.TrimRight(string(line), "\r\n")
+			p.tail.add(s)
+			p.log().Warn().Str("source", "worker stderr").Msg(s)
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// kill ends the worker at once (SIGKILL to its process group), reaps it
+// and releases its pipes and goroutines, waiting at most KillWait for the
+// reap. why goes to the log. It is safe to call more than once and from
+// any goroutine; only the first call acts.
+func (p *process) kill(why string) {
+	p.killOnce.Do(func() {
+		select {
+		case <-p.exited:
+			// Reaped already: its pid may belong to someone else now.
+		default:
+			p.killed.Store(true)
+			killGroup(p.pid)
+			_ = p.cmd.Process.Kill()
+		}
+		close(p.stop)
+		closeAll(p.in)
+		deadline := time.Now().Add(p.rt.opts.KillWait)
+		if !waitUntil(p.exited, deadline) {
+			p.log().Error().Int("pid", p.pid).Dur("waited", p.rt.opts.KillWait).Msg("killed JavaScript vat worker was not reaped in time; leaving it")
+		}
+		// Closing our read end unblocks the reader even if a grandchild
+		// still holds the worker's end.
+		closeAll(p.out)
+		done := make(chan struct{})
+		go func() { p.goroutines.Wait(); close(done) }()
+		waitUntil(done, deadline)
+		p.rt.mu.Lock()
+		delete(p.rt.mu.live, p)
+		p.rt.mu.Unlock()
+		p.log().Debug().Int("pid", p.pid).Str("why", why).Msg("JavaScript vat worker stopped")
+	})
+}
+
+// waitUntil waits for ch to close, until deadline; it reports whether it
+// closed.
+func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// deathError describes why the worker's pipe ended: its exit status, if
+// it has been reaped within a moment, and the last lines of its stderr.
+func (p *process) deathError(cause error) error {
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	status := "still running"
+	select {
+	case <-p.exited:
+		status = "ended"
+		if p.exitErr != nil {
+			status = p.exitErr.Error()
+		} else {
+			status = "exit status 0"
+		}
+	case <-timer.C:
+	}
+	msg := fmt.Sprintf("%v (pid %d: %s)", cause, p.pid, status)
+	if t := p.tail.String(); t != "" {
+		msg += "; its stderr: " + t
+	}
+	if errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %s", ErrWorkerExited, msg)
+	}
+	return errors.New(msg)
+}

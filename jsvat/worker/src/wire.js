@@ -1,0 +1,101 @@
+// The framing of the vat protocol (docs/vat-protocol.md): one JSON-RPC 2.0
+// message per line, UTF-8, '\n' ending each frame, at most maxFrame bytes
+// including the '\n'. The kernel writes to the worker's fd 3 and reads its
+// fd 4; stdout and stderr are only logged, so nothing a library prints can
+// corrupt the protocol.
+import fs from 'node:fs';
+
+// The fds of the protocol, as the kernel sets them up.
+export const IN_FD = 3;
+export const OUT_FD = 4;
+
+/**
+ * Writes one frame. Writes are synchronous on purpose: liveslots makes its
+ * syscalls synchronously and expects them to be in the kernel's hands, in
+ * order, before it goes on; a blocking write to a pipe gives exactly that.
+ *
+ * @param {number} fd
+ * @param {number} maxFrame
+ * @param {object} message
+ */
+export const writeFrame = (fd, maxFrame, message) => {
+  const line = `${JSON.stringify(message)}\n`;
+  const bytes = Buffer.from(line, 'utf8');
+  if (bytes.length > maxFrame) {
+    // The kernel would refuse it (and fail the delivery); saying so here
+    // names the cause, in the log, before the worker gives up.
+    throw Error(`frame of ${bytes.length} bytes exceeds the limit of ${maxFrame}`);
+  }
+  let off = 0;
+  while (off < bytes.length) {
+    off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  }
+};
+
+/**
+ * Reads frames from fd and calls onMessage with each parsed message, in
+ * order. onEnd is called once: with no argument when the kernel closed the
+ * pipe (the worker should exit), or with an error for a frame that is too
+ * long or not JSON (the kernel broke the protocol; the worker exits too).
+ *
+ * @param {number} fd
+ * @param {number} maxFrame
+ * @param {(msg: unknown) => void} onMessage
+ * @param {(err?: Error) => void} onEnd
+ */
+export const readFrames = (fd, maxFrame, onMessage, onEnd) => {
+  const stream = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
+  /** @type {Buffer[]} */
+  let pending = [];
+  let pendingLen = 0;
+  let ended = false;
+  const end = err => {
+    if (!ended) {
+      ended = true;
+      stream.destroy();
+      onEnd(err);
+    }
+  };
+  stream.on('data', chunk => {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) {
+        break;
+      }
+      const part = chunk.subarray(start, nl);
+      const len = pendingLen + part.length + 1;
+      if (len > maxFrame) {
+        end(Error(`frame of ${len} bytes exceeds the limit of ${maxFrame}`));
+        return;
+      }
+      const line = pending.length ? Buffer.concat([...pending, part]) : part;
+      pending = [];
+      pendingLen = 0;
+      start = nl + 1;
+      let msg;
+      try {
+        msg = JSON.parse(line.toString('utf8'));
+      } catch (e) {
+        end(Error(`frame is not JSON: ${e.message}`));
+        return;
+      }
+      onMessage(msg);
+      if (ended) {
+        return;
+      }
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      pendingLen += rest.length;
+      if (pendingLen >= maxFrame) {
+        end(Error(`frame of more than ${maxFrame} bytes exceeds the limit`));
+        return;
+      }
+      // Copied: the stream may reuse its buffer.
+      pending.push(Buffer.from(rest));
+    }
+  });
+  stream.on('end', () => end());
+  stream.on('error', err => end(err));
+};
