@@ -267,13 +267,14 @@ func jsVat(t testing.TB, file string, params map[string]any) kernel.VatConfig {
 }
 
 // trio is the reference's three-vat cluster for the liveslots tests:
-// alice (the bootstrap vat, told which test to run), bob and carol, all
-// running the same file.
+// alice (the bootstrap vat, which runs the test), bob and carol, all
+// running the same file. Each is told the test (the reference tells only
+// alice): where a vat file holds two tests, bob's part depends on it.
 func trio(t testing.TB, file, test string) kernel.ClusterConfig {
 	return kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
 		"alice": jsVat(t, file, map[string]any{"name": "Alice", "test": test}),
-		"bob":   jsVat(t, file, map[string]any{"name": "Bob"}),
-		"carol": jsVat(t, file, map[string]any{"name": "Carol"}),
+		"bob":   jsVat(t, file, map[string]any{"name": "Bob", "test": test}),
+		"carol": jsVat(t, file, map[string]any{"name": "Carol", "test": test}),
 	}}
 }
 

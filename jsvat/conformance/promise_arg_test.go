@@ -63,3 +63,29 @@ func TestPromiseArg(t *testing.T) {
 		})
 	}
 }
+
+// passResult and passResultPromise (vats/pass-result.js): the result of
+// a message, still pending, is the argument of the next message to the
+// same vat. In passResultPromise bob answers the first message with a
+// promise that he settles only when the second arrives, so the first
+// result is settled by bob's second delivery.
+func TestPassResult(t *testing.T) {
+	for _, tt := range []struct {
+		test, firstAnswer string
+	}{
+		{"passResult", "Bob's first answer"},
+		{"passResultPromise", "Bob answers first in second"},
+	} {
+		t.Run(tt.test, func(t *testing.T) {
+			w := newWorld(t)
+			res := w.launch(trio(t, "pass-result", tt.test))
+			require.Equal(t, []any{"p1succ", "p2succ"}, res.BootstrapResult)
+			require.Equal(t, []string{
+				"running test " + tt.test,
+				"first result resolved to " + tt.firstAnswer,
+				"second result resolved to Bob's second answer",
+			}, w.testLog("Alice"))
+			require.Equal(t, []string{"first", "second", "parameter to second resolved to " + tt.firstAnswer}, w.testLog("Bob"))
+		})
+	}
+}
