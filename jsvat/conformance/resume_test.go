@@ -100,3 +100,93 @@ func TestResumeRestartKernel(t *testing.T) {
 	w.restartKernel()
 	resumeAll(t, w, res)
 }
+
+// Promises across restarts (vats/watcher.js): alice watches a promise bob
+// holds in his heap, with a heap callback and with a durable promise
+// watcher (VatData.watchPromise). The reference has no test of its own
+// for these; what they check is where this kernel differs from it, or
+// should agree with liveslots.
+
+func watchCluster(t *testing.T) kernel.ClusterConfig {
+	return kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+		"alice": jsVat(t, "watcher", map[string]any{"name": "Alice"}),
+		"peer":  jsVat(t, "watcher", map[string]any{"name": "Bob"}),
+	}}
+}
+
+func (w *world) restartVat(id kernel.VatID) {
+	w.t.Helper()
+	ctx, cancel := w.ctx()
+	defer cancel()
+	require.NoError(w.t, w.k.RestartVat(ctx, id))
+	w.idle()
+}
+
+// Bob is restarted while alice waits on the promise his old heap held:
+// the kernel rejects it in the restart's unit, and alice's callback and
+// watcher both hear. This differs from the reference on purpose: its
+// restartVat rejects nothing, so alice would wait forever on a promise
+// no one can settle (a stranded promise).
+func TestRestartRejectsStrandedPromise(t *testing.T) {
+	w := newWorld(t)
+	res := w.launch(watchCluster(t))
+	require.Equal(t, "Alice ready", res.BootstrapResult)
+	w.send(res.RootKref, "watch")
+	w.restartVat(res.VatIDs["peer"])
+	const why = "[KERNEL:VAT_TERMINATED] The vat that decides this promise was restarted"
+	require.Equal(t, []string{
+		"Alice: incarnation started",
+		"Alice: watching",
+		"Alice: heap callback: rejected with " + why,
+		"Alice: durable watcher: rejected with " + why,
+	}, w.vatTestLog(res.VatIDs["alice"]))
+	require.Equal(t, false, w.send(res.Roots["peer"], "release", "too late"),
+		"bob's new incarnation holds nothing")
+}
+
+// Alice is restarted while she watches bob's promise; then bob settles it.
+// Liveslots keeps a durable watcher's promise in the vatstore and revives
+// it in the new incarnation (as for a SwingSet upgrade, where the kernel
+// keeps the vat's imported promises and its subscriptions), so alice's
+// new incarnation must hear the value.
+//
+// FAILS on this kernel today: a restart takes every imported promise out
+// of the vat's c-list and its subscription with it (kernel/incarnation.go:
+// "a promise cannot be stored durably, so the new incarnation cannot know
+// them"), so the notify never comes and the watcher never runs. The
+// reference keeps the c-list across restartVat, so there it runs.
+func TestDurableWatcherAcrossRestart(t *testing.T) {
+	w := newWorld(t)
+	res := w.launch(watchCluster(t))
+	w.send(res.RootKref, "watch")
+	w.restartVat(res.VatIDs["alice"])
+	require.Equal(t, true, w.send(res.Roots["peer"], "release", "hi"))
+	require.Equal(t, []string{
+		"Alice: incarnation started",
+		"Alice: watching",
+		"Alice: incarnation started",
+		"Alice: durable watcher: fulfilled with hi",
+	}, w.vatTestLog(res.VatIDs["alice"]))
+}
+
+// The kernel restarts while alice watches bob's promise: bob's heap is
+// gone, so the kernel rejects the promise at resume (where the reference
+// leaves it pending forever), and alice's new incarnation, whose durable
+// watcher liveslots revived, must hear the rejection.
+//
+// FAILS on this kernel today, for the reason TestDurableWatcherAcrossRestart
+// gives: resume begins alice's new incarnation without her imported
+// promises, so the rejection reaches no one.
+func TestDurableWatcherAcrossResume(t *testing.T) {
+	w := newWorld(t)
+	res := w.launch(watchCluster(t))
+	w.send(res.RootKref, "watch")
+	w.restartKernel()
+	w.idle()
+	require.Equal(t, []string{
+		"Alice: incarnation started",
+		"Alice: watching",
+		"Alice: incarnation started",
+		"Alice: durable watcher: rejected with [KERNEL:VAT_TERMINATED] The vat that decides this promise was restarted",
+	}, w.vatTestLog(res.VatIDs["alice"]))
+}
