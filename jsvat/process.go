@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -97,16 +96,15 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 		closeAll(inR, inW, outR, outW)
 		return nil, fmt.Errorf("jsvat: pipe: %w", err)
 	}
-	entry := r.entry
-	if r.testEntry != "" {
-		entry = r.testEntry
+	prog, args := r.opts.Node, []string{"--expose-gc", r.entry}
+	if len(r.opts.Command) > 0 {
+		prog, args = r.opts.Command[0], append([]string(nil), r.opts.Command[1:]...)
 	}
-	args := []string{"--expose-gc", entry, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache}
+	args = append(args, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache)
 	if vat != "" {
 		args = append(args, "--vat", vat)
 	}
-	args = append(args, r.testArgs...)
-	cmd := exec.Command(r.opts.Node, args...)
+	cmd := exec.Command(prog, args...)
 	cmd.Dir = r.opts.WorkerDir
 	cmd.Env = workerEnv()
 	// fd 3 and fd 4: the protocol. stdout and stderr only reach the log.
@@ -144,7 +142,7 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 	closeAll(inR, outW, errW)
 	if err != nil {
 		closeAll(inW, outR, errR)
-		return nil, fmt.Errorf("%w: starting %s: %v", ErrNoNode, r.opts.Node, err)
+		return nil, fmt.Errorf("%w: starting %s: %v", ErrNoNode, prog, err)
 	}
 	p.pid = cmd.Process.Pid
 	r.mu.Lock()
@@ -336,7 +334,7 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 	}
 }
 
-// deathError describes why the worker's pipe ended: its exit status, if
+// deathError describes the end of the worker's pipe: its exit status, if
 // it has been reaped within a moment, and the last lines of its stderr.
 func (p *process) deathError(cause error) error {
 	timer := time.NewTimer(time.Second)
@@ -352,12 +350,9 @@ func (p *process) deathError(cause error) error {
 		}
 	case <-timer.C:
 	}
-	msg := fmt.Sprintf("%v (pid %d: %s)", cause, p.pid, status)
+	msg := fmt.Sprintf("pid %d: %s", p.pid, status)
 	if t := p.tail.String(); t != "" {
 		msg += "; its stderr: " + t
 	}
-	if errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: %s", ErrWorkerExited, msg)
-	}
-	return errors.New(msg)
+	return fmt.Errorf("%w (%v; %s)", ErrWorkerExited, cause, msg)
 }

@@ -45,6 +45,13 @@ type Options struct {
 	// KillWait bounds how long Stop waits for a killed worker to be
 	// reaped before it gives up on it (and logs so). Default 10 s.
 	KillWait time.Duration
+	// Command, if set, is the worker program and its first arguments,
+	// run instead of Node on WorkerDir/src/main.js: a worker written in
+	// another language against docs/vat-protocol.md. The kernel appends
+	// --max-frame BYTES --bundle-cache DIR [--vat ID] and sets up fds 3
+	// and 4 as for its own worker. Node and WorkerDir are then not
+	// checked.
+	Command []string
 	// Logger receives the runtime's own logs (worker starts and exits,
 	// stderr lines of workers not yet handed to a vat). Vats log through
 	// the logger of their VatSpec.
@@ -96,11 +103,6 @@ type Runtime struct {
 	cache  string // Options.BundleCache, or the made one
 	ownDir bool   // cache was made here and is removed at Close
 	log    zerolog.Logger
-
-	// testArgs are extra arguments to the worker script, and testEntry a
-	// replacement for it: for tests with a hostile worker.
-	testArgs  []string
-	testEntry string
 
 	checkOnce sync.Mutex // guards checked: a failed check is retried
 	checked   bool
@@ -179,21 +181,25 @@ func (r *Runtime) Check(ctx context.Context) error {
 var nodeVersion = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)`)
 
 func (r *Runtime) check(ctx context.Context) error {
+	if len(r.opts.Command) > 0 {
+		if _, err := exec.LookPath(r.opts.Command[0]); err != nil {
+			return fmt.Errorf("%w: the worker program %q (Options.Command): %v", ErrNoWorker, r.opts.Command[0], err)
+		}
+		return nil
+	}
 	node, err := exec.LookPath(r.opts.Node)
 	if err != nil {
 		return fmt.Errorf("%w: %q not found (%v): JavaScript vats need Node.js %d.%d or later; install it (for example `apt-get install nodejs`, or from https://nodejs.org) or set the node binary (jsvat.Options.Node)",
 			ErrNoNode, r.opts.Node, err, minNode[0], minNode[1])
 	}
-	if r.testEntry == "" {
-		if _, err := os.Stat(r.entry); err != nil {
-			return fmt.Errorf("%w: no worker at %s (%v): point jsvat.Options.WorkerDir at the jsvat/worker directory of kernel-actors",
-				ErrNoWorker, r.opts.WorkerDir, err)
-		}
-		probe := filepath.Join(r.opts.WorkerDir, "node_modules", "@agoric", "swingset-liveslots", "package.json")
-		if _, err := os.Stat(probe); err != nil {
-			return fmt.Errorf("%w: its npm dependencies are missing from %s: run `npm ci --prefix %s`",
-				ErrNoWorker, filepath.Join(r.opts.WorkerDir, "node_modules"), r.opts.WorkerDir)
-		}
+	if _, err := os.Stat(r.entry); err != nil {
+		return fmt.Errorf("%w: no worker at %s (%v): point jsvat.Options.WorkerDir at the jsvat/worker directory of kernel-actors",
+			ErrNoWorker, r.opts.WorkerDir, err)
+	}
+	probe := filepath.Join(r.opts.WorkerDir, "node_modules", "@agoric", "swingset-liveslots", "package.json")
+	if _, err := os.Stat(probe); err != nil {
+		return fmt.Errorf("%w: its npm dependencies are missing from %s: run `npm ci --prefix %s`",
+			ErrNoWorker, filepath.Join(r.opts.WorkerDir, "node_modules"), r.opts.WorkerDir)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -156,9 +157,9 @@ func (v *jsVat) proc() *process {
 // initVatParams are initVat's params, as the reference has them, plus the
 // vat's id (a warm worker does not know it).
 type initVatParams struct {
-	VatID     string       `json:"vatId"`
+	VatID     string        `json:"vatId"`
 	VatConfig wireVatConfig `json:"vatConfig"`
-	State     [][2]string  `json:"state"`
+	State     [][2]string   `json:"state"`
 }
 
 type wireVatConfig struct {
@@ -311,11 +312,19 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	if len(frame) > v.rt.opts.MaxFrame {
 		return nil, fmt.Errorf("%w: the %s frame is %d bytes, over the limit of %d (Options.MaxFrame)", vat.ErrFault, method, len(frame), v.rt.opts.MaxFrame)
 	}
+	// Anything that arrived since the last response came between
+	// requests: a syscall outside a delivery, or the worker's death. (A
+	// frame the worker writes before it reads this request but that
+	// arrives after it is sent cannot be told apart, and is taken as the
+	// delivery's: it is this vat's either way, and judged as such.)
+	select {
+	case in := <-p.frames:
+		return nil, v.unexpected(p, in)
+	default:
+	}
 	select {
 	case p.writes <- frame:
 	case in := <-p.frames:
-		// Something arrived before the request was even taken: the
-		// worker's death, or a frame between deliveries.
 		return nil, v.unexpected(p, in)
 	case <-abandoned:
 		return nil, ErrAborted
@@ -327,7 +336,7 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 		case in := <-p.frames:
 			switch {
 			case in.err != nil:
-				return nil, p.deathError(in.err)
+				return nil, frameError(p, in.err)
 			case in.syscall != nil:
 				if r := sys.Syscall(*in.syscall); r.Err != nil {
 					return nil, fmt.Errorf("%w: syscall %s refused: %w", vat.ErrFault, in.syscall.Kind, r.Err)
@@ -349,15 +358,67 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	}
 }
 
+// frameError is the error for what the reader could not turn into a
+// frame: the worker's death (the pipe ended), or its breaking the protocol.
+func frameError(p *process, err error) error {
+	if errors.Is(err, ErrProtocol) {
+		return err
+	}
+	return p.deathError(err)
+}
+
 // unexpected is the error for a frame that arrived while no request was
 // outstanding.
 func (v *jsVat) unexpected(p *process, in inbound) error {
 	switch {
 	case in.err != nil:
-		return p.deathError(in.err)
+		return frameError(p, in.err)
 	case in.syscall != nil:
 		return protoErr("syscall %s between deliveries: a vat may make syscalls only while it handles one", in.syscall.Kind)
 	default:
 		return protoErr("a response to no request")
 	}
+}
+
+// PingTimeout bounds a Ping.
+const PingTimeout = 5 * time.Second
+
+// Ping asks the worker whether it is alive (the protocol's ping, answered
+// "pong"), between deliveries. A worker that is dead, hung past
+// PingTimeout or answers anything else is killed, and the vat fails its
+// next delivery, so the kernel's failure policy applies to it.
+func (v *jsVat) Ping() error {
+	if v.broken != nil {
+		return v.broken
+	}
+	p := v.proc()
+	if p == nil {
+		return fmt.Errorf("%w: not started", ErrWorkerExited)
+	}
+	expired := make(chan struct{})
+	timer := time.AfterFunc(PingTimeout, func() { close(expired) })
+	defer timer.Stop()
+	raw, err := v.call(p, "ping", []any{}, refuseSyscalls{}, expired)
+	if err == nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil || s != "pong" {
+			err = protoErr("ping answered %s, not \"pong\"", abbrev(raw))
+		}
+	}
+	if errors.Is(err, ErrAborted) {
+		err = fmt.Errorf("%w: no answer to ping within %v", ErrWorkerExited, PingTimeout)
+	}
+	if err != nil {
+		v.broken = err
+		v.kill(err.Error())
+	}
+	return err
+}
+
+// refuseSyscalls is the Syscaller outside deliveries: a worker making a
+// syscall while answering a ping breaks the protocol.
+type refuseSyscalls struct{}
+
+func (refuseSyscalls) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
+	return vatproto.SyscallResult{Err: protoErr("syscall %s outside a delivery", s.Kind)}
 }
