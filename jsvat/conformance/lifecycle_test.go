@@ -55,6 +55,18 @@ func (w *world) workerGone(pid int) {
 	}
 }
 
+// eventuallyNoWorkers waits until every worker process is reaped.
+func (w *world) eventuallyNoWorkers() {
+	w.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(w.rt.PIDs()) > 0 {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("workers %v still alive 30 s after their vats were terminated", w.rt.PIDs())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // "should clean up manually terminated vats", with the vat's logs: its
 // console lines reach the kernel's log tagged with the vat, at their
 // level, and terminating it kills its worker and deletes its root.

@@ -1,0 +1,3 @@
+// Throws while its module is evaluated, before buildRootObject exists.
+console.log('global throw');
+throw Error('thrown from global scope');
