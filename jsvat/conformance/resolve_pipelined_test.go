@@ -48,3 +48,19 @@ func TestMessageToPromise(t *testing.T) {
 	}, w.testLog("Alice"))
 	require.Equal(t, []string{"setup", "doResolve", "thing.doSomething", "loopback"}, w.testLog("Bob"))
 }
+
+// E-order after resolution (vats/eorder.js): four messages sent on one
+// promise, the last two after the decider was asked to settle it, reach
+// the object it settles to in the order they were sent. This differs from
+// the reference on purpose: its kernel routes a send to a promise only
+// when the send reaches the head of the run queue, and appends the
+// promise's queue to the run queue's tail when it settles, so m(3) and
+// m(4), queued behind release(), overtake m(1) and m(2) there (the order
+// it logs is release, 3, 4, 1, 2). Here a send joins the promise's queue
+// when it is made, and the whole queue moves in order when it settles.
+func TestEOrderAfterResolution(t *testing.T) {
+	w := newWorld(t)
+	res := w.launch(trio(t, "eorder", "eorder"))
+	require.Equal(t, []any{int64(1), int64(2), int64(3), int64(4)}, res.BootstrapResult)
+	require.Equal(t, []string{"release", "thing.m(1)", "thing.m(2)", "thing.m(3)", "thing.m(4)"}, w.testLog("Bob"))
+}
