@@ -245,6 +245,23 @@ func (w *world) object(kref kernel.KRef) (row persistence.ObjectRow, ok bool) {
 	return row, ok
 }
 
+// promiseStates lists the kernel promises that exist, in id order, as
+// their state (and, for an unresolved one, its decider).
+func (w *world) promiseStates() []string {
+	var out []string
+	w.store(func(st *persistence.Store) {
+		for _, kpid := range st.PromiseKPIDs() {
+			r, _ := st.Promise(kpid)
+			line := string(r.State)
+			if r.State == persistence.PromiseUnresolved {
+				line += " decider=" + r.Decider
+			}
+			out = append(out, line)
+		}
+	})
+	return out
+}
+
 // vatRow reads a vat's row.
 func (w *world) vatRow(id kernel.VatID) (row persistence.VatRow, ok bool) {
 	w.store(func(st *persistence.Store) { row, ok = st.Vat(string(id)) })

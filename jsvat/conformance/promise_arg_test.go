@@ -60,6 +60,11 @@ func TestPromiseArg(t *testing.T) {
 			require.Equal(t, tt.wantAlice, w.testLog("Alice"))
 			require.Equal(t, tt.wantBob, w.testLog("Bob"))
 			require.Empty(t, w.testLog("Carol"), "carol takes no part")
+			// Beyond the reference, which keeps every resolved promise in
+			// every c-list forever: all the scenario's promises were
+			// retired and freed; only the bootstrap result, which the
+			// subcluster keeps, is left.
+			require.Equal(t, []string{"fulfilled"}, w.promiseStates())
 		})
 	}
 }
@@ -86,6 +91,11 @@ func TestPassResult(t *testing.T) {
 				"second result resolved to Bob's second answer",
 			}, w.testLog("Alice"))
 			require.Equal(t, []string{"first", "second", "parameter to second resolved to " + tt.firstAnswer}, w.testLog("Bob"))
+			// Beyond the reference, which keeps every resolved promise in
+			// every c-list forever: all the scenario's promises were
+			// retired and freed; only the bootstrap result, which the
+			// subcluster keeps, is left.
+			require.Equal(t, []string{"fulfilled"}, w.promiseStates())
 		})
 	}
 }

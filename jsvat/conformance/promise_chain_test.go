@@ -36,6 +36,10 @@ func TestPromiseChain(t *testing.T) {
 		"bobGen set value to 3",
 		"bobGen set value to 4",
 	}, w.testLog("Bob"))
+	// Every link alice walked was retired and freed (the reference keeps
+	// them all); left are the bootstrap result and the last link, still
+	// open, which bob decides and keeps.
+	require.Equal(t, []string{"fulfilled", "unresolved decider=" + string(res.VatIDs["bob"])}, w.promiseStates())
 }
 
 // promiseIndirect (vats/promise-indirect.js): bob settles a promise with
@@ -51,4 +55,5 @@ func TestPromiseIndirect(t *testing.T) {
 	require.Equal(t, "done", res.BootstrapResult)
 	require.Equal(t, []string{"running test promiseIndirect", "resolution == hello"}, w.testLog("Alice"))
 	require.Equal(t, []string{"genPromise1", "genPromise2", "resolve"}, w.testLog("Bob"))
+	require.Equal(t, []string{"fulfilled"}, w.promiseStates(), "every other promise was freed")
 }

@@ -30,6 +30,7 @@ func TestResolvePipelined(t *testing.T) {
 		"second result resolved to Bob's second answer",
 	}, w.testLog("Alice"))
 	require.Equal(t, []string{"first", "thing.second"}, w.testLog("Bob"))
+	require.Equal(t, []string{"fulfilled"}, w.promiseStates(), "every other promise was freed")
 }
 
 // messageToPromise: alice sends doSomething() to a promise bob settles
@@ -47,6 +48,7 @@ func TestMessageToPromise(t *testing.T) {
 		"loopback done",
 	}, w.testLog("Alice"))
 	require.Equal(t, []string{"setup", "doResolve", "thing.doSomething", "loopback"}, w.testLog("Bob"))
+	require.Equal(t, []string{"fulfilled"}, w.promiseStates(), "every other promise was freed")
 }
 
 // E-order after resolution (vats/eorder.js): four messages sent on one
