@@ -2,6 +2,8 @@ package jsvat
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +17,23 @@ import (
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
+
+// TestBundleCache is the bundle cache every runtime of the package's
+// tests shares (internal and external), so each test vat is bundled once
+// a run rather than once a test.
+var TestBundleCache string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jsvat-test-bundles-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	TestBundleCache = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // workerDir is the worker package of this repository.
 func workerDir(t testing.TB) string {
@@ -31,6 +50,9 @@ func newRuntime(t testing.TB, opts Options) *Runtime {
 	t.Helper()
 	if opts.WorkerDir == "" {
 		opts.WorkerDir = workerDir(t)
+	}
+	if opts.BundleCache == "" {
+		opts.BundleCache = TestBundleCache
 	}
 	rt, err := NewRuntime(opts)
 	require.NoError(t, err)

@@ -9,6 +9,9 @@ export function buildRootObject(vatPowers, parameters, baggage) {
   }
   console.log(`${name}: buildRootObject`);
   return Far('echo', {
+    bootstrap() {
+      return `${name} ready`;
+    },
     hello(who) {
       console.log(`${name}: hello from ${who}`);
       return `hello ${who}, from ${name}`;

@@ -19,9 +19,10 @@ const onDeliver = {
   garbage: () => raw('this is not json\n'),
   // One frame longer than the limit (never ending in time).
   oversize: () => raw('x'.repeat(maxFrame + 10)),
-  // A syscall, then death mid-delivery.
-  exit: () => {
-    syscall(resolveP1);
+  // A syscall (resolving the message's result), then death mid-delivery.
+  exit: (_id, params) => {
+    const result = (params[2] && params[2].result) || 'p-1';
+    syscall(['resolve', [[result, false, { body: '#"hi"', slots: [] }]]]);
     process.exit(7);
   },
   // A syscall whose target is a number.
@@ -62,7 +63,7 @@ fs.createReadStream('', { fd: 3 }).on('data', chunk => {
     } else if (msg.method === 'ping') {
       out({ jsonrpc: '2.0', id: msg.id, result: 'pong' });
     } else if (msg.method === 'deliver') {
-      (onDeliver[mode] || (id => ok(id)))(msg.id);
+      (onDeliver[mode] || (id => ok(id)))(msg.id, msg.params);
     }
   }
 });

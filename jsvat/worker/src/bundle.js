@@ -89,7 +89,7 @@ const entryReadPowers = (file, source) => {
  * @param {string} file
  * @param {string | undefined} cacheDir
  */
-const bundleModule = async (file, cacheDir) => {
+export const bundleModule = async (file, cacheDir) => {
   const source = await fs.promises.readFile(file);
   const hash = crypto.createHash('sha512').update(source).digest('hex');
   const cached = cacheDir && path.join(cacheDir, `${hash}.json`);
