@@ -3,6 +3,9 @@
 package conformance
 
 import (
+	"net/url"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -140,4 +143,31 @@ func TestRejection(t *testing.T) {
 	require.Equal(t, "Error", re.Name)
 	require.Equal(t, "error: bar", re.Message)
 	require.Equal(t, "bar", w.send(res.Roots["rejector"], "foo", false))
+}
+
+// bundleURL bundles vats/name.js ahead of time, as @endo/bundle-source
+// does (the worker's bin/bundle.js), and returns the bundle's file://
+// URL: the form of bundleSpec the reference's tests use (getBundleSpec).
+func bundleURL(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".bundle")
+	w, err := filepath.Abs(filepath.Join("..", "worker", "bin", "bundle.js"))
+	require.NoError(t, err)
+	cmd := exec.Command("node", w, spec(t, name), out)
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "bundling %s: %s", name, msg)
+	return (&url.URL{Scheme: "file", Path: out}).String()
+}
+
+// The rejection scenario again, its vats given as the reference gives
+// them: endoZipBase64 bundles named by file:// URLs.
+func TestRejectionFromBundles(t *testing.T) {
+	w := newWorld(t)
+	res := w.launch(kernel.ClusterConfig{Bootstrap: "main", Vats: map[string]kernel.VatConfig{
+		"main":     {BundleSpec: bundleURL(t, "rejection-bootstrap"), Parameters: map[string]any{}},
+		"rejector": {BundleSpec: bundleURL(t, "rejector"), Parameters: map[string]any{}},
+	}})
+	require.Equal(t, marshal.Undefined, res.BootstrapResult)
+	require.Equal(t, []string{"bar", "err", "bar"}, w.vatTestLog(res.VatIDs["main"]))
+	require.Equal(t, []string{"resolve", "reject", "resolve"}, w.vatTestLog(res.VatIDs["rejector"]))
 }
