@@ -96,9 +96,9 @@ func TestLaunchBootstrapThrows(t *testing.T) {
 // A promise left rejected with no handler, at any of the three points,
 // does not fail the vat: the launch succeeds, bootstrap's result is
 // undefined, and the vat goes on. The reference's tests for these three
-// are todo (they would expect the launch to fail, "uncaught promise
-// rejection"); it too lets the vat run. The console lines are the ones
-// the reference's todo tests list.
+// are it.todo: they would expect the launch to fail ("uncaught promise
+// rejection"), which its kernel does not do yet. The console lines are
+// the ones those tests list.
 func TestLaunchUncaughtRejection(t *testing.T) {
 	for _, tt := range []struct {
 		scenario string
