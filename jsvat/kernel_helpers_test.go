@@ -189,9 +189,6 @@ func objectExists(t testing.TB, k *actors.Kernel, kref string) bool {
 	return ok
 }
 
-
-
-
 // eventually polls cond until it holds, failing after 30 s: only for what
 // a real OS process does.
 func eventually(t testing.TB, cond func() bool, what string) {

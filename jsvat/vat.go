@@ -1,7 +1,6 @@
 package jsvat
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -276,7 +275,7 @@ func (v *jsVat) deliver(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <
 // finish reads a delivery's result: a delivery error fails it; otherwise
 // its checkpoint is applied to the kernel's vatstore through syscalls, in
 // the delivery's crank, so a rollback undoes it with everything else.
-func (v *jsVat) finish(raw json.RawMessage, sys vatproto.Syscaller) error {
+func (v *jsVat) finish(raw any, sys vatproto.Syscaller) error {
 	res, err := decodeResult(raw)
 	if err != nil {
 		return err
@@ -302,7 +301,7 @@ func (v *jsVat) finish(raw json.RawMessage, sys vatproto.Syscaller) error {
 // one fails the delivery at once (the kernel's mark is sticky, so nothing
 // the worker does later could save it). The worker dying, breaking the
 // protocol, or the kernel abandoning the delivery also end it.
-func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscaller, abandoned <-chan struct{}) (json.RawMessage, error) {
+func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscaller, abandoned <-chan struct{}) (any, error) {
 	v.nextID++
 	id := strconv.FormatUint(v.nextID, 10)
 	frame, err := encodeRequest(id, method, params)
@@ -399,11 +398,8 @@ func (v *jsVat) Ping() error {
 	timer := time.AfterFunc(PingTimeout, func() { close(expired) })
 	defer timer.Stop()
 	raw, err := v.call(p, "ping", []any{}, refuseSyscalls{}, expired)
-	if err == nil {
-		var s string
-		if json.Unmarshal(raw, &s) != nil || s != "pong" {
-			err = protoErr("ping answered %s, not \"pong\"", abbrev(raw))
-		}
+	if err == nil && raw != "pong" {
+		err = protoErr("ping answered %v, not \"pong\"", raw)
 	}
 	if errors.Is(err, ErrAborted) {
 		err = fmt.Errorf("%w: no answer to ping within %v", ErrWorkerExited, PingTimeout)

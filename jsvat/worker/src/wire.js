@@ -4,6 +4,7 @@
 // fd 4; stdout and stderr are only logged, so nothing a library prints can
 // corrupt the protocol.
 import fs from 'node:fs';
+import net from 'node:net';
 
 // The fds of the protocol, as the kernel sets them up.
 export const IN_FD = 3;
@@ -44,7 +45,10 @@ export const writeFrame = (fd, maxFrame, message) => {
  * @param {(err?: Error) => void} onEnd
  */
 export const readFrames = (fd, maxFrame, onMessage, onEnd) => {
-  const stream = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
+  // A socket over the pipe: libuv polls it on the event loop, where a
+  // file stream would read through the thread pool (a thread hop, and its
+  // latency, for every frame).
+  const stream = new net.Socket({ fd, readable: true, writable: false });
   /** @type {Buffer[]} */
   let pending = [];
   let pendingLen = 0;
