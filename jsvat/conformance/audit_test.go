@@ -1,4 +1,4 @@
-//go:build jsvats && (invariants || race)
+//go:build jsvat && (invariants || race)
 
 package conformance
 

@@ -13,12 +13,12 @@
 // differs from the reference's on purpose.
 //
 // The tests need Node.js and the worker's npm dependencies, so they are
-// behind the build tag jsvats; with the invariants tag as well, the
+// behind the build tag jsvat; with the invariants tag as well, the
 // kernel's auditor runs after every crank:
 //
 //	npm ci --prefix jsvat/worker
-//	go test -race -tags 'invariants jsvats' ./jsvat/...
+//	go test -race -tags invariants,jsvat ./jsvat/...
 //
-// Without the jsvats tag the package has no tests, and a machine with only
+// Without the jsvat tag the package has no tests, and a machine with only
 // Go and gcc builds and tests the module without Node.
 package conformance

@@ -1,4 +1,4 @@
-//go:build jsvats
+//go:build jsvat
 
 package conformance
 

@@ -1,4 +1,4 @@
-//go:build jsvats
+//go:build jsvat
 
 package conformance
 
@@ -70,7 +70,7 @@ type world struct {
 // newWorld starts a kernel with a fresh database and a JavaScript vat
 // runtime over the repository's worker. Without Node.js or the worker's
 // dependencies it fails the test saying what to install: these tests run
-// only under the jsvats tag, whose point is to run them.
+// only under the jsvat tag, whose point is to run them.
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	// The goroutines alive now are the test binary's; any other still
