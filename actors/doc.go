@@ -48,8 +48,12 @@
 //     the pin lasts until Release (one Release per result that named it).
 //   - Register the same services (Config.Services or RegisterService)
 //     after a restart, under the same names, before vats call them.
-//   - Call Stop. It commits what is pending, stops the vats' actors and,
-//     if Start made the actor system, shuts it down.
+//   - Call Stop. It commits what is pending, closes the store, stops the
+//     vats' actors and, if Start made the actor system, shuts it down.
+//     A deferred k.Stop(ctx) with a ctx that has ended (a signal, a
+//     deadline) still closes the store: the delivery in hand is cut short
+//     and rolled back, and Stop goes on for Config.StopTimeout more. Stop
+//     happens once; calling it again returns the first stop's outcome.
 //
 // Every method takes a context; when it is done the call returns
 // ctx.Err(), but work already handed to the kernel actor goes on (a
