@@ -39,7 +39,17 @@
 // Start on a file that already holds a kernel resumes it: vats are rebuilt
 // from the registry by bundle name, the run queue picks up where it
 // stopped, and no bootstrap is sent again. Config.ResetStorage starts
-// afresh instead.
+// afresh instead. A program that resumes finds what it launched by the
+// config it launched it from, with the same roots and vat ids:
+//
+//	res, err := k.Subcluster(ctx, cfg) // launched by an earlier run?
+//	if errors.Is(err, kernel.ErrUnknownSubcluster) {
+//		res, err = k.LaunchSubcluster(ctx, cfg)
+//	}
+//
+// Its vats are new incarnations: what they need from before the restart
+// must be in their baggage or durable objects (package vat, "Surviving a
+// restart").
 //
 // # What the caller must do
 //

@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -70,13 +71,12 @@ func TestStopAfterAnInterrupt(t *testing.T) {
 		k, err := actors.Start(ctx, actors.Config{DBPath: path, Registry: counterRegistry()})
 		require.NoError(t, err)
 		defer k.Stop(ctx)
-		st, err := k.Status(ctx)
-		require.NoError(t, err)
-		if len(st.Subclusters) == 0 {
-			_, err = k.LaunchSubcluster(ctx, counterCluster())
-			require.NoError(t, err)
+		res, err := k.Subcluster(ctx, counterCluster())
+		if errors.Is(err, kernel.ErrUnknownSubcluster) {
+			res, err = k.LaunchSubcluster(ctx, counterCluster())
 		}
-		v, err := k.QueueMessage(ctx, "ko1", "incr")
+		require.NoError(t, err)
+		v, err := k.QueueMessage(ctx, res.RootKref, "incr")
 		require.NoError(t, err)
 		if interrupt {
 			p, err := os.FindProcess(os.Getpid())
