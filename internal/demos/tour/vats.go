@@ -47,6 +47,11 @@ func buildAlice(vc *vat.Context) (any, error) {
 			if !ok {
 				return nil, errors.New("alice: bootstrap wants the record of vats")
 			}
+			for _, name := range []string{"bob", "carol", "bank"} {
+				if vats[name] == nil {
+					return nil, fmt.Errorf("alice: the tour's cluster has vats named bob (tour/bob), carol (tour/bob) and bank (tour/bank); this config has no %s", name)
+				}
+			}
 			for _, name := range []string{"bob", "bank"} {
 				if err := vc.Baggage.Set(name, vats[name]); err != nil {
 					return nil, fmt.Errorf("alice: keeping %s: %w", name, err)
