@@ -22,8 +22,8 @@ var ErrNoTarget = errors.New("vat: E(nil): the target is nil")
 // noTargetHint is what ErrNoTarget's message goes on to say: what to do.
 // It reaches the vat's caller in the rejection, so it names no vat, ref
 // or variable of the vat's own.
-const noTargetHint = "a presence kept in a Go variable is nil in a new incarnation " +
-	"(after a restart, an upgrade or a kernel resumed from its file; bootstrap is not sent again): " +
+const noTargetHint = "if it was a presence kept in a Go variable, it is gone: a new incarnation " +
+	"(after a restart, an upgrade or a kernel resumed from its file) starts with fresh variables, and bootstrap is not sent again; " +
 	"keep the presences a vat needs after a restart in its baggage (Baggage.Set, then Baggage.Get) or in durable state"
 
 // Sender sends eventual messages to one target; make it with E.

@@ -46,7 +46,7 @@ func TestSendToNilAfterRestartSaysWhy(t *testing.T) {
 		bundle  string
 		wantErr string // "" for a greeting
 	}{
-		{bundle: "closure/alice", wantErr: "vat: E(nil): the target is nil: a presence kept in a Go variable is nil in a new incarnation"},
+		{bundle: "closure/alice", wantErr: "vat: E(nil): the target is nil: if it was a presence kept in a Go variable, it is gone: a new incarnation"},
 		{bundle: "baggage/alice"},
 	} {
 		t.Run(tt.bundle, func(t *testing.T) {
