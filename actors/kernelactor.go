@@ -328,10 +328,14 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// start cut short as a vat that cannot start, and its delivery
 	// deadline bounds it.
 	err := ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
-	if err != nil && ka.h.cutCtx.Err() != nil {
-		// Cancel the kernel's context before the kernel sees the error:
-		// it then takes the crank for one the kernel's stop interrupted
-		// and rolls it back, rather than blame the vat.
+	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
+		// Cut short (the pump returns the context's error, and only
+		// then): cancel the kernel's context before the kernel sees the
+		// error, so that it takes the crank for one the kernel's stop
+		// interrupted and rolls it back, rather than blame the vat. A vat
+		// that failed as the cut came keeps its fault, handled under a
+		// live context (its unit must commit); the cut takes effect at
+		// the next message.
 		ka.maybeCut()
 	}
 	return err
