@@ -42,6 +42,10 @@ type Config struct {
 	// DeliveryDeadline bounds each delivery; a vat that misses it has
 	// failed. Zero means 30 s; negative means no deadline.
 	DeliveryDeadline time.Duration
+	// StopTimeout is how long Stop goes on once its context has ended,
+	// to close the store (stop.go): the delivery in hand is cut short,
+	// and the kernel actor flushes and closes. Zero means 10 s.
+	StopTimeout time.Duration
 	// Services are host services to provide from the start (see
 	// RegisterService), so that vats resumed from a database find them.
 	Services map[string]vat.Methods
@@ -102,6 +106,12 @@ func (c *Config) validate() error {
 		c.DeliveryDeadline = DefaultDeliveryDeadline
 	case c.DeliveryDeadline < 0:
 		c.DeliveryDeadline = 0 // none
+	}
+	switch {
+	case c.StopTimeout == 0:
+		c.StopTimeout = DefaultStopTimeout
+	case c.StopTimeout < 0:
+		return fmt.Errorf("%w: Config.StopTimeout is %v; want a positive duration, or 0 for %v", ErrConfig, c.StopTimeout, DefaultStopTimeout)
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}

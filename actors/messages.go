@@ -131,6 +131,10 @@ type vatLogReq struct {
 	replier
 	vat kernel.VatID
 }
+type subclusterReq struct {
+	replier
+	cfg kernel.ClusterConfig
+}
 
 func (*resumeReq) kernelMessage()              {}
 func (*launchReq) kernelMessage()              {}
@@ -150,3 +154,4 @@ func (*stopReq) kernelMessage()                {}
 func (*waitIdleReq) kernelMessage()            {}
 func (*readStoreReq) kernelMessage()           {}
 func (*vatLogReq) kernelMessage()              {}
+func (*subclusterReq) kernelMessage()          {}

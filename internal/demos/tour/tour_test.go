@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
 	"github.com/ocapgo/kernel-actors/internal/demos/tour"
@@ -141,4 +142,41 @@ func TestDemo(t *testing.T) {
 		_, err := reg.Lookup(bundle)
 		require.NoError(t, err, bundle)
 	}
+}
+
+// Alice keeps what she needs in her baggage: restarted, she still reaches
+// bob, the bank and her account. A config that lacks a vat her bootstrap
+// needs is refused by a bootstrap error that names the vat (it was the
+// bare "vat: E(nil)").
+func TestAliceAcrossARestart(t *testing.T) {
+	demotest.Bubble(t, func(t *testing.T) {
+		ctx := context.Background()
+		reg := vat.NewRegistry()
+		tour.Register(reg)
+		k, err := actors.Start(ctx, actors.Config{Registry: reg})
+		require.NoError(t, err)
+		defer k.Stop(ctx)
+
+		_, err = k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+			"alice": {Bundle: tour.BundleAlice}, "bob": {Bundle: tour.BundleBob},
+		}})
+		require.ErrorContains(t, err, "this config has no carol")
+
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
+			"alice": {Bundle: tour.BundleAlice}, "bob": {Bundle: tour.BundleBob},
+			"carol": {Bundle: tour.BundleBob, Parameters: map[string]any{"name": "carol"}}, "bank": {Bundle: tour.BundleBank},
+		}})
+		require.NoError(t, err)
+		_, err = k.QueueMessage(ctx, res.RootKref, "openAccount", 7)
+		require.NoError(t, err)
+		require.NoError(t, k.RestartVat(ctx, res.VatIDs["alice"]))
+		v, err := k.QueueMessage(ctx, res.RootKref, "askBob")
+		require.NoError(t, err)
+		require.Equal(t, "hello alice, from bob", v)
+		v, err = k.QueueMessage(ctx, res.RootKref, "deposit", 3)
+		require.NoError(t, err)
+		require.Equal(t, int64(10), v, "her account, kept across the restart")
+		require.NoError(t, k.Stop(ctx))
+		demotest.Settle()
+	})
 }

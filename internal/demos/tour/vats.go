@@ -27,22 +27,40 @@ func Register(reg *vat.Registry) {
 
 // buildAlice is the bootstrap vat. Bootstrap hands her every vat's root;
 // she introduces bob and carol to the bank and keeps the presences she
-// needs for the host's later requests. Her state is ephemeral: the tour
-// never restarts her.
+// needs for the host's later requests in her baggage, not in Go
+// variables: bootstrap runs once, at launch, and a restarted alice (or
+// one a kernel resumed from its file) starts with an empty heap but the
+// same baggage.
 func buildAlice(vc *vat.Context) (any, error) {
-	var bob, bank any
-	var account *vat.Promise // her own account, once she has opened it
+	// presence reads a presence alice keeps, naming what she lacks when
+	// she has not got it yet.
+	presence := func(key, missing string) (any, error) {
+		p, ok := vc.Baggage.Get(key)
+		if !ok {
+			return nil, errors.New("alice: " + missing)
+		}
+		return p, nil
+	}
 	return vat.Far("alice", vat.Methods{
 		"bootstrap": func(c *vat.Call) (any, error) {
 			vats, ok := c.Arg(0).(map[string]any)
 			if !ok {
 				return nil, errors.New("alice: bootstrap wants the record of vats")
 			}
-			bob, bank = vats["bob"], vats["bank"]
+			for _, name := range []string{"bob", "carol", "bank"} {
+				if vats[name] == nil {
+					return nil, fmt.Errorf("alice: the tour's cluster has vats named bob (tour/bob), carol (tour/bob) and bank (tour/bank); this config has no %s", name)
+				}
+			}
+			for _, name := range []string{"bob", "bank"} {
+				if err := vc.Baggage.Set(name, vats[name]); err != nil {
+					return nil, fmt.Errorf("alice: keeping %s: %w", name, err)
+				}
+			}
 			// Each of bob and carol opens his or her own account, so the
 			// bank reference is all they need.
 			for _, name := range []string{"bob", "carol"} {
-				if _, err := vat.E(vats[name]).Send("meetBank", bank).Await(); err != nil {
+				if _, err := vat.E(vats[name]).Send("meetBank", vats["bank"]).Await(); err != nil {
 					return nil, fmt.Errorf("alice: introducing %s to the bank: %w", name, err)
 				}
 			}
@@ -50,13 +68,21 @@ func buildAlice(vc *vat.Context) (any, error) {
 		},
 		// askBob is the round trip: host -> alice -> bob, and back.
 		"askBob": func(c *vat.Call) (any, error) {
+			bob, err := presence("bob", "bootstrap has not introduced bob")
+			if err != nil {
+				return nil, err
+			}
 			return vat.E(bob).Send("hello", "alice").Await()
 		},
 		// openAccount is E(E(bank).openAccount("alice")).deposit(amount):
 		// the deposit goes to the promise of the account before the bank
 		// has answered, and the kernel holds it until the promise resolves.
 		"openAccount": func(c *vat.Call) (any, error) {
-			account = vat.E(bank).Send("openAccount", "alice")
+			bank, err := presence("bank", "bootstrap has not introduced the bank")
+			if err != nil {
+				return nil, err
+			}
+			account := vat.E(bank).Send("openAccount", "alice")
 			deposited := vat.E(account).Send("deposit", c.Arg(0))
 			pending, _, _ := account.Settled()
 			balance, err := deposited.Await()
@@ -67,13 +93,19 @@ func buildAlice(vc *vat.Context) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			// The promise dies with the incarnation; the account it
+			// resolved to can be kept.
+			if err := vc.Baggage.Set("account", acct); err != nil {
+				return nil, err
+			}
 			return map[string]any{"account": acct, "balance": balance, "sentBeforeSettled": !pending}, nil
 		},
 		// deposit uses alice's own reference to her account, to show that
 		// a revocation holds for every holder, not just the host.
 		"deposit": func(c *vat.Call) (any, error) {
-			if account == nil {
-				return nil, errors.New("alice: no account yet")
+			account, err := presence("account", "no account yet")
+			if err != nil {
+				return nil, err
 			}
 			return vat.E(account).Send("deposit", c.Arg(0)).Await()
 		},
