@@ -284,6 +284,14 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
 		return out, err
 	}
+	// A start cut short because the host gave up (its context ended, as at
+	// a stop) says nothing about the vat: the unit rolled back, and the vat
+	// keeps its incarnation, to be started again by the next resume. Only a
+	// start the vat failed on its own (a fault, a missed deadline) may cost
+	// it its life.
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		return out, err
+	}
 	// A fresh heap was asked for and cannot be had: rather than leave a
 	// vat that nothing can run, it is terminated, which settles what it
 	// decided (invariant 9; docs/lifecycle.md).
