@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 

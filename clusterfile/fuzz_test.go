@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 )
 
 // FuzzParse: any text either parses to a config the kernel accepts, which

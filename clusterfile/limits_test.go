@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 )
 
 // The two attack files: read with aliases expanded, the first never ends

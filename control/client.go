@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 

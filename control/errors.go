@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 )
 
 // FuzzSend posts send requests to the API over a real kernel, to a vat

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 )
 
 // stillOpen bounds the wait for a connection that should close: if it

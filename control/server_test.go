@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )

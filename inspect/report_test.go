@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"

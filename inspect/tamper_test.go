@@ -14,7 +14,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"

@@ -14,7 +14,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 )
 
 // The binary's interfaces under abuse: hostile config files, a database

@@ -19,8 +19,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/control"
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/control"
+	"github.com/ocapgo/kernel-actors/inspect"
 )
 
 // These tests run the built binary, as a user would.

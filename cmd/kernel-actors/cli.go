@@ -13,7 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
 
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/internal/demos"
 )
 

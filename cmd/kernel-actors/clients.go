@@ -10,8 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/clusterfile"
+	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 

@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/control"
+	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
