@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -34,7 +34,7 @@ var errAuditFailed = errors.New("fails the audit")
 // is, for `inspect` and a person. It reads the file read-only, before the
 // kernel takes it, so resume changes nothing first. A path that does not
 // exist yet (a new kernel) and "" (in memory) have nothing to audit.
-func auditDB(ctx context.Context, path string) error {
+func auditDB(ctx context.Context, e *env, path string) error {
 	if path == "" {
 		return nil
 	}
@@ -62,7 +62,7 @@ func auditDB(ctx context.Context, path string) error {
 		}
 		b.WriteString("\n  " + p)
 	}
-	fmt.Fprintf(&b, "\nNothing was changed. \"kernel-actors inspect --db %s\" shows them all; --%s starts anyway.", path, skipAuditFlag)
+	fmt.Fprintf(&b, "\nNothing was changed. \"%s inspect --db %s\" shows them all; --%s starts anyway.", e.name, path, skipAuditFlag)
 	return &auditError{msg: b.String()}
 }
 

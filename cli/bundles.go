@@ -1,10 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
-
-	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 )
 
 func runBundles(ctx context.Context, e *env, args []string) error {
@@ -14,7 +12,7 @@ launch on serve, names them in vats.NAME.bundle.`)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	for _, n := range catalog.Registry().Names() {
+	for _, n := range e.reg.Names() {
 		fmt.Fprintln(e.stdout, n)
 	}
 	return nil

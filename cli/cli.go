@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: kernel-actors %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		fmt.Fprintf(e.stderr, "Usage: %s %s %s\n\n%s\n", e.name, name, synopsis, e.named(strings.TrimSpace(description)))
 		hasFlags := false
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
@@ -77,6 +77,16 @@ func logger(e *env, verbose bool) zerolog.Logger {
 	return demos.Logger(e.stderr, e.isTerminal)
 }
 
+// named returns a help text written for the kernel-actors binary as this
+// program says it: "kernel-actors serve" becomes "NAME serve".
+func (e *env) named(text string) string {
+	if e.name == DefaultName {
+		return text
+	}
+	return strings.ReplaceAll(text, DefaultName+" ", e.name+" ")
+}
+
+// stderrIsTerminal reports whether w is a terminal.
 func stderrIsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -104,7 +114,7 @@ func (c *clientFlags) client(e *env) (*control.Client, error) {
 		// stale), so do not fall back to another address.
 		b, err := os.ReadFile(control.AddrPath(c.db))
 		if err != nil {
-			return nil, fmt.Errorf("--db: %w (is `kernel-actors serve --db %s` running?)", err, c.db)
+			return nil, fmt.Errorf("--db: %w (is `%s serve --db %s` running?)", err, e.name, c.db)
 		}
 		addr = strings.TrimSpace(string(b))
 	}
@@ -128,7 +138,7 @@ func (c *clientFlags) client(e *env) (*control.Client, error) {
 	case c.db != "":
 		t, err := control.ReadToken(control.TokenPath(c.db))
 		if err != nil {
-			return nil, fmt.Errorf("--db: %w (is `kernel-actors serve --db %s` running?)", err, c.db)
+			return nil, fmt.Errorf("--db: %w (is `%s serve --db %s` running?)", err, e.name, c.db)
 		}
 		token = t
 	default:

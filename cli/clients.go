@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -205,7 +205,7 @@ Terminates a vat: the promises it decides are rejected, its objects are
 gone (messages to them reject with OBJECT_DELETED), its actor is stopped.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
-	reason := fs.String("reason", "terminated by kernel-actors terminate", "why, for the vat's log")
+	reason := fs.String("reason", "terminated by "+e.name+" terminate", "why, for the vat's log")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err

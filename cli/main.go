@@ -1,10 +1,4 @@
-// Command kernel-actors runs the kernel-actors object-capability kernel:
-// bundled demos, a cluster from a config file, a daemon with a control API
-// and its clients, and an inspector for a kernel's database.
-//
-// Exit codes: 0 success, 1 failure, 2 bad usage. Errors go to stderr and
-// name the bad flag, file or value.
-package main
+package cli
 
 import (
 	"context"
@@ -13,14 +7,56 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// main runs the command with a ctx that SIGINT or SIGTERM cancels (serve
-// then stops cleanly).
-func main() { os.Exit(demos.Exec(run)) }
+// DefaultName is the name a Program goes by when it is given none.
+const DefaultName = "kernel-actors"
+
+// Exit codes of Main and Program.Run.
+const (
+	ExitOK      = 0 // done, or --help
+	ExitFailure = 1 // the command failed; the error is on stderr
+	ExitUsage   = 2 // bad usage; the problem is named on stderr
+)
+
+// Main runs the command line args (os.Args[1:]) over the vats of reg, on
+// the process's standard streams and environment, and returns the exit
+// code for os.Exit. The program goes by the name it was started under
+// (os.Args[0]'s base name) in its usage and its messages. Cancelling ctx
+// stops a serve cleanly, so give it one that SIGINT and SIGTERM cancel
+// (signal.NotifyContext).
+func Main(ctx context.Context, reg *vat.Registry, args []string) int {
+	p := Program{Registry: reg, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		p.Name = filepath.Base(os.Args[0])
+	}
+	return p.Run(ctx, args)
+}
+
+// Program is the command line with its streams and environment made
+// explicit, for a test or a program that runs it on streams of its own.
+// The zero value of each field but Registry has a default.
+type Program struct {
+	// Name is what the program calls itself in usage and messages
+	// (DefaultName if empty).
+	Name string
+	// Registry holds the vat bundles that run, serve and bundles know.
+	// nil is an empty registry: the demos, the clients and inspect
+	// still work, and a config naming a bundle is refused with its name.
+	Registry *vat.Registry
+	// Stdin is read by --config - (nothing to read if nil).
+	Stdin io.Reader
+	// Stdout and Stderr receive the output and the errors (discarded if
+	// nil). Progress lines are drawn only when Stderr is a terminal.
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment ($KERNEL_ACTORS_ADDR and
+	// $KERNEL_ACTORS_TOKEN); nil reads none.
+	Getenv func(string) string
+}
 
 // command is one subcommand.
 type command struct {
@@ -28,8 +64,12 @@ type command struct {
 	run                 func(ctx context.Context, env *env, args []string) error
 }
 
-// env is what a command writes to and reads from outside its arguments.
+// env is what a command writes to and reads from outside its arguments:
+// the Program, with its defaults filled in.
 type env struct {
+	name           string
+	reg            *vat.Registry
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	// isTerminal tells whether stderr is a terminal (for progress lines).
@@ -54,12 +94,12 @@ func commands() []command {
 	}
 }
 
-func usage() string {
-	s := "kernel-actors: an object-capability kernel in Go.\n\nUsage:\n"
+func usage(name string) string {
+	s := name + ": an object-capability kernel in Go.\n\nUsage:\n"
 	for _, c := range commands() {
-		s += fmt.Sprintf("  kernel-actors %-10s %-28s %s\n", c.name, c.args, c.summary)
+		s += fmt.Sprintf("  %s %-10s %-28s %s\n", name, c.name, c.args, c.summary)
 	}
-	return s + "\nClients find the daemon with --addr (default from PATH.addr with --db, or " + DefaultAddr + ")\nand its token with --db PATH (PATH.token) or --token-file.\nRun \"kernel-actors COMMAND --help\" for a command's flags.\n"
+	return s + "\nClients find the daemon with --addr (default from PATH.addr with --db, or " + DefaultAddr + ")\nand its token with --db PATH (PATH.token) or --token-file.\nRun \"" + name + " COMMAND --help\" for a command's flags.\n"
 }
 
 // errUsage marks a usage error (exit 2); its message says what is wrong.
@@ -70,20 +110,43 @@ func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runEnv(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, isTerminal: stderrIsTerminal(stderr)})
+// Run runs the command line args (without the program's name) and returns
+// the exit code: ExitOK, ExitFailure with the error on Stderr, or
+// ExitUsage with the problem named on Stderr.
+func (p Program) Run(ctx context.Context, args []string) int {
+	e := &env{name: p.Name, reg: p.Registry, stdin: p.Stdin, stdout: p.Stdout, stderr: p.Stderr, getenv: p.Getenv}
+	if e.name == "" {
+		e.name = DefaultName
+	}
+	if e.reg == nil {
+		e.reg = vat.NewRegistry()
+	}
+	if e.stdin == nil {
+		e.stdin = strings.NewReader("")
+	}
+	if e.stdout == nil {
+		e.stdout = io.Discard
+	}
+	if e.stderr == nil {
+		e.stderr = io.Discard
+	}
+	if e.getenv == nil {
+		e.getenv = func(string) string { return "" }
+	}
+	e.isTerminal = stderrIsTerminal(e.stderr)
+	return runEnv(ctx, args, e)
 }
 
 func runEnv(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage())
-		return 2
+		fmt.Fprint(e.stderr, usage(e.name))
+		return ExitUsage
 	}
 	name := args[0]
 	switch name {
 	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usage())
-		return 0
+		fmt.Fprint(e.stdout, usage(e.name))
+		return ExitOK
 	}
 	for _, c := range commands() {
 		if c.name != name {
@@ -92,20 +155,20 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		err := c.run(ctx, e, args[1:])
 		switch {
 		case err == nil:
-			return 0
+			return ExitOK
 		case errors.Is(err, flag.ErrHelp):
-			return 0
+			return ExitOK
 		case errors.Is(err, errUsage):
 			if err != errUsage { // a bare errUsage: the flag package has told already
-				fmt.Fprintf(e.stderr, "kernel-actors %s: %s\n", name, strings.TrimPrefix(err.Error(), "usage: "))
+				fmt.Fprintf(e.stderr, "%s %s: %s\n", e.name, name, strings.TrimPrefix(err.Error(), "usage: "))
 			}
-			fmt.Fprintf(e.stderr, "Run \"kernel-actors %s --help\" for usage.\n", name)
-			return 2
+			fmt.Fprintf(e.stderr, "Run \"%s %s --help\" for usage.\n", e.name, name)
+			return ExitUsage
 		default:
-			fmt.Fprintf(e.stderr, "kernel-actors %s: %v\n", name, err)
-			return 1
+			fmt.Fprintf(e.stderr, "%s %s: %v\n", e.name, name, err)
+			return ExitFailure
 		}
 	}
-	fmt.Fprintf(e.stderr, "kernel-actors: unknown command %q\n\n%s", name, usage())
-	return 2
+	fmt.Fprintf(e.stderr, "%s: unknown command %q\n\n%s", e.name, name, usage(e.name))
+	return ExitUsage
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,14 +9,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 )
 
-// runCLI runs the command in process, as main would, with stderr not a
-// terminal.
+// runCLI runs the command in process over the binary's bundles, as
+// cmd/kernel-actors does, with stderr not a terminal and no environment.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = runEnv(context.Background(), args, &env{stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }})
+	code = Program{Registry: catalog.Registry(), Stdout: &out, Stderr: &errOut}.Run(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -133,8 +133,8 @@ func resumeLaunch(ctx context.Context, e *env, k *actors.Kernel, db string, cfg 
 	// A rejected bootstrap whose subcluster lives on: the kernel
 	// terminates it in the unit that rejects, so the file contradicts
 	// itself (the audit should have refused it).
-	return "", fmt.Errorf("subcluster %s in %s: its bootstrap was rejected (%w), yet the subcluster was not terminated; \"kernel-actors inspect --db %s\" shows it",
-		sc.ID, db, kernel.Output{Rejected: true, Value: value}.Err(), db)
+	return "", fmt.Errorf("subcluster %s in %s: its bootstrap was rejected (%w), yet the subcluster was not terminated; \"%s inspect --db %s\" shows it",
+		sc.ID, db, kernel.Output{Rejected: true, Value: value}.Err(), e.name, db)
 }
 
 // reportBootstrap says how the bootstrap that ran in this run ended, once

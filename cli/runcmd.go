@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/clusterfile"
-	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
@@ -60,7 +59,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	if err != nil {
 		return err
 	}
-	reg := catalog.Registry()
+	reg := e.reg
 	cfg, err := clusterfile.Load(*config, clusterfile.Options{Bundle: func(name string) error {
 		_, _, err := reg.LookupAny(name)
 		return err
@@ -69,7 +68,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 		return err
 	}
 	if !*skipAudit {
-		if err := auditDB(ctx, *db); err != nil {
+		if err := auditDB(ctx, e, *db); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/control"
-	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -83,16 +82,16 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		return usageErr("--listen %q: want HOST:PORT (%v)", *listen, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(e.stderr, "kernel-actors serve: warning: listening on %s, beyond this machine; the token is the only guard\n", *listen)
+		fmt.Fprintf(e.stderr, "%s serve: warning: listening on %s, beyond this machine; the token is the only guard\n", e.name, *listen)
 	}
 	// Before the kernel opens the file: resume would already change it.
 	if !*skipAudit {
-		if err := auditDB(ctx, *db); err != nil {
+		if err := auditDB(ctx, e, *db); err != nil {
 			return err
 		}
 	}
 	log := logger(e, *verbose)
-	reg := catalog.Registry()
+	reg := e.reg
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log})
 	if err != nil {
 		return err
@@ -127,7 +126,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	srv := cs.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(cs.Listener(ln)) }()
-	fmt.Fprintf(e.stdout, "kernel-actors serving %s on http://%s (token in %s)\n", *db, addr, control.TokenPath(*db))
+	fmt.Fprintf(e.stdout, "%s serving %s on http://%s (token in %s)\n", e.name, *db, addr, control.TokenPath(*db))
 
 	var broke error
 	select {
