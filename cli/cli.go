@@ -14,7 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocapgo/kernel-actors/control"
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 )
 
 // DefaultAddr is where serve listens and clients call, unless told.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 )
 

@@ -1,4 +1,4 @@
-package bank
+package main
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
@@ -17,7 +17,7 @@ func Demo() demos.Demo {
 		Name:     "bank",
 		Summary:  "a mint and its purses: payments between owners, and a cheater's three failed attempts",
 		Register: register,
-		Run:      run,
+		Run:      Run,
 		// The story starts from an empty kernel: resuming an old one (its
 		// own last run's purses, or another program's vats) would muddle it.
 		Fresh: true,
@@ -34,10 +34,10 @@ const (
 	forgedClaim = 1_000_000
 )
 
-// run launches the four vats on a fresh kernel and tells the story. It
+// Run launches the four vats on a fresh kernel and tells the story. It
 // fails if the story does not go as told (a cheat that works, money made or
 // lost), so running it is also a check.
-func run(ctx context.Context, opts demos.Options) error {
+func Run(ctx context.Context, opts demos.Options) error {
 	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
 		h := &host{ctx: ctx, k: k, n: opts.Narrator()}
 		return h.tell()

@@ -1,4 +1,4 @@
-package bank
+package main
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )

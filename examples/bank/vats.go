@@ -1,10 +1,10 @@
-package bank
+package main
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )

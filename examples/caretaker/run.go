@@ -1,4 +1,4 @@
-package caretaker
+package main
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
@@ -18,7 +18,7 @@ func Demo() demos.Demo {
 		Name:     "caretaker",
 		Summary:  "revocable forwarding: a caretaker revoked by its owner's code, and a forwarder revoked by the kernel",
 		Register: register,
-		Run:      run,
+		Run:      Run,
 		// The story starts from an empty kernel: resuming an old one (its
 		// own last run's vats, or another program's) would muddle it.
 		Fresh: true,
@@ -31,10 +31,10 @@ const (
 	secondLabel = "notes-2"
 )
 
-// run launches Alice and Bob on a fresh kernel and tells the story. It
+// Run launches Alice and Bob on a fresh kernel and tells the story. It
 // fails if the story does not go as told (a revoked forwarder that still
 // works, a refusal with the wrong reason), so running it is also a check.
-func run(ctx context.Context, opts demos.Options) error {
+func Run(ctx context.Context, opts demos.Options) error {
 	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
 		h := &host{ctx: ctx, k: k, n: opts.Narrator()}
 		return h.tell()

@@ -1,11 +1,11 @@
-package caretaker
+package main
 
 import (
 	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vat"
 )

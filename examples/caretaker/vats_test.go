@@ -1,4 +1,4 @@
-package caretaker
+package main
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/vat"
 )

@@ -1,4 +1,4 @@
-package embed
+package main
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -24,7 +24,7 @@ import (
 // app's actors, the desk's orders go through both vats, a refusal comes
 // back as the vat's error, and after Stop the kernel's actors are gone
 // while the app's still answer.
-func TestRun(t *testing.T) {
+func TestStory(t *testing.T) {
 	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))

@@ -1,4 +1,4 @@
-package embed
+package main
 
 import (
 	"context"
@@ -13,18 +13,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
-// Demo is the embed demo, for `kernel-actors demo embed` and
-// examples/embed.
+// Demo is the embed demo, for this command and `kernel-actors demo
+// embed`.
 func Demo() demos.Demo {
 	return demos.Demo{
 		Name:     "embed",
 		Summary:  "the kernel inside an existing protoactor-go application, called from the app's own actors",
 		Register: register,
-		Run:      run,
+		Run:      Run,
 	}
 }
 
@@ -116,8 +116,8 @@ func request[T any](a *app, pid *actor.PID, msg any) (T, error) {
 	return t, nil
 }
 
-// run is Demo's Run.
-func run(ctx context.Context, opts demos.Options) (err error) {
+// Run is Demo's Run.
+func Run(ctx context.Context, opts demos.Options) (err error) {
 	n := opts.Narrator()
 	n.Section("An application with actors of its own")
 	a := &app{sys: actor.NewActorSystem(actor.WithLoggerFactory(appLogger(opts.Logger)))}

@@ -18,8 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 )
 
 // childDB names the environment variable that makes the test binary the

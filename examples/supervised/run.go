@@ -1,4 +1,4 @@
-package supervised
+package main
 
 import (
 	"context"
@@ -7,20 +7,20 @@ import (
 	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 )
 
-// Demo is the supervised demo, for `kernel-actors demo supervised` and
-// examples/supervised. It is not Fresh: on the database of an earlier run
+// Demo is the supervised demo, for this command and `kernel-actors demo
+// supervised`. It is not Fresh: on the database of an earlier run
 // it resumes the durable counter, which counts on.
 func Demo() demos.Demo {
 	return demos.Demo{
 		Name:     "supervised",
 		Summary:  "a vat that panics is rolled back and restarted, one that keeps failing is terminated, a durable counter survives kill -9",
 		Register: register,
-		Run:      run,
+		Run:      Run,
 	}
 }
 
@@ -44,8 +44,8 @@ type story struct {
 	opts demos.Options
 }
 
-// run is Demo's Run.
-func run(ctx context.Context, opts demos.Options) error {
+// Run is Demo's Run.
+func Run(ctx context.Context, opts demos.Options) error {
 	return demos.WithKernel(ctx, Demo(), opts, func(k *actors.Kernel) error {
 		s := &story{ctx: ctx, k: k, n: opts.Narrator(), opts: opts}
 		return s.tell()
@@ -252,7 +252,7 @@ func findOrLaunchCounter(ctx context.Context, k *actors.Kernel) (root kernel.KRe
 // Count increments the durable counter in opts.DBPath (launching it if the
 // database holds none) n times, or, with n <= 0, until ctx ends, and
 // narrates "count N" for every increment once the kernel has acknowledged
-// it, that is, once it is in the file. It is what examples/supervised's
+// it, that is, once it is in the file. It is what the command's
 // --count-forever runs, and what its test kills with SIGKILL: every value
 // printed must be found again by the next run.
 func Count(ctx context.Context, opts demos.Options, n int) error {

@@ -1,4 +1,4 @@
-package supervised
+package main
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -20,7 +20,7 @@ import (
 // hears, its count is rolled back, the vat comes back as incarnation 1;
 // the doomed vat is restarted twice, then terminated, with every decision
 // in its log; the worker serves on; the counter counts.
-func TestRun(t *testing.T) {
+func TestStory(t *testing.T) {
 	demotest.Bubble(t, func(t *testing.T) {
 		var out bytes.Buffer
 		require.NoError(t, Demo().Run(context.Background(), demos.Options{Out: &out}))

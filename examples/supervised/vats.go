@@ -1,4 +1,4 @@
-package supervised
+package main
 
 import (
 	"fmt"
@@ -7,7 +7,8 @@ import (
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// The bundle names, prefixed with the demo's name (internal/demos).
+// The bundle names, prefixed with the demo's name (the binary lists
+// every demo's bundles in one registry).
 const (
 	workerBundle  = "supervised/worker"
 	counterBundle = "supervised/counter"

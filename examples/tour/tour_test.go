@@ -1,4 +1,4 @@
-package tour_test
+package main
 
 import (
 	"bufio"
@@ -13,9 +13,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
-	"github.com/ocapgo/kernel-actors/internal/demos/tour"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/vat"
@@ -60,7 +59,7 @@ type crankLine struct {
 func TestTourInMemory(t *testing.T) {
 	demotest.Bubble(t, func(t *testing.T) {
 		var out, log bytes.Buffer
-		err := tour.Run(context.Background(), demos.Options{Out: &out, Logger: zerolog.New(&log).Level(zerolog.DebugLevel)})
+		err := Run(context.Background(), demos.Options{Out: &out, Logger: zerolog.New(&log).Level(zerolog.DebugLevel)})
 		require.NoError(t, err)
 
 		text := out.String()
@@ -99,7 +98,7 @@ func TestTourOnFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tour.db")
 	var out bytes.Buffer
-	require.NoError(t, tour.Run(ctx, demos.Options{Out: &out, DBPath: path}))
+	require.NoError(t, Run(ctx, demos.Options{Out: &out, DBPath: path}))
 	require.Contains(t, out.String(), "kernel-actors tour, in "+path+".")
 	for _, tt := range wantFacts {
 		require.Contains(t, out.String(), tt.want, tt.name)
@@ -120,7 +119,7 @@ func TestTourOnFile(t *testing.T) {
 	require.Contains(t, out.String(), "\n"+strconv.FormatUint(cranks, 10)+" cranks in all", "the closing line counts the file's cranks")
 
 	out.Reset()
-	err := tour.Run(ctx, demos.Options{Out: &out, DBPath: path})
+	err := Run(ctx, demos.Options{Out: &out, DBPath: path})
 	require.ErrorIs(t, err, demos.ErrNotFresh)
 	require.ErrorContains(t, err, "give a new --db path")
 	require.Empty(t, out.String(), "nothing narrated")
@@ -129,14 +128,14 @@ func TestTourOnFile(t *testing.T) {
 
 // Demo names the tour and registers the bundles its cluster uses.
 func TestDemo(t *testing.T) {
-	d := tour.Demo()
+	d := Demo()
 	require.Equal(t, "tour", d.Name)
 	require.NotEmpty(t, d.Summary)
 	require.NotNil(t, d.Run)
 	require.True(t, d.Fresh, "the tour refuses a used database")
 	reg := vat.NewRegistry()
 	d.Register(reg)
-	for _, bundle := range []string{tour.BundleAlice, tour.BundleBob, tour.BundleBank} {
+	for _, bundle := range []string{BundleAlice, BundleBob, BundleBank} {
 		require.True(t, strings.HasPrefix(bundle, d.Name+"/"), bundle)
 		_, err := reg.Lookup(bundle)
 		require.NoError(t, err, bundle)

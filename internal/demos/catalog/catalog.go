@@ -7,7 +7,7 @@
 package catalog
 
 import (
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/bank"
 	"github.com/ocapgo/kernel-actors/internal/demos/caretaker"
 	"github.com/ocapgo/kernel-actors/internal/demos/embed"

@@ -1,6 +1,8 @@
 package catalog_test
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,4 +38,23 @@ func TestCatalog(t *testing.T) {
 		require.True(t, prefixes[name], "no bundle of %s", name)
 	}
 	require.True(t, prefixes["echo"] && prefixes["std"])
+}
+
+// The demos listed are the examples copied into internal/demos, each
+// once: an example added to the catalog without its copy, or a copy left
+// behind by a demo taken out, fails here.
+func TestCatalogListsTheCopies(t *testing.T) {
+	copies, err := filepath.Glob(filepath.Join("..", "*", "example.go"))
+	require.NoError(t, err)
+	var have []string
+	for _, c := range copies {
+		have = append(have, filepath.Base(filepath.Dir(c)))
+	}
+	var listed []string
+	for _, d := range catalog.Demos() {
+		listed = append(listed, d.Name)
+	}
+	slices.Sort(have)
+	slices.Sort(listed)
+	require.Equal(t, have, listed)
 }
