@@ -4,7 +4,7 @@
 //
 //	func main() {
 //		reg := vat.NewRegistry()
-//		reg.MustRegister("greeter", buildGreeter)
+//		reg.MustRegister("greeter", buildGreeter, vat.About{Summary: "greets", Methods: []string{"greet(who)"}})
 //		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 //		code := cli.Main(ctx, reg, os.Args[1:])
 //		stop()

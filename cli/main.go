@@ -90,7 +90,7 @@ func commands() []command {
 		{"upgrade", "VAT BUNDLE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
 		{"inspect", "--db PATH [--json]", "show what a kernel's database holds, and audit it", runInspect},
-		{"bundles", "", "list the vat bundles this binary can launch", runBundles},
+		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
+	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // runCLI runs the command in process over the binary's bundles, as
@@ -66,12 +68,45 @@ func TestDemoOnAFile(t *testing.T) {
 	require.Contains(t, errOut, "give a new --db path")
 }
 
+// bundles lists every bundle with its summary, and its methods on the
+// line below; --json gives the same as data.
 func TestBundles(t *testing.T) {
 	code, out, _ := runCLI(t, "bundles")
 	require.Equal(t, 0, code)
 	for _, b := range []string{"std/counter", "tour/alice", "bank/mint", "echo/bob"} {
-		require.Contains(t, out, b+"\n")
+		require.Regexp(t, "(?m)^"+b+" ", out)
 	}
+	require.Regexp(t, `(?m)^std/counter +a durable counter: its count survives restarts of the vat and of the kernel\n +methods: bootstrap\(vats, services\), incr\(\[by\]\), get\(\), record\(id\), seen\(\)\n`, out)
+
+	code, out, _ = runCLI(t, "bundles", "--json")
+	require.Equal(t, 0, code)
+	var infos []bundleInfo
+	require.NoError(t, json.Unmarshal([]byte(out), &infos))
+	require.Len(t, infos, len(catalog.Registry().Names()))
+	require.Contains(t, infos, bundleInfo{Name: "echo/bob", Summary: "answers echo(x) with x", Methods: []string{"echo(x)"}})
+}
+
+// A program's own bundles are listed as it registered them, with or
+// without a description; one with none says so.
+func TestBundlesOfAProgram(t *testing.T) {
+	reg := vat.NewRegistry()
+	build := func(vc *vat.Context) (any, error) { return vat.Far("x", vat.Methods{}), nil }
+	reg.MustRegister("mine/greeter", build, vat.About{Summary: "greets", Methods: []string{"greet(who)"}})
+	reg.MustRegister("mine/plain", build)
+	var out, errOut bytes.Buffer
+	code := Program{Name: "mybin", Registry: reg, Stdout: &out, Stderr: &errOut}.Run(context.Background(), []string{"bundles"})
+	require.Equal(t, 0, code, errOut.String())
+	require.Equal(t, "mine/greeter  greets\n              methods: greet(who)\nmine/plain    (no description registered)\n", out.String())
+
+	out.Reset()
+	code = Program{Name: "mybin", Stdout: &out, Stderr: &errOut}.Run(context.Background(), []string{"bundles"})
+	require.Equal(t, 0, code)
+	require.Empty(t, out.String())
+	require.Equal(t, "mybin registers no vat bundles\n", errOut.String())
+	out.Reset()
+	code = Program{Stdout: &out}.Run(context.Background(), []string{"bundles", "--json"})
+	require.Equal(t, 0, code)
+	require.Equal(t, "[]\n", out.String())
 }
 
 // Bad usage exits 2 and names the problem; --help exits 0.

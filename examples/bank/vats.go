@@ -35,10 +35,14 @@ const storyKey = demos.StoryKey
 // code, an honest purse owner's, under their own names. Like
 // vat.Registry.MustRegister, it panics if a name is taken.
 func register(reg *vat.Registry) {
-	reg.MustRegister(bundleMint, buildMint)
-	reg.MustRegister(bundleAlice, buildOwner("alice"))
-	reg.MustRegister(bundleBob, buildOwner("bob"))
-	reg.MustRegister(bundleMallory, buildMallory)
+	owner := vat.About{Summary: "an honest purse owner: pays and receives through payment purses",
+		Methods: []string{"takePurse(purse)", "balance()", "pay(payee, amount)", "receive(payment)"}}
+	reg.MustRegister(bundleMint, buildMint, vat.About{Summary: "the mint: makes purses, and only its purses can move its money",
+		Methods: []string{"bootstrap(vats, services)", "makePurse(amount)", "totalSupply()"}})
+	reg.MustRegister(bundleAlice, buildOwner("alice"), owner)
+	reg.MustRegister(bundleBob, buildOwner("bob"), owner)
+	reg.MustRegister(bundleMallory, buildMallory, vat.About{Summary: "a cheater whose every attempt the mint rejects",
+		Methods: []string{"takePurse(purse)", "balance()", "forge(claim)", "fakeAsked()", "overdraw(amount)", "mint(amount)"}})
 }
 
 // buildMint is the issuer. Its root makes purses (whoever holds the root

@@ -16,8 +16,10 @@ const (
 
 // register adds the demo's bundles to reg.
 func register(reg *vat.Registry) {
-	reg.MustRegister(workerBundle, buildWorker)
-	reg.MustRegister(counterBundle, buildCounter)
+	reg.MustRegister(workerBundle, buildWorker, vat.About{Summary: "squares numbers, panics on a negative one or on \"poison\", and keeps a durable tally",
+		Methods: []string{"bootstrap(vats, services)", "work(n)", "tally()"}})
+	reg.MustRegister(counterBundle, buildCounter, vat.About{Summary: "a counter kept in baggage, which outlives the process",
+		Methods: []string{"bootstrap(vats, services)", "incr()", "get()"}})
 }
 
 // baggageInt reads an integer from baggage; a missing key is 0.

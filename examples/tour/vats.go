@@ -20,9 +20,12 @@ const (
 // Register adds the tour's vat bundles to reg: BundleAlice, BundleBob and
 // BundleBank.
 func Register(reg *vat.Registry) {
-	reg.MustRegister(BundleAlice, buildAlice)
-	reg.MustRegister(BundleBob, buildBob)
-	reg.MustRegister(BundleBank, buildBank)
+	reg.MustRegister(BundleAlice, buildAlice, vat.About{Summary: "greets bob, and opens an account at the bank by promise pipelining",
+		Methods: []string{"bootstrap(vats, services)", "askBob()", "openAccount(amount)", "deposit(amount)"}})
+	reg.MustRegister(BundleBob, buildBob, vat.About{Summary: "greets, saves at the bank, and panics on every payday (a staged bug, rolled back)",
+		Methods: []string{"hello(who)", "meetBank(bank)", "payday(amount)", "paydays()", "save(amount)"}})
+	reg.MustRegister(BundleBank, buildBank, vat.About{Summary: "a bank of durable accounts",
+		Methods: []string{"openAccount(owner)", "nextAccountNumber()", "balances()"}})
 }
 
 // buildAlice is the bootstrap vat. Bootstrap hands her every vat's root;

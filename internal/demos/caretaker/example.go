@@ -288,8 +288,10 @@ const (
 // register adds the demo's bundles to reg. Like
 // vat.Registry.MustRegister, it panics if a name is taken.
 func register(reg *vat.Registry) {
-	reg.MustRegister(bundleAlice, buildAlice)
-	reg.MustRegister(bundleBob, buildBob)
+	reg.MustRegister(bundleAlice, buildAlice, vat.About{Summary: "owns carol, a notes store, and shares it only through revocable forwarders",
+		Methods: []string{"bootstrap(vats, services)", "share(holder, label)", "notes()"}})
+	reg.MustRegister(bundleBob, buildBob, vat.About{Summary: "uses what he is given, and reports what came back",
+		Methods: []string{"receive(label, forwarder)", "use(label, text)"}})
 }
 
 // newNotesStore returns the methods of Carol, Alice's service: a list of

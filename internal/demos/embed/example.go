@@ -475,8 +475,10 @@ const (
 
 // register adds the demo's bundles to reg.
 func register(reg *vat.Registry) {
-	reg.MustRegister(inventoryBundle, buildInventory)
-	reg.MustRegister(pricingBundle, buildPricing)
+	reg.MustRegister(inventoryBundle, buildInventory, vat.About{Summary: "the stock: reserves items at the price the pricing vat quotes",
+		Methods: []string{"bootstrap(vats, services)", "reserve(item, qty)", "stock()"}})
+	reg.MustRegister(pricingBundle, buildPricing, vat.About{Summary: "quotes a price for a quantity of an item",
+		Methods: []string{"quote(item, qty)"}})
 }
 
 // buildInventory is the inventory: stock levels by item, in baggage, with
