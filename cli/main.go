@@ -91,6 +91,7 @@ func commands() []command {
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
 		{"inspect", "--db PATH [--json]", "show what a kernel's database holds, and audit it", runInspect},
 		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},
+		{"version", "[--json]", "print the version this binary was built from", runVersion},
 	}
 }
 

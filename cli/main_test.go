@@ -146,6 +146,9 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"inspect"}, 2, "--db is required", ""},
 		{[]string{"inspect", "--db", "/no/such/k.db"}, 1, "/no/such/k.db", ""},
 		{[]string{"status", "--help"}, 0, "Usage: kernel-actors status", ""},
+		{[]string{"version", "extra"}, 2, `unexpected argument "extra"`, ""},
+		{[]string{"version"}, 0, "", "\ngo "},
+		{[]string{"bundles", "extra"}, 2, `unexpected argument "extra"`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
