@@ -22,11 +22,11 @@ database: the token and address are read beside it), or --addr with
 
 func runLaunch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "launch", "--config FILE [client flags]", `
-Launches the subcluster that FILE (JSON or YAML, as for run) describes and
-prints its ids and the bootstrap result.`+clientNote)
+Launches the subcluster that FILE (JSON or YAML, as for run; "-" for
+standard input) describes and prints its ids and the bootstrap result.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
-	config := fs.String("config", "", "the cluster config file; required")
+	config := fs.String("config", "", `the cluster config file, "-" for standard input; required`)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -36,12 +36,9 @@ prints its ids and the bootstrap result.`+clientNote)
 	// Read here as run reads it: a mistake the file alone shows is named
 	// at its line before anything is sent (the daemon checks it again,
 	// and the bundles), and a huge file is never read whole.
-	if _, err := clusterfile.Load(*config, clusterfile.Options{}); err != nil {
-		return err
-	}
-	body, err := clusterfile.ReadFile(*config)
+	_, body, err := loadConfig(e, *config, clusterfile.Options{})
 	if err != nil {
-		return fmt.Errorf("--config: %w", err)
+		return err
 	}
 	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
@@ -50,7 +47,7 @@ prints its ids and the bootstrap result.`+clientNote)
 	defer cancel()
 	res, err := c.Launch(ctx, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *config, err)
+		return fmt.Errorf("%s: %w", configName(*config), err)
 	}
 	return printJSON(e, res)
 }
@@ -292,6 +289,37 @@ rejected with OBJECT_REVOKED.`+clientNote)
 	}
 	fmt.Fprintf(e.stdout, "%s revoked\n", pos[0])
 	return nil
+}
+
+// stdinName is what errors call a config read from standard input.
+const stdinName = "stdin"
+
+// loadConfig reads and checks the cluster config that --config names: the
+// file at path, or standard input for "-". It returns the config and the
+// text it was read from (what launch sends). A mistake is named by file
+// (or "stdin"), line and field.
+func loadConfig(e *env, path string, opts clusterfile.Options) (kernel.ClusterConfig, []byte, error) {
+	var data []byte
+	var err error
+	name := configName(path)
+	if path == "-" {
+		data, err = clusterfile.Read(e.stdin, name)
+	} else {
+		data, err = clusterfile.ReadFile(path)
+	}
+	if err != nil {
+		return kernel.ClusterConfig{}, nil, err
+	}
+	cfg, err := clusterfile.LoadText(data, name, opts)
+	return cfg, data, err
+}
+
+// configName is what messages call the config --config names.
+func configName(path string) string {
+	if path == "-" {
+		return stdinName
+	}
+	return path
 }
 
 // printJSON prints v indented; raw JSON is re-indented.

@@ -160,6 +160,27 @@ func TestCLIUsage(t *testing.T) {
 	}
 }
 
+// --config - reads the config from standard input, for run (and launch,
+// which the binary's tests drive), and names it "stdin" in errors.
+func TestRunConfigFromStdin(t *testing.T) {
+	run := func(stdin string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Program{Registry: catalog.Registry(), Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}.
+			Run(context.Background(), []string{"run", "--config", "-"})
+		return code, out.String(), errOut.String()
+	}
+	code, out, errOut := run("bootstrap: counter\nvats:\n  counter: {bundle: std/counter}\n")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `bootstrap result: "counter ready"`)
+
+	code, _, errOut = run("bootstrap: counter\nvats:\n  counter: {bundle: std/nope}\n")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `kernel-actors run: stdin:3: vats.counter.bundle: vat: no bundle named "std/nope"`)
+	code, _, errOut = run("")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "stdin: the file is empty")
+}
+
 // A send argument is JSON when it parses, a reference with @, else text.
 func TestParseArg(t *testing.T) {
 	require.Equal(t, map[string]any{"@kref": "ko5"}, parseArg("@ko5"))

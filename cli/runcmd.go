@@ -39,12 +39,13 @@ A config names a bootstrap vat and the vats, each with its bundle (see
       failurePolicy: restart        # or terminate (the default)
       restart: {maxRestarts: 3, within: 1m, backoff: 100ms, maxBackoff: 10s}
 
-A mistake in the file is reported with its line and field; YAML aliases
-(*name) are refused, and so is a file over 1 MiB.
+FILE "-" reads the config from standard input. A mistake in it is
+reported with its line and field; YAML aliases (*name) are refused, and
+so is a config over 1 MiB.
 
 An existing --db is audited first (every count recomputed from scratch);
 one that fails is refused, naming the first problems, unless --skip-audit.`)
-	config := fs.String("config", "", "the cluster config file (JSON or YAML); required")
+	config := fs.String("config", "", `the cluster config file (JSON or YAML), "-" for standard input; required`)
 	db := fs.String("db", "", "keep the kernel's state in this SQLite file (default: in memory)")
 	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
 	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
@@ -60,7 +61,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 		return err
 	}
 	reg := e.reg
-	cfg, err := clusterfile.Load(*config, clusterfile.Options{Bundle: func(name string) error {
+	cfg, _, err := loadConfig(e, *config, clusterfile.Options{Bundle: func(name string) error {
 		_, _, err := reg.LookupAny(name)
 		return err
 	}})

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ocapgo/kernel-actors/kernel"
 )
 
 // MaxSize is the largest config accepted, in bytes. A real cluster config
@@ -20,6 +22,33 @@ const MaxSize = 1 << 20
 // control API's launch).
 func ReadFile(path string) ([]byte, error) { return readBounded(path) }
 
+// Read reads a config's text from r (a pipe, standard input), refusing
+// text over MaxSize without reading more than MaxSize+1 bytes of it; name
+// is what errors call r.
+func Read(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxSize {
+		e := tooLarge(int64(len(data)))
+		e.File = name
+		return nil, e
+	}
+	return data, nil
+}
+
+// LoadText reads the config in data, as Load does a file's, naming it
+// name in its errors ("stdin:5: vats.alice.bundle: ...").
+func LoadText(data []byte, name string, opts Options) (kernel.ClusterConfig, error) {
+	cfg, err := Parse(data, opts)
+	var ce *Error
+	if errors.As(err, &ce) {
+		ce.File = name
+	}
+	return cfg, err
+}
+
 // readBounded reads the file at path, refusing one over MaxSize without
 // reading more than MaxSize+1 bytes of it (a device or a growing file has
 // no trustworthy size to check first).
@@ -29,16 +58,7 @@ func readBounded(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxSize {
-		e := tooLarge(int64(len(data)))
-		e.File = path
-		return nil, e
-	}
-	return data, nil
+	return Read(f, path)
 }
 
 // ErrTooLarge is wrapped by the error for a config over MaxSize.

@@ -85,3 +85,29 @@ func TestParseRefusesComplexKeys(t *testing.T) {
 	_, err := clusterfile.Parse([]byte("bootstrap: a\nvats:\n  a:\n    bundle: x\n    parameters:\n      ? [1, 2]\n      : y\n"), clusterfile.Options{})
 	require.EqualError(t, err, "line 6: vats.a.parameters: keys must be names, got a list as a key")
 }
+
+// A config from a stream (standard input) is read as a file's is: bounded
+// without trusting a size, and its errors named after the stream.
+func TestReadAndLoadText(t *testing.T) {
+	huge := strings.NewReader(strings.Repeat("#", clusterfile.MaxSize+10))
+	_, err := clusterfile.Read(huge, "stdin")
+	require.ErrorIs(t, err, clusterfile.ErrTooLarge)
+	require.ErrorContains(t, err, "stdin: the config is over 1048576 bytes")
+	require.Equal(t, 10-1, huge.Len(), "read MaxSize+1 bytes, no more")
+
+	data, err := clusterfile.Read(strings.NewReader("bootstrap: a\nvats:\n  a: {bundle: x, failurePolicy: restrat}\n"), "stdin")
+	require.NoError(t, err)
+	_, err = clusterfile.LoadText(data, "stdin", clusterfile.Options{})
+	require.EqualError(t, err, `stdin:3: vats.a.failurePolicy: "restrat" is not one of "terminate", "restart"`)
+
+	cfg, err := clusterfile.LoadText([]byte(`{"bootstrap": "a", "vats": {"a": {"bundle": "x"}}}`), "stdin", clusterfile.Options{})
+	require.NoError(t, err)
+	require.Equal(t, "x", cfg.Vats["a"].Bundle)
+	_, err = clusterfile.Read(failingReader{}, "stdin")
+	require.ErrorContains(t, err, "read stdin: broken pipe")
+}
+
+// failingReader fails every read.
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("broken pipe") }
