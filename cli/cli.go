@@ -102,21 +102,23 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", "", "the daemon's address (default: from PATH.addr with --db, else $KERNEL_ACTORS_ADDR, else "+DefaultAddr+")")
 	fs.StringVar(&c.db, "db", "", "the daemon's database PATH: its token is read from PATH.token and its address from PATH.addr")
 	fs.StringVar(&c.tokenFile, "token-file", "", "read the bearer token from this file (default: PATH.token with --db, else $KERNEL_ACTORS_TOKEN)")
-	fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this long")
+	fs.DurationVar(&c.timeout, "timeout", time.Minute, "give up after this long, the wait for a daemon that is starting included")
 }
 
-// client builds the API client, finding the address and the token.
-func (c *clientFlags) client(e *env) (*control.Client, error) {
+// client builds the API client, finding the address and the token. With
+// --db and no --addr, it waits (until ctx ends) for a daemon that is
+// starting to be ready (control.FindDaemon).
+func (c *clientFlags) client(ctx context.Context, e *env) (*control.Client, error) {
 	addr := c.addr
 	if addr == "" && c.db != "" {
-		// serve writes it while it runs and removes it at stop: without
-		// it, no daemon serves this database (and the token beside it is
-		// stale), so do not fall back to another address.
-		b, err := os.ReadFile(control.AddrPath(c.db))
+		// serve writes it once it is ready and removes it at stop: without
+		// it, no daemon serves this database, so do not fall back to
+		// another address.
+		found, err := control.FindDaemon(ctx, c.db)
 		if err != nil {
 			return nil, fmt.Errorf("--db: %w (is `%s serve --db %s` running?)", err, e.name, c.db)
 		}
-		addr = strings.TrimSpace(string(b))
+		addr = found
 	}
 	if addr == "" {
 		addr = e.getenv("KERNEL_ACTORS_ADDR")
@@ -150,12 +152,14 @@ func (c *clientFlags) client(e *env) (*control.Client, error) {
 	return &control.Client{Base: "http://" + addr, Token: token}, nil
 }
 
-// dial builds the client and a context bounded by --timeout.
+// dial builds the client and a context bounded by --timeout, which also
+// bounds the wait for a daemon that is starting.
 func (c *clientFlags) dial(ctx context.Context, e *env) (*control.Client, context.Context, context.CancelFunc, error) {
-	cl, err := c.client(e)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cl, err := c.client(ctx, e)
 	if err != nil {
+		cancel()
 		return nil, ctx, func() {}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	return cl, ctx, cancel, nil
 }

@@ -31,6 +31,13 @@ PATH.token (mode 0600; a new one at each start); it also writes the address
 it listens on to PATH.addr, where the client commands look with --db. Both
 are replaced atomically, and a path that is a symbolic link is refused.
 
+PATH.addr is the readiness signal: it is written last, once the kernel
+runs and the socket listens. Before anything slow, serve writes its
+process id to PATH.pid, so that a client started at the same moment (a
+script's "serve &" and then a client) waits for PATH.addr, within its
+--timeout, rather than fail. At stop, PATH.addr and PATH.token are removed
+first and PATH.pid last; a second serve on the same PATH is refused.
+
 An existing database is audited first (every count recomputed from
 scratch); one that fails is refused, naming the first problems, unless
 --skip-audit.
@@ -84,6 +91,12 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(e.stderr, "%s serve: warning: listening on %s, beyond this machine; the token is the only guard\n", e.name, *listen)
 	}
+	// Before anything slow: from here on a client waits for this serve.
+	release, err := control.ClaimPID(*db)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Before the kernel opens the file: resume would already change it.
 	if !*skipAudit {
 		if err := auditDB(ctx, e, *db); err != nil {
@@ -107,6 +120,10 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if err := control.WriteToken(control.TokenPath(*db), token); err != nil {
 		return err
 	}
+	// However serve ends, the token of a daemon that is gone does not stay
+	// behind (a kill -9 leaves it; the next serve replaces it). Only what
+	// serve wrote is removed: never a link planted in its place.
+	defer os.Remove(control.TokenPath(*db))
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", *listen, err)
@@ -140,6 +157,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		broke = fmt.Errorf("%w: %w; what was committed is in %s, and a new serve resumes it", errKernelStopped, k.Err(), *db)
 		fmt.Fprintf(e.stdout, "stopping: %v\n", errKernelStopped)
 	}
+	// No client finds the daemon from here on: the ones that come wait
+	// for a new serve (while this process lives) or say none runs.
+	removeFiles(e, *db)
 	// Two budgets: requests still in flight may use up theirs, and the
 	// kernel still gets its own to finish the crank and close the file.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
@@ -160,4 +180,12 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	fmt.Fprintln(e.stdout, "stopped")
 	return nil
+}
+
+// removeFiles removes PATH.addr and PATH.token, saying on stderr what it
+// could not remove (serve's own outcome stands).
+func removeFiles(e *env, db string) {
+	if err := control.RemoveFiles(db); err != nil {
+		fmt.Fprintf(e.stderr, "%s serve: warning: %v\n", e.name, err)
+	}
 }
