@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -31,10 +32,30 @@ func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
 			fmt.Fprintln(e.stderr, "\nFlags:")
-			fs.PrintDefaults()
+			printDefaults(fs, e.stderr)
 		}
 	}
 	return fs
+}
+
+// printDefaults is the flag package's PrintDefaults with each flag spelled
+// as the synopses and descriptions spell it: --name, and -v for a
+// one-letter one (the flag package reads -name and --name alike, but
+// prints -name).
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
+	var b strings.Builder
+	out := fs.Output()
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "  -"); ok {
+			if f := strings.Fields(rest); len(f) > 0 && len(f[0]) > 1 {
+				line = "  --" + rest
+			}
+		}
+		io.WriteString(w, line)
+	}
 }
 
 // parse parses args, allowing flags after positional arguments too

@@ -9,7 +9,7 @@ import (
 )
 
 func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "inspect", "--db PATH [--json] | --addr ADDR ...", `
+	fs := newFlags(e, "inspect", "--db PATH [--json] | --live [--json] [client flags]", `
 Shows what a kernel's database holds, as a person wants to read it: the
 subclusters, the vats and their c-lists, the objects with their owners and
 reference counts, the promises with their state and decider, the run queue
@@ -21,9 +21,13 @@ Exits 1 if the auditor finds a problem, or a row does not read as what
 it should hold (the report shows the rest, and lists it); a file that
 cannot be opened at all is named with the reason.
 
-With --live, it asks a running "kernel-actors serve" instead (client flags).`)
+With --live, it asks a running "kernel-actors serve" instead: give --db
+PATH (the daemon's database: the token and address are read beside it),
+or --addr with --token-file or $KERNEL_ACTORS_TOKEN.`)
 	var cf clientFlags
 	cf.register(fs)
+	// Here --db names the file to read, and only with --live the daemon's.
+	fs.Lookup("db").Usage = "the database to read (read-only); with --live, the daemon's database PATH, whose PATH.token and PATH.addr are read"
 	asJSON := fs.Bool("json", false, "print JSON")
 	live := fs.Bool("live", false, "ask the running daemon (client flags) instead of reading the file")
 	if _, err := parse(fs, args, 0, 0); err != nil {

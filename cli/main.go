@@ -89,7 +89,7 @@ func commands() []command {
 		{"restart", "VAT", "restart a vat from its durable state (client)", runRestart},
 		{"upgrade", "VAT BUNDLE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
-		{"inspect", "--db PATH [--json]", "show what a kernel's database holds, and audit it", runInspect},
+		{"inspect", "--db PATH [--json] | --live", "show what a kernel's database holds, and audit it", runInspect},
 		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},
 		{"version", "[--json]", "print the version this binary was built from", runVersion},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,6 +147,7 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"inspect"}, 2, "--db is required", ""},
 		{[]string{"inspect", "--db", "/no/such/k.db"}, 1, "/no/such/k.db", ""},
 		{[]string{"status", "--help"}, 0, "Usage: kernel-actors status", ""},
+		{[]string{"inspect", "--help"}, 0, "Usage: kernel-actors inspect --db PATH [--json] | --live [--json] [client flags]\n", ""},
 		{[]string{"version", "extra"}, 2, `unexpected argument "extra"`, ""},
 		{[]string{"version"}, 0, "", "\ngo "},
 		{[]string{"bundles", "extra"}, 2, `unexpected argument "extra"`, ""},
@@ -172,6 +174,7 @@ func TestRunConfigFromStdin(t *testing.T) {
 	code, out, errOut := run("bootstrap: counter\nvats:\n  counter: {bundle: std/counter}\n")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `bootstrap result: "counter ready"`)
+	require.Regexp(t, `quiescent: 1 crank in this run \(.*\), 1 in all; 1 vat active\n`, out, "one, not \"1 vats\"")
 
 	code, _, errOut = run("bootstrap: counter\nvats:\n  counter: {bundle: std/nope}\n")
 	require.Equal(t, 1, code)
@@ -179,6 +182,26 @@ func TestRunConfigFromStdin(t *testing.T) {
 	code, _, errOut = run("")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "stdin: the file is empty")
+}
+
+// Every command's help spells its flags as its synopsis does: --name
+// (and -v), never -name.
+func TestHelpSpellsFlagsWithTwoDashes(t *testing.T) {
+	singleDash := regexp.MustCompile(`(?m)^  -[a-z][a-z-]+`)
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, c.name, "--help")
+			require.Equal(t, 0, code)
+			require.Contains(t, errOut, "Usage: kernel-actors "+c.name)
+			require.NotRegexp(t, singleDash, errOut)
+			if strings.Contains(errOut, "\nFlags:\n") {
+				require.Regexp(t, `(?m)^  (--[a-z]|-v\t)`, errOut)
+			}
+		})
+	}
+	_, _, errOut := runCLI(t, "serve", "--help")
+	require.Contains(t, errOut, "\n  --db string\n")
+	require.Contains(t, errOut, "\n  -v\tlog requests")
 }
 
 // A send argument is JSON when it parses, a reference with @, else text.

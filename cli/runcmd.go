@@ -113,8 +113,8 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	if st, err = k.Status(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "quiescent: %d cranks in this run (%s), %d in all; %d vats active\n",
-		st.Cranks-before.cranks, time.Since(start).Round(time.Millisecond), st.Cranks, countActive(st.Vats))
+	fmt.Fprintf(e.stdout, "quiescent: %s in this run (%s), %d in all; %s active\n",
+		plural(st.Cranks-before.cranks, "crank"), time.Since(start).Round(time.Millisecond), st.Cranks, plural(countActive(st.Vats), "vat"))
 	return k.Stop(ctx)
 }
 
@@ -137,6 +137,14 @@ func vatList(ids map[string]kernel.VatID) string {
 		parts[i] = n + "=" + string(ids[n])
 	}
 	return strings.Join(parts, " ")
+}
+
+// plural says n things: "1 vat", "2 vats", "0 vats".
+func plural[N int | uint64](n N, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func countActive(vs []kernel.VatInfo) int {

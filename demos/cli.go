@@ -97,7 +97,7 @@ func Main(ctx context.Context, d Demo, args []string, stdout, stderr io.Writer, 
 			fmt.Fprintf(stderr, "%s %s %s\n", lead, d.Name, u)
 		}
 		fmt.Fprintf(stderr, "\n%s.\n\nFlags:\n", sentence(d.Summary))
-		fs.PrintDefaults()
+		printDefaults(fs, stderr)
 	}
 	badUsage := func(problem string) int {
 		fmt.Fprintf(stderr, "%s: %s\n", d.Name, problem)
@@ -158,6 +158,25 @@ func run(ctx context.Context, d Demo, opts Options, runs []func(context.Context,
 		}
 	}
 	return d.Run(ctx, opts)
+}
+
+// printDefaults is the flag package's PrintDefaults with each flag spelled
+// as the usage lines spell it: --name, and -v for a one-letter one (the
+// flag package reads -name and --name alike, but prints -name).
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
+	var b strings.Builder
+	out := fs.Output()
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "  -"); ok {
+			if f := strings.Fields(rest); len(f) > 0 && len(f[0]) > 1 {
+				line = "  --" + rest
+			}
+		}
+		io.WriteString(w, line)
+	}
 }
 
 // sentence makes a demo's summary, a lower-case phrase for listings, the

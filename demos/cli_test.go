@@ -35,7 +35,8 @@ func TestMainCommandLine(t *testing.T) {
 		{name: "readable logs", args: []string{"-v"}, wantOut: "ran on \"\"\n", wantInErr: []string{"DBG a debug line"}},
 		{name: "help", args: []string{"--help"}, wantInErr: []string{
 			"Usage: fake [--db PATH] [-v | --log]\n\nA demo for tests.\n\nFlags:\n",
-			"keep the kernel's state in this SQLite file, which must be new",
+			"  --db file\n    \tkeep the kernel's state in this SQLite file, which must be new",
+			"\n  --log\n", "\n  -v\twrite", // as the usage line spells them
 		}},
 		{name: "unknown flag", args: []string{"--nope"}, wantCode: demos.ExitUsage, wantInErr: []string{
 			"flag provided but not defined: -nope", "Usage: fake",

@@ -52,7 +52,7 @@ func TestReport(t *testing.T) {
 	var text bytes.Buffer
 	require.NoError(t, r.WriteText(&text))
 	out := text.String()
-	for _, want := range []string{"2 vats", "C-LIST " + vb.ID, string(res.Roots["a"]) + ".later", "revoked", "AUDIT: ok"} {
+	for _, want := range []string{"1 subcluster, 2 vats, ", "C-LIST " + vb.ID, string(res.Roots["a"]) + ".later", "revoked", "AUDIT: ok"} {
 		require.Contains(t, out, want)
 	}
 	js, err := json.Marshal(r)

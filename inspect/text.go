@@ -23,8 +23,8 @@ func (r Report) WriteText(w io.Writer) error {
 	if where == "" {
 		where = "(in memory)"
 	}
-	p("store %s: %d cranks, %d subclusters, %d vats, %d objects, %d promises, %d queued",
-		where, r.Cranks, len(r.Subclusters), len(r.Vats), len(r.Objects), len(r.Promises), len(r.Queue))
+	p("store %s: %s, %s, %s, %s, %s, %d queued", where, plural(r.Cranks, "crank"), plural(len(r.Subclusters), "subcluster"),
+		plural(len(r.Vats), "vat"), plural(len(r.Objects), "object"), plural(len(r.Promises), "promise"), len(r.Queue))
 
 	p("\nSUBCLUSTERS")
 	if len(r.Subclusters) == 0 {
@@ -44,7 +44,7 @@ func (r Report) WriteText(w io.Writer) error {
 		p("  (none)")
 	}
 	for _, v := range r.Vats {
-		p("  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%d keys", v.ID, v.Name, v.Bundle, v.State, v.Incarnation, v.FailurePolicy, dash(v.Root), v.Vatstore)
+		p("  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s", v.ID, v.Name, v.Bundle, v.State, v.Incarnation, v.FailurePolicy, dash(v.Root), plural(v.Vatstore, "key"))
 	}
 	for _, v := range r.Vats {
 		if len(v.CList) == 0 {
@@ -150,4 +150,12 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// plural says n things: "1 vat", "2 vats", "0 vats".
+func plural[N int | uint64](n N, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
