@@ -51,8 +51,9 @@ func versionOf(program string, bi *debug.BuildInfo) versionInfo {
 		v.Kernel = d.Version
 		if d.Replace != nil {
 			v.Kernel += " => " + d.Replace.Path
-			if d.Replace.Version != "" {
-				v.Kernel += " " + d.Replace.Version
+			// A directory has no version: the build info says "(devel)".
+			if rv := d.Replace.Version; rv != "" && rv != "(devel)" {
+				v.Kernel += " " + rv
 			}
 		}
 	}

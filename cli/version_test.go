@@ -35,12 +35,22 @@ func TestVersionOf(t *testing.T) {
 			name: "a program on a replaced kernel-actors",
 			bi: debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "example.com/mine", Version: "v1.2.3"},
 				Deps: []*debug.Module{{Path: "github.com/rs/zerolog", Version: "v1.35.1"},
-					{Path: kernelModule, Version: "v0.0.0", Replace: &debug.Module{Path: "/src/kernel-actors"}}}},
+					{Path: kernelModule, Version: "v0.0.0", Replace: &debug.Module{Path: "/src/kernel-actors", Version: "(devel)"}}}},
 			wantText: "kernel-actors v1.2.3\n" +
 				"module         example.com/mine v1.2.3\n" +
 				"kernel-actors  v0.0.0 => /src/kernel-actors\n" +
 				"go             go1.26.0\n",
 			want: versionInfo{Program: "kernel-actors", Module: "example.com/mine", Version: "v1.2.3", Kernel: "v0.0.0 => /src/kernel-actors", Go: "go1.26.0"},
+		},
+		{
+			name: "a program on a fork",
+			bi: debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "example.com/mine", Version: "(devel)"},
+				Deps: []*debug.Module{{Path: kernelModule, Version: "v0.3.0", Replace: &debug.Module{Path: "example.com/fork", Version: "v0.3.1"}}}},
+			wantText: "kernel-actors (devel)\n" +
+				"module         example.com/mine (devel)\n" +
+				"kernel-actors  v0.3.0 => example.com/fork v0.3.1\n" +
+				"go             go1.26.0\n",
+			want: versionInfo{Program: "kernel-actors", Module: "example.com/mine", Version: "(devel)", Kernel: "v0.3.0 => example.com/fork v0.3.1", Go: "go1.26.0"},
 		},
 	}
 	for _, tt := range tests {
