@@ -1,7 +1,7 @@
 // Package control is the kernel's control API over HTTP/JSON: the server
-// that `kernel-actors serve` runs over an *actors.Kernel, and the client
-// the binary's send, status, vats, launch, terminate, restart, upgrade and
-// revoke commands use.
+// that `kernel-actors serve` runs over an *actors.Kernel (and that any
+// program may run over its own), and the client the binary's send, status,
+// vats, launch, terminate, restart, upgrade and revoke commands use.
 //
 // Every request carries a bearer token (serve writes it to a 0600 file
 // beside the database); bodies are limited in size; a bad request gets a
@@ -28,7 +28,10 @@
 // Server.HTTPServer on Server.Listener, which set read, idle and write
 // timeouts, a header limit, and a bound on open connections. serve writes
 // its token and address with WritePrivate (files.go): atomically, never
-// through a symbolic link. docs/control-api.md has the endpoints, the
+// through a symbolic link. PATH.addr, written last, is its readiness
+// signal, and PATH.pid says a serve is starting, so that FindDaemon
+// (ready.go) waits for a daemon started just before it and says at once,
+// or nearly, when none runs. docs/control-api.md has the endpoints, the
 // status codes, the error codes and the limits.
 //
 // It translates and checks; it must make no kernel decisions of its own.
