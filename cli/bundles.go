@@ -14,6 +14,9 @@ type bundleInfo struct {
 	Methods []string `json:"methods"`
 }
 
+// runBundles is the bundles command: what the Program's registry holds,
+// with each bundle's vat.About. It reads the registry only; nothing is
+// built, since a build function may need parameters or a vatstore.
 func runBundles(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bundles", "[--json]", `
 Lists the vat bundles this binary can launch, each with what it is for

@@ -20,6 +20,8 @@ It talks to a running "kernel-actors serve"; give --db PATH (the daemon's
 database: the token and address are read beside it), or --addr with
 --token-file or $KERNEL_ACTORS_TOKEN.`
 
+// runLaunch is the launch command: the config is checked here first, as
+// run checks it, so a mistake is named at its line without a round trip.
 func runLaunch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "launch", "--config FILE [client flags]", `
 Launches the subcluster that FILE (JSON or YAML, as for run; "-" for
@@ -52,6 +54,8 @@ standard input) describes and prints its ids and the bootstrap result.`+clientNo
 	return printJSON(e, res)
 }
 
+// runSend is the send command. Every send carries an idempotency key, so
+// the client's own retries (and the user's, with --key) apply once.
 func runSend(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "send", "TARGET METHOD [ARG...] [--key KEY] [client flags]", `
 Sends METHOD(ARG...) to the object or promise TARGET (a kref such as ko4)
@@ -129,6 +133,8 @@ func parseArg(s string) any {
 	return s
 }
 
+// runStatus is the status command: the daemon's Status, as a table or
+// JSON.
 func runStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "status", "[--json] [client flags]", `
 Shows the kernel's status: vats, subclusters, queue length, cranks and
@@ -162,6 +168,7 @@ commit policy.`+clientNote)
 	return nil
 }
 
+// runVats is the vats command: the daemon's vats, one a line.
 func runVats(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "vats", "[--json] [client flags]", `
 Lists the vats: id, name, subcluster, bundle, failure policy, whether
@@ -196,6 +203,7 @@ active, incarnation and root object.`+clientNote)
 	return tw.Flush()
 }
 
+// runTerminate is the terminate command.
 func runTerminate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "terminate", "VAT [--reason TEXT] [client flags]", `
 Terminates a vat: the promises it decides are rejected, its objects are
@@ -219,6 +227,8 @@ gone (messages to them reject with OBJECT_DELETED), its actor is stopped.`+clien
 	return nil
 }
 
+// runRestart is the restart command: a new incarnation on the vat's
+// durable state.
 func runRestart(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "restart", "VAT [client flags]", `
 Restarts a vat from its durable state as a new incarnation: durable objects
@@ -242,6 +252,7 @@ and baggage stay, ephemeral objects are gone.`+clientNote)
 	return nil
 }
 
+// runUpgrade is the upgrade command: a new incarnation on new code.
 func runUpgrade(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "upgrade", "VAT BUNDLE [client flags]", `
 Restarts a vat on the code of BUNDLE, keeping its durable state. The new
@@ -266,6 +277,8 @@ refused and the old code keeps running.`+clientNote)
 	return nil
 }
 
+// runRevoke is the revoke command. The kref is parsed here, so a typo is
+// a usage error rather than a 404 from the daemon.
 func runRevoke(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "revoke", "KREF [client flags]", `
 Revokes an object: every message sent to it from now on, by anyone, is

@@ -9,6 +9,9 @@ import (
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 )
 
+// runDemo is the demo command: the bundled demos (the examples' code),
+// whatever the Program's registry holds, since each demo starts its own
+// kernel with its own bundles.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	var names []string
 	for _, d := range catalog.Demos() {

@@ -8,6 +8,9 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
+// runInspect is the inspect command: a database read-only (no lock, so
+// beside a running kernel), or a running daemon's view with --live. It
+// exits 1 when the report finds problems, so a script can test a file.
 func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inspect", "--db PATH [--json] | --live [--json] [client flags]", `
 Shows what a kernel's database holds, as a person wants to read it: the

@@ -138,6 +138,8 @@ func (p Program) Run(ctx context.Context, args []string) int {
 	return runEnv(ctx, args, e)
 }
 
+// runEnv dispatches args to their command and turns its error into the
+// exit code and the message on stderr.
 func runEnv(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage(e.name))

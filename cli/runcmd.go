@@ -13,6 +13,9 @@ import (
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
+// runRun is the run command: launch a config's subcluster (or resume the
+// database that holds it), run until quiescent, and say how the bootstrap
+// ended (resume.go says what it found on a database that holds it).
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [-v]", `
 Launches the subcluster that FILE (JSON or YAML) describes, unless the

@@ -21,6 +21,10 @@ const shutdownGrace = 10 * time.Second
 // itself.
 var errKernelStopped = errors.New("the kernel stopped itself")
 
+// runServe is the serve command: a kernel behind the control API until
+// ctx ends or the kernel stops itself. Its files (PATH.pid, PATH.token,
+// PATH.addr) are written in the order that makes PATH.addr the readiness
+// signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over

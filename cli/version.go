@@ -78,6 +78,8 @@ func versionOf(program string, bi *debug.BuildInfo) versionInfo {
 	return v
 }
 
+// runVersion is the version command: the build info, read at run time,
+// so a program built on cli reports its own module and kernel-actors'.
 func runVersion(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "version", "[--json]", `
 Prints the version this binary was built from, as the Go toolchain
