@@ -410,7 +410,9 @@ func (ka *kernelActor) scheduleRestart(id kernel.VatID, delay time.Duration, why
 		ka.actx.Stop(h.pid) // the failed incarnation is done for
 		h.pid = nil
 	}
-	ka.log.Info().Str("vat", string(id)).Dur("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
+	// Stringer, not Dur: "100ms", where Dur logs a bare 100 whose unit the
+	// reader must guess.
+	ka.log.Info().Str("vat", string(id)).Stringer("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
 	h.restarting = true
 	// Numbered across all vats and incarnations: a tick for a handle a
 	// host restart replaced can never match the new handle's number.

@@ -16,7 +16,9 @@
 //   - Registry maps bundle names to build functions, so a restarted kernel
 //     rebuilds its vats by name. A build function gets a Context
 //     (Parameters, Baggage, Logger, Incarnation, Exit, DefineKind) and
-//     returns the vat's root object.
+//     returns the vat's root object. An About given to Register (a
+//     summary and the root's methods) describes the bundle for people:
+//     the binary's `bundles` command lists it.
 //   - Far makes an ephemeral object: it lives while anything holds it and
 //     dies with the incarnation. A method returns a value (or a *Promise
 //     for one) or an error, which rejects the caller's promise and leaves
