@@ -41,6 +41,10 @@ A config names a bootstrap vat and the vats, each with its bundle (see
       parameters: {name: bob}
       failurePolicy: restart        # or terminate (the default)
       restart: {maxRestarts: 3, within: 1m, backoff: 100ms, maxBackoff: 10s}
+    carol:
+      bundle: tour/bob              # bob's code under her own name
+      parameters: {name: carol}
+    bank: {bundle: tour/bank}
 
 FILE "-" reads the config from standard input. A mistake in it is
 reported with its line and field; YAML aliases (*name) are refused, and
