@@ -216,3 +216,22 @@ func TestParseArg(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "42", n.String(), "numbers stay exact")
 }
+
+// The sample config in run's help runs as it stands: a user copies it
+// first. (It once lacked the carol and bank the tour's bootstrap needs.)
+func TestRunHelpSampleRuns(t *testing.T) {
+	_, _, help := runCLI(t, "run", "--help")
+	start := strings.Index(help, "  bootstrap: alice\n")
+	require.GreaterOrEqual(t, start, 0, "run --help has its sample:\n%s", help)
+	end := strings.Index(help[start:], "\n\n")
+	require.Greater(t, end, 0)
+	var sample strings.Builder
+	for _, line := range strings.Split(help[start:start+end], "\n") {
+		sample.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+	}
+	var out, errOut bytes.Buffer
+	code := Program{Registry: catalog.Registry(), Stdin: strings.NewReader(sample.String()), Stdout: &out, Stderr: &errOut}.
+		Run(context.Background(), []string{"run", "--config", "-"})
+	require.Equal(t, 0, code, "sample:\n%s\nstderr:\n%s", sample.String(), errOut.String())
+	require.Contains(t, out.String(), "bootstrap result:")
+}
