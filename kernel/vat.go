@@ -268,8 +268,9 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 
 // RestartVat starts a new incarnation of vat from its durable state (its
 // vatstore), in one unit: what only the old heap knew is settled (promises
-// it decided rejected, promises it imported forgotten, its non-durable
-// exports abandoned, see incarnation.go), the incarnation number goes up,
+// it decided rejected, its non-durable exports abandoned; the promises it
+// imported stay, for durable watchers; see incarnation.go), the
+// incarnation number goes up,
 // and the new incarnation gets startVat. Objects it exported durably stay
 // reachable; a message to one of its old ephemeral objects splats
 // OBJECT_DELETED without reaching it.
