@@ -72,6 +72,12 @@ type Config struct {
 	// fault tests only (package internal/crashtest kills the process
 	// there); production leaves it nil.
 	StoreFaults persistence.FaultInjector
+	// AuditEveryCrank runs the invariant auditor (kernel.Audit) after
+	// every crank, and stops the kernel with ErrAudit at the first
+	// problem. It costs a pass over the whole state per crank, so it is
+	// for tests and for reproducing a suspected bug; builds with the
+	// invariants tag or -race always audit.
+	AuditEveryCrank bool
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.

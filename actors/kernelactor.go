@@ -183,6 +183,9 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	ka.stats.cranks++
+	if ka.auditing() && !ka.auditCrank() {
+		return
+	}
 	ka.release(r.Released)
 	for _, v := range r.Terminated {
 		ka.stopVat(v)
