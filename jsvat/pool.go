@@ -31,8 +31,8 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 		case <-p.stop:
 			p = nil // killed meanwhile
 		case <-p.exited:
-			// Died while waiting (its frames channel says why; the log
-			// has its stderr): not worth a vat.
+			// Died while waiting (the log has its stderr): not worth a
+			// vat.
 			go p.kill("warm worker died")
 			p = nil
 		default:
