@@ -22,7 +22,7 @@
 // What it guarantees:
 //
 //   - A worker is killed (SIGKILL to its process group, then reaped and
-//     its pipes closed) when the kernel abandons its delivery (a missed
+//     its pipes closed; within 10 ms, io.go) when the kernel abandons its delivery (a missed
 //     deadline, the host terminating it, the kernel stopping), when its vat
 //     is stopped, and when it fails a delivery; a spinning or hung worker
 //     is no exception. On Linux a worker also dies with the kernel's
