@@ -4,6 +4,7 @@ package jsvat_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
@@ -128,4 +130,165 @@ func TestConformanceLiveslotsPromises(t *testing.T) {
 			require.NoError(t, k.TerminateSubcluster(ctx, res.SubclusterID))
 		})
 	}
+}
+
+// The reference's rejection scenario: a method that throws rejects its
+// caller's result; the vat goes on.
+func TestConformanceRejection(t *testing.T) {
+	ctx := context.Background()
+	logs := &logBuffer{}
+	k := startKernel(t, actors.Config{Logger: zerologTo(logs)})
+	spec := testdata(t, "conformance/rejection.js")
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "main", Vats: map[string]kernel.VatConfig{
+		"main": {BundleSpec: spec}, "rejector": {BundleSpec: spec},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "done", res.BootstrapResult)
+	require.NoError(t, k.WaitIdle(ctx))
+	for vat, want := range map[string][]string{"main": {"bar", "err", "bar"}, "rejector": {"resolve", "reject", "resolve"}} {
+		require.Equal(t, want, testLogs(logs, map[string]kernel.VatID{vat: res.VatIDs[vat]}, "test"), vat)
+	}
+}
+
+// Vat lifecycle: a vat that cannot start fails its launch, saying why, and
+// leaves nothing (no vat, no worker); a vat that is terminated takes its
+// objects with it, its worker is killed, and the others go on.
+func TestConformanceVatLifecycle(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, jsvat.Options{})
+	k := startKernel(t, actors.Config{JS: rt})
+	broken := testdata(t, "conformance/broken.js")
+	for _, tt := range []struct {
+		name string
+		cfg  kernel.VatConfig
+		want string
+	}{
+		{"build throws", kernel.VatConfig{BundleSpec: broken, Parameters: map[string]any{"fail": "build"}}, "buildRootObject refuses"},
+		{"root not Far", kernel.VatConfig{BundleSpec: broken, Parameters: map[string]any{"fail": "notFar"}}, "Remotables must be explicitly declared"},
+		{"module throws", kernel.VatConfig{BundleSpec: testdata(t, "conformance/module-throws.js")}, "the module itself throws"},
+		{"bootstrap throws", kernel.VatConfig{BundleSpec: broken, Parameters: map[string]any{"fail": "bootstrap"}}, "bootstrap refuses"},
+		{"no such file", kernel.VatConfig{BundleSpec: testdata(t, "conformance/nonexistent.js")}, "vats.a.bundleSpec"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": tt.cfg}})
+			require.ErrorContains(t, err, tt.want)
+			eventually(t, func() bool { return len(rt.PIDs()) == 0 }, "no worker is left")
+			st, err := k.Status(ctx)
+			require.NoError(t, err)
+			for _, v := range st.Vats {
+				require.False(t, v.Active, "no vat of a failed launch runs")
+			}
+		})
+	}
+
+	res, err := k.LaunchSubcluster(ctx, pingPongCluster(t))
+	require.NoError(t, err)
+	bob := res.Roots["bob"]
+	other, err := k.QueueMessage(ctx, bob, "makeCounter", 1)
+	require.NoError(t, err)
+	require.NoError(t, k.TerminateVat(ctx, res.VatIDs["bob"], "done with bob"))
+	_, err = k.QueueMessage(ctx, bob, "ping", 1)
+	require.ErrorIs(t, err, kernel.ErrObjectDeleted)
+	_, err = k.QueueMessage(ctx, other.(kernel.KRef), "incr")
+	require.ErrorIs(t, err, kernel.ErrObjectDeleted, "its other objects too")
+	_, err = k.QueueMessage(ctx, res.RootKref, "run", 1)
+	require.True(t, kernel.Carries(err, kernel.ErrObjectDeleted), "alice hears bob is gone: %v", err)
+	v, err := k.QueueMessage(ctx, res.RootKref, "ping", 41)
+	require.NoError(t, err, "alice goes on")
+	require.Equal(t, int64(42), v)
+	eventually(t, func() bool { return len(rt.PIDs()) == 1 }, "bob's worker is killed")
+}
+
+// Revocation: a revoked object of a JavaScript vat can no longer be sent
+// to; the vat and its other objects go on.
+func TestConformanceRevocation(t *testing.T) {
+	ctx := context.Background()
+	k := startKernel(t, actors.Config{})
+	res, err := k.LaunchSubcluster(ctx, pingPongCluster(t))
+	require.NoError(t, err)
+	counter, err := k.QueueMessage(ctx, res.Roots["bob"], "makeCounter", 1)
+	require.NoError(t, err)
+	c := counter.(kernel.KRef)
+	v, err := k.QueueMessage(ctx, c, "incr")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v)
+	require.NoError(t, k.Revoke(ctx, c))
+	revoked, err := k.IsRevoked(ctx, c)
+	require.NoError(t, err)
+	require.True(t, revoked)
+	_, err = k.QueueMessage(ctx, c, "incr")
+	require.ErrorIs(t, err, kernel.ErrObjectRevoked)
+	v, err = k.QueueMessage(ctx, res.Roots["bob"], "ping", 1)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v)
+}
+
+// Garbage collection between two JavaScript vats: an import the importer
+// forgets is dropped at its next reap, and the exporter retires it.
+func TestConformanceGC(t *testing.T) {
+	ctx := context.Background()
+	k := startKernel(t, actors.Config{})
+	spec := testdata(t, "conformance/gc.js")
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "importer", Vats: map[string]kernel.VatConfig{
+		"importer": {BundleSpec: spec}, "exporter": {BundleSpec: spec},
+	}})
+	require.NoError(t, err)
+	imp, exp := res.VatIDs["importer"], res.VatIDs["exporter"]
+	v, err := k.QueueMessage(ctx, res.RootKref, "take", res.Roots["exporter"])
+	require.NoError(t, err)
+	require.Equal(t, "pong", v)
+	kref := importOf(t, k, imp, res.Roots["exporter"])
+	require.Contains(t, clist(t, k, exp), kref)
+	_, err = k.QueueMessage(ctx, res.RootKref, "forget")
+	require.NoError(t, err)
+	require.NoError(t, k.ScheduleReap(ctx, imp))
+	require.NoError(t, k.WaitIdle(ctx))
+	require.NotContains(t, clist(t, k, imp), kref, "dropped and retired by the importer's liveslots")
+	require.NotContains(t, clist(t, k, exp), kref, "retired by the exporter's")
+	require.False(t, objectExists(t, k, kref))
+}
+
+// Exos: interface guards, exo classes and class kits, stores and durable
+// kinds, as the reference's exo scenarios use them; a guard refuses a bad
+// argument sent through the kernel before the method runs.
+func TestConformanceExo(t *testing.T) {
+	ctx := context.Background()
+	logs := &logBuffer{}
+	k := startKernel(t, actors.Config{Logger: zerologTo(logs)})
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "exo", Vats: map[string]kernel.VatConfig{
+		"exo": {BundleSpec: bundleOf(t, "conformance/exo.js")},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "exo-test-complete", res.BootstrapResult)
+	require.NoError(t, k.WaitIdle(ctx))
+	require.Equal(t, []string{
+		"Created counter with initial value: 10",
+		"Incremented counter by 5 to: 15",
+		"Increment with negative value failed, as it should",
+		"Temperature at 25°C = 77°F",
+		"After setting to 68°F, celsius is 20°C",
+		"Map store has alice: true, size 1",
+	}, testLogs(logs, res.VatIDs, "ExoTest"))
+
+	counter, err := k.QueueMessage(ctx, res.RootKref, "makeCounter", 42)
+	require.NoError(t, err)
+	v, err := k.QueueMessage(ctx, counter.(kernel.KRef), "increment", 5)
+	require.NoError(t, err)
+	require.Equal(t, int64(47), v)
+	_, err = k.QueueMessage(ctx, counter.(kernel.KRef), "increment", -1)
+	var re *kernel.RejectionError
+	require.True(t, errors.As(err, &re), "%v", err)
+	require.Contains(t, re.Message, "increment", "the guard names the method it refused")
+	v, err = k.QueueMessage(ctx, counter.(kernel.KRef), "read")
+	require.NoError(t, err)
+	require.Equal(t, int64(47), v, "the refused call changed nothing")
+
+	d, err := k.QueueMessage(ctx, res.RootKref, "makeDurable", 1)
+	require.NoError(t, err)
+	require.NoError(t, k.RestartVat(ctx, res.VatIDs["exo"]))
+	v, err = k.QueueMessage(ctx, d.(kernel.KRef), "add", 2)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), v, "the durable object outlived the restart")
+	_, err = k.QueueMessage(ctx, counter.(kernel.KRef), "read")
+	require.ErrorIs(t, err, kernel.ErrObjectDeleted, "the ephemeral one did not")
 }
