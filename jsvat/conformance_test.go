@@ -292,3 +292,76 @@ func TestConformanceExo(t *testing.T) {
 	_, err = k.QueueMessage(ctx, counter.(kernel.KRef), "read")
 	require.ErrorIs(t, err, kernel.ErrObjectDeleted, "the ephemeral one did not")
 }
+
+// The reference's resume scenarios: three vats keep their names, start
+// counts and each other in baggage; after each is restarted, or the
+// kernel is restarted on its file, they find each other and talk again.
+// The logs, sorted as the reference's test sorts them, are the
+// reference's.
+func TestConformanceResume(t *testing.T) {
+	bootstrapped := []string{
+		"Alice: saving name", "Alice: start count: 1", "Bob: saving name", "Bob: start count: 1",
+		"Carol: saving name", "Carol: start count: 1", "Alice: bootstrap()", "Bob: intro()", "Carol: intro()",
+		"Bob: greet('hello from Alice')", "Carol: greet('hello from Alice')",
+		"Alice: Bob answers greeting: 'Bob returns your greeting 'hello from Alice''",
+		"Alice: Carol answers greeting: 'Carol returns your greeting 'hello from Alice''", "Alice: end bootstrap",
+	}
+	restarted := []string{
+		"Alice: saved name is Alice", "Alice: start count: 2", "Bob: saved name is Bob", "Bob: start count: 2",
+		"Carol: saved name is Carol", "Carol: start count: 2",
+	}
+	resumed := []string{
+		"Alice: resume()", "Alice: resumed vat is bootstrap", "Bob: greet('hello again from Alice')",
+		"Carol: greet('hello again from Alice')",
+		"Alice: Bob answers greeting: 'Bob returns your greeting 'hello again from Alice''",
+		"Alice: Carol answers greeting: 'Carol returns your greeting 'hello again from Alice''", "Alice: end resume",
+		"Bob: resume()", "Bob: resumed vat is not bootstrap", "Alice: greet('hello boot vat from Bob')",
+		"Bob: boot vat returns greeting with 'Alice returns your greeting 'hello boot vat from Bob''", "Bob: end resume",
+		"Carol: resume()", "Carol: resumed vat is not bootstrap", "Alice: greet('hello boot vat from Carol')",
+		"Carol: boot vat returns greeting with 'Alice returns your greeting 'hello boot vat from Carol''", "Carol: end resume",
+	}
+	cfg := threeVats(bundleOf(t, "conformance/resume.js"), "")
+	resume := func(t *testing.T, k *actors.Kernel, res kernel.LaunchResult) {
+		for _, name := range []string{"alice", "bob", "carol"} {
+			v, err := k.QueueMessage(context.Background(), res.Roots[name], "resume")
+			require.NoError(t, err)
+			require.Equal(t, "resume "+map[string]string{"alice": "Alice", "bob": "Bob", "carol": "Carol"}[name], v)
+		}
+		require.NoError(t, k.WaitIdle(context.Background()))
+	}
+	sorted := func(logs ...[]string) []string { return slices.Sorted(slices.Values(slices.Concat(logs...))) }
+
+	t.Run("restart vats individually", func(t *testing.T) {
+		ctx := context.Background()
+		logs := &logBuffer{}
+		k := startKernel(t, actors.Config{Logger: zerologTo(logs)})
+		res, err := k.LaunchSubcluster(ctx, cfg)
+		require.NoError(t, err)
+		require.Equal(t, "bootstrap Alice", res.BootstrapResult)
+		for _, name := range []string{"alice", "bob", "carol"} {
+			require.NoError(t, k.RestartVat(ctx, res.VatIDs[name]))
+		}
+		resume(t, k, res)
+		require.Equal(t, sorted(bootstrapped, restarted, resumed), sorted(testLogs(logs, res.VatIDs, "test")))
+	})
+	t.Run("restart kernel", func(t *testing.T) {
+		ctx := context.Background()
+		path := t.TempDir() + "/k.db"
+		rt := newRuntime(t, jsvat.Options{})
+		logs1 := &logBuffer{}
+		k, err := actors.Start(ctx, actors.Config{DBPath: path, Registry: goRegistry(), JS: rt, Logger: zerologTo(logs1)})
+		require.NoError(t, err)
+		res, err := k.LaunchSubcluster(ctx, cfg)
+		require.NoError(t, err)
+		require.NoError(t, k.WaitIdle(ctx))
+		require.NoError(t, k.Stop(ctx))
+		require.Equal(t, sorted(bootstrapped), sorted(testLogs(logs1, res.VatIDs, "test")))
+
+		logs2 := &logBuffer{}
+		k, err = actors.Start(ctx, actors.Config{DBPath: path, Registry: goRegistry(), JS: rt, Logger: zerologTo(logs2)})
+		require.NoError(t, err)
+		defer k.Stop(ctx)
+		resume(t, k, res)
+		require.Equal(t, sorted(restarted, resumed), sorted(testLogs(logs2, res.VatIDs, "test")))
+	})
+}
