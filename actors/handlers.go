@@ -51,6 +51,9 @@ func (r *launchReq) handle(ka *kernelActor) {
 			return
 		}
 	}
+	// The JavaScript vats' workers boot side by side, not one after
+	// another as each startVat comes (jsvats.go).
+	defer ka.prewarm(cfg)()
 	// The kernel carries the launch: records, every start and the
 	// bootstrap message in one unit, and the subcluster's termination if
 	// bootstrap rejects. The runtime only waits for the answer.

@@ -35,10 +35,12 @@ func TestJSPingPong(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
 	ctx := context.Background()
-	k := startKernel(t, actors.Config{})
+	rt := newRuntime(t, jsvat.Options{})
+	k := startKernel(t, actors.Config{JS: rt})
 	res, err := k.LaunchSubcluster(ctx, pingPongCluster(t))
 	require.NoError(t, err)
 	require.Equal(t, "alice ready", res.BootstrapResult)
+	require.Len(t, rt.PIDs(), 2, "one worker a vat: the one started ahead for bob was used, none is left over")
 	v, err := k.QueueMessage(ctx, res.RootKref, "run", 20)
 	require.NoError(t, err)
 	require.Equal(t, int64(20), v)
