@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/vat"
 )
@@ -46,6 +47,12 @@ type Config struct {
 	// to close the store (stop.go): the delivery in hand is cut short,
 	// and the kernel actor flushes and closes. Zero means 10 s.
 	StopTimeout time.Duration
+	// JS runs the kernel's JavaScript vats (a vat config with a
+	// bundleSpec), one worker process each; nil means none can launch
+	// (ErrNoJSRuntime). The kernel does not own it: close it after Stop
+	// (Stop kills the workers of the kernel's vats; Close the warm ones).
+	// A kernel with no JavaScript vats needs neither it nor Node.js.
+	JS *jsvat.Runtime
 	// Services are host services to provide from the start (see
 	// RegisterService), so that vats resumed from a database find them.
 	Services map[string]vat.Methods

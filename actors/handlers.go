@@ -46,11 +46,14 @@ func (r *launchReq) handle(ka *kernelActor) {
 		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Vats)) {
-		if _, _, err := ka.lookupBundle(cfg.Vats[name].Bundle); err != nil {
-			r.reply(nil, fmt.Errorf("%w: vats.%s.bundle: %v", kernel.ErrBadConfig, name, err))
+		if err := ka.checkCode(ka.ctx, cfg.Vats[name], "vats."+name); err != nil {
+			r.reply(nil, err)
 			return
 		}
 	}
+	// The JavaScript vats' workers boot side by side, not one after
+	// another as each startVat comes (jsvats.go).
+	defer ka.prewarm(cfg)()
 	// The kernel carries the launch: records, every start and the
 	// bootstrap message in one unit, and the subcluster's termination if
 	// bootstrap rejects. The runtime only waits for the answer.
@@ -161,21 +164,23 @@ func (r *restartVatReq) handle(ka *kernelActor) {
 }
 
 func (r *upgradeVatReq) handle(ka *kernelActor) {
-	if _, _, err := ka.lookupBundle(r.bundle); err != nil {
-		r.reply(nil, fmt.Errorf("%w: bundle: %v", kernel.ErrBadConfig, err))
-		return
-	}
 	info, err := ka.k.Vat(r.vat)
 	if err != nil {
 		r.reply(nil, err)
 		return
 	}
-	cfg := info.Config
-	cfg.Bundle = r.bundle
+	cfg, err := r.upgradeCode(info.Config)
+	if err == nil {
+		err = ka.checkCode(ka.ctx, cfg, "upgrade")
+	}
+	if err != nil {
+		r.reply(nil, err)
+		return
+	}
 	out, err := ka.k.UpgradeVat(ka.ctx, r.vat, ka, cfg)
 	ka.release(out)
 	if err != nil {
-		err = fmt.Errorf("actors: upgrade of vat %s to %q failed; it keeps its old code: %w", r.vat, r.bundle, err)
+		err = fmt.Errorf("actors: upgrade of vat %s to %q failed; it keeps its old code: %w", r.vat, cfg.Code(), err)
 	}
 	ka.replyDurable(r.replier, nil, err)
 	ka.kick()
@@ -198,7 +203,12 @@ func (r *pingVatReq) handle(ka *kernelActor) {
 			r.reply(nil, fmt.Errorf("actors: vat %s does not answer: %w", r.vat, err))
 			return
 		}
-		r.reply(v.(*supervisor.Pong).Incarnation, nil)
+		pong := v.(*supervisor.Pong)
+		if pong.Err != nil {
+			r.reply(nil, fmt.Errorf("actors: vat %s does not answer: %w", r.vat, pong.Err))
+			return
+		}
+		r.reply(pong.Incarnation, nil)
 	}()
 }
 

@@ -364,14 +364,15 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	if err != nil {
 		return err
 	}
-	build, raw, err := ka.lookupBundle(info.Config.Bundle)
+	log := ka.log.With().Str("vat", string(id)).Int64("incarnation", d.Incarnation).Logger()
+	build, raw, err := ka.vatCode(info.Config, id, log)
 	if err != nil {
 		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
 	}
 	ka.spawn++
 	props := supervisor.Props(supervisor.VatSpec{
 		Build: build, Raw: raw, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
-		Logger: ka.log.With().Str("vat", string(id)).Int64("incarnation", d.Incarnation).Logger(),
+		Logger: log,
 	})
 	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, d.Incarnation, ka.spawn))
 	if err != nil {

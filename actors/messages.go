@@ -95,6 +95,10 @@ type upgradeVatReq struct {
 	replier
 	vat    kernel.VatID
 	bundle string
+	// bundleSpec and globals: the new code of a JavaScript vat
+	// (UpgradeJSVat); bundle is then empty.
+	bundleSpec string
+	globals    []string
 }
 type pingVatReq struct {
 	replier

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -64,6 +65,14 @@ func Load(path string, opts Options) (kernel.ClusterConfig, error) {
 	var ce *Error
 	if errors.As(err, &ce) {
 		ce.File = path
+	}
+	// A relative bundleSpec names a file beside the config, not in the
+	// directory the kernel happens to run in.
+	for name, v := range cfg.Vats {
+		if v.BundleSpec != "" && !strings.Contains(v.BundleSpec, "://") && !filepath.IsAbs(v.BundleSpec) {
+			v.BundleSpec = filepath.Join(filepath.Dir(path), v.BundleSpec)
+			cfg.Vats[name] = v
+		}
 	}
 	return cfg, err
 }
@@ -209,11 +218,13 @@ func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 // passable values, and the failure policy with its restart limits.
 func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	var vc kernel.VatConfig
-	vals, _ := p.fields(n, field, "bundle", "parameters", "failurePolicy", "restart")
+	vals, _ := p.fields(n, field, "bundle", "bundleSpec", "globals", "parameters", "failurePolicy", "restart")
 	if p.err != nil {
 		return vc
 	}
-	if b, ok := vals["bundle"]; ok {
+	if p.jsVat(vals, field, &vc) {
+		// A JavaScript vat: its code is the bundleSpec.
+	} else if b, ok := vals["bundle"]; ok {
 		vc.Bundle = p.str(b, join(field, "bundle"))
 		if p.err == nil && vc.Bundle == "" {
 			p.fail(b, join(field, "bundle"), "empty")
@@ -224,7 +235,7 @@ func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 			}
 		}
 	} else {
-		p.fail(n, join(field, "bundle"), "missing: name the registered vat code")
+		p.fail(n, join(field, "bundle"), "missing: name the registered vat code (or give a bundleSpec for a JavaScript vat)")
 	}
 	if pn, ok := vals["parameters"]; ok {
 		if pn.Kind != yaml.MappingNode {
@@ -249,6 +260,30 @@ func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 		}
 	}
 	return vc
+}
+
+// jsVat reads a JavaScript vat's bundleSpec and globals into vc, and
+// reports whether the vat has a bundleSpec. A vat has either a bundle or
+// a bundleSpec, and globals only with the latter.
+func (p *parser) jsVat(vals map[string]*yaml.Node, field string, vc *kernel.VatConfig) bool {
+	if g, ok := vals["globals"]; ok {
+		vc.Globals = p.strings(g, join(field, "globals"))
+		if _, js := vals["bundleSpec"]; p.err == nil && !js {
+			p.fail(g, join(field, "globals"), "only a JavaScript vat (bundleSpec) has globals")
+		}
+	}
+	bs, ok := vals["bundleSpec"]
+	if !ok {
+		return false
+	}
+	vc.BundleSpec = p.str(bs, join(field, "bundleSpec"))
+	if p.err == nil && vc.BundleSpec == "" {
+		p.fail(bs, join(field, "bundleSpec"), "empty")
+	}
+	if b, both := vals["bundle"]; p.err == nil && both {
+		p.fail(b, join(field, "bundle"), "set together with bundleSpec: a vat runs either a registered bundle or a JavaScript bundleSpec")
+	}
+	return true
 }
 
 // restart reads restart limits; durations are strings ("250ms"), never

@@ -80,6 +80,10 @@ func TestParseErrorsNameLineAndField(t *testing.T) {
 		{"bad duration", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    failurePolicy: restart\n    restart: {backoff: soon}\n", `line 6: vats.a.restart.backoff: want a duration above zero such as "500ms" or "2s", got "soon"`},
 		{"restart without policy", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    restart: {maxRestarts: 2}\n", "line 5: vats.a.restart: restart limits need failurePolicy: restart"},
 		{"bad maxRestarts", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    failurePolicy: restart\n    restart: {maxRestarts: -1}\n", "line 6: vats.a.restart.maxRestarts: want a whole number above 0, got -1"},
+		{"bundle and bundleSpec", "bootstrap: a\nvats:\n  a:\n    bundleSpec: a.js\n    bundle: x\n", "line 5: vats.a.bundle: set together with bundleSpec"},
+		{"globals of a Go vat", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    globals: [Date]\n", "line 5: vats.a.globals: only a JavaScript vat (bundleSpec) has globals"},
+		{"globals not strings", "bootstrap: a\nvats:\n  a:\n    bundleSpec: a.js\n    globals: [Date, 7]\n", "line 5: vats.a.globals[1]: want a string, got 7"},
+		{"bundleSpec not a string", "bootstrap: a\nvats:\n  a:\n    bundleSpec: [a.js]\n", "line 4: vats.a.bundleSpec: want a string"},
 		{"json wrong type", "{\n  \"bootstrap\": \"a\",\n  \"vats\": {\"a\": {\"bundle\": \"x\", \"parameters\": [1]}}\n}", "line 3: vats.a.parameters: want a mapping, got a list"},
 	}
 	for _, c := range cases {
@@ -108,4 +112,18 @@ func TestLoadNamesFileAndChecksBundles(t *testing.T) {
 	_, err = clusterfile.Load(filepath.Join(t.TempDir(), "missing.yaml"), clusterfile.Options{})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.True(t, strings.Contains(err.Error(), "missing.yaml"))
+}
+
+// A JavaScript vat: its bundleSpec and globals are read, and a relative
+// bundleSpec names a file beside the config.
+func TestLoadJavaScriptVat(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cluster.yaml")
+	text := "bootstrap: js\nvats:\n  js:\n    bundleSpec: vats/js.bundle\n    globals: [Date, URL]\n  abs:\n    bundleSpec: file:///srv/abs.js\n  go:\n    bundle: x\n"
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+	cfg, err := clusterfile.Load(path, clusterfile.Options{})
+	require.NoError(t, err)
+	require.Equal(t, kernel.VatConfig{BundleSpec: filepath.Join(dir, "vats", "js.bundle"), Globals: []string{"Date", "URL"}}, cfg.Vats["js"])
+	require.Equal(t, "file:///srv/abs.js", cfg.Vats["abs"].BundleSpec, "a URL is left as it is")
+	require.Equal(t, "x", cfg.Vats["go"].Bundle)
 }

@@ -145,7 +145,7 @@ func Read(ctx context.Context, st *persistence.Store, audit bool) (Report, error
 			r.problem("vat %s: its config does not read as a vat config: %v", id, err)
 			cfg.Bundle, cfg.FailurePolicy = unreadable, unreadable
 		}
-		v.Bundle, v.FailurePolicy = cfg.Bundle, string(cfg.FailurePolicy)
+		v.Bundle, v.FailurePolicy = cfg.Code(), string(cfg.FailurePolicy) // a JavaScript vat shows its bundleSpec
 		if v.FailurePolicy == "" {
 			v.FailurePolicy = string(kernel.PolicyTerminate)
 		}

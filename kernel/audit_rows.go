@@ -100,7 +100,7 @@ func (a *auditor) checkRows() {
 		// cannot be restarted or resumed (its code cannot be found).
 		if cfg, err := vatConfigOf(row); err != nil {
 			a.problem("vat %s: %v", id, err)
-		} else if cfg.Bundle == "" {
+		} else if cfg.Bundle == "" && cfg.BundleSpec == "" {
 			a.problem("vat %s: config row names no bundle", id)
 		}
 		if row.State != persistence.VatActive || row.Subcluster == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ocapgo/kernel-actors/marshal"
@@ -32,8 +33,19 @@ const (
 // JSON, in its row) and read back at every restart, upgrade and resume,
 // so every field must round-trip through encoding/json.
 type VatConfig struct {
-	// Bundle names the vat code in the registry.
-	Bundle string `json:"bundle"`
+	// Bundle names the vat code in the registry (a Go vat). Exactly one
+	// of Bundle and BundleSpec is set.
+	Bundle string `json:"bundle,omitempty"`
+	// BundleSpec names JavaScript vat code, as the reference's VatConfig
+	// does: a file path or a file:// URL of a bundle (endoZipBase64, from
+	// @endo/bundle-source) or of a single-file ES module (.js). The vat
+	// runs in a worker process of its own (package jsvat). A relative
+	// path is taken from the kernel process's working directory.
+	BundleSpec string `json:"bundleSpec,omitempty"`
+	// Globals name the globals a JavaScript vat asks for beyond console,
+	// from the allow-list of package jsvat (AllowedGlobals); a name not
+	// in it fails the launch. Only with BundleSpec.
+	Globals []string `json:"globals,omitempty"`
 	// Parameters are handed to the vat's build function.
 	Parameters map[string]any `json:"parameters,omitempty"`
 	// FailurePolicy is "terminate" (default) or "restart".
@@ -136,8 +148,8 @@ func (c ClusterConfig) Validate() error {
 		if name == "" {
 			return fmt.Errorf("%w: vats: empty vat name", ErrBadConfig)
 		}
-		if v.Bundle == "" {
-			return fmt.Errorf("%w: vats.%s.bundle: missing", ErrBadConfig, name)
+		if err := v.validateCode("vats." + name); err != nil {
+			return err
 		}
 		switch v.FailurePolicy {
 		case "", PolicyTerminate, PolicyRestart:
@@ -160,6 +172,43 @@ func (c ClusterConfig) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateCode checks which code the vat runs: exactly one of a
+// registered Go bundle and a JavaScript bundleSpec, and globals only for
+// the latter. field prefixes the names in errors ("vats.alice"). Whether
+// the bundle is registered, the file there and the globals allowed is the
+// runtime's to say (actors checks them at launch): the kernel has no
+// registry and reads no files.
+func (v VatConfig) validateCode(field string) error {
+	switch {
+	case v.Bundle == "" && v.BundleSpec == "":
+		return fmt.Errorf("%w: %s.bundle: missing (name a registered bundle, or give a bundleSpec for a JavaScript vat)", ErrBadConfig, field)
+	case v.Bundle != "" && v.BundleSpec != "":
+		return fmt.Errorf("%w: %s.bundleSpec: set together with bundle: a vat runs either a registered bundle or a JavaScript bundleSpec", ErrBadConfig, field)
+	case v.Bundle != "" && len(v.Globals) > 0:
+		return fmt.Errorf("%w: %s.globals: only a JavaScript vat (bundleSpec) has globals", ErrBadConfig, field)
+	}
+	if v.BundleSpec != "" {
+		if i := strings.Index(v.BundleSpec, "://"); i >= 0 && v.BundleSpec[:i] != "file" {
+			return fmt.Errorf("%w: %s.bundleSpec: %q: want a file path or a file:// URL", ErrBadConfig, field, v.BundleSpec)
+		}
+	}
+	for i, g := range v.Globals {
+		if g == "" {
+			return fmt.Errorf("%w: %s.globals[%d]: empty name", ErrBadConfig, field, i)
+		}
+	}
+	return nil
+}
+
+// Code names the vat's code for logs and tools: its bundle, or its
+// bundleSpec.
+func (v VatConfig) Code() string {
+	if v.Bundle != "" {
+		return v.Bundle
+	}
+	return v.BundleSpec
 }
 
 // pin takes a kernel-held reference on an object, so it lives while pinned.
@@ -312,14 +361,14 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 func (k *Kernel) UpgradeVat(ctx context.Context, vat VatID, d Deliverer, cfg VatConfig) ([]Output, error) {
 	// Checked before the unit opens, as a launch's config is: a bad
 	// request is refused without touching the vat.
-	if cfg.Bundle == "" {
-		return nil, fmt.Errorf("%w: upgrade: bundle: missing", ErrBadConfig)
+	if err := cfg.validateCode("upgrade"); err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: upgrade: %v", ErrBadConfig, err)
 	}
-	return k.newIncarnationUnit(ctx, vat, d, eventUpgraded, "upgrade to "+cfg.Bundle, b)
+	return k.newIncarnationUnit(ctx, vat, d, eventUpgraded, "upgrade to "+cfg.Code(), b)
 }
 
 // checkActive reports why vat cannot take a request, if it cannot: a

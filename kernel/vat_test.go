@@ -123,6 +123,10 @@ func TestLaunchValidation(t *testing.T) {
 		{"no bundle", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {}}}, "vats.a.bundle: missing"},
 		{"bad policy", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {Bundle: "b", FailurePolicy: "pray"}}}, "vats.a.failurePolicy"},
 		{"bad parameters", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {Bundle: "b", Parameters: map[string]any{"f": func() {}}}}}, "vats.a.parameters"},
+		{"bundle and bundleSpec", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {Bundle: "b", BundleSpec: "a.js"}}}, "vats.a.bundleSpec: set together with bundle"},
+		{"globals of a Go vat", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {Bundle: "b", Globals: []string{"Date"}}}}, "vats.a.globals: only a JavaScript vat"},
+		{"bundleSpec over http", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {BundleSpec: "http://x/a.js"}}}, "vats.a.bundleSpec: \"http://x/a.js\": want a file path or a file:// URL"},
+		{"empty global", kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{"a": {BundleSpec: "a.js", Globals: []string{"Date", ""}}}}, "vats.a.globals[1]: empty name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,9 +19,18 @@ type Deliver struct {
 // Ping asks a vat actor whether it is alive; it responds with Pong.
 type Ping struct{}
 
-// Pong answers Ping.
+// Pong answers Ping. Err is set when the vat's actor answers but the vat
+// behind it does not (a worker process that is dead or hung).
 type Pong struct {
 	Incarnation int64
+	Err         error
+}
+
+// Pinger is a raw vat that can be asked whether it is alive: one outside
+// the kernel's process (package jsvat), whose actor answering says nothing
+// about it.
+type Pinger interface {
+	Ping() error
 }
 
 func (*Deliver) vatMessage() {}

@@ -41,6 +41,13 @@ type pumpSyscaller struct {
 	abort <-chan struct{}
 }
 
+// Abandoned is closed once the kernel stops waiting for the delivery
+// (done, deadline, termination, shutdown). A vat that waits on something
+// other than its syscalls, a worker process (package jsvat), selects on it
+// so that the kernel's giving up ends the wait at once, and kills what it
+// waited on.
+func (p *pumpSyscaller) Abandoned() <-chan struct{} { return p.abort }
+
 func (p *pumpSyscaller) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 	select {
 	case p.reqs <- syscallReq{s: s, reply: p.reply}:

@@ -41,7 +41,11 @@ func (v *vatActor) Receive(ctx actor.Context) {
 	case *Deliver:
 		v.deliver(m)
 	case *Ping:
-		ctx.Respond(&Pong{Incarnation: v.spec.Incarnation})
+		pong := &Pong{Incarnation: v.spec.Incarnation}
+		if p, ok := v.inst.(Pinger); ok {
+			pong.Err = v.ping(p)
+		}
+		ctx.Respond(pong)
 	case *actor.Stopping, *actor.Restarting:
 		v.stop()
 	}
@@ -77,6 +81,16 @@ func (v *vatActor) deliver(m *Deliver) {
 		return
 	}
 	err = v.inst.Deliver(m.D, m.Sys)
+}
+
+// ping asks the vat itself, never letting a panic escape.
+func (v *vatActor) ping(p Pinger) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: ping panicked: %v", vat.ErrFault, r)
+		}
+	}()
+	return p.Ping()
 }
 
 func (v *vatActor) stop() {

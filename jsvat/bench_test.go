@@ -1,0 +1,125 @@
+//go:build jsvat
+
+package jsvat_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/jsvat"
+	"github.com/ocapgo/kernel-actors/kernel"
+)
+
+// Benchmarks of JavaScript vats: the crank rate of ping-pong between two
+// of them (in memory), the time to launch one, and the memory of an idle
+// one. Run with
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./jsvat/
+//
+// (ping-pong's iterations are round trips, two cranks each).
+
+// BenchmarkJSPingPong: b.N round trips between two JavaScript vats, each
+// two cranks (the ping; the notify of its answer), in one host request.
+func BenchmarkJSPingPong(b *testing.B) {
+	ctx := context.Background()
+	k := startKernel(b, actors.Config{})
+	res, err := k.LaunchSubcluster(ctx, pingPongCluster(b))
+	require.NoError(b, err)
+	_, err = k.QueueMessage(ctx, res.RootKref, "run", 100) // warm up the JITs
+	require.NoError(b, err)
+	before, err := k.Status(ctx)
+	require.NoError(b, err)
+	b.ResetTimer()
+	began := time.Now()
+	v, err := k.QueueMessage(ctx, res.RootKref, "run", b.N)
+	elapsed := time.Since(began)
+	b.StopTimer()
+	require.NoError(b, err)
+	require.Equal(b, int64(b.N), v)
+	after, err := k.Status(ctx)
+	require.NoError(b, err)
+	cranks := after.Cranks - before.Cranks
+	b.ReportMetric(float64(cranks)/elapsed.Seconds(), "cranks/s")
+	b.ReportMetric(float64(cranks)/float64(b.N), "cranks/op")
+}
+
+// BenchmarkJSLaunch: launching a one-vat subcluster of a bundled
+// JavaScript vat (its bootstrap answered), with no warm worker and with
+// one.
+func BenchmarkJSLaunch(b *testing.B) {
+	for _, warm := range []int{0, 1} {
+		b.Run(fmt.Sprintf("warm=%d", warm), func(b *testing.B) {
+			ctx := context.Background()
+			rt := newRuntime(b, jsvat.Options{Warm: warm})
+			k := startKernel(b, actors.Config{JS: rt})
+			cfg := kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
+				"echo": {BundleSpec: bundleOf(b, "echo.js")},
+			}}
+			waitWarm := func() {
+				// The replacement warm worker starts in the background; a
+				// launch timed while it starts would measure both.
+				eventually(b, func() bool { return len(rt.PIDs()) == warm }, "the warm worker is up")
+				time.Sleep(time.Duration(warm) * 500 * time.Millisecond) // and has loaded liveslots
+			}
+			waitWarm()
+			b.ResetTimer()
+			for range b.N {
+				res, err := k.LaunchSubcluster(ctx, cfg)
+				require.NoError(b, err)
+				b.StopTimer()
+				require.NoError(b, k.TerminateSubcluster(ctx, res.SubclusterID))
+				waitWarm()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkJSIdleMemory reports the resident memory of an idle
+// JavaScript vat's worker (a bundled vat after its bootstrap), from
+// /proc.
+func BenchmarkJSIdleMemory(b *testing.B) {
+	ctx := context.Background()
+	rt := newRuntime(b, jsvat.Options{})
+	k := startKernel(b, actors.Config{JS: rt})
+	var rss []float64
+	for range b.N {
+		res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
+			"echo": {BundleSpec: bundleOf(b, "echo.js")},
+		}})
+		require.NoError(b, err)
+		pids := rt.PIDs()
+		require.Len(b, pids, 1)
+		rss = append(rss, rssMiB(b, pids[0]))
+		require.NoError(b, k.TerminateSubcluster(ctx, res.SubclusterID))
+		eventually(b, func() bool { return len(rt.PIDs()) == 0 }, "the worker is gone")
+	}
+	sum := 0.0
+	for _, r := range rss {
+		sum += r
+	}
+	b.ReportMetric(sum/float64(len(rss)), "MiB-RSS")
+}
+
+// rssMiB reads a process's resident set size.
+func rssMiB(b testing.TB, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(b, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			require.NoError(b, err)
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no VmRSS for pid %d", pid)
+	return 0
+}

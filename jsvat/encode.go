@@ -1,0 +1,84 @@
+package jsvat
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ocapgo/kernel-actors/marshal"
+	"github.com/ocapgo/kernel-actors/vatproto"
+)
+
+// What the kernel writes to a worker: requests (initVat, deliver, ping)
+// with their params in the reference's shapes. The kernel's own values
+// need no checking, only a faithful encoding: CapData with its slots as a
+// list (never null), a message's result left out when it has none.
+
+// wireCapData is CapData as the protocol writes it.
+type wireCapData struct {
+	Body  string   `json:"body"`
+	Slots []string `json:"slots"`
+}
+
+func toWire(c marshal.CapData) wireCapData {
+	slots := c.Slots
+	if slots == nil {
+		slots = []string{}
+	}
+	return wireCapData{Body: c.Body, Slots: slots}
+}
+
+// wireMessage is a delivered message.
+type wireMessage struct {
+	Methargs wireCapData `json:"methargs"`
+	Result   *string     `json:"result,omitempty"`
+}
+
+// request is a JSON-RPC request from the kernel.
+type request struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      string `json:"id"`
+	Method  string `json:"method"`
+	Params  any    `json:"params"`
+}
+
+// encodeRequest makes the frame of a request, newline included.
+func encodeRequest(id, method string, params any) ([]byte, error) {
+	b, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func vrefStrings(vs []vatproto.VRef) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// deliveryParams is the reference's VatDeliveryObject for d (startVat
+// goes through initVat instead).
+func deliveryParams(d vatproto.Delivery) ([]any, error) {
+	switch d.Kind {
+	case vatproto.DeliverMessage:
+		m := wireMessage{Methargs: toWire(d.Message.Methargs)}
+		if d.Message.Result != "" {
+			r := string(d.Message.Result)
+			m.Result = &r
+		}
+		return []any{"message", string(d.Target), m}, nil
+	case vatproto.DeliverNotify:
+		rs := make([]any, len(d.Resolutions))
+		for i, r := range d.Resolutions {
+			rs[i] = []any{string(r.VPID), r.Rejected, toWire(r.Data)}
+		}
+		return []any{"notify", rs}, nil
+	case vatproto.DeliverDropExports, vatproto.DeliverRetireExports, vatproto.DeliverRetireImports:
+		return []any{d.Kind.String(), vrefStrings(d.VRefs)}, nil
+	case vatproto.DeliverBringOutYourDead:
+		return []any{"bringOutYourDead"}, nil
+	}
+	return nil, fmt.Errorf("jsvat: delivery kind %v has no wire form", d.Kind)
+}

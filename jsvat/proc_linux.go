@@ -1,0 +1,31 @@
+package jsvat
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// sysProcAttr puts the worker in a process group of its own, so killing
+// the group takes anything it started too, and asks Linux to kill it if
+// the thread that started it ends: the kernel's process dying (even by
+// SIGKILL) takes its workers with it, instead of leaving a spinning vat
+// behind.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// killGroup sends SIGKILL to the worker's process group.
+func killGroup(pid int) {
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}
+
+// pipeBytes is how many bytes wait to be read in the pipe fd (FIONREAD).
+func pipeBytes(fd uintptr) int {
+	var n int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		return 0
+	}
+	return int(n)
+}

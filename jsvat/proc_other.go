@@ -1,0 +1,16 @@
+//go:build !linux
+
+package jsvat
+
+import "syscall"
+
+// sysProcAttr: elsewhere than Linux there is no parent-death signal; a
+// worker still ends when the kernel closes its pipe, unless it spins.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// killGroup is a no-op: Process.Kill ends the worker itself.
+func killGroup(int) {}
+
+// pipeBytes is not known here: what a worker writes between deliveries is
+// found only when the next one reads it.
+func pipeBytes(uintptr) int { return 0 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The worker process of one JavaScript vat incarnation. The kernel starts
+// it as
+//
+//	node --expose-gc src/main.js [--vat ID] [--max-frame BYTES] [--bundle-cache DIR]
+//
+// with the vat protocol on fds 3 (from the kernel) and 4 (to the kernel),
+// and ends it with SIGKILL. It also exits by itself when the kernel closes
+// fd 3, or breaks the protocol.
+import { engineGC } from './lockdown.js';
+import { IN_FD, OUT_FD, makeWriter, readFrames } from './wire.js';
+import { makeSupervisor } from './supervisor.js';
+
+// Exit codes, so the kernel's log can say why a worker ended by itself.
+const EXIT_PROTOCOL = 2; // the kernel's frames broke the protocol
+const EXIT_VAT = 3; // the vat broke the model (a syscall outside a delivery)
+const EXIT_WRITE = 4; // a frame could not be written
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+};
+const vatId = opt('--vat', '');
+const maxFrame = Number(opt('--max-frame', String(64 << 20)));
+const bundleCache = opt('--bundle-cache', undefined);
+
+const writer = makeWriter(OUT_FD, maxFrame);
+const write = (msg, urgent) => {
+  try {
+    writer.write(msg, urgent);
+  } catch (e) {
+    process.stderr.write(`worker ${vatId}: cannot write to the kernel: ${e.message}\n`);
+    process.exit(EXIT_WRITE);
+  }
+};
+
+const exit = why => {
+  supervisor.log.error(why);
+  try {
+    writer.flush(); // the log entry saying why, before the end
+  } catch {
+    // the kernel may be gone already
+  }
+  process.exit(EXIT_VAT);
+};
+
+const supervisor = makeSupervisor({ write, engineGC, bundleCache, vatId, exit });
+
+// One message at a time, in order: the kernel sends the next request only
+// after the answer to the last, so a queue of one is what it expects; the
+// chain keeps that true even for a kernel that does not wait.
+let chain = Promise.resolve();
+readFrames(
+  IN_FD,
+  maxFrame,
+  msg => {
+    // What the request makes the vat write is written at its end, in
+    // one go (wire.js, makeWriter).
+    chain = chain.then(() => writer.batch(() => supervisor.handle(msg)));
+  },
+  err => {
+    if (err) {
+      process.stderr.write(`worker ${vatId}: ${err.message}\n`);
+      process.exit(EXIT_PROTOCOL);
+    }
+    // The kernel closed the pipe: it is done with this vat.
+    process.exit(0);
+  },
+);
