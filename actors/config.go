@@ -43,6 +43,10 @@ type Config struct {
 	// DeliveryDeadline bounds each delivery; a vat that misses it has
 	// failed. Zero means 30 s; negative means no deadline.
 	DeliveryDeadline time.Duration
+	// StopTimeout is how long Stop goes on once its context has ended,
+	// to close the store (stop.go): the delivery in hand is cut short,
+	// and the kernel actor flushes and closes. Zero means 10 s.
+	StopTimeout time.Duration
 	// JS runs the kernel's JavaScript vats (a vat config with a
 	// bundleSpec), one worker process each; nil means none can launch
 	// (ErrNoJSRuntime). The kernel does not own it: close it after Stop
@@ -75,6 +79,12 @@ type Config struct {
 	// fault tests only (package internal/crashtest kills the process
 	// there); production leaves it nil.
 	StoreFaults persistence.FaultInjector
+	// AuditEveryCrank runs the invariant auditor (kernel.Audit) after
+	// every crank, and stops the kernel with ErrAudit at the first
+	// problem. It costs a pass over the whole state per crank, so it is
+	// for tests and for reproducing a suspected bug; builds with the
+	// invariants tag or -race always audit.
+	AuditEveryCrank bool
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.
@@ -109,6 +119,12 @@ func (c *Config) validate() error {
 		c.DeliveryDeadline = DefaultDeliveryDeadline
 	case c.DeliveryDeadline < 0:
 		c.DeliveryDeadline = 0 // none
+	}
+	switch {
+	case c.StopTimeout == 0:
+		c.StopTimeout = DefaultStopTimeout
+	case c.StopTimeout < 0:
+		return fmt.Errorf("%w: Config.StopTimeout is %v; want a positive duration, or 0 for %v", ErrConfig, c.StopTimeout, DefaultStopTimeout)
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}

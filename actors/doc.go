@@ -39,7 +39,17 @@
 // Start on a file that already holds a kernel resumes it: vats are rebuilt
 // from the registry by bundle name, the run queue picks up where it
 // stopped, and no bootstrap is sent again. Config.ResetStorage starts
-// afresh instead.
+// afresh instead. A program that resumes finds what it launched by the
+// config it launched it from, with the same roots and vat ids:
+//
+//	res, err := k.Subcluster(ctx, cfg) // launched by an earlier run?
+//	if errors.Is(err, kernel.ErrUnknownSubcluster) {
+//		res, err = k.LaunchSubcluster(ctx, cfg)
+//	}
+//
+// Its vats are new incarnations: what they need from before the restart
+// must be in their baggage or durable objects (package vat, "Surviving a
+// restart").
 //
 // # What the caller must do
 //
@@ -48,8 +58,12 @@
 //     the pin lasts until Release (one Release per result that named it).
 //   - Register the same services (Config.Services or RegisterService)
 //     after a restart, under the same names, before vats call them.
-//   - Call Stop. It commits what is pending, stops the vats' actors and,
-//     if Start made the actor system, shuts it down.
+//   - Call Stop. It commits what is pending, closes the store, stops the
+//     vats' actors and, if Start made the actor system, shuts it down.
+//     A deferred k.Stop(ctx) with a ctx that has ended (a signal, a
+//     deadline) still closes the store: the delivery in hand is cut short
+//     and rolled back, and Stop goes on for Config.StopTimeout more. Stop
+//     happens once; calling it again returns the first stop's outcome.
 //
 // Every method takes a context; when it is done the call returns
 // ctx.Err(), but work already handed to the kernel actor goes on (a

@@ -17,13 +17,15 @@ func ExampleStart() {
 	ctx := context.Background()
 	reg := vat.NewRegistry()
 	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
-		var bob any
 		return vat.Far("alice", vat.Methods{
 			"bootstrap": func(c *vat.Call) (any, error) {
-				bob = c.Arg(0).(map[string]any)["bob"]
-				return "ready", nil
+				// Bootstrap runs once, at launch: alice keeps bob in her
+				// baggage, which outlives her heap (a Go variable would be
+				// nil after a restart of her vat).
+				return "ready", vc.Baggage.Set("bob", c.Arg(0).(map[string]any)["bob"])
 			},
 			"greet": func(c *vat.Call) (any, error) {
+				bob, _ := vc.Baggage.Get("bob")
 				return vat.E(bob).Send("hello", c.Arg(0)).Await()
 			},
 		}), nil

@@ -51,6 +51,9 @@ func (r *launchReq) handle(ka *kernelActor) {
 			return
 		}
 	}
+	// The JavaScript vats' workers boot side by side, not one after
+	// another as each startVat comes (jsvats.go).
+	defer ka.prewarm(cfg)()
 	// The kernel carries the launch: records, every start and the
 	// bootstrap message in one unit, and the subcluster's termination if
 	// bootstrap rejects. The runtime only waits for the answer.
@@ -252,23 +255,6 @@ func (r *statusReq) handle(ka *kernelActor) {
 	}, nil)
 }
 
-func (r *stopReq) handle(ka *kernelActor) {
-	var err error
-	if ka.broken == nil {
-		var out []kernel.Output
-		out, err = ka.k.Flush(ka.ctx)
-		ka.release(out)
-	}
-	// The vat actors are the kernel actor's children: protoactor stops
-	// them when Stop stops the kernel actor, next. Stopping them here too
-	// would reach some dead, as dead letters.
-	clear(ka.vats)
-	if cerr := ka.st.Close(ka.ctx); err == nil {
-		err = cerr
-	}
-	ka.fail(ErrStopped)
-	ka.stop()
-	r.reply(nil, err)
-}
+func (r *stopReq) handle(ka *kernelActor) { r.reply(nil, ka.closeStore()) }
 
 func (r *vatLogReq) handle(ka *kernelActor) { r.reply(ka.st.VatEvents(ka.ctx, string(r.vat))) }

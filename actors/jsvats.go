@@ -73,6 +73,24 @@ func (ka *kernelActor) checkCode(ctx context.Context, cfg kernel.VatConfig, fiel
 	return nil
 }
 
+// prewarm starts a worker for each JavaScript vat of cfg beyond the first
+// (the first may find a warm one already), and returns what ends those
+// the launch did not use. A cluster with one JavaScript vat or none costs
+// nothing.
+func (ka *kernelActor) prewarm(cfg kernel.ClusterConfig) (trim func()) {
+	n := 0
+	for _, v := range cfg.Vats {
+		if v.BundleSpec != "" {
+			n++
+		}
+	}
+	if ka.cfg.JS == nil || n < 2 {
+		return func() {}
+	}
+	ka.cfg.JS.Prewarm(n - 1)
+	return ka.cfg.JS.Trim
+}
+
 // UpgradeJSVat restarts a JavaScript vat on new code: bundleSpec, with
 // globals. As for UpgradeVat, the new code must re-define the vat's
 // durable kinds (liveslots checks); if it fails to start, the error says

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -26,13 +25,27 @@ type Kernel struct {
 	ownSystem  bool
 	pid        *actor.PID
 	interrupts chan kernel.VatID // vats the host is terminating, for the delivery pump
-	done       chan struct{}     // closed by Stop
-	stopOnce   sync.Once
 	// ended is closed, once, when the kernel stops taking work: at Stop,
 	// or when it stops itself; endErr (written before the close) says why.
 	ended   chan struct{}
 	endOnce sync.Once
 	endErr  error
+
+	// The stop (stop.go). cut ends the crank deliveries in hand, for a
+	// Stop whose context has ended. closed is closed by the kernel actor
+	// once it has closed the store, closeErr (written before) saying how
+	// that went; done is closed after it, and from then on every request
+	// fails at once with ErrStopped. stopped is closed when the whole stop
+	// is over, stopErr (written before) being what every Stop returns.
+	cut       context.CancelFunc
+	cutCtx    context.Context
+	closed    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{}
+	stopOnce  sync.Once
+	stopped   chan struct{}
+	stopErr   error
 
 	mu       sync.Mutex
 	services map[string]vat.Methods
@@ -72,8 +85,9 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		st.Close(ctx)
 		return nil, err
 	}
-	h := &Kernel{sys: cfg.System, interrupts: make(chan kernel.VatID, 64), done: make(chan struct{}),
-		ended: make(chan struct{}), services: map[string]vat.Methods{}}
+	h := &Kernel{cfg: cfg, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
+		ended: make(chan struct{}), closed: make(chan struct{}), done: make(chan struct{}),
+		stopped: make(chan struct{}), services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
 		h.services[name] = m
 	}
@@ -84,6 +98,9 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		h.ownSystem = true
 	}
 	kctx, cancel := context.WithCancel(context.Background())
+	// The crank deliveries' context: the kernel's, and cut short by a Stop
+	// whose own context has ended (stop.go).
+	h.cutCtx, h.cut = context.WithCancel(kctx)
 	ka := &kernelActor{
 		h: h, cfg: cfg, log: cfg.Logger.With().Str("component", "actors").Logger(), st: st, k: kk,
 		ctx: kctx, stop: cancel, vats: map[kernel.VatID]*vatHandle{},
@@ -144,18 +161,11 @@ func (k *Kernel) System() *actor.ActorSystem { return k.sys }
 func (k *Kernel) PID() *actor.PID { return k.pid }
 
 // ask sends a request to the kernel actor and waits for its answer, until
-// ctx ends or the kernel stops taking work (Done).
+// ctx ends or the kernel stops taking work (Done). A kernel that stops
+// itself answers every request it still holds (fail), but not the one
+// whose handling panicked: without Done, its caller would wait until its
+// context ran out, and forever with context.Background.
 func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
-	return k.askUntil(ctx, req, k.ended)
-}
-
-// askUntil is ask, giving up when ended closes. A kernel that stops itself
-// answers every request it still holds (fail), but not the one whose
-// handling panicked: without ended, its caller would wait until its
-// context ran out, and forever with context.Background. Stop passes nil
-// (never closed): its own request ends the kernel before it is answered,
-// and its answer carries the store's closing error.
-func (k *Kernel) askUntil(ctx context.Context, req request, ended <-chan struct{}) (any, error) {
 	select {
 	case <-k.done:
 		return nil, ErrStopped
@@ -169,7 +179,7 @@ func (k *Kernel) askUntil(ctx context.Context, req request, ended <-chan struct{
 		return nil, ctx.Err()
 	case <-k.done:
 		return nil, ErrStopped
-	case <-ended:
+	case <-k.ended:
 		// An answer given before the kernel ended wins: select picks at
 		// random among ready cases, and the request may have been served.
 		select {
@@ -368,33 +378,4 @@ func (k *Kernel) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	return v.(Status), nil
-}
-
-// Stop stops the kernel after the current crank: it commits what is
-// committed, stops the vats, closes the store and, if Start made the actor
-// system, shuts it down. Later requests fail with ErrStopped.
-func (k *Kernel) Stop(ctx context.Context) error {
-	var err error
-	k.stopOnce.Do(func() {
-		_, err = k.askUntil(ctx, &stopReq{replier: newReplier()}, nil)
-		close(k.done)
-		k.end(ErrStopped) // if the stop request did not get through
-		stopped := make(chan struct{})
-		go func() {
-			k.sys.Root.StopFuture(k.pid).Wait()
-			close(stopped)
-		}()
-		select {
-		case <-stopped:
-		case <-ctx.Done():
-			if err == nil {
-				err = ctx.Err()
-			}
-		case <-time.After(15 * time.Second):
-		}
-		if k.ownSystem {
-			k.sys.Shutdown()
-		}
-	})
-	return err
 }

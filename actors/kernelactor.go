@@ -51,6 +51,9 @@ type kernelActor struct {
 	// flush that covers them is done (invariant 3), so a crash can never
 	// undo what the host was told was done.
 	durable []durableReply
+	// storeDone: closeStore has run; closeErr is how it went.
+	storeDone bool
+	closeErr  error
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -70,6 +73,7 @@ var _ actor.SupervisorStrategy = (*kernelActor)(nil)
 func (ka *kernelActor) Receive(ctx actor.Context) {
 	ka.actx = ctx
 	defer ka.guard()
+	ka.maybeCut()
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 	case *runCrank:
@@ -81,7 +85,7 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	case *vatCrashed:
 		ka.vatCrashed(m)
 	case request:
-		if ka.broken != nil {
+		if ka.broken != nil || ka.stopping() {
 			if _, isStop := m.(*stopReq); !isStop {
 				m.answer() <- result{err: ka.stoppedErr()}
 				return
@@ -158,7 +162,7 @@ func (ka *kernelActor) kick() {
 func (ka *kernelActor) crank() {
 	ka.stats.runCrankMessages++
 	ka.cranking = false
-	if ka.broken != nil || ka.deferred {
+	if ka.broken != nil || ka.deferred || ka.stopping() {
 		return
 	}
 	r, err := ka.k.Crank(ka.ctx, ka)
@@ -179,6 +183,9 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	ka.stats.cranks++
+	if ka.auditing() && !ka.auditCrank() {
+		return
+	}
 	ka.release(r.Released)
 	for _, v := range r.Terminated {
 		ka.stopVat(v)
@@ -276,7 +283,7 @@ func (ka *kernelActor) armFlush() {
 
 func (ka *kernelActor) flushTick() {
 	ka.flushArmed = false
-	if ka.broken != nil || ka.st.Unflushed() == 0 || ka.cranking {
+	if ka.broken != nil || ka.stopping() || ka.st.Unflushed() == 0 || ka.cranking {
 		return // a crank under way arms it again when the work runs out
 	}
 	out, err := ka.k.Flush(ka.ctx)
@@ -317,7 +324,24 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	case h.restarting:
 		return kernel.ErrVatUnavailable
 	}
-	return ka.pump(ctx, h.pid, id, d, sys)
+	// A crank's delivery may be cut short by a Stop whose context has
+	// ended (stop.go). The kernel is always called with ka.ctx, and
+	// cutCtx is its child. A startVat is not cut: it belongs to a host
+	// request (launch, restart, upgrade, resume) whose unit would read a
+	// start cut short as a vat that cannot start, and its delivery
+	// deadline bounds it.
+	err := ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
+		// Cut short (the pump returns the context's error, and only
+		// then): cancel the kernel's context before the kernel sees the
+		// error, so that it takes the crank for one the kernel's stop
+		// interrupted and rolls it back, rather than blame the vat. A vat
+		// that failed as the cut came keeps its fault, handled under a
+		// live context (its unit must commit); the cut takes effect at
+		// the next message.
+		ka.maybeCut()
+	}
+	return err
 }
 
 func (ka *kernelActor) pump(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
@@ -390,7 +414,9 @@ func (ka *kernelActor) scheduleRestart(id kernel.VatID, delay time.Duration, why
 		ka.actx.Stop(h.pid) // the failed incarnation is done for
 		h.pid = nil
 	}
-	ka.log.Info().Str("vat", string(id)).Dur("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
+	// Stringer, not Dur: "100ms", where Dur logs a bare 100 whose unit the
+	// reader must guess.
+	ka.log.Info().Str("vat", string(id)).Stringer("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
 	h.restarting = true
 	// Numbered across all vats and incarnations: a tick for a handle a
 	// host restart replaced can never match the new handle's number.
@@ -403,7 +429,7 @@ func (ka *kernelActor) scheduleRestart(id kernel.VatID, delay time.Duration, why
 
 func (ka *kernelActor) restartDue(m *restartDue) {
 	h := ka.vats[m.vat]
-	if h == nil || !h.restarting || h.restartGen != m.gen || ka.broken != nil {
+	if h == nil || !h.restarting || h.restartGen != m.gen || ka.broken != nil || ka.stopping() {
 		return
 	}
 	h.restarting = false
@@ -430,6 +456,9 @@ func (ka *kernelActor) HandleFailure(sys *actor.ActorSystem, sup actor.Superviso
 }
 
 func (ka *kernelActor) vatCrashed(m *vatCrashed) {
+	if ka.stopping() {
+		return // the next incarnation, at the reopen, is a fresh heap anyway
+	}
 	for id, h := range ka.vats {
 		if h.pid == nil || !h.pid.Equal(m.pid) {
 			continue
@@ -450,10 +479,12 @@ func (ka *kernelActor) vatCrashed(m *vatCrashed) {
 	}
 }
 
-// shutdown stops the vats and closes the store (the kernel actor is
-// stopping).
+// shutdown closes the store, if the stop request has not (something else
+// stopped the kernel actor: its parent, a host that stopped its PID),
+// and lets go of the vats (the kernel actor is stopping).
 func (ka *kernelActor) shutdown() {
 	defer func() { _ = recover() }()
+	ka.closeStore()
 	ka.stop()
 	// protoactor stops a stopping actor's children itself; a Stop of ours
 	// as well would reach some of them dead, as a dead letter.

@@ -135,6 +135,10 @@ type vatLogReq struct {
 	replier
 	vat kernel.VatID
 }
+type subclusterReq struct {
+	replier
+	cfg kernel.ClusterConfig
+}
 
 func (*resumeReq) kernelMessage()              {}
 func (*launchReq) kernelMessage()              {}
@@ -154,3 +158,4 @@ func (*stopReq) kernelMessage()                {}
 func (*waitIdleReq) kernelMessage()            {}
 func (*readStoreReq) kernelMessage()           {}
 func (*vatLogReq) kernelMessage()              {}
+func (*subclusterReq) kernelMessage()          {}

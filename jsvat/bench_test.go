@@ -1,3 +1,5 @@
+//go:build jsvat
+
 package jsvat_test
 
 import (

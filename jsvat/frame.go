@@ -59,3 +59,7 @@ func (fr *frameReader) next() ([]byte, error) {
 		}
 	}
 }
+
+// buffered reports whether bytes have been read that no frame returned
+// yet.
+func (fr *frameReader) buffered() bool { return fr.end > fr.start }

@@ -1,3 +1,5 @@
+//go:build jsvat
+
 package jsvat_test
 
 import (
@@ -45,7 +47,7 @@ func bundleOf(t testing.TB, name string) string {
 	if p, ok := bundles.made[name]; ok {
 		return p
 	}
-	out := filepath.Join(jsvat.TestBundleCache, strings.TrimSuffix(name, ".js")+".bundle")
+	out := filepath.Join(jsvat.TestBundleCache, strings.ReplaceAll(strings.TrimSuffix(name, ".js"), "/", "-")+".bundle")
 	cmd := exec.Command("node", filepath.Join("worker", "bin", "bundle.js"), testdata(t, name), out)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("bundling %s (JavaScript vat tests need Node.js and `npm ci --prefix jsvat/worker`): %v: %s", name, err, msg)

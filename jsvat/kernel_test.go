@@ -1,8 +1,12 @@
+//go:build jsvat
+
 package jsvat_test
 
 import (
 	"context"
 	"errors"
+	"math"
+	"math/big"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +19,7 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/marshal"
 )
 
 func pingPongCluster(t testing.TB) kernel.ClusterConfig {
@@ -30,10 +35,12 @@ func TestJSPingPong(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
 	ctx := context.Background()
-	k := startKernel(t, actors.Config{})
+	rt := newRuntime(t, jsvat.Options{})
+	k := startKernel(t, actors.Config{JS: rt})
 	res, err := k.LaunchSubcluster(ctx, pingPongCluster(t))
 	require.NoError(t, err)
 	require.Equal(t, "alice ready", res.BootstrapResult)
+	require.Len(t, rt.PIDs(), 2, "one worker a vat: the one started ahead for bob was used, none is left over")
 	v, err := k.QueueMessage(ctx, res.RootKref, "run", 20)
 	require.NoError(t, err)
 	require.Equal(t, int64(20), v)
@@ -366,3 +373,86 @@ func TestLaunchWithoutNode(t *testing.T) {
 }
 
 func zerologTo(l *logBuffer) zerolog.Logger { return zerolog.New(l).Level(zerolog.InfoLevel) }
+
+// The kernel's smallcaps codec and liveslots' agree: values the host
+// encodes come back from a JavaScript vat unchanged, values JavaScript
+// makes decode to the Go mapping, and errors cross both ways as name and
+// message.
+func TestValuesCrossBothWays(t *testing.T) {
+	ctx := context.Background()
+	k := startKernel(t, actors.Config{})
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "values", Vats: map[string]kernel.VatConfig{
+		"values": {BundleSpec: testdata(t, "values.js")},
+	}})
+	require.NoError(t, err)
+	root := res.RootKref
+	big70 := new(big.Int).Lsh(big.NewInt(1), 70)
+	for _, v := range []any{
+		nil, true, int64(7), -0.25, math.Inf(1), "!bang", "#hash", "$dollar", "&amp", "plain",
+		big70, marshal.Undefined, marshal.Symbol("registered"),
+		[]any{int64(1), "a", []any{}}, map[string]any{"z": int64(1), "a": "x", "nested": map[string]any{}},
+	} {
+		got, err := k.QueueMessage(ctx, root, "echo", v)
+		require.NoError(t, err, "%v", v)
+		require.Equal(t, v, got, "%#v", v)
+	}
+	got, err := k.QueueMessage(ctx, root, "echo", math.NaN())
+	require.NoError(t, err)
+	require.True(t, math.IsNaN(got.(float64)))
+
+	made, err := k.QueueMessage(ctx, root, "make")
+	require.NoError(t, err)
+	m := made.(map[string]any)
+	require.True(t, math.IsNaN(m["nan"].(float64)))
+	delete(m, "nan")
+	require.Equal(t, map[string]any{
+		"null": nil, "t": true, "n": -1.5, "inf": math.Inf(-1), "big": big70, "negbig": new(big.Int).Neg(big70),
+		"undef": marshal.Undefined, "bang": "!bang", "hash": "#hash",
+		"list": []any{int64(1), "two", []any{int64(3)}}, "rec": map[string]any{"a": int64(2), "b": int64(1)},
+		"sym": marshal.Symbol("registered"),
+	}, m)
+
+	_, err = k.QueueMessage(ctx, root, "throwError")
+	var re *kernel.RejectionError
+	require.True(t, errors.As(err, &re), "%v", err)
+	require.Equal(t, "thrown from JavaScript", re.Message)
+	require.Equal(t, "TypeError", re.Name)
+
+	// An error the host sends arrives as an Error, and goes back as one.
+	v, err := k.QueueMessage(ctx, root, "typeOf", &marshal.Error{Name: "RangeError", Message: "from Go"})
+	require.NoError(t, err)
+	require.Equal(t, "Error RangeError: from Go", v)
+	_, err = k.QueueMessage(ctx, root, "rejectWith", &marshal.Error{Name: "RangeError", Message: "round trip"})
+	require.True(t, errors.As(err, &re), "%v", err)
+	require.Equal(t, "round trip", re.Message)
+}
+
+// A warm worker is started ahead of need and used by the next launch (a
+// replacement is then started); stopping the kernel kills its vats'
+// workers and closing the runtime the warm one.
+func TestWarmWorkerAndStop(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, jsvat.Options{Warm: 1})
+	eventually(t, func() bool { return len(rt.PIDs()) == 1 }, "a warm worker is up")
+	warm := rt.PIDs()[0]
+	k, err := actors.Start(ctx, actors.Config{Registry: goRegistry(), JS: rt})
+	require.NoError(t, err)
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
+		"echo": {BundleSpec: testdata(t, "echo.js")},
+	}})
+	require.NoError(t, err)
+	v, err := k.QueueMessage(ctx, res.RootKref, "hello", "warm")
+	require.NoError(t, err)
+	require.Equal(t, "hello warm, from echo", v)
+	eventually(t, func() bool { return len(rt.PIDs()) == 2 }, "a replacement warm worker is up")
+	require.Contains(t, rt.PIDs(), warm, "the warm worker runs the vat")
+
+	require.NoError(t, k.Stop(ctx))
+	eventually(t, func() bool { return !contains(rt.PIDs(), warm) }, "the vat's worker is reaped")
+	require.True(t, pidGone(warm), "stopping the kernel killed the vat's worker")
+	left := rt.PIDs()
+	require.Len(t, left, 1, "the warm one is the runtime's")
+	require.NoError(t, rt.Close())
+	require.True(t, pidGone(left[0]), "closing the runtime killed the warm one")
+	require.Empty(t, rt.PIDs())
+}

@@ -31,8 +31,8 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 		case <-p.stop:
 			p = nil // killed meanwhile
 		case <-p.exited:
-			// Died while waiting (its frames channel says why; the log
-			// has its stderr): not worth a vat.
+			// Died while waiting (the log has its stderr): not worth a
+			// vat.
 			go p.kill("warm worker died")
 			p = nil
 		default:
@@ -56,6 +56,9 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 // ready or starting. A worker that cannot start (no node) is not retried
 // here: the next launch starts its own and reports why.
 func (r *Runtime) fill() {
+	if r.opts.Warm == 0 || r.Check(context.Background()) != nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.mu.closed {
@@ -64,23 +67,65 @@ func (r *Runtime) fill() {
 	for len(r.mu.warm)+r.mu.filling < r.opts.Warm {
 		r.mu.filling++
 		r.fillers.Add(1)
+		go r.addWarm()
+	}
+}
+
+// Prewarm starts n workers at once, in the background, for vats about to
+// launch (a subcluster's JavaScript vats): they boot side by side rather
+// than one after another as each startVat comes. The next n takes get
+// them, booted or still booting (an initVat waits in the pipe meanwhile).
+// Trim ends those a launch did not use.
+func (r *Runtime) Prewarm(n int) {
+	if n <= 0 || r.Check(context.Background()) != nil {
+		return // no node: the launch says so
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.closed {
+		return
+	}
+	for range n {
+		r.mu.filling++
+		r.fillers.Add(1)
+		r.prewarming.Add(1)
 		go func() {
-			defer r.fillers.Done()
-			var p *process
-			if r.Check(context.Background()) == nil {
-				p, _ = r.spawn("", r.log)
-			}
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.mu.filling--
-			if p == nil {
-				return
-			}
-			if r.mu.closed {
-				go p.kill("runtime closed")
-				return
-			}
-			r.mu.warm = append(r.mu.warm, p)
+			defer r.prewarming.Done()
+			r.addWarm()
 		}()
+	}
+}
+
+// addWarm starts one worker for the warm list.
+func (r *Runtime) addWarm() {
+	defer r.fillers.Done()
+	p, _ := r.spawn("", r.log)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.filling--
+	if p == nil {
+		return
+	}
+	if r.mu.closed {
+		go p.kill("runtime closed")
+		return
+	}
+	r.mu.warm = append(r.mu.warm, p)
+}
+
+// Trim kills the warm workers beyond Options.Warm (those Prewarm started
+// that no launch took). It first waits for Prewarm's workers to be
+// started (a fork and exec each; by the end of a launch they are).
+func (r *Runtime) Trim() {
+	r.prewarming.Wait()
+	r.mu.Lock()
+	var extra []*process
+	if over := len(r.mu.warm) - r.opts.Warm; over > 0 {
+		extra = append(extra, r.mu.warm[len(r.mu.warm)-over:]...)
+		r.mu.warm = r.mu.warm[:len(r.mu.warm)-over]
+	}
+	r.mu.Unlock()
+	for _, p := range extra {
+		p.kill("not needed")
 	}
 }

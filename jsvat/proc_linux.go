@@ -1,6 +1,9 @@
 package jsvat
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
 // sysProcAttr puts the worker in a process group of its own, so killing
 // the group takes anything it started too, and asks Linux to kill it if
@@ -16,4 +19,13 @@ func killGroup(pid int) {
 	if pid > 0 {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
+}
+
+// pipeBytes is how many bytes wait to be read in the pipe fd (FIONREAD).
+func pipeBytes(fd uintptr) int {
+	var n int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		return 0
+	}
+	return int(n)
 }

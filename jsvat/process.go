@@ -27,15 +27,13 @@ type process struct {
 
 	in  *os.File // our end of the worker's fd 3: frames to the worker
 	out *os.File // our end of the worker's fd 4: frames from the worker
+	// fr reads frames from out. Only the vat's goroutine uses in, out and
+	// fr, and only during a call (io.go): no goroutine of the kernel's
+	// stands between a worker and its vat, so a delivery costs no
+	// goroutine hand-offs beyond the kernel's own.
+	fr *frameReader
 
-	// writes carries frames to the writer goroutine, so a delivery waiting
-	// on a worker that does not read (it spins) can still be abandoned.
-	writes chan []byte
-	// frames carries what the reader goroutine decoded, in order. After an
-	// error (EOF, a bad frame) it carries that error and nothing more.
-	frames chan inbound
-	// stop is closed by kill: the goroutines that may block on a channel
-	// give up.
+	// stop is closed by kill: a call in progress gives up.
 	stop chan struct{}
 	// exited is closed once the process is reaped; exitErr (set before)
 	// is what cmd.Wait said.
@@ -45,7 +43,7 @@ type process struct {
 	logger atomic.Pointer[zerolog.Logger] // the vat's, once assigned; the runtime's before
 	tail   stderrTail
 
-	goroutines sync.WaitGroup // reader, writer, stderr
+	goroutines sync.WaitGroup // the stderr reader
 	killOnce   sync.Once
 	killed     atomic.Bool // by us (as opposed to exiting by itself)
 }
@@ -114,8 +112,9 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 
 	p := &process{
 		rt: r, cmd: cmd, in: inW, out: outR,
-		writes: make(chan []byte), frames: make(chan inbound, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+		stop: make(chan struct{}), exited: make(chan struct{}),
 	}
+	p.fr = newFrameReader(outR, r.opts.MaxFrame)
 	p.logger.Store(&log)
 
 	// The process is started, waited for and reaped on one goroutine
@@ -148,9 +147,7 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 	r.mu.Lock()
 	r.mu.live[p] = struct{}{}
 	r.mu.Unlock()
-	p.goroutines.Add(3)
-	go p.readLoop()
-	go p.writeLoop()
+	p.goroutines.Add(1)
 	go p.stderrLoop(errR)
 	p.log().Debug().Int("pid", p.pid).Msg("JavaScript vat worker started")
 	return p, nil
@@ -181,72 +178,6 @@ func (p *process) log() *zerolog.Logger { return p.logger.Load() }
 func (p *process) assign(log zerolog.Logger) {
 	l := log.With().Int("pid", p.pid).Logger()
 	p.logger.Store(&l)
-}
-
-// send hands a frame to the writer. It returns false if the worker is
-// being killed.
-func (p *process) send(frame []byte) bool {
-	select {
-	case p.writes <- frame:
-		return true
-	case <-p.stop:
-		return false
-	}
-}
-
-func (p *process) writeLoop() {
-	defer p.goroutines.Done()
-	for {
-		select {
-		case f := <-p.writes:
-			if _, err := p.in.Write(f); err != nil {
-				// The worker is gone (EPIPE) or being killed; the reader
-				// sees the EOF and reports it, with the exit status.
-				p.drainWrites()
-				return
-			}
-		case <-p.stop:
-			return
-		}
-	}
-}
-
-// drainWrites swallows the frames sent after a failed write until kill,
-// so a sender never blocks on a writer that is gone.
-func (p *process) drainWrites() {
-	for {
-		select {
-		case <-p.writes:
-		case <-p.stop:
-			return
-		}
-	}
-}
-
-func (p *process) readLoop() {
-	defer p.goroutines.Done()
-	fr := newFrameReader(p.out, p.rt.opts.MaxFrame)
-	for {
-		line, err := fr.next()
-		var in inbound
-		if err != nil {
-			in.err = err
-		} else {
-			in = decodeInbound(line)
-			if in.log != nil {
-				p.logEntry(in.log)
-				continue
-			}
-		}
-		select {
-		case p.frames <- in:
-		case <-p.stop:
-			return
-		}
-		if in.err != nil {
-			return
-		}
-	}
 }
 
 // logEntry writes a vat's log notification to the vat's log.
@@ -298,14 +229,12 @@ func (p *process) kill(why string) {
 			_ = p.cmd.Process.Kill()
 		}
 		close(p.stop)
-		closeAll(p.in)
+		// Closing our ends ends a read or write in progress on them.
+		closeAll(p.in, p.out)
 		deadline := time.Now().Add(p.rt.opts.KillWait)
 		if !waitUntil(p.exited, deadline) {
 			p.log().Error().Int("pid", p.pid).Dur("waited", p.rt.opts.KillWait).Msg("killed JavaScript vat worker was not reaped in time; leaving it")
 		}
-		// Closing our read end unblocks the reader even if a grandchild
-		// still holds the worker's end.
-		closeAll(p.out)
 		done := make(chan struct{})
 		go func() { p.goroutines.Wait(); close(done) }()
 		waitUntil(done, deadline)

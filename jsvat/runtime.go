@@ -117,7 +117,8 @@ type Runtime struct {
 		// Close can wait for them.
 		live map[*process]struct{}
 	}
-	fillers sync.WaitGroup
+	fillers    sync.WaitGroup // warm workers being started
+	prewarming sync.WaitGroup // those of them Prewarm started
 }
 
 // NewRuntime checks opts and makes a Runtime. It starts no process unless

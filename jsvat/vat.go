@@ -316,54 +316,34 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	// frame the worker writes before it reads this request but that
 	// arrives after it is sent cannot be told apart, and is taken as the
 	// delivery's: it is this vat's either way, and judged as such.)
-	select {
-	case in := <-p.frames:
-		return nil, v.unexpected(p, in)
-	default:
-	}
-	select {
-	case p.writes <- frame:
-	case in := <-p.frames:
-		return nil, v.unexpected(p, in)
-	case <-abandoned:
-		return nil, ErrAborted
-	case <-p.stop:
-		return nil, fmt.Errorf("%w: the vat was stopped", ErrAborted)
-	}
-	for {
-		select {
-		case in := <-p.frames:
-			switch {
-			case in.err != nil:
-				return nil, frameError(p, in.err)
-			case in.syscall != nil:
-				if r := sys.Syscall(*in.syscall); r.Err != nil {
-					return nil, fmt.Errorf("%w: syscall %s refused: %w", vat.ErrFault, in.syscall.Kind, r.Err)
-				}
-			case in.resp != nil:
-				if in.resp.id != id {
-					return nil, protoErr("a response to request %q while the kernel waits for %q", in.resp.id, id)
-				}
-				if in.resp.err != nil {
-					return nil, fmt.Errorf("%w: %s", vat.ErrFault, in.resp.err.Message)
-				}
-				return in.resp.result, nil
-			}
-		case <-abandoned:
-			return nil, ErrAborted
-		case <-p.stop:
-			return nil, fmt.Errorf("%w: the vat was stopped", ErrAborted)
+	if p.pending() {
+		in := p.readFrame(abandoned)
+		if in.log == nil {
+			return nil, v.unexpected(p, in)
 		}
 	}
-}
-
-// frameError is the error for what the reader could not turn into a
-// frame: the worker's death (the pipe ended), or its breaking the protocol.
-func frameError(p *process, err error) error {
-	if errors.Is(err, ErrProtocol) {
-		return err
+	if err := p.writeFrame(frame, abandoned); err != nil {
+		return nil, err
 	}
-	return p.deathError(err)
+	for {
+		in := p.readFrame(abandoned)
+		switch {
+		case in.err != nil:
+			return nil, in.err
+		case in.syscall != nil:
+			if r := sys.Syscall(*in.syscall); r.Err != nil {
+				return nil, fmt.Errorf("%w: syscall %s refused: %w", vat.ErrFault, in.syscall.Kind, r.Err)
+			}
+		case in.resp != nil:
+			if in.resp.id != id {
+				return nil, protoErr("a response to request %q while the kernel waits for %q", in.resp.id, id)
+			}
+			if in.resp.err != nil {
+				return nil, fmt.Errorf("%w: %s", vat.ErrFault, in.resp.err.Message)
+			}
+			return in.resp.result, nil
+		}
+	}
 }
 
 // unexpected is the error for a frame that arrived while no request was
@@ -371,7 +351,7 @@ func frameError(p *process, err error) error {
 func (v *jsVat) unexpected(p *process, in inbound) error {
 	switch {
 	case in.err != nil:
-		return frameError(p, in.err)
+		return in.err
 	case in.syscall != nil:
 		return protoErr("syscall %s between deliveries: a vat may make syscalls only while it handles one", in.syscall.Kind)
 	default:

@@ -20,9 +20,13 @@ import (
 //   - promises the old incarnation decided are rejected with
 //     VAT_TERMINATED, so their subscribers hear and the messages queued
 //     on them splat;
-//   - promises it imported leave its c-list: a promise cannot be stored
-//     durably, so the new incarnation cannot know them, and a notify for
-//     one would be a delivery it cannot read;
+//   - promises it imported stay in its c-list, subscription and all, as
+//     SwingSet keeps them at upgrade: liveslots keeps durable promise
+//     watchers (watchPromise) in the vatstore and re-imports their vpids
+//     in the new incarnation, which must then hear the settlement. A
+//     notify for a vpid the new heap has forgotten is harmless (liveslots
+//     ignores it), and it takes the entry out of the c-list as any notify
+//     does;
 //   - its non-durable exports (ephemeral o+N objects and virtual o+vK/I
 //     objects; not the root, which every incarnation rebuilds, and not
 //     durable o+dK/I objects) are abandoned, as SwingSet does at
@@ -69,12 +73,10 @@ func (k *Kernel) beginIncarnationLocked(vat VatID, ev incarnationEvent, reason s
 		if !ok {
 			continue // a rejection above already retired it
 		}
-		switch {
-		case kref.IsPromise():
-			// INVARIANT 12: the new heap cannot hold a promise.
-			k.unsubscribe(vat, kref)
-			k.deleteCListEntry(vat, kref)
-		case ephemeralExport(VRef(e.VRef)):
+		// Imported promises stay (see above): a durable watcher in the
+		// new heap may be waiting for them. The ones the vat decided were
+		// rejected above and have left the c-list.
+		if !kref.IsPromise() && ephemeralExport(VRef(e.VRef)) {
 			// INVARIANT 15: abandoned in the unit that begins the new
 			// incarnation, before any delivery can reach it.
 			k.orphanObject(vat, kref)

@@ -165,9 +165,11 @@ func TestUpgradeAbandonsNonDurableExportsOnlyWhenItStarts(t *testing.T) {
 }
 
 // A restart settles everything only the old heap knew: the promise bob
-// decided is rejected (and alice, who awaits it, hears VAT_TERMINATED), and
-// the promise bob imported leaves his c-list, so its later resolution
-// queues no notify to a vat that cannot know it.
+// decided is rejected (and alice, who awaits it, hears VAT_TERMINATED).
+// The promise bob imported stays in his c-list with his subscription, as
+// SwingSet keeps it: a durable watcher in the new heap (liveslots'
+// watchPromise) re-imports it and must hear it settle. Its notify then
+// retires the entry, as any notify does.
 func TestRestartSettlesWhatTheOldHeapKnew(t *testing.T) {
 	d := kt.New(t)
 	res := d.Launch("alice", "alice", "bob")
@@ -191,9 +193,13 @@ func TestRestartSettlesWhatTheOldHeapKnew(t *testing.T) {
 	d.RunUntilQuiescent(0)
 
 	d.Restart(bobID)
+	var kept []string
 	for _, s := range d.Store.CListKRefs(string(bobID)) {
-		require.False(t, kernel.KRef(s).IsPromise(), "bob's new incarnation holds no promise (%s)", s)
+		if kernel.KRef(s).IsPromise() {
+			kept = append(kept, s)
+		}
 	}
+	require.Len(t, kept, 1, "bob keeps the promise he imported from alice, and only that one")
 	d.RunUntilQuiescent(0)
 	last := alice.Deliveries[len(alice.Deliveries)-1]
 	require.Equal(t, kernel.DeliverNotify, last.Kind)
@@ -208,7 +214,16 @@ func TestRestartSettlesWhatTheOldHeapKnew(t *testing.T) {
 	})
 	d.Send(res.Roots["alice"], "settle")
 	d.RunUntilQuiescent(0)
-	require.Empty(t, bob.Deliveries[seen:], "no notify for a promise the new incarnation cannot know")
+	var notifies []kernel.Delivery
+	for _, dv := range bob.Deliveries[seen:] {
+		if dv.Kind == kernel.DeliverNotify {
+			notifies = append(notifies, dv)
+		}
+	}
+	require.Len(t, notifies, 1, "the new incarnation hears the promise it kept settle")
+	require.False(t, notifies[0].Resolutions[0].Rejected)
+	_, stillThere := d.Store.CList(string(bobID), kept[0])
+	require.False(t, stillThere, "the notify retired bob's entry")
 	require.Equal(t, []string{"notified"}, aliceHeard)
 }
 

@@ -317,8 +317,9 @@ func (k *Kernel) deliverStart(ctx context.Context, d Deliverer, vat VatID) error
 
 // RestartVat starts a new incarnation of vat from its durable state (its
 // vatstore), in one unit: what only the old heap knew is settled (promises
-// it decided rejected, promises it imported forgotten, its non-durable
-// exports abandoned, see incarnation.go), the incarnation number goes up,
+// it decided rejected, its non-durable exports abandoned; the promises it
+// imported stay, for durable watchers; see incarnation.go), the
+// incarnation number goes up,
 // and the new incarnation gets startVat. Objects it exported durably stay
 // reachable; a message to one of its old ephemeral objects splats
 // OBJECT_DELETED without reaching it.
@@ -331,6 +332,14 @@ func (k *Kernel) RestartVat(ctx context.Context, vat VatID, d Deliverer, reason 
 	// kernel (doc.go, duty 7) with nothing more written, and a bad request
 	// (unknown or terminated vat) changes nothing.
 	if err == nil || storeErr(err) || errors.Is(err, ErrUnknownVat) || errors.Is(err, ErrVatNotActive) {
+		return out, err
+	}
+	// A start cut short because the host gave up (its context ended, as at
+	// a stop) says nothing about the vat: the unit rolled back, and the vat
+	// keeps its incarnation, to be started again by the next resume. Only a
+	// start the vat failed on its own (a fault, a missed deadline) may cost
+	// it its life.
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 		return out, err
 	}
 	// A fresh heap was asked for and cannot be had: rather than leave a

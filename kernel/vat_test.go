@@ -301,3 +301,41 @@ func TestRestartVat(t *testing.T) {
 	require.Equal(t, int64(1), info.Incarnation, "the failed restart was undone before terminating")
 	d.AuditNow("failed restart")
 }
+
+// cancelStart is a Deliverer whose startVat is cut short by the host's
+// context ending mid-delivery, as a Stop with an ended context does.
+type cancelStart struct {
+	kernel.Deliverer
+	cancel context.CancelFunc
+}
+
+func (c cancelStart) Deliver(ctx context.Context, vat kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	if d.Kind == kernel.DeliverStartVat {
+		c.cancel()
+		return ctx.Err()
+	}
+	return c.Deliverer.Deliver(ctx, vat, d, sys)
+}
+
+// A restart whose start is cut short because the host's context ended is
+// not the vat's failure: the unit rolls back and the vat lives on, in the
+// incarnation it had, and a later restart goes through.
+func TestRestartCutByTheHostKeepsTheVat(t *testing.T) {
+	d := kt.New(t)
+	res := d.Launch("alice", "alice", "bob")
+	bobID := res.VatIDs["bob"]
+	ctx, cancel := context.WithCancel(d.Ctx)
+	_, err := d.K.RestartVat(ctx, bobID, cancelStart{Deliverer: d, cancel: cancel}, "stop")
+	require.ErrorIs(t, err, context.Canceled)
+	info, _ := d.K.Vat(bobID)
+	require.True(t, info.Active, "a start the host cut short does not terminate the vat")
+	require.Equal(t, int64(0), info.Incarnation, "the cut restart was rolled back")
+	d.AuditNow("restart cut by the host")
+
+	d.Restart(bobID)
+	info, _ = d.K.Vat(bobID)
+	require.Equal(t, int64(1), info.Incarnation)
+	p := d.Send(res.Roots["bob"], "hello")
+	d.RunUntilQuiescent(0)
+	require.NoError(t, d.ResultErr(p))
+}

@@ -5,7 +5,7 @@
 //
 //	reg := vat.NewRegistry()
 //	reg.MustRegister("counter", func(vc *vat.Context) (any, error) {
-//		n := int64(0)
+//		n := int64(0) // the heap's: back to 0 after a restart (see below)
 //		return vat.Far("counter", vat.Methods{
 //			"incr": func(c *vat.Call) (any, error) { n++; return n, nil },
 //		}), nil
@@ -16,7 +16,9 @@
 //   - Registry maps bundle names to build functions, so a restarted kernel
 //     rebuilds its vats by name. A build function gets a Context
 //     (Parameters, Baggage, Logger, Incarnation, Exit, DefineKind) and
-//     returns the vat's root object.
+//     returns the vat's root object. An About given to Register (a
+//     summary and the root's methods) describes the bundle for people:
+//     the binary's `bundles` command lists it.
 //   - Far makes an ephemeral object: it lives while anything holds it and
 //     dies with the incarnation. A method returns a value (or a *Promise
 //     for one) or an error, which rejects the caller's promise and leaves
@@ -45,6 +47,46 @@
 //   - Garbage collection: the vat holds its exports while the kernel can
 //     reach them and imports weakly; at bring-out-your-dead, imports no Go
 //     value and no durable value holds are dropped and retired.
+//
+// # Surviving a restart
+//
+// A vat's heap lasts one incarnation. A new incarnation begins when the
+// vat is restarted (by the host, or by its failure policy), upgraded, or
+// when a kernel starts again on its file: the build function runs again,
+// and every Go variable starts at its zero value. Bootstrap is sent once,
+// at launch, and never again. So what a vat needs after a restart must
+// live where the kernel keeps it:
+//
+//   - presences of other vats, and plain data: Baggage. Set them when they
+//     arrive (in bootstrap, or in the method that received them) and Get
+//     them where they are used.
+//   - the vat's own objects that others hold on to: durable kinds
+//     (Context.DefineKind), whose state is in Call.State. Keep them in
+//     baggage too, to find them again.
+//   - in Go variables, only what the build function rebuilds each time:
+//     the kinds it defines, and caches of what the baggage holds.
+//
+// Here alice keeps bob's presence in her baggage, not in a variable that
+// bootstrap sets:
+//
+//	reg.MustRegister("alice", func(vc *vat.Context) (any, error) {
+//		return vat.Far("alice", vat.Methods{
+//			"bootstrap": func(c *vat.Call) (any, error) {
+//				bob := c.Arg(0).(map[string]any)["bob"]
+//				return "ready", vc.Baggage.Set("bob", bob)
+//			},
+//			"greet": func(c *vat.Call) (any, error) {
+//				bob, _ := vc.Baggage.Get("bob")
+//				return vat.E(bob).Send("hello", c.Arg(0)).Await()
+//			},
+//		}), nil
+//	})
+//
+// A presence kept in a Go variable is nil in the new incarnation, and a
+// send to it fails with ErrNoTarget, whose message says this. Ephemeral
+// objects (Far) and promises die with their incarnation and cannot be
+// stored durably (Baggage.Set refuses them): a message to an old
+// incarnation's ephemeral object is rejected with OBJECT_DELETED.
 //
 // # Scheduling
 //

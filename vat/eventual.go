@@ -1,11 +1,30 @@
 package vat
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
+
+// ErrNoTarget is the error of a send to nothing: E(nil), or E of a nil
+// *Presence, *Promise or *Object. The usual cause is a presence kept in a
+// Go variable that bootstrap set: bootstrap is sent once, at launch, and
+// a new incarnation of the vat (after a restart, an upgrade, or a kernel
+// resumed from its file) starts with every Go variable at its zero value.
+// A presence the vat needs after a restart lives in its baggage or in the
+// state of a durable object, and is read back from there (see the
+// package doc, "Surviving a restart"). Baggage.Get of a key that is not
+// set returns nil too, so a send to a value it found missing ends here.
+var ErrNoTarget = errors.New("vat: E(nil): the target is nil")
+
+// noTargetHint is what ErrNoTarget's message goes on to say: what to do.
+// It reaches the vat's caller in the rejection, so it names no vat, ref
+// or variable of the vat's own.
+const noTargetHint = "if it was a presence kept in a Go variable, it is gone: a new incarnation " +
+	"(after a restart, an upgrade or a kernel resumed from its file) starts with fresh variables, and bootstrap is not sent again; " +
+	"keep the presences a vat needs after a restart in its baggage (Baggage.Set, then Baggage.Get) or in durable state"
 
 // Sender sends eventual messages to one target; make it with E.
 type Sender struct{ target any }
@@ -46,23 +65,32 @@ func (s Sender) SendOnly(method string, args ...any) error {
 
 func instanceOf(target any) (*Instance, error) {
 	switch t := target.(type) {
+	case nil:
+		return nil, fmt.Errorf("%w: %s", ErrNoTarget, noTargetHint)
 	case *Presence:
+		if t == nil {
+			return nil, fmt.Errorf("%w (a nil *vat.Presence): %s", ErrNoTarget, noTargetHint)
+		}
 		if t.retired {
 			return nil, fmt.Errorf("vat: E(%s): its object is gone", t.iface)
 		}
 		return t.inst, nil
 	case *Promise:
+		if t == nil {
+			return nil, fmt.Errorf("%w (a nil *vat.Promise): %s", ErrNoTarget, noTargetHint)
+		}
 		if t.inst == nil {
 			return nil, ErrUnbound
 		}
 		return t.inst, nil
 	case *Object:
+		if t == nil {
+			return nil, fmt.Errorf("%w (a nil *vat.Object): %s", ErrNoTarget, noTargetHint)
+		}
 		if t.inst == nil {
 			return nil, fmt.Errorf("vat: E(%q): the object has not left its vat; call its method directly", t.iface)
 		}
 		return t.inst, nil
-	case nil:
-		return nil, fmt.Errorf("vat: E(nil)")
 	}
 	return nil, fmt.Errorf("vat: E(%T): want a *Presence, *Promise or *Object", target)
 }

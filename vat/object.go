@@ -2,6 +2,7 @@ package vat
 
 import (
 	"fmt"
+	"slices"
 	"weak"
 )
 
@@ -32,6 +33,22 @@ func Far(iface string, methods Methods) *Object {
 
 // Iface is the object's interface name.
 func (o *Object) Iface() string { return o.iface }
+
+// MethodNames lists the names of the methods o answers, sorted, with ""
+// for a catch-all (see Methods). A durable object answers its kind's. It
+// lets a program check what a bundle's description (About) claims.
+func (o *Object) MethodNames() []string {
+	ms := o.methods
+	if o.kind != nil {
+		ms = o.kind.methods
+	}
+	names := make([]string, 0, len(ms))
+	for n := range ms {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
 
 // Presence is this vat's handle on an object of another vat. Send to it
 // with E. Two presences for the same object are the same *Presence while

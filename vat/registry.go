@@ -1,8 +1,10 @@
 package vat
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/ocapgo/kernel-actors/vatproto"
@@ -20,6 +22,47 @@ type Registry struct {
 	mu      sync.Mutex
 	bundles map[string]BuildFunc
 	raw     map[string]func() RawVat
+	about   map[string]About // only the bundles registered with one
+}
+
+// About describes a bundle for the people who launch it: what the
+// binary's `bundles` command lists beside its name. It is optional, and
+// only read by people: the kernel never looks at it.
+type About struct {
+	// Summary says in one line what the vat is for.
+	Summary string
+	// Methods are its root object's methods, each written as a call with
+	// its parameters, such as "incr(n)" or "get()", in the order to list
+	// them.
+	Methods []string
+}
+
+// ErrBadAbout is wrapped by Register's error for a bundle description
+// that cannot be listed as one: more than one, a summary over several
+// lines, an empty method.
+var ErrBadAbout = errors.New("vat: bad bundle description")
+
+// checkAbout validates the descriptions given to a Register call for name.
+func checkAbout(name string, about []About) (About, bool, error) {
+	switch len(about) {
+	case 0:
+		return About{}, false, nil
+	case 1:
+	default:
+		return About{}, false, fmt.Errorf("%w: %q: %d descriptions, want at most one", ErrBadAbout, name, len(about))
+	}
+	a := about[0]
+	if strings.ContainsAny(a.Summary, "\r\n") {
+		return About{}, false, fmt.Errorf("%w: %q: the summary is more than one line", ErrBadAbout, name)
+	}
+	for i, m := range a.Methods {
+		if strings.TrimSpace(m) == "" || strings.ContainsAny(m, "\r\n") {
+			return About{}, false, fmt.Errorf("%w: %q: method %d is empty or more than one line", ErrBadAbout, name, i)
+		}
+	}
+	// A copy: the caller's slice is theirs to change.
+	a.Methods = append([]string(nil), a.Methods...)
+	return a, true, nil
 }
 
 // RawVat is a vat that speaks the raw vat protocol itself, without
@@ -36,14 +79,19 @@ var _ RawVat = (*Instance)(nil)
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{bundles: map[string]BuildFunc{}, raw: map[string]func() RawVat{}}
+	return &Registry{bundles: map[string]BuildFunc{}, raw: map[string]func() RawVat{}, about: map[string]About{}}
 }
 
 // RegisterRaw adds a raw-protocol vat under name: make returns a new
-// incarnation, which gets every delivery, startVat included.
-func (r *Registry) RegisterRaw(name string, make func() RawVat) error {
+// incarnation, which gets every delivery, startVat included. about, at
+// most one, describes it (see About).
+func (r *Registry) RegisterRaw(name string, make func() RawVat, about ...About) error {
 	if name == "" || make == nil {
 		return fmt.Errorf("vat: RegisterRaw: a bundle needs a name and a constructor")
+	}
+	a, described, err := checkAbout(name, about)
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -54,6 +102,9 @@ func (r *Registry) RegisterRaw(name string, make func() RawVat) error {
 		return fmt.Errorf("vat: RegisterRaw %q: already registered", name)
 	}
 	r.raw[name] = make
+	if described {
+		r.about[name] = a
+	}
 	return nil
 }
 
@@ -71,12 +122,18 @@ func (r *Registry) LookupAny(name string) (BuildFunc, func() RawVat, error) {
 }
 
 // Register adds vat code under name. A name can be registered once.
-func (r *Registry) Register(name string, build BuildFunc) error {
+// about, at most one, describes the bundle for people (see About): a
+// summary and the root's methods, which the binary's `bundles` lists.
+func (r *Registry) Register(name string, build BuildFunc, about ...About) error {
 	if name == "" {
 		return fmt.Errorf("vat: Register: empty bundle name")
 	}
 	if build == nil {
 		return fmt.Errorf("vat: Register %q: nil build function", name)
+	}
+	a, described, err := checkAbout(name, about)
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -87,15 +144,28 @@ func (r *Registry) Register(name string, build BuildFunc) error {
 		return fmt.Errorf("vat: Register %q: already registered", name)
 	}
 	r.bundles[name] = build
+	if described {
+		r.about[name] = a
+	}
 	return nil
 }
 
 // MustRegister is Register for package initialisation and tests: it panics
 // on error.
-func (r *Registry) MustRegister(name string, build BuildFunc) {
-	if err := r.Register(name, build); err != nil {
+func (r *Registry) MustRegister(name string, build BuildFunc, about ...About) {
+	if err := r.Register(name, build, about...); err != nil {
 		panic(err)
 	}
+}
+
+// About returns the description name was registered with; ok is false if
+// it has none (or no bundle has that name).
+func (r *Registry) About(name string) (a About, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok = r.about[name]
+	a.Methods = append([]string(nil), a.Methods...)
+	return a, ok
 }
 
 // Lookup returns the vat code registered under name.

@@ -14,7 +14,9 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/control"
+	kacli "github.com/ocapgo/kernel-actors/cli"
+	"github.com/ocapgo/kernel-actors/control"
+	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 )
 
 // The binary's interfaces under abuse: hostile config files, a database
@@ -35,7 +37,7 @@ var bombs = []struct{ file, want string }{
 
 func bombPath(t *testing.T, file string) string {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "internal", "clusterfile", "testdata", file))
+	path, err := filepath.Abs(filepath.Join("..", "..", "clusterfile", "testdata", file))
 	require.NoError(t, err)
 	return path
 }
@@ -221,6 +223,15 @@ func TestServeExitsWhenItsKernelStops(t *testing.T) {
 	require.Equal(t, "2", strings.TrimSpace(string(v)), "the failed send left nothing")
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, d.wait(t), d.output())
+}
+
+// runCLI runs the command line in this process, as main does, with
+// stderr not a terminal and no environment.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	code = kacli.Program{Registry: catalog.Registry(), Stdout: &out, Stderr: &errOut}.Run(context.Background(), args)
+	return code, out.String(), errOut.String()
 }
 
 // inspect on a database tampered with by raw SQL reports what is wrong

@@ -19,8 +19,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/control"
-	"github.com/ocapgo/kernel-actors/internal/inspect"
+	"github.com/ocapgo/kernel-actors/control"
+	"github.com/ocapgo/kernel-actors/inspect"
 )
 
 // These tests run the built binary, as a user would.
@@ -214,8 +214,10 @@ func TestServeAndClients(t *testing.T) {
 		t.Fatalf("serve did not stop on SIGTERM:\n%s", d.output())
 	}
 	require.Contains(t, d.output(), "stopped")
-	_, err = os.Stat(control.AddrPath(db))
-	require.ErrorIs(t, err, os.ErrNotExist, "the address file goes with the daemon")
+	for _, p := range []string{control.AddrPath(db), control.TokenPath(db), control.PIDPath(db)} {
+		_, err = os.Stat(p)
+		require.ErrorIs(t, err, os.ErrNotExist, "%s goes with the daemon", p)
+	}
 	code, _, errOut = cli(t, "status", "--db", db)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "is `kernel-actors serve --db "+db+"` running?", "no silent fallback to another address")

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
-	"github.com/ocapgo/kernel-actors/internal/clusterfile"
+	"github.com/ocapgo/kernel-actors/clusterfile"
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -146,7 +146,7 @@ func TestRunAfterCrashBeforeBootstrap(t *testing.T) {
 	requireInOrder(t, out,
 		"subcluster s1 is in "+db+" already: resumed. Its bootstrap had not finished when the last run stopped: it runs now\n",
 		"bootstrap result: \"counter ready\"\n",
-		"quiescent: 1 cranks in this run", "1 in all") // the bootstrap's, in the resume
+		"quiescent: 1 crank in this run", "1 in all") // the bootstrap's, in the resume
 	require.NotContains(t, out, "launched")
 	require.NotContains(t, out, "ran before")
 	subs, vats, queued := fileState(t, db)

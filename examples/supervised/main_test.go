@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/demotest"
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/demos/demotest"
 )
 
 // childDB names the environment variable that makes the test binary the
@@ -61,9 +62,26 @@ func TestRunLogs(t *testing.T) {
 	var out, errs bytes.Buffer
 	require.Equal(t, 0, run(context.Background(), []string{"--log"}, &out, &errs))
 	require.Contains(t, errs.String(), `"message":"vat failed; restarting it after a backoff"`)
+	backoffs := 0
 	for _, line := range strings.Split(strings.TrimSpace(errs.String()), "\n") {
 		require.True(t, strings.HasPrefix(line, "{") && strings.HasSuffix(line, "}"), line)
+		var entry struct {
+			Message string `json:"message"`
+			Backoff any    `json:"backoff"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &entry), line)
+		if entry.Message != "vat failed; restarting it after a backoff" {
+			continue
+		}
+		// With its unit: "10ms", not a bare 10.
+		s, ok := entry.Backoff.(string)
+		require.True(t, ok, "backoff %v is not a duration with its unit", entry.Backoff)
+		d, err := time.ParseDuration(s)
+		require.NoError(t, err)
+		require.Positive(t, d)
+		backoffs++
 	}
+	require.Positive(t, backoffs)
 }
 
 func TestUsage(t *testing.T) {

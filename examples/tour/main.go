@@ -1,7 +1,15 @@
 // Command tour is the kernel-actors tour, the same one `kernel-actors demo`
-// runs: alice, bob, carol and a bank on the actor runtime, showing a
-// message round trip, promise pipelining, a vat crash rolled back and
-// handled by its failure policy, and a revocation.
+// runs: a newcomer's first minute with the kernel. It runs on the actor
+// runtime (package actors) with vats written in Go (package vat, vats.go),
+// and narrates in plain lines (tour.go): a subcluster of alice, bob, carol
+// and a bank; a message round trip; promise pipelining; a vat crash whose
+// crank is rolled back and which the vat's failure policy handles
+// (restart for bob, terminate for carol); a revocation; and the final
+// balances with the number of cranks.
+//
+// Everything it shows it learns through the embedding API, as any host
+// would, and it imports nothing internal, so the folder runs as well
+// copied into a module of its own.
 //
 //	go run ./examples/tour            in memory, nothing to set up
 //	go run ./examples/tour --db PATH  on a new SQLite file, kept afterwards
@@ -19,8 +27,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/ocapgo/kernel-actors/internal/demos"
-	"github.com/ocapgo/kernel-actors/internal/demos/tour"
+	"github.com/ocapgo/kernel-actors/demos"
 )
 
 // An interrupt cancels the tour; Run still stops the kernel, so a file is
@@ -30,5 +37,5 @@ func main() { os.Exit(demos.Exec(run)) }
 // run is the program without its process: main's arguments, streams and
 // exit code, so that the test can call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return demos.Main(ctx, tour.Demo(), args, stdout, stderr)
+	return demos.Main(ctx, Demo(), args, stdout, stderr)
 }

@@ -1,16 +1,16 @@
-// Package demos holds what the bundled demos share: how they are run
-// (Options), how they narrate (Narrator), how the binary finds them
-// (Demo), how each starts and stops its kernel (WithKernel, or
-// StartKernel and StopKernel; a Fresh demo refuses a used database with
-// ErrNotFresh), how the host tells what a vat's result says it did
-// (Send), and the command line of their examples (Main). Each demo
-// is a package below this one (tour, bank, caretaker, supervised, embed)
-// with its vats registered under "<demo>/<vat>" bundle names;
-// examples/<demo> is its main, a call to Main, and `kernel-actors demo
-// <demo>` runs the same code.
+// Package demos holds the binary's copies of the examples it runs as
+// demos (internal/demos/NAME is examples/NAME but its main.go, as package
+// NAME) and their catalog (internal/demos/catalog), for the demo command
+// and the binary's registry.
 //
-// It must not hold vat code or kernel logic of its own: it reaches the
-// kernel through package actors, as an embedding program would, and the
-// store (package persistence) only to look, before starting, whether a
-// database holds vats.
+// Each example is a main, so that a user can copy its folder into a module
+// of their own and run it; a main cannot be imported, hence the copies.
+// They are generated, never edited: edit the example, then run
+//
+//	go generate ./internal/demos
+//
+// which rewrites every internal/demos/NAME/example.go; the package's test
+// fails while a copy differs from its example by a byte.
 package demos
+
+//go:generate go test -run TestCopiesAreTheExamples -update

@@ -36,12 +36,12 @@ func Register(reg *vat.Registry) {
 				return last, nil
 			},
 		}), nil
-	})
+	}, vat.About{Summary: "the benchmark's driver: run(n) makes n round trips to bob", Methods: []string{"bootstrap(vats, services)", "run(n)"}})
 	reg.MustRegister(BundleBob, func(vc *vat.Context) (any, error) {
 		return vat.Far("bob", vat.Methods{
 			"echo": func(c *vat.Call) (any, error) { return c.Arg(0), nil },
 		}), nil
-	})
+	}, vat.About{Summary: "answers echo(x) with x", Methods: []string{"echo(x)"}})
 }
 
 // Registry is a registry holding only the workload's bundles.

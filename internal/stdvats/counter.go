@@ -14,7 +14,8 @@ const BundleCounter = "std/counter"
 
 // Register adds the package's bundles to reg.
 func Register(reg *vat.Registry) {
-	reg.MustRegister(BundleCounter, counter)
+	reg.MustRegister(BundleCounter, counter, vat.About{Summary: "a durable counter: its count survives restarts of the vat and of the kernel",
+		Methods: []string{"bootstrap(vats, services)", "incr([by])", "get()", "record(id)", "seen()"}})
 }
 
 // counter keeps a count in baggage, so it survives restarts of the vat

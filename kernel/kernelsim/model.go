@@ -265,7 +265,8 @@ func (w *world) rejectDecided(v *simVat, why string) {
 // kernel's resume): what it decided is rejected, and, once the kernel
 // abandons them, its non-durable exports answer no more (invariant 15,
 // docs/invariants.md). The vat keeps the rest of its view: imports,
-// durable exports, the results of its own sends.
+// imported promises (with their subscriptions), durable exports, the
+// results of its own sends.
 func (w *world) restart(v *simVat, why string) {
 	v.inc++
 	w.rejectDecided(v, why)
@@ -283,22 +284,14 @@ func (w *world) restart(v *simVat, why string) {
 		// incarnation answers for them, as if they were durable.
 		for _, e := range v.entries() {
 			o := w.refs[e.r]
-			switch {
-			case e.export && !e.promise && !o.durable:
+			if e.export && !e.promise && !o.durable {
 				o.abandoned = why
 				v.remove(e)
 				v.lost[e.vref] = why
-			case e.promise:
-				// Every other promise leaves the c-list too: a heap is where a
-				// promise lives, and no durable state can hold one. The vat
-				// is no longer subscribed, so the results of its own sends
-				// are settled where it cannot hear.
-				v.remove(e)
-				v.lost[e.vref] = why
-				if m := o.msg; m != nil && m.from == v.idx {
-					m.deaf = true
-				}
 			}
+			// Every other promise stays, subscribed: liveslots' durable
+			// watchers re-import them in the new heap, which must hear
+			// them settle (and the results of its own sends are heard).
 		}
 	}
 	v.forget()

@@ -1,13 +1,15 @@
 // Package catalog lists the bundled demos and builds the binary's vat
 // registry from them: every demo's bundles, the benchmark workload's and
-// the small general ones (std/counter), so that `kernel-actors run` and `serve` can launch any of them from a
-// config file.
+// the small general ones (std/counter), so that `kernel-actors run` and
+// `serve` can launch any of them from a config file. cmd/kernel-actors
+// hands that registry to package cli; the demo command lists Demos.
 //
-// It only lists; the demos' code lives in their own packages.
+// It only lists; the demos' code is the examples' (examples/NAME, copied
+// into internal/demos/NAME for the binary).
 package catalog
 
 import (
-	"github.com/ocapgo/kernel-actors/internal/demos"
+	"github.com/ocapgo/kernel-actors/demos"
 	"github.com/ocapgo/kernel-actors/internal/demos/bank"
 	"github.com/ocapgo/kernel-actors/internal/demos/caretaker"
 	"github.com/ocapgo/kernel-actors/internal/demos/embed"

@@ -8,7 +8,7 @@
 // and ends it with SIGKILL. It also exits by itself when the kernel closes
 // fd 3, or breaks the protocol.
 import { engineGC } from './lockdown.js';
-import { IN_FD, OUT_FD, readFrames, writeFrame } from './wire.js';
+import { IN_FD, OUT_FD, makeWriter, readFrames } from './wire.js';
 import { makeSupervisor } from './supervisor.js';
 
 // Exit codes, so the kernel's log can say why a worker ended by itself.
@@ -25,9 +25,10 @@ const vatId = opt('--vat', '');
 const maxFrame = Number(opt('--max-frame', String(64 << 20)));
 const bundleCache = opt('--bundle-cache', undefined);
 
-const write = msg => {
+const writer = makeWriter(OUT_FD, maxFrame);
+const write = (msg, urgent) => {
   try {
-    writeFrame(OUT_FD, maxFrame, msg);
+    writer.write(msg, urgent);
   } catch (e) {
     process.stderr.write(`worker ${vatId}: cannot write to the kernel: ${e.message}\n`);
     process.exit(EXIT_WRITE);
@@ -36,6 +37,11 @@ const write = msg => {
 
 const exit = why => {
   supervisor.log.error(why);
+  try {
+    writer.flush(); // the log entry saying why, before the end
+  } catch {
+    // the kernel may be gone already
+  }
   process.exit(EXIT_VAT);
 };
 
@@ -49,7 +55,9 @@ readFrames(
   IN_FD,
   maxFrame,
   msg => {
-    chain = chain.then(() => supervisor.handle(msg));
+    // What the request makes the vat write is written at its end, in
+    // one go (wire.js, makeWriter).
+    chain = chain.then(() => writer.batch(() => supervisor.handle(msg)));
   },
   err => {
     if (err) {

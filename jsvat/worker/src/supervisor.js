@@ -98,7 +98,7 @@ const isRecord = v => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * @param {object} io
- * @param {(msg: object) => void} io.write sends one frame to the kernel
+ * @param {(msg: object, urgent?: boolean) => void} io.write sends one frame to the kernel (urgent: now, not at the request's end)
  * @param {() => void} [io.engineGC]
  * @param {string | undefined} io.bundleCache
  * @param {string} io.vatId the vat's id, if known at spawn
@@ -116,7 +116,7 @@ export const makeSupervisor = ({ write, engineGC, bundleCache, vatId: spawnVatId
   // kernel would refuse it anyway and fail the vat.
   let inDelivery = false;
 
-  const log = entry => write({ jsonrpc: '2.0', method: 'notify', params: ['logger', JSON.stringify(entry)] });
+  const log = entry => write({ jsonrpc: '2.0', method: 'notify', params: ['logger', JSON.stringify(entry)] }, true);
   const workerLog = makeLogger(log, ['worker']);
 
   const notifySyscall = vso => {

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ocapgo/kernel-actors/demos"
+	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
+)
+
+// runDemo is the demo command: the bundled demos (the examples' code),
+// whatever the Program's registry holds, since each demo starts its own
+// kernel with its own bundles.
+func runDemo(ctx context.Context, e *env, args []string) error {
+	var names []string
+	for _, d := range catalog.Demos() {
+		names = append(names, d.Name)
+	}
+	fs := newFlags(e, "demo", "[NAME] [--db PATH] [--list] [-v]", fmt.Sprintf(`
+Runs a bundled demo and narrates it: which vat sent what, promise
+pipelining, a vat crash rolled back and handled by its failure policy, a
+revocation. NAME is one of: %s (default %s). The kernel runs in memory
+unless --db names a file to keep its state in (a new one).`, strings.Join(names, ", "), catalog.Default))
+	db := fs.String("db", "", "keep the kernel's state in this new SQLite file (default: in memory)")
+	list := fs.Bool("list", false, "list the demos and exit")
+	verbose := fs.Bool("v", false, "log the kernel's work (one line per crank) to stderr")
+	pos, err := parse(fs, args, 0, 1)
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, d := range catalog.Demos() {
+			fmt.Fprintf(e.stdout, "%-12s %s\n", d.Name, d.Summary)
+		}
+		return nil
+	}
+	name := catalog.Default
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	d, ok := catalog.Find(name)
+	if !ok {
+		return usageErr("no demo %q (have %s)", name, strings.Join(names, ", "))
+	}
+	return d.Run(ctx, demos.Options{Out: e.stdout, DBPath: *db, Logger: logger(e, *verbose)})
+}

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/clusterfile"
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+)
+
+// runRun is the run command: launch a config's subcluster (or resume the
+// database that holds it), run until quiescent, and say how the bootstrap
+// ended (resume.go says what it found on a database that holds it).
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [-v]", `
+Launches the subcluster that FILE (JSON or YAML) describes, unless the
+database already holds it, and runs the kernel until it is quiescent: the
+run queue empty and everything committed. Prints the bootstrap result.
+
+On a database that holds the subcluster already (the same config), it
+says what it found: a bootstrap that ran before (with its result; it does
+not run again), or one that had not finished when the last run stopped
+(it runs now, and its result is printed once it settles). A launch is one
+transaction, so a run cut short left the whole subcluster or nothing. If
+that bootstrap is rejected now, the kernel terminates the subcluster, and
+run launches it afresh.
+
+A config names a bootstrap vat and the vats, each with its bundle (see
+"kernel-actors bundles"), optional parameters and failure policy:
+
+  bootstrap: alice
+  vats:
+    alice: {bundle: tour/alice}
+    bob:
+      bundle: tour/bob
+      parameters: {name: bob}
+      failurePolicy: restart        # or terminate (the default)
+      restart: {maxRestarts: 3, within: 1m, backoff: 100ms, maxBackoff: 10s}
+    carol:
+      bundle: tour/bob              # bob's code under her own name
+      parameters: {name: carol}
+    bank: {bundle: tour/bank}
+
+FILE "-" reads the config from standard input. A mistake in it is
+reported with its line and field; YAML aliases (*name) are refused, and
+so is a config over 1 MiB.
+
+An existing --db is audited first (every count recomputed from scratch);
+one that fails is refused, naming the first problems, unless --skip-audit.`)
+	config := fs.String("config", "", `the cluster config file (JSON or YAML), "-" for standard input; required`)
+	db := fs.String("db", "", "keep the kernel's state in this SQLite file (default: in memory)")
+	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
+	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
+	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if *config == "" {
+		return usageErr("--config is required")
+	}
+	policy, err := commitPolicy(*commit)
+	if err != nil {
+		return err
+	}
+	reg := e.reg
+	cfg, _, err := loadConfig(e, *config, clusterfile.Options{Bundle: func(name string) error {
+		_, _, err := reg.LookupAny(name)
+		return err
+	}})
+	if err != nil {
+		return err
+	}
+	if !*skipAudit {
+		if err := auditDB(ctx, e, *db); err != nil {
+			return err
+		}
+	}
+	// Before the kernel opens the file: its resume may run the bootstrap
+	// before run can ask how the last run left it.
+	before, err := readPrior(ctx, *db, cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose)})
+	if err != nil {
+		return err
+	}
+	defer k.Stop(context.WithoutCancel(ctx))
+
+	st, err := k.Status(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := resumeLaunch(ctx, e, k, *db, cfg, before, st.Subclusters)
+	if err != nil {
+		return err
+	}
+	prog := startProgress(ctx, e.stderr, e.isTerminal, func(ctx context.Context) (n uint64, err error) {
+		// Only the count: Status would describe every vat, twice a second.
+		err = k.ReadStore(ctx, func(st *persistence.Store) error { n = kernel.CrankCount(st); return nil })
+		return n, err
+	})
+	err = k.WaitIdle(ctx)
+	if err == nil && pending != "" {
+		var again bool
+		if again, err = reportBootstrap(ctx, e, k, pending, cfg); err == nil && again {
+			err = k.WaitIdle(ctx)
+		}
+	}
+	prog.Stop()
+	if err != nil {
+		return err
+	}
+	if st, err = k.Status(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "quiescent: %s in this run (%s), %d in all; %s active\n",
+		plural(st.Cranks-before.cranks, "crank"), time.Since(start).Round(time.Millisecond), st.Cranks, plural(countActive(st.Vats), "vat"))
+	return k.Stop(ctx)
+}
+
+func commitPolicy(s string) (persistence.CommitPolicy, error) {
+	switch p := persistence.CommitPolicy(s); p {
+	case persistence.Durable, persistence.Group:
+		return p, nil
+	}
+	return "", usageErr("--commit %q: want %q or %q", s, persistence.Durable, persistence.Group)
+}
+
+func vatList(ids map[string]kernel.VatID) string {
+	names := make([]string, 0, len(ids))
+	for n := range ids {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + string(ids[n])
+	}
+	return strings.Join(parts, " ")
+}
+
+// plural says n things: "1 vat", "2 vats", "0 vats".
+func plural[N int | uint64](n N, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+func countActive(vs []kernel.VatInfo) int {
+	n := 0
+	for _, v := range vs {
+		if v.Active {
+			n++
+		}
+	}
+	return n
+}
