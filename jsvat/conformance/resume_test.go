@@ -148,13 +148,9 @@ func TestRestartRejectsStrandedPromise(t *testing.T) {
 // Liveslots keeps a durable watcher's promise in the vatstore and revives
 // it in the new incarnation (as for a SwingSet upgrade, where the kernel
 // keeps the vat's imported promises and its subscriptions), so alice's
-// new incarnation must hear the value.
-//
-// FAILS on this kernel today: a restart takes every imported promise out
-// of the vat's c-list and its subscription with it (kernel/incarnation.go:
-// "a promise cannot be stored durably, so the new incarnation cannot know
-// them"), so the notify never comes and the watcher never runs. The
-// reference keeps the c-list across restartVat, so there it runs.
+// new incarnation must hear the value. (This scenario found that the
+// kernel dropped a vat's imported promises at a new incarnation; it keeps
+// them now, as SwingSet does.)
 func TestDurableWatcherAcrossRestart(t *testing.T) {
 	w := newWorld(t)
 	res := w.launch(watchCluster(t))
@@ -173,10 +169,6 @@ func TestDurableWatcherAcrossRestart(t *testing.T) {
 // gone, so the kernel rejects the promise at resume (where the reference
 // leaves it pending forever), and alice's new incarnation, whose durable
 // watcher liveslots revived, must hear the rejection.
-//
-// FAILS on this kernel today, for the reason TestDurableWatcherAcrossRestart
-// gives: resume begins alice's new incarnation without her imported
-// promises, so the rejection reaches no one.
 func TestDurableWatcherAcrossResume(t *testing.T) {
 	w := newWorld(t)
 	res := w.launch(watchCluster(t))
