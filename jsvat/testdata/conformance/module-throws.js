@@ -1,2 +1,0 @@
-// A vat whose module throws as it is evaluated.
-throw Error('the module itself throws');
