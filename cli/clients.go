@@ -324,7 +324,22 @@ func loadConfig(e *env, path string, opts clusterfile.Options) (kernel.ClusterCo
 		return kernel.ClusterConfig{}, nil, err
 	}
 	cfg, err := clusterfile.LoadText(data, name, opts)
-	return cfg, data, err
+	if err != nil {
+		return cfg, data, err
+	}
+	// A relative bundleSpec names a file beside the config; the text sent
+	// to a daemon (launch) then carries the absolute paths, as JSON, which
+	// the daemon reads as it reads the file (a config is JSON or YAML).
+	changed, err := absSpecs(cfg, path)
+	if err != nil {
+		return cfg, data, fmt.Errorf("%s: %w", name, err)
+	}
+	if changed {
+		if data, err = json.Marshal(cfg); err != nil {
+			return cfg, data, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return cfg, data, nil
 }
 
 // configName is what messages call the config --config names.
