@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -117,4 +118,17 @@ func absSpecs(cfg kernel.ClusterConfig, path string) (bool, error) {
 		changed = true
 	}
 	return changed, nil
+}
+
+// jsHint adds to an error for want of Node or of the worker the flag
+// that sets it: jsvat's own message names what to install and the
+// jsvat.Options field, which a user of the command line does not set.
+func jsHint(err error) error {
+	switch {
+	case errors.Is(err, jsvat.ErrNoNode):
+		return fmt.Errorf("%w (the command's --node PATH names the node binary)", err)
+	case errors.Is(err, jsvat.ErrNoWorker):
+		return fmt.Errorf("%w (the command's --js-worker DIR, or $%s, names the worker's directory)", err, WorkerEnv)
+	}
+	return err
 }

@@ -16,7 +16,8 @@ import (
 // runRun is the run command: launch a config's subcluster (or resume the
 // database that holds it), run until quiescent, and say how the bootstrap
 // ended (resume.go says what it found on a database that holds it).
-func runRun(ctx context.Context, e *env, args []string) error {
+func runRun(ctx context.Context, e *env, args []string) (err error) {
+	defer func() { err = jsHint(err) }()
 	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [-v]", `
 Launches the subcluster that FILE (JSON or YAML) describes, unless the
 database already holds it, and runs the kernel until it is quiescent: the
@@ -71,7 +72,8 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	if *config == "" {
 		return usageErr("--config is required")
 	}
-	policy, err := commitPolicy(*commit)
+	var policy persistence.CommitPolicy
+	policy, err = commitPolicy(*commit)
 	if err != nil {
 		return err
 	}
