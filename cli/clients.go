@@ -273,7 +273,7 @@ become a JavaScript one, nor the reverse.`+clientNote)
 	}
 	switch {
 	case *spec == "" && len(pos) < 2:
-		return usageErr("want VAT BUNDLE, or VAT --bundle-spec FILE")
+		return usageErr("missing arguments: want VAT BUNDLE, or VAT --bundle-spec FILE")
 	case *spec != "" && len(pos) == 2:
 		return usageErr("BUNDLE %q and --bundle-spec both given; want one", pos[1])
 	case *spec == "" && *globals != "":

@@ -46,12 +46,12 @@ A config names a bootstrap vat and the vats, each with its bundle (see
       bundle: tour/bob              # bob's code under her own name
       parameters: {name: carol}
     bank: {bundle: tour/bank}
-    dave: {bundleSpec: dave.js}     # a JavaScript vat, beside FILE
 
-A vat with a bundleSpec (an endoZipBase64 bundle or a single-file ES
-module; a relative path is beside FILE) runs in a Node.js worker process:
---node and --js-worker say where Node and the worker are. A config
-without one never needs Node.
+A vat may name JavaScript code instead of a bundle: "bundleSpec: FILE"
+(an endoZipBase64 bundle or a single-file ES module; a relative path is
+beside the config), with "globals: [NAME, ...]". It runs in a Node.js
+worker process: --node and --js-worker say where Node and the worker
+are. A config without one never needs Node.
 
 FILE "-" reads the config from standard input. A mistake in it is
 reported with its line and field; YAML aliases (*name) are refused, and
