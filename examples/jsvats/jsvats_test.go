@@ -61,7 +61,7 @@ func TestRunResumes(t *testing.T) {
 func TestServeMixed(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "k.db")
-	serve := exec.Command(binary(t), append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, workerFlag(t)...)...)
+	serve := exec.Command(binary(t), append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--js-warm", "1"}, workerFlag(t)...)...)
 	serve.Dir = dir
 	var sout, serr strings.Builder
 	serve.Stdout, serve.Stderr = &sout, &serr
