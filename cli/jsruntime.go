@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,11 +24,12 @@ const WorkerEnv = "KERNEL_ACTORS_JS_WORKER"
 // used by a kernel without JavaScript vats, so Go-only use never needs
 // Node.
 type jsFlags struct {
-	node, worker string
+	node, worker, cache string
 }
 
 func (j *jsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&j.node, "node", jsvat.DefaultNode, "the Node.js binary for JavaScript vats (a path, or a name looked up on PATH)")
+	fs.StringVar(&j.cache, "js-bundle-cache", "", "keep the bundles made of .js vats in this directory, so the next run skips the bundling (seconds a file); default: a temporary one, removed at exit")
 	fs.StringVar(&j.worker, "js-worker", "", "the JavaScript vat worker's directory, its npm dependencies installed (default: $"+WorkerEnv+", else jsvat/worker in this directory or one above it, else in the source tree the binary was built from)")
 }
 
@@ -36,7 +39,33 @@ func (j *jsFlags) register(fs *flag.FlagSet) {
 // jsvat.ErrNoWorker). So run passes warm 1 only for a config with a
 // JavaScript vat, and a Go-only kernel costs a temporary directory.
 func (j *jsFlags) runtime(e *env, warm int) (*jsvat.Runtime, error) {
-	return jsvat.NewRuntime(jsvat.Options{Node: j.node, WorkerDir: j.workerDir(e), Warm: warm})
+	dir := j.workerDir(e)
+	cache, err := j.bundleCache(dir)
+	if err != nil {
+		return nil, err
+	}
+	return jsvat.NewRuntime(jsvat.Options{Node: j.node, WorkerDir: dir, Warm: warm, BundleCache: cache})
+}
+
+// bundleCache is --js-bundle-cache's subdirectory for the worker's
+// dependencies as its package-lock.json pins them, made if missing. The
+// worker keys a bundle by its source alone, but a bundle holds the code
+// of the packages the vat imports (@endo/far, ...), so a bundle made
+// before the worker's packages changed must not be found after.
+func (j *jsFlags) bundleCache(workerDir string) (string, error) {
+	if j.cache == "" {
+		return "", nil
+	}
+	lock, err := os.ReadFile(filepath.Join(workerDir, "package-lock.json"))
+	if err != nil {
+		return "", fmt.Errorf("--js-bundle-cache: the worker's lockfile: %w (see --js-worker)", err)
+	}
+	sum := sha256.Sum256(lock)
+	dir := filepath.Join(j.cache, "deps-"+hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("--js-bundle-cache: %w", err)
+	}
+	return dir, nil
 }
 
 // workerDir is --js-worker, else $KERNEL_ACTORS_JS_WORKER, else the

@@ -71,3 +71,32 @@ func TestAbsSpecs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, filepath.Join(wd, "a.js"), cfg.Vats["a"].BundleSpec)
 }
+
+// TestBundleCacheByLockfile: --js-bundle-cache keeps bundles in a
+// subdirectory named for the worker's lockfile, so a change of the
+// worker's packages starts a new one; without the flag, the runtime's
+// own temporary directory ("").
+func TestBundleCacheByLockfile(t *testing.T) {
+	worker, cache := t.TempDir(), t.TempDir()
+	lock := filepath.Join(worker, "package-lock.json")
+	var j jsFlags
+	dir, err := j.bundleCache(worker)
+	require.NoError(t, err)
+	require.Empty(t, dir)
+
+	j.cache = cache
+	_, err = j.bundleCache(worker)
+	require.ErrorIs(t, err, os.ErrNotExist, "no lockfile: said, not guessed")
+	require.NoError(t, os.WriteFile(lock, []byte(`{"v":1}`), 0o644))
+	first, err := j.bundleCache(worker)
+	require.NoError(t, err)
+	require.DirExists(t, first)
+	require.Equal(t, cache, filepath.Dir(first))
+	again, err := j.bundleCache(worker)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.NoError(t, os.WriteFile(lock, []byte(`{"v":2}`), 0o644))
+	second, err := j.bundleCache(worker)
+	require.NoError(t, err)
+	require.NotEqual(t, first, second)
+}

@@ -18,7 +18,7 @@ import (
 // ended (resume.go says what it found on a database that holds it).
 func runRun(ctx context.Context, e *env, args []string) (err error) {
 	defer func() { err = jsHint(err) }()
-	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [-v]", `
+	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [-v]", `
 Launches the subcluster that FILE (JSON or YAML) describes, unless the
 database already holds it, and runs the kernel until it is quiescent: the
 run queue empty and everything committed. Prints the bootstrap result.

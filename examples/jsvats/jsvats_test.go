@@ -52,6 +52,23 @@ func TestRunResumes(t *testing.T) {
 	}
 }
 
+// TestBundleCacheKept: with --js-bundle-cache, the first run leaves the
+// bundles of the cluster's two .js vats there, and a second run (in
+// memory again, so it launches again) still prints the bootstrap result.
+func TestBundleCacheKept(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "bundles")
+	args := append([]string{"run", "--config", config(t, "cluster.yaml"), "--js-bundle-cache", cache}, workerFlag(t)...)
+	for range 2 {
+		code, stdout, stderr := cli(t, dir, nil, args...)
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, stdout, `bootstrap result: "Hello, ocap-kernel!; visits: 1"`)
+		found, err := filepath.Glob(filepath.Join(cache, "deps-*", "*.json"))
+		require.NoError(t, err)
+		require.Len(t, found, 2, "one bundle a .js vat")
+	}
+}
+
 // TestServeMixed: serve on a new file, launch the mixed cluster through
 // it, send visit() to the JS bootstrap vat's root (which finds its
 // counter in baggage and counts the second visit), and see the four vats
