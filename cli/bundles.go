@@ -21,7 +21,10 @@ func runBundles(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bundles", "[--json]", `
 Lists the vat bundles this binary can launch, each with what it is for
 and its root object's methods, as the program registered them: a config
-file for run, or a launch on serve, names them in vats.NAME.bundle.`)
+file for run, or a launch on serve, names them in vats.NAME.bundle. A vat
+may instead name JavaScript code, vats.NAME.bundleSpec (a bundle file or
+a .js module), which needs no registration: it runs in a Node.js worker
+(see "kernel-actors run --help").`)
 	asJSON := fs.Bool("json", false, `print JSON: [{"name", "summary", "methods"}]`)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -192,13 +193,14 @@ active, incarnation and root object.`+clientNote)
 		return printJSON(e, vats)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VAT\tNAME\tSUBCLUSTER\tBUNDLE\tPOLICY\tSTATE\tINCARNATION\tROOT")
+	// CODE: a Go vat's bundle, or a JavaScript vat's bundleSpec.
+	fmt.Fprintln(tw, "VAT\tNAME\tSUBCLUSTER\tCODE\tPOLICY\tSTATE\tINCARNATION\tROOT")
 	for _, v := range vats {
 		state := "active"
 		if !v.Active {
 			state = "terminated"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v.ID, v.Name, v.Subcluster, v.Bundle, v.FailurePolicy, state, v.Incarnation, v.Root)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v.ID, v.Name, v.Subcluster, v.Code, v.FailurePolicy, state, v.Incarnation, v.Root)
 	}
 	return tw.Flush()
 }
@@ -254,26 +256,57 @@ and baggage stay, ephemeral objects are gone.`+clientNote)
 
 // runUpgrade is the upgrade command: a new incarnation on new code.
 func runUpgrade(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "upgrade", "VAT BUNDLE [client flags]", `
-Restarts a vat on the code of BUNDLE, keeping its durable state. The new
-code must define every durable kind the old one did, else the upgrade is
-refused and the old code keeps running.`+clientNote)
+	fs := newFlags(e, "upgrade", "VAT BUNDLE | VAT --bundle-spec FILE [--globals NAME,...] [client flags]", `
+Restarts a vat on new code, keeping its durable state: a Go vat on the
+registered BUNDLE, a JavaScript vat on the bundle or .js module FILE (a
+path relative to this directory, or a file:// URL), with the globals
+named. The new code must define every durable kind the old one did, else
+the upgrade is refused and the old code keeps running. A Go vat cannot
+become a JavaScript one, nor the reverse.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
-	pos, err := parse(fs, args, 2, 2)
+	spec := fs.String("bundle-spec", "", "a JavaScript vat's new code: a bundle or a .js module (path or file:// URL)")
+	globals := fs.String("globals", "", "with --bundle-spec: the globals the new code gets beyond console, comma-separated")
+	pos, err := parse(fs, args, 1, 2)
 	if err != nil {
 		return err
+	}
+	switch {
+	case *spec == "" && len(pos) < 2:
+		return usageErr("missing arguments: want VAT BUNDLE, or VAT --bundle-spec FILE")
+	case *spec != "" && len(pos) == 2:
+		return usageErr("BUNDLE %q and --bundle-spec both given; want one", pos[1])
+	case *spec == "" && *globals != "":
+		return usageErr("--globals goes with --bundle-spec")
+	}
+	code := *spec
+	if code == "" {
+		code = pos[1]
+	} else if !strings.Contains(code, "://") {
+		// The daemon would resolve a relative path in its own directory.
+		if code, err = filepath.Abs(code); err != nil {
+			return usageErr("--bundle-spec %q: %v", *spec, err)
+		}
 	}
 	c, ctx, cancel, err := cf.dial(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	inc, err := c.UpgradeVat(ctx, pos[0], pos[1])
+	var inc int64
+	if *spec != "" {
+		var names []string
+		if *globals != "" {
+			names = strings.Split(*globals, ",")
+		}
+		inc, err = c.UpgradeJSVat(ctx, pos[0], code, names)
+	} else {
+		inc, err = c.UpgradeVat(ctx, pos[0], code)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "vat %s upgraded to %s: incarnation %d\n", pos[0], pos[1], inc)
+	fmt.Fprintf(e.stdout, "vat %s upgraded to %s: incarnation %d\n", pos[0], code, inc)
 	return nil
 }
 
@@ -324,7 +357,22 @@ func loadConfig(e *env, path string, opts clusterfile.Options) (kernel.ClusterCo
 		return kernel.ClusterConfig{}, nil, err
 	}
 	cfg, err := clusterfile.LoadText(data, name, opts)
-	return cfg, data, err
+	if err != nil {
+		return cfg, data, err
+	}
+	// A relative bundleSpec names a file beside the config; the text sent
+	// to a daemon (launch) then carries the absolute paths, as JSON, which
+	// the daemon reads as it reads the file (a config is JSON or YAML).
+	changed, err := absSpecs(cfg, path)
+	if err != nil {
+		return cfg, data, fmt.Errorf("%s: %w", name, err)
+	}
+	if changed {
+		if data, err = json.Marshal(cfg); err != nil {
+			return cfg, data, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return cfg, data, nil
 }
 
 // configName is what messages call the config --config names.

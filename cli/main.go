@@ -87,7 +87,7 @@ func commands() []command {
 		{"vats", "[--json]", "list a running kernel's vats (client)", runVats},
 		{"terminate", "VAT [--reason TEXT]", "terminate a vat (client)", runTerminate},
 		{"restart", "VAT", "restart a vat from its durable state (client)", runRestart},
-		{"upgrade", "VAT BUNDLE", "restart a vat on new code (client)", runUpgrade},
+		{"upgrade", "VAT BUNDLE | VAT --bundle-spec FILE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
 		{"inspect", "--db PATH [--json] | --live", "show what a kernel's database holds, and audit it", runInspect},
 		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},

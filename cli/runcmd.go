@@ -16,8 +16,9 @@ import (
 // runRun is the run command: launch a config's subcluster (or resume the
 // database that holds it), run until quiescent, and say how the bootstrap
 // ended (resume.go says what it found on a database that holds it).
-func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [-v]", `
+func runRun(ctx context.Context, e *env, args []string) (err error) {
+	defer func() { err = jsHint(err) }()
+	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [-v]", `
 Launches the subcluster that FILE (JSON or YAML) describes, unless the
 database already holds it, and runs the kernel until it is quiescent: the
 run queue empty and everything committed. Prints the bootstrap result.
@@ -46,6 +47,12 @@ A config names a bootstrap vat and the vats, each with its bundle (see
       parameters: {name: carol}
     bank: {bundle: tour/bank}
 
+A vat may name JavaScript code instead of a bundle: "bundleSpec: FILE"
+(an endoZipBase64 bundle or a single-file ES module; a relative path is
+beside the config), with "globals: [NAME, ...]". It runs in a Node.js
+worker process: --node and --js-worker say where Node and the worker
+are. A config without one never needs Node.
+
 FILE "-" reads the config from standard input. A mistake in it is
 reported with its line and field; YAML aliases (*name) are refused, and
 so is a config over 1 MiB.
@@ -57,13 +64,16 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
 	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
+	var jf jsFlags
+	jf.register(fs)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	if *config == "" {
 		return usageErr("--config is required")
 	}
-	policy, err := commitPolicy(*commit)
+	var policy persistence.CommitPolicy
+	policy, err = commitPolicy(*commit)
 	if err != nil {
 		return err
 	}
@@ -87,7 +97,20 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 		return err
 	}
 	start := time.Now()
-	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose)})
+	// One warm worker for a config with a JavaScript vat: its launch (or
+	// the resume of one) skips the process start. Go-only: none.
+	warm := 0
+	if hasJSVat(cfg) {
+		warm = 1
+	}
+	js, err := jf.runtime(e, warm)
+	if err != nil {
+		return err
+	}
+	// After the kernel's Stop (deferred below, so run first): the vats'
+	// processes are the kernel's to stop; Close ends the warm ones.
+	defer js.Close()
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose), JS: js})
 	if err != nil {
 		return err
 	}

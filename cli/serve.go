@@ -26,7 +26,7 @@ var errKernelStopped = errors.New("the kernel stopped itself")
 // PATH.addr) are written in the order that makes PATH.addr the readiness
 // signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [-v] [limits]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. It listens on loopback unless
@@ -50,6 +50,11 @@ Each connection is bounded: its headers must arrive within 10s and the
 whole request within --read-timeout, a kept-alive connection closes after
 --idle-timeout, and past --max-conns connections one more is answered 503.
 
+A launched vat with a bundleSpec (JavaScript) runs in a Node.js worker
+process: --node and --js-worker say where Node and the worker are. No
+worker starts until such a vat launches or resumes (or --js-warm asks
+for some ahead), so a daemon of Go vats never needs Node.
+
 SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
 finishes and commits, and the database is closed. If the kernel stops
 itself (a store failure, a broken invariant), serve says why on stderr and
@@ -64,6 +69,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	maxConns := fs.Int("max-conns", control.DefaultMaxConns, "most connections open at once")
 	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
+	var jf jsFlags
+	jf.register(fs)
+	jsWarm := fs.Int("js-warm", 0, "JavaScript vat workers to keep started ahead of need, so a launch or restart skips the process start (each costs an idle worker's memory; 1 suits a daemon that launches JavaScript vats on demand)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -83,6 +91,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	if *maxConns <= 0 {
 		return usageErr("--max-conns %d: must be above 0", *maxConns)
+	}
+	if *jsWarm < 0 {
+		return usageErr("--js-warm %d: must not be negative", *jsWarm)
 	}
 	policy, err := commitPolicy(*commit)
 	if err != nil {
@@ -109,7 +120,15 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	log := logger(e, *verbose)
 	reg := e.reg
-	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log})
+	// No warm worker unless asked: a daemon of Go vats starts no Node
+	// process, and a JavaScript vat's worker starts with its launch (a
+	// cluster's beside one another).
+	js, err := jf.runtime(e, *jsWarm)
+	if err != nil {
+		return err
+	}
+	defer js.Close() // after the kernel's Stop, deferred below
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js})
 	if err != nil {
 		return err
 	}

@@ -164,6 +164,16 @@ func (c *Client) UpgradeVat(ctx context.Context, id, bundle string) (int64, erro
 	return out.Incarnation, c.do(ctx, http.MethodPost, "/v1/vats/"+url.PathEscape(id)+"/upgrade", UpgradeRequest{Bundle: bundle}, &out)
 }
 
+// UpgradeJSVat restarts a JavaScript vat on the code of bundleSpec (an
+// absolute path or a file:// URL: the daemon resolves a relative one in
+// its own working directory), with globals, and returns its new
+// incarnation.
+func (c *Client) UpgradeJSVat(ctx context.Context, id, bundleSpec string, globals []string) (int64, error) {
+	var out PingResponse
+	return out.Incarnation, c.do(ctx, http.MethodPost, "/v1/vats/"+url.PathEscape(id)+"/upgrade",
+		UpgradeRequest{BundleSpec: bundleSpec, Globals: globals}, &out)
+}
+
 // PingVat returns a vat's incarnation if its actor answers.
 func (c *Client) PingVat(ctx context.Context, id string) (int64, error) {
 	var out PingResponse

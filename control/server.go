@@ -333,19 +333,29 @@ func (s *Server) restartVat(w http.ResponseWriter, r *http.Request) (any, error)
 }
 
 // upgradeVat answers POST /v1/vats/{id}/upgrade with the new
-// incarnation; an unknown bundle is the kernel's to refuse (400).
+// incarnation; an unknown bundle, a bundleSpec for a Go vat or a bundle
+// for a JavaScript one is the kernel's to refuse (400).
 func (s *Server) upgradeVat(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req UpgradeRequest
 	if err := s.decode(w, r, &req); err != nil {
 		return nil, err
 	}
-	if req.Bundle == "" {
-		return nil, badRequest("body: bundle is required")
+	switch {
+	case req.Bundle == "" && req.BundleSpec == "":
+		return nil, badRequest("body: bundle (a Go vat's) or bundleSpec (a JavaScript vat's) is required")
+	case req.Bundle != "" && req.BundleSpec != "":
+		return nil, badRequest("body: bundle and bundleSpec are both given; want one")
+	case req.Bundle != "" && len(req.Globals) > 0:
+		return nil, badRequest("body: globals go with a bundleSpec, not a bundle")
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	id := kernel.VatID(r.PathValue("id"))
-	if err := s.Kernel.UpgradeVat(ctx, id, req.Bundle); err != nil {
+	if req.BundleSpec != "" {
+		if err := s.Kernel.UpgradeJSVat(ctx, id, req.BundleSpec, req.Globals); err != nil {
+			return nil, err
+		}
+	} else if err := s.Kernel.UpgradeVat(ctx, id, req.Bundle); err != nil {
 		return nil, err
 	}
 	inc, err := s.Kernel.PingVat(ctx, id)

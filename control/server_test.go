@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -162,6 +163,32 @@ func TestAPI(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, e.Status)
 	require.Contains(t, e.Message, `"no-such-bundle"`)
 
+	// The code of a Go vat, in the listing; a JavaScript upgrade of it is
+	// the kernel's to refuse, and a body with both kinds of code or
+	// neither is refused before the kernel is asked.
+	require.Equal(t, "counter-v2", vatsNow(t, f)[0].Code)
+	_, err = f.c.UpgradeJSVat(ctx, id, "/no/such/vat.js", nil)
+	e = apiErr(t, err)
+	require.Equal(t, http.StatusBadRequest, e.Status)
+	require.Contains(t, e.Message, "is a Go vat")
+	for body, want := range map[string]string{
+		`{}`: "bundle (a Go vat's) or bundleSpec (a JavaScript vat's) is required",
+		`{"bundle": "counter", "bundleSpec": "/v.js"}`: "bundle and bundleSpec are both given",
+		`{"bundle": "counter", "globals": ["fetch"]}`:  "globals go with a bundleSpec",
+	} {
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/vats/"+id+"/upgrade", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		require.Contains(t, string(msg), want, body)
+	}
+	require.Equal(t, int64(2), vatsNow(t, f)[0].Incarnation, "a refused upgrade leaves the vat as it was")
+
 	require.NoError(t, f.c.TerminateVat(ctx, id, "test"))
 	st, err = f.c.Status(ctx)
 	require.NoError(t, err)
@@ -296,4 +323,12 @@ func TestLaunchRefusesAliasBombs(t *testing.T) {
 	v, err := f.c.Send(f.ctx, res.RootKref, "incr", nil)
 	require.NoError(t, err)
 	require.JSONEq(t, `1`, string(v))
+}
+
+// vatsNow lists the fixture's vats.
+func vatsNow(t *testing.T, f *fixture) []control.Vat {
+	t.Helper()
+	vats, err := f.c.Vats(f.ctx)
+	require.NoError(t, err)
+	return vats
 }

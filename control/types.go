@@ -28,10 +28,19 @@ type SendResponse struct {
 
 // Vat describes one vat.
 type Vat struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Subcluster    string `json:"subcluster"`
-	Bundle        string `json:"bundle"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Subcluster string `json:"subcluster"`
+	// Bundle is the registered bundle of a Go vat, "" for a JavaScript
+	// one.
+	Bundle string `json:"bundle"`
+	// BundleSpec is the code of a JavaScript vat, with the Globals it
+	// was given.
+	BundleSpec string   `json:"bundleSpec,omitempty"`
+	Globals    []string `json:"globals,omitempty"`
+	// Code names the vat's code, whichever kind: its bundle or its
+	// bundleSpec.
+	Code          string `json:"code"`
 	FailurePolicy string `json:"failurePolicy"`
 	Active        bool   `json:"active"`
 	Incarnation   int64  `json:"incarnation"`
@@ -69,9 +78,15 @@ type TerminateRequest struct {
 	Reason string `json:"reason"`
 }
 
-// UpgradeRequest is the body of POST /v1/vats/{id}/upgrade.
+// UpgradeRequest is the body of POST /v1/vats/{id}/upgrade: a registered
+// bundle for a Go vat, or a bundleSpec (with its globals) for a
+// JavaScript one; exactly one of Bundle and BundleSpec. A relative
+// BundleSpec is resolved in the daemon's working directory, so clients
+// send an absolute path or a file:// URL.
 type UpgradeRequest struct {
-	Bundle string `json:"bundle"`
+	Bundle     string   `json:"bundle,omitempty"`
+	BundleSpec string   `json:"bundleSpec,omitempty"`
+	Globals    []string `json:"globals,omitempty"`
 }
 
 // KRefRequest is the body of POST /v1/revoke and /v1/release.
@@ -98,6 +113,7 @@ func vatJSON(v kernel.VatInfo) Vat {
 		policy = string(kernel.PolicyTerminate)
 	}
 	return Vat{ID: string(v.ID), Name: v.Name, Subcluster: string(v.Subcluster), Bundle: v.Config.Bundle,
+		BundleSpec: v.Config.BundleSpec, Globals: v.Config.Globals, Code: v.Config.Code(),
 		FailurePolicy: policy, Active: v.Active, Incarnation: v.Incarnation, Root: string(v.Root)}
 }
 
