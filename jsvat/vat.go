@@ -61,7 +61,16 @@ type jsVat struct {
 	// the incarnation anyway; this keeps it from reaching a dead pipe).
 	broken error
 	nextID uint64
+	// frame is the buffer of the last deliver request, reused by the
+	// next: one delivery at a time, and a frame is written whole before
+	// call returns, so no one else holds it (a fresh 256 bytes a crank
+	// was most of what encoding a delivery cost).
+	frame []byte
 }
+
+// maxReusedFrame bounds the request buffer a vat keeps between
+// deliveries: a rare large delivery's buffer is let go.
+const maxReusedFrame = 64 << 10
 
 var _ vat.RawVat = (*jsVat)(nil)
 
@@ -302,7 +311,16 @@ func (v *jsVat) finish(raw any, sys vatproto.Syscaller) error {
 func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscaller, abandoned <-chan struct{}) (any, error) {
 	v.nextID++
 	id := strconv.FormatUint(v.nextID, 10)
-	frame, err := encodeRequest(id, method, params)
+	var frame []byte
+	var err error
+	if d, ok := params.(vatproto.Delivery); ok && method == "deliver" {
+		frame, err = appendDeliverFrame(v.frame[:0], id, d)
+		if cap(frame) <= maxReusedFrame {
+			v.frame = frame
+		}
+	} else {
+		frame, err = encodeRequest(id, method, params)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", vat.ErrFault, method, err)
 	}
