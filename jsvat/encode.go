@@ -42,7 +42,12 @@ type request struct {
 }
 
 // encodeRequest makes the frame of a request, newline included.
+// A delivery (params a vatproto.Delivery, method "deliver") is written by
+// appendDeliverFrame, without reflection.
 func encodeRequest(id, method string, params any) ([]byte, error) {
+	if d, ok := params.(vatproto.Delivery); ok && method == "deliver" {
+		return appendDeliverFrame(make([]byte, 0, 256), id, d)
+	}
 	b, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
 	if err != nil {
 		return nil, err

@@ -61,7 +61,16 @@ type jsVat struct {
 	// the incarnation anyway; this keeps it from reaching a dead pipe).
 	broken error
 	nextID uint64
+	// frame is the buffer of the last deliver request, reused by the
+	// next: one delivery at a time, and a frame is written whole before
+	// call returns, so no one else holds it (a fresh 256 bytes a crank
+	// was most of what encoding a delivery cost).
+	frame []byte
 }
+
+// maxReusedFrame bounds the request buffer a vat keeps between
+// deliveries: a rare large delivery's buffer is let go.
+const maxReusedFrame = 64 << 10
 
 var _ vat.RawVat = (*jsVat)(nil)
 
@@ -261,11 +270,9 @@ func (v *jsVat) deliver(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <
 	if p == nil {
 		return fmt.Errorf("%w: %s delivered before startVat (or after Stop)", vat.ErrFault, d.Kind)
 	}
-	params, err := deliveryParams(d)
-	if err != nil {
-		return fmt.Errorf("%w: %v", vat.ErrFault, err)
-	}
-	raw, err := v.call(p, "deliver", params, sys, abandoned)
+	// encodeRequest writes a Delivery's frame by hand (fastencode.go);
+	// a kind with no wire form fails there, as vat.ErrFault.
+	raw, err := v.call(p, "deliver", d, sys, abandoned)
 	if err != nil {
 		return fmt.Errorf("jsvat: %s delivery: %w", d.Kind, err)
 	}
@@ -304,7 +311,16 @@ func (v *jsVat) finish(raw any, sys vatproto.Syscaller) error {
 func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscaller, abandoned <-chan struct{}) (any, error) {
 	v.nextID++
 	id := strconv.FormatUint(v.nextID, 10)
-	frame, err := encodeRequest(id, method, params)
+	var frame []byte
+	var err error
+	if d, ok := params.(vatproto.Delivery); ok && method == "deliver" {
+		frame, err = appendDeliverFrame(v.frame[:0], id, d)
+		if cap(frame) <= maxReusedFrame {
+			v.frame = frame
+		}
+	} else {
+		frame, err = encodeRequest(id, method, params)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", vat.ErrFault, method, err)
 	}

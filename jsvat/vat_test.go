@@ -4,6 +4,9 @@ package jsvat
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,4 +140,20 @@ func TestUnknownGlobalRefused(t *testing.T) {
 	require.ErrorContains(t, err, `unknown global "process"`)
 	require.Empty(t, rt.PIDs())
 	v.Stop()
+}
+
+// A bundle whose endoZipBase64 is not strict base64 (a character outside
+// the alphabet, padding missing or left over) fails the launch naming
+// the offset, as @endo/base64 refused it, though the worker now decodes
+// natively (Buffer.from alone would have taken all three).
+func TestBundleWithBadBase64Refused(t *testing.T) {
+	rt := newRuntime(t, Options{})
+	for i, text := range []string{"QUJD*RA==", "QUI", "QUJD="} {
+		file := filepath.Join(t.TempDir(), "bad.bundle")
+		require.NoError(t, os.WriteFile(file, []byte(`{"moduleFormat":"endoZipBase64","endoZipBase64":"`+text+`"}`), 0o600))
+		v := rt.NewVat(VatSpec{ID: "v" + strconv.Itoa(i+1), BundleSpec: file})
+		err := v.Deliver(startVat(), newFakeKernel())
+		require.ErrorContains(t, err, "endoZipBase64: invalid base64 at offset", "text %q", text)
+		v.Stop()
+	}
 }

@@ -8,10 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import url from 'node:url';
 
-import bundleSource from '@endo/bundle-source';
 import { makeReadPowers } from '@endo/compartment-mapper/node-powers.js';
 import { parseArchive } from '@endo/compartment-mapper/import-archive.js';
-import { decodeBase64 } from '@endo/base64';
 
 // The worker's own directory: a single-file vat is bundled as if it were
 // a module of the worker's package, so its bare imports ('@endo/far',
@@ -101,6 +99,11 @@ export const bundleModule = async (file, cacheDir) => {
     }
   }
   const { entry, powers } = entryReadPowers(file, source);
+  // Loaded here, on a cache miss only: @endo/bundle-source brings a
+  // JavaScript parser and its friends, which took a good part of every
+  // worker's start when imported with the rest, though a prebuilt bundle
+  // or a cached one never needs them.
+  const { default: bundleSource } = await import('@endo/bundle-source');
   let bundle;
   try {
     bundle = await bundleSource(entry, { format: 'endoZipBase64' }, powers);
@@ -150,6 +153,30 @@ export const readBundle = async (spec, cacheDir) => {
 };
 
 /**
+ * Decodes base64 as strictly as @endo/base64's decodeBase64 (the
+ * alphabet only, then exactly the padding the length needs, nothing
+ * after), natively: its decoder in JavaScript was a twentieth of a
+ * worker's start for a bundle of a few hundred kilobytes.
+ *
+ * @param {string} text
+ * @returns {Uint8Array}
+ */
+export const decodeBundleBase64 = text => {
+  if (typeof text !== 'string') {
+    throw TypeError('endoZipBase64 must be a string');
+  }
+  const n = /^[A-Za-z0-9+/]*/.exec(text)[0].length;
+  // The padding jsDecodeBase64 insists on for n characters of data.
+  const padding = '='.repeat([0, 3, 2, 1][n % 4]);
+  if (text.slice(n) !== padding) {
+    throw Error(`endoZipBase64: invalid base64 at offset ${n} (want ${padding.length} "=" and nothing after)`);
+  }
+  const buf = Buffer.from(text, 'base64');
+  // A plain Uint8Array over the bytes: the archive reader needs no more.
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+};
+
+/**
  * A Compartment constructor that puts liveslots' inescapable globals
  * (its virtual-object-aware WeakMap and WeakSet, and its passStyleOf) on
  * every compartment the bundle makes, including those vat code makes
@@ -187,7 +214,7 @@ const makeVatCompartment = inescapable => {
  * @param {object} inescapable
  */
 export const importVatBundle = async (bundle, globals, inescapable) => {
-  const bytes = decodeBase64(bundle.endoZipBase64);
+  const bytes = decodeBundleBase64(bundle.endoZipBase64);
   const computeSha512 = b => crypto.createHash('sha512').update(b).digest('hex');
   const archive = await parseArchive(bytes, 'bundle', {
     computeSha512,
