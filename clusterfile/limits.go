@@ -112,7 +112,7 @@ func tooLarge(n int64) *Error {
 // parser bounds the depth (10,000).
 func refuseAliases(n *yaml.Node, field string) error {
 	// INVARIANT: no alias node reaches the parser, so every value read is
-	// INVARIANT: one written out in the text, and reading costs its size.
+	// one written out in the text, and reading costs its size.
 	if n.Kind == yaml.AliasNode {
 		// The alias's own line and field, so the user can find and replace
 		// the one place that uses it.
