@@ -30,8 +30,15 @@ or --addr with --token-file or $KERNEL_ACTORS_TOKEN.`)
 	var cf clientFlags
 	cf.register(fs)
 	// Here --db names the file to read, and only with --live the daemon's.
+	//
+	// The shared client flags are reused so --live takes the same flags as
+	// every other client; only the help for --db changes meaning.
 	fs.Lookup("db").Usage = "the database to read (read-only); with --live, the daemon's database PATH, whose PATH.token and PATH.addr are read"
+	// Text by default, since a person runs inspect; --json is for scripts,
+	// and carries the same report.
 	asJSON := fs.Bool("json", false, "print JSON")
+	// Off by default: reading the file needs no daemon and no token, and
+	// works on the file of a kernel that crashed.
 	live := fs.Bool("live", false, "ask the running daemon (client flags) instead of reading the file")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
@@ -47,18 +54,27 @@ or --addr with --token-file or $KERNEL_ACTORS_TOKEN.`)
 			return err
 		}
 	} else {
+		// No default file: inspecting the wrong database would report on it
+		// with confidence.
 		if cf.db == "" {
 			return usageErr("--db is required (or --live to ask a running daemon)")
 		}
+		// INVARIANT: the file is opened read-only and without a lock, so
+		// inspect never changes the file it reports on and never blocks (or
+		// is blocked by) a running kernel.
 		st, err := persistence.Open(ctx, cf.db, persistence.Options{ReadOnly: true})
 		if err != nil {
 			return err
 		}
 		defer st.Close(ctx)
+		// Always audited: a person inspecting a file wants to know whether
+		// its counts can be trusted, and a read-only store is quiet enough.
 		if rep, err = inspect.Read(ctx, st, true); err != nil {
 			return err
 		}
 	}
+	// The report is printed whole before the exit code is decided, so a
+	// failing store still shows what was found.
 	if *asJSON {
 		if err := printJSON(e, rep); err != nil {
 			return err
@@ -66,6 +82,8 @@ or --addr with --token-file or $KERNEL_ACTORS_TOKEN.`)
 	} else if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
+	// INVARIANT: a store with unreadable rows or audit problems exits 1, so
+	// a script can test a file without parsing the report.
 	switch {
 	case len(rep.Problems) > 0 && !rep.Audit.OK:
 		return fmt.Errorf("%d row(s) unreadable, and the auditor found %d problem(s)", len(rep.Problems), len(rep.Audit.Problems))

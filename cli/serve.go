@@ -15,10 +15,18 @@ import (
 
 // shutdownGrace bounds how long serve waits for requests in flight when
 // told to stop.
+//
+// Ten seconds is longer than any ordinary request takes and short
+// enough that a supervisor's stop (systemd waits 90s by default) is
+// never the one that kills serve; past it, stragglers are cut off
+// rather than let one slow client hold the kernel open.
 const shutdownGrace = 10 * time.Second
 
 // errKernelStopped is wrapped by serve's error when its kernel stopped
 // itself.
+//
+// A sentinel so the caller (and tests) can tell a kernel that failed on
+// its own from a serve that was told to stop or could not start.
 var errKernelStopped = errors.New("the kernel stopped itself")
 
 // runServe is the serve command: a kernel behind the control API until
@@ -59,25 +67,43 @@ SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
 finishes and commits, and the database is closed. If the kernel stops
 itself (a store failure, a broken invariant), serve says why on stderr and
 exits 1: what was committed is in the file, and a new serve resumes it.`)
+	// --db has no default: the token and address files live beside it, so
+	// a default path would let two unrelated daemons share (and clobber)
+	// one another's files.
 	db := fs.String("db", "", "the kernel's SQLite file (created if missing); required")
+	// Loopback by default: the control API grants full authority over the
+	// kernel, so reaching beyond the machine must be asked for by name.
 	listen := fs.String("listen", DefaultAddr, "address to listen on (port 0 picks a free one)")
+	// Durable by default: a daemon answers clients with results, and a
+	// result it reported must not be lost by a crash; group is a speed
+	// trade a user opts into.
 	commit := fs.String("commit", string(persistence.Durable), `commit policy: "durable" (every crank) or "group"`)
+	// The defaults for body size and timeouts come from control so that
+	// the library and the binary bound clients the same way.
 	maxBody := fs.Int64("max-body", control.DefaultMaxBody, "largest request body accepted, in bytes")
 	readTimeout := fs.Duration("read-timeout", control.DefaultReadTimeout, "longest a client may take to send a whole request")
 	idleTimeout := fs.Duration("idle-timeout", control.DefaultIdleTimeout, "longest a kept-alive connection may sit between requests")
 	requestTimeout := fs.Duration("request-timeout", control.DefaultTimeout, "longest a request waits for the kernel (a send, for its result); then 504")
 	maxConns := fs.Int("max-conns", control.DefaultMaxConns, "most connections open at once")
+	// Audit on by default: a damaged file refused at start is far cheaper
+	// than a kernel that resumes on wrong counts and frees live objects.
 	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
 	var jf jsFlags
 	jf.register(fs)
+	// Zero by default so that a daemon of Go vats never starts Node; a
+	// warm worker is memory spent on a guess about future launches.
 	jsWarm := fs.Int("js-warm", 0, "JavaScript vat workers to keep started ahead of need, so a launch or restart skips the process start (each costs an idle worker's memory; 1 suits a daemon that launches JavaScript vats on demand)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	// INVARIANT: serve never runs without --db, so its token file always
+	// has a home the user chose and can protect.
 	if *db == "" {
 		return usageErr("--db is required (the daemon keeps its state, and its token, beside that file)")
 	}
+	// Zero or negative limits would refuse every request or none; both
+	// are mistakes better named at start than discovered by clients.
 	if *maxBody <= 0 {
 		return usageErr("--max-body %d: must be above 0", *maxBody)
 	}
@@ -89,6 +115,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 			return usageErr("--%s %v: must be above 0", f.name, f.d)
 		}
 	}
+	// Zero would make the daemon answer 503 to everyone, forever.
 	if *maxConns <= 0 {
 		return usageErr("--max-conns %d: must be above 0", *maxConns)
 	}
@@ -99,6 +126,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if err != nil {
 		return err
 	}
+	// The host is checked only to warn, not refuse: serving a network is
+	// legitimate (in a container, behind a proxy), but it should never
+	// happen by accident.
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
 		return usageErr("--listen %q: want HOST:PORT (%v)", *listen, err)
@@ -107,10 +137,17 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		fmt.Fprintf(e.stderr, "%s serve: warning: listening on %s, beyond this machine; the token is the only guard\n", e.name, *listen)
 	}
 	// Before anything slow: from here on a client waits for this serve.
+	//
+	// INVARIANT: PATH.pid is claimed before the audit and the kernel start,
+	// so a second serve on the same PATH is refused before it can open the
+	// file, and a client that sees PATH.pid knows a daemon is coming.
 	release, err := control.ClaimPID(*db)
 	if err != nil {
 		return err
 	}
+	// Released last of all (defers run in reverse): the pid outlives the
+	// token and address, so no client sees "no daemon" while one still
+	// stops.
 	defer release()
 	// Before the kernel opens the file: resume would already change it.
 	if !*skipAudit {
@@ -118,6 +155,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 			return err
 		}
 	}
+	// Silent unless -v: a daemon's stderr is often a journal, and a log
+	// line per request would drown the one line that says why it stopped.
 	log := logger(e, *verbose)
 	reg := e.reg
 	// No warm worker unless asked: a daemon of Go vats starts no Node
@@ -128,10 +167,14 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		return err
 	}
 	defer js.Close() // after the kernel's Stop, deferred below
+	// The kernel starts (and resumes) before any file a client reads is
+	// written: a client that finds the token finds a kernel behind it.
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js})
 	if err != nil {
 		return err
 	}
+	// WithoutCancel: ctx is already cancelled when serve is told to stop,
+	// and a cancelled context would cut the final commit short.
 	defer k.Stop(context.WithoutCancel(ctx))
 
 	// A new token at each start: one a client kept from an earlier run
@@ -140,6 +183,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if err != nil {
 		return err
 	}
+	// INVARIANT: the token is written (mode 0600, atomically, never through
+	// a symlink) before PATH.addr, so a client never finds an address
+	// without the token that goes with it.
 	if err := control.WriteToken(control.TokenPath(*db), token); err != nil {
 		return err
 	}
@@ -147,6 +193,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// behind (a kill -9 leaves it; the next serve replaces it). Only what
 	// serve wrote is removed: never a link planted in its place.
 	defer os.Remove(control.TokenPath(*db))
+	// The socket listens before PATH.addr exists, so a client that reads
+	// the address can connect at once rather than race a refused dial.
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", *listen, err)
@@ -154,7 +202,12 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// PATH.addr last: a client that finds it finds a daemon listening,
 	// with its token already in place.
 	addr := ln.Addr().String()
+	// INVARIANT: PATH.addr is written last; its existence means ready.
+	// The address actually bound is written, not --listen, so port 0
+	// gives clients the port the kernel picked.
 	if err := control.WritePrivate(control.AddrPath(*db), []byte(addr+"\n")); err != nil {
+		// Without PATH.addr no client can find the daemon, so serving on would
+		// only hold the port.
 		ln.Close()
 		return err
 	}
@@ -163,13 +216,24 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns}
 	// The server's timeouts and the listener's connection bound are the
 	// limits a client cannot get around (docs/control-api.md).
+	//
+	// The handler is built by control, not here, so the binary and any
+	// program embedding the API enforce the same limits.
 	srv := cs.HTTPServer()
 	served := make(chan error, 1)
+	// Buffered channel of one: Serve's error is kept even when serve has
+	// already moved on to stopping and never reads it.
 	go func() { served <- srv.Serve(cs.Listener(ln)) }()
+	// The path of the token, never the token itself: stdout is often a log
+	// that others can read.
 	fmt.Fprintf(e.stdout, "%s serving %s on http://%s (token in %s)\n", e.name, *db, addr, control.TokenPath(*db))
 
+	// broke holds why the kernel stopped itself, so it is the error serve
+	// returns even after a clean shutdown of the rest.
 	var broke error
 	select {
+	// Serve returns only on a listener failure: nothing can be answered,
+	// so there is nothing to drain.
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -182,11 +246,17 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	// No client finds the daemon from here on: the ones that come wait
 	// for a new serve (while this process lives) or say none runs.
+	//
+	// INVARIANT: PATH.addr and PATH.token are removed before draining, and
+	// PATH.pid only after the kernel stops (the deferred release), so no
+	// new client is handed a daemon that is going away.
 	removeFiles(e, *db)
 	// Two budgets: requests still in flight may use up theirs, and the
 	// kernel still gets its own to finish the crank and close the file.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
+	// Requests in flight get the grace period to finish; their results are
+	// real commits, and cutting them off would leave clients guessing.
 	if err := srv.Shutdown(sctx); err != nil {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			return errors.Join(broke, fmt.Errorf("shutdown: %w", err))
@@ -195,6 +265,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer kcancel()
+	// Stopped explicitly here, under its own budget, so that an error
+	// closing the file is reported; the deferred Stop covers early returns.
 	if err := k.Stop(kctx); err != nil {
 		return errors.Join(broke, fmt.Errorf("stop the kernel: %w", err))
 	}
@@ -208,6 +280,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 // removeFiles removes PATH.addr and PATH.token, saying on stderr what it
 // could not remove (serve's own outcome stands).
 func removeFiles(e *env, db string) {
+	// A failed removal is a warning, not an error: the daemon did stop,
+	// and the next serve replaces whatever was left.
 	if err := control.RemoveFiles(db); err != nil {
 		fmt.Fprintf(e.stderr, "%s serve: warning: %v\n", e.name, err)
 	}
