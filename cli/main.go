@@ -17,6 +17,9 @@ import (
 const DefaultName = "kernel-actors"
 
 // Exit codes of Main and Program.Run.
+//
+// Usage errors get their own code, as with most Unix tools, so that a
+// script can tell "I called it wrong" from "it ran and failed".
 const (
 	ExitOK      = 0 // done, or --help
 	ExitFailure = 1 // the command failed; the error is on stderr
@@ -30,8 +33,12 @@ const (
 // stops a serve cleanly, so give it one that SIGINT and SIGTERM cancel
 // (signal.NotifyContext).
 func Main(ctx context.Context, reg *vat.Registry, args []string) int {
+	// Main is only the wiring to the real process; everything it does is
+	// in Program, so tests run the same code on their own streams.
 	p := Program{Registry: reg, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if len(os.Args) > 0 && os.Args[0] != "" {
+		// The base name, not the path: "kernel-actors" reads better in help
+		// than "/usr/local/bin/kernel-actors", and copies into a shell as is.
 		p.Name = filepath.Base(os.Args[0])
 	}
 	return p.Run(ctx, args)
@@ -59,6 +66,9 @@ type Program struct {
 }
 
 // command is one subcommand.
+//
+// Commands are a table rather than a switch so that the usage text
+// and the dispatch cannot drift apart.
 type command struct {
 	name, args, summary string
 	run                 func(ctx context.Context, env *env, args []string) error
@@ -66,6 +76,9 @@ type command struct {
 
 // env is what a command writes to and reads from outside its arguments:
 // the Program, with its defaults filled in.
+//
+// Commands receive env, not the Program, so that defaults are filled
+// in once and no command has to check for a nil stream.
 type env struct {
 	name           string
 	reg            *vat.Registry
@@ -76,6 +89,10 @@ type env struct {
 	isTerminal bool
 }
 
+// commands lists the subcommands in the order usage shows them: the
+// local ones first, then the clients, then the informational ones.
+// It is a function, not a variable, so that the table can name the
+// run functions without an initialization cycle.
 func commands() []command {
 	return []command{
 		{"demo", "[NAME] [--db PATH] [--list]", "run a bundled demo (default: the tour), narrated", runDemo},
@@ -95,6 +112,8 @@ func commands() []command {
 	}
 }
 
+// usage is the top-level help. The client hint at its end is there
+// because finding the daemon is what new users most often get wrong.
 func usage(name string) string {
 	s := name + ": an object-capability kernel in Go.\n\nUsage:\n"
 	for _, c := range commands() {
@@ -104,6 +123,9 @@ func usage(name string) string {
 }
 
 // errUsage marks a usage error (exit 2); its message says what is wrong.
+//
+// A sentinel wrapped by every usage error, so one errors.Is in runEnv
+// decides the exit code however deep the error was made.
 var errUsage = errors.New("usage")
 
 // usageErr makes a usage error naming the problem.
@@ -115,14 +137,20 @@ func usageErr(format string, args ...any) error {
 // the exit code: ExitOK, ExitFailure with the error on Stderr, or
 // ExitUsage with the problem named on Stderr.
 func (p Program) Run(ctx context.Context, args []string) int {
+	// Every nil field gets a harmless default, so an embedding program or
+	// a test sets only what it cares about.
 	e := &env{name: p.Name, reg: p.Registry, stdin: p.Stdin, stdout: p.Stdout, stderr: p.Stderr, getenv: p.Getenv}
 	if e.name == "" {
 		e.name = DefaultName
 	}
 	if e.reg == nil {
+		// An empty registry rather than nil: commands look bundles up, and a
+		// lookup that fails names the bundle, where nil would panic.
 		e.reg = vat.NewRegistry()
 	}
 	if e.stdin == nil {
+		// Empty, not os.Stdin: a program that did not give stdin must not
+		// have the command block reading the real terminal.
 		e.stdin = strings.NewReader("")
 	}
 	if e.stdout == nil {
@@ -132,8 +160,11 @@ func (p Program) Run(ctx context.Context, args []string) int {
 		e.stderr = io.Discard
 	}
 	if e.getenv == nil {
+		// No environment unless given, so a test is not steered by the
+		// $KERNEL_ACTORS_TOKEN of whoever runs it.
 		e.getenv = func(string) string { return "" }
 	}
+	// Decided once, here, so every command agrees whether to draw progress.
 	e.isTerminal = stderrIsTerminal(e.stderr)
 	return runEnv(ctx, args, e)
 }
@@ -141,12 +172,16 @@ func (p Program) Run(ctx context.Context, args []string) int {
 // runEnv dispatches args to their command and turns its error into the
 // exit code and the message on stderr.
 func runEnv(ctx context.Context, args []string, e *env) int {
+	// No command is a usage error (exit 2) with the help on stderr, so a
+	// script that forgot its arguments does not pass.
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage(e.name))
 		return ExitUsage
 	}
 	name := args[0]
 	switch name {
+	// Asked-for help goes to stdout with exit 0, so it can be piped to a
+	// pager; help given because of a mistake goes to stderr.
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage(e.name))
 		return ExitOK
@@ -168,10 +203,14 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 			fmt.Fprintf(e.stderr, "Run \"%s %s --help\" for usage.\n", e.name, name)
 			return ExitUsage
 		default:
+			// Every failure is one line prefixed with the program and command, so
+			// it is clear which tool in a pipeline failed.
 			fmt.Fprintf(e.stderr, "%s %s: %v\n", e.name, name, err)
 			return ExitFailure
 		}
 	}
+	// Unknown commands are refused, never guessed at: a typo in a command
+	// that changes a kernel must not run a different one.
 	fmt.Fprintf(e.stderr, "%s: unknown command %q\n\n%s", e.name, name, usage(e.name))
 	return ExitUsage
 }
