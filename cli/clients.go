@@ -16,6 +16,8 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 )
 
+// clientNote ends every client command's help, so each one says how it
+// finds the daemon without the user reading a separate page.
 const clientNote = `
 It talks to a running "kernel-actors serve"; give --db PATH (the daemon's
 database: the token and address are read beside it), or --addr with
@@ -39,6 +41,10 @@ standard input) describes and prints its ids and the bootstrap result.`+clientNo
 	// Read here as run reads it: a mistake the file alone shows is named
 	// at its line before anything is sent (the daemon checks it again,
 	// and the bundles), and a huge file is never read whole.
+	//
+	// The config is checked here, before dialling, so a mistake is named
+	// with its line and field by this command, not as a daemon's 400.
+	// No bundle check: the daemon's registry, not this binary's, decides.
 	_, body, err := loadConfig(e, *config, clusterfile.Options{})
 	if err != nil {
 		return err
@@ -50,6 +56,8 @@ standard input) describes and prints its ids and the bootstrap result.`+clientNo
 	defer cancel()
 	res, err := c.Launch(ctx, body)
 	if err != nil {
+		// The daemon's error is prefixed with the config's name so the user
+		// knows which file the refusal is about.
 		return fmt.Errorf("%s: %w", configName(*config), err)
 	}
 	return printJSON(e, res)
@@ -74,14 +82,19 @@ A KEY already used with another message is refused (HTTP 409,
 IDEMPOTENCY_KEY_REUSED). The daemon keeps the newest 10,000 keys.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
+	// A fresh key by default: every send is safe to retry, and the user
+	// only names a key to retry across runs of the command.
 	key := fs.String("key", "", "idempotency key (1 to 256 bytes): a send again with the same key applies at most once (default: a fresh random one)")
 	pos, err := parse(fs, args, 2, -1)
 	if err != nil {
 		return err
 	}
+	// A bad target is a usage error, found before the network is used.
 	if _, err := kernel.ParseKRef(pos[0]); err != nil {
 		return usageErr("TARGET %q: %v", pos[0], err)
 	}
+	// --key "" is refused, not read as "make one": a script that meant to
+	// pass a key and passed nothing would lose its retry safety silently.
 	if flagGiven(fs, "key") && *key == "" {
 		return usageErr("--key: empty (leave it out for a fresh one)")
 	}
@@ -90,6 +103,8 @@ IDEMPOTENCY_KEY_REUSED). The daemon keeps the newest 10,000 keys.`+clientNote)
 		sendArgs = append(sendArgs, parseArg(a))
 	}
 	if *key == "" {
+		// Made before dialling so the same key is used for every retry the
+		// client makes, which is what makes the retries apply once.
 		if *key, err = control.NewIdempotencyKey(); err != nil {
 			return err
 		}
@@ -100,6 +115,8 @@ IDEMPOTENCY_KEY_REUSED). The daemon keeps the newest 10,000 keys.`+clientNote)
 	}
 	defer cancel()
 	v, err := c.SendKey(ctx, *key, pos[0], pos[1], sendArgs)
+	// With no answer the outcome is unknown; the message names the key
+	// because retrying with it is the one safe way to find out.
 	if errors.Is(err, control.ErrNoAnswer) {
 		// The one case where the user must act, and can only do so safely
 		// with the key: say how.
@@ -114,20 +131,28 @@ IDEMPOTENCY_KEY_REUSED). The daemon keeps the newest 10,000 keys.`+clientNote)
 // flagGiven reports whether the flag name was set on the command line.
 func flagGiven(fs *flag.FlagSet, name string) bool {
 	given := false
+	// Visit, not VisitAll: only flags set on the command line count, so
+	// "given but empty" can be told from "not given".
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
 }
 
 // parseArg reads one command-line argument as a JSON value.
 func parseArg(s string) any {
+	// @ marks a reference only when a valid kref follows; "@home" stays a
+	// string, so ordinary text is never turned into a capability.
 	if ref, ok := strings.CutPrefix(s, "@"); ok {
 		if _, err := kernel.ParseKRef(ref); err == nil {
 			return map[string]any{"@kref": ref}
 		}
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
+	// UseNumber keeps large integers exact; float64 would silently round
+	// anything past 2^53.
 	dec.UseNumber()
 	var v any
+	// Only a whole JSON value counts: "1 2" is sent as a string rather
+	// than as 1 with the rest dropped.
 	if err := dec.Decode(&v); err == nil && !dec.More() {
 		return v
 	}
@@ -156,6 +181,8 @@ commit policy.`+clientNote)
 		return err
 	}
 	if *asJSON {
+		// JSON is the daemon's answer as is, for scripts; the text below is
+		// for a person and may change.
 		return printJSON(e, st)
 	}
 	active := 0
@@ -192,6 +219,7 @@ active, incarnation and root object.`+clientNote)
 	if *asJSON {
 		return printJSON(e, vats)
 	}
+	// Aligned columns, whatever the length of names and bundles.
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	// CODE: a Go vat's bundle, or a JavaScript vat's bundleSpec.
 	fmt.Fprintln(tw, "VAT\tNAME\tSUBCLUSTER\tCODE\tPOLICY\tSTATE\tINCARNATION\tROOT")
@@ -212,7 +240,11 @@ Terminates a vat: the promises it decides are rejected, its objects are
 gone (messages to them reject with OBJECT_DELETED), its actor is stopped.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
+	// The default reason names the command, so the vat's log says a
+	// person ended it, not a fault.
 	reason := fs.String("reason", "terminated by "+e.name+" terminate", "why, for the vat's log")
+	// Exactly one vat: terminating several at once from one typo-prone
+	// line is not worth the risk.
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -272,10 +304,14 @@ become a JavaScript one, nor the reverse.`+clientNote)
 		return err
 	}
 	switch {
+	// The two forms are exclusive: a vat upgrades either to a registered
+	// bundle or to JavaScript code, and guessing would run the wrong one.
 	case *spec == "" && len(pos) < 2:
 		return usageErr("missing arguments: want VAT BUNDLE, or VAT --bundle-spec FILE")
 	case *spec != "" && len(pos) == 2:
 		return usageErr("BUNDLE %q and --bundle-spec both given; want one", pos[1])
+	// Globals grant host powers to JavaScript code only; refusing them
+	// elsewhere keeps a grant from being silently ignored.
 	case *spec == "" && *globals != "":
 		return usageErr("--globals goes with --bundle-spec")
 	}
@@ -284,6 +320,9 @@ become a JavaScript one, nor the reverse.`+clientNote)
 		code = pos[1]
 	} else if !strings.Contains(code, "://") {
 		// The daemon would resolve a relative path in its own directory.
+		//
+		// Made absolute here because the daemon runs in another directory:
+		// a relative path would name a different file there.
 		if code, err = filepath.Abs(code); err != nil {
 			return usageErr("--bundle-spec %q: %v", *spec, err)
 		}
@@ -297,6 +336,7 @@ become a JavaScript one, nor the reverse.`+clientNote)
 	if *spec != "" {
 		var names []string
 		if *globals != "" {
+			// No globals unless named: a vat gets only the powers asked for.
 			names = strings.Split(*globals, ",")
 		}
 		inc, err = c.UpgradeJSVat(ctx, pos[0], code, names)
@@ -322,6 +362,7 @@ rejected with OBJECT_REVOKED.`+clientNote)
 	if err != nil {
 		return err
 	}
+	// Revocation cannot be undone, so the kref is checked locally first.
 	if _, err := kernel.ParseKRef(pos[0]); err != nil {
 		return usageErr("KREF %q: %v", pos[0], err)
 	}
@@ -338,6 +379,9 @@ rejected with OBJECT_REVOKED.`+clientNote)
 }
 
 // stdinName is what errors call a config read from standard input.
+//
+// stdinName is what errors call standard input ("stdin:5: ..."), so a
+// config piped in is still named in messages.
 const stdinName = "stdin"
 
 // loadConfig reads and checks the cluster config that --config names: the
@@ -349,13 +393,19 @@ func loadConfig(e *env, path string, opts clusterfile.Options) (kernel.ClusterCo
 	var err error
 	name := configName(path)
 	if path == "-" {
+		// INVARIANT: standard input is read through clusterfile.Read, which
+		// stops at MaxSize+1 bytes, so an endless pipe cannot exhaust memory.
 		data, err = clusterfile.Read(e.stdin, name)
 	} else {
+		// INVARIANT: a file is read bounded too; a device or a growing file
+		// is refused at MaxSize rather than read whole.
 		data, err = clusterfile.ReadFile(path)
 	}
 	if err != nil {
 		return kernel.ClusterConfig{}, nil, err
 	}
+	// The text is parsed once, here, so errors name line and field before
+	// anything is sent or started.
 	cfg, err := clusterfile.LoadText(data, name, opts)
 	if err != nil {
 		return cfg, data, err
@@ -385,6 +435,8 @@ func configName(path string) string {
 
 // printJSON prints v indented; raw JSON is re-indented.
 func printJSON(e *env, v any) error {
+	// A raw answer from the daemon is indented, not decoded and encoded
+	// again, so numbers and key order stay exactly as sent.
 	if raw, ok := v.(json.RawMessage); ok {
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, raw, "", "  "); err != nil {
@@ -394,6 +446,7 @@ func printJSON(e *env, v any) error {
 		return nil
 	}
 	enc := json.NewEncoder(e.stdout)
+	// Indented for people; jq and scripts read it just as well.
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -11,6 +11,9 @@ import (
 // progress shows a long run's progress on a terminal: one line, rewritten
 // in place twice a second, with cranks done and the rate. When stderr is
 // not a terminal (piped, in CI) it shows nothing.
+//
+// Only on a terminal, because "\r" rewrites make sense there alone: in
+// a log file they would leave hundreds of partial lines.
 type progress struct {
 	w    io.Writer
 	stop chan struct{}
@@ -20,6 +23,8 @@ type progress struct {
 // startProgress polls count (cranks so far) until stopped. Nothing is
 // started unless on is set.
 func startProgress(ctx context.Context, w io.Writer, on bool, count func(context.Context) (uint64, error)) *progress {
+	// A progress that was never started still works with Stop, so callers
+	// need not check on before stopping it.
 	p := &progress{w: w, stop: make(chan struct{})}
 	if !on {
 		return p
@@ -28,10 +33,15 @@ func startProgress(ctx context.Context, w io.Writer, on bool, count func(context
 	go func() {
 		defer p.done.Done()
 		start := time.Now()
+		// Cranks are counted from the first poll, so a resumed file's earlier
+		// cranks do not inflate the rate.
 		first, err := count(ctx)
 		if err != nil {
+			// No count, no display: a progress line is never worth an error.
 			return
 		}
+		// Twice a second: often enough to look alive, rare enough that reading
+		// the count never competes with the kernel's own work.
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
 		shown := false
@@ -42,11 +52,15 @@ func startProgress(ctx context.Context, w io.Writer, on bool, count func(context
 					fmt.Fprint(p.w, "\r\033[K") // clear the line for what follows
 				}
 				return
+			// On cancel the line is left as is: the process is ending, and a
+			// message about why follows on its own line.
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
 			n, err := count(ctx)
+			// A failed poll skips a frame rather than stop the display: the next
+			// one may well succeed.
 			if err != nil {
 				continue
 			}
@@ -60,6 +74,8 @@ func startProgress(ctx context.Context, w io.Writer, on bool, count func(context
 
 // Stop stops the display and waits for it.
 func (p *progress) Stop() {
+	// Stop waits for the goroutine, so the line is cleared before the
+	// caller prints what follows, never after.
 	close(p.stop)
 	p.done.Wait()
 }
