@@ -29,8 +29,12 @@ a .js module), which needs no registration: it runs in a Node.js worker
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	// Empty, not nil, so --json prints [] for a registry with no bundles,
+	// which a script can iterate without a null check.
 	infos := make([]bundleInfo, 0)
 	for _, n := range e.reg.Names() {
+		// Only the registered description is read; no bundle is built, since
+		// building may need parameters or a vatstore this command has not got.
 		about, _ := e.reg.About(n)
 		infos = append(infos, bundleInfo{Name: n, Summary: about.Summary, Methods: append([]string{}, about.Methods...)})
 	}
@@ -38,6 +42,7 @@ a .js module), which needs no registration: it runs in a Node.js worker
 		return printJSON(e, infos)
 	}
 	if len(infos) == 0 {
+		// On stderr: stdout stays empty, so a script reading names finds none.
 		fmt.Fprintf(e.stderr, "%s registers no vat bundles\n", e.name)
 		return nil
 	}

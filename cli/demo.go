@@ -22,6 +22,8 @@ Runs a bundled demo and narrates it: which vat sent what, promise
 pipelining, a vat crash rolled back and handled by its failure policy, a
 revocation. NAME is one of: %s (default %s). The kernel runs in memory
 unless --db names a file to keep its state in (a new one).`, strings.Join(names, ", "), catalog.Default))
+	// In memory by default: a demo is for watching, and leaving a file
+	// behind at each run would be a surprise.
 	db := fs.String("db", "", "keep the kernel's state in this new SQLite file (default: in memory)")
 	list := fs.Bool("list", false, "list the demos and exit")
 	verbose := fs.Bool("v", false, "log the kernel's work (one line per crank) to stderr")
@@ -41,6 +43,7 @@ unless --db names a file to keep its state in (a new one).`, strings.Join(names,
 	}
 	d, ok := catalog.Find(name)
 	if !ok {
+		// A usage error listing the names, so the fix is in the message.
 		return usageErr("no demo %q (have %s)", name, strings.Join(names, ", "))
 	}
 	return d.Run(ctx, demos.Options{Out: e.stdout, DBPath: *db, Logger: logger(e, *verbose)})

@@ -28,7 +28,11 @@ type jsFlags struct {
 }
 
 func (j *jsFlags) register(fs *flag.FlagSet) {
+	// Node defaults to the name on PATH, as a shell would find it, so an
+	// ordinary install works with no flag at all.
 	fs.StringVar(&j.node, "node", jsvat.DefaultNode, "the Node.js binary for JavaScript vats (a path, or a name looked up on PATH)")
+	// No cache by default: a directory that outlives the run is state the
+	// user should choose to keep, not find later.
 	fs.StringVar(&j.cache, "js-bundle-cache", "", "keep the bundles made of .js vats in this directory, so the next run skips the bundling (seconds a file); default: a temporary one, removed at exit")
 	fs.StringVar(&j.worker, "js-worker", "", "the JavaScript vat worker's directory, its npm dependencies installed (default: $"+WorkerEnv+", else jsvat/worker in this directory or one above it, else in the source tree the binary was built from)")
 }
@@ -60,8 +64,12 @@ func (j *jsFlags) bundleCache(workerDir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--js-bundle-cache: the worker's lockfile: %w (see --js-worker)", err)
 	}
+	// Keyed by the lockfile's hash, so a change of the worker's packages
+	// starts a fresh cache instead of serving bundles built on old code.
 	sum := sha256.Sum256(lock)
 	dir := filepath.Join(j.cache, "deps-"+hex.EncodeToString(sum[:8]))
+	// 0700: the cache holds code that will run as vats, so no other user
+	// may put a bundle there for this one to load.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("--js-bundle-cache: %w", err)
 	}
@@ -76,6 +84,8 @@ func (j *jsFlags) bundleCache(workerDir string) (string, error) {
 // absence the launch reports.
 func (j *jsFlags) workerDir(e *env) string {
 	if j.worker != "" {
+		// An explicit flag wins over everything found, so a user can always
+		// override a search that picks the wrong tree.
 		return j.worker
 	}
 	if d := e.getenv(WorkerEnv); d != "" {
@@ -83,6 +93,8 @@ func (j *jsFlags) workerDir(e *env) string {
 	}
 	if wd, err := os.Getwd(); err == nil {
 		for dir := wd; ; {
+			// Searched upward from the working directory, nearest first, so a
+			// nested checkout uses its own worker rather than an outer one.
 			if isWorkerDir(filepath.Join(dir, jsvat.DefaultWorkerDir)) {
 				return filepath.Join(dir, jsvat.DefaultWorkerDir)
 			}
@@ -138,6 +150,8 @@ func absSpecs(cfg kernel.ClusterConfig, path string) (bool, error) {
 		if v.BundleSpec == "" || strings.Contains(v.BundleSpec, "://") || filepath.IsAbs(v.BundleSpec) {
 			continue
 		}
+		// Absolute at the client, because the path is resolved where the config
+		// was written, not where a daemon or a later resume happens to run.
 		abs, err := filepath.Abs(filepath.Join(base, v.BundleSpec))
 		if err != nil {
 			return false, fmt.Errorf("vats.%s.bundleSpec %q: %w", name, v.BundleSpec, err)
@@ -154,6 +168,8 @@ func absSpecs(cfg kernel.ClusterConfig, path string) (bool, error) {
 // jsvat.Options field, which a user of the command line does not set.
 func jsHint(err error) error {
 	switch {
+	// The hint names the command-line flag, since the library's message
+	// names an Options field that a command-line user cannot set.
 	case errors.Is(err, jsvat.ErrNoNode):
 		return fmt.Errorf("%w (the command's --node PATH names the node binary)", err)
 	case errors.Is(err, jsvat.ErrNoWorker):

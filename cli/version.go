@@ -49,6 +49,8 @@ func versionOf(program string, bi *debug.BuildInfo) versionInfo {
 			continue
 		}
 		v.Kernel = d.Version
+		// A replace is shown because it means the kernel in the binary is not
+		// the released one its version names.
 		if d.Replace != nil {
 			v.Kernel += " => " + d.Replace.Path
 			// A directory has no version: the build info says "(devel)".
@@ -68,6 +70,8 @@ func versionOf(program string, bi *debug.BuildInfo) versionInfo {
 			v.Revision = s.Value
 		case "vcs.time":
 			v.Time = s.Value
+		// A modified tree is flagged: its revision alone does not say what
+		// code was built.
 		case "vcs.modified":
 			v.Modified = s.Value == "true"
 		}
@@ -93,6 +97,8 @@ MODULE@VERSION records the version.`)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	// Read at run time, not stamped with -ldflags, so the version is right
+	// for any build, a program built on this package included.
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return errNoBuildInfo
