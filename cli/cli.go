@@ -97,8 +97,6 @@ func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, err
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	// The token is looked for in order of explicitness: a file named on
-	// the command line, the one beside --db, then the environment.
 	switch {
 	// Counts are checked here so that every command reports a wrong
 	// number of arguments the same way, as a usage error (exit 2).
@@ -186,6 +184,8 @@ func (c *clientFlags) client(ctx context.Context, e *env) (*control.Client, erro
 		return nil, usageErr("--addr %q: want HOST:PORT (%v)", addr, err)
 	}
 	var token string
+	// The token is looked for in order of explicitness: a file named on
+	// the command line, the one beside --db, then the environment.
 	switch {
 	case c.tokenFile != "":
 		t, err := control.ReadToken(c.tokenFile)

@@ -167,8 +167,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		return err
 	}
 	defer js.Close() // after the kernel's Stop, deferred below
-	// The kernel starts (and resumes) before any file a client reads is
-	// written: a client that finds the token finds a kernel behind it.
+	// The kernel starts (and resumes) before the token and address are
+	// written: a client that finds them finds a kernel behind them.
 	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js})
 	if err != nil {
 		return err
