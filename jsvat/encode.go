@@ -31,10 +31,10 @@ func toWire(c marshal.CapData) wireCapData {
 }
 
 // wireMessage is a delivered message.
+// Result is a pointer, so "no result" is left out rather than sent as
+// "": the same form the kernel refuses from a worker (decodeSyscall).
 type wireMessage struct {
 	Methargs wireCapData `json:"methargs"`
-	// A pointer, so "no result" is left out rather than sent as "": the same
-	// form the kernel refuses from a worker (decodeSyscall).
 	Result   *string     `json:"result,omitempty"`
 }
 
