@@ -19,8 +19,8 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 // killGroup sends SIGKILL to the worker's process group.
 func killGroup(pid int) {
-	// A pid of 0 or less would signal the kernel's own group, or every
-	// process the kernel may signal: never sent.
+	// A pid of 0 would signal the kernel's own process group (kill(-0)
+	// is kill(0)), and a negative one some unrelated process: never sent.
 	if pid > 0 {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
