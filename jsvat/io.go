@@ -20,8 +20,8 @@ import (
 // pollInterval bounds how long a call waits on the worker before it looks
 // again at whether it should stop waiting.
 // It is the latency of giving up, not of a delivery: a worker that answers
-// is read as soon as its bytes arrive. Shorter would wake an idle vat's
-// goroutine more often for nothing.
+// is read as soon as its bytes arrive. Shorter would wake the vat's
+// goroutine more often during a long delivery, for nothing.
 const pollInterval = 10 * time.Millisecond
 
 // readFrame reads and decodes the next frame, handling log notifications
@@ -30,8 +30,8 @@ const pollInterval = 10 * time.Millisecond
 // stopped vat come back as inbound.err.
 func (p *process) readFrame(abandoned <-chan struct{}) inbound {
 	for {
-		// The deadline is set again before every read: a worker that trickles
-		// bytes would otherwise keep one read alive past the kernel's decision.
+		// A deadline is a point in time, so it is set afresh each turn: each
+		// wait is at most pollInterval, even for a worker that trickles bytes.
 		if err := p.out.SetReadDeadline(time.Now().Add(pollInterval)); err != nil {
 			return inbound{err: p.gone(err)}
 		}
@@ -131,8 +131,8 @@ func (p *process) gone(err error) error {
 // call: bytes in the frame reader's buffer or in the pipe, or its death.
 //
 // It looks without reading and without blocking, before a request is
-// written: call reads only when this says there is something, so the
-// check costs an idle vat nothing. Where pipeBytes is not known (not
+// written: call reads only when this says there is something, so a
+// request to a quiet worker costs an ioctl, not a read left to time out. Where pipeBytes is not known (not
 // Linux) it sees only the frame buffer and the worker's death.
 func (p *process) pending() bool {
 	select {

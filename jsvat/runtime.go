@@ -250,8 +250,7 @@ func (r *Runtime) Close() error {
 		r.mu.Unlock()
 		return nil
 	}
-	// closed first, under mu: from here take and fill start nothing, so the
-	// lists below can only shrink.
+	// closed first, under mu: from here take and fill start nothing new.
 	r.mu.closed = true
 	warm := r.mu.warm
 	r.mu.warm = nil
@@ -273,8 +272,8 @@ func (r *Runtime) Close() error {
 	for _, p := range live {
 		// A vat's process the kernel did not stop (a kernel that was not
 		// stopped before its runtime): killed, not left behind.
-		// INVARIANT: no worker outlives Close: each is killed and reaped (or
-		// given up on after KillWait, and logged).
+		// INVARIANT: every worker the runtime still lists is killed and reaped
+		// by Close (or given up on after KillWait, and logged).
 		p.kill("runtime closed")
 	}
 	if r.ownDir {
