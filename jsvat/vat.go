@@ -389,9 +389,9 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", vat.ErrFault, method, err)
 	}
-	// The worker refuses a frame over the limit too, but by dying mid-read:
-	// checked here, the delivery fails naming the limit, before any byte is
-	// written.
+	// The worker refuses a frame over the limit too, but only by giving up
+	// on its input: checked here, the delivery fails naming the limit,
+	// before any byte is written.
 	if len(frame) > v.rt.opts.MaxFrame {
 		return nil, fmt.Errorf("%w: the %s frame is %d bytes, over the limit of %d (Options.MaxFrame)", vat.ErrFault, method, len(frame), v.rt.opts.MaxFrame)
 	}
