@@ -20,6 +20,9 @@ type wireCapData struct {
 }
 
 func toWire(c marshal.CapData) wireCapData {
+	// The kernel's nil slots are written as [], never null: liveslots reads
+	// slots as an array, and a null would make a vat fail on the kernel's
+	// encoding rather than on anything it did.
 	slots := c.Slots
 	if slots == nil {
 		slots = []string{}
@@ -28,6 +31,8 @@ func toWire(c marshal.CapData) wireCapData {
 }
 
 // wireMessage is a delivered message.
+// Result is a pointer, so "no result" is left out rather than sent as
+// "": the same form the kernel refuses from a worker (decodeSyscall).
 type wireMessage struct {
 	Methargs wireCapData `json:"methargs"`
 	Result   *string     `json:"result,omitempty"`
@@ -45,6 +50,8 @@ type request struct {
 // A delivery (params a vatproto.Delivery, method "deliver") is written by
 // appendDeliverFrame, without reflection.
 func encodeRequest(id, method string, params any) ([]byte, error) {
+	// Both paths make the same bytes (fastencode.go); this one is for callers
+	// that do not keep a buffer.
 	if d, ok := params.(vatproto.Delivery); ok && method == "deliver" {
 		return appendDeliverFrame(make([]byte, 0, 256), id, d)
 	}
@@ -85,5 +92,8 @@ func deliveryParams(d vatproto.Delivery) ([]any, error) {
 	case vatproto.DeliverBringOutYourDead:
 		return []any{"bringOutYourDead"}, nil
 	}
+	// startVat (sent as initVat) and any kind added to vatproto later land
+	// here: the delivery fails as the kernel's encoding error rather than
+	// sending a frame the worker would misread.
 	return nil, fmt.Errorf("jsvat: delivery kind %v has no wire form", d.Kind)
 }

@@ -20,6 +20,10 @@ import (
 
 // appendDeliverFrame appends the whole deliver request for d, newline
 // included.
+//
+// INVARIANT: the frame is byte for byte what encodeRequest's json.Marshal
+// would write; every string in it goes through appendString, so nothing
+// from a delivery can break out of its JSON string.
 func appendDeliverFrame(b []byte, id string, d vatproto.Delivery) ([]byte, error) {
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = appendString(b, id)
@@ -39,6 +43,7 @@ func appendDelivery(b []byte, d vatproto.Delivery) ([]byte, error) {
 		b = appendString(b, string(d.Target))
 		b = append(b, `,{"methargs":`...)
 		b = appendCapData(b, d.Message.Methargs)
+		// Left out when there is none, as wireMessage's omitempty does.
 		if d.Message.Result != "" {
 			b = append(b, `,"result":`...)
 			b = appendString(b, string(d.Message.Result))
@@ -74,6 +79,8 @@ func appendDelivery(b []byte, d vatproto.Delivery) ([]byte, error) {
 		return append(b, `["bringOutYourDead"]`...), nil
 	}
 	// The same error deliveryParams gives.
+	// One source for the error keeps the two encoders from disagreeing on
+	// which kinds exist.
 	_, err := deliveryParams(d)
 	return nil, err
 }
@@ -98,11 +105,17 @@ func appendCapData(b []byte, c marshal.CapData) []byte {
 // is handed to json.Marshal whole.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
+		// Anything outside printable ASCII, and the HTML characters json.Marshal
+		// escapes, is left to json.Marshal: its escaping of control characters,
+		// invalid UTF-8 (as U+FFFD) and U+2028/U+2029 is not repeated here, so it
+		// cannot drift from it.
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&' {
 			q, err := json.Marshal(s)
 			if err != nil {
 				// json.Marshal of a string cannot fail; keep the frame
 				// well-formed whatever happens.
+				// An empty string rather than an error: the frame stays valid JSON, and
+				// the case cannot happen.
 				return append(b, `""`...)
 			}
 			return append(b, q...)
@@ -111,6 +124,8 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Only the quote and the backslash need escaping in printable ASCII; the
+		// loop above has already sent any string with other bytes to json.Marshal.
 		if c := s[i]; c == '"' || c == '\\' {
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', c)

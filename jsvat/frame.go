@@ -19,6 +19,9 @@ type frameReader struct {
 	scanned    int // buf[start:scanned] has no newline
 }
 
+// The buffer starts small and grows only as a frame needs it, to max+1
+// bytes at most: a vat whose frames are small costs the kernel
+// frameBuffer, not MaxFrame.
 func newFrameReader(r io.Reader, max int) *frameReader {
 	return &frameReader{r: r, max: max, buf: make([]byte, min(frameBuffer, max+1))}
 }
@@ -34,6 +37,10 @@ func (fr *frameReader) next() ([]byte, error) {
 			return line, nil
 		}
 		fr.scanned = fr.end
+		// INVARIANT: no frame over the limit is ever held whole: max bytes with no
+		// newline already make a frame over max with its newline, and it is
+		// refused before another read. So a worker cannot make the kernel hold
+		// more than max+1 bytes for it, whatever it writes.
 		if fr.end-fr.start >= fr.max {
 			return nil, fmt.Errorf("%w: a frame of more than %d bytes (the limit, Options.MaxFrame)", ErrProtocol, fr.max)
 		}
@@ -49,9 +56,14 @@ func (fr *frameReader) next() ([]byte, error) {
 				fr.buf = grown
 			}
 		}
+		// A read that returns bytes and an error keeps the bytes and drops the
+		// error: the next read returns it again (a deadline, EOF), after any frame
+		// those bytes end has been returned.
 		n, err := fr.r.Read(fr.buf[fr.end:])
 		fr.end += n
 		if err != nil && n == 0 {
+			// A frame with no newline at the pipe's end is a worker that died while
+			// writing: not a frame to act on, and reported as such.
 			if errors.Is(err, io.EOF) && fr.end > fr.start {
 				return nil, fmt.Errorf("%w: %d bytes of a frame with no newline", io.ErrUnexpectedEOF, fr.end-fr.start)
 			}
@@ -62,4 +74,6 @@ func (fr *frameReader) next() ([]byte, error) {
 
 // buffered reports whether bytes have been read that no frame returned
 // yet.
+// Bytes read ahead belong to the worker's next frame, so call's check for
+// frames between requests must look here as well as in the pipe.
 func (fr *frameReader) buffered() bool { return fr.end > fr.start }

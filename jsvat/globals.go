@@ -20,10 +20,18 @@ var AllowedGlobals = []string{
 
 // networkGlobals are the reference's network globals, refused here with
 // their own reason.
+// A vat holding fetch could reach any host: an ambient authority that no
+// capability the kernel handed it stands for. Named apart from unknown
+// globals so the refusal says why.
 var networkGlobals = []string{"fetch", "Request", "Headers", "Response"}
 
 // CheckGlobals refuses a name that is not in AllowedGlobals, or one named
 // twice, naming it.
+//
+// INVARIANT: the kernel checks the globals itself, before a worker is
+// started, rather than trusting the worker's own check: an
+// Options.Command worker may be written by anyone. A name listed twice is
+// a config mistake, refused rather than guessed at.
 func CheckGlobals(names []string) error {
 	for i, n := range names {
 		switch {

@@ -15,6 +15,8 @@ import (
 // take returns a worker for vat: a warm one if there is one, else a new
 // one.
 func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
+	// Checked before any process starts, so a missing Node or worker is
+	// refused with what to install, not found as a worker's death.
 	if err := r.Check(context.Background()); err != nil {
 		return nil, err
 	}
@@ -28,19 +30,26 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 		p = r.mu.warm[0]
 		r.mu.warm = r.mu.warm[1:]
 		select {
+		// A warm worker is checked before a vat gets it: one killed or dead while
+		// it waited would fail the vat's startVat for no fault of the vat's.
 		case <-p.stop:
 			p = nil // killed meanwhile
 		case <-p.exited:
 			// Died while waiting (the log has its stderr): not worth a
 			// vat.
+			// On its own goroutine: kill takes mu, which is held here, and waits up
+			// to KillWait for the reap.
 			go p.kill("warm worker died")
 			p = nil
 		default:
 		}
 	}
 	r.mu.Unlock()
+	// After the unlock: fill takes mu. The replacement starts whether or not
+	// a warm worker was taken, to keep Options.Warm ready.
 	r.fill()
 	if p != nil {
+		// From here the worker's stderr goes to the vat's log.
 		p.assign(log)
 		return p, nil
 	}
@@ -64,6 +73,8 @@ func (r *Runtime) fill() {
 	if r.mu.closed {
 		return
 	}
+	// Those still starting count, or every take would start one more than
+	// needed.
 	for len(r.mu.warm)+r.mu.filling < r.opts.Warm {
 		r.mu.filling++
 		r.fillers.Add(1)
@@ -99,6 +110,8 @@ func (r *Runtime) Prewarm(n int) {
 // addWarm starts one worker for the warm list.
 func (r *Runtime) addWarm() {
 	defer r.fillers.Done()
+	// A failed start is dropped: a launch that needs a worker starts its own
+	// and reports the error itself.
 	p, _ := r.spawn("", r.log)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -107,6 +120,8 @@ func (r *Runtime) addWarm() {
 		return
 	}
 	if r.mu.closed {
+		// Close may have run while this worker started; no one would take it, so
+		// it is killed here (on its own goroutine, as mu is held).
 		go p.kill("runtime closed")
 		return
 	}
@@ -117,6 +132,8 @@ func (r *Runtime) addWarm() {
 // that no launch took). It first waits for Prewarm's workers to be
 // started (a fork and exec each; by the end of a launch they are).
 func (r *Runtime) Trim() {
+	// Waited for first: a Prewarm worker still starting is not yet in the
+	// warm list, and would be missed and kept.
 	r.prewarming.Wait()
 	r.mu.Lock()
 	var extra []*process
@@ -126,6 +143,7 @@ func (r *Runtime) Trim() {
 	}
 	r.mu.Unlock()
 	for _, p := range extra {
+		// Killed outside mu, since kill takes it.
 		p.kill("not needed")
 	}
 }

@@ -94,16 +94,22 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 		closeAll(inR, inW, outR, outW)
 		return nil, fmt.Errorf("jsvat: pipe: %w", err)
 	}
+	// --expose-gc lets the worker force a collection (liveslots'
+	// bringOutYourDead relies on one to find what the vat dropped).
 	prog, args := r.opts.Node, []string{"--expose-gc", r.entry}
 	if len(r.opts.Command) > 0 {
 		prog, args = r.opts.Command[0], append([]string(nil), r.opts.Command[1:]...)
 	}
+	// The worker is told the frame limit so that it enforces it on what it
+	// writes too: both ends agree on one limit, and neither buffers more.
 	args = append(args, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache)
 	if vat != "" {
 		args = append(args, "--vat", vat)
 	}
 	cmd := exec.Command(prog, args...)
 	cmd.Dir = r.opts.WorkerDir
+	// INVARIANT: no NODE_OPTIONS reaches the worker (workerEnv): nothing runs
+	// in it before its own lockdown.
 	cmd.Env = workerEnv()
 	// fd 3 and fd 4: the protocol. stdout and stderr only reach the log.
 	cmd.ExtraFiles = []*os.File{inR, outW}
@@ -145,9 +151,13 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 	}
 	p.pid = cmd.Process.Pid
 	r.mu.Lock()
+	// Registered only once started, and before anyone else can see p: Close
+	// kills whatever is in live, so no started worker escapes it.
 	r.mu.live[p] = struct{}{}
 	r.mu.Unlock()
 	p.goroutines.Add(1)
+	// stderr is drained on its own goroutine, always: a worker whose stderr
+	// pipe filled would block in a write, and look hung to the kernel.
 	go p.stderrLoop(errR)
 	p.log().Debug().Int("pid", p.pid).Msg("JavaScript vat worker started")
 	return p, nil
@@ -172,6 +182,8 @@ func closeAll(fs ...*os.File) {
 	}
 }
 
+// log is atomic because stderrLoop logs concurrently with assign, which
+// moves a warm worker's log to its vat's.
 func (p *process) log() *zerolog.Logger { return p.logger.Load() }
 
 // assign makes p a vat's worker: its stderr goes to the vat's log.
@@ -197,14 +209,20 @@ func (p *process) logEntry(e *logEntry) {
 	ev.Str("source", "vat").Strs("tags", e.Tags).Msg(e.Message)
 }
 
+// stderrLoop copies the worker's stderr (and stdout) to the log, line by
+// line, until the pipe ends (the worker's death, or kill).
 func (p *process) stderrLoop(f *os.File) {
 	defer p.goroutines.Done()
 	defer f.Close()
 	br := bufio.NewReaderSize(f, maxLogLine)
 	for {
+		// ReadSlice, not ReadString: a line longer than maxLogLine comes back in
+		// pieces (ErrBufferFull), so a worker writing one endless line cannot
+		// make the kernel buffer it whole. Each piece is logged on its own.
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			s := strings.TrimRight(string(line), "\r\n")
+			// The tail is bounded (tailLines), for the same reason.
 			p.tail.add(s)
 			p.log().Warn().Str("source", "worker stderr").Msg(s)
 		}
@@ -218,27 +236,44 @@ func (p *process) stderrLoop(f *os.File) {
 // and releases its pipes and goroutines, waiting at most KillWait for the
 // reap. why goes to the log. It is safe to call more than once and from
 // any goroutine; only the first call acts.
+//
+// INVARIANT: kill is the only end of a worker, and it always reaps: the
+// signal, the close of our pipe ends and the wait for cmd.Wait all happen
+// here. It must not be called with the runtime's mu held (it takes it).
 func (p *process) kill(why string) {
 	p.killOnce.Do(func() {
 		select {
 		case <-p.exited:
 			// Reaped already: its pid may belong to someone else now.
 		default:
+			// killed is set before the signal: from then on the death is
+			// ours, not the worker's own. The group first (anything the worker started), then
+			// the process itself (on systems without process groups, the only one).
 			p.killed.Store(true)
 			killGroup(p.pid)
 			_ = p.cmd.Process.Kill()
 		}
+		// stop is closed after the signal and before the pipes, so a call woken
+		// by the close below finds stop closed and reports the kernel's decision
+		// (ErrAborted), not a worker's death (see gone).
 		close(p.stop)
 		// Closing our ends ends a read or write in progress on them.
 		closeAll(p.in, p.out)
 		deadline := time.Now().Add(p.rt.opts.KillWait)
+		// Bounded: a process stuck in the OS (uninterruptible sleep) may never be
+		// reaped, and the kernel's Stop must not hang on it. The reaping
+		// goroutine stays behind and reaps it if it ever ends.
 		if !waitUntil(p.exited, deadline) {
 			p.log().Error().Int("pid", p.pid).Dur("waited", p.rt.opts.KillWait).Msg("killed JavaScript vat worker was not reaped in time; leaving it")
 		}
 		done := make(chan struct{})
 		go func() { p.goroutines.Wait(); close(done) }()
+		// The stderr reader ends with the pipe, which the worker's death closes;
+		// the same deadline bounds the wait for it.
 		waitUntil(done, deadline)
 		p.rt.mu.Lock()
+		// Out of live only now, once reaped (or given up on), so PIDs and Close
+		// see the worker for as long as it may still run.
 		delete(p.rt.mu.live, p)
 		p.rt.mu.Unlock()
 		p.log().Debug().Int("pid", p.pid).Str("why", why).Msg("JavaScript vat worker stopped")
@@ -266,6 +301,9 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 // deathError describes the end of the worker's pipe: its exit status, if
 // it has been reaped within a moment, and the last lines of its stderr.
 func (p *process) deathError(cause error) error {
+	// The pipe's end is usually seen a moment before cmd.Wait returns; a
+	// short wait gets the exit status (a signal, an exit code) into the error,
+	// which is what an operator needs to tell a crash from an OOM kill.
 	timer := time.NewTimer(time.Second)
 	defer timer.Stop()
 	status := "still running"

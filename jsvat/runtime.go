@@ -135,6 +135,8 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	switch {
 	case opts.MaxFrame == 0:
 		opts.MaxFrame = DefaultMaxFrame
+	// Refused rather than raised to the minimum: a limit the caller set is a
+	// decision about memory, and silently changing it would hide a mistake.
 	case opts.MaxFrame < minFrame:
 		return nil, fmt.Errorf("jsvat: Options.MaxFrame %d: want at least %d bytes (or 0 for %d)", opts.MaxFrame, minFrame, DefaultMaxFrame)
 	}
@@ -148,6 +150,8 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jsvat: Options.WorkerDir %q: %w", opts.WorkerDir, err)
 	}
+	// Absolute now, so that a later change of the kernel's working directory
+	// cannot move the worker code it runs.
 	opts.WorkerDir = dir
 	r := &Runtime{opts: opts, entry: filepath.Join(dir, "src", "main.js"), log: opts.Logger}
 	r.mu.live = map[*process]struct{}{}
@@ -158,6 +162,8 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		}
 		r.ownDir = true
 	}
+	// Warm workers start now, in the background: a failure (no Node) is not
+	// NewRuntime's, and shows at the first launch.
 	r.fill()
 	return r, nil
 }
@@ -166,6 +172,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 // and recent enough, and the worker's dependencies are installed. A
 // launch runs it first (once it has passed, not again); a program can run
 // it at start to fail early.
+//
+// A mutex, not a sync.Once: a check that failed (Node not installed yet)
+// is run again at the next launch, while one that passed is never rerun.
 func (r *Runtime) Check(ctx context.Context) error {
 	r.checkOnce.Lock()
 	defer r.checkOnce.Unlock()
@@ -182,6 +191,8 @@ func (r *Runtime) Check(ctx context.Context) error {
 var nodeVersion = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)`)
 
 func (r *Runtime) check(ctx context.Context) error {
+	// A worker of another language is the caller's to vouch for: only that it
+	// can be found is checked.
 	if len(r.opts.Command) > 0 {
 		if _, err := exec.LookPath(r.opts.Command[0]); err != nil {
 			return fmt.Errorf("%w: the worker program %q (Options.Command): %v", ErrNoWorker, r.opts.Command[0], err)
@@ -197,11 +208,14 @@ func (r *Runtime) check(ctx context.Context) error {
 		return fmt.Errorf("%w: no worker at %s (%v): point jsvat.Options.WorkerDir at the jsvat/worker directory of kernel-actors",
 			ErrNoWorker, r.opts.WorkerDir, err)
 	}
+	// One package stands for all: a worker without its dependencies would die
+	// at import with a stack trace; this says to run npm ci instead.
 	probe := filepath.Join(r.opts.WorkerDir, "node_modules", "@agoric", "swingset-liveslots", "package.json")
 	if _, err := os.Stat(probe); err != nil {
 		return fmt.Errorf("%w: its npm dependencies are missing from %s: run `npm ci --prefix %s`",
 			ErrNoWorker, filepath.Join(r.opts.WorkerDir, "node_modules"), r.opts.WorkerDir)
 	}
+	// Bounded: a broken node binary that hangs must not hang every launch.
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(cctx, node, "--version").Output()
@@ -216,6 +230,8 @@ func (r *Runtime) check(ctx context.Context) error {
 	for i := range have {
 		have[i], _ = strconv.Atoi(string(m[i+1]))
 	}
+	// An older Node would start and then fail inside SES or liveslots in ways
+	// that name neither; refused here with the version needed.
 	if have[0] < minNode[0] || have[0] == minNode[0] && have[1] < minNode[1] {
 		return fmt.Errorf("%w: %s is Node.js %d.%d.%d; JavaScript vats need %d.%d or later",
 			ErrNoNode, node, have[0], have[1], have[2], minNode[0], minNode[1])
@@ -234,15 +250,20 @@ func (r *Runtime) Close() error {
 		r.mu.Unlock()
 		return nil
 	}
+	// closed first, under mu: from here take and fill start nothing new.
 	r.mu.closed = true
 	warm := r.mu.warm
 	r.mu.warm = nil
 	r.mu.Unlock()
+	// A filler that finishes after closed sees it and kills its worker
+	// (addWarm); waiting for them keeps Close from returning with one still
+	// being born.
 	r.fillers.Wait() // no warm worker starts after this
 	for _, p := range warm {
 		p.kill("runtime closed")
 	}
 	r.mu.Lock()
+	// A copy, since kill takes mu to remove itself from live.
 	live := make([]*process, 0, len(r.mu.live))
 	for p := range r.mu.live {
 		live = append(live, p)
@@ -251,6 +272,8 @@ func (r *Runtime) Close() error {
 	for _, p := range live {
 		// A vat's process the kernel did not stop (a kernel that was not
 		// stopped before its runtime): killed, not left behind.
+		// INVARIANT: every worker the runtime still lists is killed and reaped
+		// by Close (or given up on after KillWait, and logged).
 		p.kill("runtime closed")
 	}
 	if r.ownDir {

@@ -82,6 +82,13 @@ func (r *Runtime) NewVat(spec VatSpec) vat.RawVat {
 
 // SpecURL turns a bundleSpec into the absolute file:// URL the worker is
 // given. It refuses other schemes.
+//
+// The worker imports whatever URL it is given, so this is where the
+// kernel decides what code a vat may be: only a local file. An http(s)
+// URL would load code from the network, and a file URL with a host names
+// another machine's file. A relative path is made absolute here, against
+// the kernel's working directory, because the worker runs in WorkerDir
+// and would resolve it against that instead.
 func SpecURL(spec string) (string, error) {
 	if spec == "" {
 		return "", errors.New("empty bundleSpec")
@@ -114,10 +121,16 @@ func SpecURL(spec string) (string, error) {
 // worker is then killed, since the kernel rolls the crank back and the
 // worker's copy of the vatstore and heap would no longer match.
 func (v *jsVat) Deliver(d vatproto.Delivery, sys vatproto.Syscaller) error {
+	// INVARIANT: after a failed delivery the worker is never written to again:
+	// it has been killed, and its heap and vatstore copy no longer match the
+	// kernel's rolled-back state.
 	if v.broken != nil {
 		return v.broken
 	}
 	var abandoned <-chan struct{}
+	// A Syscaller that cannot be abandoned (a test's, or an in-process host)
+	// leaves abandoned nil, which never fires: the call then ends only with
+	// the worker's answer, its death, or Stop.
 	if a, ok := sys.(Abandoner); ok {
 		abandoned = a.Abandoned()
 	}
@@ -127,6 +140,10 @@ func (v *jsVat) Deliver(d vatproto.Delivery, sys vatproto.Syscaller) error {
 	} else {
 		err = v.deliver(d, sys, abandoned)
 	}
+	// INVARIANT: the worker is killed whenever a delivery fails, whatever
+	// failed (a refused syscall, a protocol breach, abandonment, the vat's own
+	// error): the kernel rolls the crank back, and a worker that saw the
+	// delivery cannot be rolled back with it.
 	if err != nil {
 		v.broken = err
 		v.kill(err.Error())
@@ -138,15 +155,26 @@ func (v *jsVat) Deliver(d vatproto.Delivery, sys vatproto.Syscaller) error {
 // Options.KillWait).
 func (v *jsVat) Stop() {
 	v.mu.Lock()
+	// stopped is set under mu before the process is taken, so a startVat
+	// still starting its worker (start, below) sees it and kills the worker it
+	// got rather than keep one no one will stop. Stop may run on another
+	// goroutine than Deliver (the kernel stopping the vat mid-delivery):
+	// kill closes p.stop, and the delivery's call gives up within
+	// pollInterval.
 	v.mu.stopped = true
 	p := v.mu.proc
 	v.mu.proc = nil
 	v.mu.Unlock()
 	if p != nil {
+		// INVARIANT: Stop kills and reaps the worker (bounded by KillWait); mu.proc
+		// is nil from here, so a later delivery fails without touching a pipe.
 		p.kill("vat stopped")
 	}
 }
 
+// kill ends the worker after a failure but, unlike Stop, leaves mu.proc in
+// place: broken keeps later deliveries off it, and Stop still finds it
+// (process.kill acts only once).
 func (v *jsVat) kill(why string) {
 	v.mu.Lock()
 	p := v.mu.proc
@@ -181,8 +209,12 @@ type wireVatConfig struct {
 // loads the bundle and runs liveslots' startVat.
 func (v *jsVat) start(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-chan struct{}) error {
 	if v.proc() != nil {
+		// A second startVat would run liveslots' startVat again over live
+		// state, and replace (and leak) the first worker.
 		return fmt.Errorf("%w: startVat delivered twice to one incarnation", vat.ErrFault)
 	}
+	// The config is checked before anything is read or started, so a bad
+	// config costs no syscalls and leaves no process behind.
 	spec, err := SpecURL(v.spec.BundleSpec)
 	if err != nil {
 		return fmt.Errorf("%w: %v", vat.ErrFault, err)
@@ -190,6 +222,10 @@ func (v *jsVat) start(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-c
 	if err := CheckGlobals(v.spec.Globals); err != nil {
 		return fmt.Errorf("%w: %v", vat.ErrFault, err)
 	}
+	// The vatstore is read before the worker exists: the reads are syscalls
+	// of this startVat's crank, made by the kernel side alone, so no syscall
+	// of the worker's can interleave with them, and a failure to read leaves
+	// no process to clean up.
 	state, err := v.loadVatstore(sys)
 	if err != nil {
 		return err
@@ -199,6 +235,9 @@ func (v *jsVat) start(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-c
 		return err
 	}
 	v.mu.Lock()
+	// INVARIANT: every worker taken is either owned through mu.proc (so Stop
+	// kills it) or killed here: take may have spent a process start while
+	// Stop ran, and no one else would ever kill this one.
 	if v.mu.stopped {
 		v.mu.Unlock()
 		p.kill("vat stopped while starting")
@@ -224,10 +263,21 @@ func (v *jsVat) start(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-c
 // vatstoreGet syscalls, in the kernel's key order, for initVat. It is
 // bounded by the frame size: a store that cannot be sent is an error
 // naming the limit.
+//
+// The worker gets the whole vatstore at once, and keeps it: liveslots
+// reads the vatstore synchronously and often, and a round trip to the
+// kernel for each read would cost a crank's worth of wake-ups. The price
+// is that the kernel's copy changes only through checkpoints (finish).
+// The key order is the kernel's, so every worker of a vat builds its copy
+// from the same sequence.
 func (v *jsVat) loadVatstore(sys vatproto.Syscaller) ([][2]string, error) {
 	state := [][2]string{}
 	size := 0
 	add := func(k, val string) error {
+		// 8 bytes a pair for its JSON punctuation: an estimate, so a store that
+		// fits only by escaping's growth is caught by call's exact frame check.
+		// Stopping as soon as the estimate passes the limit also bounds the memory
+		// a huge vatstore can make the kernel hold here.
 		size += len(k) + len(val) + 8
 		if size > v.rt.opts.MaxFrame {
 			return fmt.Errorf("%w: the vatstore is larger than one frame (Options.MaxFrame, %d bytes): initVat cannot carry it", vat.ErrFault, v.rt.opts.MaxFrame)
@@ -235,6 +285,8 @@ func (v *jsVat) loadVatstore(sys vatproto.Syscaller) ([][2]string, error) {
 		state = append(state, [2]string{k, val})
 		return nil
 	}
+	// A refused read is the vat's fault to the kernel (vat.ErrFault), as for
+	// any vat whose vatstore syscall the kernel refuses.
 	// The empty key first: vatstoreGetNextKey("") starts after it.
 	r := sys.Syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreGet, Key: ""})
 	if r.Err != nil {
@@ -265,9 +317,12 @@ func (v *jsVat) loadVatstore(sys vatproto.Syscaller) ([][2]string, error) {
 	}
 }
 
+// deliver runs one delivery other than startVat on the started worker.
 func (v *jsVat) deliver(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-chan struct{}) error {
 	p := v.proc()
 	if p == nil {
+		// No worker: never started, or Stop took it. Either way there is no
+		// vat to deliver to, and the kernel must not believe there was.
 		return fmt.Errorf("%w: %s delivered before startVat (or after Stop)", vat.ErrFault, d.Kind)
 	}
 	// encodeRequest writes a Delivery's frame by hand (fastencode.go);
@@ -283,13 +338,21 @@ func (v *jsVat) deliver(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <
 // its checkpoint is applied to the kernel's vatstore through syscalls, in
 // the delivery's crank, so a rollback undoes it with everything else.
 func (v *jsVat) finish(raw any, sys vatproto.Syscaller) error {
+	// INVARIANT: the whole result is checked (decodeResult) before any of
+	// its checkpoint is applied, so a malformed checkpoint changes nothing.
 	res, err := decodeResult(raw)
 	if err != nil {
 		return err
 	}
+	// A delivery that failed has its checkpoint dropped: the kernel rolls
+	// the crank back anyway, and the worker is killed (Deliver).
 	if res.err != nil {
 		return fmt.Errorf("%w: %s", vat.ErrFault, *res.err)
 	}
+	// Sets before deletes. No key is in both (decodeResult refuses that), so
+	// the order between them changes nothing; each is a syscall of the
+	// delivery's crank, judged and buffered by the kernel like any vat's, so
+	// a rollback undoes the checkpoint with the rest of the crank.
 	for _, kv := range res.sets {
 		if r := sys.Syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: kv[0], Value: kv[1]}); r.Err != nil {
 			return fmt.Errorf("%w: vatstore checkpoint: %w", vat.ErrFault, r.Err)
@@ -309,6 +372,8 @@ func (v *jsVat) finish(raw any, sys vatproto.Syscaller) error {
 // the worker does later could save it). The worker dying, breaking the
 // protocol, or the kernel abandoning the delivery also end it.
 func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscaller, abandoned <-chan struct{}) (any, error) {
+	// Ids only grow, per incarnation: a response carrying an old id (a late
+	// or forged answer) cannot be taken for this request's.
 	v.nextID++
 	id := strconv.FormatUint(v.nextID, 10)
 	var frame []byte
@@ -324,6 +389,9 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", vat.ErrFault, method, err)
 	}
+	// The worker refuses a frame over the limit too, but only by giving up
+	// on its input: checked here, the delivery fails naming the limit,
+	// before any byte is written.
 	if len(frame) > v.rt.opts.MaxFrame {
 		return nil, fmt.Errorf("%w: the %s frame is %d bytes, over the limit of %d (Options.MaxFrame)", vat.ErrFault, method, len(frame), v.rt.opts.MaxFrame)
 	}
@@ -332,12 +400,19 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	// frame the worker writes before it reads this request but that
 	// arrives after it is sent cannot be told apart, and is taken as the
 	// delivery's: it is this vat's either way, and judged as such.)
+	// INVARIANT: no syscall is accepted between deliveries. A vat runs only
+	// inside a delivery; a syscall that arrives outside one (from a timer or
+	// a promise left running) would have no crank to belong to, so it fails
+	// the vat instead of being applied to the next delivery's crank. Log
+	// notifications are the exception: harmless, and allowed at any time.
 	if p.pending() {
 		in := p.readFrame(abandoned)
 		if in.log == nil {
 			return nil, v.unexpected(p, in)
 		}
 	}
+	// A write that fails (the worker died or stopped reading until the kernel
+	// gave up) fails the delivery; Deliver kills the worker.
 	if err := p.writeFrame(frame, abandoned); err != nil {
 		return nil, err
 	}
@@ -347,14 +422,21 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 		case in.err != nil:
 			return nil, in.err
 		case in.syscall != nil:
+			// INVARIANT: each syscall reaches the kernel only after decodeInbound
+			// checked its shape, and in the order the worker sent it; what it means
+			// (c-list, authority) is the kernel's to judge here.
 			if r := sys.Syscall(*in.syscall); r.Err != nil {
 				return nil, fmt.Errorf("%w: syscall %s refused: %w", vat.ErrFault, in.syscall.Kind, r.Err)
 			}
 		case in.resp != nil:
 			if in.resp.id != id {
+				// One request is outstanding at a time, so any other id is a breach: a
+				// stale answer, or a worker trying to end a delivery it did not finish.
 				return nil, protoErr("a response to request %q while the kernel waits for %q", in.resp.id, id)
 			}
 			if in.resp.err != nil {
+				// An error response is the vat failing the request, not a breach of
+				// the protocol: vat.ErrFault, though the worker is killed all the same.
 				return nil, fmt.Errorf("%w: %s", vat.ErrFault, in.resp.err.Message)
 			}
 			return in.resp.result, nil
@@ -382,6 +464,9 @@ const PingTimeout = 5 * time.Second
 // "pong"), between deliveries. A worker that is dead, hung past
 // PingTimeout or answers anything else is killed, and the vat fails its
 // next delivery, so the kernel's failure policy applies to it.
+//
+// Ping must not run during a delivery: it shares the pipes and nextID
+// with Deliver, and the protocol has one request outstanding at a time.
 func (v *jsVat) Ping() error {
 	if v.broken != nil {
 		return v.broken
@@ -391,8 +476,12 @@ func (v *jsVat) Ping() error {
 		return fmt.Errorf("%w: not started", ErrWorkerExited)
 	}
 	expired := make(chan struct{})
+	// The timer stands in for the kernel's abandonment: a ping has no
+	// delivery deadline of its own, and a hung worker must not hang the ping.
 	timer := time.AfterFunc(PingTimeout, func() { close(expired) })
 	defer timer.Stop()
+	// INVARIANT: no syscall is accepted outside a delivery, during a ping
+	// included (refuseSyscalls).
 	raw, err := v.call(p, "ping", []any{}, refuseSyscalls{}, expired)
 	if err == nil && raw != "pong" {
 		err = protoErr("ping answered %v, not \"pong\"", raw)
@@ -400,6 +489,8 @@ func (v *jsVat) Ping() error {
 	if errors.Is(err, ErrAborted) {
 		err = fmt.Errorf("%w: no answer to ping within %v", ErrWorkerExited, PingTimeout)
 	}
+	// Ping has no crank to fail, so a failure is kept in broken: the next
+	// delivery fails with it and the kernel's failure policy decides.
 	if err != nil {
 		v.broken = err
 		v.kill(err.Error())

@@ -53,17 +53,30 @@ type logEntry struct {
 // bytes: the worker cuts at 16 Ki UTF-16 units, which is up to 48 KiB.
 const maxLogMessage = 64 << 10
 
+// protoErr wraps ErrProtocol so that every rejection of a worker's frame is
+// recognizable as the worker's fault (not the kernel's, nor a dead pipe's):
+// the caller kills the worker on it and the kernel's failure policy applies.
 func protoErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
 }
 
 // decodeInbound checks and decodes one frame.
+//
+// INVARIANT: no frame from the worker reaches the kernel except through
+// here: every field is read from the result of this walk, never from the
+// raw bytes, so a frame that passes has exactly the protocol's shape.
 func decodeInbound(line []byte) inbound {
 	// Go's decoder would quietly turn invalid UTF-8 into U+FFFD; a frame
 	// that is not UTF-8 is the worker's fault, and named as such.
+	// INVARIANT: a frame is valid UTF-8 before it is parsed, so what the
+	// kernel stores and forwards is exactly what the worker sent, never a
+	// silently repaired copy that differs from it.
 	if !utf8.Valid(line) {
 		return inbound{err: protoErr("a frame that is not valid UTF-8")}
 	}
+	// Decoded into plain values, not into structs: a struct decoder ignores
+	// unknown fields and accepts null for a string, and both would let a
+	// malformed frame pass as a well-formed one.
 	var v any
 	if err := json.Unmarshal(line, &v); err != nil {
 		return inbound{err: protoErr("a frame that is not a JSON-RPC message: %v (%s)", err, abbrev(line))}
@@ -72,6 +85,9 @@ func decodeInbound(line []byte) inbound {
 	if !ok {
 		return inbound{err: protoErr("a frame that is not a JSON-RPC message object (%s)", abbrev(line))}
 	}
+	// INVARIANT: no envelope field unknown to the protocol is accepted, so a
+	// worker cannot carry data past the kernel in a field the kernel ignores
+	// (and a typo in the worker is caught rather than silently dropped).
 	for k := range env {
 		switch k {
 		case "jsonrpc", "id", "method", "params", "result", "error":
@@ -86,6 +102,10 @@ func decodeInbound(line []byte) inbound {
 	result, hasResult := env["result"]
 	rpcErr, hasError := env["error"]
 	params, hasParams := env["params"]
+	// A frame with a method is a notification. The kernel never answers a
+	// worker's request (the worker cannot call into the kernel except through
+	// syscalls), so a method together with an id, result or error is refused
+	// rather than guessed at.
 	if m, hasMethod := env["method"]; hasMethod {
 		method, ok := m.(string)
 		switch {
@@ -94,6 +114,10 @@ func decodeInbound(line []byte) inbound {
 		case hasID || hasResult || hasError:
 			return inbound{err: protoErr("a request or malformed notification %q (%s): the kernel takes only notifications and responses", method, abbrev(line))}
 		}
+		// Only two notifications exist: a syscall, judged by the kernel, and a log
+		// line, which is harmless. Anything else is refused, not ignored, so that
+		// a worker speaking another protocol (or a compromised one probing) fails
+		// at once.
 		switch method {
 		case "syscall":
 			s, err := decodeSyscall(params)
@@ -110,6 +134,9 @@ func decodeInbound(line []byte) inbound {
 		}
 		return inbound{err: protoErr("a notification of unknown method %q", method)}
 	}
+	// From here on the frame must be a response. A response with params is
+	// neither one thing nor the other; taking it would let the same frame be
+	// read two ways.
 	if hasParams {
 		return inbound{err: protoErr("a response with params (%s)", abbrev(line))}
 	}
@@ -124,6 +151,9 @@ func decodeInbound(line []byte) inbound {
 		return inbound{err: protoErr("a response whose id is not a string (%s)", abbrev(line))}
 	}
 	switch {
+	// Exactly one of result and error: a response with both would let the
+	// worker claim success and failure at once, and one with neither has no
+	// meaning the kernel could act on.
 	case hasResult == hasError:
 		return inbound{err: protoErr("a response with not exactly one of result and error (%s)", abbrev(line))}
 	case hasError:
@@ -136,6 +166,8 @@ func decodeInbound(line []byte) inbound {
 	return inbound{resp: &response{id: sid, result: result}}
 }
 
+// decodeRPCError reads a JSON-RPC error object. The error's code must be a whole number: JSON numbers arrive as float64,
+// and a fraction is not a JSON-RPC code.
 func decodeRPCError(v any) (*rpcError, error) {
 	m, err := object(v, "error", "code", "message", "data")
 	if err != nil {
@@ -155,11 +187,14 @@ func decodeRPCError(v any) (*rpcError, error) {
 // abbrev shows the start of a frame in an error: enough to recognize it,
 // never a whole frame of megabytes in the log.
 func abbrev(b []byte) string {
+	// The cut keeps errors and logs bounded: a hostile frame may be megabytes,
+	// and the log is not the worker's to fill.
 	const n = 120
 	if len(b) <= n {
 		return string(b)
 	}
 	s := b[:n]
+	// Trim back to a rune boundary so the error itself is valid UTF-8.
 	for len(s) > 0 && !utf8.Valid(s) {
 		s = s[:len(s)-1]
 	}
@@ -220,6 +255,11 @@ func strs(v any, what string) ([]string, error) {
 }
 
 // object reads an object whose fields are among fields.
+//
+// INVARIANT: every nested object is closed to unknown fields, for the same
+// reason as the envelope is. A missing field is left to its reader: most
+// fail on the nil they find, and the few optional ones (a log entry's
+// tags, a send's result) are tested for where they are read.
 func object(v any, what string, fields ...string) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -250,6 +290,9 @@ func capdata(v any, what string) (marshal.CapData, error) {
 	if err != nil {
 		return marshal.CapData{}, err
 	}
+	// An empty list and an absent one mean the same to the kernel; making both
+	// nil keeps a vat from producing two encodings of one message, which would
+	// differ in the kernel's transcript.
 	if len(slots) == 0 {
 		slots = nil // the kernel's form of none
 	}
@@ -258,6 +301,9 @@ func capdata(v any, what string) (marshal.CapData, error) {
 
 func decodeLog(params any) (*logEntry, error) {
 	p, err := tuple(params, 2, "params")
+	// A log entry is a string holding JSON (as the reference sends it), and is
+	// checked as strictly as a frame, though it only reaches the log: the log
+	// is read by operators, and a malformed entry is a broken worker.
 	if err != nil || p[0] != "logger" {
 		return nil, errors.New(`want ["logger", entry]`)
 	}
@@ -278,6 +324,9 @@ func decodeLog(params any) (*logEntry, error) {
 		return nil, err
 	}
 	switch e.Level {
+	// A fixed set of levels, those the worker's console sends: any other is
+	// a broken or probing worker, and never reaches zerolog as a level name
+	// (logEntry maps these five, and only these, onto the vat's log).
 	case "debug", "info", "log", "warn", "error":
 	default:
 		return nil, fmt.Errorf("entry: unknown level %q", e.Level)
@@ -290,6 +339,9 @@ func decodeLog(params any) (*logEntry, error) {
 			return nil, err
 		}
 	}
+	// Bounded even though the frame limit already bounds it: the frame may be
+	// as large as Options.MaxFrame, and one log line of megabytes would flood
+	// the log. The cut is at a byte count; a split rune is harmless in a log.
 	if len(e.Message) > maxLogMessage {
 		e.Message = e.Message[:maxLogMessage] + "…(cut)"
 	}
@@ -303,6 +355,9 @@ func resolutions(v any) ([]vatproto.VatResolution, error) {
 	}
 	out := make([]vatproto.VatResolution, 0, len(items))
 	for i, it := range items {
+		// Each resolution is [vpid, rejected, data], checked field by field: the
+		// kernel decides whether this vat may resolve vpid, but only after the
+		// shape is known to be right.
 		t, err := tuple(it, 3, "resolution")
 		if err != nil {
 			return nil, fmt.Errorf("resolution %d: %v", i, err)
@@ -325,6 +380,10 @@ func resolutions(v any) ([]vatproto.VatResolution, error) {
 }
 
 // syscallArity is the tuple length of each syscall the wire carries.
+// Only the syscalls in this table cross the wire. Each has a fixed tuple
+// length, checked before any element is read, so a missing or extra
+// element is a protocol error rather than an index panic or a silently
+// dropped argument.
 var syscallArity = map[string]int{
 	"send": 3, "subscribe": 2, "resolve": 2, "exit": 3,
 	"dropImports": 2, "retireImports": 2, "retireExports": 2, "abandonExports": 2,
@@ -348,6 +407,10 @@ func decodeSyscall(params any) (vatproto.Syscall, error) {
 	if err != nil {
 		return vatproto.Syscall{}, err
 	}
+	// The vatstore syscalls are refused by name, with a reason: the worker
+	// keeps its own copy of the vatstore, and the kernel's copy changes only
+	// through a delivery's checkpoint (see finish), so a vatstore write can
+	// never escape the crank that made it.
 	n, ok := syscallArity[kind]
 	if !ok {
 		switch kind {
@@ -356,6 +419,8 @@ func decodeSyscall(params any) (vatproto.Syscall, error) {
 		}
 		return vatproto.Syscall{}, fmt.Errorf("unknown syscall %q", kind)
 	}
+	// INVARIANT: the tuple has exactly the arity of its kind before any
+	// element is read.
 	if len(head) != n {
 		return vatproto.Syscall{}, fmt.Errorf("%s: want %d elements, got %d", kind, n, len(head))
 	}
@@ -379,6 +444,9 @@ func decodeSyscall(params any) (vatproto.Syscall, error) {
 			if err != nil {
 				return vatproto.Syscall{}, err
 			}
+			// An empty result vpid is refused rather than taken for "no result": the
+			// kernel would otherwise see a send with a result it cannot name, and a
+			// vat could not tell which of the two forms it had produced.
 			if vpid == "" {
 				return vatproto.Syscall{}, errors.New(`result: "" is not a vpid (leave it out for none)`)
 			}
@@ -408,6 +476,9 @@ func decodeSyscall(params any) (vatproto.Syscall, error) {
 		}
 		return vatproto.Syscall{Kind: vatproto.SyscallExit, Failure: failure, Info: info}, nil
 	}
+	// What is left are the four vref-list syscalls (dropImports and the
+	// like); syscallArity has no other kinds, so vrefsKinds has the kind.
+	// Whether each vref is this vat's to drop is for the kernel to judge.
 	vs, err := strs(head[1], "vrefs")
 	if err != nil {
 		return vatproto.Syscall{}, err
@@ -429,6 +500,13 @@ type deliveryResult struct {
 
 // decodeResult reads [[sets, deletes], error|null]. A key may appear once
 // across sets and deletes: a checkpoint names each change once.
+//
+// INVARIANT: a key named twice in one checkpoint is refused: applied in
+// order, a set and a delete of the same key (or two sets) would give a
+// result that depends on the order of application, and the kernel's
+// vatstore must not depend on such accidents of the worker's encoding.
+// Every error here is ErrProtocol: a malformed result is the worker's
+// fault, and the delivery fails with the worker killed.
 func decodeResult(v any) (deliveryResult, error) {
 	t, err := tuple(v, 2, "delivery result")
 	if err != nil {
@@ -445,6 +523,8 @@ func decodeResult(v any) (deliveryResult, error) {
 	var res deliveryResult
 	res.sets = make([][2]string, len(sets))
 	for i, e := range sets {
+		// Each set is exactly [key, value], both strings: the vatstore holds
+		// strings only, and a pair of another length has no one meaning.
 		kv, err := strs(e, "checkpoint set")
 		if err != nil || len(kv) != 2 {
 			return deliveryResult{}, protoErr("checkpoint sets: entry %d: want [key, value] strings", i)
@@ -454,6 +534,8 @@ func decodeResult(v any) (deliveryResult, error) {
 	if res.deletes, err = strs(cp[1], "checkpoint deletes"); err != nil {
 		return deliveryResult{}, protoErr("%v", err)
 	}
+	// The duplicate check runs over sets and deletes together, before anything
+	// is applied, so a rejected checkpoint changes nothing.
 	seen := make(map[string]struct{}, len(res.sets)+len(res.deletes))
 	for _, kv := range res.sets {
 		if _, dup := seen[kv[0]]; dup {
@@ -467,6 +549,8 @@ func decodeResult(v any) (deliveryResult, error) {
 		}
 		seen[k] = struct{}{}
 	}
+	// The delivery's error is null or a string; anything else (an object, a
+	// number) is a malformed result, not an error message to pass on.
 	if t[1] != nil {
 		s, err := str(t[1], "delivery error")
 		if err != nil {
