@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,7 +12,7 @@ import (
 // ErrAudit is wrapped by the error a kernel stops with when the auditor,
 // run after a crank (Config.AuditEveryCrank, or any build with the
 // invariants tag or -race), found a problem in the kernel's state.
-var ErrAudit = fmt.Errorf("actors: the invariant audit failed")
+var ErrAudit = errors.New("actors: the invariant audit failed")
 
 // auditing reports whether the kernel actor audits after every crank.
 // Builds for tests (the invariants tag, -race) always do: a crank that

@@ -45,7 +45,6 @@ type process struct {
 
 	goroutines sync.WaitGroup // the stderr reader
 	killOnce   sync.Once
-	killed     atomic.Bool // by us (as opposed to exiting by itself)
 }
 
 // stderrTail keeps the last lines a worker wrote to stderr, for the error
@@ -246,10 +245,9 @@ func (p *process) kill(why string) {
 		case <-p.exited:
 			// Reaped already: its pid may belong to someone else now.
 		default:
-			// killed is set before the signal: from then on the death is
-			// ours, not the worker's own. The group first (anything the worker started), then
-			// the process itself (on systems without process groups, the only one).
-			p.killed.Store(true)
+			// The group first (anything the worker started), then the
+			// process itself (on systems without process groups, the only
+			// one).
 			killGroup(p.pid)
 			_ = p.cmd.Process.Kill()
 		}
