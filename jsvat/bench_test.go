@@ -53,12 +53,21 @@ func BenchmarkJSPingPong(b *testing.B) {
 
 // BenchmarkJSLaunch: launching a one-vat subcluster of a bundled
 // JavaScript vat (its bootstrap answered), with no warm worker and with
-// one.
+// one, and with the worker run from its bundle (dist/worker.mjs, the
+// default) and from its sources.
 func BenchmarkJSLaunch(b *testing.B) {
-	for _, warm := range []int{0, 1} {
-		b.Run(fmt.Sprintf("warm=%d", warm), func(b *testing.B) {
+	for _, c := range []struct {
+		warm      int
+		unbundled bool
+	}{{0, false}, {0, true}, {1, false}, {1, true}} {
+		name := fmt.Sprintf("warm=%d/worker=bundle", c.warm)
+		if c.unbundled {
+			name = fmt.Sprintf("warm=%d/worker=src", c.warm)
+		}
+		warm := c.warm
+		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			rt := newRuntime(b, jsvat.Options{Warm: warm})
+			rt := newRuntime(b, jsvat.Options{Warm: warm, Unbundled: c.unbundled})
 			k := startKernel(b, actors.Config{JS: rt})
 			cfg := kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
 				"echo": {BundleSpec: bundleOf(b, "echo.js")},

@@ -45,8 +45,14 @@ type Options struct {
 	// KillWait bounds how long Stop waits for a killed worker to be
 	// reaped before it gives up on it (and logs so). Default 10 s.
 	KillWait time.Duration
+	// Unbundled runs the worker from its sources (src/main.js) even when
+	// its bundle (dist/worker.mjs, built by npm ci) is there and up to
+	// date: for debugging the worker with its own file names in stacks.
+	// Without a bundle, or with one built from other sources, the sources
+	// run anyway (a stale bundle is logged as a warning).
+	Unbundled bool
 	// Command, if set, is the worker program and its first arguments,
-	// run instead of Node on WorkerDir/src/main.js: a worker written in
+	// run instead of Node on the worker in WorkerDir: a worker written in
 	// another language against docs/vat-protocol.md. The kernel appends
 	// --max-frame BYTES --bundle-cache DIR [--vat ID] and sets up fds 3
 	// and 4 as for its own worker. Node and WorkerDir are then not
@@ -153,7 +159,11 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	// Absolute now, so that a later change of the kernel's working directory
 	// cannot move the worker code it runs.
 	opts.WorkerDir = dir
-	r := &Runtime{opts: opts, entry: filepath.Join(dir, "src", "main.js"), log: opts.Logger}
+	entry := chooseEntry(dir, opts.Unbundled)
+	r := &Runtime{opts: opts, entry: entry.path, log: opts.Logger}
+	if entry.stale != "" && len(opts.Command) == 0 {
+		r.log.Warn().Str("worker", dir).Msg("jsvat: worker bundle not used: " + entry.stale)
+	}
 	r.mu.live = map[*process]struct{}{}
 	r.cache = opts.BundleCache
 	if r.cache == "" {

@@ -157,3 +157,27 @@ func TestBundleWithBadBase64Refused(t *testing.T) {
 		v.Stop()
 	}
 }
+
+// The bundle npm ci built (dist/worker.mjs) is the one a runtime runs:
+// build.mjs and the Go side agree on the digest of src/, so CI, which
+// runs npm ci, exercises the bundle, and the tests below the sources.
+func TestBuiltBundleIsUsed(t *testing.T) {
+	c := chooseEntry(workerDir(t), false)
+	require.Empty(t, c.stale)
+	require.True(t, c.bundled, "no dist/worker.mjs: run `npm ci --prefix jsvat/worker` (it builds the bundle)")
+	require.Equal(t, c.path, newRuntime(t, Options{}).entry)
+}
+
+// The worker run from its sources (Options.Unbundled, or a missing or
+// stale bundle) is the same worker: a vat starts, answers and keeps its
+// state.
+func TestUnbundledWorkerRuns(t *testing.T) {
+	rt := newRuntime(t, Options{Unbundled: true})
+	require.Equal(t, filepath.Join(workerDir(t), "src", "main.js"), rt.entry)
+	k := newFakeKernel()
+	v := startEcho(t, rt, k, VatSpec{Parameters: map[string]any{"name": "alice"}})
+	require.NoError(t, v.Deliver(message(t, "o+0", "p-1", "hello", "bob"), k))
+	got, rejected := resolved(t, k.take(), "p-1")
+	require.False(t, rejected)
+	require.Equal(t, "hello bob, from alice", got)
+}
