@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/ocapgo/kernel-actors/jsvat"
@@ -42,13 +43,15 @@ func (j *jsFlags) register(fs *flag.FlagSet) {
 // a JavaScript vat's launch says what to install (jsvat.ErrNoNode,
 // jsvat.ErrNoWorker). So run passes warm 1 only for a config with a
 // JavaScript vat, and a Go-only kernel costs a temporary directory.
-func (j *jsFlags) runtime(e *env, warm int) (*jsvat.Runtime, error) {
+// warmOnUse is jsvat.Options.WarmOnUse: workers kept warm once a vat has
+// taken one.
+func (j *jsFlags) runtime(e *env, warm, warmOnUse int) (*jsvat.Runtime, error) {
 	dir := j.workerDir(e)
 	cache, err := j.bundleCache(dir)
 	if err != nil {
 		return nil, err
 	}
-	return jsvat.NewRuntime(jsvat.Options{Node: j.node, WorkerDir: dir, Warm: warm, BundleCache: cache})
+	return jsvat.NewRuntime(jsvat.Options{Node: j.node, WorkerDir: dir, Warm: warm, WarmOnUse: warmOnUse, BundleCache: cache})
 }
 
 // bundleCache is --js-bundle-cache's subdirectory for the worker's
@@ -176,4 +179,18 @@ func jsHint(err error) error {
 		return fmt.Errorf("%w (the command's --js-worker DIR, or $%s, names the worker's directory)", err, WorkerEnv)
 	}
 	return err
+}
+
+// parseJSWarm reads serve's --js-warm: "auto" (no warm worker until a
+// JavaScript vat takes one, then one) or a count of workers kept warm
+// from the start.
+func parseJSWarm(v string) (warm, warmOnUse int, err error) {
+	if v == "auto" {
+		return 0, 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, 0, usageErr("--js-warm %q: want auto or a count of workers (0 or more)", v)
+	}
+	return n, 0, nil
 }

@@ -100,3 +100,15 @@ func TestBundleCacheByLockfile(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, first, second)
 }
+
+func TestParseJSWarm(t *testing.T) {
+	for v, want := range map[string][2]int{"auto": {0, 1}, "0": {0, 0}, "3": {3, 0}} {
+		warm, onUse, err := parseJSWarm(v)
+		require.NoError(t, err, v)
+		require.Equal(t, want, [2]int{warm, onUse}, v)
+	}
+	for _, v := range []string{"", "-1", "1.5", "AUTO", "two"} {
+		_, _, err := parseJSWarm(v)
+		require.ErrorContains(t, err, "want auto or a count", v)
+	}
+}

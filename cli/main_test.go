@@ -133,6 +133,8 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"serve", "--db", "k.db", "--listen", "nowhere"}, 2, `--listen "nowhere"`, ""},
 		{[]string{"serve", "--db", "k.db", "--max-body", "0"}, 2, "--max-body 0", ""},
 		{[]string{"serve", "--db", "k.db", "--max-conns", "0"}, 2, "--max-conns 0: must be above 0", ""},
+		{[]string{"serve", "--db", "k.db", "--js-warm", "-1"}, 2, `--js-warm "-1": want auto or a count of workers (0 or more)`, ""},
+		{[]string{"serve", "--db", "k.db", "--js-warm", "lots"}, 2, `--js-warm "lots": want auto`, ""},
 		{[]string{"serve", "--db", "k.db", "--idle-timeout", "0s"}, 2, "--idle-timeout 0s: must be above 0", ""},
 		{[]string{"serve", "--db", "k.db", "--read-timeout", "-1s"}, 2, "--read-timeout -1s: must be above 0", ""},
 		{[]string{"serve", "--db", "k.db", "--request-timeout", "0s"}, 2, "--request-timeout 0s: must be above 0", ""},

@@ -123,7 +123,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	if hasJSVat(cfg) {
 		warm = 1
 	}
-	js, err := jf.runtime(e, warm)
+	js, err := jf.runtime(e, warm, 0)
 	if err != nil {
 		return err
 	}

@@ -60,8 +60,10 @@ whole request within --read-timeout, a kept-alive connection closes after
 
 A launched vat with a bundleSpec (JavaScript) runs in a Node.js worker
 process: --node and --js-worker say where Node and the worker are. No
-worker starts until such a vat launches or resumes (or --js-warm asks
-for some ahead), so a daemon of Go vats never needs Node.
+worker starts until such a vat launches or resumes (or --js-warm N asks
+for some ahead), so a daemon of Go vats never needs Node; from then on
+one worker is kept started ahead of need (--js-warm auto, the default),
+so the next launch or restart skips the process start.
 
 SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
 finishes and commits, and the database is closed. If the kernel stops
@@ -91,9 +93,11 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
 	var jf jsFlags
 	jf.register(fs)
-	// Zero by default so that a daemon of Go vats never starts Node; a
-	// warm worker is memory spent on a guess about future launches.
-	jsWarm := fs.Int("js-warm", 0, "JavaScript vat workers to keep started ahead of need, so a launch or restart skips the process start (each costs an idle worker's memory; 1 suits a daemon that launches JavaScript vats on demand)")
+	// "auto" by default: none until a JavaScript vat runs, so a daemon of
+	// Go vats never starts Node, then one, since a daemon that has run one
+	// is likely to launch or restart another and a warm worker spares that
+	// launch the process start (about half of a cold one).
+	jsWarm := fs.String("js-warm", "auto", "JavaScript vat workers to keep started ahead of need, so a launch or restart skips the process start (each costs an idle worker's memory): N, or auto for none until a JavaScript vat runs and 1 from then on")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -119,8 +123,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	if *maxConns <= 0 {
 		return usageErr("--max-conns %d: must be above 0", *maxConns)
 	}
-	if *jsWarm < 0 {
-		return usageErr("--js-warm %d: must not be negative", *jsWarm)
+	warm, warmOnUse, err := parseJSWarm(*jsWarm)
+	if err != nil {
+		return err
 	}
 	policy, err := commitPolicy(*commit)
 	if err != nil {
@@ -162,7 +167,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// No warm worker unless asked: a daemon of Go vats starts no Node
 	// process, and a JavaScript vat's worker starts with its launch (a
 	// cluster's beside one another).
-	js, err := jf.runtime(e, *jsWarm)
+	js, err := jf.runtime(e, warm, warmOnUse)
 	if err != nil {
 		return err
 	}

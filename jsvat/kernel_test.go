@@ -456,3 +456,44 @@ func TestWarmWorkerAndStop(t *testing.T) {
 	require.True(t, pidGone(left[0]), "closing the runtime killed the warm one")
 	require.Empty(t, rt.PIDs())
 }
+
+// WarmOnUse keeps no worker until a vat takes one, then one: a kernel of
+// Go vats never starts Node, and one that runs JavaScript vats launches
+// the next without the process start.
+func TestWarmOnUse(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, jsvat.Options{WarmOnUse: 1})
+	k, err := actors.Start(ctx, actors.Config{Registry: goRegistry(), JS: rt})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = k.Stop(ctx) })
+	// A Go vat's launch starts no worker.
+	_, err = k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "bob", Vats: map[string]kernel.VatConfig{
+		"bob": {Bundle: "gobob"},
+	}})
+	require.NoError(t, err)
+	require.Empty(t, rt.PIDs(), "no JavaScript vat yet: no worker")
+
+	echo := kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
+		"echo": {BundleSpec: testdata(t, "echo.js")},
+	}}
+	first, err := k.LaunchSubcluster(ctx, echo)
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(rt.PIDs()) == 2 }, "the vat's worker and one warm one")
+	running := rt.PIDs()
+
+	// The next launch takes the warm worker, and a replacement starts.
+	second, err := k.LaunchSubcluster(ctx, echo)
+	require.NoError(t, err)
+	v, err := k.QueueMessage(ctx, second.RootKref, "hello", "again")
+	require.NoError(t, err)
+	require.Equal(t, "hello again, from echo", v)
+	eventually(t, func() bool { return len(rt.PIDs()) == 3 }, "two vats' workers and one warm one")
+	for _, p := range running {
+		require.Contains(t, rt.PIDs(), p, "the warm worker became the second vat's")
+	}
+
+	// Vats gone, one warm worker stays: the kernel has run JavaScript vats.
+	require.NoError(t, k.TerminateSubcluster(ctx, first.SubclusterID))
+	require.NoError(t, k.TerminateSubcluster(ctx, second.SubclusterID))
+	eventually(t, func() bool { return len(rt.PIDs()) == 1 }, "only the warm worker is left")
+}

@@ -8,7 +8,8 @@ import (
 
 // Warm workers: with Options.Warm > 0 the runtime keeps that many workers
 // started (node up, SES locked down, liveslots loaded, waiting for
-// initVat), so a launch or restart pays only for loading its bundle. A
+// initVat), so a launch or restart pays only for loading its bundle;
+// with Options.WarmOnUse, that many from the first time a vat takes one. A
 // warm worker has no vat yet: the vat's id comes with initVat. Taking one
 // starts a replacement in the background.
 
@@ -25,6 +26,7 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 		r.mu.Unlock()
 		return nil, ErrClosed
 	}
+	r.mu.used = true
 	var p *process
 	for len(r.mu.warm) > 0 && p == nil {
 		p = r.mu.warm[0]
@@ -65,7 +67,7 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 // ready or starting. A worker that cannot start (no node) is not retried
 // here: the next launch starts its own and reports why.
 func (r *Runtime) fill() {
-	if r.opts.Warm == 0 || r.Check(context.Background()) != nil {
+	if r.opts.Warm == 0 && r.opts.WarmOnUse == 0 || r.Check(context.Background()) != nil {
 		return
 	}
 	r.mu.Lock()
@@ -75,7 +77,7 @@ func (r *Runtime) fill() {
 	}
 	// Those still starting count, or every take would start one more than
 	// needed.
-	for len(r.mu.warm)+r.mu.filling < r.opts.Warm {
+	for len(r.mu.warm)+r.mu.filling < r.warmTarget() {
 		r.mu.filling++
 		r.fillers.Add(1)
 		go r.addWarm()
@@ -128,7 +130,17 @@ func (r *Runtime) addWarm() {
 	r.mu.warm = append(r.mu.warm, p)
 }
 
-// Trim kills the warm workers beyond Options.Warm (those Prewarm started
+// warmTarget is how many warm workers to keep now: Options.Warm, or
+// Options.WarmOnUse once a vat has taken a worker, whichever is larger.
+// mu must be held.
+func (r *Runtime) warmTarget() int {
+	if r.mu.used && r.opts.WarmOnUse > r.opts.Warm {
+		return r.opts.WarmOnUse
+	}
+	return r.opts.Warm
+}
+
+// Trim kills the warm workers beyond those to keep (warmTarget: those Prewarm started
 // that no launch took). It first waits for Prewarm's workers to be
 // started (a fork and exec each; by the end of a launch they are).
 func (r *Runtime) Trim() {
@@ -137,7 +149,7 @@ func (r *Runtime) Trim() {
 	r.prewarming.Wait()
 	r.mu.Lock()
 	var extra []*process
-	if over := len(r.mu.warm) - r.opts.Warm; over > 0 {
+	if over := len(r.mu.warm) - r.warmTarget(); over > 0 {
 		extra = append(extra, r.mu.warm[len(r.mu.warm)-over:]...)
 		r.mu.warm = r.mu.warm[:len(r.mu.warm)-over]
 	}

@@ -37,6 +37,13 @@ type Options struct {
 	// restart skips the process start. Each idle worker holds its memory
 	// (docs/js-vats.md has the figure). Default 0: none.
 	Warm int
+	// WarmOnUse is how many warm workers to keep from the first time a
+	// vat takes a worker on (Warm, if larger, holds from the start). A
+	// daemon that may never run a JavaScript vat keeps none, and one that
+	// does gets its next launch or restart without the process start. A
+	// vat that resumes counts as a use: its kernel runs JavaScript vats.
+	// Default 0.
+	WarmOnUse int
 	// BundleCache is where the workers keep the bundles they make of
 	// single-file (.js) vats, by content hash, so a restart or a second
 	// vat of the same file skips the bundling. Default: a directory the
@@ -119,6 +126,9 @@ type Runtime struct {
 		warm   []*process
 		// filling counts warm workers being started.
 		filling int
+		// used is set when a vat first takes a worker: from then on
+		// Options.WarmOnUse applies.
+		used bool
 		// live are the processes not yet reaped, warm or a vat's, so
 		// Close can wait for them.
 		live map[*process]struct{}
@@ -148,6 +158,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}
 	if opts.Warm < 0 {
 		return nil, fmt.Errorf("jsvat: Options.Warm %d: must not be negative", opts.Warm)
+	}
+	if opts.WarmOnUse < 0 {
+		return nil, fmt.Errorf("jsvat: Options.WarmOnUse %d: must not be negative", opts.WarmOnUse)
 	}
 	if opts.KillWait <= 0 {
 		opts.KillWait = DefaultKillWait

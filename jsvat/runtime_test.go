@@ -29,3 +29,10 @@ func TestNoNodeSaysWhatToInstall(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoWorker)
 	require.ErrorContains(t, err, "run `npm ci --prefix "+empty+"`")
 }
+
+func TestNegativeWarmIsRefused(t *testing.T) {
+	_, err := NewRuntime(Options{Warm: -1})
+	require.ErrorContains(t, err, "Options.Warm -1: must not be negative")
+	_, err = NewRuntime(Options{WarmOnUse: -2})
+	require.ErrorContains(t, err, "Options.WarmOnUse -2: must not be negative")
+}
