@@ -181,3 +181,29 @@ func TestUnbundledWorkerRuns(t *testing.T) {
 	require.False(t, rejected)
 	require.Equal(t, "hello bob, from alice", got)
 }
+
+// A promise the vat rejects and never handles is written to the vat's log
+// with its reason, and the vat lives on.
+func TestUnhandledRejectionIsLogged(t *testing.T) {
+	rt := newRuntime(t, Options{})
+	k := newFakeKernel()
+	logs := &logSink{}
+	v := startEcho(t, rt, k, VatSpec{Logger: logs.logger()})
+	require.NoError(t, v.Deliver(message(t, "o+0", "p-1", "leaveRejection", "nobody catches me"), k))
+	got, rejected := resolved(t, k.take(), "p-1")
+	require.False(t, rejected)
+	require.Equal(t, "left", got)
+	require.NoError(t, v.Deliver(message(t, "o+0", "p-2", "hello", "bob"), k))
+	got, _ = resolved(t, k.take(), "p-2")
+	require.Equal(t, "hello bob, from echo", got, "the vat lives on")
+	require.Contains(t, logs.text(), "unhandled rejection: Error: nobody catches me")
+
+	// A reason that throws when read is reported as such; the worker lives.
+	require.NoError(t, v.Deliver(message(t, "o+0", "p-3", "leaveHostileRejection"), k))
+	got, _ = resolved(t, k.take(), "p-3")
+	require.Equal(t, "left", got)
+	require.NoError(t, v.Deliver(message(t, "o+0", "p-4", "hello", "carol"), k))
+	got, _ = resolved(t, k.take(), "p-4")
+	require.Equal(t, "hello carol, from echo", got)
+	require.Contains(t, logs.text(), "unhandled rejection: (a reason that cannot be printed: gotcha)")
+}

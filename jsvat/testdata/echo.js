@@ -30,6 +30,22 @@ export function buildRootObject(vatPowers, parameters, baggage) {
     fail(why) {
       throw Error(why);
     },
+    // A rejected promise nobody handles: the worker logs it and lives on.
+    leaveRejection(why) {
+      Promise.reject(Error(why));
+      return 'left';
+    },
+    // One whose reason throws when read.
+    leaveHostileRejection() {
+      const e = Error('hidden');
+      Object.defineProperty(e, 'message', {
+        get() {
+          throw Error('gotcha');
+        },
+      });
+      Promise.reject(e);
+      return 'left';
+    },
     spin() {
       console.log(`${name}: spinning`);
       for (;;) {

@@ -23,4 +23,8 @@ lockdown({
   overrideTaming: 'severe',
   domainTaming: 'unsafe',
   stackFiltering: 'concise',
+  // The worker reports unhandled rejections itself (main.js), through the
+  // vat's log with the reason printed whole: SES's own report goes to
+  // stderr and printed an Error as {}.
+  unhandledRejectionTrapping: 'none',
 });

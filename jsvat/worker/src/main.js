@@ -8,6 +8,7 @@
 // and ends it with SIGKILL. It also exits by itself when the kernel closes
 // fd 3, or breaks the protocol.
 import { engineGC } from './lockdown.js';
+import { inspect } from 'node:util';
 import { IN_FD, OUT_FD, makeWriter, readFrames } from './wire.js';
 import { makeSupervisor } from './supervisor.js';
 
@@ -46,6 +47,31 @@ const exit = why => {
 };
 
 const supervisor = makeSupervisor({ write, engineGC, bundleCache, vatId, exit });
+
+// describeReason prints a rejection's reason. An Error is printed as its
+// stack (which starts with name and message), or name and message:
+// Node's inspect printed a hardened Error of the vat's as {}. The reason
+// is the vat's, so reading it may throw (a proxy, a getter): that is
+// printed as such instead of taking the worker down.
+const describeReason = reason => {
+  try {
+    if (reason instanceof Error) {
+      const head = `${reason.name}: ${reason.message}`;
+      return typeof reason.stack === 'string' && reason.stack.startsWith(head) ? reason.stack : head;
+    }
+    return typeof reason === 'string' ? JSON.stringify(reason) : inspect(reason, { depth: 2, breakLength: Infinity });
+  } catch (e) {
+    return `(a reason that cannot be printed: ${e instanceof Error ? e.message : typeof e})`;
+  }
+};
+
+// A promise the vat rejected and never handled is a bug of the vat's, not
+// of the worker's: it is logged (with its reason, stack and all) and the
+// vat goes on, as under SwingSet. Without a handler Node would end the
+// process.
+process.on('unhandledRejection', reason => {
+  supervisor.log.warn(`unhandled rejection: ${describeReason(reason)}`);
+});
 
 // One message at a time, in order: the kernel sends the next request only
 // after the answer to the last, so a queue of one is what it expects; the
