@@ -76,9 +76,10 @@ func decodeInbound(line []byte) inbound {
 	}
 	// Decoded into plain values, not into structs: a struct decoder ignores
 	// unknown fields and accepts null for a string, and both would let a
-	// malformed frame pass as a well-formed one.
-	var v any
-	if err := json.Unmarshal(line, &v); err != nil {
+	// malformed frame pass as a well-formed one. parseJSON gives the values
+	// json.Unmarshal into an `any` gives, for less (jsonparse.go).
+	v, err := parseJSON(line)
+	if err != nil {
 		return inbound{err: protoErr("a frame that is not a JSON-RPC message: %v (%s)", err, abbrev(line))}
 	}
 	env, ok := v.(map[string]any)

@@ -212,3 +212,23 @@ func FuzzDecodeInbound(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeInbound: the frames of a ping-pong crank, as a worker
+// writes them (a send with its result, a subscribe, a resolve, and the
+// delivery's result with a checkpoint).
+func BenchmarkDecodeInbound(b *testing.B) {
+	frames := [][]byte{
+		[]byte(`{"jsonrpc":"2.0","method":"syscall","params":["send","o-1",{"methargs":{"body":"#[\"ping\",[41]]","slots":[]},"result":"p+12"}]}`),
+		[]byte(`{"jsonrpc":"2.0","method":"syscall","params":["subscribe","p+12"]}`),
+		[]byte(`{"jsonrpc":"2.0","method":"syscall","params":["resolve",[["p-7",false,{"body":"#42","slots":[]}]]]}`),
+		[]byte(`{"jsonrpc":"2.0","id":"17","result":[[[["vom.rc.o+d10/1","2"]],[]],null]}`),
+	}
+	b.ReportAllocs()
+	for range b.N {
+		for _, f := range frames {
+			if in := decodeInbound(f); in.err != nil {
+				b.Fatal(in.err)
+			}
+		}
+	}
+}
