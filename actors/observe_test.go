@@ -27,7 +27,7 @@ func TestObserverHooks(t *testing.T) {
 		tables := map[string]int{}
 		k, err := actors.Start(ctx, actors.Config{
 			Registry: registry(),
-			DBPath: filepath.Join(t.TempDir(), "k.db"),
+			DBPath:   filepath.Join(t.TempDir(), "k.db"),
 			OnCrank: func(d time.Duration) {
 				mu.Lock()
 				durations = append(durations, d)
