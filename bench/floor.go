@@ -98,33 +98,49 @@ func (p *pinger) Receive(c actor.Context) {
 	}
 }
 
-// actorFloor returns a request/response's mean time in microseconds,
-// over batches of round trips for about d.
-func actorFloor(ctx context.Context, d time.Duration) (float64, error) {
+// actorPair is the actor floor's two actors, in an actor system of
+// their own.
+type actorPair struct {
+	sys  *actor.ActorSystem
+	ping *actor.PID
+}
+
+func newActorPair() *actorPair {
 	// Silent, as the kernel's own system is with a zero Logger: the
 	// floor must not print between a run's lines.
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
 	pong := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return ponger{} }))
 	ping := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &pinger{peer: pong} }))
-	batch := func(n int) error {
-		done := make(chan struct{})
-		sys.Root.Send(ping, &floorRun{n: n, done: done})
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	return &actorPair{sys: sys, ping: ping}
+}
+
+// trips makes n round trips, one after another.
+func (p *actorPair) trips(ctx context.Context, n int) error {
+	done := make(chan struct{})
+	p.sys.Root.Send(p.ping, &floorRun{n: n, done: done})
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if err := batch(1000); err != nil { // warm up
+}
+
+func (p *actorPair) close() { p.sys.Shutdown() }
+
+// actorFloor returns a request/response's mean time in microseconds,
+// over batches of round trips for about d.
+func actorFloor(ctx context.Context, d time.Duration) (float64, error) {
+	p := newActorPair()
+	defer p.close()
+	if err := p.trips(ctx, 1000); err != nil { // warm up
 		return 0, err
 	}
 	const n = 2000
 	trips := 0
 	began := time.Now()
 	for time.Since(began) < d {
-		if err := batch(n); err != nil {
+		if err := p.trips(ctx, n); err != nil {
 			return 0, err
 		}
 		trips += n
