@@ -129,3 +129,13 @@ func TestBenchProgressOnATerminal(t *testing.T) {
 	require.True(t, strings.HasSuffix(errOut.String(), "\r\x1b[K"), "the line is cleared at the end: %q", errOut.String())
 	require.Contains(t, out.String(), "pingpong")
 }
+
+// The js workload without Node fails at once with jsvat's error, which
+// says what to install, and the flag that names the binary.
+func TestBenchJSWithoutNode(t *testing.T) {
+	code, out, errOut := runCLI(t, "bench", "js", "--node", "/no/such/node", "--n", "5")
+	require.Equal(t, ExitFailure, code)
+	require.Empty(t, out)
+	require.Contains(t, errOut, "kernel-actors bench: the js workload: jsvat: Node.js is not available")
+	require.Contains(t, errOut, "--node PATH")
+}
