@@ -46,6 +46,8 @@ func MeasureFloors(ctx context.Context, d time.Duration, dir string) (Floors, er
 	}
 	var f Floors
 	var err error
+	// One after the other, never at once: each must have the machine's
+	// cores to itself, as the workloads do.
 	if f.ActorRRUS, err = actorFloor(ctx, d); err != nil {
 		return f, err
 	}
@@ -136,6 +138,8 @@ func actorFloor(ctx context.Context, d time.Duration) (float64, error) {
 	if err := p.trips(ctx, 1000); err != nil { // warm up
 		return 0, err
 	}
+	// Batches of a fixed size, timed as a whole: reading the clock per
+	// round trip would cost a fair share of what it measures.
 	const n = 2000
 	trips := 0
 	began := time.Now()
@@ -174,6 +178,8 @@ func sqliteFloor(ctx context.Context, d time.Duration, dir string, f *Floors) er
 		}
 	}
 	f.SQLiteRowsPerTx = float64(rows) / float64(len(recs))
+	// Both replays share one file: the batched one runs on the rows the
+	// first left, as the store's flushes run on rows already there.
 	bare := filepath.Join(tmp, "bare.db")
 	if f.SQLiteTxUS, err = replay(ctx, bare, recs, true, d); err != nil {
 		return err
@@ -219,6 +225,8 @@ func recordFlushes(ctx context.Context, path string) ([]flushRecord, error) {
 	if err := s.w.run(ctx, s, 100); err != nil { // warm up
 		return nil, err
 	}
+	// 101 round trips: 202 cranks, of which the first record (below) is
+	// dropped, and each record is one crank's flush.
 	mu.Lock()
 	recording = true
 	mu.Unlock()
@@ -250,6 +258,8 @@ func replay(ctx context.Context, path string, recs []flushRecord, singleRows boo
 			return 0, fmt.Errorf("bench: floor: %w", err)
 		}
 	}
+	// database/sql with one connection, as the store runs it: the same
+	// driver, the same statement cache, the same cgo calls per statement.
 	db, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return 0, err
@@ -296,6 +306,8 @@ func replay(ctx context.Context, path string, recs []flushRecord, singleRows boo
 				}
 				continue
 			}
+			// The same statement for one row, prepared once: the plain way to
+			// write these rows, which the design's target is stated against.
 			one := s
 			one.Rows = 1
 			q, err := prepare(one.SQL())

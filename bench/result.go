@@ -111,6 +111,8 @@ func ratiosOf(r Result, f Floors) Ratios {
 // Median returns the medians of rs's figures, field by field, as the
 // line that sums a run up. rs must be non-empty and of one run.
 func Median(rs []Result) Result {
+	// The first result gives what all share (workload, params, floors);
+	// every figure is then replaced by its median.
 	m := rs[0]
 	m.Rep, m.Median = 0, true
 	f := func(get func(Result) float64) float64 {
@@ -168,6 +170,8 @@ func median(xs []float64) float64 {
 // the floors they were measured against. Figures are rounded for
 // reading; --json gives them whole.
 func WriteTable(w io.Writer, rs []Result, f Floors) error {
+	// Right-aligned, so that the digits of a column line up for reading
+	// down it.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\trep\tparams\twall ms\tmsgs/s\tcranks/s\tp50 µs\tp99 µs\tmax µs\tallocs/crank\tB/crank\theap MiB\tRSS MiB\tstart ms\t×actor\t×sqlite\t")
 	for _, r := range rs {

@@ -49,6 +49,9 @@ func (s *session) onCrank(d time.Duration) {
 	if s.opts.Cranks != nil {
 		s.opts.Cranks.Add(1)
 	}
+	// A mutex, not a channel: it is uncontended (the host reads the
+	// samples only once the run is over), so the crank pays a few
+	// nanoseconds for it, not a goroutine hand-off.
 	s.mu.Lock()
 	if s.recording {
 		s.durations = append(s.durations, d)
@@ -59,6 +62,7 @@ func (s *session) onCrank(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// setupMaxCrank is the slowest crank of the set-up so far.
 func (s *session) setupMaxCrank() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -74,12 +78,16 @@ func openSession(ctx context.Context, o Options, trace func(persistence.Statemen
 		return nil, err
 	}
 	s = &session{w: w, opts: o}
+	// A session that fails half made is taken down here, so the caller
+	// never has to stop a kernel or remove a directory it was not given.
 	defer func() {
 		if err != nil {
 			s.close(context.WithoutCancel(ctx))
 			s = nil
 		}
 	}()
+	// Each repetition has a directory of its own, so no run resumes the
+	// file of another (a resumed kernel would start with its state).
 	if o.Store == StoreFile || o.Workload == "js" {
 		if s.dir, err = os.MkdirTemp(o.Dir, "kernel-actors-bench-*"); err != nil {
 			return s, fmt.Errorf("bench: temporary directory: %w", err)
@@ -108,6 +116,8 @@ func openSession(ctx context.Context, o Options, trace func(persistence.Statemen
 	if err != nil {
 		return s, err
 	}
+	// Start-up is timed from before Start to the bootstrap's answer: what
+	// a host waits for before its first message can be served.
 	began := time.Now()
 	if s.k, err = actors.Start(ctx, cfg); err != nil {
 		return s, fmt.Errorf("bench: start: %w", err)
@@ -141,10 +151,15 @@ func (s *session) close(ctx context.Context) error {
 // measure runs n messages of the workload, timed, and returns what it
 // measured (without floors).
 func (s *session) measure(ctx context.Context, n int) (Result, error) {
+	// Cranks are counted by the kernel (Status), not by the samples, so a
+	// crank whose OnCrank had not yet run when the host got its answer is
+	// still counted.
 	before, err := s.k.Status(ctx)
 	if err != nil {
 		return Result{}, err
 	}
+	// A collection first, so the live heap before is what the set-up and
+	// warm-up left, not their garbage.
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
@@ -158,6 +173,8 @@ func (s *session) measure(ctx context.Context, n int) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %s: %w", s.w.name, err)
 	}
+	// Read before the wait below and before any collection, so the
+	// allocations are the timed part's alone.
 	runtime.ReadMemStats(&m1)
 	after, err := s.k.Status(ctx)
 	if err != nil {
@@ -199,6 +216,7 @@ func latencies(ds []time.Duration) (p50, p99, top float64) {
 	if len(ds) == 0 {
 		return 0, 0, 0
 	}
+	// Sorted on a copy: the caller's samples stay in crank order.
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	rank := func(p float64) time.Duration {
@@ -225,6 +243,9 @@ func Run(ctx context.Context, o Options, f Floors, each func(Result)) ([]Result,
 		return nil, err
 	}
 	var rs []Result
+	// A fresh kernel for each repetition: a repetition must not inherit
+	// the heap, map capacities or file of the one before, or the median
+	// would hide the very effects bigcrank and bigstore look for.
 	for rep := 1; rep <= o.Reps; rep++ {
 		r, err := runOnce(ctx, o)
 		if err != nil {
@@ -255,6 +276,9 @@ func runOnce(ctx context.Context, o Options) (r Result, err error) {
 			err = fmt.Errorf("bench: stop: %w", cerr)
 		}
 	}()
+	// The warm-up runs the workload itself on the same kernel, so the
+	// timed part finds the vats' code paths, the store's statements and
+	// the pools already made, as a kernel that has run a while does.
 	if o.Warmup > 0 {
 		if err := s.w.run(ctx, s, o.Warmup); err != nil {
 			return r, fmt.Errorf("bench: %s warm-up: %w", o.Workload, err)

@@ -58,6 +58,9 @@ func buildDriver(vc *vat.Context) (any, error) {
 	// for as long as the vat lives.
 	var held []any
 	return vat.Far("driver", vat.Methods{
+		// bootstrap keeps bob in a Go variable, not in baggage: a bench
+		// kernel is never restarted, so nothing needs to outlive the
+		// incarnation, and the workloads touch no vatstore.
 		"bootstrap": func(c *vat.Call) (any, error) {
 			peer = c.Arg(0).(map[string]any)["bob"]
 			return "driver ready", nil
@@ -83,6 +86,8 @@ func buildDriver(vc *vat.Context) (any, error) {
 			if err != nil || n == 0 {
 				return n, err
 			}
+			// One Await on vat.All, as the reference's Promise.all: the
+			// answers may come in any order.
 			ps := make([]*vat.Promise, n)
 			for i := range ps {
 				ps[i] = vat.E(peer).Send("ping", int64(i))
@@ -105,6 +110,8 @@ func buildDriver(vc *vat.Context) (any, error) {
 			if err != nil || n == 0 {
 				return n, err
 			}
+			// Only each chain's last promise is awaited: the ones before it
+			// are pipelined through, and settle on the way.
 			var ends []*vat.Promise
 			for sent := int64(0); sent < n; {
 				p := vat.E(peer).Send("counter")

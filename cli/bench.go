@@ -61,9 +61,13 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 		return err
 	}
 
+	// One counter for every repetition of every workload: the progress
+	// line shows the run as a whole, as run's does for its cranks.
 	opts := bench.Options{N: f.n, Store: f.store, Commit: f.commit, Warmup: f.warmup, Reps: f.reps,
 		K: f.k, Vats: f.vats, Objects: f.objects, Cranks: new(atomic.Uint64)}
 	if slices.Contains(names, "js") {
+		// A runtime only when asked for: the Go workloads need no Node, and
+		// no worker process should start for them.
 		rt, err := f.js.runtime(e, 0)
 		if err != nil {
 			return err
@@ -82,22 +86,28 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 	// cleared before what follows it.
 	stopProgress := sync.OnceFunc(prog.Stop)
 	defer stopProgress()
+	// The floors come first and once: every workload of the run is set
+	// against the same ones, so their ratios compare with each other too.
 	floors, err := bench.MeasureFloors(ctx, f.floorTime, "")
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(e.stdout)
 	var all []bench.Result
+	var writeErr error
 	for _, name := range names {
 		o := opts
 		o.Workload = name
+		// Each JSON line is written as soon as its repetition is done, so a
+		// long run can be followed (or cut short) and keep what it measured.
 		each := func(r bench.Result) {
-			if f.asJSON {
-				enc.Encode(r) // one line: the encoder adds the newline
+			if f.asJSON && writeErr == nil {
+				writeErr = enc.Encode(r) // one line: the encoder adds the newline
 			}
 		}
 		rs, err := bench.Run(ctx, o, floors, each)
 		if err != nil {
+			// jsvat's errors get the flag that fixes them, as for run.
 			return jsHint(err)
 		}
 		m := bench.Median(rs)
@@ -106,8 +116,10 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 		all = append(all, m)
 	}
 	if f.asJSON {
-		return nil
+		return writeErr
 	}
+	// The table is written once, at the end, so its columns line up
+	// over every workload.
 	stopProgress()
 	return bench.WriteTable(e.stdout, all, floors)
 }
