@@ -141,15 +141,34 @@ func actorFloor(ctx context.Context, d time.Duration) (float64, error) {
 	// Batches of a fixed size, timed as a whole: reading the clock per
 	// round trip would cost a fair share of what it measures.
 	const n = 2000
-	trips := 0
-	began := time.Now()
-	for time.Since(began) < d {
-		if err := p.trips(ctx, n); err != nil {
-			return 0, err
+	return medianOfSlices(d, func() (int, error) { return n, p.trips(ctx, n) })
+}
+
+// floorSlices is how many slices a floor's time is cut into; the floor
+// is the median slice's mean.
+const floorSlices = 5
+
+// medianOfSlices runs step over floorSlices slices of about d/floorSlices
+// each and returns the median slice's mean time per unit, in
+// microseconds. step does some units of work and says how many. The
+// median, not the mean over all, because on a shared machine a burst of
+// someone else's load (or a slow fsync) skews one slice, and a floor
+// that moves with it would move every ratio of the run.
+func medianOfSlices(d time.Duration, step func() (int, error)) (float64, error) {
+	per := make([]float64, 0, floorSlices)
+	for range floorSlices {
+		units := 0
+		began := time.Now()
+		for units == 0 || time.Since(began) < d/floorSlices {
+			n, err := step()
+			if err != nil {
+				return 0, err
+			}
+			units += n
 		}
-		trips += n
+		per = append(per, float64(time.Since(began))/float64(time.Microsecond)/float64(units))
 	}
-	return float64(time.Since(began)) / float64(time.Microsecond) / float64(trips), nil
+	return median(per), nil
 }
 
 // ---- the SQLite floor ----
@@ -329,15 +348,15 @@ func replay(ctx context.Context, path string, recs []flushRecord, singleRows boo
 			return 0, fmt.Errorf("bench: floor: %w", err)
 		}
 	}
-	n := 0
-	began := time.Now()
-	for time.Since(began) < d {
-		for _, rec := range recs {
-			if err := tx(rec); err != nil {
-				return 0, fmt.Errorf("bench: floor: %w", err)
-			}
-			n++
+	// Round-robin over the records, one transaction a step: each is one
+	// crank's writes, so the mean over them is a mean crank's.
+	next := 0
+	return medianOfSlices(d, func() (int, error) {
+		rec := recs[next%len(recs)]
+		next++
+		if err := tx(rec); err != nil {
+			return 0, fmt.Errorf("bench: floor: %w", err)
 		}
-	}
-	return float64(time.Since(began)) / float64(time.Microsecond) / float64(n), nil
+		return 1, nil
+	})
 }
