@@ -85,6 +85,16 @@ type Config struct {
 	// for tests and for reproducing a suspected bug; builds with the
 	// invariants tag or -race always audit.
 	AuditEveryCrank bool
+	// OnCrank, if set, is called on the kernel actor's goroutine after
+	// every crank that ran (committed or aborted) with how long it took,
+	// from its runCrank message to its outputs released, by Clock. It is
+	// for benchmarks (package bench), and must return at once: the next
+	// crank waits for it. Nil costs one comparison per crank.
+	OnCrank func(time.Duration)
+	// StoreTrace, if set, becomes the store's persistence.Options.Trace:
+	// it sees every data statement of every flush, for benchmarks that
+	// replay a crank's writes on a bare SQLite (package bench).
+	StoreTrace func(persistence.Statement)
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.

@@ -71,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	st, err := persistence.Open(ctx, cfg.DBPath, persistence.Options{
 		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
 		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
-		Faults: cfg.StoreFaults,
+		Faults: cfg.StoreFaults, Trace: cfg.StoreTrace,
 	})
 	if err != nil {
 		return nil, err

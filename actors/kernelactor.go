@@ -165,6 +165,10 @@ func (ka *kernelActor) crank() {
 	if ka.broken != nil || ka.deferred || ka.stopping() {
 		return
 	}
+	var began time.Time
+	if ka.cfg.OnCrank != nil {
+		began = ka.cfg.Clock.Now()
+	}
 	r, err := ka.k.Crank(ka.ctx, ka)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -192,6 +196,10 @@ func (ka *kernelActor) crank() {
 	}
 	if r.Restart != "" {
 		ka.scheduleRestart(r.Restart, r.RestartAfter, r.Failure)
+	}
+	if ka.cfg.OnCrank != nil {
+		// Before kick, so that the figure is this crank's alone.
+		ka.cfg.OnCrank(ka.cfg.Clock.Now().Sub(began))
 	}
 	ka.kick()
 }

@@ -15,8 +15,9 @@
 // vats), run (a cluster from a config file, until quiescent), serve (a
 // daemon with the control API, package control) and its clients (launch,
 // send, status, vats, terminate, restart, upgrade, revoke), inspect (a
-// database, read-only, audited), bundles (what the registry holds) and
-// version (from the build info). cmd/kernel-actors is such a main over
+// database, read-only, audited), bench (workloads on a fresh kernel,
+// against floors measured in the same run; package bench), bundles (what
+// the registry holds) and version (from the build info). cmd/kernel-actors is such a main over
 // the binary's own bundles.
 //
 // Exit codes: ExitOK, ExitFailure, ExitUsage. Errors go to stderr and name

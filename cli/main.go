@@ -107,6 +107,7 @@ func commands() []command {
 		{"upgrade", "VAT BUNDLE | VAT --bundle-spec FILE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
 		{"inspect", "--db PATH [--json] | --live", "show what a kernel's database holds, and audit it", runInspect},
+		{"bench", "WORKLOAD... [--n N] [--json]", "measure the kernel on a workload, against floors of the same run", runBench},
 		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},
 		{"version", "[--json]", "print the version this binary was built from", runVersion},
 	}
