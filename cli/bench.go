@@ -68,7 +68,7 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 	if slices.Contains(names, "js") {
 		// A runtime only when asked for: the Go workloads need no Node, and
 		// no worker process should start for them.
-		rt, err := f.js.runtime(e, 0)
+		rt, err := f.js.runtime(e, 0, 0)
 		if err != nil {
 			return err
 		}
