@@ -341,8 +341,10 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 		return kernel.ErrVatUnavailable
 	}
 	var err error
+	pagedIn := false
 	if h.pagedOut {
 		err = ka.pageIn(id, h, sys)
+		pagedIn = err == nil
 	}
 	ka.touch(h)
 	// A crank's delivery may be cut short by a Stop whose context has
@@ -353,6 +355,11 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// deadline bounds it.
 	if err == nil {
 		err = ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+	}
+	if err != nil && pagedIn {
+		// The crank rolls back, page-in included, and the vat's failure
+		// is what the log records (paging.go).
+		ka.unlogPageIn(id)
 	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only

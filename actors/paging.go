@@ -216,6 +216,20 @@ func (p pageInSyscaller) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 	return vatproto.SyscallResult{Err: fmt.Errorf("%w: %s", errPageInSyscall, s.Kind)}
 }
 
+// unlogPageIn drops the page-in event of vat id that the current crank
+// recorded: its delivery failed, so the crank rolls back and the vat log
+// records the failure instead. The instance it built is the failed
+// incarnation's, stopped by the failure policy.
+func (ka *kernelActor) unlogPageIn(id kernel.VatID) {
+	evs := ka.pager.events
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Vat == id && evs[i].Event == kernel.EventPagedIn {
+			ka.pager.events = append(evs[:i], evs[i+1:]...)
+			return
+		}
+	}
+}
+
 // logPaging writes the paging events of the last crank or request to the
 // vat log, in a unit of their own, once no unit is open.
 func (ka *kernelActor) logPaging() {
