@@ -404,7 +404,8 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	if err != nil {
 		return err
 	}
-	if err := ka.pump(ctx, pid, id, d, sys); err != nil {
+	watch := &startWatch{sys: sys}
+	if err := ka.pump(ctx, pid, id, d, watch); err != nil {
 		ka.actx.Stop(pid)
 		return err
 	}
@@ -414,7 +415,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		}
 		ka.leaveLive(old)
 	}
-	h := &vatHandle{pid: pid, pageable: info.Config.Pageable}
+	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch)}
 	ka.vats[id] = h
 	ka.becomeLive(id, h)
 	return nil

@@ -208,12 +208,22 @@ var errPageInSyscall = errors.New("a pageable vat's build may only use its vatst
 type pageInSyscaller struct{ sys kernel.Syscaller }
 
 func (p pageInSyscaller) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
-	switch s.Kind {
-	case vatproto.SyscallVatstoreGet, vatproto.SyscallVatstoreSet,
-		vatproto.SyscallVatstoreGetNextKey, vatproto.SyscallVatstoreDelete:
+	// INVARIANT: a page-in is invisible to other vats: its build reaches
+	// nothing but its own vatstore.
+	if vatstoreSyscall(s.Kind) {
 		return p.sys.Syscall(s)
 	}
 	return vatproto.SyscallResult{Err: fmt.Errorf("%w: %s", errPageInSyscall, s.Kind)}
+}
+
+// vatstoreSyscall reports whether k is one of the vatstore's syscalls.
+func vatstoreSyscall(k vatproto.SyscallKind) bool {
+	switch k {
+	case vatproto.SyscallVatstoreGet, vatproto.SyscallVatstoreSet,
+		vatproto.SyscallVatstoreGetNextKey, vatproto.SyscallVatstoreDelete:
+		return true
+	}
+	return false
 }
 
 // unlogPageIn drops the page-in event of vat id that the current crank
@@ -228,6 +238,38 @@ func (ka *kernelActor) unlogPageIn(id kernel.VatID) {
 			return
 		}
 	}
+}
+
+// startWatch is the syscaller of a start (launch, restart, upgrade,
+// resume): it passes every syscall on, and notes the first that a
+// page-in's build would be refused (pageInSyscaller).
+type startWatch struct {
+	sys   kernel.Syscaller
+	other vatproto.SyscallKind // 0: none
+}
+
+func (w *startWatch) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
+	if w.other == 0 && !vatstoreSyscall(s.Kind) {
+		w.other = s.Kind
+	}
+	return w.sys.Syscall(s)
+}
+
+// pageable says whether the incarnation just started may be paged out:
+// its config opts in, and its build used only its vatstore. A build that
+// sent (say, to a presence from its baggage, after a restart) would send
+// again at every page-in, which the page-in refuses as the vat's fault; so
+// such a vat is kept live instead, and the log says why.
+func (ka *kernelActor) pageable(id kernel.VatID, cfg kernel.VatConfig, w *startWatch) bool {
+	if !cfg.Pageable {
+		return false
+	}
+	if w.other != 0 {
+		ka.log.Info().Str("vat", string(id)).Stringer("syscall", w.other).
+			Msg("pageable vat kept live: its build makes syscalls other than the vatstore's, which a page-in would repeat")
+		return false
+	}
+	return true
 }
 
 // logPaging writes the paging events of the last crank or request to the

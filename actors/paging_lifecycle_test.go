@@ -16,6 +16,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
@@ -329,4 +330,37 @@ func TestPagingKillDashNine(t *testing.T) {
 		require.LessOrEqual(t, got, want+1, "%s: at most the one in flight is unacknowledged", name)
 	}
 	t.Logf("killed after %d acks; %d page-outs at resume", n, st.PagedOutCount)
+}
+
+// A pageable vat whose build sends at a start (here at a restart, once a
+// peer is in its baggage) is kept live from then on, rather than failed
+// at its next page-in: the log says why.
+func TestPagingKeepsVatWhoseBuildSends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		var builds atomic.Int64
+		var logs syncBuffer
+		k := start(t, actors.Config{Registry: pagingRegistry(&builds), MaxLiveVats: 1, AuditEveryCrank: true,
+			Logger: zerolog.New(&logs)})
+		res, err := k.LaunchSubcluster(ctx, pagedCluster(2))
+		require.NoError(t, err)
+		p1 := res.VatIDs["p1"]
+		_, err = k.QueueMessage(ctx, res.Roots["p1"], "badBuild", res.Roots["p0"])
+		require.NoError(t, err)
+		require.NoError(t, k.RestartVat(ctx, p1)) // its build sends incr to p0
+		require.NoError(t, k.WaitIdle(ctx))
+		for range 3 {
+			v, err := k.QueueMessage(ctx, res.Roots["p0"], "count")
+			require.NoError(t, err)
+			require.Equal(t, int64(1), v, "the restart's build sent once")
+			synctest.Wait()
+			st, err := k.Status(ctx)
+			require.NoError(t, err)
+			// p1 stays live; p0, pageable and idle after each delivery, is
+			// paged out once it is done, to bring the kernel back to its cap.
+			require.Equal(t, []kernel.VatID{res.VatIDs["p0"]}, st.PagedOut)
+			require.Equal(t, 1, st.LiveVats)
+		}
+		require.Contains(t, strings.Join(logs.lines(), "\n"), "its build makes syscalls other than the vatstore's")
+	})
 }
