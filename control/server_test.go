@@ -356,4 +356,12 @@ func TestStatusShowsPagedOutVats(t *testing.T) {
 		paged[v.ID] = v.PagedOut
 	}
 	require.Equal(t, map[string]bool{res.VatIDs["a"]: false, res.VatIDs["b"]: true}, paged, "a got bootstrap last")
+
+	rep, err := c.Inspect(ctx)
+	require.NoError(t, err)
+	states := map[string]string{}
+	for _, v := range rep.Vats {
+		states[v.ID] = v.State
+	}
+	require.Equal(t, map[string]string{res.VatIDs["a"]: "active", res.VatIDs["b"]: "paged-out"}, states, "inspect --live")
 }
