@@ -160,11 +160,14 @@ func (ka *kernelActor) fail(err error) {
 // kick makes sure a runCrank is on its way if there is work.
 func (ka *kernelActor) kick() {
 	// Between units: a vat over the cap that has become quiescent goes
-	// now, and what the last crank or request paged is logged.
+	// now, and the paging events are logged once the kernel runs out of
+	// work, or a batch has gathered (paging.go).
 	if ka.pager.max > 0 && ka.pager.live() > ka.pager.max && ka.broken == nil && !ka.stopping() && !ka.st.InUnit() {
 		ka.makeRoom("", 0)
 	}
-	ka.logPaging()
+	if len(ka.pager.events) >= pagingLogBatch || !ka.k.HasWork() {
+		ka.logPaging()
+	}
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
 		ka.armFlush()
 		ka.maybeIdle()

@@ -35,7 +35,8 @@ import (
 // Which vats are live is the runtime's alone and is not persisted: a
 // resumed kernel starts every vat, paging out as it goes to stay under
 // the cap. Both events go to the vat log, in units of their own after the
-// crank or request that paged (kernel.LogPaging).
+// crank or request that paged, when the kernel runs out of work or a
+// batch has gathered (kernel.LogPaging).
 
 // pager is the kernel actor's paging state: the cap, the pageable vats
 // that are live in the order of their last delivery, and the events to
@@ -272,8 +273,14 @@ func (ka *kernelActor) pageable(id kernel.VatID, cfg kernel.VatConfig, w *startW
 	return true
 }
 
-// logPaging writes the paging events of the last crank or request to the
-// vat log, in a unit of their own, once no unit is open.
+// pagingLogBatch is how many paging events may wait while the kernel is
+// busy. They are written in a unit of their own, which under commit per
+// crank on a file is a sync: batching them keeps paging from doubling the
+// syncs of a busy kernel, and the bound keeps the list small.
+const pagingLogBatch = 256
+
+// logPaging writes the waiting paging events to the vat log, in a unit
+// of their own, once no unit is open.
 func (ka *kernelActor) logPaging() {
 	if len(ka.pager.events) == 0 || ka.broken != nil || ka.stopping() || ka.st.InUnit() {
 		return
