@@ -266,6 +266,9 @@ func (r *statusReq) handle(ka *kernelActor) {
 	}, nil)
 }
 
-func (r *stopReq) handle(ka *kernelActor) { r.reply(nil, ka.closeStore()) }
+func (r *stopReq) handle(ka *kernelActor) {
+	ka.flushPaging() // the page-outs waiting for a unit go in before the final flush
+	r.reply(nil, ka.closeStore())
+}
 
 func (r *vatLogReq) handle(ka *kernelActor) { r.reply(ka.st.VatEvents(ka.ctx, string(r.vat))) }

@@ -160,13 +160,13 @@ func (ka *kernelActor) fail(err error) {
 // kick makes sure a runCrank is on its way if there is work.
 func (ka *kernelActor) kick() {
 	// Between units: a vat over the cap that has become quiescent goes
-	// now, and the paging events are logged once the kernel runs out of
-	// work, or a batch has gathered (paging.go).
+	// now; once out of work, the page-outs made between units are logged
+	// (paging.go).
 	if ka.pager.max > 0 && ka.pager.live() > ka.pager.max && ka.broken == nil && !ka.stopping() && !ka.st.InUnit() {
 		ka.makeRoom("", 0)
 	}
-	if len(ka.pager.events) >= pagingLogBatch || !ka.k.HasWork() {
-		ka.logPaging()
+	if !ka.k.HasWork() && !ka.stopping() {
+		ka.flushPaging()
 	}
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
 		ka.armFlush()
@@ -344,10 +344,8 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 		return kernel.ErrVatUnavailable
 	}
 	var err error
-	pagedIn := false
 	if h.pagedOut {
 		err = ka.pageIn(id, h, sys)
-		pagedIn = err == nil
 	}
 	ka.touch(h)
 	// A crank's delivery may be cut short by a Stop whose context has
@@ -358,11 +356,6 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// deadline bounds it.
 	if err == nil {
 		err = ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
-	}
-	if err != nil && pagedIn {
-		// The crank rolls back, page-in included, and the vat's failure
-		// is what the log records (paging.go).
-		ka.unlogPageIn(id)
 	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only

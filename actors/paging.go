@@ -2,6 +2,7 @@ package actors
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -34,9 +35,9 @@ import (
 //
 // Which vats are live is the runtime's alone and is not persisted: a
 // resumed kernel starts every vat, paging out as it goes to stay under
-// the cap. Both events go to the vat log, in units of their own after the
-// crank or request that paged, when the kernel runs out of work or a
-// batch has gathered (kernel.LogPaging).
+// the cap. Both events go to the vat log: in the unit of the crank or
+// request that paged, or, for a page-out between units, in the next one
+// (kernel.RecordPaging).
 
 // pager is the kernel actor's paging state: the cap, the pageable vats
 // that are live in the order of their last delivery, and the events to
@@ -51,8 +52,6 @@ type pager struct {
 	// fixed counts the live vats that can never be paged out (their
 	// config does not opt in): they count against the cap all the same.
 	fixed int
-	// events wait for LogPaging, in the order they happened.
-	events []kernel.PagingEvent
 	// pagedOut and pagedIn count this process's page-outs and page-ins.
 	pagedOut, pagedIn uint64
 }
@@ -139,7 +138,7 @@ func (ka *kernelActor) maybePageOut(id kernel.VatID, h *vatHandle) bool {
 	h.pid = nil
 	h.pagedOut = true
 	ka.pager.pagedOut++
-	ka.pager.events = append(ka.pager.events, kernel.PagingEvent{Vat: id, Event: kernel.EventPagedOut,
+	ka.recordPaging(kernel.PagingEvent{Vat: id, Event: kernel.EventPagedOut,
 		Reason: fmt.Sprintf("idle; the kernel is at its cap of %d live vats", ka.pager.max)})
 	ka.log.Debug().Str("vat", string(id)).Msg("vat paged out")
 	return true
@@ -191,7 +190,9 @@ func (ka *kernelActor) pageIn(id kernel.VatID, h *vatHandle, sys kernel.Syscalle
 	h.pid = pid
 	ka.becomeLive(id, h)
 	ka.pager.pagedIn++
-	ka.pager.events = append(ka.pager.events, kernel.PagingEvent{Vat: id, Event: kernel.EventPagedIn,
+	// In the crank's unit: if the delivery fails, the record goes with
+	// the crank, and the log has the vat's failure instead.
+	ka.recordPaging(kernel.PagingEvent{Vat: id, Event: kernel.EventPagedIn,
 		Reason: "a delivery to the paged-out vat"})
 	ka.log.Debug().Str("vat", string(id)).Msg("vat paged in")
 	return nil
@@ -227,20 +228,6 @@ func vatstoreSyscall(k vatproto.SyscallKind) bool {
 	return false
 }
 
-// unlogPageIn drops the page-in event of vat id that the current crank
-// recorded: its delivery failed, so the crank rolls back and the vat log
-// records the failure instead. The instance it built is the failed
-// incarnation's, stopped by the failure policy.
-func (ka *kernelActor) unlogPageIn(id kernel.VatID) {
-	evs := ka.pager.events
-	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Vat == id && evs[i].Event == kernel.EventPagedIn {
-			ka.pager.events = append(evs[:i], evs[i+1:]...)
-			return
-		}
-	}
-}
-
 // startWatch is the syscaller of a start (launch, restart, upgrade,
 // resume): it passes every syscall on, and notes the first that a
 // page-in's build would be refused (pageInSyscaller).
@@ -273,21 +260,21 @@ func (ka *kernelActor) pageable(id kernel.VatID, cfg kernel.VatConfig, w *startW
 	return true
 }
 
-// pagingLogBatch is how many paging events may wait while the kernel is
-// busy. They are written in a unit of their own, which under commit per
-// crank on a file is a sync: batching them keeps paging from doubling the
-// syncs of a busy kernel, and the bound keeps the list small.
-const pagingLogBatch = 256
+// recordPaging hands a paging event to the kernel for the vat log
+// (kernel.RecordPaging: in the open unit, or the next).
+func (ka *kernelActor) recordPaging(e kernel.PagingEvent) {
+	if err := ka.k.RecordPaging(e); err != nil {
+		ka.log.Error().Err(err).Msg("recording a paging event failed")
+	}
+}
 
-// logPaging writes the waiting paging events to the vat log, in a unit
-// of their own, once no unit is open.
-func (ka *kernelActor) logPaging() {
-	if len(ka.pager.events) == 0 || ka.broken != nil || ka.stopping() || ka.st.InUnit() {
+// flushPaging writes the paging events that wait for a unit, when the
+// kernel has run out of work (or is stopping): one unit for all of them.
+func (ka *kernelActor) flushPaging() {
+	if !ka.k.PagingPending() || ka.broken != nil || ka.st.InUnit() {
 		return
 	}
-	evs := ka.pager.events
-	ka.pager.events = nil
-	out, err := ka.k.LogPaging(ka.ctx, evs)
+	out, err := ka.k.FlushPaging(context.WithoutCancel(ka.ctx))
 	if err != nil {
 		ka.log.Error().Err(err).Msg("logging paging events failed")
 		return // a store failure stops the kernel (maybeStoreFailed)

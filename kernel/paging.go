@@ -24,8 +24,8 @@ import (
 //     that forgot its target), so such a vat is kept live whatever its
 //     config says. What the vat's heap holds besides (tasks parked in
 //     Await) only the vat's runtime can tell; the runtime asks it too;
-//   - it records both events in the vat log (LogPaging), so an operator
-//     can see what the runtime did.
+//   - it records both events in the vat log (RecordPaging), so an
+//     operator can see what the runtime did.
 
 // Vat log events of paging. They record what the runtime did with a vat's
 // instance; the kernel state is the same either way.
@@ -90,41 +90,89 @@ func (k *Kernel) CheckPageable(vat VatID) error {
 	return nil
 }
 
-// PagingEvent is one paging event for LogPaging: Event is EventPagedOut or
-// EventPagedIn, Reason says why, for the operator.
+// PagingEvent is one paging event for RecordPaging: Event is
+// EventPagedOut or EventPagedIn, Reason says why, for the operator.
 type PagingEvent struct {
 	Vat    VatID
 	Event  string
 	Reason string
 }
 
-// LogPaging appends paging events to the vat log, in one unit of their
-// own. The runtime pages between and during cranks and logs afterwards: a
-// page-out changes no kernel state, so its record need not be atomic with
-// anything, and a crash before the record is harmless (a resumed kernel
-// builds every vat afresh). Events of vats that are gone or terminated
-// meanwhile (a launch undone, a vat terminated by the crank) are skipped.
-func (k *Kernel) LogPaging(ctx context.Context, evs []PagingEvent) ([]Output, error) {
-	if len(evs) == 0 {
+// pagingLog carries paging events to the vat log without a unit of their
+// own (which, under commit per crank on a file, would be a sync each):
+// an event recorded while a unit is open goes into it (inUnit, until it
+// commits or aborts); one recorded between units waits (pending) and goes
+// into the next unit the kernel opens, first, so the log keeps the order
+// in which things happened.
+type pagingLog struct {
+	pending, inUnit []persistence.VatEvent
+}
+
+// RecordPaging records a paging event of vat in the vat log, with the
+// vat's incarnation now: in the open unit if there is one (a page-in
+// inside the crank of the delivery that needed it), else in the next unit
+// to open (FlushPaging opens one). A vat that is gone or terminated is
+// ignored, and an unknown event refused.
+//
+// If the unit that carries an event aborts, a page-out is carried by the
+// next unit instead (it happened all the same: the instance is gone), and
+// a page-in goes with the unit (its delivery failed, and the vat's failure
+// is what the log records).
+func (k *Kernel) RecordPaging(e PagingEvent) error {
+	if e.Event != EventPagedOut && e.Event != EventPagedIn {
+		return fmt.Errorf("%w: paging event %q: want %q or %q", ErrBadConfig, e.Event, EventPagedOut, EventPagedIn)
+	}
+	row, ok := k.st.Vat(string(e.Vat))
+	if !ok || row.State != persistence.VatActive {
+		return nil
+	}
+	ev := persistence.VatEvent{Vat: string(e.Vat), Incarnation: row.Incarnation, Event: e.Event,
+		Reason: e.Reason, AtCrank: CrankCount(k.st)}
+	if k.st.InUnit() {
+		k.st.AppendVatEvent(ev)
+		k.paging.inUnit = append(k.paging.inUnit, ev)
+		return nil
+	}
+	k.paging.pending = append(k.paging.pending, ev)
+	return nil
+}
+
+// PagingPending reports whether paging events wait for a unit.
+func (k *Kernel) PagingPending() bool { return len(k.paging.pending) > 0 }
+
+// FlushPaging writes the paging events that wait, in a unit of their
+// own; with none waiting it does nothing. The runtime calls it when it
+// runs out of work, and before it stops.
+func (k *Kernel) FlushPaging(ctx context.Context) ([]Output, error) {
+	if !k.PagingPending() {
 		return nil, nil
 	}
-	for _, e := range evs {
-		if e.Event != EventPagedOut && e.Event != EventPagedIn {
-			return nil, fmt.Errorf("%w: paging event %q: want %q or %q", ErrBadConfig, e.Event, EventPagedOut, EventPagedIn)
+	return k.hostUnit(ctx, func() error { return nil })
+}
+
+// pagingBegin writes the waiting events into the unit just opened,
+// skipping vats that are gone (a page-out recorded inside a launch that
+// was then undone).
+func (k *Kernel) pagingBegin() {
+	for _, ev := range k.paging.pending {
+		if _, ok := k.st.Vat(ev.Vat); !ok {
+			continue
+		}
+		k.st.AppendVatEvent(ev)
+		k.paging.inUnit = append(k.paging.inUnit, ev)
+	}
+	k.paging.pending = k.paging.pending[:0]
+}
+
+// pagingAbort takes back the events of the unit that aborted: the
+// page-outs wait for the next unit, the page-ins go.
+func (k *Kernel) pagingAbort() {
+	for _, ev := range k.paging.inUnit {
+		if ev.Event == EventPagedOut {
+			k.paging.pending = append(k.paging.pending, ev)
 		}
 	}
-	return k.hostUnit(ctx, func() error {
-		at := CrankCount(k.st)
-		for _, e := range evs {
-			row, ok := k.st.Vat(string(e.Vat))
-			if !ok || row.State != persistence.VatActive {
-				continue
-			}
-			k.st.AppendVatEvent(persistence.VatEvent{Vat: string(e.Vat), Incarnation: row.Incarnation,
-				Event: e.Event, Reason: e.Reason, AtCrank: at})
-		}
-		return nil
-	})
+	k.paging.inUnit = k.paging.inUnit[:0]
 }
 
 // StartDelivery is the startVat delivery of vat's current incarnation, as

@@ -72,33 +72,74 @@ func TestCheckPageable(t *testing.T) {
 	})
 }
 
-// LogPaging appends both events to the vat log in a unit of its own,
-// with the vat's incarnation, skipping vats that are gone, and refuses
-// an event it does not know.
-func TestLogPaging(t *testing.T) {
+// RecordPaging puts an event in the open unit if there is one (it goes
+// with the unit if that aborts, unless it is a page-out), else in the
+// next unit to open, before that unit's own events; FlushPaging opens one
+// for events that wait. Vats that are gone are skipped, with the vat's
+// incarnation at the time of the event.
+func TestRecordPaging(t *testing.T) {
 	d, res, _ := pagingWorld(t)
 	bob, alice := res.VatIDs["bob"], res.VatIDs["alice"]
-	d.Terminate(alice)
-	_, err := d.K.LogPaging(d.Ctx, []kernel.PagingEvent{
-		{Vat: bob, Event: kernel.EventPagedOut, Reason: "idle"},
-		{Vat: alice, Event: kernel.EventPagedOut, Reason: "idle"}, // terminated: skipped
-		{Vat: bob, Event: kernel.EventPagedIn, Reason: "delivery"},
-	})
-	require.NoError(t, err)
-	evs, err := d.Store.VatEvents(d.Ctx, string(bob))
-	require.NoError(t, err)
-	require.Len(t, evs, 2)
-	require.Equal(t, kernel.EventPagedOut, evs[0].Event)
-	require.Equal(t, "idle", evs[0].Reason)
-	require.Equal(t, kernel.EventPagedIn, evs[1].Event)
-	require.Equal(t, int64(0), evs[1].Incarnation)
-	aliceEvs, err := d.Store.VatEvents(d.Ctx, string(alice))
-	require.NoError(t, err)
-	for _, e := range aliceEvs {
-		require.NotEqual(t, kernel.EventPagedOut, e.Event)
+	names := func(vat kernel.VatID) []string {
+		t.Helper()
+		evs, err := d.Store.VatEvents(d.Ctx, string(vat))
+		require.NoError(t, err)
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Event+":"+e.Reason)
+		}
+		return out
 	}
 
-	_, err = d.K.LogPaging(d.Ctx, []kernel.PagingEvent{{Vat: bob, Event: "napping"}})
-	require.True(t, errors.Is(err, kernel.ErrBadConfig), "%v", err)
-	d.AuditNow("after LogPaging")
+	// Between units: it waits for the next unit, and comes first in it.
+	require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: bob, Event: kernel.EventPagedOut, Reason: "idle"}))
+	require.True(t, d.K.PagingPending())
+	require.Empty(t, names(bob))
+	_, err := d.K.RestartVat(d.Ctx, bob, d, "test")
+	require.NoError(t, err)
+	require.Equal(t, []string{"paged-out:idle", "restarted:test"}, names(bob), "in order")
+	evs, err := d.Store.VatEvents(d.Ctx, string(bob))
+	require.NoError(t, err)
+	require.Equal(t, int64(0), evs[0].Incarnation, "the incarnation it was paged out of")
+
+	// Waiting, with nothing else to carry it: FlushPaging.
+	require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: bob, Event: kernel.EventPagedOut, Reason: "again"}))
+	require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: alice, Event: kernel.EventPagedOut, Reason: "idle"}))
+	d.Terminate(alice) // its unit carries both, alice's before her termination
+	require.False(t, d.K.PagingPending())
+	require.Equal(t, []string{"paged-out:idle", "terminated:terminated by test"}, names(alice))
+	require.Equal(t, "paged-out:again", names(bob)[2], "bob's, carried by the same unit")
+	require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: alice, Event: kernel.EventPagedIn, Reason: "late"}))
+	require.False(t, d.K.PagingPending(), "a terminated vat's event is ignored")
+	_, err = d.K.FlushPaging(d.Ctx)
+	require.NoError(t, err)
+
+	_, err = d.K.FlushPaging(d.Ctx)
+	require.NoError(t, err, "nothing to flush: no unit")
+	require.ErrorIs(t, d.K.RecordPaging(kernel.PagingEvent{Vat: bob, Event: "napping"}), kernel.ErrBadConfig)
+	d.AuditNow("after RecordPaging")
+}
+
+// A unit that aborts takes its page-in records with it (the delivery that
+// paged in failed), and hands its page-out records to the next unit (the
+// instances are gone all the same).
+func TestRecordPagingAcrossAbort(t *testing.T) {
+	d, res, bob := pagingWorld(t)
+	alice := res.VatIDs["alice"]
+	bob.OnMethod["fail"] = func(c *kt.Call) error {
+		require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: res.VatIDs["bob"], Event: kernel.EventPagedIn, Reason: "in"}))
+		require.NoError(t, d.K.RecordPaging(kernel.PagingEvent{Vat: alice, Event: kernel.EventPagedOut, Reason: "out"}))
+		return errors.New("boom")
+	}
+	d.Send(res.Roots["bob"], "fail")
+	d.RunUntilQuiescent(0)
+	evs, err := d.Store.VatEvents(d.Ctx, "")
+	require.NoError(t, err)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Vat+":"+e.Event)
+	}
+	require.Contains(t, got, string(alice)+":"+kernel.EventPagedOut, "the page-out survived the abort")
+	require.NotContains(t, got, string(res.VatIDs["bob"])+":"+kernel.EventPagedIn, "the page-in went with it")
+	require.Contains(t, got, string(res.VatIDs["bob"])+":terminated")
 }
