@@ -6,6 +6,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -46,7 +47,9 @@ func TestJSVatPagedOutHasNoProcess(t *testing.T) {
 	aPID := rt.PIDs()[0]
 
 	// A delivery to b starts b's worker and pages a out: a's is killed.
+	began := time.Now()
 	mainB := call(res.Roots["b"], "main").(kernel.KRef)
+	t.Logf("a delivery that paged a JavaScript vat in (and another out) took %v", time.Since(began).Round(time.Millisecond))
 	require.Equal(t, []kernel.VatID{a}, status().PagedOut)
 	eventually(t, func() bool { return pidGone(aPID) }, "a's worker is dead and reaped")
 	require.Len(t, rt.PIDs(), 1)
