@@ -95,6 +95,13 @@ type Config struct {
 	// it sees every data statement of every flush, for benchmarks that
 	// replay a crank's writes on a bare SQLite (package bench).
 	StoreTrace func(persistence.Statement)
+	// MaxLiveVats caps the vat instances alive at once (docs/paging.md):
+	// when a vat is to start or be paged in at the cap, the least recently
+	// delivered idle vats whose config sets Pageable are paged out, and
+	// come back at their next delivery. Vats that cannot be paged out
+	// (not pageable, or holding state a page-out would lose) count
+	// against the cap and may push past it. Zero means no cap.
+	MaxLiveVats int
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.
@@ -135,6 +142,9 @@ func (c *Config) validate() error {
 		c.StopTimeout = DefaultStopTimeout
 	case c.StopTimeout < 0:
 		return fmt.Errorf("%w: Config.StopTimeout is %v; want a positive duration, or 0 for %v", ErrConfig, c.StopTimeout, DefaultStopTimeout)
+	}
+	if c.MaxLiveVats < 0 {
+		return fmt.Errorf("%w: Config.MaxLiveVats is %d; want a positive cap, or 0 for none", ErrConfig, c.MaxLiveVats)
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}

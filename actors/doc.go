@@ -79,6 +79,14 @@
 // the host only once the crank that produced it is in the file, so a
 // crash (kill -9 included) never undoes anything the host was told.
 //
+// # Paging
+//
+// Config.MaxLiveVats caps the vat instances alive at once. Vats whose
+// config sets Pageable are paged out when room is needed, least recently
+// delivered first, and built again from their vatstore at their next
+// delivery, in the same incarnation; a vat that holds state a page-out
+// would lose stays live (paging.go, docs/paging.md).
+//
 // # Logging
 //
 // Config.Logger (zerolog) receives the runtime's and the kernel's logs and,

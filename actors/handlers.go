@@ -188,6 +188,13 @@ func (r *upgradeVatReq) handle(ka *kernelActor) {
 
 func (r *pingVatReq) handle(ka *kernelActor) {
 	h := ka.vats[r.vat]
+	if h != nil && h.pagedOut {
+		// Nothing to ask: its state is in the store, and its next
+		// delivery builds its instance (paging.go).
+		info, err := ka.k.Vat(r.vat)
+		r.reply(info.Incarnation, err)
+		return
+	}
 	if h == nil || h.pid == nil {
 		if _, err := ka.k.Vat(r.vat); err != nil {
 			r.reply(nil, err)
@@ -252,9 +259,16 @@ func (r *statusReq) handle(ka *kernelActor) {
 		CranksRun:     ka.stats.cranks,
 		CommitPolicy:  ka.st.Policy(),
 		DBPath:        ka.st.Path(),
+		LiveVats:      ka.pager.live(),
+		PagedOut:      ka.pagedOutVats(),
+		PagedOutCount: ka.pager.pagedOut,
+		PagedInCount:  ka.pager.pagedIn,
 	}, nil)
 }
 
-func (r *stopReq) handle(ka *kernelActor) { r.reply(nil, ka.closeStore()) }
+func (r *stopReq) handle(ka *kernelActor) {
+	ka.flushPaging() // the page-outs waiting for a unit go in before the final flush
+	r.reply(nil, ka.closeStore())
+}
 
 func (r *vatLogReq) handle(ka *kernelActor) { r.reply(ka.st.VatEvents(ka.ctx, string(r.vat))) }

@@ -106,6 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		ctx: kctx, stop: cancel, vats: map[kernel.VatID]*vatHandle{},
 		waiters:     map[kernel.KRef][]waiter{},
 		interrupted: map[kernel.VatID]bool{},
+		pager:       pager{max: cfg.MaxLiveVats},
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
@@ -351,6 +352,13 @@ type Status struct {
 	CrankMessages, CranksRun uint64
 	CommitPolicy             persistence.CommitPolicy
 	DBPath                   string
+	// LiveVats is how many vat instances (actors, heaps, worker
+	// processes) are alive, and PagedOut the active vats whose instance
+	// is paged out (docs/paging.md), in id order; PagedOutCount and
+	// PagedInCount count this process's page-outs and page-ins.
+	LiveVats                    int
+	PagedOut                    []kernel.VatID
+	PagedOutCount, PagedInCount uint64
 }
 
 // WaitIdle returns once the kernel is quiescent: the run queue and GC work

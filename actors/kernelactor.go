@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,8 @@ type kernelActor struct {
 	// flush that covers them is done (invariant 3), so a crash can never
 	// undo what the host was told was done.
 	durable []durableReply
+	// pager caps the live vat instances (paging.go).
+	pager pager
 	// storeDone: closeStore has run; closeErr is how it went.
 	storeDone bool
 	closeErr  error
@@ -58,9 +61,16 @@ type kernelActor struct {
 
 // vatHandle is the running incarnation of a vat.
 type vatHandle struct {
-	pid        *actor.PID // nil while restarting
+	pid        *actor.PID // nil while restarting or paged out
 	restarting bool
 	restartGen int
+	// Paging (paging.go). pageable: the config sets Pageable; pagedOut:
+	// the incarnation has no instance now, its next delivery builds one;
+	// blocked: found not quiescent since its last delivery; elem: its
+	// place in pager.lru while live and pageable; counted: live and
+	// counted in pager.fixed.
+	pageable, pagedOut, blocked, counted bool
+	elem                                 *list.Element
 }
 
 var _ kernel.Deliverer = (*kernelActor)(nil)
@@ -149,6 +159,15 @@ func (ka *kernelActor) fail(err error) {
 
 // kick makes sure a runCrank is on its way if there is work.
 func (ka *kernelActor) kick() {
+	// Between units: a vat over the cap that has become quiescent goes
+	// now; once out of work, the page-outs made between units are logged
+	// (paging.go).
+	if ka.pager.max > 0 && ka.pager.live() > ka.pager.max && ka.broken == nil && !ka.stopping() && !ka.st.InUnit() {
+		ka.makeRoom("", 0)
+	}
+	if !ka.k.HasWork() && !ka.stopping() {
+		ka.flushPaging()
+	}
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
 		ka.armFlush()
 		ka.maybeIdle()
@@ -332,13 +351,20 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	case h.restarting:
 		return kernel.ErrVatUnavailable
 	}
+	var err error
+	if h.pagedOut {
+		err = ka.pageIn(id, h, sys)
+	}
+	ka.touch(h)
 	// A crank's delivery may be cut short by a Stop whose context has
 	// ended (stop.go). The kernel is always called with ka.ctx, and
 	// cutCtx is its child. A startVat is not cut: it belongs to a host
 	// request (launch, restart, upgrade, resume) whose unit would read a
 	// start cut short as a vat that cannot start, and its delivery
 	// deadline bounds it.
-	err := ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+	if err == nil {
+		err = ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only
 		// then): cancel the kernel's context before the kernel sees the
@@ -372,29 +398,52 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	if err != nil {
 		return err
 	}
-	log := ka.log.With().Str("vat", string(id)).Int64("incarnation", d.Incarnation).Logger()
-	build, raw, err := ka.vatCode(info.Config, id, log)
-	if err != nil {
-		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
+	// Room for the new instance under the cap (paging.go), unless it
+	// replaces a live one.
+	old := ka.vats[id]
+	if old == nil || old.pid == nil {
+		ka.makeRoom(id, 1)
 	}
-	ka.spawn++
-	props := supervisor.Props(supervisor.VatSpec{
-		Build: build, Raw: raw, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
-		Logger: log,
-	})
-	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, d.Incarnation, ka.spawn))
+	pid, err := ka.spawnVat(id, info.Config, d.Incarnation)
 	if err != nil {
-		return fmt.Errorf("actors: spawn vat %s: %w", id, err)
+		return err
 	}
-	if err := ka.pump(ctx, pid, id, d, sys); err != nil {
+	watch := &startWatch{sys: sys}
+	if err := ka.pump(ctx, pid, id, d, watch); err != nil {
 		ka.actx.Stop(pid)
 		return err
 	}
-	if old := ka.vats[id]; old != nil && old.pid != nil {
-		ka.actx.Stop(old.pid) // INVARIANT: a direct stop, never a wait
+	if old != nil {
+		if old.pid != nil {
+			ka.actx.Stop(old.pid) // INVARIANT: a direct stop, never a wait
+		}
+		ka.leaveLive(old)
 	}
-	ka.vats[id] = &vatHandle{pid: pid}
+	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch)}
+	ka.vats[id] = h
+	ka.becomeLive(id, h)
 	return nil
+}
+
+// spawnVat spawns the actor of one instance of vat id's incarnation, on
+// the code its config names; it is started by a startVat delivery (a
+// start, or a page-in).
+func (ka *kernelActor) spawnVat(id kernel.VatID, cfg kernel.VatConfig, incarnation int64) (*actor.PID, error) {
+	log := ka.log.With().Str("vat", string(id)).Int64("incarnation", incarnation).Logger()
+	build, raw, err := ka.vatCode(cfg, id, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
+	}
+	ka.spawn++
+	props := supervisor.Props(supervisor.VatSpec{
+		Build: build, Raw: raw, Parameters: cfg.Parameters, Incarnation: incarnation,
+		Logger: log,
+	})
+	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, incarnation, ka.spawn))
+	if err != nil {
+		return nil, fmt.Errorf("actors: spawn vat %s: %w", id, err)
+	}
+	return pid, nil
 }
 
 // stopVat stops a terminated vat's actor.
@@ -405,6 +454,7 @@ func (ka *kernelActor) stopVat(id kernel.VatID) {
 			// takes effect when the actor's current message returns.
 			ka.actx.Stop(h.pid)
 		}
+		ka.leaveLive(h)
 		delete(ka.vats, id)
 	}
 }
@@ -422,6 +472,8 @@ func (ka *kernelActor) scheduleRestart(id kernel.VatID, delay time.Duration, why
 		ka.actx.Stop(h.pid) // the failed incarnation is done for
 		h.pid = nil
 	}
+	ka.leaveLive(h)
+	h.pagedOut = false
 	// Stringer, not Dur: "100ms", where Dur logs a bare 100 whose unit the
 	// reader must guess.
 	ka.log.Info().Str("vat", string(id)).Stringer("backoff", delay).AnErr("failure", why).Msg("vat failed; restarting it after a backoff")
@@ -497,4 +549,6 @@ func (ka *kernelActor) shutdown() {
 	// protoactor stops a stopping actor's children itself; a Stop of ours
 	// as well would reach some of them dead, as a dead letter.
 	clear(ka.vats)
+	ka.pager.lru.Init()
+	ka.pager.fixed = 0
 }

@@ -158,6 +158,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("KERNEL_ACTORS_CRASH_CHILD"); path != "" {
 		os.Exit(crashChild(path))
 	}
+	if path := os.Getenv("KERNEL_ACTORS_PAGING_CHILD"); path != "" {
+		os.Exit(pagingChild(path))
+	}
 	os.Exit(m.Run())
 }
 

@@ -199,8 +199,8 @@ commit policy.`+clientNote)
 // runVats is the vats command: the daemon's vats, one a line.
 func runVats(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "vats", "[--json] [client flags]", `
-Lists the vats: id, name, subcluster, bundle, failure policy, whether
-active, incarnation and root object.`+clientNote)
+Lists the vats: id, name, subcluster, bundle, failure policy, state
+(active, paged-out or terminated), incarnation and root object.`+clientNote)
 	var cf clientFlags
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -225,8 +225,11 @@ active, incarnation and root object.`+clientNote)
 	fmt.Fprintln(tw, "VAT\tNAME\tSUBCLUSTER\tCODE\tPOLICY\tSTATE\tINCARNATION\tROOT")
 	for _, v := range vats {
 		state := "active"
-		if !v.Active {
+		switch {
+		case !v.Active:
 			state = "terminated"
+		case v.PagedOut:
+			state = "paged-out" // active, its instance dropped until its next delivery
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v.ID, v.Name, v.Subcluster, v.Code, v.FailurePolicy, state, v.Incarnation, v.Root)
 	}

@@ -129,7 +129,9 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"run"}, 2, "--config is required", ""},
 		{[]string{"run", "--config", "x.yaml", "--commit", "sometimes"}, 2, `--commit "sometimes"`, ""},
 		{[]string{"run", "--config", "/no/such.yaml"}, 1, "/no/such.yaml", ""},
+		{[]string{"run", "--config", "x.yaml", "--max-live-vats", "-1"}, 2, "--max-live-vats -1: must not be negative", ""},
 		{[]string{"serve"}, 2, "--db is required", ""},
+		{[]string{"serve", "--db", "k.db", "--max-live-vats", "-2"}, 2, "--max-live-vats -2: must not be negative", ""},
 		{[]string{"serve", "--db", "k.db", "--listen", "nowhere"}, 2, `--listen "nowhere"`, ""},
 		{[]string{"serve", "--db", "k.db", "--max-body", "0"}, 2, "--max-body 0", ""},
 		{[]string{"serve", "--db", "k.db", "--max-conns", "0"}, 2, "--max-conns 0: must be above 0", ""},
@@ -184,6 +186,18 @@ func TestRunConfigFromStdin(t *testing.T) {
 	code, _, errOut = run("")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "stdin: the file is empty")
+}
+
+// --max-live-vats caps the live vats of run: a pageable vat beyond the
+// cap is paged out, and the run still completes.
+func TestRunWithMaxLiveVats(t *testing.T) {
+	var out, errOut bytes.Buffer
+	cfg := "bootstrap: a\nvats:\n  a: {bundle: std/counter, pageable: true}\n  b: {bundle: std/counter, pageable: true}\n"
+	code := Program{Registry: catalog.Registry(), Stdin: strings.NewReader(cfg), Stdout: &out, Stderr: &errOut}.
+		Run(context.Background(), []string{"run", "--config", "-", "--max-live-vats", "1", "-v"})
+	require.Equal(t, 0, code, errOut.String())
+	require.Contains(t, out.String(), `bootstrap result: "counter ready"`)
+	require.Contains(t, errOut.String(), "vat paged out", "b made room for a's bootstrap")
 }
 
 // Every command's help spells its flags as its synopsis does: --name

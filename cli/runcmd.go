@@ -20,7 +20,7 @@ func runRun(ctx context.Context, e *env, args []string) (err error) {
 	// Wrapped once at the end so every path that fails for want of Node
 	// gets the same hint on how to point run at it.
 	defer func() { err = jsHint(err) }()
-	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [-v]", `
+	fs := newFlags(e, "run", "--config FILE [--db PATH] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--max-live-vats N] [-v]", `
 Launches the subcluster that FILE (JSON or YAML) describes, unless the
 database already holds it, and runs the kernel until it is quiescent: the
 run queue empty and everything committed. Prints the bootstrap result.
@@ -75,7 +75,12 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	verbose := fs.Bool("v", false, "log the kernel's work to stderr")
 	var jf jsFlags
 	jf.register(fs)
+	var pf pagingFlag
+	pf.register(fs)
 	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := pf.check(); err != nil {
 		return err
 	}
 	// No default config: run would otherwise launch something the user
@@ -132,7 +137,7 @@ one that fails is refused, naming the first problems, unless --skip-audit.`)
 	defer js.Close()
 	// Starting the kernel resumes the file: whatever was queued when the
 	// last run stopped is delivered now, before anything new.
-	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose), JS: js})
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: logger(e, *verbose), JS: js, MaxLiveVats: pf.max})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ var errKernelStopped = errors.New("the kernel stopped itself")
 // PATH.addr) are written in the order that makes PATH.addr the readiness
 // signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [-v] [limits]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. It listens on loopback unless
@@ -93,12 +93,17 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
 	var jf jsFlags
 	jf.register(fs)
+	var pf pagingFlag
+	pf.register(fs)
 	// "auto" by default: none until a JavaScript vat runs, so a daemon of
 	// Go vats never starts Node, then one, since a daemon that has run one
 	// is likely to launch or restart another and a warm worker spares that
 	// launch the process start (about half of a cold one).
 	jsWarm := fs.String("js-warm", "auto", "JavaScript vat workers to keep started ahead of need, so a launch or restart skips the process start (each costs an idle worker's memory): N, or auto for none until a JavaScript vat runs and 1 from then on")
 	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := pf.check(); err != nil {
 		return err
 	}
 	// INVARIANT: serve never runs without --db, so its token file always
@@ -174,7 +179,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	defer js.Close() // after the kernel's Stop, deferred below
 	// The kernel starts (and resumes) before the token and address are
 	// written: a client that finds them finds a kernel behind them.
-	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js})
+	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js, MaxLiveVats: pf.max})
 	if err != nil {
 		return err
 	}

@@ -271,7 +271,7 @@ func (p *parser) cluster(n *yaml.Node) kernel.ClusterConfig {
 // passable values, and the failure policy with its restart limits.
 func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 	var vc kernel.VatConfig
-	vals, _ := p.fields(n, field, "bundle", "bundleSpec", "globals", "parameters", "failurePolicy", "restart")
+	vals, _ := p.fields(n, field, "bundle", "bundleSpec", "globals", "parameters", "failurePolicy", "restart", "pageable")
 	if p.err != nil {
 		return vc
 	}
@@ -321,6 +321,9 @@ func (p *parser) vat(n *yaml.Node, field string) kernel.VatConfig {
 		if p.err == nil && vc.FailurePolicy != kernel.PolicyRestart {
 			p.fail(rn, join(field, "restart"), "restart limits need failurePolicy: restart")
 		}
+	}
+	if pn, ok := vals["pageable"]; ok {
+		vc.Pageable = p.boolean(pn, join(field, "pageable"))
 	}
 	return vc
 }
@@ -395,6 +398,17 @@ func (p *parser) strings(n *yaml.Node, field string) []string {
 		out = append(out, p.str(c, fmt.Sprintf("%s[%d]", field, i)))
 	}
 	return out
+}
+
+// boolean reads true or false; YAML 1.1's yes, no, on and off are
+// strings to the parser, and refused rather than guessed at.
+func (p *parser) boolean(n *yaml.Node, field string) bool {
+	var v bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&v) != nil {
+		p.fail(n, field, "want true or false, got %s", kindName(n))
+		return false
+	}
+	return v
 }
 
 // positiveInt reads a whole number above zero.

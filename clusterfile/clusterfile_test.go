@@ -26,6 +26,7 @@ vats:
   bob:
     bundle: tour/bob
     failurePolicy: restart
+    pageable: true
     restart:
       maxRestarts: 5
       within: 1m
@@ -37,7 +38,7 @@ const goodJSON = `{
   "bootstrap": "alice",
   "vats": {
     "alice": {"bundle": "tour/alice", "parameters": {"name": "Alice", "limits": {"max": 3, "ratio": 0.5, "tags": ["a", "b"], "on": true, "none": null}}},
-    "bob": {"bundle": "tour/bob", "failurePolicy": "restart",
+    "bob": {"bundle": "tour/bob", "failurePolicy": "restart", "pageable": true,
             "restart": {"maxRestarts": 5, "within": "1m", "backoff": "50ms", "maxBackoff": "2s"}}
   }
 }`
@@ -47,7 +48,7 @@ func TestParseGood(t *testing.T) {
 	want := kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
 		"alice": {Bundle: "tour/alice", Parameters: map[string]any{"name": "Alice", "limits": map[string]any{
 			"max": int64(3), "ratio": 0.5, "tags": []any{"a", "b"}, "on": true, "none": nil}}},
-		"bob": {Bundle: "tour/bob", FailurePolicy: kernel.PolicyRestart, Restart: kernel.RestartLimits{
+		"bob": {Bundle: "tour/bob", FailurePolicy: kernel.PolicyRestart, Pageable: true, Restart: kernel.RestartLimits{
 			MaxRestarts: 5, Within: kernel.Duration(time.Minute), Backoff: kernel.Duration(50 * time.Millisecond),
 			MaxBackoff: kernel.Duration(2 * time.Second)}},
 	}}
@@ -75,6 +76,7 @@ func TestParseErrorsNameLineAndField(t *testing.T) {
 		{"missing bundle", "bootstrap: a\nvats:\n  a:\n    parameters: {}\n", "line 4: vats.a.bundle: missing"},
 		{"bundle not a string", "bootstrap: a\nvats:\n  a:\n    bundle: 7\n", "line 4: vats.a.bundle: want a string, got 7"},
 		{"bad policy", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    failurePolicy: restrat\n", `line 5: vats.a.failurePolicy: "restrat" is not one of "terminate", "restart"`},
+		{"pageable not a bool", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    pageable: yes\n", "line 5: vats.a.pageable: want true or false, got"},
 		{"unknown vat field", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    bundel: y\n", "line 5: vats.a.bundel: unknown field"},
 		{"duplicate key", "bootstrap: a\nvats:\n  a: {bundle: x}\n  a: {bundle: y}\n", "vats.a: given twice"},
 		{"bad duration", "bootstrap: a\nvats:\n  a:\n    bundle: x\n    failurePolicy: restart\n    restart: {backoff: soon}\n", `line 6: vats.a.restart.backoff: want a duration above zero such as "500ms" or "2s", got "soon"`},

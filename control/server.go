@@ -444,5 +444,23 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request) (any, error) {
 		rep, err = inspect.Read(ctx, st, r.URL.Query().Get("audit") != "0")
 		return err
 	})
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	// The store says active; the runtime knows which active vats are
+	// paged out (docs/paging.md), and a live view shows it.
+	status, err := s.Kernel.Status(ctx)
+	if err != nil {
+		return rep, err
+	}
+	paged := map[string]bool{}
+	for _, id := range status.PagedOut {
+		paged[string(id)] = true
+	}
+	for i := range rep.Vats {
+		if paged[rep.Vats[i].ID] {
+			rep.Vats[i].State = "paged-out"
+		}
+	}
+	return rep, nil
 }

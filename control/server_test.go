@@ -332,3 +332,36 @@ func vatsNow(t *testing.T, f *fixture) []control.Vat {
 	require.NoError(t, err)
 	return vats
 }
+
+// Status and the vats list say which vats are paged out (docs/paging.md).
+func TestStatusShowsPagedOutVats(t *testing.T) {
+	ctx := context.Background()
+	reg := registry()
+	k, err := actors.Start(ctx, actors.Config{Registry: reg, MaxLiveVats: 1})
+	require.NoError(t, err)
+	srv := httptest.NewServer((&control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: 4096}).Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		k.Stop(ctx)
+	})
+	c := &control.Client{Base: srv.URL, Token: token}
+	res, err := c.Launch(ctx, []byte("bootstrap: a\nvats:\n  a: {bundle: counter, pageable: true}\n  b: {bundle: counter, pageable: true}\n"))
+	require.NoError(t, err)
+	st, err := c.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.LiveVats)
+	paged := map[string]bool{}
+	for _, v := range st.Vats {
+		require.True(t, v.Pageable)
+		paged[v.ID] = v.PagedOut
+	}
+	require.Equal(t, map[string]bool{res.VatIDs["a"]: false, res.VatIDs["b"]: true}, paged, "a got bootstrap last")
+
+	rep, err := c.Inspect(ctx)
+	require.NoError(t, err)
+	states := map[string]string{}
+	for _, v := range rep.Vats {
+		states[v.ID] = v.State
+	}
+	require.Equal(t, map[string]string{res.VatIDs["a"]: "active", res.VatIDs["b"]: "paged-out"}, states, "inspect --live")
+}

@@ -2,6 +2,7 @@ package control
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/kernel"
@@ -45,6 +46,11 @@ type Vat struct {
 	Active        bool   `json:"active"`
 	Incarnation   int64  `json:"incarnation"`
 	Root          string `json:"root,omitempty"`
+	// Pageable: its config lets the kernel page it out when idle;
+	// PagedOut: it is paged out now (docs/paging.md): active, with no
+	// instance until its next delivery.
+	Pageable bool `json:"pageable,omitempty"`
+	PagedOut bool `json:"pagedOut,omitempty"`
 }
 
 // Subcluster describes one subcluster.
@@ -62,6 +68,9 @@ type Status struct {
 	Cranks       uint64       `json:"cranks"`
 	CommitPolicy string       `json:"commitPolicy"`
 	DBPath       string       `json:"dbPath"`
+	// LiveVats is how many vat instances are alive (the rest of the
+	// active vats are paged out).
+	LiveVats int `json:"liveVats"`
 }
 
 // LaunchResponse is the answer of POST /v1/subclusters.
@@ -114,14 +123,22 @@ func vatJSON(v kernel.VatInfo) Vat {
 	}
 	return Vat{ID: string(v.ID), Name: v.Name, Subcluster: string(v.Subcluster), Bundle: v.Config.Bundle,
 		BundleSpec: v.Config.BundleSpec, Globals: v.Config.Globals, Code: v.Config.Code(),
-		FailurePolicy: policy, Active: v.Active, Incarnation: v.Incarnation, Root: string(v.Root)}
+		FailurePolicy: policy, Active: v.Active, Incarnation: v.Incarnation, Root: string(v.Root),
+		Pageable: v.Config.Pageable}
 }
 
 func statusJSON(st actors.Status) Status {
 	out := Status{Vats: []Vat{}, Subclusters: []Subcluster{}, QueueLength: st.QueueLength, Cranks: st.Cranks,
-		CommitPolicy: string(st.CommitPolicy), DBPath: st.DBPath}
+		CommitPolicy: string(st.CommitPolicy), DBPath: st.DBPath, LiveVats: st.LiveVats}
+	out.Vats = slices.Grow(out.Vats, len(st.Vats))
+	paged := map[kernel.VatID]bool{}
+	for _, id := range st.PagedOut {
+		paged[id] = true
+	}
 	for _, v := range st.Vats {
-		out.Vats = append(out.Vats, vatJSON(v))
+		j := vatJSON(v)
+		j.PagedOut = paged[v.ID]
+		out.Vats = append(out.Vats, j)
 	}
 	for _, s := range st.Subclusters {
 		sc := Subcluster{ID: string(s.ID), Bootstrap: s.Bootstrap, Vats: map[string]string{}}

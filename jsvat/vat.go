@@ -505,3 +505,20 @@ type refuseSyscalls struct{}
 func (refuseSyscalls) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 	return vatproto.SyscallResult{Err: protoErr("syscall %s outside a delivery", s.Kind)}
 }
+
+// Quiescent reports whether the worker may be paged out between
+// deliveries (docs/paging.md): it is started and healthy. Liveslots runs
+// every delivery until its promise queue is empty, so between deliveries
+// a JavaScript vat's heap waits only on what the kernel can see in its
+// c-list (promises, ephemeral exports), which the kernel checks itself
+// (kernel.CheckPageable). Dropping the vat is then Stop: the worker is
+// killed and reaped.
+func (v *jsVat) Quiescent() error {
+	if v.broken != nil {
+		return fmt.Errorf("%w: %w", vat.ErrNotQuiescent, v.broken)
+	}
+	if v.proc() == nil {
+		return fmt.Errorf("%w: no worker", vat.ErrNotQuiescent)
+	}
+	return nil
+}

@@ -119,6 +119,9 @@ type Kernel struct {
 	// unitStopped lists the vats the open unit terminated; stopped, those
 	// of committed units not yet taken by the runtime (TakeStopped).
 	unitStopped, stopped []VatID
+	// paging holds the runtime's paging events on their way to the vat
+	// log (paging.go).
+	paging pagingLog
 }
 
 // Output is something a unit of work makes visible outside the kernel: the
@@ -204,6 +207,7 @@ func (k *Kernel) begin() error {
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
+	k.pagingBegin()
 	return nil
 }
 
@@ -215,6 +219,7 @@ func (k *Kernel) abort() {
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
+	k.pagingAbort()
 }
 
 // commit collects garbage and commits the open unit. It returns the outputs
@@ -223,6 +228,7 @@ func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
 	k.abandonFailedLaunchesLocked()
 	k.collectGarbage()
 	flushed, err := k.st.Commit(ctx)
+	k.paging.inUnit = k.paging.inUnit[:0]
 	k.pending = append(k.pending, k.unitOut...)
 	k.unitOut = nil
 	if err != nil {

@@ -52,6 +52,15 @@ type VatConfig struct {
 	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
 	// Restart bounds the restart policy; zero fields take defaults.
 	Restart RestartLimits `json:"restart,omitzero"`
+	// Pageable is the vat author's word that everything the vat needs
+	// between deliveries is in its vatstore (baggage, durable kinds):
+	// the runtime may then drop its idle instance to stay under its cap
+	// of live vats and build a fresh one, of the same incarnation, at its
+	// next delivery (docs/paging.md). A plain Go or JavaScript value kept
+	// in the heap is lost at a page-out; what other vats depend on never
+	// is: a vat whose c-list holds a promise or an ephemeral export, or
+	// whose heap has a task waiting, stays live (CheckPageable).
+	Pageable bool `json:"pageable,omitempty"`
 }
 
 // RestartLimits bound the restart policy: a vat restarted MaxRestarts

@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"errors"
+
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
@@ -33,5 +35,26 @@ type Pinger interface {
 	Ping() error
 }
 
+// Quiesce asks a vat actor, between deliveries, whether its instance may
+// be paged out (docs/paging.md): Done gets nil if the instance reports it
+// is quiescent (Quiescer), or an error saying why not. It changes
+// nothing: the kernel actor stops the actor if it goes ahead. Done must
+// have room for one value.
+type Quiesce struct {
+	Done chan<- error
+}
+
+// Quiescer is a vat instance that can tell whether it holds state a
+// page-out would lose (vat.Instance.Quiescent); one that cannot is never
+// paged out.
+type Quiescer interface {
+	Quiescent() error
+}
+
+// ErrNoQuiescence answers Quiesce for a vat whose instance is not a
+// Quiescer (a raw vat of the host's).
+var ErrNoQuiescence = errors.New("supervisor: the vat's instance does not report quiescence")
+
 func (*Deliver) vatMessage() {}
+func (*Quiesce) vatMessage() {}
 func (*Ping) vatMessage()    {}

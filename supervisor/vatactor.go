@@ -40,6 +40,8 @@ func (v *vatActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Deliver:
 		v.deliver(m)
+	case *Quiesce:
+		m.Done <- v.quiescent()
 	case *Ping:
 		pong := &Pong{Incarnation: v.spec.Incarnation}
 		if p, ok := v.inst.(Pinger); ok {
@@ -91,6 +93,24 @@ func (v *vatActor) ping(p Pinger) (err error) {
 		}
 	}()
 	return p.Ping()
+}
+
+// quiescent asks the instance whether a page-out would lose anything,
+// never letting a panic escape (a panic is an answer of "no").
+func (v *vatActor) quiescent() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: quiescence check panicked: %v", vat.ErrFault, r)
+		}
+	}()
+	if v.inst == nil {
+		return fmt.Errorf("%w: not started", vat.ErrNotQuiescent)
+	}
+	q, ok := v.inst.(Quiescer)
+	if !ok {
+		return ErrNoQuiescence
+	}
+	return q.Quiescent()
 }
 
 func (v *vatActor) stop() {

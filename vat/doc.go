@@ -88,6 +88,19 @@
 // stored durably (Baggage.Set refuses them): a message to an old
 // incarnation's ephemeral object is rejected with OBJECT_DELETED.
 //
+// # Pageable vats
+//
+// A vat written this way, everything it needs between deliveries in its
+// baggage and durable objects, may say so in its config (pageable: true):
+// a kernel with a cap on live vats then drops its instance while it is
+// idle and builds a fresh one, in the same incarnation, at its next
+// delivery (docs/paging.md). Its build function then runs at every
+// page-in, so it may only use the vatstore (define kinds, read baggage);
+// a send there fails the page-in. Before a page-out the runtime asks
+// Instance.Quiescent, and keeps the vat live while it has a task waiting
+// in Await, a promise it decides or the kernel knows, or an ephemeral
+// export.
+//
 // # Scheduling
 //
 // Vat code runs on goroutines, but only one at a time, handed a baton in

@@ -55,6 +55,8 @@ type Instance struct {
 	// hears their settlement right after the syscall that exported them.
 	toResolve []*Promise
 	started   bool
+	// awaiting counts the tasks parked in Await (Quiescent).
+	awaiting int
 }
 
 // idCounters are the vat's allocation counters, kept in the vatstore so a

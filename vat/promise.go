@@ -163,7 +163,11 @@ func (p *Promise) Await() (any, error) {
 		if p.inst == nil {
 			panic(&faultPanic{ErrUnbound})
 		}
+		// Counted for Quiescent: a parked task is heap state a page-out
+		// would lose.
+		p.inst.awaiting++
 		p.inst.sched.park(func(wake func()) { p.waiters = append(p.waiters, wake) })
+		p.inst.awaiting--
 	}
 	if p.state == rejected {
 		return nil, p.err
