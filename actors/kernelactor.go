@@ -30,6 +30,9 @@ type kernelActor struct {
 	actx  actor.Context // the actor context of the message in hand
 	vats  map[kernel.VatID]*vatHandle
 	spawn int // spawn counter, for unique actor names
+	// pumper carries every delivery to its vat actor, reusing its gate,
+	// channel and deadline timer; made at the first delivery.
+	pumper *supervisor.Pumper
 
 	// waiters are host requests waiting for a promise to settle.
 	waiters map[kernel.KRef][]waiter
@@ -345,8 +348,12 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 }
 
 func (ka *kernelActor) pump(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
-	err := supervisor.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
-		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Interrupts: ka.h.interrupts, Vat: id,
+	if ka.pumper == nil {
+		ka.pumper = supervisor.NewPumper()
+	}
+	err := ka.pumper.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
+		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Now: ka.cfg.Clock.Now,
+		Interrupts: ka.h.interrupts, Vat: id,
 	})
 	if errors.Is(err, supervisor.ErrInterrupted) {
 		// Known here, where the error is still the pump's: the kernel

@@ -58,7 +58,7 @@ func (v *vatActor) deliver(m *Deliver) {
 			v.spec.Logger.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("vat actor panicked")
 			err = fmt.Errorf("%w: vat actor panic: %v", vat.ErrFault, r)
 		}
-		m.Done <- err
+		m.Done(err)
 	}()
 	if m.D.Kind == vatproto.DeliverStartVat {
 		if v.inst != nil {
