@@ -93,8 +93,10 @@ func New(cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-// Stop ends the incarnation: goroutines parked in Await exit. The runtime
-// calls it when the vat is terminated or replaced.
+// Stop ends the incarnation: goroutines parked in Await exit, and those
+// kept for the next tasks end. The runtime calls it when the vat is
+// terminated or replaced, never during a delivery; an incarnation dropped
+// without it keeps its goroutines (and so itself) for good.
 func (inst *Instance) Stop() { inst.sched.stop() }
 
 // syscall makes a syscall; a refused one stops the vat code that made it
