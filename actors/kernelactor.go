@@ -379,7 +379,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 	ka.spawn++
 	props := supervisor.Props(supervisor.VatSpec{
 		Build: build, Raw: raw, Parameters: info.Config.Parameters, Incarnation: d.Incarnation,
-		Logger: log,
+		Logger: log, Vat: string(id),
 	})
 	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, d.Incarnation, ka.spawn))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -153,8 +155,9 @@ func (r *recorder) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 }
 
 // sleeper is a vat whose nap(d) sleeps d seconds (on synctest's clock)
-// and returns.
-func sleeper(sys *actor.ActorSystem) func(any) {
+// and returns. The test stops it (stopAll) before its bubble ends: an
+// incarnation keeps a worker goroutine until it is stopped.
+func sleeper(sys *actor.ActorSystem, pids *[]*actor.PID) func(any) {
 	pid := spawnVat(sys, vat.Methods{"nap": func(c *vat.Call) (any, error) {
 		n, err := marshal.Int(c.Arg(0))
 		if err != nil {
@@ -163,7 +166,14 @@ func sleeper(sys *actor.ActorSystem) func(any) {
 		time.Sleep(time.Duration(n) * time.Second)
 		return n, nil
 	}})
+	*pids = append(*pids, pid)
 	return func(m any) { sys.Root.Send(pid, m) }
+}
+
+func stopAll(sys *actor.ActorSystem, pids []*actor.PID) {
+	for _, pid := range pids {
+		sys.Root.StopFuture(pid).Wait()
+	}
 }
 
 func nap(seconds int, result vatproto.VRef) vatproto.Delivery {
@@ -180,7 +190,8 @@ func nap(seconds int, result vatproto.VRef) vatproto.Delivery {
 func TestPumperTimerNeverFiresIntoTheNextDelivery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sys := quietSystem()
-		send := sleeper(sys)
+		var pids []*actor.PID
+		send := sleeper(sys, &pids)
 		p := NewPumper()
 		ks := &kernelSide{}
 		ctx := context.Background()
@@ -202,7 +213,7 @@ func TestPumperTimerNeverFiresIntoTheNextDelivery(t *testing.T) {
 		require.ErrorContains(t, err, "missed its delivery deadline")
 		require.Equal(t, 10*time.Second, time.Since(begin), "exactly its own deadline, on the fake clock")
 		time.Sleep(time.Minute) // the late nap ends
-		sys.Shutdown()
+		stopAll(sys, pids)
 	})
 }
 
@@ -213,7 +224,8 @@ func TestPumperTimerNeverFiresIntoTheNextDelivery(t *testing.T) {
 func TestPumperLateDeliveryCannotReachTheNext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sys := quietSystem()
-		slow, other := sleeper(sys), sleeper(sys)
+		var pids []*actor.PID
+		slow, other := sleeper(sys, &pids), sleeper(sys, &pids)
 		p := NewPumper()
 		rec := &recorder{label: "start"}
 		ctx := context.Background()
@@ -236,7 +248,7 @@ func TestPumperLateDeliveryCannotReachTheNext(t *testing.T) {
 			}
 		}
 		require.Equal(t, []string{"other:resolve"}, late, "only the delivery in progress reaches the kernel")
-		sys.Shutdown()
+		stopAll(sys, pids)
 	})
 }
 
@@ -251,7 +263,8 @@ func (panicky) Syscall(vatproto.Syscall) vatproto.SyscallResult { panic("kernel 
 func TestPumpRaisesSyscallPanicsOnTheKernelsGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sys := quietSystem()
-		send := sleeper(sys)
+		var pids []*actor.PID
+		send := sleeper(sys, &pids)
 		ctx := context.Background()
 		require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, &kernelSide{}, PumpOptions{}))
 		var raised any
@@ -263,8 +276,7 @@ func TestPumpRaisesSyscallPanicsOnTheKernelsGoroutine(t *testing.T) {
 		require.True(t, ok, "raised %#v", raised)
 		require.Equal(t, "kernel bug", sp.Value)
 		require.Contains(t, string(sp.Stack), "panicky", "the stack of the syscall")
-		synctest.Wait()
-		sys.Shutdown()
+		stopAll(sys, pids)
 	})
 }
 
@@ -288,4 +300,49 @@ func TestPumperAllocatesOnlyTheMessage(t *testing.T) {
 		}
 	})
 	require.LessOrEqual(t, allocs, 1.0, "the Deliver message only")
+}
+
+// A vat's deliveries run on a goroutine labelled with the vat and its
+// incarnation, and so does its vat code, so that a CPU profile of a kernel
+// splits by vat.
+func TestDeliveriesCarryPprofLabels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sys := quietSystem()
+		pid := sys.Root.Spawn(Props(VatSpec{Vat: "v7", Incarnation: 3, Build: func(vc *vat.Context) (any, error) {
+			return vat.Far("v", vat.Methods{"labels": func(c *vat.Call) (any, error) {
+				var b strings.Builder
+				if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
+					return nil, err
+				}
+				// This goroutine's entry: its labels, then its stack,
+				// which runs through this method.
+				for _, g := range strings.Split(b.String(), "\n\n") {
+					if strings.Contains(g, "TestDeliveriesCarryPprofLabels") {
+						return g, nil
+					}
+				}
+				return "", nil
+			}}), nil
+		}}))
+		send := func(m any) { sys.Root.Send(pid, m) }
+		rec := &answers{}
+		ctx := context.Background()
+		require.NoError(t, Pump(ctx, send, vatproto.Delivery{Kind: vatproto.DeliverStartVat}, rec, PumpOptions{}))
+		require.NoError(t, Pump(ctx, send, message("labels", "p-1"), rec, PumpOptions{}))
+		v, err := marshal.Decode(rec.resolved)
+		require.NoError(t, err)
+		require.Contains(t, v, `"incarnation":"3"`)
+		require.Contains(t, v, `"vat":"v7"`)
+		sys.Root.StopFuture(pid).Wait()
+	})
+}
+
+// answers is a kernel side that keeps the last resolution's data.
+type answers struct{ resolved marshal.CapData }
+
+func (a *answers) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
+	if s.Kind == vatproto.SyscallResolve {
+		a.resolved = s.Resolutions[0].Data
+	}
+	return vatproto.SyscallResult{}
 }
