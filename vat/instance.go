@@ -213,19 +213,33 @@ func (inst *Instance) saveCounters() {
 	if !inst.countersDirty {
 		return
 	}
-	b, _ := json.Marshal(inst.counters)
-	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: keyCounters, Value: string(b)})
+	var buf [96]byte
+	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: keyCounters, Value: string(inst.counters.appendJSON(buf[:0]))})
 	inst.countersDirty = false
+}
+
+// appendJSON appends c as encoding/json marshals it (the vatstore holds
+// that form, and startVat reads it back with encoding/json), without its
+// reflection and allocations: it runs after most deliveries.
+func (c idCounters) appendJSON(b []byte) []byte {
+	b = append(b, `{"o":`...)
+	b = strconv.AppendUint(b, c.Object, 10)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendUint(b, c.Promise, 10)
+	b = append(b, `,"k":`...)
+	b = strconv.AppendUint(b, c.Kind, 10)
+	return append(b, '}')
 }
 
 func (inst *Instance) nextVRef(promise bool) string {
 	inst.countersDirty = true
+	var buf [24]byte // "p+" and 20 digits: one allocation, the string's
 	if promise {
 		inst.counters.Promise++
-		return "p+" + strconv.FormatUint(inst.counters.Promise, 10)
+		return string(strconv.AppendUint(append(buf[:0], "p+"...), inst.counters.Promise, 10))
 	}
 	inst.counters.Object++
-	return "o+" + strconv.FormatUint(inst.counters.Object, 10)
+	return string(strconv.AppendUint(append(buf[:0], "o+"...), inst.counters.Object, 10))
 }
 
 // message runs a method.

@@ -163,7 +163,7 @@ func (p *Promise) Await() (any, error) {
 		if p.inst == nil {
 			panic(&faultPanic{ErrUnbound})
 		}
-		p.inst.sched.park(func(wake func()) { p.waiters = append(p.waiters, wake) })
+		p.inst.sched.parkOn(&p.waiters)
 	}
 	if p.state == rejected {
 		return nil, p.err

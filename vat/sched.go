@@ -56,6 +56,7 @@ type worker struct {
 	next   func() (struct{}, bool) // switch to the worker until it yields
 	stop   func()                  // end the worker
 	yield  func(v struct{}) bool   // give control back to the driver
+	wake   func()                  // queue its resume (made once: a park costs no closure)
 	parked bool                    // it yielded from park, not between tasks
 	exited bool                    // its task called runtime.Goexit
 	// ending: stop ended its park; the exit that follows is the
@@ -73,6 +74,7 @@ func (s *sched) spawn(fn func()) { s.ready = append(s.ready, job{fn: fn}) }
 // yields, until the scheduler stops it.
 func (s *sched) newWorker() *worker {
 	w := &worker{s: s}
+	w.wake = func() { s.ready = append(s.ready, job{w: w}) }
 	s.made++
 	w.next, w.stop = iter.Pull(func(yield func(struct{}) bool) {
 		w.yield = yield
@@ -148,11 +150,29 @@ type faultPanic struct{ err error }
 // a running task. If the incarnation ends first, the task's goroutine
 // exits (its deferred calls run).
 func (s *sched) park(register func(wake func())) {
+	w := s.parking()
+	register(w.wake)
+	s.suspend(w)
+}
+
+// parkOn is park registering the wake-up in *waiters (a promise's), with
+// no closure to make.
+func (s *sched) parkOn(waiters *[]func()) {
+	w := s.parking()
+	*waiters = append(*waiters, w.wake)
+	s.suspend(w)
+}
+
+// parking returns the worker of the running task, which is about to park.
+func (s *sched) parking() *worker {
 	w := s.current
 	if w == nil {
 		panic(&faultPanic{errors.New("vat: Await outside vat code (a method, a Then callback, the build function)")})
 	}
-	register(func() { s.ready = append(s.ready, job{w: w}) })
+	return w
+}
+
+func (s *sched) suspend(w *worker) {
 	w.parked = true
 	if s.parked == nil {
 		s.parked = map[*worker]struct{}{}
@@ -206,6 +226,12 @@ func (s *sched) start(fn func()) {
 
 // resume runs a parked worker's task on from its Await.
 func (s *sched) resume(w *worker) {
+	if !w.parked {
+		// INVARIANT: a wake-up is registered once per park and called at
+		// most once (a promise runs its waiters once); this would be a
+		// stale one, and must not run a worker that is not parked.
+		return
+	}
 	delete(s.parked, w)
 	w.parked = false
 	s.switchTo(w)

@@ -1,6 +1,7 @@
 package vat
 
 import (
+	"encoding/json"
 	"runtime"
 	"testing"
 
@@ -101,4 +102,17 @@ func TestSchedStopEndsWorkers(t *testing.T) {
 	s.stop()
 	require.ErrorIs(t, s.run(), errStopped)
 	<-exited // on a goroutine of its own; goleak checks it ended
+}
+
+// The counters are written as encoding/json writes them (startVat reads
+// them back with it).
+func TestCountersJSON(t *testing.T) {
+	for _, c := range []idCounters{{}, {1, 2, 3}, {Object: 1<<64 - 1, Promise: 10, Kind: 99}} {
+		want, err := json.Marshal(c)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(c.appendJSON(nil)))
+		var back idCounters
+		require.NoError(t, json.Unmarshal(c.appendJSON(nil), &back))
+		require.Equal(t, c, back)
+	}
 }
