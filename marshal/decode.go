@@ -25,16 +25,6 @@ type decoder struct {
 	// vat holds on to. Small bodies share their memory: most strings of
 	// a message are method names and short values.
 	clone bool
-	// elems and members are the elements of the arrays and the members
-	// of the objects being read, innermost last: one scratch stack each,
-	// so that a container costs one allocation, its own, of its exact
-	// size.
-	elems   []any
-	members []member
-	// The scratch stacks start in these, so that a body of small
-	// containers costs no scratch allocation beyond the decoder's own.
-	elemBuf   [8]any
-	memberBuf [4]member
 }
 
 // slotValue is what a slot decoded to, once it has been named.
@@ -80,9 +70,9 @@ func (c *Codec) Decode(data CapData) (any, error) {
 	if err := checkSlotsDistinct(data.Slots); err != nil {
 		return nil, err
 	}
-	d := &decoder{c: c, slots: data.Slots, clone: len(body) > cloneAbove}
+	// The decoder lives on this stack: nothing keeps a pointer to it.
+	d := decoder{c: c, slots: data.Slots, clone: len(body) > cloneAbove}
 	d.sc.body, d.sc.maxDepth = body, c.maxDepth()
-	d.elems, d.members = d.elemBuf[:0], d.memberBuf[:0]
 	d.sc.skipSpace()
 	v, _, err := d.value(0)
 	if err != nil {
@@ -184,13 +174,10 @@ func (d *decoder) text(s jstr) string {
 // decodes to an empty slice, not nil.
 func (d *decoder) array(depth int) ([]any, error) {
 	sc := &d.sc
-	base := len(d.elems)
-	// The scratch is cut back on every return, so that an error leaves it
-	// as the caller's own array found it.
-	defer func() {
-		clear(d.elems[base:])
-		d.elems = d.elems[:base]
-	}()
+	// The elements gather on this stack while the array is short, then
+	// move to one slice of the exact length.
+	var buf [6]any
+	elems := buf[:0]
 	sc.skipSpace()
 	if sc.peek() == ']' {
 		sc.pos++
@@ -202,7 +189,7 @@ func (d *decoder) array(depth int) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.elems = append(d.elems, v)
+		elems = append(elems, v)
 		sc.skipSpace()
 		switch sc.peek() {
 		case ',':
@@ -215,8 +202,8 @@ func (d *decoder) array(depth int) ([]any, error) {
 		}
 		break
 	}
-	out := make([]any, len(d.elems)-base)
-	copy(out, d.elems[base:])
+	out := make([]any, len(elems))
+	copy(out, elems)
 	return out, nil
 }
 
@@ -227,11 +214,8 @@ func (d *decoder) array(depth int) ([]any, error) {
 // body may say another of its faults first).
 func (d *decoder) object(depth int) (any, error) {
 	sc := &d.sc
-	base := len(d.members)
-	defer func() {
-		clear(d.members[base:])
-		d.members = d.members[:base]
-	}()
+	var buf [4]member // the members gather here while they are few
+	ms := buf[:0]
 	sc.skipSpace()
 	if sc.peek() == '}' {
 		sc.pos++
@@ -262,8 +246,8 @@ func (d *decoder) object(depth int) (any, error) {
 		// keeps every value in the body one that is decoded, so that
 		// every slot the body names is one the receiver sees (Validate's
 		// rule).
-		if n := len(d.members) - base; n < 16 {
-			for _, prior := range d.members[base:] {
+		if n := len(ms); n < 16 {
+			for _, prior := range ms {
 				if prior.key.equal(key) {
 					return nil, malformed("key %q is repeated", key.unquote())
 				}
@@ -271,7 +255,7 @@ func (d *decoder) object(depth int) (any, error) {
 		} else {
 			if large == nil {
 				large = make(map[string]struct{}, 2*n)
-				for _, prior := range d.members[base:] {
+				for _, prior := range ms {
 					large[prior.key.unquote()] = struct{}{}
 				}
 			}
@@ -281,7 +265,7 @@ func (d *decoder) object(depth int) (any, error) {
 			}
 			large[k] = struct{}{}
 		}
-		d.members = append(d.members, member{key: key, val: v, str: str})
+		ms = append(ms, member{key: key, val: v, str: str})
 		sc.skipSpace()
 		switch sc.peek() {
 		case ',':
@@ -294,7 +278,6 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		break
 	}
-	ms := d.members[base:]
 	tag, payload, errMsg, name := -1, -1, -1, -1
 	hasMessage := false
 	for i, m := range ms {
