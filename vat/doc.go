@@ -94,10 +94,11 @@
 // while the delivery's goroutine waits for it: each task (a new method, a
 // Then reaction, an Await whose promise settled) runs in FIFO order until
 // it finishes or parks in Await. Coroutines are reused from task to task,
-// so a task costs no goroutine of its own. A delivery runs until no task is ready, so the method and every
-// reaction it triggers finish (or park in Await) inside the delivery's
-// crank, and what a vat does is a function of its deliveries alone. A
-// method that panics fails the delivery (the kernel rolls the crank back).
+// so a task costs no goroutine of its own. A delivery runs until no task
+// is ready, so the method and every reaction it triggers finish (or park
+// in Await) inside the delivery's crank, and what a vat does is a function
+// of its deliveries alone. A method that panics (or calls runtime.Goexit)
+// fails the delivery (the kernel rolls the crank back).
 //
 // # Values
 //

@@ -255,28 +255,18 @@ func (inst *Instance) message(d vatproto.Delivery) error {
 		result = inst.promiseFor(string(d.Message.Result))
 		inst.decides[result] = true
 	}
-	settle := func(v any, err error) {
-		if result == nil {
-			return
-		}
-		if err != nil {
-			result.reject(err)
-		} else {
-			result.resolve(v)
-		}
-	}
 	method, args, err := inst.decodeMessage(d.Message.Methargs)
 	if err != nil {
-		settle(nil, err)
+		settleResult(result, nil, err)
 		return nil
 	}
 	fn := target.methodFor(method)
 	if fn == nil {
-		settle(nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("target %q has no method %q", target.iface, method)})
+		settleResult(result, nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("target %q has no method %q", target.iface, method)})
 		return nil
 	}
-	call := &Call{Method: method, Args: args, Self: target, inst: inst}
-	inst.sched.spawn(func() { settle(fn(call)) })
+	call := &Call{Method: method, Args: args, Self: target, inst: inst, fn: fn, result: result}
+	inst.sched.spawn(call.run)
 	return nil
 }
 

@@ -27,7 +27,11 @@ import (
 // for the next one: a task costs neither a goroutine's start nor the
 // growth of a fresh stack, where it cost both, and two channel hand-offs.
 type sched struct {
-	ready []job // tasks waiting to run, FIFO
+	// ready holds the tasks waiting to run, FIFO, from ready[head]: the
+	// slice is kept from delivery to delivery, so queueing a task
+	// allocates nothing once it has grown.
+	ready []job
+	head  int
 	// idle are workers with no task, kept for the next ones; parked are
 	// workers whose task waits in Await; dead, those whose task ended in
 	// runtime.Goexit, suspended inside it until stop lets it end.
@@ -39,6 +43,10 @@ type sched struct {
 	stopped bool
 	made    int // workers made so far (the tests' window on reuse)
 }
+
+// maxReadyKept bounds the capacity of the ready queue kept between
+// deliveries.
+const maxReadyKept = 256
 
 // maxIdle bounds the workers kept idle: one is what a vat whose tasks
 // never await needs; more serve tasks that start while others are parked.
@@ -193,18 +201,21 @@ func (s *sched) run() error {
 	if s.stopped {
 		return errStopped
 	}
-	for len(s.ready) > 0 && s.fault == nil {
-		j := s.ready[0]
-		s.ready[0] = job{} // let what the task held be collected
-		s.ready = s.ready[1:]
+	for s.head < len(s.ready) && s.fault == nil {
+		j := s.ready[s.head]
+		s.ready[s.head] = job{} // let what the task held be collected
+		s.head++
 		if j.fn != nil {
 			s.start(j.fn)
 		} else {
 			s.resume(j.w)
 		}
 	}
-	if len(s.ready) == 0 {
-		s.ready = nil
+	if s.head == len(s.ready) {
+		s.ready, s.head = s.ready[:0], 0
+		if cap(s.ready) > maxReadyKept {
+			s.ready = nil // a burst's queue is not kept for good
+		}
 	}
 	return s.fault
 }
@@ -273,5 +284,5 @@ func (s *sched) stop() {
 		go w.stop()
 	}
 	s.dead = nil
-	s.ready = nil
+	s.ready, s.head = nil, 0
 }
