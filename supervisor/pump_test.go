@@ -346,3 +346,31 @@ func (a *answers) Syscall(s vatproto.Syscall) vatproto.SyscallResult {
 	}
 	return vatproto.SyscallResult{}
 }
+
+// Abandoned is closed when the kernel gives up on the delivery (here its
+// deadline), and a handle of a delivery that has ended gets a closed one
+// at once, so a vat waiting on a worker process stops waiting.
+func TestAbandonedClosesWhenTheKernelGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPumper()
+		var held *Deliver
+		gaveUp := make(chan struct{})
+		send := func(m any) {
+			held = m.(*Deliver)
+			ab := held.Sys.(interface{ Abandoned() <-chan struct{} }).Abandoned()
+			go func() { <-ab; close(gaveUp) }()
+		}
+		err := p.Pump(context.Background(), send, vatproto.Delivery{}, &kernelSide{}, PumpOptions{Deadline: time.Second})
+		require.ErrorContains(t, err, "missed its delivery deadline")
+		<-gaveUp
+		select {
+		case <-held.Sys.(interface{ Abandoned() <-chan struct{} }).Abandoned():
+		default:
+			t.Fatal("an ended delivery's Abandoned is not closed")
+		}
+		require.ErrorIs(t, held.Sys.Syscall(vatproto.Syscall{}).Err, ErrAborted)
+		held.Done(nil) // dropped: nothing waits, nothing blocks
+		require.NoError(t, p.Pump(context.Background(), func(m any) { m.(*Deliver).Done(nil) }, vatproto.Delivery{}, &kernelSide{}, PumpOptions{Deadline: time.Second}),
+			"the next delivery is not disturbed by the late Done")
+	})
+}
