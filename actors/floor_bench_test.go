@@ -112,7 +112,8 @@ const floorChunk = 500
 // answer back to alice, as in BenchmarkPingPong) and, in the same run, a
 // bare protoactor-go request/response between two actors (floorClient).
 // It reports both per round trip, their ratio x-floor (the target is at
-// most 4), the allocations of a crank, and for scale the async floor
+// most 4), the same two in process CPU time (cpu-ns/roundtrip,
+// x-floor-cpu), the allocations of a crank, and for scale the async floor
 // (floorAsync). An op is one of each.
 //
 //	go test -run '^$' -bench RoundTripFloor -count 6 ./actors/
@@ -129,6 +130,7 @@ func BenchmarkRoundTripFloor(b *testing.B) {
 	c0 := cranksRun(b, k)
 	var m0, m1 runtime.MemStats
 	var kernelTime, floorTime, asyncTime time.Duration
+	var kernelCPU, floorCPU time.Duration // process CPU time, when known
 	var mallocs, bytes uint64
 	b.ResetTimer()
 	// The three alternate in chunks, so that all see the same machine:
@@ -140,9 +142,11 @@ func BenchmarkRoundTripFloor(b *testing.B) {
 		n := min(b.N-done, floorChunk)
 		done += n
 		runtime.ReadMemStats(&m0)
+		cpu0 := processCPU()
 		start := time.Now()
 		v, err := k.QueueMessage(ctx, res.RootKref, "run", n)
 		kernelTime += time.Since(start)
+		cpu1 := processCPU()
 		runtime.ReadMemStats(&m1)
 		if err != nil || v != int64(n-1) {
 			b.Fatalf("run: %v %v", v, err)
@@ -150,6 +154,9 @@ func BenchmarkRoundTripFloor(b *testing.B) {
 		mallocs += m1.Mallocs - m0.Mallocs
 		bytes += m1.TotalAlloc - m0.TotalAlloc
 		floorTime += floorRoundTrips(b, sys, client, n)
+		cpu2 := processCPU()
+		kernelCPU += cpu1 - cpu0
+		floorCPU += cpu2 - cpu1
 		asyncTime += floorRoundTrips(b, sys, async, n)
 	}
 	b.StopTimer()
@@ -160,6 +167,12 @@ func BenchmarkRoundTripFloor(b *testing.B) {
 	b.ReportMetric(floor, "floor-ns/roundtrip")
 	b.ReportMetric(rt/floor, "x-floor")
 	b.ReportMetric(float64(asyncTime.Nanoseconds())/float64(b.N), "async-floor-ns/roundtrip")
+	if kernelCPU > 0 && floorCPU > 0 {
+		// CPU time moves less than wall time with the load of a shared
+		// machine (though a busy machine still stretches each wake-up).
+		b.ReportMetric(float64(kernelCPU.Nanoseconds())/float64(b.N), "cpu-ns/roundtrip")
+		b.ReportMetric(float64(kernelCPU)/float64(floorCPU), "x-floor-cpu")
+	}
 	b.ReportMetric(float64(mallocs)/float64(cranks), "allocs/crank")
 	b.ReportMetric(float64(bytes)/float64(cranks), "B/crank")
 }
