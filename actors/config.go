@@ -109,7 +109,9 @@ const DefaultDeliveryDeadline = 30 * time.Second
 
 // Clock is where the runtime gets time: timers for deadlines, backoffs and
 // group flushes. (Tests run under testing/synctest, whose bubble fakes the
-// real clock.)
+// real clock.) Now must agree with the timers: by the time a timer from
+// After fires, Now has reached its time (a delivery's deadline is
+// checked against Now when the shared deadline timer fires).
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time

@@ -6,9 +6,10 @@
 // sends itself the next runCrank while work remains, so host requests,
 // timers and supervision signals are handled between cranks, never inside
 // one. Each vat incarnation is a child actor (package supervisor). A
-// delivery goes to the vat actor and its syscalls come back through a
-// channel pump that the kernel actor drains while it waits; the vat never
-// waits on the kernel's mailbox, and every delivery has a deadline
+// delivery goes to the vat actor, and while the kernel actor waits for it
+// the vat's syscalls call the kernel through a gate that only that
+// delivery holds open (supervisor.Pumper); the vat never waits on the
+// kernel's mailbox, and every delivery has a deadline
 // (Config.DeliveryDeadline). A vat that panics, makes an illegal syscall,
 // exits with failure or misses its deadline fails the crank: the crank
 // rolls back, and its vat is terminated (by stopping its actor directly,

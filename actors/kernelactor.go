@@ -31,6 +31,12 @@ type kernelActor struct {
 	actx  actor.Context // the actor context of the message in hand
 	vats  map[kernel.VatID]*vatHandle
 	spawn int // spawn counter, for unique actor names
+	// pumper carries every delivery to its vat actor, reusing its gate,
+	// channel and deadline timer; made at the first delivery, with
+	// pumpSend, which sends the Deliver message to pumpTo.
+	pumper   *supervisor.Pumper
+	pumpSend func(msg any)
+	pumpTo   *actor.PID
 
 	// waiters are host requests waiting for a promise to settle.
 	waiters map[kernel.KRef][]waiter
@@ -379,9 +385,16 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 }
 
 func (ka *kernelActor) pump(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
-	err := supervisor.Pump(ctx, func(m any) { ka.actx.Send(pid, m) }, d, sys, supervisor.PumpOptions{
-		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Interrupts: ka.h.interrupts, Vat: id,
+	if ka.pumper == nil {
+		ka.pumper = supervisor.NewPumper()
+		ka.pumpSend = func(m any) { ka.actx.Send(ka.pumpTo, m) }
+	}
+	ka.pumpTo = pid
+	err := ka.pumper.Pump(ctx, ka.pumpSend, d, sys, supervisor.PumpOptions{
+		Deadline: ka.cfg.DeliveryDeadline, After: ka.cfg.Clock.After, Now: ka.cfg.Clock.Now,
+		Interrupts: ka.h.interrupts, Vat: id,
 	})
+	ka.pumpTo = nil
 	if errors.Is(err, supervisor.ErrInterrupted) {
 		// Known here, where the error is still the pump's: the kernel
 		// turns a failure into scrubbed text a vat could imitate.
@@ -437,7 +450,7 @@ func (ka *kernelActor) spawnVat(id kernel.VatID, cfg kernel.VatConfig, incarnati
 	ka.spawn++
 	props := supervisor.Props(supervisor.VatSpec{
 		Build: build, Raw: raw, Parameters: cfg.Parameters, Incarnation: incarnation,
-		Logger: log,
+		Logger: log, Vat: string(id),
 	})
 	pid, err := ka.actx.SpawnNamed(props, fmt.Sprintf("%s.%d.%d", id, incarnation, ka.spawn))
 	if err != nil {

@@ -1,46 +1,88 @@
 package marshal
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"math"
 	"math/big"
-	"strconv"
 	"strings"
 )
 
-// decoder is one Decode call.
+// decoder is one Decode call: a recursive-descent parser over the body
+// that builds each value as it completes, in one pass. It lexes with the
+// validator's scanner (validate.go), whose grammar is encoding/json's
+// (FuzzValidate holds it to the decoder, and FuzzDecodeReference holds
+// this decoder to the one it replaced, which parsed with
+// encoding/json.Decoder.Token into a tree first). No error value is made
+// unless the body is refused.
 type decoder struct {
 	c     *Codec
+	sc    validator // the scanner: body, pos, maxDepth (its slot marks are unused)
 	slots []string
-	vals  map[int]any // a slot decodes to one value however often named
+	// vals holds, per slot, the value it decoded to (a slot decodes to
+	// one value however often named); made at the first slot named.
+	vals []slotValue
+	// clone: strings are copied out of the body rather than sliced from
+	// it, so that a large body is not kept alive by one short string a
+	// vat holds on to. Small bodies share their memory: most strings of
+	// a message are method names and short values.
+	clone bool
 }
+
+// slotValue is what a slot decoded to, once it has been named.
+type slotValue struct {
+	v     any
+	named bool
+}
+
+// member is an object member read but not yet interpreted: what the
+// object is (record, tagged value, error) is known only at its '}'.
+type member struct {
+	key jstr
+	val any
+	// str: the value was a JSON string (a tag, an error's message and
+	// name must be).
+	str bool
+}
+
+// cloneAbove is the body length past which decoded strings are copied.
+const cloneAbove = 1 << 10
 
 // Decode unmarshals a smallcaps body, validating it as @endo/marshal does
 // (and a little more strictly: slot indices must be in range, the nesting
 // bounded, no object may repeat a key, and an error's extra properties
 // must be valid too, though they are dropped). Validate accepts exactly
-// the same bodies without building values. Numbers decode to int64 when they are integers within
-// ±2^53 and to float64 otherwise; the rest of the mapping is Encode's.
-// Every error wraps ErrMalformed; none is a panic.
+// the same bodies without building values. Numbers decode to int64 when
+// they are integers within ±2^53 and to float64 otherwise; the rest of the
+// mapping is Encode's. Every error wraps ErrMalformed (or is ValueOf's);
+// none is a panic.
+//
+// Values are decoded in the order their text appears, and ValueOf is
+// asked once per slot, at the slot's first mention (which carries its
+// interface). A body that is refused may have had some of its slots
+// handed to ValueOf before the fault was found.
 func (c *Codec) Decode(data CapData) (any, error) {
-	body, ok := strings.CutPrefix(data.Body, smallcapsPrefix)
+	body, ok := cutPrefix(data.Body)
 	if !ok {
 		if data.Body == "" {
 			return nil, malformed("empty body")
 		}
 		return nil, malformed("body does not start with %q (not smallcaps)", smallcapsPrefix)
 	}
-	tree, err := parseJSON(body, c.maxDepth())
-	if err != nil {
-		return nil, err
-	}
 	if err := checkSlotsDistinct(data.Slots); err != nil {
 		return nil, err
 	}
-	d := &decoder{c: c, slots: data.Slots}
-	return d.value(tree)
+	// The decoder lives on this stack: nothing keeps a pointer to it.
+	d := decoder{c: c, slots: data.Slots, clone: len(body) > cloneAbove}
+	d.sc.body, d.sc.maxDepth = body, c.maxDepth()
+	d.sc.skipSpace()
+	v, _, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.sc.skipSpace()
+	if d.sc.pos != len(body) {
+		return nil, malformed("body has data after its JSON value")
+	}
+	return v, nil
 }
 
 // checkSlotsDistinct refuses a slot named twice: an encoder gives each
@@ -67,118 +109,261 @@ func checkSlotsDistinct(slots []string) error {
 	return nil
 }
 
-// jsonObject is a parsed JSON object with its keys in document order: the
-// order matters, because the first mention of a slot carries its interface
-// and entries are decoded in order, as JavaScript does.
-type jsonObject struct {
-	keys []string
-	vals map[string]any
+// value reads one JSON value at the scanner's position (no leading
+// space), depth containers deep, and decodes it. str reports whether it
+// was a JSON string.
+func (d *decoder) value(depth int) (v any, str bool, err error) {
+	sc := &d.sc
+	if sc.pos >= len(sc.body) {
+		return nil, false, sc.syntax("unexpected end of JSON input")
+	}
+	switch c := sc.body[sc.pos]; {
+	case c == '"':
+		s, err := sc.scanString()
+		if err != nil {
+			return nil, true, err
+		}
+		v, err := d.str(d.text(s))
+		return v, true, err
+	case c == '[':
+		if depth >= sc.maxDepth {
+			return nil, false, malformed("nesting deeper than %d", sc.maxDepth)
+		}
+		sc.pos++
+		v, err := d.array(depth)
+		return v, false, err
+	case c == '{':
+		if depth >= sc.maxDepth {
+			return nil, false, malformed("nesting deeper than %d", sc.maxDepth)
+		}
+		sc.pos++
+		v, err := d.object(depth)
+		return v, false, err
+	case c == '-' || c >= '0' && c <= '9':
+		f, err := sc.scanNumber()
+		if err != nil {
+			return nil, false, err
+		}
+		if f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
+			return int64(f), false, nil
+		}
+		return f, false, nil
+	case c == 't':
+		return true, false, sc.literal("true")
+	case c == 'f':
+		return false, false, sc.literal("false")
+	case c == 'n':
+		return nil, false, sc.literal("null")
+	}
+	return nil, false, sc.syntax("invalid character %q looking for beginning of value", sc.body[sc.pos])
 }
 
-// parseJSON parses body into nil, bool, json.Number, string, []any and
-// *jsonObject, refusing nesting deeper than maxDepth as it goes.
-func parseJSON(body string, maxDepth int) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.UseNumber()
-	var parse func(depth int) (any, error)
-	parse = func(depth int) (any, error) {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, malformed("body is not JSON: %v", err)
-		}
-		delim, ok := tok.(json.Delim)
-		if !ok {
-			return tok, nil
-		}
-		if depth >= maxDepth {
-			return nil, malformed("nesting deeper than %d", maxDepth)
-		}
-		switch delim {
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := parse(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, malformed("body is not JSON: %v", err)
-			}
-			return arr, nil
-		case '{':
-			obj := &jsonObject{vals: map[string]any{}}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, malformed("body is not JSON: %v", err)
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, malformed("body is not JSON: object key %v", kt)
-				}
-				v, err := parse(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				if _, dup := obj.vals[k]; dup {
-					// JSON.parse keeps the last value and other parsers the
-					// first; no encoder writes a key twice. Refusing it
-					// keeps every value in the body one that is decoded,
-					// so that every slot the body names is one the
-					// receiver sees (Validate's rule).
-					return nil, malformed("key %q is repeated", k)
-				}
-				obj.keys = append(obj.keys, k)
-				obj.vals[k] = v
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, malformed("body is not JSON: %v", err)
-			}
-			return obj, nil
-		}
-		return nil, malformed("body is not JSON: unexpected %v", delim)
+// text is a JSON string's unquoted text: a slice of the body when it has
+// no escape and the body is small, else new memory.
+func (d *decoder) text(s jstr) string {
+	if !s.simple {
+		return s.unquote()
 	}
-	tree, err := parse(0)
+	if d.clone {
+		return strings.Clone(s.raw)
+	}
+	return s.raw
+}
+
+// array reads the elements after '[' and the closing ']'. An empty array
+// decodes to an empty slice, not nil.
+func (d *decoder) array(depth int) ([]any, error) {
+	sc := &d.sc
+	// The elements gather on this stack while the array is short, then
+	// move to one slice of the exact length.
+	var buf [6]any
+	elems := buf[:0]
+	sc.skipSpace()
+	if sc.peek() == ']' {
+		sc.pos++
+		return []any{}, nil
+	}
+	for {
+		sc.skipSpace()
+		v, _, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		elems = append(elems, v)
+		sc.skipSpace()
+		switch sc.peek() {
+		case ',':
+			sc.pos++
+			continue
+		case ']':
+			sc.pos++
+		default:
+			return nil, sc.syntax("expected ',' or ']' after array element")
+		}
+		break
+	}
+	out := make([]any, len(elems))
+	copy(out, elems)
+	return out, nil
+}
+
+// object reads the members after '{' and the closing '}', each value
+// decoded as it is read, then decides what the object was: a tagged
+// value, an error or a record. The checks are those of the decoder this
+// one replaced, member for member; only their order differs (a refused
+// body may say another of its faults first).
+func (d *decoder) object(depth int) (any, error) {
+	sc := &d.sc
+	var buf [4]member // the members gather here while they are few
+	ms := buf[:0]
+	sc.skipSpace()
+	if sc.peek() == '}' {
+		sc.pos++
+		return map[string]any{}, nil
+	}
+	var large map[string]struct{} // past 16 keys, the keys seen, unquoted
+	for {
+		sc.skipSpace()
+		if sc.peek() != '"' {
+			return nil, sc.syntax("expected a string object key")
+		}
+		key, err := sc.scanString()
+		if err != nil {
+			return nil, err
+		}
+		sc.skipSpace()
+		if sc.peek() != ':' {
+			return nil, sc.syntax("expected ':' after object key")
+		}
+		sc.pos++
+		sc.skipSpace()
+		v, str, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		// JSON.parse keeps the last value of a repeated key and other
+		// parsers the first; no encoder writes a key twice. Refusing it
+		// keeps every value in the body one that is decoded, so that
+		// every slot the body names is one the receiver sees (Validate's
+		// rule).
+		if n := len(ms); n < 16 {
+			for _, prior := range ms {
+				if prior.key.equal(key) {
+					return nil, malformed("key %q is repeated", key.unquote())
+				}
+			}
+		} else {
+			if large == nil {
+				large = make(map[string]struct{}, 2*n)
+				for _, prior := range ms {
+					large[prior.key.unquote()] = struct{}{}
+				}
+			}
+			k := key.unquote()
+			if _, dup := large[k]; dup {
+				return nil, malformed("key %q is repeated", k)
+			}
+			large[k] = struct{}{}
+		}
+		ms = append(ms, member{key: key, val: v, str: str})
+		sc.skipSpace()
+		switch sc.peek() {
+		case ',':
+			sc.pos++
+			continue
+		case '}':
+			sc.pos++
+		default:
+			return nil, sc.syntax("expected ',' or '}' after object member")
+		}
+		break
+	}
+	tag, payload, errMsg, name := -1, -1, -1, -1
+	hasMessage := false
+	for i, m := range ms {
+		switch m.key.known() {
+		case keyTag:
+			tag = i
+		case keyPayload:
+			payload = i
+		case keyError:
+			errMsg = i
+		case keyName:
+			name = i
+		case keyMessage:
+			hasMessage = true
+		}
+	}
+	switch {
+	case tag >= 0:
+		if len(ms) != 2 || payload < 0 {
+			return nil, malformed("tagged value must have exactly #tag and payload")
+		}
+		if !ms[tag].str {
+			return nil, malformed("tag must be a string")
+		}
+		tagStr, ok := ms[tag].val.(string)
+		if !ok {
+			return nil, malformed("tag must decode to a string")
+		}
+		return Tagged{Tag: tagStr, Payload: ms[payload].val}, nil
+	case errMsg >= 0:
+		return errorRecord(ms, errMsg, name, hasMessage)
+	}
+	out := make(map[string]any, len(ms))
+	for _, m := range ms {
+		k := d.text(m.key)
+		if strings.HasPrefix(k, "#") {
+			return nil, malformed("unrecognized record type %q", k)
+		}
+		pn, err := d.str(k)
+		if err != nil {
+			return nil, err
+		}
+		ns, ok := pn.(string)
+		if !ok {
+			return nil, malformed("property name %q does not decode to a string", k)
+		}
+		out[ns] = m.val
+	}
+	return out, nil
+}
+
+// errorRecord makes the error of an object with an "#error" member (at
+// errMsg; name is the "name" member's index, or -1). Its other members
+// were decoded as values already: validated, and now dropped (diagnostic
+// extras from other encoders: errorId, cause, errors, ...), so that a body
+// is never accepted for a part nobody looks at. Their keys are not
+// decoded.
+func errorRecord(ms []member, errMsg, name int, hasMessage bool) (any, error) {
+	text := func(field string, m member) (string, error) {
+		if !m.str {
+			return "", malformed("error %s must be a string", field)
+		}
+		s, ok := m.val.(string)
+		if !ok {
+			return "", malformed("error %s must decode to a string", field)
+		}
+		return s, nil
+	}
+	message, err := text("message", ms[errMsg])
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, malformed("body has data after its JSON value")
+	if name < 0 {
+		return nil, malformed("error without a name")
 	}
-	return tree, nil
-}
-
-func (d *decoder) value(t any) (any, error) {
-	switch x := t.(type) {
-	case nil, bool:
-		return x, nil
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil || !isFinite(f) {
-			return nil, malformed("number %s is out of range", x)
-		}
-		if f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
-			return int64(f), nil
-		}
-		return f, nil
-	case string:
-		return d.str(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, el := range x {
-			v, err := d.value(el)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = v
-		}
-		return out, nil
-	case *jsonObject:
-		return d.object(x)
+	n, err := text("name", ms[name])
+	if err != nil {
+		return nil, err
 	}
-	return nil, malformed("unexpected JSON value %T", t)
+	if n == "" {
+		n = "Error" // as JavaScript's decoder does, and as Encode writes it
+	}
+	if hasMessage {
+		return nil, malformed("unexpected encoded error property %q", keyMessage)
+	}
+	return &Error{Name: n, Message: message}, nil
 }
 
 // str decodes a JSON string, which may be a smallcaps encoding.
@@ -242,7 +427,8 @@ func (d *decoder) slot(s string) (any, error) {
 	if d.slots[idx] == "" {
 		return nil, malformed("slot %d is empty", idx)
 	}
-	if v, ok := d.vals[idx]; ok {
+	if d.vals != nil && d.vals[idx].named {
+		v := d.vals[idx].v
 		if r, isRef := v.(Ref); isRef && r.Promise != promise {
 			return nil, malformed("slot %d named both as a promise and as a remotable", idx)
 		}
@@ -257,110 +443,8 @@ func (d *decoder) slot(s string) (any, error) {
 		}
 	}
 	if d.vals == nil {
-		d.vals = map[int]any{}
+		d.vals = make([]slotValue, len(d.slots))
 	}
-	d.vals[idx] = v
+	d.vals[idx] = slotValue{v: v, named: true}
 	return v, nil
-}
-
-// object decodes a record, a tagged value or an error.
-func (d *decoder) object(obj *jsonObject) (any, error) {
-	m := obj.vals
-	if tag, ok := m["#tag"]; ok {
-		payload, hasPayload := m["payload"]
-		if len(m) != 2 || !hasPayload {
-			return nil, malformed("tagged value must have exactly #tag and payload")
-		}
-		ts, ok := tag.(string)
-		if !ok {
-			return nil, malformed("tag must be a string")
-		}
-		tv, err := d.str(ts)
-		if err != nil {
-			return nil, err
-		}
-		tagStr, ok := tv.(string)
-		if !ok {
-			return nil, malformed("tag must decode to a string")
-		}
-		p, err := d.value(payload)
-		if err != nil {
-			return nil, err
-		}
-		return Tagged{Tag: tagStr, Payload: p}, nil
-	}
-	if msg, ok := m["#error"]; ok {
-		return d.errorRecord(msg, obj)
-	}
-	out := make(map[string]any, len(m))
-	for _, k := range obj.keys {
-		v := m[k]
-		if strings.HasPrefix(k, "#") {
-			return nil, malformed("unrecognized record type %q", k)
-		}
-		name, err := d.str(k)
-		if err != nil {
-			return nil, err
-		}
-		ns, ok := name.(string)
-		if !ok {
-			return nil, malformed("property name %q does not decode to a string", k)
-		}
-		dv, err := d.value(v)
-		if err != nil {
-			return nil, err
-		}
-		out[ns] = dv
-	}
-	return out, nil
-}
-
-func (d *decoder) errorRecord(msg any, obj *jsonObject) (any, error) {
-	m := obj.vals
-	text := func(field string, raw any) (string, error) {
-		s, ok := raw.(string)
-		if !ok {
-			return "", malformed("error %s must be a string", field)
-		}
-		v, err := d.str(s)
-		if err != nil {
-			return "", err
-		}
-		str, ok := v.(string)
-		if !ok {
-			return "", malformed("error %s must decode to a string", field)
-		}
-		return str, nil
-	}
-	message, err := text("message", msg)
-	if err != nil {
-		return nil, err
-	}
-	rawName, ok := m["name"]
-	if !ok {
-		return nil, malformed("error without a name")
-	}
-	name, err := text("name", rawName)
-	if err != nil {
-		return nil, err
-	}
-	if name == "" {
-		name = "Error" // as JavaScript's decoder does, and as Encode writes it
-	}
-	for _, k := range obj.keys {
-		v := m[k]
-		switch k {
-		case "#error", "name":
-		case "message":
-			return nil, malformed("unexpected encoded error property %q", k)
-		default:
-			// Diagnostic extras from other encoders (errorId, cause,
-			// errors, ...): validated, then dropped. Validated, so that
-			// a body is never accepted for a part nobody looks at.
-			if _, err := d.value(v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return &Error{Name: name, Message: message}, nil
 }

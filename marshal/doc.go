@@ -41,5 +41,11 @@
 // nothing in the common case (BENCHMARKS.md has the figures against
 // Decode).
 //
+// Decode, Validate, SingleRef and MethodName share one hand-written JSON
+// scanner whose grammar is encoding/json's. Decode builds each value in
+// the same pass (strings of a small body are slices of it, not copies),
+// and FuzzDecodeReference holds it to the tree decoder over
+// encoding/json.Decoder.Token that it replaced, kept in its test file.
+//
 // This package owns the wire format and must not import the kernel.
 package marshal

@@ -14,7 +14,9 @@ type encoder struct {
 	c     *Codec
 	b     []byte
 	slots []string
-	index map[string]int // slot -> index, so a ref named twice uses one slot
+	// index maps slot -> index, so a ref named twice uses one slot; made
+	// only past indexAbove slots (fewer are found by a scan of slots).
+	index map[string]int
 	depth int
 }
 
@@ -253,21 +255,47 @@ func (e *encoder) ref(r Ref) error {
 	if r.Promise {
 		prefix = '&'
 	}
-	i, seen := e.index[r.Slot]
+	i, seen := e.slotIndex(r.Slot)
 	if !seen {
-		if e.index == nil {
-			e.index = map[string]int{}
-		}
 		i = len(e.slots)
-		e.index[r.Slot] = i
 		e.slots = append(e.slots, r.Slot)
+		if e.index != nil {
+			e.index[r.Slot] = i
+		} else if len(e.slots) > indexAbove {
+			e.index = make(map[string]int, 2*len(e.slots))
+			for j, slot := range e.slots {
+				e.index[slot] = j
+			}
+		}
 	}
-	s := string(prefix) + strconv.Itoa(i)
+	// "$N", "$N.iface" or "&N": no character of it needs escaping but
+	// those of the interface.
+	var buf [24]byte
+	b := strconv.AppendInt(append(buf[:0], prefix), int64(i), 10)
 	if !seen && !r.Promise && r.Iface != "" {
-		s += "." + r.Iface
+		e.b = appendJSONString(e.b, string(append(append(b, '.'), r.Iface...)))
+		return nil
 	}
-	e.b = appendJSONString(e.b, s)
+	e.b = append(append(append(e.b, '"'), b...), '"')
 	return nil
+}
+
+// indexAbove is how many slots an encoder finds by scanning before it
+// makes a map of them.
+const indexAbove = 16
+
+// slotIndex returns the index of slot if it has been named.
+func (e *encoder) slotIndex(slot string) (int, bool) {
+	if e.index != nil {
+		i, ok := e.index[slot]
+		return i, ok
+	}
+	for i, s := range e.slots {
+		if s == slot {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // reflect handles other slices, arrays and string-keyed maps.

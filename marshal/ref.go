@@ -1,7 +1,6 @@
 package marshal
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -16,8 +15,18 @@ func SingleRef(c CapData) (slot string, promise bool, ok bool) {
 	if !found || len(body) < 4 || body[0] != '"' {
 		return "", false, false
 	}
-	var s string
-	if err := json.Unmarshal([]byte(body), &s); err != nil || len(s) < 2 {
+	// The whole body must be one JSON string (trailing space allowed, as
+	// encoding/json allows it), read with Decode's scanner.
+	sc := validator{body: body}
+	js, err := sc.scanString()
+	if err != nil {
+		return "", false, false
+	}
+	if sc.skipSpace(); sc.pos != len(body) {
+		return "", false, false
+	}
+	s := js.unquote()
+	if len(s) < 2 {
 		return "", false, false
 	}
 	switch s[0] {
@@ -64,18 +73,19 @@ func MethodName(c CapData) (string, bool) {
 	if !found {
 		return "", false
 	}
-	dec := json.NewDecoder(strings.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+	sc := validator{body: body}
+	if sc.skipSpace(); sc.peek() != '[' {
 		return "", false
 	}
-	t, err := dec.Token()
+	sc.pos++
+	if sc.skipSpace(); sc.peek() != '"' {
+		return "", false
+	}
+	js, err := sc.scanString()
 	if err != nil {
 		return "", false
 	}
-	s, ok := t.(string)
-	if !ok {
-		return "", false
-	}
+	s := js.unquote()
 	if startsSpecial(s) {
 		if s[0] != '!' {
 			return "", false

@@ -1,6 +1,8 @@
 package marshal
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,4 +53,37 @@ func TestMethodName(t *testing.T) {
 		require.Equal(t, want != "", ok, body)
 		require.Equal(t, want, got, body)
 	}
+}
+
+// A reference named again reuses its slot and drops its interface, with
+// few slots (found by a scan) and with many (past indexAbove, by a map).
+func TestEncodeReusesSlots(t *testing.T) {
+	for _, n := range []int{3, indexAbove, indexAbove + 1, 3 * indexAbove} {
+		var vs []any
+		for round := 0; round < 2; round++ {
+			for i := 0; i < n; i++ {
+				vs = append(vs, Ref{Slot: fmt.Sprintf("o+%d", i), Iface: "Alleged: x"})
+			}
+		}
+		c, err := Encode(vs)
+		require.NoError(t, err)
+		require.Len(t, c.Slots, n)
+		var want strings.Builder
+		want.WriteString("#[")
+		for j := range vs {
+			if j > 0 {
+				want.WriteByte(',')
+			}
+			if j < n {
+				fmt.Fprintf(&want, `"$%d.Alleged: x"`, j)
+			} else {
+				fmt.Fprintf(&want, `"$%d"`, j-n)
+			}
+		}
+		want.WriteString("]")
+		require.Equal(t, want.String(), c.Body, "n=%d", n)
+	}
+	c, err := Encode([]any{Ref{Slot: "p+1", Promise: true}, Ref{Slot: "p+1", Promise: true}})
+	require.NoError(t, err)
+	require.Equal(t, `#["&0","&0"]`, c.Body)
 }

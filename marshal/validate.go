@@ -124,7 +124,7 @@ type read struct {
 }
 
 // value reads and checks one JSON value at v.pos (no leading space),
-// depth containers deep. It mirrors parseJSON and decoder.value.
+// depth containers deep. It mirrors decoder.value.
 func (v *validator) value(depth int) (read, error) {
 	if v.pos >= len(v.body) {
 		return read{}, v.syntax("unexpected end of JSON input")
@@ -522,6 +522,13 @@ func (v *validator) literal(word string) error {
 // number reads a JSON number and checks, as decoder.value does, that it is
 // finite as a float64.
 func (v *validator) number() error {
+	_, err := v.scanNumber()
+	return err
+}
+
+// scanNumber reads a JSON number (the grammar encoding/json accepts) and
+// returns its value, refusing one that is not finite as a float64.
+func (v *validator) scanNumber() (float64, error) {
 	start := v.pos
 	b := v.body
 	i := v.pos
@@ -537,13 +544,13 @@ func (v *validator) number() error {
 		}
 	default:
 		v.pos = i
-		return v.syntax("invalid number")
+		return 0, v.syntax("invalid number")
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if i >= len(b) || b[i] < '0' || b[i] > '9' {
 			v.pos = i
-			return v.syntax("invalid number: no digit after the decimal point")
+			return 0, v.syntax("invalid number: no digit after the decimal point")
 		}
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			i++
@@ -556,7 +563,7 @@ func (v *validator) number() error {
 		}
 		if i >= len(b) || b[i] < '0' || b[i] > '9' {
 			v.pos = i
-			return v.syntax("invalid number: no digit in the exponent")
+			return 0, v.syntax("invalid number: no digit in the exponent")
 		}
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			i++
@@ -566,9 +573,9 @@ func (v *validator) number() error {
 	// The same conversion as Decode's, on the same text: the same verdict.
 	f, err := strconv.ParseFloat(b[start:i], 64)
 	if err != nil || !isFinite(f) {
-		return malformed("number %s is out of range", b[start:i])
+		return 0, malformed("number %s is out of range", b[start:i])
 	}
-	return nil
+	return f, nil
 }
 
 // scanString reads a JSON string at v.pos (its opening quote) and returns

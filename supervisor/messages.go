@@ -9,14 +9,20 @@ import (
 // Message is a message a vat actor understands. The set is closed.
 type Message interface{ vatMessage() }
 
-// Deliver asks a vat actor to handle one delivery. Syscalls go through Sys
-// (a pump to the kernel actor); the outcome goes to Done, which must have
-// room for one value.
+// Deliver asks a vat actor to handle one delivery. Syscalls go through
+// Sys (the pump's gate to the kernel's Syscaller); the vat reports the
+// outcome with Done. Pump makes it; once the kernel has stopped waiting
+// for the delivery, Sys answers every syscall ErrAborted and Done does
+// nothing.
 type Deliver struct {
-	D    vatproto.Delivery
-	Sys  vatproto.Syscaller
-	Done chan<- error
+	D   vatproto.Delivery
+	Sys vatproto.Syscaller
+	h   delivery // what Sys points to
 }
+
+// Done reports the delivery's outcome: nil, or why the vat failed it. It
+// never blocks; only the first call counts.
+func (m *Deliver) Done(err error) { m.h.report(err) }
 
 // Ping asks a vat actor whether it is alive; it responds with Pong.
 type Ping struct{}

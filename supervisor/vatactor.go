@@ -3,6 +3,7 @@ package supervisor
 import (
 	"fmt"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -19,12 +20,16 @@ type VatSpec struct {
 	Parameters  map[string]any
 	Incarnation int64
 	Logger      zerolog.Logger
+	// Vat names the vat in the pprof labels of its deliveries.
+	Vat string
 }
 
 // vatActor hosts one incarnation of a vat.
 type vatActor struct {
 	spec VatSpec
 	inst vat.RawVat
+	drv  *driver  // runs the deliveries; made at the first
+	m    *Deliver // the delivery the driver runs next
 }
 
 // Props makes the props of a vat actor for spec. Each actor is one
@@ -39,7 +44,12 @@ func Props(spec VatSpec) *actor.Props {
 func (v *vatActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Deliver:
-		v.deliver(m)
+		if v.drv == nil {
+			v.drv = newDriver(v.spec.Vat, strconv.FormatInt(v.spec.Incarnation, 10), func() { v.deliver(v.m) })
+		}
+		v.m = m
+		v.drv.run()
+		v.m = nil
 	case *Quiesce:
 		m.Done <- v.quiescent()
 	case *Ping:
@@ -60,7 +70,7 @@ func (v *vatActor) deliver(m *Deliver) {
 			v.spec.Logger.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("vat actor panicked")
 			err = fmt.Errorf("%w: vat actor panic: %v", vat.ErrFault, r)
 		}
-		m.Done <- err
+		m.Done(err)
 	}()
 	if m.D.Kind == vatproto.DeliverStartVat {
 		if v.inst != nil {
@@ -117,5 +127,8 @@ func (v *vatActor) stop() {
 	defer func() { _ = recover() }()
 	if v.inst != nil {
 		v.inst.Stop()
+	}
+	if v.drv != nil {
+		v.drv.end()
 	}
 }

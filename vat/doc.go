@@ -103,12 +103,15 @@
 //
 // # Scheduling
 //
-// Vat code runs on goroutines, but only one at a time, handed a baton in
-// FIFO order (a new method, a Then reaction, an Await whose promise
-// settled). A delivery runs until no task is ready, so the method and every
-// reaction it triggers finish (or park in Await) inside the delivery's
-// crank, and what a vat does is a function of its deliveries alone. A
-// method that panics fails the delivery (the kernel rolls the crank back).
+// Vat code runs on coroutines (iter.Pull), but only one at a time, and only
+// while the delivery's goroutine waits for it: each task (a new method, a
+// Then reaction, an Await whose promise settled) runs in FIFO order until
+// it finishes or parks in Await. Coroutines are reused from task to task,
+// so a task costs no goroutine of its own. A delivery runs until no task
+// is ready, so the method and every reaction it triggers finish (or park
+// in Await) inside the delivery's crank, and what a vat does is a function
+// of its deliveries alone. A method that panics (or calls runtime.Goexit)
+// fails the delivery (the kernel rolls the crank back).
 //
 // # Values
 //

@@ -95,8 +95,10 @@ func New(cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-// Stop ends the incarnation: goroutines parked in Await exit. The runtime
-// calls it when the vat is terminated or replaced.
+// Stop ends the incarnation: goroutines parked in Await exit, and those
+// kept for the next tasks end. The runtime calls it when the vat is
+// terminated or replaced, never during a delivery; an incarnation dropped
+// without it keeps its goroutines (and so itself) for good.
 func (inst *Instance) Stop() { inst.sched.stop() }
 
 // syscall makes a syscall; a refused one stops the vat code that made it
@@ -213,19 +215,33 @@ func (inst *Instance) saveCounters() {
 	if !inst.countersDirty {
 		return
 	}
-	b, _ := json.Marshal(inst.counters)
-	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: keyCounters, Value: string(b)})
+	var buf [96]byte
+	inst.syscall(vatproto.Syscall{Kind: vatproto.SyscallVatstoreSet, Key: keyCounters, Value: string(inst.counters.appendJSON(buf[:0]))})
 	inst.countersDirty = false
+}
+
+// appendJSON appends c as encoding/json marshals it (the vatstore holds
+// that form, and startVat reads it back with encoding/json), without its
+// reflection and allocations: it runs after most deliveries.
+func (c idCounters) appendJSON(b []byte) []byte {
+	b = append(b, `{"o":`...)
+	b = strconv.AppendUint(b, c.Object, 10)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendUint(b, c.Promise, 10)
+	b = append(b, `,"k":`...)
+	b = strconv.AppendUint(b, c.Kind, 10)
+	return append(b, '}')
 }
 
 func (inst *Instance) nextVRef(promise bool) string {
 	inst.countersDirty = true
+	var buf [24]byte // "p+" and 20 digits: one allocation, the string's
 	if promise {
 		inst.counters.Promise++
-		return "p+" + strconv.FormatUint(inst.counters.Promise, 10)
+		return string(strconv.AppendUint(append(buf[:0], "p+"...), inst.counters.Promise, 10))
 	}
 	inst.counters.Object++
-	return "o+" + strconv.FormatUint(inst.counters.Object, 10)
+	return string(strconv.AppendUint(append(buf[:0], "o+"...), inst.counters.Object, 10))
 }
 
 // message runs a method.
@@ -241,28 +257,18 @@ func (inst *Instance) message(d vatproto.Delivery) error {
 		result = inst.promiseFor(string(d.Message.Result))
 		inst.decides[result] = true
 	}
-	settle := func(v any, err error) {
-		if result == nil {
-			return
-		}
-		if err != nil {
-			result.reject(err)
-		} else {
-			result.resolve(v)
-		}
-	}
 	method, args, err := inst.decodeMessage(d.Message.Methargs)
 	if err != nil {
-		settle(nil, err)
+		settleResult(result, nil, err)
 		return nil
 	}
 	fn := target.methodFor(method)
 	if fn == nil {
-		settle(nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("target %q has no method %q", target.iface, method)})
+		settleResult(result, nil, &marshal.Error{Name: "TypeError", Message: fmt.Sprintf("target %q has no method %q", target.iface, method)})
 		return nil
 	}
-	call := &Call{Method: method, Args: args, Self: target, inst: inst}
-	inst.sched.spawn(func() { settle(fn(call)) })
+	call := &Call{Method: method, Args: args, Self: target, inst: inst, fn: fn, result: result}
+	inst.sched.spawn(call.run)
 	return nil
 }
 

@@ -74,6 +74,28 @@ type Call struct {
 	// Self is the object whose method runs.
 	Self *Object
 	inst *Instance
+	// fn is the method and result the promise its outcome settles (nil
+	// for a send-only message): the task runs them (run).
+	fn     func(*Call) (any, error)
+	result *Promise
+}
+
+// run is the task of a message: the method, then its result settled.
+func (c *Call) run() {
+	v, err := c.fn(c)
+	settleResult(c.result, v, err)
+}
+
+// settleResult settles result, if there is one, with v or err.
+func settleResult(result *Promise, v any, err error) {
+	if result == nil {
+		return
+	}
+	if err != nil {
+		result.reject(err)
+	} else {
+		result.resolve(v)
+	}
 }
 
 // Arg returns argument i, or nil if there are fewer.

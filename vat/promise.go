@@ -166,7 +166,7 @@ func (p *Promise) Await() (any, error) {
 		// Counted for Quiescent: a parked task is heap state a page-out
 		// would lose.
 		p.inst.awaiting++
-		p.inst.sched.park(func(wake func()) { p.waiters = append(p.waiters, wake) })
+		p.inst.sched.parkOn(&p.waiters)
 		p.inst.awaiting--
 	}
 	if p.state == rejected {
