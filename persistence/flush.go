@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 )
 
 // maxBatch is the most rows one statement writes. A flush writes each
@@ -205,7 +206,11 @@ func statementSQL(op StatementOp, table string, cols []string, rows int) string 
 		if len(cols) == 1 {
 			return fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", table, cols[0], inList(rows))
 		}
-		return fmt.Sprintf("DELETE FROM %s WHERE (%s) IN (VALUES %s)", table, joinCols(cols), placeholders(rows, len(cols)))
+		// The VALUES list goes inside a SELECT: SQLite plans
+		// "(a, b) IN (VALUES ...)" as a scan of the whole table per
+		// statement, but "(a, b) IN (SELECT ... FROM (VALUES ...))" as one
+		// primary-key search per row.
+		return fmt.Sprintf("DELETE FROM %s WHERE (%s) IN (SELECT %s FROM (VALUES %s))", table, joinCols(cols), valueCols(len(cols)), placeholders(rows, len(cols)))
 	case OpUpsert:
 		return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES %s", table, joinCols(cols), placeholders(rows, len(cols)))
 	}
@@ -269,6 +274,18 @@ func inList(n int) string {
 		b = append(b, '?')
 	}
 	return string(b)
+}
+
+// valueCols names the n columns of a VALUES list: column1, column2, ...
+func valueCols(n int) string {
+	out := ""
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			out += ", "
+		}
+		out += "column" + strconv.Itoa(i)
+	}
+	return out
 }
 
 func joinCols(cols []string) string {
