@@ -200,7 +200,7 @@ func (k *Kernel) begin() error {
 	if err := k.st.Begin(); err != nil {
 		return err
 	}
-	clear(k.maybeFree)
+	k.resetMaybeFree()
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
@@ -211,7 +211,7 @@ func (k *Kernel) begin() error {
 // overlay, and the kernel's only per-unit memory goes with it).
 func (k *Kernel) abort() {
 	k.st.Abort()
-	clear(k.maybeFree)
+	k.resetMaybeFree()
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]

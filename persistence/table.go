@@ -17,10 +17,21 @@ package persistence
 type table[K comparable, V any] struct {
 	name   string
 	base   map[K]V
+	baseHW int // the most keys base has held since it was made
 	over   map[K]change[V]
 	dirty  map[K]struct{}
-	partOf func(K) string
-	byPart map[string]map[K]struct{}
+	// derived marks a table rebuilt from others on load: it never reaches
+	// SQLite, so its commits mark nothing dirty.
+	derived bool
+	partOf  func(K) string
+	byPart  map[string]*partition[K]
+}
+
+// partition is the set of base keys in one partition of a table, with the
+// most keys it has held (see shrinkBase).
+type partition[K comparable] struct {
+	keys map[K]struct{}
+	hw   int
 }
 
 // change is one pending write of the open crank: a new value, or a delete.
@@ -38,7 +49,7 @@ func newTable[K comparable, V any](name string, partOf func(K) string) *table[K,
 		partOf: partOf,
 	}
 	if partOf != nil {
-		t.byPart = make(map[string]map[K]struct{})
+		t.byPart = make(map[string]*partition[K])
 	}
 	return t
 }
@@ -77,6 +88,7 @@ func (t *table[K, V]) del(k K) {
 
 // fold makes the open crank's writes part of the committed view.
 func (t *table[K, V]) fold() {
+	shrink := false
 	for k, c := range t.over {
 		_, existed := t.base[k]
 		if c.del {
@@ -88,45 +100,107 @@ func (t *table[K, V]) fold() {
 			}
 			delete(t.base, k)
 			if t.partOf != nil {
-				p := t.partOf(k)
-				if set := t.byPart[p]; set != nil {
-					delete(set, k)
-					if len(set) == 0 {
-						delete(t.byPart, p)
-					}
-				}
+				t.dropFromPart(k)
 			}
+			shrink = true
 		} else {
 			t.base[k] = c.v
-			if t.partOf != nil && !existed {
-				p := t.partOf(k)
-				set := t.byPart[p]
-				if set == nil {
-					set = make(map[K]struct{})
-					t.byPart[p] = set
+			if !existed {
+				t.baseHW = max(t.baseHW, len(t.base))
+				if t.partOf != nil {
+					t.addToPart(k)
 				}
-				set[k] = struct{}{}
 			}
 		}
-		t.dirty[k] = struct{}{}
+		if !t.derived {
+			t.dirty[k] = struct{}{}
+		}
 	}
-	clear(t.over)
+	t.over = reuseMap(t.over)
+	if shrink {
+		t.shrinkBase()
+	}
+}
+
+// shrinkBase replaces base when it holds a quarter of the most it has
+// held, and that was more than maxKeptMap keys: a Go map keeps its
+// capacity when keys are deleted, and ranging over it (keys, the
+// auditor's scans, GCActions every crank) costs its capacity, not its
+// length. Copying the live rows costs as much as the deletes that made
+// the room, so the cost per delete stays constant.
+func (t *table[K, V]) shrinkBase() {
+	if t.baseHW <= maxKeptMap || len(t.base)*4 > t.baseHW {
+		return
+	}
+	fresh := make(map[K]V, len(t.base))
+	for k, v := range t.base {
+		fresh[k] = v
+	}
+	t.base, t.baseHW = fresh, len(fresh)
+}
+
+func (t *table[K, V]) addToPart(k K) {
+	p := t.partOf(k)
+	set := t.byPart[p]
+	if set == nil {
+		set = &partition[K]{keys: make(map[K]struct{})}
+		t.byPart[p] = set
+	}
+	set.keys[k] = struct{}{}
+	set.hw = max(set.hw, len(set.keys))
+}
+
+func (t *table[K, V]) dropFromPart(k K) {
+	p := t.partOf(k)
+	set := t.byPart[p]
+	if set == nil {
+		return
+	}
+	delete(set.keys, k)
+	switch {
+	case len(set.keys) == 0:
+		delete(t.byPart, p)
+	case set.hw > maxKeptMap && len(set.keys)*4 <= set.hw:
+		// As in shrinkBase: keysIn ranges over the set.
+		fresh := make(map[K]struct{}, len(set.keys))
+		for k := range set.keys {
+			fresh[k] = struct{}{}
+		}
+		set.keys, set.hw = fresh, len(fresh)
+	}
 }
 
 // abort drops the open crank's writes.
-func (t *table[K, V]) abort() { clear(t.over) }
+func (t *table[K, V]) abort() { t.over = reuseMap(t.over) }
+
+// maxKeptMap is the most keys a per-unit map (a table's overlay or dirty
+// set, the kernel's free candidates) may have held and still be cleared
+// for reuse after its unit. A map that held more is replaced by a fresh
+// one: a Go map keeps its capacity when cleared, and ranging over it or
+// clearing it again costs that capacity, so one unit that wrote 100k rows
+// would otherwise slow every later unit for the life of the store.
+const maxKeptMap = 1024
+
+// reuseMap empties m for the next unit: cleared in place while small,
+// replaced when it grew past maxKeptMap.
+func reuseMap[M ~map[K]V, K comparable, V any](m M) M {
+	if len(m) > maxKeptMap {
+		return make(M)
+	}
+	clear(m)
+	return m
+}
 
 // loadBase installs a row read from SQLite into the committed view.
 func (t *table[K, V]) loadBase(k K, v V) {
+	if _, existed := t.base[k]; existed {
+		t.base[k] = v
+		return
+	}
 	t.base[k] = v
+	t.baseHW = max(t.baseHW, len(t.base))
 	if t.partOf != nil {
-		p := t.partOf(k)
-		set := t.byPart[p]
-		if set == nil {
-			set = make(map[K]struct{})
-			t.byPart[p] = set
-		}
-		set[k] = struct{}{}
+		t.addToPart(k)
 	}
 }
 
@@ -134,7 +208,11 @@ func (t *table[K, V]) loadBase(k K, v V) {
 // particular order (callers sort when order matters).
 func (t *table[K, V]) keysIn(p string) []K {
 	var out []K
-	for k := range t.byPart[p] {
+	var inPart map[K]struct{}
+	if set := t.byPart[p]; set != nil {
+		inPart = set.keys
+	}
+	for k := range inPart {
 		if c, ok := t.over[k]; ok && c.del {
 			continue
 		}
@@ -203,7 +281,7 @@ func (t *table[K, V]) dirtyKeys() (upserts []K, deletes []K) {
 }
 
 // clearDirty forgets the dirty set once a flush has committed it.
-func (t *table[K, V]) clearDirty() { clear(t.dirty) }
+func (t *table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 // pending reports whether the open crank has written anything.
 func (t *table[K, V]) pending() bool { return len(t.over) > 0 }

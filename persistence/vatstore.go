@@ -154,10 +154,10 @@ func (t *vatstoreTable) fold() {
 		}
 		t.dirty[k] = struct{}{}
 	}
-	clear(t.over)
+	t.over = reuseMap(t.over)
 }
 
-func (t *vatstoreTable) abort() { clear(t.over) }
+func (t *vatstoreTable) abort() { t.over = reuseMap(t.over) }
 
 func (t *vatstoreTable) loadBase(vat, key, value string) {
 	tr := t.base[vat]
@@ -179,7 +179,7 @@ func (t *vatstoreTable) dirtyKeys() (upserts, deletes []VatstoreKey) {
 	return upserts, deletes
 }
 
-func (t *vatstoreTable) clearDirty() { clear(t.dirty) }
+func (t *vatstoreTable) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 func (t *vatstoreTable) pending() bool { return len(t.over) > 0 }
 

@@ -1,0 +1,88 @@
+package persistence
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// mapID identifies a Go map, so a test can tell a map cleared for reuse
+// from one replaced by a fresh map.
+func mapID(m any) uintptr { return uintptr(reflect.ValueOf(m).UnsafePointer()) }
+
+// bigUnit is how many rows the big units below write: twenty times
+// maxKeptMap.
+const bigUnit = 20_000
+
+// A unit that writes more than maxKeptMap rows leaves its table with a
+// fresh overlay and, once flushed, a fresh dirty set; deleting most of a
+// big table gives it a fresh base map; small units keep reusing theirs.
+// (Ranging over or clearing a Go map costs its capacity, not its length,
+// so a kept big map would slow every later unit.)
+func TestBigUnitReplacesMaps(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+		s := open(Options{})
+		unit := func(fn func()) {
+			t.Helper()
+			require.NoError(t, s.Begin())
+			fn()
+			_, err := s.Commit(ctx)
+			require.NoError(t, err)
+		}
+		kref := func(i int) string { return "ko" + strconv.Itoa(i) }
+		unit(func() { s.PutObject(kref(0), ObjectRow{Owner: "v1"}) })
+		over, dirty, base := mapID(s.objects.over), mapID(s.objects.dirty), mapID(s.objects.base)
+		vsOver, vsDirty := mapID(s.vatstore.over), mapID(s.vatstore.dirty)
+		unit(func() {
+			s.PutObject(kref(1), ObjectRow{Owner: "v1"})
+			s.VatstoreSet("v1", "k", "v")
+		})
+		require.Equal(t, over, mapID(s.objects.over), "a small unit clears its overlay in place")
+		require.Equal(t, dirty, mapID(s.objects.dirty), "a small flush clears its dirty set in place")
+		require.Equal(t, vsOver, mapID(s.vatstore.over))
+		require.Equal(t, vsDirty, mapID(s.vatstore.dirty))
+
+		// One big unit: objects, c-list entries (partitioned by vat) and
+		// vatstore entries.
+		unit(func() {
+			for i := 2; i < bigUnit+2; i++ {
+				s.PutObject(kref(i), ObjectRow{Owner: "v1"})
+				s.PutCList("v1", kref(i), CListRow{VRef: "o+" + strconv.Itoa(i)})
+				s.VatstoreSet("v1", "k"+strconv.Itoa(i), "v")
+			}
+		})
+		require.NotEqual(t, over, mapID(s.objects.over), "the overlay of a big unit is replaced")
+		require.NotEqual(t, dirty, mapID(s.objects.dirty), "the dirty set of a big flush is replaced")
+		require.NotEqual(t, vsOver, mapID(s.vatstore.over))
+		require.NotEqual(t, vsDirty, mapID(s.vatstore.dirty))
+		over, base = mapID(s.objects.over), mapID(s.objects.base)
+		part := mapID(s.clist.byPart["v1"].keys)
+
+		// An aborted big unit replaces the overlay too.
+		require.NoError(t, s.Begin())
+		for i := 0; i < bigUnit; i++ {
+			s.PutObject("ko-x"+strconv.Itoa(i), ObjectRow{Owner: "v2"})
+		}
+		s.Abort()
+		require.NotEqual(t, over, mapID(s.objects.over), "the overlay of an aborted big unit is replaced")
+
+		// Deleting all but a few rows of a big table replaces its base
+		// and the vat's c-list partition.
+		unit(func() {
+			for i := 10; i < bigUnit+2; i++ {
+				s.DeleteObject(kref(i))
+				s.DeleteCList("v1", kref(i))
+			}
+		})
+		require.Equal(t, 10, s.ObjectCount())
+		require.NotEqual(t, base, mapID(s.objects.base), "a base that lost most of its rows is replaced")
+		require.Len(t, s.objects.base, 10)
+		require.NotEqual(t, part, mapID(s.clist.byPart["v1"].keys), "a partition that lost most of its keys is replaced")
+		require.Len(t, s.CListKRefs("v1"), 8)
+		mustVerify(t, s)
+	})
+}
