@@ -40,18 +40,9 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 func (s *Store) clearDirty() {
-	s.meta.clearDirty()
-	s.subclusters.clearDirty()
-	s.vats.clearDirty()
-	s.objects.clearDirty()
-	s.promises.clearDirty()
-	s.pqueue.clearDirty()
-	s.clist.clearDirty()
-	s.runQueue.clearDirty()
-	s.gcActions.clearDirty()
-	s.reapQueue.clearDirty()
-	s.idempotency.clearDirty()
-	s.vatstore.clearDirty()
+	for _, t := range s.foldables() {
+		t.clearDirty()
+	}
 }
 
 // fault calls Options.Faults at commit boundary p. The three calls in a

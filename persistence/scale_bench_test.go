@@ -3,6 +3,7 @@ package persistence_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -215,4 +216,43 @@ func BenchmarkCrankAfterBigUnit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkLiveHeap runs b.N ping-pong cranks on the in-memory store and
+// reports the live heap before and after, and its growth per crank: zero
+// when nothing the store or kernel keeps grows with the crank count. Run
+// it long, e.g. -benchtime=10000000x.
+func BenchmarkLiveHeap(b *testing.B) {
+	ctx := context.Background()
+	st, k, pp, err := kt.OpenPingPong(ctx, "", persistence.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close(ctx)
+	crank := func() {
+		if r, err := k.Crank(ctx, pp); err != nil || r.Outcome != kernel.Committed {
+			b.Fatalf("crank: %v %v %v", r.Outcome, r.Failure, err)
+		}
+	}
+	for i := 0; i < 10_000; i++ {
+		crank()
+	}
+	before := liveHeap()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		crank()
+	}
+	b.StopTimer()
+	after := liveHeap()
+	b.ReportMetric(float64(before)/(1<<20), "live-MiB-before")
+	b.ReportMetric(float64(after)/(1<<20), "live-MiB-after")
+	b.ReportMetric((float64(after)-float64(before))/float64(b.N), "heap-B/crank")
 }

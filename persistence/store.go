@@ -50,6 +50,7 @@ type Store struct {
 	byVRef  *table[VRefKey, string]    // c-list by vref
 	holders *table[CListKey, struct{}] // c-list by kref (partition = kref)
 	cursors *table[string, uint64]     // run-queue head and tail
+	layers  []layered                  // every table above, for commit, abort and flush
 
 	events    []VatEvent // appended by the open unit
 	eventsOut []VatEvent // committed, not yet flushed
@@ -102,24 +103,27 @@ func (s *Store) initTables() {
 	s.byVRef = newTable[VRefKey, string]("clist_by_vref", nil)
 	s.holders = newTable[CListKey, struct{}]("clist_holders", func(k CListKey) string { return k.KRef })
 	s.cursors = newTable[string, uint64]("cursors", nil)
-}
-
-// foldables lists every layered table, persisted or derived.
-func (s *Store) foldables() []interface {
-	fold()
-	abort()
-	pending() bool
-} {
-	return []interface {
-		fold()
-		abort()
-		pending() bool
-	}{
+	// The derived tables never reach SQLite: nothing would ever clear
+	// their dirty sets, which would grow by a few keys every crank.
+	s.byVRef.derived, s.holders.derived, s.cursors.derived = true, true, true
+	s.layers = []layered{
 		s.meta, s.subclusters, s.vats, s.objects, s.promises, s.pqueue,
 		s.clist, s.runQueue, s.gcActions, s.reapQueue, s.idempotency, s.vatstore,
 		s.byVRef, s.holders, s.cursors,
 	}
 }
+
+// layered is what every table of a Store does, persisted or derived.
+type layered interface {
+	fold()
+	abort()
+	pending() bool
+	clearDirty()
+	dirtyLen() int
+}
+
+// foldables lists every layered table, persisted or derived.
+func (s *Store) foldables() []layered { return s.layers }
 
 // Path is the database file, or "" for an in-memory store.
 func (s *Store) Path() string { return s.path }

@@ -285,3 +285,6 @@ func (t *table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 // pending reports whether the open crank has written anything.
 func (t *table[K, V]) pending() bool { return len(t.over) > 0 }
+
+// dirtyLen is the number of keys waiting for a flush.
+func (t *table[K, V]) dirtyLen() int { return len(t.dirty) }

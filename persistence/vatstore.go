@@ -183,6 +183,8 @@ func (t *vatstoreTable) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 func (t *vatstoreTable) pending() bool { return len(t.over) > 0 }
 
+func (t *vatstoreTable) dirtyLen() int { return len(t.dirty) }
+
 // len counts every entry of the committed view (for Verify and stats).
 func (t *vatstoreTable) baseLen() int {
 	n := 0
