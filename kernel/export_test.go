@@ -10,3 +10,6 @@ func FreeSetID(k *Kernel) uintptr {
 
 // MaxKeptFree is maxKeptFree, for the test that crosses it.
 const MaxKeptFree = maxKeptFree
+
+// ConfigDecodes is how many vat and subcluster configs k has decoded.
+func ConfigDecodes(k *Kernel) int { return k.configs.decodes }

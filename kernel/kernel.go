@@ -119,6 +119,9 @@ type Kernel struct {
 	// unitStopped lists the vats the open unit terminated; stopped, those
 	// of committed units not yet taken by the runtime (TakeStopped).
 	unitStopped, stopped []VatID
+	// configs keeps decoded vat and subcluster configs, each checked
+	// against its row's text on every read (configcache.go).
+	configs *configCache
 }
 
 // Output is something a unit of work makes visible outside the kernel: the
@@ -166,6 +169,7 @@ func New(cfg Config) (*Kernel, error) {
 		st:        cfg.Store,
 		log:       cfg.Logger,
 		maybeFree: make(map[KRef]struct{}),
+		configs:   newConfigCache(),
 	}
 	k.limit = limits{
 		key: cfg.MaxVatstoreKey, value: cfg.MaxVatstoreValue,
