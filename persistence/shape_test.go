@@ -9,6 +9,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// storeKinds runs fn on the in-memory store. (The table maps are the
+// same code over either backend; package sqlitestore runs the shared
+// contract tests against both.)
+func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Store)) {
+	fn(t, func(opts Options) *Store {
+		s, err := OpenMemory(opts)
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close(context.Background()) })
+		return s
+	})
+}
+
+func mustVerify(t *testing.T, s *Store) {
+	t.Helper()
+	diffs, err := s.Verify(context.Background(), 0)
+	require.NoError(t, err)
+	require.Empty(t, diffs)
+}
+
 // mapID identifies a Go map, so a test can tell a map cleared for reuse
 // from one replaced by a fresh map.
 func mapID(m any) uintptr { return uintptr(reflect.ValueOf(m).UnsafePointer()) }
@@ -35,16 +54,16 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		}
 		kref := func(i int) string { return "ko" + strconv.Itoa(i) }
 		unit(func() { s.PutObject(kref(0), ObjectRow{Owner: "v1"}) })
-		over, dirty, base := mapID(s.objects.over), mapID(s.objects.dirty), mapID(s.objects.base)
-		vsOver, vsDirty := mapID(s.vatstore.over), mapID(s.vatstore.dirty)
+		over, dirty, base := mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.dirty), mapID(s.tabs.Objects.base)
+		vsOver, vsDirty := mapID(s.tabs.Vatstore.over), mapID(s.tabs.Vatstore.dirty)
 		unit(func() {
 			s.PutObject(kref(1), ObjectRow{Owner: "v1"})
 			s.VatstoreSet("v1", "k", "v")
 		})
-		require.Equal(t, over, mapID(s.objects.over), "a small unit clears its overlay in place")
-		require.Equal(t, dirty, mapID(s.objects.dirty), "a small flush clears its dirty set in place")
-		require.Equal(t, vsOver, mapID(s.vatstore.over))
-		require.Equal(t, vsDirty, mapID(s.vatstore.dirty))
+		require.Equal(t, over, mapID(s.tabs.Objects.over), "a small unit clears its overlay in place")
+		require.Equal(t, dirty, mapID(s.tabs.Objects.dirty), "a small flush clears its dirty set in place")
+		require.Equal(t, vsOver, mapID(s.tabs.Vatstore.over))
+		require.Equal(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
 
 		// One big unit: objects, c-list entries (partitioned by vat) and
 		// vatstore entries.
@@ -55,12 +74,12 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 				s.VatstoreSet("v1", "k"+strconv.Itoa(i), "v")
 			}
 		})
-		require.NotEqual(t, over, mapID(s.objects.over), "the overlay of a big unit is replaced")
-		require.NotEqual(t, dirty, mapID(s.objects.dirty), "the dirty set of a big flush is replaced")
-		require.NotEqual(t, vsOver, mapID(s.vatstore.over))
-		require.NotEqual(t, vsDirty, mapID(s.vatstore.dirty))
-		over, base = mapID(s.objects.over), mapID(s.objects.base)
-		part := mapID(s.clist.byPart["v1"].keys)
+		require.NotEqual(t, over, mapID(s.tabs.Objects.over), "the overlay of a big unit is replaced")
+		require.NotEqual(t, dirty, mapID(s.tabs.Objects.dirty), "the dirty set of a big flush is replaced")
+		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.over))
+		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
+		over, base = mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.base)
+		part := mapID(s.tabs.CList.byPart["v1"].keys)
 
 		// An aborted big unit replaces the overlay too.
 		require.NoError(t, s.Begin())
@@ -68,7 +87,7 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 			s.PutObject("ko-x"+strconv.Itoa(i), ObjectRow{Owner: "v2"})
 		}
 		s.Abort()
-		require.NotEqual(t, over, mapID(s.objects.over), "the overlay of an aborted big unit is replaced")
+		require.NotEqual(t, over, mapID(s.tabs.Objects.over), "the overlay of an aborted big unit is replaced")
 
 		// Deleting all but a few rows of a big table replaces its base
 		// and the vat's c-list partition.
@@ -79,9 +98,9 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 			}
 		})
 		require.Equal(t, 10, s.ObjectCount())
-		require.NotEqual(t, base, mapID(s.objects.base), "a base that lost most of its rows is replaced")
-		require.Len(t, s.objects.base, 10)
-		require.NotEqual(t, part, mapID(s.clist.byPart["v1"].keys), "a partition that lost most of its keys is replaced")
+		require.NotEqual(t, base, mapID(s.tabs.Objects.base), "a base that lost most of its rows is replaced")
+		require.Len(t, s.tabs.Objects.base, 10)
+		require.NotEqual(t, part, mapID(s.tabs.CList.byPart["v1"].keys), "a partition that lost most of its keys is replaced")
 		require.Len(t, s.CListKRefs("v1"), 8)
 		mustVerify(t, s)
 	})

@@ -1,6 +1,6 @@
 package persistence
 
-// table is one typed table of the store, kept in memory in three layers:
+// Table is one typed table of the store, kept in memory in three layers:
 //
 //   - base: the committed view (what the last committed crank left);
 //   - over: the open crank's writes, read before base;
@@ -14,7 +14,7 @@ package persistence
 // A table may be partitioned (partOf != nil): then it also keeps, for base,
 // the set of keys in each partition, so that "every c-list entry of vat X"
 // is a lookup rather than a scan of the whole table.
-type table[K comparable, V any] struct {
+type Table[K comparable, V any] struct {
 	name   string
 	base   map[K]V
 	baseHW int // the most keys base has held since it was made
@@ -40,8 +40,8 @@ type change[V any] struct {
 	del bool
 }
 
-func newTable[K comparable, V any](name string, partOf func(K) string) *table[K, V] {
-	t := &table[K, V]{
+func newTable[K comparable, V any](name string, partOf func(K) string) *Table[K, V] {
+	t := &Table[K, V]{
 		name:   name,
 		base:   make(map[K]V),
 		over:   make(map[K]change[V]),
@@ -55,7 +55,7 @@ func newTable[K comparable, V any](name string, partOf func(K) string) *table[K,
 }
 
 // get reads k as the open crank sees it.
-func (t *table[K, V]) get(k K) (V, bool) {
+func (t *Table[K, V]) get(k K) (V, bool) {
 	if c, ok := t.over[k]; ok {
 		if c.del {
 			var zero V
@@ -68,16 +68,16 @@ func (t *table[K, V]) get(k K) (V, bool) {
 }
 
 // has reports whether k exists as the open crank sees it.
-func (t *table[K, V]) has(k K) bool {
+func (t *Table[K, V]) has(k K) bool {
 	_, ok := t.get(k)
 	return ok
 }
 
 // put writes k in the open crank.
-func (t *table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
+func (t *Table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
 
 // del deletes k in the open crank. Deleting a missing key is a no-op.
-func (t *table[K, V]) del(k K) {
+func (t *Table[K, V]) del(k K) {
 	if _, inBase := t.base[k]; !inBase {
 		if _, inOver := t.over[k]; !inOver {
 			return
@@ -87,7 +87,7 @@ func (t *table[K, V]) del(k K) {
 }
 
 // fold makes the open crank's writes part of the committed view.
-func (t *table[K, V]) fold() {
+func (t *Table[K, V]) fold() {
 	shrink := false
 	for k, c := range t.over {
 		_, existed := t.base[k]
@@ -128,7 +128,7 @@ func (t *table[K, V]) fold() {
 // auditor's scans, GCActions every crank) costs its capacity, not its
 // length. Copying the live rows costs as much as the deletes that made
 // the room, so the cost per delete stays constant.
-func (t *table[K, V]) shrinkBase() {
+func (t *Table[K, V]) shrinkBase() {
 	if t.baseHW <= maxKeptMap || len(t.base)*4 > t.baseHW {
 		return
 	}
@@ -139,7 +139,7 @@ func (t *table[K, V]) shrinkBase() {
 	t.base, t.baseHW = fresh, len(fresh)
 }
 
-func (t *table[K, V]) addToPart(k K) {
+func (t *Table[K, V]) addToPart(k K) {
 	p := t.partOf(k)
 	set := t.byPart[p]
 	if set == nil {
@@ -150,7 +150,7 @@ func (t *table[K, V]) addToPart(k K) {
 	set.hw = max(set.hw, len(set.keys))
 }
 
-func (t *table[K, V]) dropFromPart(k K) {
+func (t *Table[K, V]) dropFromPart(k K) {
 	p := t.partOf(k)
 	set := t.byPart[p]
 	if set == nil {
@@ -171,7 +171,7 @@ func (t *table[K, V]) dropFromPart(k K) {
 }
 
 // abort drops the open crank's writes.
-func (t *table[K, V]) abort() { t.over = reuseMap(t.over) }
+func (t *Table[K, V]) abort() { t.over = reuseMap(t.over) }
 
 // maxKeptMap is the most keys a per-unit map (a table's overlay or dirty
 // set, the kernel's free candidates) may have held and still be cleared
@@ -191,8 +191,36 @@ func reuseMap[M ~map[K]V, K comparable, V any](m M) M {
 	return m
 }
 
+// Name is the table's name, as the SQLite schema has it.
+func (t *Table[K, V]) Name() string { return t.name }
+
+// Load installs a row read from the backend into the committed view. A
+// backend calls it only from Backend.Load, on a store that no unit has
+// touched yet.
+func (t *Table[K, V]) Load(k K, v V) { t.loadBase(k, v) }
+
+// Deletes calls fn with every key deleted since the last flush, for a
+// backend's Flush.
+func (t *Table[K, V]) Deletes(fn func(K)) {
+	for k := range t.dirty {
+		if _, ok := t.base[k]; !ok {
+			fn(k)
+		}
+	}
+}
+
+// Upserts calls fn with every row written since the last flush, as the
+// committed view holds it now, for a backend's Flush.
+func (t *Table[K, V]) Upserts(fn func(K, V)) {
+	for k := range t.dirty {
+		if v, ok := t.base[k]; ok {
+			fn(k, v)
+		}
+	}
+}
+
 // loadBase installs a row read from SQLite into the committed view.
-func (t *table[K, V]) loadBase(k K, v V) {
+func (t *Table[K, V]) loadBase(k K, v V) {
 	if _, existed := t.base[k]; existed {
 		t.base[k] = v
 		return
@@ -206,7 +234,7 @@ func (t *table[K, V]) loadBase(k K, v V) {
 
 // keysIn returns the keys of partition p as the open crank sees them, in no
 // particular order (callers sort when order matters).
-func (t *table[K, V]) keysIn(p string) []K {
+func (t *Table[K, V]) keysIn(p string) []K {
 	var out []K
 	var inPart map[K]struct{}
 	if set := t.byPart[p]; set != nil {
@@ -231,7 +259,7 @@ func (t *table[K, V]) keysIn(p string) []K {
 }
 
 // keys returns every key as the open crank sees it, in no particular order.
-func (t *table[K, V]) keys() []K {
+func (t *Table[K, V]) keys() []K {
 	out := make([]K, 0, len(t.base)+len(t.over))
 	for k := range t.base {
 		if c, ok := t.over[k]; ok && c.del {
@@ -252,7 +280,7 @@ func (t *table[K, V]) keys() []K {
 }
 
 // len is the number of rows as the open crank sees them.
-func (t *table[K, V]) len() int {
+func (t *Table[K, V]) len() int {
 	n := len(t.base)
 	for k, c := range t.over {
 		_, inBase := t.base[k]
@@ -266,25 +294,11 @@ func (t *table[K, V]) len() int {
 	return n
 }
 
-// dirtyKeys splits the keys changed since the last flush into those to
-// upsert (present in base) and those to delete. The dirty set is kept until
-// clearDirty, so a failed flush loses nothing.
-func (t *table[K, V]) dirtyKeys() (upserts []K, deletes []K) {
-	for k := range t.dirty {
-		if _, ok := t.base[k]; ok {
-			upserts = append(upserts, k)
-		} else {
-			deletes = append(deletes, k)
-		}
-	}
-	return upserts, deletes
-}
-
 // clearDirty forgets the dirty set once a flush has committed it.
-func (t *table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
+func (t *Table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 // pending reports whether the open crank has written anything.
-func (t *table[K, V]) pending() bool { return len(t.over) > 0 }
+func (t *Table[K, V]) pending() bool { return len(t.over) > 0 }
 
 // dirtyLen is the number of keys waiting for a flush.
-func (t *table[K, V]) dirtyLen() int { return len(t.dirty) }
+func (t *Table[K, V]) dirtyLen() int { return len(t.dirty) }

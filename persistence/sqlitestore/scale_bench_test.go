@@ -1,4 +1,4 @@
-package persistence_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // The benchmarks here show that a crank's cost does not grow with what
@@ -85,7 +86,7 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run("n="+strconv.Itoa(n), func(b *testing.B) {
 			ctx := context.Background()
-			st, err := persistence.Open(ctx, "", persistence.Options{})
+			st, err := sqlitestore.Open(ctx, "", persistence.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
