@@ -195,7 +195,7 @@ func (k *Kernel) CrankCount() uint64 { return CrankCount(k.st) }
 
 // CrankCount is the number of cranks committed to st, for readers of a
 // store with no kernel over it (the inspector).
-func CrankCount(st *persistence.Store) uint64 { return st.PeekID(metaNextCrank) - 1 }
+func CrankCount(st persistence.Reader) uint64 { return st.PeekID(metaNextCrank) - 1 }
 
 const metaNextCrank = "next_crank"
 
