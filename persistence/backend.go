@@ -93,11 +93,11 @@ func (s *Store) derive() error {
 	return nil
 }
 
-// deriveIndexes rebuilds the derived c-list tables from the c-list.
+// deriveIndexes rebuilds the c-list by vref from the c-list. (Its two
+// partitionings, by vat and by kref, are kept by the c-list table itself.)
 func deriveIndexes(s *Store) {
 	for k, r := range s.tabs.CList.base {
 		s.byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
-		s.holders.loadBase(k, struct{}{})
 	}
 }
 

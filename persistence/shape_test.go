@@ -79,7 +79,7 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.over))
 		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
 		over, base = mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.base)
-		part := mapID(s.tabs.CList.byPart["v1"].keys)
+		part := mapID(s.tabs.CList.parts[clistByVat].sets["v1"].keys)
 
 		// An aborted big unit replaces the overlay too.
 		require.NoError(t, s.Begin())
@@ -100,7 +100,7 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		require.Equal(t, 10, s.ObjectCount())
 		require.NotEqual(t, base, mapID(s.tabs.Objects.base), "a base that lost most of its rows is replaced")
 		require.Len(t, s.tabs.Objects.base, 10)
-		require.NotEqual(t, part, mapID(s.tabs.CList.byPart["v1"].keys), "a partition that lost most of its keys is replaced")
+		require.NotEqual(t, part, mapID(s.tabs.CList.parts[clistByVat].sets["v1"].keys), "a partition that lost most of its keys is replaced")
 		require.Len(t, s.CListKRefs("v1"), 8)
 		mustVerify(t, s)
 	})
@@ -143,4 +143,55 @@ func TestDirtySetsEmptyAfterFlush(t *testing.T) {
 		require.Len(t, s.CListKRefs("v1"), 1)
 		mustVerify(t, s)
 	})
+}
+
+// The c-list's partitions (by vat, by kref) stay equal to the c-list as
+// they grow past smallPart (slice to map) and shrink again, through
+// commits and aborts, and Verify notices one that drifts.
+func TestCListPartitions(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenMemory(Options{})
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	vat := func(i int) string { return "v" + strconv.Itoa(i) }
+	unit := func(commit bool, fn func()) {
+		require.NoError(t, s.Begin())
+		fn()
+		if commit {
+			_, err := s.Commit(ctx)
+			require.NoError(t, err)
+		} else {
+			s.Abort()
+		}
+	}
+	n := 3 * smallPart
+	unit(true, func() {
+		for i := 1; i <= n; i++ {
+			s.PutCList(vat(i), "ko1", CListRow{VRef: "o-1"})
+		}
+	})
+	require.Len(t, s.Holders("ko1"), n)
+	unit(false, func() {
+		for i := 1; i <= n; i++ {
+			s.DeleteCList(vat(i), "ko1")
+		}
+		require.Empty(t, s.Holders("ko1"), "the open unit sees its deletes")
+	})
+	require.Len(t, s.Holders("ko1"), n, "an abort leaves every holder")
+	unit(true, func() {
+		for i := 3; i <= n; i++ {
+			s.DeleteCList(vat(i), "ko1")
+		}
+	})
+	require.Equal(t, []string{"v1", "v2"}, s.Holders("ko1"))
+	require.Equal(t, []string{"ko1"}, s.CListKRefs("v2"))
+	require.Empty(t, s.CListKRefs("v3"))
+	mustVerify(t, s)
+
+	// A partition that drifts from the c-list is a Verify finding.
+	s.tabs.CList.parts[clistByKRef].sets["ko1"].remove(CListKey{"v1", "ko1"})
+	diffs, err := s.Verify(ctx, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, diffs)
+	require.Contains(t, diffs[0], `partition 1 "ko1"`)
 }

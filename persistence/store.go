@@ -35,10 +35,9 @@ type Store struct {
 
 	// Derived tables: rebuilt from the others on load, never written to
 	// SQLite, but layered like the rest so that an abort rolls them back.
-	byVRef  *Table[VRefKey, string]    // c-list by vref
-	holders *Table[CListKey, struct{}] // c-list by kref (partition = kref)
-	cursors *Table[string, uint64]     // run-queue head and tail
-	layers  []layered                  // every table above, for commit, abort and flush
+	byVRef  *Table[VRefKey, string] // c-list by vref
+	cursors *Table[string, uint64]  // run-queue head and tail
+	layers  []layered               // every table above, for commit, abort and flush
 
 	events    []VatEvent // appended by the open unit
 	eventsOut []VatEvent // committed, not yet flushed
@@ -70,31 +69,39 @@ type VatEvent struct {
 	AtCrank     uint64
 }
 
+// The c-list's partitionings, in the order initTables gives them.
+const (
+	clistByVat  = 0
+	clistByKRef = 1
+)
+
 const (
 	cursorRunHead = "run_head"
 	cursorRunTail = "run_tail"
 )
 
 func (s *Store) initTables() {
-	s.tabs.Meta = newTable[string, string]("meta", nil)
-	s.tabs.Subclusters = newTable[string, SubclusterRow]("subclusters", nil)
-	s.tabs.Vats = newTable[string, VatRow]("vats", nil)
-	s.tabs.Objects = newTable[string, ObjectRow]("objects", nil)
-	s.tabs.Promises = newTable[string, PromiseRow]("promises", nil)
-	s.tabs.PromiseQueue = newTable[PromiseQueueKey, Message]("promise_queue", nil)
-	s.tabs.CList = newTable[CListKey, CListRow]("clist", func(k CListKey) string { return k.Vat })
-	s.tabs.RunQueue = newTable[uint64, QueueItem]("run_queue", nil)
-	s.tabs.GCActions = newTable[GCActionKey, struct{}]("gc_actions", nil)
-	s.tabs.ReapQueue = newTable[string, uint64]("reap_queue", nil)
-	s.tabs.Idempotency = newTable[string, IdempotencyRow]("idempotency", nil)
+	s.tabs.Meta = newTable[string, string]("meta")
+	s.tabs.Subclusters = newTable[string, SubclusterRow]("subclusters")
+	s.tabs.Vats = newTable[string, VatRow]("vats")
+	s.tabs.Objects = newTable[string, ObjectRow]("objects")
+	s.tabs.Promises = newTable[string, PromiseRow]("promises")
+	s.tabs.PromiseQueue = newTable[PromiseQueueKey, Message]("promise_queue")
+	// The c-list is partitioned twice: by vat (CListKRefs) and by kref
+	// (Holders).
+	s.tabs.CList = newTable[CListKey, CListRow]("clist",
+		func(k CListKey) string { return k.Vat }, func(k CListKey) string { return k.KRef })
+	s.tabs.RunQueue = newTable[uint64, QueueItem]("run_queue")
+	s.tabs.GCActions = newTable[GCActionKey, struct{}]("gc_actions")
+	s.tabs.ReapQueue = newTable[string, uint64]("reap_queue")
+	s.tabs.Idempotency = newTable[string, IdempotencyRow]("idempotency")
 	s.tabs.Vatstore = newVatstoreTable()
-	s.byVRef = newTable[VRefKey, string]("clist_by_vref", nil)
-	s.holders = newTable[CListKey, struct{}]("clist_holders", func(k CListKey) string { return k.KRef })
-	s.cursors = newTable[string, uint64]("cursors", nil)
+	s.byVRef = newTable[VRefKey, string]("clist_by_vref")
+	s.cursors = newTable[string, uint64]("cursors")
 	// The derived tables never reach SQLite: nothing would ever clear
 	// their dirty sets, which would grow by a few keys every crank.
-	s.byVRef.derived, s.holders.derived, s.cursors.derived = true, true, true
-	s.layers = append(s.tabs.persisted(), s.byVRef, s.holders, s.cursors)
+	s.byVRef.derived, s.cursors.derived = true, true
+	s.layers = append(s.tabs.persisted(), s.byVRef, s.cursors)
 }
 
 // persisted lists the tables, in the order of the struct's fields.
@@ -448,7 +455,6 @@ func (s *Store) PutCList(vat, kref string, r CListRow) {
 	}
 	s.tabs.CList.put(k, r)
 	s.byVRef.put(VRefKey{vat, r.VRef}, kref)
-	s.holders.put(k, struct{}{})
 }
 
 // DeleteCList deletes vat's c-list entry for kref, if any.
@@ -461,12 +467,11 @@ func (s *Store) DeleteCList(vat, kref string) {
 	}
 	s.tabs.CList.del(k)
 	s.byVRef.del(VRefKey{vat, r.VRef})
-	s.holders.del(k)
 }
 
 // CListKRefs lists the krefs in vat's c-list, sorted by kind then number.
 func (s *Store) CListKRefs(vat string) []string {
-	ks := s.tabs.CList.keysIn(vat)
+	ks := s.tabs.CList.keysIn(clistByVat, vat)
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = k.KRef
@@ -476,7 +481,7 @@ func (s *Store) CListKRefs(vat string) []string {
 
 // Holders lists the vats whose c-lists hold kref, sorted by vat number.
 func (s *Store) Holders(kref string) []string {
-	ks := s.holders.keysIn(kref)
+	ks := s.tabs.CList.keysIn(clistByKRef, kref)
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = k.Vat

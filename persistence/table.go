@@ -11,9 +11,10 @@ package persistence
 // trace in memory (invariant 2: there is no write-through cache to
 // go stale). A flush writes the dirty keys' base values to SQLite.
 //
-// A table may be partitioned (partOf != nil): then it also keeps, for base,
-// the set of keys in each partition, so that "every c-list entry of vat X"
-// is a lookup rather than a scan of the whole table.
+// A table may be partitioned, in one or more ways (parts): then it also
+// keeps, for base, the set of keys in each partition, so that "every
+// c-list entry of vat X" or "every vat whose c-list holds kref K" is a
+// lookup rather than a scan of the whole table.
 type Table[K comparable, V any] struct {
 	name   string
 	base   map[K]V
@@ -23,15 +24,104 @@ type Table[K comparable, V any] struct {
 	// derived marks a table rebuilt from others on load: it never reaches
 	// SQLite, so its commits mark nothing dirty.
 	derived bool
-	partOf  func(K) string
-	byPart  map[string]*partition[K]
+	parts   []*partIndex[K]
 }
 
-// partition is the set of base keys in one partition of a table, with the
-// most keys it has held (see shrinkBase).
+// partIndex is one partitioning of a table's base keys.
+type partIndex[K comparable] struct {
+	of   func(K) string
+	sets map[string]*partition[K]
+}
+
+// smallPart is the most keys a partition keeps in a slice before it
+// switches to a map. Most partitions are tiny (the vats holding one kref:
+// usually one or two), and a Go map costs a few hundred bytes even for
+// one key, which at a million objects is most of the store's memory.
+const smallPart = 8
+
+// partition is the set of base keys in one partition: a slice while
+// small, a map beyond, with the most keys the map has held (see
+// shrinkBase).
 type partition[K comparable] struct {
-	keys map[K]struct{}
-	hw   int
+	small []K
+	keys  map[K]struct{}
+	hw    int
+}
+
+func (p *partition[K]) len() int {
+	if p.keys != nil {
+		return len(p.keys)
+	}
+	return len(p.small)
+}
+
+func (p *partition[K]) add(k K) {
+	if p.keys != nil {
+		p.keys[k] = struct{}{}
+		p.hw = max(p.hw, len(p.keys))
+		return
+	}
+	for _, x := range p.small {
+		if x == k {
+			return
+		}
+	}
+	if len(p.small) < smallPart {
+		p.small = append(p.small, k)
+		return
+	}
+	p.keys = make(map[K]struct{}, 2*smallPart)
+	for _, x := range p.small {
+		p.keys[x] = struct{}{}
+	}
+	p.keys[k] = struct{}{}
+	p.small, p.hw = nil, len(p.keys)
+}
+
+func (p *partition[K]) remove(k K) {
+	if p.keys == nil {
+		for i, x := range p.small {
+			if x == k {
+				p.small = append(p.small[:i], p.small[i+1:]...)
+				return
+			}
+		}
+		return
+	}
+	delete(p.keys, k)
+	if p.hw > maxKeptMap && len(p.keys)*4 <= p.hw {
+		// As in shrinkBase: keysIn ranges over the set.
+		fresh := make(map[K]struct{}, len(p.keys))
+		for k := range p.keys {
+			fresh[k] = struct{}{}
+		}
+		p.keys, p.hw = fresh, len(fresh)
+	}
+}
+
+func (p *partition[K]) has(k K) bool {
+	if p.keys != nil {
+		_, ok := p.keys[k]
+		return ok
+	}
+	for _, x := range p.small {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *partition[K]) each(fn func(K)) {
+	if p.keys == nil {
+		for _, k := range p.small {
+			fn(k)
+		}
+		return
+	}
+	for k := range p.keys {
+		fn(k)
+	}
 }
 
 // change is one pending write of the open crank: a new value, or a delete.
@@ -40,16 +130,15 @@ type change[V any] struct {
 	del bool
 }
 
-func newTable[K comparable, V any](name string, partOf func(K) string) *Table[K, V] {
+func newTable[K comparable, V any](name string, partOf ...func(K) string) *Table[K, V] {
 	t := &Table[K, V]{
-		name:   name,
-		base:   make(map[K]V),
-		over:   make(map[K]change[V]),
-		dirty:  make(map[K]struct{}),
-		partOf: partOf,
+		name:  name,
+		base:  make(map[K]V),
+		over:  make(map[K]change[V]),
+		dirty: make(map[K]struct{}),
 	}
-	if partOf != nil {
-		t.byPart = make(map[string]*partition[K])
+	for _, of := range partOf {
+		t.parts = append(t.parts, &partIndex[K]{of: of, sets: make(map[string]*partition[K])})
 	}
 	return t
 }
@@ -99,17 +188,13 @@ func (t *Table[K, V]) fold() {
 				continue
 			}
 			delete(t.base, k)
-			if t.partOf != nil {
-				t.dropFromPart(k)
-			}
+			t.dropFromParts(k)
 			shrink = true
 		} else {
 			t.base[k] = c.v
 			if !existed {
 				t.baseHW = max(t.baseHW, len(t.base))
-				if t.partOf != nil {
-					t.addToPart(k)
-				}
+				t.addToParts(k)
 			}
 		}
 		if !t.derived {
@@ -139,34 +224,29 @@ func (t *Table[K, V]) shrinkBase() {
 	t.base, t.baseHW = fresh, len(fresh)
 }
 
-func (t *Table[K, V]) addToPart(k K) {
-	p := t.partOf(k)
-	set := t.byPart[p]
-	if set == nil {
-		set = &partition[K]{keys: make(map[K]struct{})}
-		t.byPart[p] = set
+func (t *Table[K, V]) addToParts(k K) {
+	for _, pi := range t.parts {
+		p := pi.of(k)
+		set := pi.sets[p]
+		if set == nil {
+			set = &partition[K]{}
+			pi.sets[p] = set
+		}
+		set.add(k)
 	}
-	set.keys[k] = struct{}{}
-	set.hw = max(set.hw, len(set.keys))
 }
 
-func (t *Table[K, V]) dropFromPart(k K) {
-	p := t.partOf(k)
-	set := t.byPart[p]
-	if set == nil {
-		return
-	}
-	delete(set.keys, k)
-	switch {
-	case len(set.keys) == 0:
-		delete(t.byPart, p)
-	case set.hw > maxKeptMap && len(set.keys)*4 <= set.hw:
-		// As in shrinkBase: keysIn ranges over the set.
-		fresh := make(map[K]struct{}, len(set.keys))
-		for k := range set.keys {
-			fresh[k] = struct{}{}
+func (t *Table[K, V]) dropFromParts(k K) {
+	for _, pi := range t.parts {
+		p := pi.of(k)
+		set := pi.sets[p]
+		if set == nil {
+			continue
 		}
-		set.keys, set.hw = fresh, len(fresh)
+		set.remove(k)
+		if set.len() == 0 {
+			delete(pi.sets, p)
+		}
 	}
 }
 
@@ -227,27 +307,25 @@ func (t *Table[K, V]) loadBase(k K, v V) {
 	}
 	t.base[k] = v
 	t.baseHW = max(t.baseHW, len(t.base))
-	if t.partOf != nil {
-		t.addToPart(k)
-	}
+	t.addToParts(k)
 }
 
-// keysIn returns the keys of partition p as the open crank sees them, in no
-// particular order (callers sort when order matters).
-func (t *Table[K, V]) keysIn(p string) []K {
+// keysIn returns the keys of partition p of partitioning i as the open
+// crank sees them, in no particular order (callers sort when order
+// matters).
+func (t *Table[K, V]) keysIn(i int, p string) []K {
+	pi := t.parts[i]
 	var out []K
-	var inPart map[K]struct{}
-	if set := t.byPart[p]; set != nil {
-		inPart = set.keys
-	}
-	for k := range inPart {
-		if c, ok := t.over[k]; ok && c.del {
-			continue
-		}
-		out = append(out, k)
+	if set := pi.sets[p]; set != nil {
+		set.each(func(k K) {
+			if c, ok := t.over[k]; ok && c.del {
+				return
+			}
+			out = append(out, k)
+		})
 	}
 	for k, c := range t.over {
-		if c.del || t.partOf(k) != p {
+		if c.del || pi.of(k) != p {
 			continue
 		}
 		if _, inBase := t.base[k]; inBase {

@@ -36,9 +36,13 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 		}
 	} else {
 		// The in-memory store's committed view is its only copy: what can
-		// be checked is that the derived views equal what the tables
-		// imply, rebuilt from scratch.
-		fresh.tabs.CList, fresh.tabs.RunQueue = s.tabs.CList, s.tabs.RunQueue
+		// be checked is that the derived views (the c-list's partitions
+		// and by-vref index, the run queue's cursors) equal what the
+		// tables imply, rebuilt from scratch.
+		for k, r := range s.tabs.CList.base {
+			fresh.tabs.CList.loadBase(k, r)
+		}
+		fresh.tabs.RunQueue = s.tabs.RunQueue
 	}
 	if err := fresh.derive(); err != nil {
 		return nil, err
@@ -48,8 +52,12 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 		diffs = append(diffs, fmt.Sprintf(format, args...))
 		return limit <= 0 || len(diffs) < limit
 	}
-	mine := []layered{s.byVRef, s.holders}
-	theirs := []layered{fresh.byVRef, fresh.holders}
+	mine := []layered{s.byVRef}
+	theirs := []layered{fresh.byVRef}
+	if !s.be.Independent() {
+		mine = append(mine, s.tabs.CList)
+		theirs = append(theirs, fresh.tabs.CList)
+	}
 	if s.be.Independent() {
 		mine = append(s.tabs.persisted(), mine...)
 		theirs = append(fresh.tabs.persisted(), theirs...)
@@ -75,7 +83,7 @@ func (t *VatstoreTable) compareWith(other layered, add func(string, ...any) bool
 }
 
 func compareTable[K comparable, V any](mem, db *Table[K, V], add func(string, ...any) bool) bool {
-	var lines []string
+	lines := compareParts(mem, db)
 	for k, mv := range mem.base {
 		dv, ok := db.base[k]
 		switch {
@@ -97,6 +105,39 @@ func compareTable[K comparable, V any](mem, db *Table[K, V], add func(string, ..
 		}
 	}
 	return true
+}
+
+// compareParts lists how mem's partition indexes differ from db's.
+func compareParts[K comparable, V any](mem, db *Table[K, V]) []string {
+	var lines []string
+	for i := range mem.parts {
+		mp, dp := mem.parts[i].sets, db.parts[i].sets
+		for p, set := range mp {
+			other := dp[p]
+			if other == nil || other.len() != set.len() {
+				lines = append(lines, fmt.Sprintf("%s: partition %d %q has %d keys in memory, %d in the database", mem.name, i, p, set.len(), lenOf(other)))
+				continue
+			}
+			set.each(func(k K) {
+				if !other.has(k) {
+					lines = append(lines, fmt.Sprintf("%s: partition %d %q: %v in memory but not in the database", mem.name, i, p, k))
+				}
+			})
+		}
+		for p, set := range dp {
+			if mp[p] == nil {
+				lines = append(lines, fmt.Sprintf("%s: partition %d %q has %d keys in the database, none in memory", mem.name, i, p, set.len()))
+			}
+		}
+	}
+	return lines
+}
+
+func lenOf[K comparable](p *partition[K]) int {
+	if p == nil {
+		return 0
+	}
+	return p.len()
 }
 
 // normalize makes empty and nil slices compare equal: the database does not
