@@ -79,7 +79,7 @@ func (h *holdVats) Deliver(ctx context.Context, vat kernel.VatID, d kernel.Deliv
 			slots := make([]kernel.VRef, h.batch)
 			for i := range slots {
 				h.next++
-				slots[i] = kernel.VRef("o+" + strconv.Itoa(h.next))
+				slots[i] = kernel.VRef("o+d1/" + strconv.Itoa(h.next)) // durable: a resume keeps it
 			}
 			if r := sys.Syscall(kernel.Syscall{Kind: kernel.SyscallSend, Target: h.peer,
 				Message: kernel.VatMessage{Methargs: kt.Methargs("hold", slots...)}}); r.Err != nil {
