@@ -6,7 +6,8 @@ import "context"
 // none open, the committed state) sees it: the narrow view that the
 // kernel's Describe functions and the auditor get, and that a read-only
 // store opened for an inspector offers in full. The Store has more (units,
-// writes, flushes, stats); code that only looks takes a Reader.
+// writes, flushes, stats); code that only looks takes a Reader. Each
+// method is the Store method of the same name, documented there.
 type Reader interface {
 	Meta(key string) (string, bool)
 	MetaKeys() []string
