@@ -11,6 +11,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // A client that lost its reply sends again with the same key: the effect
@@ -35,7 +36,7 @@ func TestQueueMessageOnce(t *testing.T) {
 
 	// Queue a keyed send with the kernel stopped, as a process that died
 	// right after committing it, before answering, would leave it.
-	st, err := persistence.Open(ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	sm, err := kernel.New(kernel.Config{Store: st})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -68,7 +69,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st, err := persistence.Open(ctx, cfg.DBPath, persistence.Options{
+	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{
 		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
 		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
 		Faults: cfg.StoreFaults, Trace: cfg.StoreTrace,

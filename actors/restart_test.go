@@ -20,6 +20,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -92,7 +93,7 @@ func TestKernelRestartResumes(t *testing.T) {
 	require.NoError(t, k.Stop(ctx))
 
 	// With the kernel stopped, leave an item in the run queue.
-	st, err := persistence.Open(ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	sm, err := kernel.New(kernel.Config{Store: st})
 	require.NoError(t, err)

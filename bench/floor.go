@@ -15,6 +15,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the bare SQLite floor's driver, the store's own
 
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // Floors are what the same work costs with the kernel taken away,
@@ -269,7 +270,7 @@ func recordFlushes(ctx context.Context, path string) ([]flushRecord, error) {
 func replay(ctx context.Context, path string, recs []flushRecord, singleRows bool, d time.Duration) (float64, error) {
 	// The kernel's own schema: a store opened once on the file makes it.
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		st, err := persistence.Open(ctx, path, persistence.Options{})
+		st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 		if err != nil {
 			return 0, fmt.Errorf("bench: floor: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // skipAuditFlag is the flag that starts a kernel on a database that fails
@@ -56,7 +57,7 @@ func auditDB(ctx context.Context, e *env, path string) error {
 	}
 	// INVARIANT: the audit opens the file read-only and closes it before
 	// the kernel starts, so a refused store is left exactly as it was.
-	st, err := persistence.Open(ctx, path, persistence.Options{ReadOnly: true})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", path, err)
 	}

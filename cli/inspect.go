@@ -6,6 +6,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // runInspect is the inspect command: a database read-only (no lock, so
@@ -62,7 +63,7 @@ or --addr with --token-file or $KERNEL_ACTORS_TOKEN.`)
 		// INVARIANT: the file is opened read-only and without a lock, so
 		// inspect never changes the file it reports on and never blocks (or
 		// is blocked by) a running kernel.
-		st, err := persistence.Open(ctx, cf.db, persistence.Options{ReadOnly: true})
+		st, err := sqlitestore.Open(ctx, cf.db, persistence.Options{ReadOnly: true})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // What run says when the database already holds the cluster. A launch is
@@ -66,7 +67,7 @@ func readPrior(ctx context.Context, path string, cfg kernel.ClusterConfig) (prio
 	// INVARIANT: the prior state is read read-only and the store closed
 	// before the kernel opens the file, so this look changes nothing and
 	// holds no handle the kernel would contend with.
-	st, err := persistence.Open(ctx, path, persistence.Options{ReadOnly: true})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{ReadOnly: true})
 	if err != nil {
 		return prior{}, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -23,11 +24,11 @@ const StopTimeout = 10 * time.Second
 
 // CheckFresh refuses a database that already holds vats, with an error
 // wrapping ErrNotFresh that says how many. A path with no file yet is
-// fresh (persistence.Open makes it). It looks before actors.Start, which
+// fresh (sqlitestore.Open makes it). It looks before actors.Start, which
 // would resume the vats (and run whatever they had queued), and whose
 // Status could only tell afterwards.
 func CheckFresh(ctx context.Context, path string) error {
-	st, err := persistence.Open(ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 	if err != nil {
 		return err
 	}

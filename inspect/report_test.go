@@ -12,6 +12,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // The report shows what the store holds: vats with c-lists, objects with
@@ -65,7 +66,7 @@ func TestReport(t *testing.T) {
 // A store whose counts are wrong fails the audit, and the text says so.
 func TestReportShowsAuditProblems(t *testing.T) {
 	ctx := context.Background()
-	st, err := persistence.Open(ctx, "", persistence.Options{})
+	st, err := sqlitestore.Open(ctx, "", persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	require.NoError(t, st.Begin())

@@ -18,6 +18,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // buildStore leaves at path a kernel's database with a row in every
@@ -151,7 +152,7 @@ func tamperedCopy(t testing.TB, src, sqlText string) string {
 // returns the text and JSON it would print, or the error it would report.
 // A panic fails the caller.
 func inspectFile(ctx context.Context, path string) (text, js string, ok bool, err error) {
-	st, err := persistence.Open(ctx, path, persistence.Options{ReadOnly: true})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{ReadOnly: true})
 	if err != nil {
 		return "", "", false, err
 	}

@@ -27,7 +27,7 @@ import (
 // on the path, so a bookkeeping bug in the kernel cannot hide itself.
 // It works on a store alone, so the inspector can run it on a file with no
 // kernel over it. docs/audit.md lists every check for users.
-func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
+func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	// With a unit open the overlay holds half a unit's changes: counts
 	// caught mid-update would be reported as problems that the unit's end
 	// (its GC, in commit) is about to resolve.
@@ -73,7 +73,7 @@ func Audit(ctx context.Context, st *persistence.Store) ([]string, error) {
 // auditor holds one Audit's working state. It lives for one call and
 // belongs to it; nothing in it is shared with a kernel.
 type auditor struct {
-	st       *persistence.Store
+	st       persistence.Auditable
 	obj      map[KRef]*[2]int64 // expected reachable, recognizable
 	prom     map[KRef]int64     // expected refcount
 	results  map[KRef]int       // queued messages (run queue and promise queues) by result promise

@@ -9,6 +9,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // An id counter rewound to or below an id in use is reported, naming the
@@ -68,7 +69,7 @@ func TestRewoundCounterWouldReuseAnID(t *testing.T) {
 	ctx := context.Background()
 	fx := newAuditFixture(t)
 	tamperFile(t, fx.path, `UPDATE meta SET value = '1' WHERE key = 'next_object'`)
-	st, err := persistence.Open(ctx, fx.path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, fx.path, persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	problems, err := kernel.Audit(ctx, st)

@@ -12,6 +12,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // auditFixture is a real store file with a little of everything, as a
@@ -87,7 +88,7 @@ func auditFile(t *testing.T, path string, checked bool) []string {
 	t.Helper()
 	ctx := context.Background()
 	audit := func(ro bool) ([]string, error) {
-		st, err := persistence.Open(ctx, path, persistence.Options{ReadOnly: ro})
+		st, err := sqlitestore.Open(ctx, path, persistence.Options{ReadOnly: ro})
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +292,7 @@ func TestBadConfigRowsAreListed(t *testing.T) {
 	tamperFile(t, fx.path,
 		`UPDATE vats SET config = '{"bundle":' WHERE vat_id = 'v1'`,
 		`UPDATE subclusters SET config = 'nope' WHERE subcluster_id = 's1'`)
-	st, err := persistence.Open(ctx, fx.path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, fx.path, persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	k, err := kernel.New(kernel.Config{Store: st})

@@ -10,6 +10,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 func TestHostSendRoundTrip(t *testing.T) {
@@ -132,7 +133,7 @@ func TestAbortKeepsEarlierCrankAndRestoresItem(t *testing.T) {
 	// driver's audit already ran Verify; check it against a reopen too).
 	want := kernel.DescribeState(d.Store)
 	require.NoError(t, d.Store.Close(context.Background()))
-	st2, err := persistence.Open(context.Background(), path, persistence.Options{})
+	st2, err := sqlitestore.Open(context.Background(), path, persistence.Options{})
 	require.NoError(t, err)
 	require.Equal(t, want, kernel.DescribeState(st2))
 	d2 := kt.NewWithStore(t, st2)
@@ -259,7 +260,7 @@ func TestCrashMidCrankKeepsItem(t *testing.T) {
 	_, err := d.K.Crank(ctx, d)
 	require.ErrorIs(t, err, persistence.ErrClosed)
 
-	st, err := persistence.Open(ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	d2 := kt.NewWithStore(t, st)

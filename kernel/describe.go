@@ -28,7 +28,7 @@ import (
 // where flag is R for reachable and _ for an entry the vat can only
 // recognize (an import it dropped, or an export the kernel told it
 // nobody can reach). An empty c-list (a terminated vat) is "(empty)".
-func DescribeCList(st *persistence.Store, vat VatID) string {
+func DescribeCList(st persistence.Reader, vat VatID) string {
 	var b strings.Builder
 	for _, kref := range st.CListKRefs(string(vat)) {
 		e, _ := st.CList(string(vat), kref)
@@ -51,7 +51,7 @@ func DescribeCList(st *persistence.Store, vat VatID) string {
 // The refs are the counts as stored (refcount.go), which the auditor
 // checks against what the rest of the state implies; pins, when there
 // are any, are included in them.
-func DescribeObjects(st *persistence.Store) string {
+func DescribeObjects(st persistence.Reader) string {
 	var b strings.Builder
 	for _, kref := range st.ObjectKRefs() {
 		o, _ := st.Object(kref)
@@ -86,7 +86,7 @@ func DescribeObjects(st *persistence.Store) string {
 // An unresolved promise shows who may settle it and who waits; a settled
 // one only its value, since settling drops the rest, host flag included
 // (resolve). "host" marks a promise the host awaits.
-func DescribePromises(st *persistence.Store) string {
+func DescribePromises(st persistence.Reader) string {
 	var b strings.Builder
 	for _, kpid := range st.PromiseKPIDs() {
 		p, _ := st.Promise(kpid)
@@ -129,7 +129,7 @@ func DescribePromises(st *persistence.Store) string {
 //
 // Messages waiting on an unresolved promise are not here: they are in the
 // promise's own queue (DescribePromises' queued=N).
-func DescribeQueue(st *persistence.Store) string {
+func DescribeQueue(st persistence.Reader) string {
 	var b strings.Builder
 	for _, a := range st.GCActions() {
 		fmt.Fprintf(&b, "gc %s %s %s\n", a.Vat, a.Kind, a.KRef)
@@ -164,7 +164,7 @@ func DescribeQueue(st *persistence.Store) string {
 //
 // followed by its c-list, indented; terminated vats are listed too (their
 // rows stay).
-func DescribeState(st *persistence.Store) string {
+func DescribeState(st persistence.Reader) string {
 	var b strings.Builder
 	for _, id := range st.VatIDs() {
 		row, _ := st.Vat(id)

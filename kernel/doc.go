@@ -14,7 +14,7 @@
 // The driving loop is the caller's (the kernel actor in production,
 // kerneltest.Driver in tests):
 //
-//	st, _ := persistence.Open(ctx, path, persistence.Options{})
+//	st, _ := sqlitestore.Open(ctx, path, persistence.Options{})
 //	k, _ := kernel.New(kernel.Config{Store: st, Logger: log})
 //	out, _ := k.Resume(ctx, deliverer) // a reopened store: new incarnations
 //	release(out)

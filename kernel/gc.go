@@ -53,7 +53,7 @@ func (k *Kernel) collectGarbage() {
 		for kref := range k.maybeFree {
 			krefs = append(krefs, string(kref))
 		}
-		clear(k.maybeFree)
+		k.resetMaybeFree()
 		slices.SortFunc(krefs, persistence.CompareIDs)
 		for _, s := range krefs {
 			kref := KRef(s)
@@ -64,6 +64,23 @@ func (k *Kernel) collectGarbage() {
 			}
 		}
 	}
+}
+
+// maxKeptFree is the most krefs maybeFree may have held and still be
+// cleared for reuse. A Go map keeps its capacity when cleared, and ranging
+// over it or clearing it again costs that capacity: a unit that dropped
+// 100k references would otherwise slow every later crank's collection
+// for the life of the kernel.
+const maxKeptFree = 1024
+
+// resetMaybeFree empties maybeFree: cleared in place while small, replaced
+// by a fresh map once it held more than maxKeptFree krefs.
+func (k *Kernel) resetMaybeFree() {
+	if len(k.maybeFree) > maxKeptFree {
+		k.maybeFree = make(map[KRef]struct{})
+		return
+	}
+	clear(k.maybeFree)
 }
 
 // maybeFreePromise frees kpid if nothing refers to it; a settled promise

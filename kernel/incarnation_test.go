@@ -9,6 +9,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // exportsWorld launches alice and bob; bob exports an ephemeral object
@@ -291,7 +292,7 @@ func TestResumeStopsAtAVatThatCannotStart(t *testing.T) {
 	res := d.Launch("alice", "alice", "bob")
 	d.Vat("bob").FailStart = kernel.ErrVatFault
 	require.NoError(t, d.Store.Close(d.Ctx))
-	st, err := persistence.Open(d.Ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(d.Ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(d.Ctx)
 	k, err := kernel.New(kernel.Config{Store: st})

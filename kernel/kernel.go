@@ -122,6 +122,9 @@ type Kernel struct {
 	// paging holds the runtime's paging events on their way to the vat
 	// log (paging.go).
 	paging pagingLog
+	// configs keeps decoded vat and subcluster configs, each checked
+	// against its row's text on every read (configcache.go).
+	configs *configCache
 }
 
 // Output is something a unit of work makes visible outside the kernel: the
@@ -169,6 +172,7 @@ func New(cfg Config) (*Kernel, error) {
 		st:        cfg.Store,
 		log:       cfg.Logger,
 		maybeFree: make(map[KRef]struct{}),
+		configs:   newConfigCache(),
 	}
 	k.limit = limits{
 		key: cfg.MaxVatstoreKey, value: cfg.MaxVatstoreValue,
@@ -194,7 +198,7 @@ func (k *Kernel) CrankCount() uint64 { return CrankCount(k.st) }
 
 // CrankCount is the number of cranks committed to st, for readers of a
 // store with no kernel over it (the inspector).
-func CrankCount(st *persistence.Store) uint64 { return st.PeekID(metaNextCrank) - 1 }
+func CrankCount(st persistence.Reader) uint64 { return st.PeekID(metaNextCrank) - 1 }
 
 const metaNextCrank = "next_crank"
 
@@ -203,7 +207,7 @@ func (k *Kernel) begin() error {
 	if err := k.st.Begin(); err != nil {
 		return err
 	}
-	clear(k.maybeFree)
+	k.resetMaybeFree()
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
@@ -215,7 +219,7 @@ func (k *Kernel) begin() error {
 // overlay, and the kernel's only per-unit memory goes with it).
 func (k *Kernel) abort() {
 	k.st.Abort()
-	clear(k.maybeFree)
+	k.resetMaybeFree()
 	k.unitOut = k.unitOut[:0]
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]

@@ -11,6 +11,7 @@ import (
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // Invariant 14, the flood: at the default limits, a vat that queues 1e5
@@ -162,7 +163,7 @@ func TestLimitConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			st, err := persistence.Open(t.Context(), "", persistence.Options{})
+			st, err := sqlitestore.Open(t.Context(), "", persistence.Options{})
 			require.NoError(t, err)
 			defer st.Close(t.Context())
 			tt.cfg.Store = st
@@ -171,7 +172,7 @@ func TestLimitConfig(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
-	st, err := persistence.Open(t.Context(), "", persistence.Options{})
+	st, err := sqlitestore.Open(t.Context(), "", persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(t.Context())
 	_, err = kernel.New(kernel.Config{Store: st, MaxVatstoreKey: 10, MaxVatstoreValue: 100, MaxDeliveryBytes: 110,

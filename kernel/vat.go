@@ -274,7 +274,7 @@ func (k *Kernel) Vat(id VatID) (VatInfo, error) {
 	info := VatInfo{ID: id, Name: row.Name, Subcluster: SubclusterID(row.Subcluster),
 		Active: row.State == persistence.VatActive, Incarnation: row.Incarnation}
 	var err error
-	if info.Config, err = vatConfigOf(row); err != nil {
+	if info.Config, err = k.configs.vat(string(id), row); err != nil {
 		info.ConfigErr = fmt.Errorf("%w: vat %s: %w", ErrBadConfig, id, err)
 	}
 	// The root is read from the c-list, not stored twice: termination
@@ -538,11 +538,13 @@ func (k *Kernel) Subclusters() []SubclusterInfo {
 	// pass over the vats fill every subcluster's map.
 	byID := map[string]*SubclusterInfo{}
 	var out []SubclusterInfo
-	for _, id := range k.st.SubclusterIDs() {
+	ids := k.st.SubclusterIDs()
+	k.configs.keepSubclusters(ids)
+	for _, id := range ids {
 		row, _ := k.st.Subcluster(id)
 		info := SubclusterInfo{ID: SubclusterID(id), Bootstrap: row.Bootstrap, Vats: map[string]VatID{}}
 		var err error
-		if info.Config, err = clusterConfigOf(row); err != nil {
+		if info.Config, err = k.configs.subcluster(id, row); err != nil {
 			info.ConfigErr = fmt.Errorf("%w: subcluster %s: %w", ErrBadConfig, id, err)
 		}
 		if row.BootstrapKPID != "" {
@@ -553,9 +555,11 @@ func (k *Kernel) Subclusters() []SubclusterInfo {
 	for i := range out {
 		byID[string(out[i].ID)] = &out[i]
 	}
-	for _, v := range k.Vats() {
-		if s := byID[string(v.Subcluster)]; s != nil {
-			s.Vats[v.Name] = v.ID
+	// The vat rows alone say which vat is whose: no config is needed.
+	for _, id := range k.st.VatIDs() {
+		v, _ := k.st.Vat(id)
+		if s := byID[v.Subcluster]; s != nil {
+			s.Vats[v.Name] = VatID(id)
 		}
 	}
 	return out

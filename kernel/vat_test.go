@@ -10,6 +10,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // Invariant 9: terminating a vat rejects every promise it decides with
@@ -238,7 +239,7 @@ func TestReopenResumes(t *testing.T) {
 	before := kernel.DescribeState(d.Store)
 	require.NoError(t, d.Store.Close(ctx))
 
-	st, err := persistence.Open(ctx, path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	require.Equal(t, before, kernel.DescribeState(st))

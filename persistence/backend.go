@@ -1,128 +1,164 @@
 package persistence
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
-// backend is where a Store's committed state goes: a SQLite file, or, for
-// path "", memory. Both pass the same contract tests.
-type backend interface {
-	// flush writes the dirty rows of s (its committed view's changes since
-	// the last flush) as one atomic step.
-	flush(ctx context.Context, s *Store) (rows int, err error)
-	// loadInto reads the backend's whole state into dst's committed view,
-	// rebuilding the derived tables.
-	loadInto(ctx context.Context, dst *Store) error
-	close(ctx context.Context) error
-	// crash drops the backend without writing anything more.
-	crash()
-	// vatEvents reads the vat lifecycle log of vat ("" for all), oldest
+// Backend is where a Store's committed state goes: the truth on disk. The
+// SQLite backend (package sqlitestore) keeps it in a file; the in-memory
+// store's backend keeps nothing but the vat log, since the store's own
+// committed view is then the only copy.
+//
+// A backend sees the tables only through Tables: Load fills them, Flush
+// reads what changed since the last flush (Table.Deletes, Table.Upserts).
+type Backend interface {
+	// Load reads the backend's whole committed state into t, whose tables
+	// are empty. The store rebuilds its derived indexes afterwards.
+	Load(ctx context.Context, t *Tables) error
+	// Flush writes the rows of t changed since the last flush, and events
+	// (the vat log entries committed since then, oldest first), as one
+	// atomic step, calling Options.Fault at each commit boundary. It
+	// returns the number of rows written.
+	Flush(ctx context.Context, t *Tables, events []VatEvent) (rows int, err error)
+	// VatEvents reads the flushed vat log of vat ("" for all), oldest
 	// first.
-	vatEvents(ctx context.Context, vat string) ([]VatEvent, error)
+	VatEvents(ctx context.Context, vat string) ([]VatEvent, error)
+	// Independent reports whether Load reads a record kept apart from the
+	// store's memory, so that Verify can compare the two.
+	Independent() bool
+	// Close releases the backend; Crash drops it without writing anything
+	// more, as a process crash would.
+	Close(ctx context.Context) error
+	Crash()
 }
 
-// memBackend is the in-memory twin of the SQLite backend: the embedded
-// default for tests and demos. It keeps a "disk" copy of every persisted
-// table that flush updates from the dirty rows exactly as the SQLite
-// backend would write them, so that Verify still compares memory against
-// an independent record, and the commit path is the same code up to the
-// last step.
+// Tables are the persisted tables of a Store, as its Backend sees them.
+// This is the one list of them: the store's commit, abort, flush and
+// Verify walk Store.layers, built from it, and the SQLite backend maps each
+// field to its table (sqlitestore's codecs).
+type Tables struct {
+	Meta         *Table[string, string]
+	Subclusters  *Table[string, SubclusterRow]
+	Vats         *Table[string, VatRow]
+	Objects      *Table[string, ObjectRow]
+	Promises     *Table[string, PromiseRow]
+	PromiseQueue *Table[PromiseQueueKey, Message]
+	CList        *Table[CListKey, CListRow]
+	RunQueue     *Table[uint64, QueueItem]
+	GCActions    *Table[GCActionKey, struct{}]
+	ReapQueue    *Table[string, uint64]
+	Idempotency  *Table[string, IdempotencyRow]
+	Vatstore     *VatstoreTable
+}
+
+// NewStore makes a store over be for path (shown in errors; "" for none),
+// loading be's state. It is how a backend package opens a store; opts
+// must have passed Options.Validate. On error the caller still owns be.
+func NewStore(ctx context.Context, path string, opts Options, be Backend) (*Store, error) {
+	s := &Store{path: path, opts: opts, be: be}
+	s.initTables()
+	if err := be.Load(ctx, &s.tabs); err != nil {
+		return nil, err
+	}
+	if err := s.derive(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenMemory opens a fresh in-memory store: the embedded default for tests
+// and demos. Its committed view is the only copy of its state; nothing
+// survives Close.
+func OpenMemory(opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly {
+		return nil, fmt.Errorf("persistence: a read-only open needs a file path")
+	}
+	if opts.Reset {
+		opts.Reset = false // a fresh store is empty already
+	}
+	return NewStore(context.Background(), "", opts, &memBackend{opts: &opts})
+}
+
+// derive rebuilds the derived tables (c-list by vref and by kref, the run
+// queue's cursors) from the persisted ones, after a load.
+func (s *Store) derive() error {
+	deriveIndexes(s)
+	if err := deriveCursors(s); err != nil {
+		return fmt.Errorf("%w: %s: table run_queue: %v", ErrCorrupt, s.describe(), err)
+	}
+	return nil
+}
+
+// deriveIndexes rebuilds the c-list by vref from the c-list. (Its two
+// partitionings, by vat and by kref, are kept by the c-list table itself.)
+func deriveIndexes(s *Store) {
+	for k, r := range s.tabs.CList.base {
+		s.byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
+	}
+}
+
+// deriveCursors sets the run queue's head and tail from its rows, which
+// must be a contiguous run of sequence numbers.
+func deriveCursors(s *Store) error {
+	n := len(s.tabs.RunQueue.base)
+	if n == 0 {
+		return nil
+	}
+	lo, hi := ^uint64(0), uint64(0)
+	for seq := range s.tabs.RunQueue.base {
+		lo, hi = min(lo, seq), max(hi, seq)
+	}
+	if hi-lo+1 != uint64(n) {
+		return fmt.Errorf("%d items spread over seq %d..%d, not a contiguous run", n, lo, hi)
+	}
+	s.cursors.loadBase(cursorRunHead, lo)
+	s.cursors.loadBase(cursorRunTail, hi+1)
+	return nil
+}
+
+// memBackend is the in-memory store's backend. It keeps no copy of the
+// tables: the store's committed view is the state, so a flush only passes
+// the commit boundaries (fault tests run on it too), counts the rows a
+// SQLite flush would write, and keeps the vat log, which lives only in the
+// backend.
 type memBackend struct {
-	disk   *Store
+	opts   *Options
 	events []VatEvent
 }
 
-var _ backend = (*memBackend)(nil)
+var _ Backend = (*memBackend)(nil)
 
-func newMemBackend() *memBackend {
-	d := &Store{}
-	d.initTables()
-	return &memBackend{disk: d}
-}
+func (m *memBackend) Load(ctx context.Context, t *Tables) error { return nil }
 
-func copyDirty[K comparable, V any](dst, src *table[K, V]) int {
-	up, del := src.dirtyKeys()
-	for _, k := range up {
-		dst.base[k] = src.base[k]
-	}
-	for _, k := range del {
-		delete(dst.base, k)
-	}
-	return len(up) + len(del)
-}
-
-func (m *memBackend) flush(ctx context.Context, s *Store) (int, error) {
-	if err := s.opts.fault(FaultBeforeBegin); err != nil {
+func (m *memBackend) Flush(ctx context.Context, t *Tables, events []VatEvent) (int, error) {
+	if err := m.opts.Fault(FaultBeforeBegin); err != nil {
 		return 0, err
 	}
-	if err := s.opts.fault(FaultBeforeCommit); err != nil {
+	if err := m.opts.Fault(FaultBeforeCommit); err != nil {
 		return 0, err
 	}
-	d := m.disk
-	rows := copyDirty(d.meta, s.meta) +
-		copyDirty(d.subclusters, s.subclusters) +
-		copyDirty(d.vats, s.vats) +
-		copyDirty(d.objects, s.objects) +
-		copyDirty(d.promises, s.promises) +
-		copyDirty(d.pqueue, s.pqueue) +
-		copyDirty(d.clist, s.clist) +
-		copyDirty(d.runQueue, s.runQueue) +
-		copyDirty(d.gcActions, s.gcActions) +
-		copyDirty(d.reapQueue, s.reapQueue) +
-		copyDirty(d.idempotency, s.idempotency)
-	up, del := s.vatstore.dirtyKeys()
-	for _, k := range up {
-		v, _ := s.vatstore.baseGet(k.Vat, k.Key)
-		d.vatstore.loadBase(k.Vat, k.Key, v)
+	rows := len(events)
+	for _, l := range t.persisted() {
+		rows += l.dirtyLen()
 	}
-	for _, k := range del {
-		if tr := d.vatstore.base[k.Vat]; tr != nil {
-			tr.Delete(vsItem{key: k.Key})
-			if tr.Len() == 0 {
-				delete(d.vatstore.base, k.Vat)
-			}
-		}
-	}
-	m.events = append(m.events, s.eventsOut...)
-	rows += len(up) + len(del) + len(s.eventsOut)
-	if err := s.opts.fault(FaultAfterCommit); err != nil {
+	m.events = append(m.events, events...)
+	if err := m.opts.Fault(FaultAfterCommit); err != nil {
 		return 0, err
 	}
 	return rows, nil
 }
 
-func loadTable[K comparable, V any](dst, src *table[K, V]) {
-	for k, v := range src.base {
-		dst.loadBase(k, v)
-	}
-}
+func (m *memBackend) Independent() bool { return false }
 
-func (m *memBackend) loadInto(ctx context.Context, dst *Store) error {
-	d := m.disk
-	loadTable(dst.meta, d.meta)
-	loadTable(dst.subclusters, d.subclusters)
-	loadTable(dst.vats, d.vats)
-	loadTable(dst.objects, d.objects)
-	loadTable(dst.promises, d.promises)
-	loadTable(dst.pqueue, d.pqueue)
-	loadTable(dst.clist, d.clist)
-	loadTable(dst.runQueue, d.runQueue)
-	loadTable(dst.gcActions, d.gcActions)
-	loadTable(dst.reapQueue, d.reapQueue)
-	loadTable(dst.idempotency, d.idempotency)
-	for vat, tr := range d.vatstore.base {
-		tr.Ascend(func(it vsItem) bool {
-			dst.vatstore.loadBase(vat, it.key, it.value)
-			return true
-		})
-	}
-	deriveIndexes(dst)
-	return deriveCursors(dst)
-}
+func (m *memBackend) Close(ctx context.Context) error { return nil }
 
-func (m *memBackend) close(ctx context.Context) error { return nil }
+func (m *memBackend) Crash() {}
 
-func (m *memBackend) crash() {}
-
-func (m *memBackend) vatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+func (m *memBackend) VatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
 	var out []VatEvent
 	for _, e := range m.events {
 		if vat == "" || e.Vat == vat {

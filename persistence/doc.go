@@ -1,21 +1,24 @@
-// Package persistence is the kernel's store: typed tables kept in memory
-// over a SQLite database (mattn/go-sqlite3, WAL) that is the truth on
-// disk.
+// Package persistence is the kernel's store: typed tables kept in memory,
+// with a per-unit overlay, over a Backend that is the truth on disk. It is
+// pure Go: package kernel depends on it and on nothing of SQLite.
 //
-// It owns the schema and its migrations, opening and checking a database
-// file, the per-unit overlay (a unit of work reads its own writes first and
-// can be dropped without a trace), commit policies (durable: one SQLite
-// transaction per unit; group: one per N units or T), and the vatstore. It
-// knows nothing of what the rows mean: no refcounting, routing or GC; that
-// is package kernel's. It must not import the kernel.
+// It owns the per-unit overlay (a unit of work reads its own writes first
+// and can be dropped without a trace), commit policies (durable: one
+// backend transaction per unit; group: one per N units or T), the
+// vatstore, and Verify. It knows nothing of what the rows mean: no
+// refcounting, routing or GC; that is package kernel's. It must not import
+// the kernel, nor any SQLite package: the SQLite backend, its schema,
+// migrations and file checks are package sqlitestore's, which is how a
+// file store is opened (sqlitestore.Open).
 //
-// Path "" opens an in-memory store, the default for tests and demos: the
-// SQLite backend's in-memory twin, which keeps its "disk" as maps that a
-// flush updates from exactly the rows the SQLite backend would write (both
-// pass the same contract tests). Any other path is a SQLite file, created
-// with mode 0600. A store is owned by one goroutine.
+// OpenMemory opens an in-memory store, the default for tests and demos.
+// Its committed view is the only copy of its state (nothing survives
+// Close); it passes the same contract tests as a file store, which
+// package sqlitestore runs against both. A store is owned by one
+// goroutine.
 //
-// The tables, readable with the sqlite3 shell:
+// The tables (Tables lists them; sqlitestore maps each to SQLite), readable
+// with the sqlite3 shell in a file store:
 //
 //	meta           id counters and the crank count
 //	subclusters    launched subclusters and their configs

@@ -2,7 +2,6 @@ package persistence
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -25,7 +24,9 @@ func idLess(a, b string) bool {
 	return a < b
 }
 
-// splitID splits "ko12" into ("ko", 12, true).
+// splitID splits "ko12" into ("ko", 12, true). A suffix too long for a
+// uint64 is no number. It parses by hand: sorting 10k vat ids calls it
+// about 300k times, and strconv's error path allocates.
 func splitID(s string) (prefix string, n uint64, ok bool) {
 	i := len(s)
 	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
@@ -34,9 +35,12 @@ func splitID(s string) (prefix string, n uint64, ok bool) {
 	if i == len(s) {
 		return s, 0, false
 	}
-	n, err := strconv.ParseUint(s[i:], 10, 64)
-	if err != nil {
-		return s, 0, false
+	for j := i; j < len(s); j++ {
+		d := uint64(s[j] - '0')
+		if n > (^uint64(0)-d)/10 {
+			return s, 0, false // overflows a uint64
+		}
+		n = n*10 + d
 	}
 	return s[:i], n, true
 }

@@ -103,8 +103,9 @@ const (
 	FaultAfterCommit FaultPoint = "after-commit"
 )
 
-// validate fills defaults and reports the first bad field by name.
-func (o *Options) validate() error {
+// Validate fills defaults and reports the first bad field by name. Open
+// calls it; a backend package calls it before it opens its file.
+func (o *Options) Validate() error {
 	if o.ReadOnly && o.Reset {
 		return fmt.Errorf("persistence: Options.ReadOnly and Options.Reset exclude each other")
 	}

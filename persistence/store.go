@@ -30,26 +30,14 @@ import (
 type Store struct {
 	path string // "" for in-memory
 	opts Options
-	be   backend
-
-	meta        *table[string, string]
-	subclusters *table[string, SubclusterRow]
-	vats        *table[string, VatRow]
-	objects     *table[string, ObjectRow]
-	promises    *table[string, PromiseRow]
-	pqueue      *table[PromiseQueueKey, Message]
-	clist       *table[CListKey, CListRow]
-	runQueue    *table[uint64, QueueItem]
-	gcActions   *table[GCActionKey, struct{}]
-	reapQueue   *table[string, uint64]
-	idempotency *table[string, IdempotencyRow]
-	vatstore    *vatstoreTable
+	be   Backend
+	tabs Tables // the persisted tables, as the backend sees them
 
 	// Derived tables: rebuilt from the others on load, never written to
 	// SQLite, but layered like the rest so that an abort rolls them back.
-	byVRef  *table[VRefKey, string]    // c-list by vref
-	holders *table[CListKey, struct{}] // c-list by kref (partition = kref)
-	cursors *table[string, uint64]     // run-queue head and tail
+	byVRef  *Table[VRefKey, string] // c-list by vref
+	cursors *Table[string, uint64]  // run-queue head and tail
+	layers  []layered               // every table above, for commit, abort and flush
 
 	events    []VatEvent // appended by the open unit
 	eventsOut []VatEvent // committed, not yet flushed
@@ -81,45 +69,61 @@ type VatEvent struct {
 	AtCrank     uint64
 }
 
+// The c-list's partitionings, in the order initTables gives them.
+const (
+	clistByVat  = 0
+	clistByKRef = 1
+)
+
 const (
 	cursorRunHead = "run_head"
 	cursorRunTail = "run_tail"
 )
 
 func (s *Store) initTables() {
-	s.meta = newTable[string, string]("meta", nil)
-	s.subclusters = newTable[string, SubclusterRow]("subclusters", nil)
-	s.vats = newTable[string, VatRow]("vats", nil)
-	s.objects = newTable[string, ObjectRow]("objects", nil)
-	s.promises = newTable[string, PromiseRow]("promises", nil)
-	s.pqueue = newTable[PromiseQueueKey, Message]("promise_queue", nil)
-	s.clist = newTable[CListKey, CListRow]("clist", func(k CListKey) string { return k.Vat })
-	s.runQueue = newTable[uint64, QueueItem]("run_queue", nil)
-	s.gcActions = newTable[GCActionKey, struct{}]("gc_actions", nil)
-	s.reapQueue = newTable[string, uint64]("reap_queue", nil)
-	s.idempotency = newTable[string, IdempotencyRow]("idempotency", nil)
-	s.vatstore = newVatstoreTable()
-	s.byVRef = newTable[VRefKey, string]("clist_by_vref", nil)
-	s.holders = newTable[CListKey, struct{}]("clist_holders", func(k CListKey) string { return k.KRef })
-	s.cursors = newTable[string, uint64]("cursors", nil)
+	s.tabs.Meta = newTable[string, string]("meta")
+	s.tabs.Subclusters = newTable[string, SubclusterRow]("subclusters")
+	s.tabs.Vats = newTable[string, VatRow]("vats")
+	s.tabs.Objects = newTable[string, ObjectRow]("objects")
+	s.tabs.Promises = newTable[string, PromiseRow]("promises")
+	s.tabs.PromiseQueue = newTable[PromiseQueueKey, Message]("promise_queue")
+	// The c-list is partitioned twice: by vat (CListKRefs) and by kref
+	// (Holders).
+	s.tabs.CList = newTable[CListKey, CListRow]("clist",
+		func(k CListKey) string { return k.Vat }, func(k CListKey) string { return k.KRef })
+	s.tabs.RunQueue = newTable[uint64, QueueItem]("run_queue")
+	s.tabs.GCActions = newTable[GCActionKey, struct{}]("gc_actions")
+	s.tabs.ReapQueue = newTable[string, uint64]("reap_queue")
+	s.tabs.Idempotency = newTable[string, IdempotencyRow]("idempotency")
+	s.tabs.Vatstore = newVatstoreTable()
+	s.byVRef = newTable[VRefKey, string]("clist_by_vref")
+	s.cursors = newTable[string, uint64]("cursors")
+	// The derived tables never reach SQLite: nothing would ever clear
+	// their dirty sets, which would grow by a few keys every crank.
+	s.byVRef.derived, s.cursors.derived = true, true
+	s.layers = append(s.tabs.persisted(), s.byVRef, s.cursors)
 }
 
-// foldables lists every layered table, persisted or derived.
-func (s *Store) foldables() []interface {
+// persisted lists the tables, in the order of the struct's fields.
+func (t *Tables) persisted() []layered {
+	return []layered{
+		t.Meta, t.Subclusters, t.Vats, t.Objects, t.Promises, t.PromiseQueue,
+		t.CList, t.RunQueue, t.GCActions, t.ReapQueue, t.Idempotency, t.Vatstore,
+	}
+}
+
+// layered is what every table of a Store does, persisted or derived.
+type layered interface {
 	fold()
 	abort()
 	pending() bool
-} {
-	return []interface {
-		fold()
-		abort()
-		pending() bool
-	}{
-		s.meta, s.subclusters, s.vats, s.objects, s.promises, s.pqueue,
-		s.clist, s.runQueue, s.gcActions, s.reapQueue, s.idempotency, s.vatstore,
-		s.byVRef, s.holders, s.cursors,
-	}
+	clearDirty()
+	dirtyLen() int
+	compareWith(other layered, add func(string, ...any) bool) bool
 }
+
+// foldables lists every layered table, persisted or derived.
+func (s *Store) foldables() []layered { return s.layers }
 
 // Path is the database file, or "" for an in-memory store.
 func (s *Store) Path() string { return s.path }
@@ -243,7 +247,7 @@ func (s *Store) Close(ctx context.Context) error {
 		err = s.Flush(ctx)
 	}
 	s.closed = true
-	if cerr := s.be.close(ctx); err == nil {
+	if cerr := s.be.Close(ctx); err == nil {
 		err = cerr
 	}
 	return err
@@ -265,56 +269,59 @@ func (s *Store) mustOpen() {
 // ---- meta and id counters ----
 
 // Meta reads a meta value.
-func (s *Store) Meta(key string) (string, bool) { return s.meta.get(key) }
+func (s *Store) Meta(key string) (string, bool) { return s.tabs.Meta.get(key) }
 
 // SetMeta writes a meta value.
-func (s *Store) SetMeta(key, value string) { s.mustOpen(); s.meta.put(key, value) }
+func (s *Store) SetMeta(key, value string) { s.mustOpen(); s.tabs.Meta.put(key, value) }
 
 // MetaKeys lists the meta keys, sorted (for audit and inspection).
 func (s *Store) MetaKeys() []string {
-	keys := s.meta.keys()
+	keys := s.tabs.Meta.keys()
 	slices.Sort(keys)
 	return keys
 }
 
 // Idempotency reads the record of an idempotency key.
-func (s *Store) Idempotency(key string) (IdempotencyRow, bool) { return s.idempotency.get(key) }
+func (s *Store) Idempotency(key string) (IdempotencyRow, bool) { return s.tabs.Idempotency.get(key) }
 
 // PutIdempotency records an idempotency key.
-func (s *Store) PutIdempotency(key string, r IdempotencyRow) { s.mustOpen(); s.idempotency.put(key, r) }
+func (s *Store) PutIdempotency(key string, r IdempotencyRow) {
+	s.mustOpen()
+	s.tabs.Idempotency.put(key, r)
+}
 
 // DeleteIdempotency forgets an idempotency key.
-func (s *Store) DeleteIdempotency(key string) { s.mustOpen(); s.idempotency.del(key) }
+func (s *Store) DeleteIdempotency(key string) { s.mustOpen(); s.tabs.Idempotency.del(key) }
 
 // IdempotencyKeys lists the idempotency keys, oldest first.
 func (s *Store) IdempotencyKeys() []string {
-	keys := s.idempotency.keys()
+	keys := s.tabs.Idempotency.keys()
 	slices.SortFunc(keys, func(a, b string) int {
-		ra, _ := s.idempotency.get(a)
-		rb, _ := s.idempotency.get(b)
+		ra, _ := s.tabs.Idempotency.get(a)
+		rb, _ := s.tabs.Idempotency.get(b)
 		return cmp.Compare(ra.Seq, rb.Seq)
 	})
 	return keys
 }
 
 // IdempotencyCount is the number of idempotency keys recorded.
-func (s *Store) IdempotencyCount() int { return s.idempotency.len() }
+func (s *Store) IdempotencyCount() int { return s.tabs.Idempotency.len() }
 
 // DeleteMeta deletes a meta key.
-func (s *Store) DeleteMeta(key string) { s.mustOpen(); s.meta.del(key) }
+func (s *Store) DeleteMeta(key string) { s.mustOpen(); s.tabs.Meta.del(key) }
 
 // NextID hands out the next number of the named counter, starting at 1.
 func (s *Store) NextID(counter string) uint64 {
 	s.mustOpen()
 	n := s.PeekID(counter)
-	s.meta.put(counter, strconv.FormatUint(n+1, 10))
+	s.tabs.Meta.put(counter, strconv.FormatUint(n+1, 10))
 	return n
 }
 
 // PeekID reports the number NextID would hand out next. (The kernel takes
 // a number every crank: strconv, not fmt, keeps that cheap.)
 func (s *Store) PeekID(counter string) uint64 {
-	v, ok := s.meta.get(counter)
+	v, ok := s.tabs.Meta.get(counter)
 	if !ok {
 		return 1
 	}
@@ -328,30 +335,33 @@ func (s *Store) PeekID(counter string) uint64 {
 // ---- subclusters and vats ----
 
 // Subcluster reads a subcluster.
-func (s *Store) Subcluster(id string) (SubclusterRow, bool) { return s.subclusters.get(id) }
+func (s *Store) Subcluster(id string) (SubclusterRow, bool) { return s.tabs.Subclusters.get(id) }
 
 // PutSubcluster writes a subcluster.
-func (s *Store) PutSubcluster(id string, r SubclusterRow) { s.mustOpen(); s.subclusters.put(id, r) }
+func (s *Store) PutSubcluster(id string, r SubclusterRow) {
+	s.mustOpen()
+	s.tabs.Subclusters.put(id, r)
+}
 
 // DeleteSubcluster deletes a subcluster.
-func (s *Store) DeleteSubcluster(id string) { s.mustOpen(); s.subclusters.del(id) }
+func (s *Store) DeleteSubcluster(id string) { s.mustOpen(); s.tabs.Subclusters.del(id) }
 
 // SubclusterIDs lists subclusters, sorted by id number.
-func (s *Store) SubclusterIDs() []string { return sortIDs(s.subclusters.keys()) }
+func (s *Store) SubclusterIDs() []string { return sortIDs(s.tabs.Subclusters.keys()) }
 
 // Vat reads a vat.
-func (s *Store) Vat(id string) (VatRow, bool) { return s.vats.get(id) }
+func (s *Store) Vat(id string) (VatRow, bool) { return s.tabs.Vats.get(id) }
 
 // PutVat writes a vat.
-func (s *Store) PutVat(id string, r VatRow) { s.mustOpen(); s.vats.put(id, r) }
+func (s *Store) PutVat(id string, r VatRow) { s.mustOpen(); s.tabs.Vats.put(id, r) }
 
 // VatIDs lists every vat (active or terminated), sorted by id number.
-func (s *Store) VatIDs() []string { return sortIDs(s.vats.keys()) }
+func (s *Store) VatIDs() []string { return sortIDs(s.tabs.Vats.keys()) }
 
 // ---- objects ----
 
 // Object reads a kernel object.
-func (s *Store) Object(kref string) (ObjectRow, bool) { return s.objects.get(kref) }
+func (s *Store) Object(kref string) (ObjectRow, bool) { return s.tabs.Objects.get(kref) }
 
 // PutObject writes a kernel object.
 func (s *Store) PutObject(kref string, r ObjectRow) {
@@ -359,22 +369,22 @@ func (s *Store) PutObject(kref string, r ObjectRow) {
 	if invariants.Enabled && (r.Reachable < 0 || r.Reachable > r.Recognizable || r.Pins < 0 || r.Pins > r.Reachable) {
 		panic(fmt.Sprintf("persistence: object %s row out of order: %+v", kref, r))
 	}
-	s.objects.put(kref, r)
+	s.tabs.Objects.put(kref, r)
 }
 
 // DeleteObject deletes a kernel object.
-func (s *Store) DeleteObject(kref string) { s.mustOpen(); s.objects.del(kref) }
+func (s *Store) DeleteObject(kref string) { s.mustOpen(); s.tabs.Objects.del(kref) }
 
 // ObjectKRefs lists every kernel object, sorted by id number.
-func (s *Store) ObjectKRefs() []string { return sortIDs(s.objects.keys()) }
+func (s *Store) ObjectKRefs() []string { return sortIDs(s.tabs.Objects.keys()) }
 
 // ObjectCount is the number of kernel objects.
-func (s *Store) ObjectCount() int { return s.objects.len() }
+func (s *Store) ObjectCount() int { return s.tabs.Objects.len() }
 
 // ---- promises and their message queues ----
 
 // Promise reads a kernel promise.
-func (s *Store) Promise(kpid string) (PromiseRow, bool) { return s.promises.get(kpid) }
+func (s *Store) Promise(kpid string) (PromiseRow, bool) { return s.tabs.Promises.get(kpid) }
 
 // PutPromise writes a kernel promise.
 func (s *Store) PutPromise(kpid string, r PromiseRow) {
@@ -383,39 +393,39 @@ func (s *Store) PutPromise(kpid string, r PromiseRow) {
 		(r.State != PromiseUnresolved && (r.Decider != "" || len(r.Subscribers) > 0))) {
 		panic(fmt.Sprintf("persistence: promise %s row inconsistent: %+v", kpid, r))
 	}
-	s.promises.put(kpid, r)
+	s.tabs.Promises.put(kpid, r)
 }
 
 // DeletePromise deletes a kernel promise. Its message queue must be empty.
-func (s *Store) DeletePromise(kpid string) { s.mustOpen(); s.promises.del(kpid) }
+func (s *Store) DeletePromise(kpid string) { s.mustOpen(); s.tabs.Promises.del(kpid) }
 
 // PromiseKPIDs lists every kernel promise, sorted by id number.
-func (s *Store) PromiseKPIDs() []string { return sortIDs(s.promises.keys()) }
+func (s *Store) PromiseKPIDs() []string { return sortIDs(s.tabs.Promises.keys()) }
 
 // PromiseCount is the number of kernel promises.
-func (s *Store) PromiseCount() int { return s.promises.len() }
+func (s *Store) PromiseCount() int { return s.tabs.Promises.len() }
 
 // QueuedMessage reads the message at seq in kpid's queue.
 func (s *Store) QueuedMessage(kpid string, seq uint64) (Message, bool) {
-	return s.pqueue.get(PromiseQueueKey{kpid, seq})
+	return s.tabs.PromiseQueue.get(PromiseQueueKey{kpid, seq})
 }
 
 // PutQueuedMessage writes the message at seq in kpid's queue; the caller
 // keeps the promise row's QueueHead/QueueTail in step.
 func (s *Store) PutQueuedMessage(kpid string, seq uint64, m Message) {
 	s.mustOpen()
-	s.pqueue.put(PromiseQueueKey{kpid, seq}, m)
+	s.tabs.PromiseQueue.put(PromiseQueueKey{kpid, seq}, m)
 }
 
 // DeleteQueuedMessage deletes the message at seq in kpid's queue.
 func (s *Store) DeleteQueuedMessage(kpid string, seq uint64) {
 	s.mustOpen()
-	s.pqueue.del(PromiseQueueKey{kpid, seq})
+	s.tabs.PromiseQueue.del(PromiseQueueKey{kpid, seq})
 }
 
 // QueuedMessageKeys lists every message queued on any promise (for audit).
 func (s *Store) QueuedMessageKeys() []PromiseQueueKey {
-	ks := s.pqueue.keys()
+	ks := s.tabs.PromiseQueue.keys()
 	sort.Slice(ks, func(i, j int) bool {
 		if ks[i].KPID != ks[j].KPID {
 			return idLess(ks[i].KPID, ks[j].KPID)
@@ -428,7 +438,9 @@ func (s *Store) QueuedMessageKeys() []PromiseQueueKey {
 // ---- c-lists ----
 
 // CList reads vat's c-list entry for kref.
-func (s *Store) CList(vat, kref string) (CListRow, bool) { return s.clist.get(CListKey{vat, kref}) }
+func (s *Store) CList(vat, kref string) (CListRow, bool) {
+	return s.tabs.CList.get(CListKey{vat, kref})
+}
 
 // KRefOf reads the kref that vref names in vat's c-list.
 func (s *Store) KRefOf(vat, vref string) (string, bool) { return s.byVRef.get(VRefKey{vat, vref}) }
@@ -438,30 +450,28 @@ func (s *Store) KRefOf(vat, vref string) (string, bool) { return s.byVRef.get(VR
 func (s *Store) PutCList(vat, kref string, r CListRow) {
 	s.mustOpen()
 	k := CListKey{vat, kref}
-	if old, ok := s.clist.get(k); ok && old.VRef != r.VRef {
+	if old, ok := s.tabs.CList.get(k); ok && old.VRef != r.VRef {
 		panic(fmt.Sprintf("persistence: c-list entry %s/%s changes vref %s -> %s", vat, kref, old.VRef, r.VRef))
 	}
-	s.clist.put(k, r)
+	s.tabs.CList.put(k, r)
 	s.byVRef.put(VRefKey{vat, r.VRef}, kref)
-	s.holders.put(k, struct{}{})
 }
 
 // DeleteCList deletes vat's c-list entry for kref, if any.
 func (s *Store) DeleteCList(vat, kref string) {
 	s.mustOpen()
 	k := CListKey{vat, kref}
-	r, ok := s.clist.get(k)
+	r, ok := s.tabs.CList.get(k)
 	if !ok {
 		return
 	}
-	s.clist.del(k)
+	s.tabs.CList.del(k)
 	s.byVRef.del(VRefKey{vat, r.VRef})
-	s.holders.del(k)
 }
 
 // CListKRefs lists the krefs in vat's c-list, sorted by kind then number.
 func (s *Store) CListKRefs(vat string) []string {
-	ks := s.clist.keysIn(vat)
+	ks := s.tabs.CList.keysIn(clistByVat, vat)
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = k.KRef
@@ -471,7 +481,7 @@ func (s *Store) CListKRefs(vat string) []string {
 
 // Holders lists the vats whose c-lists hold kref, sorted by vat number.
 func (s *Store) Holders(kref string) []string {
-	ks := s.holders.keysIn(kref)
+	ks := s.tabs.CList.keysIn(clistByKRef, kref)
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = k.Vat
@@ -493,7 +503,7 @@ func (s *Store) cursor(name string) uint64 {
 func (s *Store) Enqueue(it QueueItem) {
 	s.mustOpen()
 	tail := s.cursor(cursorRunTail)
-	s.runQueue.put(tail, it)
+	s.tabs.RunQueue.put(tail, it)
 	s.cursors.put(cursorRunTail, tail+1)
 }
 
@@ -503,7 +513,7 @@ func (s *Store) QueueHead() (QueueItem, bool) {
 	if head >= tail {
 		return QueueItem{}, false
 	}
-	it, ok := s.runQueue.get(head)
+	it, ok := s.tabs.RunQueue.get(head)
 	if !ok {
 		panic(fmt.Sprintf("persistence: run queue item %d missing (head %d, tail %d)", head, head, tail))
 	}
@@ -518,7 +528,7 @@ func (s *Store) Dequeue() (QueueItem, bool) {
 		return it, false
 	}
 	head := s.cursor(cursorRunHead)
-	s.runQueue.del(head)
+	s.tabs.RunQueue.del(head)
 	s.cursors.put(cursorRunHead, head+1)
 	return it, true
 }
@@ -533,7 +543,7 @@ func (s *Store) QueueItems() []QueueItem {
 	head, tail := s.cursor(cursorRunHead), s.cursor(cursorRunTail)
 	out := make([]QueueItem, 0, tail-head)
 	for seq := head; seq < tail; seq++ {
-		it, _ := s.runQueue.get(seq)
+		it, _ := s.tabs.RunQueue.get(seq)
 		out = append(out, it)
 	}
 	return out
@@ -542,21 +552,21 @@ func (s *Store) QueueItems() []QueueItem {
 // ---- GC actions and reaps ----
 
 // AddGCAction adds a GC action to the pending set.
-func (s *Store) AddGCAction(a GCActionKey) { s.mustOpen(); s.gcActions.put(a, struct{}{}) }
+func (s *Store) AddGCAction(a GCActionKey) { s.mustOpen(); s.tabs.GCActions.put(a, struct{}{}) }
 
 // DeleteGCAction removes a GC action from the pending set.
-func (s *Store) DeleteGCAction(a GCActionKey) { s.mustOpen(); s.gcActions.del(a) }
+func (s *Store) DeleteGCAction(a GCActionKey) { s.mustOpen(); s.tabs.GCActions.del(a) }
 
 // GCActions lists the pending GC actions sorted by vat number, then kind in
 // priority order, then kref.
 func (s *Store) GCActions() []GCActionKey {
-	ks := s.gcActions.keys()
+	ks := s.tabs.GCActions.keys()
 	sort.Slice(ks, func(i, j int) bool { return gcLess(ks[i], ks[j]) })
 	return ks
 }
 
 // GCActionCount is the number of pending GC actions.
-func (s *Store) GCActionCount() int { return s.gcActions.len() }
+func (s *Store) GCActionCount() int { return s.tabs.GCActions.len() }
 
 var gcPriority = map[GCKind]int{GCDropExport: 0, GCRetireExport: 1, GCRetireImport: 2}
 
@@ -573,20 +583,20 @@ func gcLess(a, b GCActionKey) bool {
 // AddReap schedules a bring-out-your-dead for vat, once.
 func (s *Store) AddReap(vat string) {
 	s.mustOpen()
-	if s.reapQueue.has(vat) {
+	if s.tabs.ReapQueue.has(vat) {
 		return
 	}
-	s.reapQueue.put(vat, s.NextID(MetaNextReap))
+	s.tabs.ReapQueue.put(vat, s.NextID(MetaNextReap))
 }
 
 // DeleteReap unschedules vat's reap.
-func (s *Store) DeleteReap(vat string) { s.mustOpen(); s.reapQueue.del(vat) }
+func (s *Store) DeleteReap(vat string) { s.mustOpen(); s.tabs.ReapQueue.del(vat) }
 
 // NextReap reports the vat whose reap was scheduled first.
 func (s *Store) NextReap() (string, bool) {
 	best, bestSeq, found := "", uint64(0), false
-	for _, vat := range s.reapQueue.keys() {
-		seq, _ := s.reapQueue.get(vat)
+	for _, vat := range s.tabs.ReapQueue.keys() {
+		seq, _ := s.tabs.ReapQueue.get(vat)
 		if !found || seq < bestSeq {
 			best, bestSeq, found = vat, seq, true
 		}
@@ -596,40 +606,43 @@ func (s *Store) NextReap() (string, bool) {
 
 // Reaps lists the vats with a reap scheduled, first due first.
 func (s *Store) Reaps() []string {
-	vats := s.reapQueue.keys()
+	vats := s.tabs.ReapQueue.keys()
 	slices.SortFunc(vats, func(a, b string) int {
-		sa, _ := s.reapQueue.get(a)
-		sb, _ := s.reapQueue.get(b)
+		sa, _ := s.tabs.ReapQueue.get(a)
+		sb, _ := s.tabs.ReapQueue.get(b)
 		return cmp.Compare(sa, sb)
 	})
 	return vats
 }
 
 // ReapCount is the number of scheduled reaps.
-func (s *Store) ReapCount() int { return s.reapQueue.len() }
+func (s *Store) ReapCount() int { return s.tabs.ReapQueue.len() }
 
 // ---- vatstore ----
 
 // VatstoreGet reads a vatstore entry.
-func (s *Store) VatstoreGet(vat, key string) (string, bool) { return s.vatstore.get(vat, key) }
+func (s *Store) VatstoreGet(vat, key string) (string, bool) { return s.tabs.Vatstore.get(vat, key) }
 
 // VatstoreSet writes a vatstore entry.
-func (s *Store) VatstoreSet(vat, key, value string) { s.mustOpen(); s.vatstore.set(vat, key, value) }
+func (s *Store) VatstoreSet(vat, key, value string) {
+	s.mustOpen()
+	s.tabs.Vatstore.set(vat, key, value)
+}
 
 // VatstoreDelete deletes a vatstore entry.
-func (s *Store) VatstoreDelete(vat, key string) { s.mustOpen(); s.vatstore.del(vat, key) }
+func (s *Store) VatstoreDelete(vat, key string) { s.mustOpen(); s.tabs.Vatstore.del(vat, key) }
 
 // VatstoreNextKey returns vat's smallest key strictly greater than prior.
 func (s *Store) VatstoreNextKey(vat, prior string) (string, bool) {
-	return s.vatstore.nextKey(vat, prior)
+	return s.tabs.Vatstore.nextKey(vat, prior)
 }
 
 // VatstoreKeys lists vat's keys in order.
-func (s *Store) VatstoreKeys(vat string) []string { return s.vatstore.keysOf(vat) }
+func (s *Store) VatstoreKeys(vat string) []string { return s.tabs.Vatstore.keysOf(vat) }
 
 // VatstoreVats lists the vats that have vatstore entries, in id order
 // (the auditor checks that each is a vat the store knows).
-func (s *Store) VatstoreVats() []string { return sortIDs(s.vatstore.vats()) }
+func (s *Store) VatstoreVats() []string { return sortIDs(s.tabs.Vatstore.vats()) }
 
 // ---- vat lifecycle log ----
 
@@ -645,7 +658,7 @@ func (s *Store) Crash() {
 	}
 	s.closed = true
 	s.open = false
-	s.be.crash()
+	s.be.Crash()
 }
 
 // VatEvents reads the vat lifecycle log of vat ("" for every vat), oldest
@@ -654,7 +667,7 @@ func (s *Store) VatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.be.vatEvents(ctx, vat)
+	out, err := s.be.VatEvents(ctx, vat)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 package persistence
 
-// table is one typed table of the store, kept in memory in three layers:
+// Table is one typed table of the store, kept in memory in three layers:
 //
 //   - base: the committed view (what the last committed crank left);
 //   - over: the open crank's writes, read before base;
@@ -11,16 +11,117 @@ package persistence
 // trace in memory (invariant 2: there is no write-through cache to
 // go stale). A flush writes the dirty keys' base values to SQLite.
 //
-// A table may be partitioned (partOf != nil): then it also keeps, for base,
-// the set of keys in each partition, so that "every c-list entry of vat X"
-// is a lookup rather than a scan of the whole table.
-type table[K comparable, V any] struct {
+// A table may be partitioned, in one or more ways (parts): then it also
+// keeps, for base, the set of keys in each partition, so that "every
+// c-list entry of vat X" or "every vat whose c-list holds kref K" is a
+// lookup rather than a scan of the whole table.
+type Table[K comparable, V any] struct {
 	name   string
 	base   map[K]V
+	baseHW int // the most keys base has held since it was made
 	over   map[K]change[V]
 	dirty  map[K]struct{}
-	partOf func(K) string
-	byPart map[string]map[K]struct{}
+	// derived marks a table rebuilt from others on load: it never reaches
+	// SQLite, so its commits mark nothing dirty.
+	derived bool
+	parts   []*partIndex[K]
+}
+
+// partIndex is one partitioning of a table's base keys.
+type partIndex[K comparable] struct {
+	of   func(K) string
+	sets map[string]*partition[K]
+}
+
+// smallPart is the most keys a partition keeps in a slice before it
+// switches to a map. Most partitions are tiny (the vats holding one kref:
+// usually one or two), and a Go map costs a few hundred bytes even for
+// one key, which at a million objects is most of the store's memory.
+const smallPart = 8
+
+// partition is the set of base keys in one partition: a slice while
+// small, a map beyond, with the most keys the map has held (see
+// shrinkBase).
+type partition[K comparable] struct {
+	small []K
+	keys  map[K]struct{}
+	hw    int
+}
+
+func (p *partition[K]) len() int {
+	if p.keys != nil {
+		return len(p.keys)
+	}
+	return len(p.small)
+}
+
+func (p *partition[K]) add(k K) {
+	if p.keys != nil {
+		p.keys[k] = struct{}{}
+		p.hw = max(p.hw, len(p.keys))
+		return
+	}
+	for _, x := range p.small {
+		if x == k {
+			return
+		}
+	}
+	if len(p.small) < smallPart {
+		p.small = append(p.small, k)
+		return
+	}
+	p.keys = make(map[K]struct{}, 2*smallPart)
+	for _, x := range p.small {
+		p.keys[x] = struct{}{}
+	}
+	p.keys[k] = struct{}{}
+	p.small, p.hw = nil, len(p.keys)
+}
+
+func (p *partition[K]) remove(k K) {
+	if p.keys == nil {
+		for i, x := range p.small {
+			if x == k {
+				p.small = append(p.small[:i], p.small[i+1:]...)
+				return
+			}
+		}
+		return
+	}
+	delete(p.keys, k)
+	if p.hw > maxKeptMap && len(p.keys)*4 <= p.hw {
+		// As in shrinkBase: keysIn ranges over the set.
+		fresh := make(map[K]struct{}, len(p.keys))
+		for k := range p.keys {
+			fresh[k] = struct{}{}
+		}
+		p.keys, p.hw = fresh, len(fresh)
+	}
+}
+
+func (p *partition[K]) has(k K) bool {
+	if p.keys != nil {
+		_, ok := p.keys[k]
+		return ok
+	}
+	for _, x := range p.small {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *partition[K]) each(fn func(K)) {
+	if p.keys == nil {
+		for _, k := range p.small {
+			fn(k)
+		}
+		return
+	}
+	for k := range p.keys {
+		fn(k)
+	}
 }
 
 // change is one pending write of the open crank: a new value, or a delete.
@@ -29,22 +130,21 @@ type change[V any] struct {
 	del bool
 }
 
-func newTable[K comparable, V any](name string, partOf func(K) string) *table[K, V] {
-	t := &table[K, V]{
-		name:   name,
-		base:   make(map[K]V),
-		over:   make(map[K]change[V]),
-		dirty:  make(map[K]struct{}),
-		partOf: partOf,
+func newTable[K comparable, V any](name string, partOf ...func(K) string) *Table[K, V] {
+	t := &Table[K, V]{
+		name:  name,
+		base:  make(map[K]V),
+		over:  make(map[K]change[V]),
+		dirty: make(map[K]struct{}),
 	}
-	if partOf != nil {
-		t.byPart = make(map[string]map[K]struct{})
+	for _, of := range partOf {
+		t.parts = append(t.parts, &partIndex[K]{of: of, sets: make(map[string]*partition[K])})
 	}
 	return t
 }
 
 // get reads k as the open crank sees it.
-func (t *table[K, V]) get(k K) (V, bool) {
+func (t *Table[K, V]) get(k K) (V, bool) {
 	if c, ok := t.over[k]; ok {
 		if c.del {
 			var zero V
@@ -57,16 +157,16 @@ func (t *table[K, V]) get(k K) (V, bool) {
 }
 
 // has reports whether k exists as the open crank sees it.
-func (t *table[K, V]) has(k K) bool {
+func (t *Table[K, V]) has(k K) bool {
 	_, ok := t.get(k)
 	return ok
 }
 
 // put writes k in the open crank.
-func (t *table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
+func (t *Table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
 
 // del deletes k in the open crank. Deleting a missing key is a no-op.
-func (t *table[K, V]) del(k K) {
+func (t *Table[K, V]) del(k K) {
 	if _, inBase := t.base[k]; !inBase {
 		if _, inOver := t.over[k]; !inOver {
 			return
@@ -76,7 +176,8 @@ func (t *table[K, V]) del(k K) {
 }
 
 // fold makes the open crank's writes part of the committed view.
-func (t *table[K, V]) fold() {
+func (t *Table[K, V]) fold() {
+	shrink := false
 	for k, c := range t.over {
 		_, existed := t.base[k]
 		if c.del {
@@ -87,61 +188,144 @@ func (t *table[K, V]) fold() {
 				continue
 			}
 			delete(t.base, k)
-			if t.partOf != nil {
-				p := t.partOf(k)
-				if set := t.byPart[p]; set != nil {
-					delete(set, k)
-					if len(set) == 0 {
-						delete(t.byPart, p)
-					}
-				}
-			}
+			t.dropFromParts(k)
+			shrink = true
 		} else {
 			t.base[k] = c.v
-			if t.partOf != nil && !existed {
-				p := t.partOf(k)
-				set := t.byPart[p]
-				if set == nil {
-					set = make(map[K]struct{})
-					t.byPart[p] = set
-				}
-				set[k] = struct{}{}
+			if !existed {
+				t.baseHW = max(t.baseHW, len(t.base))
+				t.addToParts(k)
 			}
 		}
-		t.dirty[k] = struct{}{}
+		if !t.derived {
+			t.dirty[k] = struct{}{}
+		}
 	}
-	clear(t.over)
+	t.over = reuseMap(t.over)
+	if shrink {
+		t.shrinkBase()
+	}
+}
+
+// shrinkBase replaces base when it holds a quarter of the most it has
+// held, and that was more than maxKeptMap keys: a Go map keeps its
+// capacity when keys are deleted, and ranging over it (keys, the
+// auditor's scans, GCActions every crank) costs its capacity, not its
+// length. Copying the live rows costs as much as the deletes that made
+// the room, so the cost per delete stays constant.
+func (t *Table[K, V]) shrinkBase() {
+	if t.baseHW <= maxKeptMap || len(t.base)*4 > t.baseHW {
+		return
+	}
+	fresh := make(map[K]V, len(t.base))
+	for k, v := range t.base {
+		fresh[k] = v
+	}
+	t.base, t.baseHW = fresh, len(fresh)
+}
+
+func (t *Table[K, V]) addToParts(k K) {
+	for _, pi := range t.parts {
+		p := pi.of(k)
+		set := pi.sets[p]
+		if set == nil {
+			set = &partition[K]{}
+			pi.sets[p] = set
+		}
+		set.add(k)
+	}
+}
+
+func (t *Table[K, V]) dropFromParts(k K) {
+	for _, pi := range t.parts {
+		p := pi.of(k)
+		set := pi.sets[p]
+		if set == nil {
+			continue
+		}
+		set.remove(k)
+		if set.len() == 0 {
+			delete(pi.sets, p)
+		}
+	}
 }
 
 // abort drops the open crank's writes.
-func (t *table[K, V]) abort() { clear(t.over) }
+func (t *Table[K, V]) abort() { t.over = reuseMap(t.over) }
 
-// loadBase installs a row read from SQLite into the committed view.
-func (t *table[K, V]) loadBase(k K, v V) {
-	t.base[k] = v
-	if t.partOf != nil {
-		p := t.partOf(k)
-		set := t.byPart[p]
-		if set == nil {
-			set = make(map[K]struct{})
-			t.byPart[p] = set
+// maxKeptMap is the most keys a per-unit map (a table's overlay or dirty
+// set, the kernel's free candidates) may have held and still be cleared
+// for reuse after its unit. A map that held more is replaced by a fresh
+// one: a Go map keeps its capacity when cleared, and ranging over it or
+// clearing it again costs that capacity, so one unit that wrote 100k rows
+// would otherwise slow every later unit for the life of the store.
+const maxKeptMap = 1024
+
+// reuseMap empties m for the next unit: cleared in place while small,
+// replaced when it grew past maxKeptMap.
+func reuseMap[M ~map[K]V, K comparable, V any](m M) M {
+	if len(m) > maxKeptMap {
+		return make(M)
+	}
+	clear(m)
+	return m
+}
+
+// Name is the table's name, as the SQLite schema has it.
+func (t *Table[K, V]) Name() string { return t.name }
+
+// Load installs a row read from the backend into the committed view. A
+// backend calls it only from Backend.Load, on a store that no unit has
+// touched yet.
+func (t *Table[K, V]) Load(k K, v V) { t.loadBase(k, v) }
+
+// Deletes calls fn with every key deleted since the last flush, for a
+// backend's Flush.
+func (t *Table[K, V]) Deletes(fn func(K)) {
+	for k := range t.dirty {
+		if _, ok := t.base[k]; !ok {
+			fn(k)
 		}
-		set[k] = struct{}{}
 	}
 }
 
-// keysIn returns the keys of partition p as the open crank sees them, in no
-// particular order (callers sort when order matters).
-func (t *table[K, V]) keysIn(p string) []K {
-	var out []K
-	for k := range t.byPart[p] {
-		if c, ok := t.over[k]; ok && c.del {
-			continue
+// Upserts calls fn with every row written since the last flush, as the
+// committed view holds it now, for a backend's Flush.
+func (t *Table[K, V]) Upserts(fn func(K, V)) {
+	for k := range t.dirty {
+		if v, ok := t.base[k]; ok {
+			fn(k, v)
 		}
-		out = append(out, k)
+	}
+}
+
+// loadBase installs a row read from SQLite into the committed view.
+func (t *Table[K, V]) loadBase(k K, v V) {
+	if _, existed := t.base[k]; existed {
+		t.base[k] = v
+		return
+	}
+	t.base[k] = v
+	t.baseHW = max(t.baseHW, len(t.base))
+	t.addToParts(k)
+}
+
+// keysIn returns the keys of partition p of partitioning i as the open
+// crank sees them, in no particular order (callers sort when order
+// matters).
+func (t *Table[K, V]) keysIn(i int, p string) []K {
+	pi := t.parts[i]
+	var out []K
+	if set := pi.sets[p]; set != nil {
+		set.each(func(k K) {
+			if c, ok := t.over[k]; ok && c.del {
+				return
+			}
+			out = append(out, k)
+		})
 	}
 	for k, c := range t.over {
-		if c.del || t.partOf(k) != p {
+		if c.del || pi.of(k) != p {
 			continue
 		}
 		if _, inBase := t.base[k]; inBase {
@@ -153,7 +337,7 @@ func (t *table[K, V]) keysIn(p string) []K {
 }
 
 // keys returns every key as the open crank sees it, in no particular order.
-func (t *table[K, V]) keys() []K {
+func (t *Table[K, V]) keys() []K {
 	out := make([]K, 0, len(t.base)+len(t.over))
 	for k := range t.base {
 		if c, ok := t.over[k]; ok && c.del {
@@ -174,7 +358,7 @@ func (t *table[K, V]) keys() []K {
 }
 
 // len is the number of rows as the open crank sees them.
-func (t *table[K, V]) len() int {
+func (t *Table[K, V]) len() int {
 	n := len(t.base)
 	for k, c := range t.over {
 		_, inBase := t.base[k]
@@ -188,22 +372,11 @@ func (t *table[K, V]) len() int {
 	return n
 }
 
-// dirtyKeys splits the keys changed since the last flush into those to
-// upsert (present in base) and those to delete. The dirty set is kept until
-// clearDirty, so a failed flush loses nothing.
-func (t *table[K, V]) dirtyKeys() (upserts []K, deletes []K) {
-	for k := range t.dirty {
-		if _, ok := t.base[k]; ok {
-			upserts = append(upserts, k)
-		} else {
-			deletes = append(deletes, k)
-		}
-	}
-	return upserts, deletes
-}
-
 // clearDirty forgets the dirty set once a flush has committed it.
-func (t *table[K, V]) clearDirty() { clear(t.dirty) }
+func (t *Table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
 
 // pending reports whether the open crank has written anything.
-func (t *table[K, V]) pending() bool { return len(t.over) > 0 }
+func (t *Table[K, V]) pending() bool { return len(t.over) > 0 }
+
+// dirtyLen is the number of keys waiting for a flush.
+func (t *Table[K, V]) dirtyLen() int { return len(t.dirty) }

@@ -4,12 +4,12 @@ import (
 	"github.com/google/btree"
 )
 
-// vatstoreTable is the per-vat key-value store that liveslots keeps its
+// VatstoreTable is the per-vat key-value store that liveslots keeps its
 // durable state in. It has the same three layers as table (base, the open
 // crank's writes, dirty keys), but its base is ordered per vat so that
 // getNextKey, which liveslots uses to walk collections, is a tree seek
 // rather than a sort.
-type vatstoreTable struct {
+type VatstoreTable struct {
 	base  map[string]*btree.BTreeG[vsItem]
 	over  map[VatstoreKey]change[string]
 	dirty map[VatstoreKey]struct{}
@@ -19,15 +19,15 @@ type vsItem struct{ key, value string }
 
 func vsLess(a, b vsItem) bool { return a.key < b.key }
 
-func newVatstoreTable() *vatstoreTable {
-	return &vatstoreTable{
+func newVatstoreTable() *VatstoreTable {
+	return &VatstoreTable{
 		base:  make(map[string]*btree.BTreeG[vsItem]),
 		over:  make(map[VatstoreKey]change[string]),
 		dirty: make(map[VatstoreKey]struct{}),
 	}
 }
 
-func (t *vatstoreTable) baseGet(vat, key string) (string, bool) {
+func (t *VatstoreTable) baseGet(vat, key string) (string, bool) {
 	tr := t.base[vat]
 	if tr == nil {
 		return "", false
@@ -36,18 +36,18 @@ func (t *vatstoreTable) baseGet(vat, key string) (string, bool) {
 	return it.value, ok
 }
 
-func (t *vatstoreTable) get(vat, key string) (string, bool) {
+func (t *VatstoreTable) get(vat, key string) (string, bool) {
 	if c, ok := t.over[VatstoreKey{vat, key}]; ok {
 		return c.v, !c.del
 	}
 	return t.baseGet(vat, key)
 }
 
-func (t *vatstoreTable) set(vat, key, value string) {
+func (t *VatstoreTable) set(vat, key, value string) {
 	t.over[VatstoreKey{vat, key}] = change[string]{v: value}
 }
 
-func (t *vatstoreTable) del(vat, key string) {
+func (t *VatstoreTable) del(vat, key string) {
 	k := VatstoreKey{vat, key}
 	if _, ok := t.baseGet(vat, key); !ok {
 		if _, inOver := t.over[k]; !inOver {
@@ -58,7 +58,7 @@ func (t *vatstoreTable) del(vat, key string) {
 }
 
 // nextKey returns the smallest key of vat strictly greater than prior.
-func (t *vatstoreTable) nextKey(vat, prior string) (string, bool) {
+func (t *VatstoreTable) nextKey(vat, prior string) (string, bool) {
 	var best string
 	found := false
 	for k, c := range t.over {
@@ -88,7 +88,7 @@ func (t *vatstoreTable) nextKey(vat, prior string) (string, bool) {
 }
 
 // keysOf returns every key of vat as the open crank sees them, sorted.
-func (t *vatstoreTable) keysOf(vat string) []string {
+func (t *VatstoreTable) keysOf(vat string) []string {
 	var out []string
 	prior := ""
 	// The empty key is a legal key; check it before walking with nextKey.
@@ -107,7 +107,7 @@ func (t *vatstoreTable) keysOf(vat string) []string {
 
 // vats returns the vats that have at least one entry, as the open crank
 // sees them (for the auditor: entries of a vat with no vat row).
-func (t *vatstoreTable) vats() []string {
+func (t *VatstoreTable) vats() []string {
 	var out []string
 	seen := map[string]bool{}
 	consider := func(vat string) {
@@ -132,7 +132,7 @@ func (t *vatstoreTable) vats() []string {
 	return out
 }
 
-func (t *vatstoreTable) fold() {
+func (t *VatstoreTable) fold() {
 	for k, c := range t.over {
 		tr := t.base[k.Vat]
 		if c.del {
@@ -154,12 +154,12 @@ func (t *vatstoreTable) fold() {
 		}
 		t.dirty[k] = struct{}{}
 	}
-	clear(t.over)
+	t.over = reuseMap(t.over)
 }
 
-func (t *vatstoreTable) abort() { clear(t.over) }
+func (t *VatstoreTable) abort() { t.over = reuseMap(t.over) }
 
-func (t *vatstoreTable) loadBase(vat, key, value string) {
+func (t *VatstoreTable) loadBase(vat, key, value string) {
 	tr := t.base[vat]
 	if tr == nil {
 		tr = btree.NewG(32, vsLess)
@@ -168,23 +168,38 @@ func (t *vatstoreTable) loadBase(vat, key, value string) {
 	tr.ReplaceOrInsert(vsItem{key: key, value: value})
 }
 
-func (t *vatstoreTable) dirtyKeys() (upserts, deletes []VatstoreKey) {
+// Name is the table's name, as the SQLite schema has it.
+func (t *VatstoreTable) Name() string { return "vatstore" }
+
+// Load installs an entry read from the backend, as Table.Load does.
+func (t *VatstoreTable) Load(k VatstoreKey, value string) { t.loadBase(k.Vat, k.Key, value) }
+
+// Deletes calls fn with every entry deleted since the last flush.
+func (t *VatstoreTable) Deletes(fn func(VatstoreKey)) {
 	for k := range t.dirty {
-		if _, ok := t.baseGet(k.Vat, k.Key); ok {
-			upserts = append(upserts, k)
-		} else {
-			deletes = append(deletes, k)
+		if _, ok := t.baseGet(k.Vat, k.Key); !ok {
+			fn(k)
 		}
 	}
-	return upserts, deletes
 }
 
-func (t *vatstoreTable) clearDirty() { clear(t.dirty) }
+// Upserts calls fn with every entry written since the last flush.
+func (t *VatstoreTable) Upserts(fn func(VatstoreKey, string)) {
+	for k := range t.dirty {
+		if v, ok := t.baseGet(k.Vat, k.Key); ok {
+			fn(k, v)
+		}
+	}
+}
 
-func (t *vatstoreTable) pending() bool { return len(t.over) > 0 }
+func (t *VatstoreTable) clearDirty() { t.dirty = reuseMap(t.dirty) }
+
+func (t *VatstoreTable) pending() bool { return len(t.over) > 0 }
+
+func (t *VatstoreTable) dirtyLen() int { return len(t.dirty) }
 
 // len counts every entry of the committed view (for Verify and stats).
-func (t *vatstoreTable) baseLen() int {
+func (t *VatstoreTable) baseLen() int {
 	n := 0
 	for _, tr := range t.base {
 		n += tr.Len()

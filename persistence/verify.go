@@ -28,9 +28,23 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 		// it with the file again would report the kernel's progress.
 		return nil, nil
 	}
-	fresh := &Store{}
+	fresh := &Store{path: s.path}
 	fresh.initTables()
-	if err := s.be.loadInto(ctx, fresh); err != nil {
+	if s.be.Independent() {
+		if err := s.be.Load(ctx, &fresh.tabs); err != nil {
+			return nil, err
+		}
+	} else {
+		// The in-memory store's committed view is its only copy: what can
+		// be checked is that the derived views (the c-list's partitions
+		// and by-vref index, the run queue's cursors) equal what the
+		// tables imply, rebuilt from scratch.
+		for k, r := range s.tabs.CList.base {
+			fresh.tabs.CList.loadBase(k, r)
+		}
+		fresh.tabs.RunQueue = s.tabs.RunQueue
+	}
+	if err := fresh.derive(); err != nil {
 		return nil, err
 	}
 	var diffs []string
@@ -38,28 +52,38 @@ func (s *Store) Verify(ctx context.Context, limit int) ([]string, error) {
 		diffs = append(diffs, fmt.Sprintf(format, args...))
 		return limit <= 0 || len(diffs) < limit
 	}
-	ok := compareTable(s.meta, fresh.meta, add) &&
-		compareTable(s.subclusters, fresh.subclusters, add) &&
-		compareTable(s.vats, fresh.vats, add) &&
-		compareTable(s.objects, fresh.objects, add) &&
-		compareTable(s.promises, fresh.promises, add) &&
-		compareTable(s.pqueue, fresh.pqueue, add) &&
-		compareTable(s.clist, fresh.clist, add) &&
-		compareTable(s.runQueue, fresh.runQueue, add) &&
-		compareTable(s.gcActions, fresh.gcActions, add) &&
-		compareTable(s.idempotency, fresh.idempotency, add) &&
-		compareTable(s.reapQueue, fresh.reapQueue, add) &&
-		compareTable(s.byVRef, fresh.byVRef, add) &&
-		compareTable(s.holders, fresh.holders, add) &&
-		compareCursors(s, fresh, add)
-	if ok {
-		compareVatstore(s.vatstore, fresh.vatstore, add)
+	mine := []layered{s.byVRef}
+	theirs := []layered{fresh.byVRef}
+	if !s.be.Independent() {
+		mine = append(mine, s.tabs.CList)
+		theirs = append(theirs, fresh.tabs.CList)
 	}
+	if s.be.Independent() {
+		mine = append(s.tabs.persisted(), mine...)
+		theirs = append(fresh.tabs.persisted(), theirs...)
+	}
+	for i := range mine {
+		if !mine[i].compareWith(theirs[i], add) {
+			return diffs, nil
+		}
+	}
+	compareCursors(s, fresh, add)
 	return diffs, nil
 }
 
-func compareTable[K comparable, V any](mem, db *table[K, V], add func(string, ...any) bool) bool {
-	var lines []string
+// compareWith lists, through add, how t's committed view differs from
+// db's (the same table loaded afresh), and reports whether add wants more.
+func (t *Table[K, V]) compareWith(other layered, add func(string, ...any) bool) bool {
+	return compareTable(t, other.(*Table[K, V]), add)
+}
+
+// compareWith is Table.compareWith for the vatstore.
+func (t *VatstoreTable) compareWith(other layered, add func(string, ...any) bool) bool {
+	return compareVatstore(t, other.(*VatstoreTable), add)
+}
+
+func compareTable[K comparable, V any](mem, db *Table[K, V], add func(string, ...any) bool) bool {
+	lines := compareParts(mem, db)
 	for k, mv := range mem.base {
 		dv, ok := db.base[k]
 		switch {
@@ -81,6 +105,39 @@ func compareTable[K comparable, V any](mem, db *table[K, V], add func(string, ..
 		}
 	}
 	return true
+}
+
+// compareParts lists how mem's partition indexes differ from db's.
+func compareParts[K comparable, V any](mem, db *Table[K, V]) []string {
+	var lines []string
+	for i := range mem.parts {
+		mp, dp := mem.parts[i].sets, db.parts[i].sets
+		for p, set := range mp {
+			other := dp[p]
+			if other == nil || other.len() != set.len() {
+				lines = append(lines, fmt.Sprintf("%s: partition %d %q has %d keys in memory, %d in the database", mem.name, i, p, set.len(), lenOf(other)))
+				continue
+			}
+			set.each(func(k K) {
+				if !other.has(k) {
+					lines = append(lines, fmt.Sprintf("%s: partition %d %q: %v in memory but not in the database", mem.name, i, p, k))
+				}
+			})
+		}
+		for p, set := range dp {
+			if mp[p] == nil {
+				lines = append(lines, fmt.Sprintf("%s: partition %d %q has %d keys in the database, none in memory", mem.name, i, p, set.len()))
+			}
+		}
+	}
+	return lines
+}
+
+func lenOf[K comparable](p *partition[K]) int {
+	if p == nil {
+		return 0
+	}
+	return p.len()
 }
 
 // normalize makes empty and nil slices compare equal: the database does not
@@ -128,7 +185,7 @@ func compareCursors(mem, db *Store, add func(string, ...any) bool) bool {
 	return true
 }
 
-func compareVatstore(mem, db *vatstoreTable, add func(string, ...any) bool) {
+func compareVatstore(mem, db *VatstoreTable, add func(string, ...any) bool) bool {
 	vats := map[string]bool{}
 	for v := range mem.base {
 		vats[v] = true
@@ -140,7 +197,7 @@ func compareVatstore(mem, db *vatstoreTable, add func(string, ...any) bool) {
 		mk, dk := mem.keysOf(vat), db.keysOf(vat)
 		if !reflect.DeepEqual(mk, dk) {
 			if !add("vatstore %s: memory has %d keys, database %d", vat, len(mk), len(dk)) {
-				return
+				return false
 			}
 			continue
 		}
@@ -148,8 +205,9 @@ func compareVatstore(mem, db *vatstoreTable, add func(string, ...any) bool) {
 			mv, _ := mem.get(vat, k)
 			dv, _ := db.get(vat, k)
 			if mv != dv && !add("vatstore %s/%q differs", vat, k) {
-				return
+				return false
 			}
 		}
 	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -48,7 +49,7 @@ func (l *local) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery,
 // and returns the bootstrap result.
 func runLocal(reg *vat.Registry, cfg kernel.ClusterConfig) (*local, kernel.LaunchResult, any, error) {
 	ctx := context.Background()
-	st, err := persistence.Open(ctx, "", persistence.Options{})
+	st, err := sqlitestore.Open(ctx, "", persistence.Options{})
 	if err != nil {
 		return nil, kernel.LaunchResult{}, nil, err
 	}

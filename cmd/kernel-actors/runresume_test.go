@@ -18,6 +18,7 @@ import (
 	"github.com/ocapgo/kernel-actors/internal/demos/catalog"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // The child process that makes a database as a crash during a launch
@@ -104,7 +105,7 @@ func cutLaunch(t *testing.T, point, db, config string) {
 func fileState(t *testing.T, db string) (subclusters []kernel.SubclusterInfo, vats []kernel.VatInfo, queued int) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := persistence.Open(ctx, db, persistence.Options{ReadOnly: true})
+	st, err := sqlitestore.Open(ctx, db, persistence.Options{ReadOnly: true})
 	require.NoError(t, err)
 	defer st.Close(ctx)
 	problems, err := kernel.Audit(ctx, st)

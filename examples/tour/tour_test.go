@@ -18,6 +18,7 @@ import (
 	"github.com/ocapgo/kernel-actors/demos/demotest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -107,7 +108,7 @@ func TestTourOnFile(t *testing.T) {
 
 	audit := func() (cranks uint64) {
 		t.Helper()
-		st, err := persistence.Open(ctx, path, persistence.Options{})
+		st, err := sqlitestore.Open(ctx, path, persistence.Options{})
 		require.NoError(t, err)
 		defer func() { require.NoError(t, st.Close(ctx)) }()
 		problems, err := kernel.Audit(ctx, st)

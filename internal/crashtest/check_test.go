@@ -17,6 +17,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // What the parent checks after each kill. Each finding is a problem of a
@@ -121,7 +122,7 @@ func integrityCheck(ctx context.Context, path string) error {
 // in it already. An effect the host was told of that is missing here was
 // released before its commit, even if a resume would apply it later.
 func (c *check) checkFileAsLeft(ctx context.Context) bool {
-	st, err := persistence.Open(ctx, c.db, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, c.db, persistence.Options{})
 	if err != nil {
 		c.add(catResume, "open", "the store does not open after the kill: %v", err)
 		return false

@@ -10,6 +10,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // The persistence family (the reference's persistence.test.ts;
@@ -126,7 +127,7 @@ func TestPersistenceQueuedMessage(t *testing.T) {
 
 	ctx, cancel := w.ctx()
 	defer cancel()
-	st, err := persistence.Open(ctx, w.path, persistence.Options{})
+	st, err := sqlitestore.Open(ctx, w.path, persistence.Options{})
 	require.NoError(t, err)
 	sm, err := kernel.New(kernel.Config{Store: st})
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // Persistence commands: a scenario that restarts its kernel runs on a file
@@ -166,7 +167,7 @@ func (s *scenario) cmdReopen(td *datadriven.TestData) (string, error) {
 		s.saved = map[kernel.VatID]map[string]kernel.VRef{}
 		s.forgetTestLog()
 	}
-	st, err := persistence.Open(d.Ctx, d.path, opts)
+	st, err := sqlitestore.Open(d.Ctx, d.path, opts)
 	if err != nil {
 		return "", fmt.Errorf("reopen: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // Driver runs a kernel synchronously over fake vats.
@@ -53,7 +54,7 @@ func New(t testing.TB) *Driver {
 func NewWithOptions(t testing.TB, path string, opts persistence.Options) *Driver {
 	t.Helper()
 	ctx := context.Background()
-	st, err := persistence.Open(ctx, path, opts)
+	st, err := sqlitestore.Open(ctx, path, opts)
 	if err != nil {
 		t.Fatalf("kerneltest: open store: %v", err)
 	}
@@ -92,7 +93,7 @@ func (d *Driver) reopen(crash bool) {
 			d.T.Fatalf("kerneltest: reopen: close: %v", err)
 		}
 	}
-	st, err := persistence.Open(d.Ctx, d.path, d.opts)
+	st, err := sqlitestore.Open(d.Ctx, d.path, d.opts)
 	if err != nil {
 		d.T.Fatalf("kerneltest: reopen: %v", err)
 	}

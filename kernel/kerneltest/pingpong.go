@@ -8,6 +8,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // PingPong is a lean Deliverer for benchmarks: two vats bounce "ping"
@@ -30,7 +31,7 @@ type PingPong struct {
 // ping-pong on that kernel: what every crank benchmark starts from. The
 // caller closes the store.
 func OpenPingPong(ctx context.Context, path string, opts persistence.Options) (*persistence.Store, *kernel.Kernel, *PingPong, error) {
-	st, err := persistence.Open(ctx, path, opts)
+	st, err := sqlitestore.Open(ctx, path, opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}

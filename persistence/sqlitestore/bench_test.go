@@ -1,4 +1,4 @@
-package persistence_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // flushRecord is the statements of one flush.
@@ -109,7 +110,7 @@ func bareRate(b *testing.B, path string, sync persistence.Synchronous, records [
 	if _, err := conn.ExecContext(ctx, "PRAGMA journal_mode = WAL; PRAGMA synchronous = "+string(sync)); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, persistence.SchemaSQL()); err != nil {
+	if _, err := conn.ExecContext(ctx, sqlitestore.SchemaSQL()); err != nil {
 		b.Fatal(err)
 	}
 	stmts := map[string]*sql.Stmt{}

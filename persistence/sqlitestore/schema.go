@@ -1,4 +1,4 @@
-package persistence
+package sqlitestore
 
 // ApplicationID marks a SQLite file as a kernel-actors store ("KACT"), so
 // that opening some other program's database is refused rather than

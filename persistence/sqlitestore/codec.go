@@ -1,10 +1,9 @@
-package persistence
+package sqlitestore
 
 import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // encodeList stores a list of refs as a JSON array, so that the sqlite3
@@ -74,10 +73,4 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-// placeholders returns "(?,?,?),(?,?,?)" for rows rows of width columns.
-func placeholders(rows, width int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }

@@ -1,8 +1,9 @@
-package persistence
+package sqlitestore
 
 import (
 	"context"
 	"database/sql"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"path/filepath"
 	"testing"
 
@@ -14,21 +15,21 @@ import (
 func fillStore(t *testing.T, path string) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
-	s.NextID(MetaNextObject)
-	s.NextID(MetaNextPromise)
-	s.NextID(MetaNextPromise)
-	s.PutSubcluster("s1", SubclusterRow{Bootstrap: "a", Config: `{"bootstrap":"a"}`})
-	s.PutVat("v1", VatRow{Name: "a", Subcluster: "s1", Config: `{"bundle":"b"}`, State: VatActive, NextObject: 1, NextPromise: 1})
-	s.PutObject("ko1", ObjectRow{Owner: "v1", Reachable: 1, Recognizable: 1, Pins: 1})
-	s.PutPromise("kp1", PromiseRow{State: PromiseUnresolved, Decider: "v1", Subscribers: []string{"v1"}, RefCount: 2, QueueTail: 1})
-	s.PutPromise("kp2", PromiseRow{State: PromiseFulfilled, Value: Data{Body: "#\"$0\"", Slots: []string{"ko1"}}, RefCount: 1})
-	s.PutQueuedMessage("kp1", 0, Message{Methargs: Data{Body: "#[]", Slots: []string{"ko1"}}})
-	s.PutCList("v1", "ko1", CListRow{VRef: "o+0", Reachable: true})
-	s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#[]", Slots: []string{"ko1"}}, Result: "kp2"}})
-	s.AddGCAction(GCActionKey{Vat: "v1", Kind: GCDropExport, KRef: "ko1"})
+	s.NextID(persistence.MetaNextObject)
+	s.NextID(persistence.MetaNextPromise)
+	s.NextID(persistence.MetaNextPromise)
+	s.PutSubcluster("s1", persistence.SubclusterRow{Bootstrap: "a", Config: `{"bootstrap":"a"}`})
+	s.PutVat("v1", persistence.VatRow{Name: "a", Subcluster: "s1", Config: `{"bundle":"b"}`, State: persistence.VatActive, NextObject: 1, NextPromise: 1})
+	s.PutObject("ko1", persistence.ObjectRow{Owner: "v1", Reachable: 1, Recognizable: 1, Pins: 1})
+	s.PutPromise("kp1", persistence.PromiseRow{State: persistence.PromiseUnresolved, Decider: "v1", Subscribers: []string{"v1"}, RefCount: 2, QueueTail: 1})
+	s.PutPromise("kp2", persistence.PromiseRow{State: persistence.PromiseFulfilled, Value: persistence.Data{Body: "#\"$0\"", Slots: []string{"ko1"}}, RefCount: 1})
+	s.PutQueuedMessage("kp1", 0, persistence.Message{Methargs: persistence.Data{Body: "#[]", Slots: []string{"ko1"}}})
+	s.PutCList("v1", "ko1", persistence.CListRow{VRef: "o+0", Reachable: true})
+	s.Enqueue(persistence.QueueItem{Kind: persistence.QueueSend, Target: "ko1", Message: persistence.Message{Methargs: persistence.Data{Body: "#[]", Slots: []string{"ko1"}}, Result: "kp2"}})
+	s.AddGCAction(persistence.GCActionKey{Vat: "v1", Kind: persistence.GCDropExport, KRef: "ko1"})
 	s.AddReap("v1")
 	s.VatstoreSet("v1", "k", "v")
 	_, err = s.Commit(ctx)
@@ -54,7 +55,7 @@ func tamper(t *testing.T, path, stmt string) {
 	require.Equal(t, int64(1), n, "the tampering changed one row: %s", stmt)
 }
 
-// A row that cannot be loaded makes Open fail with ErrCorrupt, naming the
+// A row that cannot be loaded makes Open fail with persistence.ErrCorrupt, naming the
 // file, the table, the row's key and the column; nothing is skipped.
 func TestOpenRefusesRowsThatDoNotLoad(t *testing.T) {
 	ctx := context.Background()
@@ -111,12 +112,12 @@ func TestOpenRefusesRowsThatDoNotLoad(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "k.db")
 			fillStore(t, path)
-			s, err := Open(ctx, path, Options{})
+			s, err := Open(ctx, path, persistence.Options{})
 			require.NoError(t, err, "the store loads before the tampering")
 			require.NoError(t, s.Close(ctx))
 			tamper(t, path, tt.stmt)
 			for _, ro := range []bool{false, true} {
-				s, err := Open(ctx, path, Options{ReadOnly: ro})
+				s, err := Open(ctx, path, persistence.Options{ReadOnly: ro})
 				if s != nil {
 					s.Close(ctx)
 				}
@@ -124,7 +125,7 @@ func TestOpenRefusesRowsThatDoNotLoad(t *testing.T) {
 					require.NoError(t, err, "a read-only open does not check CHECKs")
 					continue
 				}
-				require.ErrorIs(t, err, ErrCorrupt, "read-only %v", ro)
+				require.ErrorIs(t, err, persistence.ErrCorrupt, "read-only %v", ro)
 				require.Contains(t, err.Error(), path, "the error names the file")
 				for _, w := range tt.wants {
 					require.Contains(t, err.Error(), w)

@@ -1,9 +1,10 @@
-package persistence
+package sqlitestore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestOpenMigratesVersion2Rows(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	v, ok := s.Vat("v1")
@@ -52,17 +53,17 @@ func TestOpenMigratesVersion2Rows(t *testing.T) {
 func TestVersion3ColumnsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
-	s.PutSubcluster("s1", SubclusterRow{Bootstrap: "a", Config: "{}", BootstrapKPID: "kp9"})
-	s.PutVat("v1", VatRow{Name: "a", Subcluster: "s1", Config: "{}", State: VatActive, NextObject: 1, NextPromise: 1, Restarts: []int64{5, 7}})
-	s.PutPromise("kp9", PromiseRow{State: PromiseUnresolved, Decider: "v1", DeciderIncarnation: 3, RefCount: 1, QueueHead: 1, QueueTail: 1})
+	s.PutSubcluster("s1", persistence.SubclusterRow{Bootstrap: "a", Config: "{}", BootstrapKPID: "kp9"})
+	s.PutVat("v1", persistence.VatRow{Name: "a", Subcluster: "s1", Config: "{}", State: persistence.VatActive, NextObject: 1, NextPromise: 1, Restarts: []int64{5, 7}})
+	s.PutPromise("kp9", persistence.PromiseRow{State: persistence.PromiseUnresolved, Decider: "v1", DeciderIncarnation: 3, RefCount: 1, QueueHead: 1, QueueTail: 1})
 	_, err = s.Commit(ctx)
 	require.NoError(t, err)
 	require.NoError(t, s.Close(ctx))
 
-	s, err = Open(ctx, path, Options{})
+	s, err = Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	sc, _ := s.Subcluster("s1")

@@ -1,9 +1,10 @@
-package persistence
+package sqlitestore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			prepare: func(t *testing.T, path string) {
 				require.NoError(t, os.WriteFile(path, []byte("this is a shopping list, not a database\n"+string(make([]byte, 4096))), 0o600))
 			},
-			wantErr: ErrNotDatabase,
+			wantErr: persistence.ErrNotDatabase,
 			wantMsg: "is not a SQLite database",
 		},
 		{
@@ -36,36 +37,36 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, db.Close())
 			},
-			wantErr: ErrNotDatabase,
+			wantErr: persistence.ErrNotDatabase,
 			wantMsg: "no kernel-actors mark",
 		},
 		{
 			name: "newer schema",
 			prepare: func(t *testing.T, path string) {
-				s, err := Open(ctx, path, Options{})
+				s, err := Open(ctx, path, persistence.Options{})
 				require.NoError(t, err)
-				_, err = sqlConn(s).ExecContext(ctx, "PRAGMA user_version = 99")
+				_, err = sqlConn(t, s).ExecContext(ctx, "PRAGMA user_version = 99")
 				require.NoError(t, err)
 				require.NoError(t, s.Close(ctx))
 			},
-			wantErr: ErrNewerSchema,
+			wantErr: persistence.ErrNewerSchema,
 			wantMsg: "schema version 99",
 		},
 		{
 			name: "read-only file",
 			prepare: func(t *testing.T, path string) {
-				s, err := Open(ctx, path, Options{})
+				s, err := Open(ctx, path, persistence.Options{})
 				require.NoError(t, err)
 				require.NoError(t, s.Close(ctx))
 				require.NoError(t, os.Chmod(path, 0o400))
 			},
-			wantErr: ErrReadOnly,
+			wantErr: persistence.ErrReadOnly,
 			wantMsg: "read-only",
 		},
 		{
 			name: "corrupt pages",
 			prepare: func(t *testing.T, path string) {
-				s, err := Open(ctx, path, Options{})
+				s, err := Open(ctx, path, persistence.Options{})
 				require.NoError(t, err)
 				require.NoError(t, s.Begin())
 				for i := 0; i < 2000; i++ {
@@ -73,7 +74,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 				}
 				_, err = s.Commit(ctx)
 				require.NoError(t, err)
-				_, err = sqlConn(s).ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+				_, err = sqlConn(t, s).ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 				require.NoError(t, err)
 				require.NoError(t, s.Close(ctx))
 				// Scribble over the middle of the file, past the header.
@@ -88,7 +89,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, f.Close())
 			},
-			wantErr: ErrCorrupt,
+			wantErr: persistence.ErrCorrupt,
 			wantMsg: "k.db",
 		},
 	}
@@ -96,7 +97,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "k.db")
 			tt.prepare(t, path)
-			s, err := Open(ctx, path, Options{})
+			s, err := Open(ctx, path, persistence.Options{})
 			if s != nil {
 				s.Close(ctx)
 			}
@@ -110,20 +111,20 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 func TestOpenRefusesSecondKernel(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
-	_, err = Open(ctx, path, Options{})
-	require.ErrorIs(t, err, ErrLocked)
+	_, err = Open(ctx, path, persistence.Options{})
+	require.ErrorIs(t, err, persistence.ErrLocked)
 	require.Contains(t, err.Error(), path)
 	require.NoError(t, s.Close(ctx))
-	s2, err := Open(ctx, path, Options{})
+	s2, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err, "the lock is released on Close")
 	require.NoError(t, s2.Close(ctx))
 }
 
 func TestOpenMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "k.db")
-	_, err := Open(context.Background(), path, Options{})
+	_, err := Open(context.Background(), path, persistence.Options{})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "directory")
 	require.Contains(t, err.Error(), path)
@@ -143,27 +144,27 @@ func TestOpenMigratesOlderSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	var version int
-	require.NoError(t, sqlConn(s).QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
+	require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
 	require.Equal(t, SchemaVersion, version)
 	var n int
-	require.NoError(t, sqlConn(s).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&n), "migration 2 added vat_events")
-	require.Equal(t, uint64(7), s.PeekID(MetaNextVat), "data from the old schema survives")
+	require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&n), "migration 2 added vat_events")
+	require.Equal(t, uint64(7), s.PeekID(persistence.MetaNextVat), "data from the old schema survives")
 }
 
 func TestOptionsValidate(t *testing.T) {
 	tests := []struct {
-		opts    Options
+		opts    persistence.Options
 		wantErr string
 	}{
-		{Options{Policy: "sometimes"}, "Options.Policy"},
-		{Options{GroupCranks: -1}, "Options.GroupCranks"},
-		{Options{GroupInterval: -1}, "Options.GroupInterval"},
-		{Options{Synchronous: "EXTRA"}, "Options.Synchronous"},
-		{Options{BusyTimeout: -1}, "Options.BusyTimeout"},
+		{persistence.Options{Policy: "sometimes"}, "Options.Policy"},
+		{persistence.Options{GroupCranks: -1}, "Options.GroupCranks"},
+		{persistence.Options{GroupInterval: -1}, "Options.GroupInterval"},
+		{persistence.Options{Synchronous: "EXTRA"}, "Options.Synchronous"},
+		{persistence.Options{BusyTimeout: -1}, "Options.BusyTimeout"},
 	}
 	for _, tt := range tests {
 		_, err := Open(context.Background(), "", tt.opts)
@@ -180,26 +181,26 @@ func TestSchemaVersionMatchesMigrations(t *testing.T) {
 func TestOpenReadOnlyBesideAKernel(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	w, err := Open(ctx, path, Options{})
+	w, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer w.Close(ctx)
 	require.NoError(t, w.Begin())
-	w.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v1", KPID: "kp1"})
-	w.PutPromise("kp1", PromiseRow{State: PromiseUnresolved, Decider: "v1", RefCount: 1})
+	w.Enqueue(persistence.QueueItem{Kind: persistence.QueueNotify, Vat: "v1", KPID: "kp1"})
+	w.PutPromise("kp1", persistence.PromiseRow{State: persistence.PromiseUnresolved, Decider: "v1", RefCount: 1})
 	_, err = w.Commit(ctx)
 	require.NoError(t, err)
 
-	r, err := Open(ctx, path, Options{ReadOnly: true})
+	r, err := Open(ctx, path, persistence.Options{ReadOnly: true})
 	require.NoError(t, err, "the writer's lock does not keep readers out")
 	require.Equal(t, 1, r.QueueLen())
 	_, ok := r.Promise("kp1")
 	require.True(t, ok)
-	require.ErrorIs(t, r.Begin(), ErrReadOnly)
+	require.ErrorIs(t, r.Begin(), persistence.ErrReadOnly)
 	require.NoError(t, r.Close(ctx))
 
 	// The writer goes on; a snapshot taken before is not damaged by it,
 	// and a new read sees it.
-	snap, err := Open(ctx, path, Options{ReadOnly: true})
+	snap, err := Open(ctx, path, persistence.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, w.Begin())
 	w.Dequeue()
@@ -209,23 +210,23 @@ func TestOpenReadOnlyBesideAKernel(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, diffs, "a snapshot is not compared with the moved-on file")
 	require.NoError(t, snap.Close(ctx))
-	r, err = Open(ctx, path, Options{ReadOnly: true})
+	r, err = Open(ctx, path, persistence.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.Equal(t, 0, r.QueueLen())
 	require.NoError(t, r.Close(ctx))
-	_, err = Open(ctx, t.TempDir(), Options{ReadOnly: true})
+	_, err = Open(ctx, t.TempDir(), persistence.Options{ReadOnly: true})
 	require.ErrorContains(t, err, "is a directory")
-	_, err = Open(ctx, path, Options{ReadOnly: true, Reset: true})
+	_, err = Open(ctx, path, persistence.Options{ReadOnly: true, Reset: true})
 	require.ErrorContains(t, err, "exclude each other")
 
-	_, err = Open(ctx, filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true})
+	_, err = Open(ctx, filepath.Join(t.TempDir(), "missing.db"), persistence.Options{ReadOnly: true})
 	require.ErrorIs(t, err, os.ErrNotExist)
-	_, err = Open(ctx, "", Options{ReadOnly: true})
+	_, err = Open(ctx, "", persistence.Options{ReadOnly: true})
 	require.ErrorContains(t, err, "needs a file path")
 	empty := filepath.Join(t.TempDir(), "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
-	_, err = Open(ctx, empty, Options{ReadOnly: true})
-	require.ErrorIs(t, err, ErrNotDatabase)
+	_, err = Open(ctx, empty, persistence.Options{ReadOnly: true})
+	require.ErrorIs(t, err, persistence.ErrNotDatabase)
 
 	old := filepath.Join(t.TempDir(), "old.db")
 	db, err := sql.Open("sqlite3", old)
@@ -235,6 +236,6 @@ func TestOpenReadOnlyBesideAKernel(t *testing.T) {
 	_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = 1; PRAGMA application_id = %d;", ApplicationID))
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
-	_, err = Open(ctx, old, Options{ReadOnly: true})
-	require.ErrorIs(t, err, ErrOlderSchema, "a reader does not migrate")
+	_, err = Open(ctx, old, persistence.Options{ReadOnly: true})
+	require.ErrorIs(t, err, persistence.ErrOlderSchema, "a reader does not migrate")
 }

@@ -1,8 +1,9 @@
-package persistence
+package sqlitestore
 
 import (
 	"context"
 	"errors"
+	"github.com/ocapgo/kernel-actors/persistence"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,9 +16,9 @@ import (
 
 // storeKinds runs a contract test against the in-memory and the file
 // store: both must behave the same.
-func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Store)) {
+func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts persistence.Options) *persistence.Store)) {
 	t.Run("memory", func(t *testing.T) {
-		fn(t, func(opts Options) *Store {
+		fn(t, func(opts persistence.Options) *persistence.Store {
 			s, err := Open(context.Background(), "", opts)
 			require.NoError(t, err)
 			t.Cleanup(func() { s.Close(context.Background()) })
@@ -26,7 +27,7 @@ func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Sto
 	})
 	t.Run("file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "kernel.db")
-		fn(t, func(opts Options) *Store {
+		fn(t, func(opts persistence.Options) *persistence.Store {
 			s, err := Open(context.Background(), path, opts)
 			require.NoError(t, err)
 			t.Cleanup(func() { s.Close(context.Background()) })
@@ -35,7 +36,7 @@ func storeKinds(t *testing.T, fn func(t *testing.T, open func(opts Options) *Sto
 	})
 }
 
-func mustVerify(t *testing.T, s *Store) {
+func mustVerify(t *testing.T, s *persistence.Store) {
 	t.Helper()
 	diffs, err := s.Verify(context.Background(), 0)
 	require.NoError(t, err)
@@ -44,12 +45,12 @@ func mustVerify(t *testing.T, s *Store) {
 
 func TestStoreCommitAbortVerify(t *testing.T) {
 	ctx := context.Background()
-	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
-		s := open(Options{})
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
+		s := open(persistence.Options{})
 		require.NoError(t, s.Begin())
-		s.PutObject("ko1", ObjectRow{Owner: "v1", Reachable: 1, Recognizable: 2})
-		s.PutCList("v1", "ko1", CListRow{VRef: "o+0", Reachable: true})
-		s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#[]"}, Result: "kp1"}})
+		s.PutObject("ko1", persistence.ObjectRow{Owner: "v1", Reachable: 1, Recognizable: 2})
+		s.PutCList("v1", "ko1", persistence.CListRow{VRef: "o+0", Reachable: true})
+		s.Enqueue(persistence.QueueItem{Kind: persistence.QueueSend, Target: "ko1", Message: persistence.Message{Methargs: persistence.Data{Body: "#[]"}, Result: "kp1"}})
 		s.VatstoreSet("v1", "a", "1")
 		flushed, err := s.Commit(ctx)
 		require.NoError(t, err)
@@ -62,7 +63,7 @@ func TestStoreCommitAbortVerify(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, "ko1", it.Target)
 		s.DeleteCList("v1", "ko1")
-		s.PutObject("ko2", ObjectRow{Owner: "v2"})
+		s.PutObject("ko2", persistence.ObjectRow{Owner: "v2"})
 		s.VatstoreDelete("v1", "a")
 		require.Equal(t, 0, s.QueueLen())
 		s.Abort()
@@ -88,20 +89,20 @@ func TestStoreCommitAbortVerify(t *testing.T) {
 func TestStoreReopenKeepsState(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
-	require.Equal(t, uint64(1), s.NextID(MetaNextObject))
-	require.Equal(t, uint64(2), s.NextID(MetaNextObject))
-	s.PutPromise("kp1", PromiseRow{State: PromiseFulfilled, Value: Data{Body: "#1", Slots: []string{"ko1"}}, RefCount: 1})
-	s.PutPromise("kp2", PromiseRow{State: PromiseUnresolved, Decider: "v2", Subscribers: []string{"v1", "v3"}, RefCount: 2, QueueHead: 1, QueueTail: 2})
-	s.PutCList("v2", "kp1", CListRow{VRef: "p-1", Reachable: true})
-	s.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v2", KPID: "kp1"})
-	s.Enqueue(QueueItem{Kind: QueueSend, Target: "ko1", Message: Message{Methargs: Data{Body: "#x", Slots: []string{"ko1", "kp1"}}}})
-	s.AddGCAction(GCActionKey{Vat: "v1", Kind: GCDropExport, KRef: "ko1"})
+	require.Equal(t, uint64(1), s.NextID(persistence.MetaNextObject))
+	require.Equal(t, uint64(2), s.NextID(persistence.MetaNextObject))
+	s.PutPromise("kp1", persistence.PromiseRow{State: persistence.PromiseFulfilled, Value: persistence.Data{Body: "#1", Slots: []string{"ko1"}}, RefCount: 1})
+	s.PutPromise("kp2", persistence.PromiseRow{State: persistence.PromiseUnresolved, Decider: "v2", Subscribers: []string{"v1", "v3"}, RefCount: 2, QueueHead: 1, QueueTail: 2})
+	s.PutCList("v2", "kp1", persistence.CListRow{VRef: "p-1", Reachable: true})
+	s.Enqueue(persistence.QueueItem{Kind: persistence.QueueNotify, Vat: "v2", KPID: "kp1"})
+	s.Enqueue(persistence.QueueItem{Kind: persistence.QueueSend, Target: "ko1", Message: persistence.Message{Methargs: persistence.Data{Body: "#x", Slots: []string{"ko1", "kp1"}}}})
+	s.AddGCAction(persistence.GCActionKey{Vat: "v1", Kind: persistence.GCDropExport, KRef: "ko1"})
 	s.AddReap("v3")
-	s.PutQueuedMessage("kp2", 1, Message{Methargs: Data{Body: "#q"}, Result: "kp3"})
-	s.AppendVatEvent(VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
+	s.PutQueuedMessage("kp2", 1, persistence.Message{Methargs: persistence.Data{Body: "#q"}, Result: "kp3"})
+	s.AppendVatEvent(persistence.VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
 	_, err = s.Commit(ctx)
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
@@ -110,11 +111,11 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close(ctx))
 
-	s2, err := Open(ctx, path, Options{})
+	s2, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer s2.Close(ctx)
 	mustVerify(t, s2)
-	require.Equal(t, uint64(3), s2.PeekID(MetaNextObject))
+	require.Equal(t, uint64(3), s2.PeekID(persistence.MetaNextObject))
 	p, ok := s2.Promise("kp1")
 	require.True(t, ok)
 	require.Equal(t, []string{"ko1"}, p.Value.Slots)
@@ -123,9 +124,9 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.Equal(t, "v2", p2.Decider)
 	require.Equal(t, 1, s2.QueueLen())
 	head, _ := s2.QueueHead()
-	require.Equal(t, QueueSend, head.Kind)
+	require.Equal(t, persistence.QueueSend, head.Kind)
 	require.Equal(t, []string{"ko1", "kp1"}, head.Message.Methargs.Slots)
-	require.Equal(t, []GCActionKey{{"v1", GCDropExport, "ko1"}}, s2.GCActions())
+	require.Equal(t, []persistence.GCActionKey{{Vat: "v1", Kind: persistence.GCDropExport, KRef: "ko1"}}, s2.GCActions())
 	vat, ok := s2.NextReap()
 	require.True(t, ok)
 	require.Equal(t, "v3", vat)
@@ -134,41 +135,41 @@ func TestStoreReopenKeepsState(t *testing.T) {
 	require.Equal(t, "kp3", m.Result)
 	require.Equal(t, []string{"v2"}, s2.Holders("kp1"))
 	var events int
-	require.NoError(t, sqlConn(s2).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&events))
+	require.NoError(t, sqlConn(t, s2).QueryRowContext(ctx, "SELECT count(*) FROM vat_events").Scan(&events))
 	require.Equal(t, 1, events)
 }
 
-// Reset empties every table of a file store, in the file, and the store
-// then behaves as a fresh one; without Reset the state stays.
+// persistence.Reset empties every table of a file store, in the file, and the store
+// then behaves as a fresh one; without persistence.Reset the state stays.
 func TestStoreReset(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
-	s.NextID(MetaNextObject)
-	s.PutPromise("kp1", PromiseRow{State: PromiseUnresolved, Decider: "v1", RefCount: 1})
-	s.Enqueue(QueueItem{Kind: QueueNotify, Vat: "v1", KPID: "kp1"})
+	s.NextID(persistence.MetaNextObject)
+	s.PutPromise("kp1", persistence.PromiseRow{State: persistence.PromiseUnresolved, Decider: "v1", RefCount: 1})
+	s.Enqueue(persistence.QueueItem{Kind: persistence.QueueNotify, Vat: "v1", KPID: "kp1"})
 	s.AddReap("v1")
-	s.AppendVatEvent(VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
+	s.AppendVatEvent(persistence.VatEvent{Vat: "v1", Event: "terminated", Reason: "test"})
 	_, err = s.Commit(ctx)
 	require.NoError(t, err)
 	require.NoError(t, s.Close(ctx))
 
-	s, err = Open(ctx, path, Options{})
+	s, err = Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	require.Equal(t, 1, s.QueueLen(), "no reset: the state stays")
 	require.NoError(t, s.Close(ctx))
 
-	s, err = Open(ctx, path, Options{Reset: true})
+	s, err = Open(ctx, path, persistence.Options{Reset: true})
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	mustVerify(t, s)
 	require.Equal(t, 0, s.QueueLen())
-	require.Equal(t, uint64(1), s.PeekID(MetaNextObject), "counters start over")
+	require.Equal(t, uint64(1), s.PeekID(persistence.MetaNextObject), "counters start over")
 	_, ok := s.Promise("kp1")
 	require.False(t, ok)
-	rows, err := sqlConn(s).QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table'")
+	rows, err := sqlConn(t, s).QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table'")
 	require.NoError(t, err)
 	var tables []string
 	for rows.Next() {
@@ -180,14 +181,14 @@ func TestStoreReset(t *testing.T) {
 	require.Len(t, tables, 13, "the schema is kept")
 	for _, name := range tables {
 		var n int
-		require.NoError(t, sqlConn(s).QueryRowContext(ctx, "SELECT count(*) FROM "+name).Scan(&n))
+		require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "SELECT count(*) FROM "+name).Scan(&n))
 		require.Zero(t, n, name)
 	}
 }
 
 func TestStoreFileMode0600(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
-	s, err := Open(context.Background(), path, Options{})
+	s, err := Open(context.Background(), path, persistence.Options{})
 	require.NoError(t, err)
 	defer s.Close(context.Background())
 	fi, err := os.Stat(path)
@@ -201,9 +202,9 @@ func (c *fakeClock) now() time.Time { return c.t }
 
 func TestStoreGroupPolicy(t *testing.T) {
 	ctx := context.Background()
-	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
 		clock := &fakeClock{t: time.Unix(1000, 0)}
-		s := open(Options{Policy: Group, GroupCranks: 3, GroupInterval: time.Second, Now: clock.now})
+		s := open(persistence.Options{Policy: persistence.Group, GroupCranks: 3, GroupInterval: time.Second, Now: clock.now})
 		commit := func(i int) bool {
 			require.NoError(t, s.Begin())
 			s.SetMeta("k", string(rune('a'+i)))
@@ -220,7 +221,7 @@ func TestStoreGroupPolicy(t *testing.T) {
 		require.False(t, commit(3))
 		require.False(t, s.FlushDue())
 		clock.t = clock.t.Add(time.Second)
-		require.True(t, s.FlushDue(), "a group that waited GroupInterval is due")
+		require.True(t, s.FlushDue(), "a group that waited persistence.GroupInterval is due")
 		require.NoError(t, s.Flush(ctx))
 		require.Equal(t, uint64(2), s.Stats().Flushes)
 		mustVerify(t, s)
@@ -233,7 +234,7 @@ func TestStoreFailedFlushIsSticky(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
 	fi := &switchFault{}
-	s, err := Open(ctx, path, Options{Faults: fi})
+	s, err := Open(ctx, path, persistence.Options{Faults: fi})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
 	s.SetMeta("a", "1")
@@ -244,11 +245,11 @@ func TestStoreFailedFlushIsSticky(t *testing.T) {
 	require.NoError(t, s.Begin())
 	s.SetMeta("a", "2")
 	_, err = s.Commit(ctx)
-	require.ErrorIs(t, err, ErrFailed)
-	require.ErrorIs(t, s.Begin(), ErrFailed)
+	require.ErrorIs(t, err, persistence.ErrFailed)
+	require.ErrorIs(t, s.Begin(), persistence.ErrFailed)
 	s.Close(ctx)
 
-	s2, err := Open(ctx, path, Options{})
+	s2, err := Open(ctx, path, persistence.Options{})
 	require.NoError(t, err)
 	defer s2.Close(ctx)
 	v, _ := s2.Meta("a")
@@ -257,8 +258,8 @@ func TestStoreFailedFlushIsSticky(t *testing.T) {
 
 type switchFault struct{ on bool }
 
-func (f *switchFault) Fault(p FaultPoint) error {
-	if f.on && p == FaultBeforeCommit {
+func (f *switchFault) Fault(p persistence.FaultPoint) error {
+	if f.on && p == persistence.FaultBeforeCommit {
 		return errors.New("injected fault")
 	}
 	return nil
@@ -266,8 +267,8 @@ func (f *switchFault) Fault(p FaultPoint) error {
 
 func TestVatstoreNextKeySeesOverlay(t *testing.T) {
 	ctx := context.Background()
-	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
-		s := open(Options{})
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
+		s := open(persistence.Options{})
 		require.NoError(t, s.Begin())
 		for _, k := range []string{"b", "d", "f"} {
 			s.VatstoreSet("v1", k, k)
@@ -308,8 +309,8 @@ func TestVatstoreNextKeySeesOverlay(t *testing.T) {
 // first entry is there, in id order.
 func TestVatstoreVatsSeesOverlay(t *testing.T) {
 	ctx := context.Background()
-	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
-		s := open(Options{})
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
+		s := open(persistence.Options{})
 		require.Empty(t, s.VatstoreVats())
 		require.NoError(t, s.Begin())
 		s.VatstoreSet("v10", "a", "1")
@@ -331,10 +332,10 @@ func TestVatstoreVatsSeesOverlay(t *testing.T) {
 // Under -tags invariants (or -race) a row that breaks its own invariants
 // panics at the write that makes it; release builds pay nothing for it.
 func TestInvariantChecksOnRows(t *testing.T) {
-	s, err := Open(context.Background(), "", Options{})
+	s, err := Open(context.Background(), "", persistence.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Begin())
-	bad := func() { s.PutObject("ko1", ObjectRow{Reachable: 2, Recognizable: 1}) }
+	bad := func() { s.PutObject("ko1", persistence.ObjectRow{Reachable: 2, Recognizable: 1}) }
 	if invariants.Enabled {
 		require.Panics(t, bad)
 	} else {
@@ -345,11 +346,11 @@ func TestInvariantChecksOnRows(t *testing.T) {
 
 func TestVatEvents(t *testing.T) {
 	ctx := context.Background()
-	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
-		s := open(Options{Policy: Group, GroupCranks: 100, GroupInterval: time.Hour})
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
+		s := open(persistence.Options{Policy: persistence.Group, GroupCranks: 100, GroupInterval: time.Hour})
 		for i, v := range []string{"v1", "v2", "v1"} {
 			require.NoError(t, s.Begin())
-			s.AppendVatEvent(VatEvent{Vat: v, Incarnation: int64(i), Event: "restarted", Reason: "r", AtCrank: uint64(i)})
+			s.AppendVatEvent(persistence.VatEvent{Vat: v, Incarnation: int64(i), Event: "restarted", Reason: "r", AtCrank: uint64(i)})
 			_, err := s.Commit(ctx)
 			require.NoError(t, err)
 			if i == 1 {

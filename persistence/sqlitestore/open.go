@@ -1,4 +1,4 @@
-package persistence
+package sqlitestore
 
 import (
 	"context"
@@ -10,41 +10,37 @@ import (
 	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // Open opens the store at path, creating it (mode 0600) if it does not
-// exist; path "" opens a fresh in-memory database. Opening checks, in
-// order, that the file can be written, that no other kernel has it, that
-// it is a kernel-actors database of a schema this build knows (an older one
-// is migrated, a newer one refused), and that SQLite's quick_check passes;
-// then it loads the state. Each failure names the file and matches one of
-// ErrReadOnly, ErrLocked, ErrNotDatabase, ErrNewerSchema or ErrCorrupt with
-// errors.Is.
-func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	if err := opts.validate(); err != nil {
+// exist; path "" opens a fresh in-memory store (persistence.OpenMemory).
+// Opening checks, in order, that the file can be written, that no other
+// kernel has it, that it is a kernel-actors database of a schema this
+// build knows (an older one is migrated, a newer one refused), and that
+// SQLite's quick_check passes; then it loads the state. Each failure names
+// the file and matches one of persistence.ErrReadOnly, ErrLocked,
+// ErrNotDatabase, ErrNewerSchema or ErrCorrupt with errors.Is.
+func Open(ctx context.Context, path string, opts persistence.Options) (*persistence.Store, error) {
+	if path == "" {
+		return persistence.OpenMemory(opts)
+	}
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, opts: opts}
-	s.initTables()
-	if path == "" {
-		if opts.ReadOnly {
-			return nil, fmt.Errorf("persistence: a read-only open needs a file path")
-		}
-		s.be = newMemBackend()
-		return s, nil
-	}
-	b := &sqliteBackend{path: path, opts: &s.opts}
+	b := &sqliteBackend{path: path, opts: &opts}
 	open := b.open
 	if opts.ReadOnly {
 		open = b.openReadOnly
 	}
 	if err := open(ctx); err != nil {
-		b.crash()
+		b.Crash()
 		return nil, err
 	}
-	s.be = b
-	if err := b.loadInto(ctx, s); err != nil {
-		b.crash()
+	s, err := persistence.NewStore(ctx, path, opts, b)
+	if err != nil {
+		b.Crash()
 		return nil, err
 	}
 	return s, nil
@@ -54,14 +50,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // held for the store's life: the kernel is the only writer.
 type sqliteBackend struct {
 	path  string
-	opts  *Options
+	opts  *persistence.Options
 	db    *sql.DB
 	conn  *sql.Conn
 	lock  *os.File // advisory lock that keeps a second kernel off the file
 	stmts stmtCache
 }
 
-var _ backend = (*sqliteBackend)(nil)
+var _ persistence.Backend = (*sqliteBackend)(nil)
 
 func (s *sqliteBackend) open(ctx context.Context) error {
 	if err := prepareFile(s.path); err != nil {
@@ -140,10 +136,10 @@ func (s *sqliteBackend) openReadOnly(ctx context.Context) error {
 	}
 	switch {
 	case version == 0:
-		return fmt.Errorf("%w: %s is empty: no kernel has run on it", ErrNotDatabase, s.describe())
+		return fmt.Errorf("%w: %s is empty: no kernel has run on it", persistence.ErrNotDatabase, s.describe())
 	case version < SchemaVersion:
 		return fmt.Errorf("%w: %s has schema version %d, older than this build's %d; start a kernel on it once to migrate it",
-			ErrOlderSchema, s.describe(), version, SchemaVersion)
+			persistence.ErrOlderSchema, s.describe(), version, SchemaVersion)
 	}
 	return s.quickCheck(ctx)
 }
@@ -196,12 +192,12 @@ func prepareFile(path string) error {
 		// A database file marked read-only is refused even for root, who
 		// could write it anyway: the mark says someone wants it left alone.
 		if fi.Mode().Perm()&0o200 == 0 {
-			return fmt.Errorf("%w: %q is marked read-only (mode %04o)", ErrReadOnly, path, fi.Mode().Perm())
+			return fmt.Errorf("%w: %q is marked read-only (mode %04o)", persistence.ErrReadOnly, path, fi.Mode().Perm())
 		}
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {
 			if errors.Is(err, os.ErrPermission) {
-				return fmt.Errorf("%w: %q: %v", ErrReadOnly, path, err)
+				return fmt.Errorf("%w: %q: %v", persistence.ErrReadOnly, path, err)
 			}
 			return fmt.Errorf("persistence: open %q: %w", path, err)
 		}
@@ -214,7 +210,7 @@ func prepareFile(path string) error {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			if errors.Is(err, os.ErrPermission) {
-				return fmt.Errorf("%w: cannot create %q: %v", ErrReadOnly, path, err)
+				return fmt.Errorf("%w: cannot create %q: %v", persistence.ErrReadOnly, path, err)
 			}
 			return fmt.Errorf("persistence: create %q: %w", path, err)
 		}
@@ -231,13 +227,13 @@ func (s *sqliteBackend) classify(step string, err error) error {
 	if errors.As(err, &se) {
 		switch se.Code {
 		case sqlite3.ErrNotADB:
-			return fmt.Errorf("%w: %s is not a SQLite database (%s: %v)", ErrNotDatabase, s.describe(), step, err)
+			return fmt.Errorf("%w: %s is not a SQLite database (%s: %v)", persistence.ErrNotDatabase, s.describe(), step, err)
 		case sqlite3.ErrCorrupt:
-			return fmt.Errorf("%w: %s (%s: %v)", ErrCorrupt, s.describe(), step, err)
+			return fmt.Errorf("%w: %s (%s: %v)", persistence.ErrCorrupt, s.describe(), step, err)
 		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
-			return fmt.Errorf("%w: %s (%s: %v)", ErrReadOnly, s.describe(), step, err)
+			return fmt.Errorf("%w: %s (%s: %v)", persistence.ErrReadOnly, s.describe(), step, err)
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
-			return fmt.Errorf("%w: %s is locked by another connection (%s: %v)", ErrLocked, s.describe(), step, err)
+			return fmt.Errorf("%w: %s is locked by another connection (%s: %v)", persistence.ErrLocked, s.describe(), step, err)
 		}
 	}
 	return fmt.Errorf("persistence: %s: %s: %w", s.describe(), step, err)
@@ -256,7 +252,7 @@ func (s *sqliteBackend) checkIdentity(ctx context.Context) (version int, err err
 	switch {
 	case appID == ApplicationID:
 	case appID != 0:
-		return 0, fmt.Errorf("%w: %s belongs to another program (application_id %#x)", ErrNotDatabase, s.describe(), appID)
+		return 0, fmt.Errorf("%w: %s belongs to another program (application_id %#x)", persistence.ErrNotDatabase, s.describe(), appID)
 	default:
 		// A fresh file has neither mark; a file with tables but no mark
 		// is some other program's database.
@@ -265,12 +261,12 @@ func (s *sqliteBackend) checkIdentity(ctx context.Context) (version int, err err
 			return 0, s.classify("read schema", err)
 		}
 		if n > 0 || version != 0 {
-			return 0, fmt.Errorf("%w: %s holds %d schema objects but no kernel-actors mark", ErrNotDatabase, s.describe(), n)
+			return 0, fmt.Errorf("%w: %s holds %d schema objects but no kernel-actors mark", persistence.ErrNotDatabase, s.describe(), n)
 		}
 	}
 	if version > SchemaVersion {
 		return 0, fmt.Errorf("%w: %s has schema version %d; this build knows up to %d (upgrade kernel-actors)",
-			ErrNewerSchema, s.describe(), version, SchemaVersion)
+			persistence.ErrNewerSchema, s.describe(), version, SchemaVersion)
 	}
 	return version, nil
 }
@@ -295,7 +291,7 @@ func (s *sqliteBackend) quickCheck(ctx context.Context) error {
 		return s.classify("quick_check", err)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s failed quick_check: %s%s", ErrCorrupt, s.describe(), strings.Join(problems, "; "), s.checkFailures(ctx, problems))
+		return fmt.Errorf("%w: %s failed quick_check: %s%s", persistence.ErrCorrupt, s.describe(), strings.Join(problems, "; "), s.checkFailures(ctx, problems))
 	}
 	return nil
 }
@@ -336,7 +332,8 @@ func (s *sqliteBackend) migrateTo(ctx context.Context, from, to int) error {
 
 func (s *sqliteBackend) describe() string { return fmt.Sprintf("database %q", s.path) }
 
-func (s *sqliteBackend) close(ctx context.Context) error {
+// Close implements persistence.Backend.
+func (s *sqliteBackend) Close(ctx context.Context) error {
 	var err error
 	s.stmts.close()
 	if s.conn != nil {
@@ -358,18 +355,24 @@ func (s *sqliteBackend) close(ctx context.Context) error {
 	return err
 }
 
-func (s *sqliteBackend) crash() { s.close(context.Background()) }
+// Crash implements persistence.Backend.
+func (s *sqliteBackend) Crash() { s.Close(context.Background()) }
 
-func (s *sqliteBackend) vatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+// Independent implements persistence.Backend: the file is a record apart
+// from the store's memory.
+func (s *sqliteBackend) Independent() bool { return true }
+
+// VatEvents implements persistence.Backend.
+func (s *sqliteBackend) VatEvents(ctx context.Context, vat string) ([]persistence.VatEvent, error) {
 	rows, err := s.conn.QueryContext(ctx,
 		"SELECT vat_id, incarnation, event, reason, at_crank FROM vat_events WHERE ? = '' OR vat_id = ? ORDER BY seq", vat, vat)
 	if err != nil {
 		return nil, fmt.Errorf("persistence: read vat_events: %w", err)
 	}
 	defer rows.Close()
-	var out []VatEvent
+	var out []persistence.VatEvent
 	for rows.Next() {
-		var e VatEvent
+		var e persistence.VatEvent
 		var at int64
 		if err := rows.Scan(&e.Vat, &e.Incarnation, &e.Event, &e.Reason, &at); err != nil {
 			return nil, fmt.Errorf("persistence: read vat_events: %w", err)

@@ -1,0 +1,31 @@
+package persistence
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// splitID parses by hand; it must agree with strconv on every suffix,
+// including the largest uint64 and the first number past it.
+func TestSplitIDAgreesWithStrconv(t *testing.T) {
+	for _, id := range []string{"", "x", "ko", "ko0", "ko12", "v007", "kp18446744073709551615",
+		"kp18446744073709551616", "o99999999999999999999", "12", "a1b2"} {
+		i := len(id)
+		for i > 0 && id[i-1] >= '0' && id[i-1] <= '9' {
+			i--
+		}
+		wantPrefix, wantN, wantOK := id, uint64(0), false
+		if i < len(id) {
+			if n, err := strconv.ParseUint(id[i:], 10, 64); err == nil {
+				wantPrefix, wantN, wantOK = id[:i], n, true
+			}
+		}
+		p, n, ok := splitID(id)
+		require.Equal(t, []any{wantPrefix, wantN, wantOK}, []any{p, n, ok}, id)
+	}
+	require.True(t, idLess("ko9", "ko10"))
+	require.True(t, idLess("ko10", "kp1"))
+	require.True(t, idLess("v2", "v10"))
+}
