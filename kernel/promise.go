@@ -253,9 +253,13 @@ func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData, byKernel bool
 // delivery's order is a function of the state (the kernel is
 // deterministic). Unresolved promises stop the walk: the vat keeps those,
 // and hears of them by their own notify.
-func (k *Kernel) promisesToRetire(kpid KRef) []KRef {
+//
+// The list is appended to buf[:0]: a notify nearly always retires one
+// promise, and a caller's small array on its stack then holds the list
+// with no allocation per crank.
+func (k *Kernel) promisesToRetire(kpid KRef, buf []KRef) []KRef {
 	seen := map[KRef]bool{kpid: true}
-	order := []KRef{kpid}
+	order := append(buf[:0], kpid)
 	for i := 0; i < len(order); i++ {
 		p := k.mustPromise(order[i])
 		for _, s := range p.Value.Slots {

@@ -161,7 +161,8 @@ func (k *Kernel) consumeNotifyLocked(vat VatID, kpid KRef) {
 	if _, ok := k.st.CList(string(vat), string(kpid)); !ok {
 		return
 	}
-	for _, t := range k.promisesToRetire(kpid) {
+	var buf [4]KRef
+	for _, t := range k.promisesToRetire(kpid, buf[:0]) {
 		k.deleteCListEntry(vat, t)
 	}
 }
@@ -187,7 +188,8 @@ func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 	// to, so the vat learns a chain of settlements in one crank and all of
 	// them can leave its c-list together (the reference's #deliverNotify
 	// with getKpidsToRetire).
-	targets := k.promisesToRetire(kpid)
+	var buf [4]KRef // room for the usual chain; a longer one allocates
+	targets := k.promisesToRetire(kpid, buf[:0])
 	d := Delivery{Kind: DeliverNotify, Resolutions: make([]VatResolution, 0, len(targets))}
 	for _, t := range targets {
 		p := k.mustPromise(t)
