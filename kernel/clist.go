@@ -84,6 +84,12 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 			kref = k.newObject(vat)
 		}
 		k.addCListEntry(vat, kref, vref)
+		if !opts.keepReachable {
+			// The entry was just made, unreachable, and is an export: what
+			// setReachableFlag would read is known, so it is not read back.
+			k.setReachableEntry(vat, kref, persistence.CListRow{VRef: string(vref)}, info)
+		}
+		return kref, nil
 	}
 	if opts.keepReachable {
 		return kref, nil
@@ -129,11 +135,12 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 		}
 		k.st.PutVat(string(vat), row)
 		k.addCListEntry(vat, kref, vref)
-		e, _ = k.st.CList(string(vat), string(kref))
+		// What addCListEntry wrote, without reading it back.
+		e = persistence.CListRow{VRef: string(vref)}
 	}
 	vref := VRef(e.VRef)
 	if setReachable {
-		info, _ := parseVRef(vref)
+		info := storedVRefInfo(vref)
 		if info.export {
 			// Something reachable names the object (the message being
 			// delivered holds it), so the kernel cannot have told the
@@ -145,8 +152,8 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 		} else {
 			// The vat is handed the reference again: an import it had
 			// dropped (but still recognized) becomes reachable, and counts
-			// as such, again.
-			k.setReachableFlag(vat, kref)
+			// as such, again. e is the entry as the unit has it now.
+			k.setReachableEntry(vat, kref, e, info)
 		}
 	}
 	return vref
@@ -159,7 +166,7 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 // reachable part by setReachableFlag, each exactly once.
 func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef) {
 	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref)})
-	info, _ := parseVRef(vref)
+	info := storedVRefInfo(vref)
 	if kref.IsPromise() || !info.export {
 		k.incRef(kref, false)
 	}
@@ -173,11 +180,11 @@ func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 	if !ok {
 		return
 	}
-	// Clear before delete: clearReachableFlag reads the entry to know
-	// whether there is a reachable count to give back.
-	k.clearReachableFlag(vat, kref)
+	// Clear before delete: the entry's flag says whether there is a
+	// reachable count to give back.
+	info := storedVRefInfo(VRef(e.VRef))
+	k.clearReachableEntry(vat, kref, e, info)
 	k.st.DeleteCList(string(vat), string(kref))
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsPromise() || !info.export {
 		k.decRef(kref, false)
 	}
@@ -189,12 +196,22 @@ func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 // translation is safe: the count tracks the flag, not the calls.
 func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
-	if !ok || e.Reachable {
+	if !ok {
+		return
+	}
+	k.setReachableEntry(vat, kref, e, storedVRefInfo(VRef(e.VRef)))
+}
+
+// setReachableEntry is setReachableFlag for a caller that has just read
+// (or written) vat's entry e for kref, and its vref's info: the crank path
+// translates every ref through here, and one lookup of the entry is
+// enough. e must be the entry as the open unit has it.
+func (k *Kernel) setReachableEntry(vat VatID, kref KRef, e persistence.CListRow, info vrefInfo) {
+	if e.Reachable {
 		return
 	}
 	e.Reachable = true
 	k.st.PutCList(string(vat), string(kref), e)
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsObject() && !info.export {
 		o := k.mustObject(kref)
 		o.Reachable++
@@ -209,12 +226,20 @@ func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 // count left to change.
 func (k *Kernel) clearReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
-	if !ok || !e.Reachable {
+	if !ok {
+		return
+	}
+	k.clearReachableEntry(vat, kref, e, storedVRefInfo(VRef(e.VRef)))
+}
+
+// clearReachableEntry is clearReachableFlag for a caller that holds vat's
+// entry e for kref as the open unit has it, and its vref's info.
+func (k *Kernel) clearReachableEntry(vat VatID, kref KRef, e persistence.CListRow, info vrefInfo) {
+	if !e.Reachable {
 		return
 	}
 	e.Reachable = false
 	k.st.PutCList(string(vat), string(kref), e)
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsObject() && !info.export {
 		if o, ok := k.st.Object(string(kref)); ok {
 			o.Reachable--
