@@ -181,7 +181,11 @@ func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 	}
 	// Notifies are queued only by resolve (for a settled promise) and by
 	// subscribe (to one already settled), and nothing unsettles a promise.
-	if p := k.mustPromise(kpid); p.State == persistence.PromiseUnresolved {
+	// p is read once for the crank: nothing below changes a promise's
+	// state or value (translation only touches c-lists and counts), so it
+	// also serves promisesToRetire's walk and the first resolution.
+	p := k.mustPromise(kpid)
+	if p.State == persistence.PromiseUnresolved {
 		bugf("notify of unresolved promise %s", kpid)
 	}
 	// The delivery carries kpid and every settled promise its value leads
@@ -189,10 +193,12 @@ func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 	// them can leave its c-list together (the reference's #deliverNotify
 	// with getKpidsToRetire).
 	var buf [4]KRef // room for the usual chain; a longer one allocates
-	targets := k.promisesToRetire(kpid, buf[:0])
+	targets := k.promisesToRetireFrom(kpid, p.Value, buf[:0])
 	d := Delivery{Kind: DeliverNotify, Resolutions: make([]VatResolution, 0, len(targets))}
-	for _, t := range targets {
-		p := k.mustPromise(t)
+	for i, t := range targets {
+		if i > 0 {
+			p = k.mustPromise(t)
+		}
 		d.Resolutions = append(d.Resolutions, VatResolution{
 			VPID:     k.krefToVRef(vat, t, true),
 			Rejected: p.State == persistence.PromiseRejected,
