@@ -83,12 +83,9 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 		} else {
 			kref = k.newObject(vat)
 		}
-		k.addCListEntry(vat, kref, vref)
-		if !opts.keepReachable {
-			// The entry was just made, unreachable, and is an export: what
-			// setReachableFlag would read is known, so it is not read back.
-			k.setReachableEntry(vat, kref, persistence.CListRow{VRef: string(vref)}, info)
-		}
+		// Reachable at once unless the caller keeps flags alone: what
+		// setReachableFlag would do below, in the same write.
+		k.addCListEntry(vat, kref, vref, !opts.keepReachable)
 		return kref, nil
 	}
 	if opts.keepReachable {
@@ -134,9 +131,10 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 			row.NextObject++
 		}
 		k.st.PutVat(string(vat), row)
-		k.addCListEntry(vat, kref, vref)
-		// What addCListEntry wrote, without reading it back.
-		e = persistence.CListRow{VRef: string(vref)}
+		// A new import, made reachable in the same write if the caller
+		// asks (what setReachableEntry below would do for it).
+		k.addCListEntry(vat, kref, vref, setReachable)
+		return vref
 	}
 	vref := VRef(e.VRef)
 	if setReachable {
@@ -159,16 +157,21 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 	return vref
 }
 
-// addCListEntry adds a c-list entry, unreachable, and counts it: an import
-// object is recognizable by one more vat, a promise has one more holder.
-// Callers set the reachable flag as needed. Splitting the two steps is
-// what keeps the counts exact: the recognizable part is counted here, the
-// reachable part by setReachableFlag, each exactly once.
-func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef) {
-	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref)})
+// addCListEntry adds a c-list entry and counts it: an import object is
+// recognizable by one more vat, a promise has one more holder. With
+// reachable, the entry is made reachable too, and an import object counts
+// as reachable by one more vat: the same counts as adding the entry
+// unreachable and then calling setReachableFlag, in one write of each row
+// (a new entry is made on most cranks). The counts stay exact because
+// each part is counted once: the recognizable part here, the reachable
+// part here or by setReachableFlag, never both (the flag was false).
+func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef, reachable bool) {
+	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref), Reachable: reachable})
 	info := storedVRefInfo(vref)
 	if kref.IsPromise() || !info.export {
-		k.incRef(kref, false)
+		// INVARIANT 10: an import object's reachable count goes with its
+		// flag; a promise has one count, which reachable does not touch.
+		k.incRef(kref, reachable && kref.IsObject())
 	}
 }
 
