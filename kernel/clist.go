@@ -83,7 +83,10 @@ func (k *Kernel) vrefToKRef(vat VatID, vref VRef, opts vrefOpts) (KRef, error) {
 		} else {
 			kref = k.newObject(vat)
 		}
-		k.addCListEntry(vat, kref, vref)
+		// Reachable at once unless the caller keeps flags alone: what
+		// setReachableFlag would do below, in the same write.
+		k.addCListEntry(vat, kref, vref, !opts.keepReachable)
+		return kref, nil
 	}
 	if opts.keepReachable {
 		return kref, nil
@@ -128,12 +131,14 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 			row.NextObject++
 		}
 		k.st.PutVat(string(vat), row)
-		k.addCListEntry(vat, kref, vref)
-		e, _ = k.st.CList(string(vat), string(kref))
+		// A new import, made reachable in the same write if the caller
+		// asks (what setReachableEntry below would do for it).
+		k.addCListEntry(vat, kref, vref, setReachable)
+		return vref
 	}
 	vref := VRef(e.VRef)
 	if setReachable {
-		info, _ := parseVRef(vref)
+		info := storedVRefInfo(vref)
 		if info.export {
 			// Something reachable names the object (the message being
 			// delivered holds it), so the kernel cannot have told the
@@ -145,23 +150,28 @@ func (k *Kernel) krefToVRef(vat VatID, kref KRef, setReachable bool) VRef {
 		} else {
 			// The vat is handed the reference again: an import it had
 			// dropped (but still recognized) becomes reachable, and counts
-			// as such, again.
-			k.setReachableFlag(vat, kref)
+			// as such, again. e is the entry as the unit has it now.
+			k.setReachableEntry(vat, kref, e, info)
 		}
 	}
 	return vref
 }
 
-// addCListEntry adds a c-list entry, unreachable, and counts it: an import
-// object is recognizable by one more vat, a promise has one more holder.
-// Callers set the reachable flag as needed. Splitting the two steps is
-// what keeps the counts exact: the recognizable part is counted here, the
-// reachable part by setReachableFlag, each exactly once.
-func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef) {
-	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref)})
-	info, _ := parseVRef(vref)
+// addCListEntry adds a c-list entry and counts it: an import object is
+// recognizable by one more vat, a promise has one more holder. With
+// reachable, the entry is made reachable too, and an import object counts
+// as reachable by one more vat: the same counts as adding the entry
+// unreachable and then calling setReachableFlag, in one write of each row
+// (a new entry is made on most cranks). The counts stay exact because
+// each part is counted once: the recognizable part here, the reachable
+// part here or by setReachableFlag, never both (the flag was false).
+func (k *Kernel) addCListEntry(vat VatID, kref KRef, vref VRef, reachable bool) {
+	k.st.PutCList(string(vat), string(kref), persistence.CListRow{VRef: string(vref), Reachable: reachable})
+	info := storedVRefInfo(vref)
 	if kref.IsPromise() || !info.export {
-		k.incRef(kref, false)
+		// INVARIANT 10: an import object's reachable count goes with its
+		// flag; a promise has one count, which reachable does not touch.
+		k.incRef(kref, reachable && kref.IsObject())
 	}
 }
 
@@ -173,11 +183,11 @@ func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 	if !ok {
 		return
 	}
-	// Clear before delete: clearReachableFlag reads the entry to know
-	// whether there is a reachable count to give back.
-	k.clearReachableFlag(vat, kref)
+	// Clear before delete: the entry's flag says whether there is a
+	// reachable count to give back.
+	info := storedVRefInfo(VRef(e.VRef))
+	k.clearReachableEntry(vat, kref, e, info)
 	k.st.DeleteCList(string(vat), string(kref))
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsPromise() || !info.export {
 		k.decRef(kref, false)
 	}
@@ -189,12 +199,22 @@ func (k *Kernel) deleteCListEntry(vat VatID, kref KRef) {
 // translation is safe: the count tracks the flag, not the calls.
 func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
-	if !ok || e.Reachable {
+	if !ok {
+		return
+	}
+	k.setReachableEntry(vat, kref, e, storedVRefInfo(VRef(e.VRef)))
+}
+
+// setReachableEntry is setReachableFlag for a caller that has just read
+// (or written) vat's entry e for kref, and its vref's info: the crank path
+// translates every ref through here, and one lookup of the entry is
+// enough. e must be the entry as the open unit has it.
+func (k *Kernel) setReachableEntry(vat VatID, kref KRef, e persistence.CListRow, info vrefInfo) {
+	if e.Reachable {
 		return
 	}
 	e.Reachable = true
 	k.st.PutCList(string(vat), string(kref), e)
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsObject() && !info.export {
 		o := k.mustObject(kref)
 		o.Reachable++
@@ -209,12 +229,20 @@ func (k *Kernel) setReachableFlag(vat VatID, kref KRef) {
 // count left to change.
 func (k *Kernel) clearReachableFlag(vat VatID, kref KRef) {
 	e, ok := k.st.CList(string(vat), string(kref))
-	if !ok || !e.Reachable {
+	if !ok {
+		return
+	}
+	k.clearReachableEntry(vat, kref, e, storedVRefInfo(VRef(e.VRef)))
+}
+
+// clearReachableEntry is clearReachableFlag for a caller that holds vat's
+// entry e for kref as the open unit has it, and its vref's info.
+func (k *Kernel) clearReachableEntry(vat VatID, kref KRef, e persistence.CListRow, info vrefInfo) {
+	if !e.Reachable {
 		return
 	}
 	e.Reachable = false
 	k.st.PutCList(string(vat), string(kref), e)
-	info, _ := parseVRef(VRef(e.VRef))
 	if kref.IsObject() && !info.export {
 		if o, ok := k.st.Object(string(kref)); ok {
 			o.Reachable--

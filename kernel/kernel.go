@@ -125,6 +125,11 @@ type Kernel struct {
 	// configs keeps decoded vat and subcluster configs, each checked
 	// against its row's text on every read (configcache.go).
 	configs *configCache
+	// soleSubscriber is the last one-vat subscriber list subscribe made,
+	// shared by every promise that vat alone awaits (subscribe). Not state:
+	// it is a function of the vat id, never written through, so an abort
+	// cannot make it stale.
+	soleSubscriber []string
 }
 
 // Output is something a unit of work makes visible outside the kernel: the

@@ -162,12 +162,14 @@ func (k *Kernel) queueBootstrapLocked(res LaunchResult, services map[string]KRef
 // once: the bootstrap vat may be in the middle of the delivery that
 // rejected it).
 func (k *Kernel) bootstrapSettledLocked(kpid KRef, rejected bool, value marshal.CapData) {
-	key := metaBootstrapPrefix + string(kpid)
-	sid, ok := k.st.Meta(key)
+	// Every settlement asks, and nearly all find nothing: the key for the
+	// lookup does not escape, so it is built on the stack; only a found
+	// bootstrap builds the key again, for the delete that keeps it.
+	sid, ok := k.st.Meta(metaBootstrapPrefix + string(kpid))
 	if !ok {
 		return
 	}
-	k.st.DeleteMeta(key)
+	k.st.DeleteMeta(metaBootstrapPrefix + string(kpid))
 	if rejected {
 		k.unitAbandon = append(k.unitAbandon, abandonedLaunch{SubclusterID(sid), bootstrapFailure(value)})
 	}

@@ -71,6 +71,18 @@ func (k *Kernel) subscribe(vat VatID, kpid KRef) {
 	if found {
 		return
 	}
+	if len(p.Subscribers) == 0 {
+		// The usual case, one vat awaiting a promise: the one-element list
+		// is shared (Subscribers lists are never written in place, only
+		// replaced, here and in unsubscribe), so a vat that awaits one
+		// promise after another costs no allocation per subscribe.
+		if len(k.soleSubscriber) != 1 || k.soleSubscriber[0] != string(vat) {
+			k.soleSubscriber = []string{string(vat)}
+		}
+		p.Subscribers = k.soleSubscriber
+		k.st.PutPromise(string(kpid), p)
+		return
+	}
 	// Copy on write: p.Subscribers may be shared with the committed view.
 	subs := make([]string, 0, len(p.Subscribers)+1)
 	subs = append(subs, p.Subscribers[:i]...)
@@ -253,12 +265,24 @@ func (k *Kernel) rejectAsDecider(kpid KRef, value marshal.CapData, byKernel bool
 // delivery's order is a function of the state (the kernel is
 // deterministic). Unresolved promises stop the walk: the vat keeps those,
 // and hears of them by their own notify.
-func (k *Kernel) promisesToRetire(kpid KRef) []KRef {
+//
+// The list is appended to buf[:0]: a notify nearly always retires one
+// promise, and a caller's small array on its stack then holds the list
+// with no allocation per crank.
+func (k *Kernel) promisesToRetire(kpid KRef, buf []KRef) []KRef {
+	return k.promisesToRetireFrom(kpid, k.mustPromise(kpid).Value, buf)
+}
+
+// promisesToRetireFrom is promisesToRetire for a caller that has kpid's
+// settled value at hand already.
+func (k *Kernel) promisesToRetireFrom(kpid KRef, value persistence.Data, buf []KRef) []KRef {
 	seen := map[KRef]bool{kpid: true}
-	order := []KRef{kpid}
+	order := append(buf[:0], kpid)
 	for i := 0; i < len(order); i++ {
-		p := k.mustPromise(order[i])
-		for _, s := range p.Value.Slots {
+		if i > 0 {
+			value = k.mustPromise(order[i]).Value
+		}
+		for _, s := range value.Slots {
 			ref := KRef(s)
 			if !ref.IsPromise() || seen[ref] {
 				continue

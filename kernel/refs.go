@@ -116,7 +116,9 @@ func parseVRef(s VRef) (vrefInfo, error) {
 	}
 	info := vrefInfo{promise: str[0] == 'p', export: str[1] == '+'}
 	rest := str[2:]
-	if _, err := parseNumber(rest); err == nil {
+	// The plain form is nearly every vref; its number is checked, not
+	// converted (nothing here needs its value).
+	if isNumber(rest) {
 		return info, nil
 	}
 	// Liveslots' virtual/durable object exports: o+vK/I or o+dK/I, with an
@@ -142,6 +144,35 @@ func parseVRef(s VRef) (vrefInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// storedVRefInfo says what a vref already in a c-list names, from its
+// first two bytes. Only vrefs that passed parseVRef (a vat's, in
+// vrefToKRef) or that the kernel spelled itself (importVRef) are ever
+// stored, so the full parse would find nothing new, and the crank path
+// reads entries on every translation. The auditor still parses every
+// stored vref in full (audit.go).
+func storedVRefInfo(v VRef) vrefInfo {
+	s := string(v)
+	// INVARIANT: stored vrefs are well formed; a short one is a kernel bug.
+	if len(s) < 3 {
+		bugf("malformed vref %q in a c-list", s)
+	}
+	return vrefInfo{promise: s[0] == 'p', export: s[1] == '+'}
+}
+
+// isNumber reports whether s is a number parseNumber accepts, without
+// converting it.
+func isNumber(s string) bool {
+	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseVRef checks that s is a well-formed vref (for tools and tests that

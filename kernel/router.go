@@ -161,7 +161,8 @@ func (k *Kernel) consumeNotifyLocked(vat VatID, kpid KRef) {
 	if _, ok := k.st.CList(string(vat), string(kpid)); !ok {
 		return
 	}
-	for _, t := range k.promisesToRetire(kpid) {
+	var buf [4]KRef
+	for _, t := range k.promisesToRetire(kpid, buf[:0]) {
 		k.deleteCListEntry(vat, t)
 	}
 }
@@ -180,17 +181,24 @@ func (k *Kernel) prepareNotify(vat VatID, kpid KRef) (Delivery, bool) {
 	}
 	// Notifies are queued only by resolve (for a settled promise) and by
 	// subscribe (to one already settled), and nothing unsettles a promise.
-	if p := k.mustPromise(kpid); p.State == persistence.PromiseUnresolved {
+	// p is read once for the crank: nothing below changes a promise's
+	// state or value (translation only touches c-lists and counts), so it
+	// also serves promisesToRetire's walk and the first resolution.
+	p := k.mustPromise(kpid)
+	if p.State == persistence.PromiseUnresolved {
 		bugf("notify of unresolved promise %s", kpid)
 	}
 	// The delivery carries kpid and every settled promise its value leads
 	// to, so the vat learns a chain of settlements in one crank and all of
 	// them can leave its c-list together (the reference's #deliverNotify
 	// with getKpidsToRetire).
-	targets := k.promisesToRetire(kpid)
+	var buf [4]KRef // room for the usual chain; a longer one allocates
+	targets := k.promisesToRetireFrom(kpid, p.Value, buf[:0])
 	d := Delivery{Kind: DeliverNotify, Resolutions: make([]VatResolution, 0, len(targets))}
-	for _, t := range targets {
-		p := k.mustPromise(t)
+	for i, t := range targets {
+		if i > 0 {
+			p = k.mustPromise(t)
+		}
 		d.Resolutions = append(d.Resolutions, VatResolution{
 			VPID:     k.krefToVRef(vat, t, true),
 			Rejected: p.State == persistence.PromiseRejected,

@@ -285,7 +285,10 @@ func (k *Kernel) syscallResolve(vat VatID, rs []VatResolution) error {
 			return err
 		}
 	}
-	krs := make([]kres, 0, len(rs))
+	// On the stack for the usual one or two resolutions (a make of
+	// len(rs) would be on the heap, its size unknown at compile time).
+	var krsBuf [4]kres
+	krs := krsBuf[:0]
 	seen := map[KRef]bool{}
 	for _, r := range rs {
 		// required: a vat resolves only promises it holds; a new p+N here
