@@ -3,7 +3,9 @@
 package jsvat
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -72,4 +74,32 @@ func TestHostileWorkerBetweenDeliveries(t *testing.T) {
 			require.ErrorContains(t, v.(*jsVat).Ping(), tt.message, "and a ping says so too")
 		})
 	}
+}
+
+// Log lines between deliveries are allowed: they reach the vat's log,
+// and the next delivery goes on. (The kernel once read one of them, then
+// waited for a frame that would come only after a request it had not yet
+// written.)
+func TestLogsBetweenDeliveries(t *testing.T) {
+	rt := newRuntime(t, Options{Command: []string{"node", testdata(t, "hostile-worker.mjs"), "idle-logs"}})
+	k := newFakeKernel()
+	logs := &logSink{}
+	v := rt.NewVat(VatSpec{ID: "v1", BundleSpec: testdata(t, "echo.js"), Logger: logs.logger()})
+	defer v.Stop()
+	require.NoError(t, v.Deliver(startVat(), k))
+	p := v.(*jsVat).proc()
+	eventually(t, p.pending, "the worker's idle lines arrive")
+	done := make(chan error, 1)
+	go func() { done <- v.Deliver(message(t, "o+0", "p-1", "hello", "x"), k) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		v.Stop() // ends the stuck read, so the test fails rather than hangs
+		t.Fatal("the delivery after the idle log lines never finished")
+	}
+	for i := 1; i <= 3; i++ {
+		require.Contains(t, logs.text(), fmt.Sprintf("idle line %d", i))
+	}
+	require.NoError(t, v.(*jsVat).Ping(), "the worker is fine")
 }

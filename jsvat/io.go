@@ -30,6 +30,23 @@ const pollInterval = 10 * time.Millisecond
 // stopped vat come back as inbound.err.
 func (p *process) readFrame(abandoned <-chan struct{}) inbound {
 	for {
+		in := p.readAny(abandoned)
+		if in.log == nil {
+			return in
+		}
+		p.logEntry(in.log)
+		// given is asked after each log line too: a worker that logs without
+		// pause must not keep the kernel here past an abandonment.
+		if stopErr := p.given(abandoned); stopErr != nil {
+			return inbound{err: stopErr}
+		}
+	}
+}
+
+// readAny reads and decodes the next frame, whatever it is, a log
+// notification included.
+func (p *process) readAny(abandoned <-chan struct{}) inbound {
+	for {
 		// A deadline is a point in time, so it is set afresh each turn: each
 		// wait is at most pollInterval, even for a worker that trickles bytes.
 		if err := p.out.SetReadDeadline(time.Now().Add(pollInterval)); err != nil {
@@ -54,17 +71,7 @@ func (p *process) readFrame(abandoned <-chan struct{}) inbound {
 		}
 		// INVARIANT: every frame is validated (decodeInbound) before any part of
 		// it is used.
-		in := decodeInbound(line)
-		// given is asked after each log line too: a worker that logs without
-		// pause must not keep the kernel here past an abandonment.
-		if in.log != nil {
-			p.logEntry(in.log)
-			if stopErr := p.given(abandoned); stopErr != nil {
-				return inbound{err: stopErr}
-			}
-			continue
-		}
-		return in
+		return decodeInbound(line)
 	}
 }
 

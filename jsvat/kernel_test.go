@@ -214,9 +214,12 @@ func TestSpinningVatKilledAtDeadline(t *testing.T) {
 	rt := newRuntime(t, jsvat.Options{})
 	k := startKernel(t, actors.Config{JS: rt, DeliveryDeadline: 5 * time.Second})
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "alice", Vats: map[string]kernel.VatConfig{
-		"alice": {BundleSpec: testdata(t, "pingpong.js"), Parameters: map[string]any{"peer": "bob"}},
-		"bob":   {BundleSpec: testdata(t, "pingpong.js"), Parameters: map[string]any{"peer": "alice"}},
-		"spin":  {BundleSpec: testdata(t, "echo.js")},
+		// Bundled beforehand: the deadline bounds every delivery, startVat
+		// too, and bundling a .js file at start takes seconds on a loaded
+		// machine.
+		"alice": {BundleSpec: bundleOf(t, "pingpong.js"), Parameters: map[string]any{"peer": "bob"}},
+		"bob":   {BundleSpec: bundleOf(t, "pingpong.js"), Parameters: map[string]any{"peer": "alice"}},
+		"spin":  {BundleSpec: bundleOf(t, "echo.js")},
 	}})
 	require.NoError(t, err)
 	before := rt.PIDs()

@@ -405,10 +405,21 @@ func (v *jsVat) call(p *process, method string, params any, sys vatproto.Syscall
 	// a promise left running) would have no crank to belong to, so it fails
 	// the vat instead of being applied to the next delivery's crank. Log
 	// notifications are the exception: harmless, and allowed at any time.
-	if p.pending() {
-		in := p.readFrame(abandoned)
+	//
+	// Everything that came is read, not just one frame: log lines may come
+	// between deliveries (an unhandled rejection is reported a turn after
+	// the delivery that left it), and a read that waited for a frame after
+	// them would wait for an answer to a request not yet written.
+	for p.pending() {
+		in := p.readAny(abandoned)
 		if in.log == nil {
 			return nil, v.unexpected(p, in)
+		}
+		p.logEntry(in.log)
+		// A worker that logs without pause cannot keep the kernel here
+		// past the delivery's deadline.
+		if err := p.given(abandoned); err != nil {
+			return nil, err
 		}
 	}
 	// A write that fails (the worker died or stopped reading until the kernel

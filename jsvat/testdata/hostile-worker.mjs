@@ -1,6 +1,6 @@
 // A worker that breaks the vat protocol on purpose, in the way its first
 // argument names, at its first deliver (or, for the "idle" modes, right
-// after initVat). It speaks just enough of the protocol to get there. The
+// after initVat; "idle-logs" breaks nothing, it logs between deliveries). It speaks just enough of the protocol to get there. The
 // kernel must fail the delivery, kill the worker and carry on.
 //
 //	node hostile-worker.mjs MODE --max-frame N ...
@@ -59,6 +59,13 @@ fs.createReadStream('', { fd: 3 }).on('data', chunk => {
       }
       if (mode === 'idle-exit') {
         process.exit(9);
+      }
+      if (mode === 'idle-logs') {
+        // Not hostile: log lines are allowed at any time, between
+        // deliveries too.
+        for (let i = 1; i <= 3; i += 1) {
+          out({ jsonrpc: '2.0', method: 'notify', params: ['logger', JSON.stringify({ level: 'warn', tags: ['worker'], message: `idle line ${i}` })] });
+        }
       }
     } else if (msg.method === 'ping') {
       out({ jsonrpc: '2.0', id: msg.id, result: 'pong' });

@@ -125,7 +125,7 @@ export const bundleModule = async (file, cacheDir) => {
  *
  * @param {string} spec
  * @param {string | undefined} cacheDir
- * @returns {Promise<{moduleFormat: string, endoZipBase64: string, endoZipBase64Sha512?: string}>}
+ * @returns {Promise<{moduleFormat: string, endoZipBase64?: string, endoZipBase64Sha512?: string, code?: string}>}
  */
 export const readBundle = async (spec, cacheDir) => {
   const file = specPath(spec);
@@ -141,13 +141,23 @@ export const readBundle = async (spec, cacheDir) => {
   if (bundle === null || typeof bundle !== 'object') {
     throw Error(`bundle ${file}: not a bundle object`);
   }
-  if (bundle.moduleFormat !== 'endoZipBase64') {
-    throw Error(
-      `bundle ${file}: moduleFormat ${JSON.stringify(bundle.moduleFormat)} is not supported (want "endoZipBase64", as @endo/bundle-source makes; or give a .js file)`,
-    );
-  }
-  if (typeof bundle.endoZipBase64 !== 'string') {
-    throw Error(`bundle ${file}: endoZipBase64 is missing`);
+  switch (bundle.moduleFormat) {
+    case 'endoZipBase64':
+      if (typeof bundle.endoZipBase64 !== 'string') {
+        throw Error(`bundle ${file}: endoZipBase64 is missing`);
+      }
+      break;
+    case 'iife':
+      // ocap-kernel's own format (its vite bundler, @metamask/kernel-utils):
+      // one script that declares `var __vatExports__`.
+      if (typeof bundle.code !== 'string') {
+        throw Error(`bundle ${file}: an iife bundle's code is missing (or not a string)`);
+      }
+      break;
+    default:
+      throw Error(
+        `bundle ${file}: moduleFormat ${JSON.stringify(bundle.moduleFormat)} is not supported (want "endoZipBase64", as @endo/bundle-source makes, or "iife", as ocap-kernel's bundler makes; or give a .js file)`,
+      );
   }
   return bundle;
 };
@@ -214,6 +224,9 @@ const makeVatCompartment = inescapable => {
  * @param {object} inescapable
  */
 export const importVatBundle = async (bundle, globals, inescapable) => {
+  if (bundle.moduleFormat === 'iife') {
+    return importIifeBundle(bundle, globals, inescapable);
+  }
   const bytes = decodeBundleBase64(bundle.endoZipBase64);
   const computeSha512 = b => crypto.createHash('sha512').update(b).digest('hex');
   const archive = await parseArchive(bytes, 'bundle', {
@@ -228,4 +241,30 @@ export const importVatBundle = async (bundle, globals, inescapable) => {
     Compartment: makeVatCompartment(inescapable),
   });
   return namespace;
+};
+
+/**
+ * Loads an iife bundle, as ocap-kernel's bundle loader does: its code, a
+ * script that declares `var __vatExports__`, is evaluated in one
+ * compartment whose globals are exactly globals (and inescapable), plus
+ * what the bundler's output expects: an `exports` object, and
+ * `globalThis` and `global` naming the compartment's own global. Nested
+ * compartments the vat makes get the inescapable globals too.
+ *
+ * @param {{code: string}} bundle
+ * @param {Record<string, unknown>} globals
+ * @param {object} inescapable
+ */
+const importIifeBundle = (bundle, globals, inescapable) => {
+  const VatCompartment = makeVatCompartment(inescapable);
+  const c = new VatCompartment({ ...globals, exports: {} });
+  c.globalThis.globalThis = c.globalThis;
+  c.globalThis.global = c.globalThis;
+  // The code is the vat's own, evaluated with the vat's authority only:
+  // wrapping it cannot give it more.
+  const ns = c.evaluate(`(function () { ${bundle.code}\n; return __vatExports__; })()`);
+  if (ns === null || typeof ns !== 'object') {
+    throw Error('iife bundle: its code did not set __vatExports__ to a namespace object');
+  }
+  return ns;
 };

@@ -11,11 +11,30 @@ export const MAX_MESSAGE = 16 * 1024;
 
 const LEVELS = harden(['debug', 'info', 'log', 'warn', 'error']);
 
+/**
+ * An Error as its stack (which starts with its name and message), else
+ * its name and message: Node's inspect printed a hardened Error of the
+ * vat's realm as {}. Reading it may throw (a getter, a proxy): the caller
+ * catches that.
+ *
+ * @param {Error} e
+ */
+export const describeError = e => {
+  const head = `${e.name}: ${e.message}`;
+  return typeof e.stack === 'string' && e.stack.startsWith(head) ? e.stack : head;
+};
+
 const format = args =>
   args
-    .map(a =>
-      typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity, maxArrayLength: 50, maxStringLength: 2048 }),
-    )
+    .map(a => {
+      if (typeof a === 'string') {
+        return a;
+      }
+      if (a instanceof Error) {
+        return describeError(a);
+      }
+      return inspect(a, { depth: 4, breakLength: Infinity, maxArrayLength: 50, maxStringLength: 2048 });
+    })
     .join(' ');
 
 /**

@@ -11,6 +11,7 @@ import { engineGC } from './lockdown.js';
 import { inspect } from 'node:util';
 import { IN_FD, OUT_FD, makeWriter, readFrames } from './wire.js';
 import { makeSupervisor } from './supervisor.js';
+import { describeError } from './console.js';
 
 // Exit codes, so the kernel's log can say why a worker ended by itself.
 const EXIT_PROTOCOL = 2; // the kernel's frames broke the protocol
@@ -56,8 +57,7 @@ const supervisor = makeSupervisor({ write, engineGC, bundleCache, vatId, exit })
 const describeReason = reason => {
   try {
     if (reason instanceof Error) {
-      const head = `${reason.name}: ${reason.message}`;
-      return typeof reason.stack === 'string' && reason.stack.startsWith(head) ? reason.stack : head;
+      return describeError(reason);
     }
     return typeof reason === 'string' ? JSON.stringify(reason) : inspect(reason, { depth: 2, breakLength: Infinity });
   } catch (e) {
@@ -69,8 +69,32 @@ const describeReason = reason => {
 // of the worker's: it is logged (with its reason, stack and all) and the
 // vat goes on, as under SwingSet. Without a handler Node would end the
 // process.
-process.on('unhandledRejection', reason => {
-  supervisor.log.warn(`unhandled rejection: ${describeReason(reason)}`);
+//
+// Node calls a rejection unhandled as soon as a turn of the event loop
+// ends without a handler on it, and liveslots handles some of its own
+// rejections a turn later (a delivery's failure is awaited only once the
+// vat is quiescent). So, as SES does, a rejection is reported only if it
+// is still unhandled two turns after Node flagged it; one handled
+// meanwhile ('rejectionHandled') is forgotten, and, the listener being
+// there, Node prints no warning for it either.
+const unhandled = new Map();
+let reportScheduled = false;
+const reportUnhandled = () => {
+  reportScheduled = false;
+  for (const [promise, reason] of unhandled) {
+    unhandled.delete(promise);
+    supervisor.log.warn(`unhandled rejection: ${describeReason(reason)}`);
+  }
+};
+process.on('unhandledRejection', (reason, promise) => {
+  unhandled.set(promise, reason);
+  if (!reportScheduled) {
+    reportScheduled = true;
+    setImmediate(() => setImmediate(reportUnhandled));
+  }
+});
+process.on('rejectionHandled', promise => {
+  unhandled.delete(promise);
 });
 
 // One message at a time, in order: the kernel sends the next request only
