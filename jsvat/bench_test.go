@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -95,18 +97,30 @@ func BenchmarkJSLaunch(b *testing.B) {
 	for _, c := range []struct {
 		warm      int
 		unbundled bool
-	}{{0, false}, {0, true}, {1, false}, {1, true}} {
+		iife      bool
+	}{{0, false, false}, {0, true, false}, {0, false, true}, {1, false, false}, {1, true, false}, {1, false, true}} {
 		name := fmt.Sprintf("warm=%d/worker=bundle", c.warm)
 		if c.unbundled {
 			name = fmt.Sprintf("warm=%d/worker=src", c.warm)
+		}
+		// The vat as an endoZipBase64 bundle, or in ocap-kernel's iife
+		// format, which loads without an archive to unpack.
+		if c.iife {
+			name += "/vat=iife"
+		} else {
+			name += "/vat=endoZip"
 		}
 		warm := c.warm
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			rt := newRuntime(b, jsvat.Options{Warm: warm, Unbundled: c.unbundled})
 			k := startKernel(b, actors.Config{JS: rt})
+			spec := bundleOf(b, "echo.js")
+			if c.iife {
+				spec = iifeBundleOf(b, "echo.js")
+			}
 			cfg := kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
-				"echo": {BundleSpec: bundleOf(b, "echo.js")},
+				"echo": {BundleSpec: spec},
 			}}
 			waitWarm := func() {
 				// The replacement warm worker starts in the background; a
@@ -126,6 +140,15 @@ func BenchmarkJSLaunch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// iifeBundleOf makes an iife bundle of a test vat (testdata/make-iife.mjs).
+func iifeBundleOf(b *testing.B, name string) string {
+	b.Helper()
+	out := filepath.Join(b.TempDir(), name+".iife.bundle")
+	msg, err := exec.Command("node", filepath.Join("testdata", "make-iife.mjs"), testdata(b, name), out).CombinedOutput()
+	require.NoError(b, err, "making an iife bundle: %s", msg)
+	return out
 }
 
 // BenchmarkJSIdleMemory reports the resident memory of an idle
