@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -117,7 +115,7 @@ func BenchmarkJSLaunch(b *testing.B) {
 			k := startKernel(b, actors.Config{JS: rt})
 			spec := bundleOf(b, "echo.js")
 			if c.iife {
-				spec = iifeBundleOf(b, "echo.js")
+				spec = jsvat.IifeBundle(b, "echo.js")
 			}
 			cfg := kernel.ClusterConfig{Bootstrap: "echo", Vats: map[string]kernel.VatConfig{
 				"echo": {BundleSpec: spec},
@@ -140,15 +138,6 @@ func BenchmarkJSLaunch(b *testing.B) {
 			}
 		})
 	}
-}
-
-// iifeBundleOf makes an iife bundle of a test vat (testdata/make-iife.mjs).
-func iifeBundleOf(b *testing.B, name string) string {
-	b.Helper()
-	out := filepath.Join(b.TempDir(), name+".iife.bundle")
-	msg, err := exec.Command("node", filepath.Join("testdata", "make-iife.mjs"), testdata(b, name), out).CombinedOutput()
-	require.NoError(b, err, "making an iife bundle: %s", msg)
-	return out
 }
 
 // BenchmarkJSIdleMemory reports the resident memory of an idle

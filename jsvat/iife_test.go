@@ -14,9 +14,10 @@ import (
 	"github.com/ocapgo/kernel-actors/vatproto"
 )
 
-// iifeBundle makes a bundle of the test vat name in ocap-kernel's iife
-// format (testdata/make-iife.mjs) and returns its path.
-func iifeBundle(t *testing.T, name string) string {
+// IifeBundle makes a bundle of the test vat name in ocap-kernel's iife
+// format (testdata/make-iife.mjs) and returns its path. Exported for the
+// package's external tests (the launch benchmark).
+func IifeBundle(t testing.TB, name string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name+".iife.bundle")
 	cmd := exec.Command("node", filepath.Join("testdata", "make-iife.mjs"), testdata(t, name), out)
@@ -32,7 +33,7 @@ func TestIifeBundleRuns(t *testing.T) {
 	rt := newRuntime(t, Options{})
 	k := newFakeKernel()
 	logs := &logSink{}
-	v := startEcho(t, rt, k, VatSpec{BundleSpec: iifeBundle(t, "echo.js"), Parameters: map[string]any{"name": "iife"}, Logger: logs.logger()})
+	v := startEcho(t, rt, k, VatSpec{BundleSpec: IifeBundle(t, "echo.js"), Parameters: map[string]any{"name": "iife"}, Logger: logs.logger()})
 	require.Contains(t, logs.text(), "iife: buildRootObject")
 	require.NoError(t, v.Deliver(message(t, "o+0", "p-1", "hello", "bob"), k))
 	got, rejected := resolved(t, k.take(), "p-1")
