@@ -50,6 +50,12 @@ type Tables struct {
 	ReapQueue    *Table[string, uint64]
 	Idempotency  *Table[string, IdempotencyRow]
 	Vatstore     *VatstoreTable
+
+	// ByVRef is the c-list indexed by vat and vref. It is derived: never
+	// flushed, and rebuilt from CList at open, unless the backend pages
+	// it (Table.Page) over a query of its own c-list, as it must when it
+	// pages CList.
+	ByVRef *Table[VRefKey, string]
 }
 
 // NewStore makes a store over be for path (shown in errors; "" for none),
@@ -58,6 +64,9 @@ type Tables struct {
 func NewStore(ctx context.Context, path string, opts Options, be Backend) (*Store, error) {
 	s := &Store{path: path, opts: opts, be: be}
 	s.initTables()
+	if opts.CacheRows == 0 {
+		s.opts.CacheRows = DefaultCacheRows
+	}
 	if err := be.Load(ctx, &s.tabs); err != nil {
 		return nil, err
 	}
@@ -96,6 +105,12 @@ func (s *Store) derive() error {
 // deriveIndexes rebuilds the c-list by vref from the c-list. (Its two
 // partitionings, by vat and by kref, are kept by the c-list table itself.)
 func deriveIndexes(s *Store) {
+	if s.byVRef.Paged() {
+		return // read from the backend's own index
+	}
+	if s.tabs.CList.Paged() {
+		panic("persistence: a backend paged the c-list but not its by-vref index")
+	}
 	for k, r := range s.tabs.CList.base {
 		s.byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
 	}
@@ -104,13 +119,26 @@ func deriveIndexes(s *Store) {
 // deriveCursors sets the run queue's head and tail from its rows, which
 // must be a contiguous run of sequence numbers.
 func deriveCursors(s *Store) error {
-	n := len(s.tabs.RunQueue.base)
+	var lo, hi uint64
+	var n int
+	if rq := s.tabs.RunQueue; rq.Paged() {
+		sr, ok := rq.src.(SeqRange)
+		if !ok {
+			panic("persistence: a paged run queue's Source must report its SeqRange")
+		}
+		var err error
+		if lo, hi, n, err = sr.SeqRange(); err != nil {
+			return err
+		}
+	} else {
+		n = len(rq.base)
+		lo = ^uint64(0)
+		for seq := range rq.base {
+			lo, hi = min(lo, seq), max(hi, seq)
+		}
+	}
 	if n == 0 {
 		return nil
-	}
-	lo, hi := ^uint64(0), uint64(0)
-	for seq := range s.tabs.RunQueue.base {
-		lo, hi = min(lo, seq), max(hi, seq)
 	}
 	if hi-lo+1 != uint64(n) {
 		return fmt.Errorf("%d items spread over seq %d..%d, not a contiguous run", n, lo, hi)
@@ -118,52 +146,4 @@ func deriveCursors(s *Store) error {
 	s.cursors.loadBase(cursorRunHead, lo)
 	s.cursors.loadBase(cursorRunTail, hi+1)
 	return nil
-}
-
-// memBackend is the in-memory store's backend. It keeps no copy of the
-// tables: the store's committed view is the state, so a flush only passes
-// the commit boundaries (fault tests run on it too), counts the rows a
-// SQLite flush would write, and keeps the vat log, which lives only in the
-// backend.
-type memBackend struct {
-	opts   *Options
-	events []VatEvent
-}
-
-var _ Backend = (*memBackend)(nil)
-
-func (m *memBackend) Load(ctx context.Context, t *Tables) error { return nil }
-
-func (m *memBackend) Flush(ctx context.Context, t *Tables, events []VatEvent) (int, error) {
-	if err := m.opts.Fault(FaultBeforeBegin); err != nil {
-		return 0, err
-	}
-	if err := m.opts.Fault(FaultBeforeCommit); err != nil {
-		return 0, err
-	}
-	rows := len(events)
-	for _, l := range t.persisted() {
-		rows += l.dirtyLen()
-	}
-	m.events = append(m.events, events...)
-	if err := m.opts.Fault(FaultAfterCommit); err != nil {
-		return 0, err
-	}
-	return rows, nil
-}
-
-func (m *memBackend) Independent() bool { return false }
-
-func (m *memBackend) Close(ctx context.Context) error { return nil }
-
-func (m *memBackend) Crash() {}
-
-func (m *memBackend) VatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
-	var out []VatEvent
-	for _, e := range m.events {
-		if vat == "" || e.Vat == vat {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }

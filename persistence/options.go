@@ -61,6 +61,11 @@ type Options struct {
 	// transaction), keeping the file, its schema and its lock: the kernel
 	// starts afresh. It is the reference's resetStorage.
 	Reset bool
+	// CacheRows is the most flushed rows each paged table of a file store
+	// keeps in memory (objects, promises, their queues, the c-list, the run
+	// queue); 0 means DefaultCacheRows. The store's memory is then in
+	// proportion to its working set, not its size.
+	CacheRows int
 	// Now is the clock for GroupInterval; nil means time.Now.
 	Now func() time.Time
 	// Trace, if set, sees every data statement of every flush before it
@@ -136,6 +141,9 @@ func (o *Options) Validate() error {
 	case SyncFull, SyncNormal:
 	default:
 		return fmt.Errorf("persistence: Options.Synchronous %q: want %q or %q", o.Synchronous, SyncFull, SyncNormal)
+	}
+	if o.CacheRows < 0 {
+		return fmt.Errorf("persistence: Options.CacheRows %d: must not be negative", o.CacheRows)
 	}
 	if o.BusyTimeout < 0 {
 		return fmt.Errorf("persistence: Options.BusyTimeout %v: must not be negative", o.BusyTimeout)

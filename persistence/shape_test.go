@@ -54,7 +54,10 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		}
 		kref := func(i int) string { return "ko" + strconv.Itoa(i) }
 		unit(func() { s.PutObject(kref(0), ObjectRow{Owner: "v1"}) })
-		over, dirty, base := mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.dirty), mapID(s.tabs.Objects.base)
+		// The in-memory backend holds the committed rows of the paged
+		// tables; the store's own base holds only unflushed ones.
+		mem := s.be.(*memBackend)
+		over, dirty, base := mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.dirty), mapID(mem.objects.truth.base)
 		vsOver, vsDirty := mapID(s.tabs.Vatstore.over), mapID(s.tabs.Vatstore.dirty)
 		unit(func() {
 			s.PutObject(kref(1), ObjectRow{Owner: "v1"})
@@ -78,8 +81,8 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		require.NotEqual(t, dirty, mapID(s.tabs.Objects.dirty), "the dirty set of a big flush is replaced")
 		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.over))
 		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
-		over, base = mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.base)
-		part := mapID(s.tabs.CList.parts[clistByVat].sets["v1"].keys)
+		over, base = mapID(s.tabs.Objects.over), mapID(mem.objects.truth.base)
+		part := mapID(mem.clist.truth.parts[clistByVat].sets["v1"].keys)
 
 		// An aborted big unit replaces the overlay too.
 		require.NoError(t, s.Begin())
@@ -98,9 +101,10 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 			}
 		})
 		require.Equal(t, 10, s.ObjectCount())
-		require.NotEqual(t, base, mapID(s.tabs.Objects.base), "a base that lost most of its rows is replaced")
-		require.Len(t, s.tabs.Objects.base, 10)
-		require.NotEqual(t, part, mapID(s.tabs.CList.parts[clistByVat].sets["v1"].keys), "a partition that lost most of its keys is replaced")
+		require.NotEqual(t, base, mapID(mem.objects.truth.base), "a base that lost most of its rows is replaced")
+		require.Len(t, mem.objects.truth.base, 10)
+		require.Empty(t, s.tabs.Objects.base, "a paged table without a cache keeps no flushed rows")
+		require.NotEqual(t, part, mapID(mem.clist.truth.parts[clistByVat].sets["v1"].keys), "a partition that lost most of its keys is replaced")
 		require.Len(t, s.CListKRefs("v1"), 8)
 		mustVerify(t, s)
 	})
@@ -189,7 +193,7 @@ func TestCListPartitions(t *testing.T) {
 	mustVerify(t, s)
 
 	// A partition that drifts from the c-list is a Verify finding.
-	s.tabs.CList.parts[clistByKRef].sets["ko1"].remove(CListKey{"v1", "ko1"})
+	s.be.(*memBackend).clist.truth.parts[clistByKRef].sets["ko1"].remove(CListKey{"v1", "ko1"})
 	diffs, err := s.Verify(ctx, 0)
 	require.NoError(t, err)
 	require.NotEmpty(t, diffs)

@@ -97,11 +97,24 @@ func (s *Store) initTables() {
 	s.tabs.Idempotency = newTable[string, IdempotencyRow]("idempotency")
 	s.tabs.Vatstore = newVatstoreTable()
 	s.byVRef = newTable[VRefKey, string]("clist_by_vref")
+	s.tabs.ByVRef = s.byVRef
 	s.cursors = newTable[string, uint64]("cursors")
 	// The derived tables never reach SQLite: nothing would ever clear
 	// their dirty sets, which would grow by a few keys every crank.
 	s.byVRef.derived, s.cursors.derived = true, true
 	s.layers = append(s.tabs.persisted(), s.byVRef, s.cursors)
+	for _, l := range s.layers {
+		l.setOnFail(s.fail)
+	}
+}
+
+// fail fails the store for good on a read error of the backend: a unit
+// that read a row as missing because the read failed must not commit, and
+// nothing after it can trust the store.
+func (s *Store) fail(err error) {
+	if s.failed == nil {
+		s.failed = fmt.Errorf("%w: read from %s: %v", ErrFailed, s.describe(), err)
+	}
 }
 
 // persisted lists the tables, in the order of the struct's fields.
@@ -120,7 +133,14 @@ type layered interface {
 	clearDirty()
 	dirtyLen() int
 	compareWith(other layered, add func(string, ...any) bool) bool
+	setOnFail(func(error))
+	isPaged() bool
+	verifyCache(add func(string, ...any) bool) bool
 }
+
+func (t *Table[K, V]) isPaged() bool { return t.src != nil }
+
+func (t *Table[K, V]) setOnFail(f func(error)) { t.onFail = f }
 
 // foldables lists every layered table, persisted or derived.
 func (s *Store) foldables() []layered { return s.layers }
@@ -195,8 +215,18 @@ func (s *Store) Commit(ctx context.Context) (flushed bool, err error) {
 	if !s.open {
 		panic("persistence: Commit without an open unit")
 	}
+	if s.failed != nil {
+		// INVARIANT: a unit whose reads failed saw rows as missing that
+		// may exist; it never becomes part of the committed state.
+		s.Abort()
+		return false, s.failed
+	}
 	for _, t := range s.foldables() {
 		t.fold()
+	}
+	if s.failed != nil {
+		// A fold reads what a delete removes; that read failed.
+		return false, s.failed
 	}
 	s.eventsOut = append(s.eventsOut, s.events...)
 	s.events = s.events[:0]

@@ -1,5 +1,7 @@
 package persistence
 
+import "fmt"
+
 // Table is one typed table of the store, kept in memory in three layers:
 //
 //   - base: the committed view (what the last committed crank left);
@@ -25,6 +27,14 @@ type Table[K comparable, V any] struct {
 	// SQLite, so its commits mark nothing dirty.
 	derived bool
 	parts   []*partIndex[K]
+
+	// Paged tables only (see Page): the backend's rows, the most flushed
+	// rows base may cache, the keys known to be absent from src, and
+	// where a read error goes.
+	src       Source[K, V]
+	cacheRows int
+	absent    map[K]struct{}
+	onFail    func(error)
 }
 
 // partIndex is one partitioning of a table's base keys.
@@ -152,6 +162,9 @@ func (t *Table[K, V]) get(k K) (V, bool) {
 		}
 		return c.v, true
 	}
+	if t.src != nil {
+		return t.committed(k)
+	}
 	v, ok := t.base[k]
 	return v, ok
 }
@@ -167,6 +180,13 @@ func (t *Table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
 
 // del deletes k in the open crank. Deleting a missing key is a no-op.
 func (t *Table[K, V]) del(k K) {
+	if t.src != nil {
+		if !t.has(k) {
+			return
+		}
+		t.over[k] = change[V]{del: true}
+		return
+	}
 	if _, inBase := t.base[k]; !inBase {
 		if _, inOver := t.over[k]; !inOver {
 			return
@@ -178,8 +198,18 @@ func (t *Table[K, V]) del(k K) {
 // fold makes the open crank's writes part of the committed view.
 func (t *Table[K, V]) fold() {
 	shrink := false
+	paged := t.src != nil
 	for k, c := range t.over {
-		_, existed := t.base[k]
+		var existed bool
+		switch {
+		case !paged:
+			_, existed = t.base[k]
+		case c.del:
+			// Only a delete needs to know: a put of a paged table keeps
+			// no partitions, and asking the backend would cost a read
+			// for every new row.
+			_, existed = t.committed(k)
+		}
 		if c.del {
 			if !existed {
 				// Created and deleted inside the crank: nothing reached base,
@@ -188,16 +218,25 @@ func (t *Table[K, V]) fold() {
 				continue
 			}
 			delete(t.base, k)
-			t.dropFromParts(k)
+			if !paged {
+				t.dropFromParts(k)
+			}
 			shrink = true
 		} else {
 			t.base[k] = c.v
+			if paged {
+				delete(t.absent, k)
+			}
 			if !existed {
 				t.baseHW = max(t.baseHW, len(t.base))
-				t.addToParts(k)
+				if !paged {
+					t.addToParts(k)
+				}
 			}
 		}
-		if !t.derived {
+		// A paged derived table must mark its keys too: until the flush
+		// of the rows it is derived from, base is their only copy.
+		if !t.derived || paged {
 			t.dirty[k] = struct{}{}
 		}
 	}
@@ -315,6 +354,13 @@ func (t *Table[K, V]) loadBase(k K, v V) {
 // matters).
 func (t *Table[K, V]) keysIn(i int, p string) []K {
 	pi := t.parts[i]
+	if t.src != nil {
+		flushed, err := t.src.Part(i, p)
+		if err != nil {
+			t.fail(fmt.Errorf("table %s: list partition %d %q: %w", t.name, i, p, err))
+		}
+		return t.pagedKeys(flushed, func(k K) bool { return pi.of(k) == p })
+	}
 	var out []K
 	if set := pi.sets[p]; set != nil {
 		set.each(func(k K) {
@@ -338,6 +384,13 @@ func (t *Table[K, V]) keysIn(i int, p string) []K {
 
 // keys returns every key as the open crank sees it, in no particular order.
 func (t *Table[K, V]) keys() []K {
+	if t.src != nil {
+		flushed, err := t.src.Keys()
+		if err != nil {
+			t.fail(fmt.Errorf("table %s: list keys: %w", t.name, err))
+		}
+		return t.pagedKeys(flushed, nil)
+	}
 	out := make([]K, 0, len(t.base)+len(t.over))
 	for k := range t.base {
 		if c, ok := t.over[k]; ok && c.del {
@@ -359,6 +412,9 @@ func (t *Table[K, V]) keys() []K {
 
 // len is the number of rows as the open crank sees them.
 func (t *Table[K, V]) len() int {
+	if t.src != nil {
+		return t.pagedLen()
+	}
 	n := len(t.base)
 	for k, c := range t.over {
 		_, inBase := t.base[k]
@@ -373,10 +429,25 @@ func (t *Table[K, V]) len() int {
 }
 
 // clearDirty forgets the dirty set once a flush has committed it.
-func (t *Table[K, V]) clearDirty() { t.dirty = reuseMap(t.dirty) }
+func (t *Table[K, V]) clearDirty() {
+	t.dirty = reuseMap(t.dirty)
+	t.afterFlush()
+}
 
 // pending reports whether the open crank has written anything.
 func (t *Table[K, V]) pending() bool { return len(t.over) > 0 }
 
 // dirtyLen is the number of keys waiting for a flush.
 func (t *Table[K, V]) dirtyLen() int { return len(t.dirty) }
+
+// deleteBase removes a row from a resident table's committed view, as
+// fold does for a delete: the in-memory backend applies a flush's deletes
+// to its tables with it.
+func (t *Table[K, V]) deleteBase(k K) {
+	if _, ok := t.base[k]; !ok {
+		return
+	}
+	delete(t.base, k)
+	t.dropFromParts(k)
+	t.shrinkBase()
+}

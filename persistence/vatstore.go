@@ -157,6 +157,12 @@ func (t *VatstoreTable) fold() {
 	t.over = reuseMap(t.over)
 }
 
+func (t *VatstoreTable) setOnFail(func(error)) {}
+
+func (t *VatstoreTable) isPaged() bool { return false }
+
+func (t *VatstoreTable) verifyCache(func(string, ...any) bool) bool { return true }
+
 func (t *VatstoreTable) abort() { t.over = reuseMap(t.over) }
 
 func (t *VatstoreTable) loadBase(vat, key, value string) {

@@ -1,0 +1,220 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+)
+
+// memBackend is the in-memory store's backend. It keeps the one copy of
+// the big tables (objects, promises and their queues, the c-list and its
+// by-vref index, the run queue) as resident tables of its own, and the
+// store pages those over it with no cache: a read that misses the store's
+// unflushed rows is a map lookup here. So both backends run the same
+// paged code, and the in-memory store holds one copy of each row. The
+// small tables stay whole in the store itself, as on a file; their
+// committed view is then the only copy, so a flush of them only counts
+// rows. The vat log lives only here.
+type memBackend struct {
+	opts   *Options
+	events []VatEvent
+
+	objects      *memTable[string, ObjectRow]
+	promises     *memTable[string, PromiseRow]
+	promiseQueue *memTable[PromiseQueueKey, Message]
+	clist        *memTable[CListKey, CListRow]
+	byVRef       *memTable[VRefKey, string]
+	runQueue     *memQueue
+}
+
+var _ Backend = (*memBackend)(nil)
+
+// Load pages the big tables of a fresh store over the backend's own.
+func (m *memBackend) Load(ctx context.Context, t *Tables) error {
+	m.objects = newMemTable(t.Objects)
+	m.promises = newMemTable(t.Promises)
+	m.promiseQueue = newMemTable(t.PromiseQueue)
+	m.clist = newMemTable(t.CList)
+	m.byVRef = newMemTable(t.ByVRef)
+	m.runQueue = &memQueue{newMemTable(t.RunQueue)}
+	t.Objects.Page(m.objects, 0)
+	t.Promises.Page(m.promises, 0)
+	t.PromiseQueue.Page(m.promiseQueue, 0)
+	t.CList.Page(m.clist, 0)
+	t.ByVRef.Page(m.byVRef, 0)
+	t.RunQueue.Page(m.runQueue, 0)
+	return nil
+}
+
+func (m *memBackend) Flush(ctx context.Context, t *Tables, events []VatEvent) (int, error) {
+	if err := m.opts.Fault(FaultBeforeBegin); err != nil {
+		return 0, err
+	}
+	if err := m.opts.Fault(FaultBeforeCommit); err != nil {
+		return 0, err
+	}
+	rows := len(events)
+	for _, l := range t.persisted() {
+		rows += l.dirtyLen()
+	}
+	// The commit itself: the paged tables' rows move into the backend.
+	// The c-list's by-vref index follows its rows. A key deleted and made
+	// again within one group may come back with another vref, and a vref
+	// freed by one entry may name another: drop an old mapping only while
+	// it still names the entry's kref.
+	unmap := func(k CListKey) {
+		if old, ok := m.clist.truth.base[k]; ok {
+			vk := VRefKey{k.Vat, old.VRef}
+			if m.byVRef.truth.base[vk] == k.KRef {
+				m.byVRef.truth.deleteBase(vk)
+			}
+		}
+	}
+	t.CList.Deletes(unmap)
+	t.CList.Upserts(func(k CListKey, r CListRow) { unmap(k) })
+	t.CList.Upserts(func(k CListKey, r CListRow) { m.byVRef.truth.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef) })
+	m.objects.apply(t.Objects)
+	m.promises.apply(t.Promises)
+	m.promiseQueue.apply(t.PromiseQueue)
+	m.clist.apply(t.CList)
+	m.runQueue.apply(t.RunQueue)
+	m.events = append(m.events, events...)
+	if err := m.opts.Fault(FaultAfterCommit); err != nil {
+		return 0, err
+	}
+	return rows, nil
+}
+
+func (m *memBackend) Independent() bool { return false }
+
+func (m *memBackend) Close(ctx context.Context) error { return nil }
+
+func (m *memBackend) Crash() {}
+
+func (m *memBackend) VatEvents(ctx context.Context, vat string) ([]VatEvent, error) {
+	var out []VatEvent
+	for _, e := range m.events {
+		if vat == "" || e.Vat == vat {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// selfCheck lists, through add, how the backend's indexes (the c-list's
+// partitions and its by-vref index) differ from what its rows imply,
+// rebuilt from scratch. It is Verify's check of the in-memory store, whose
+// rows have no second copy to be compared with.
+func (m *memBackend) selfCheck(add func(string, ...any) bool) bool {
+	rebuilt := newTable[CListKey, CListRow](m.clist.truth.name, partFuncs(m.clist.truth)...)
+	byVRef := newTable[VRefKey, string](m.byVRef.truth.name)
+	for k, r := range m.clist.truth.base {
+		rebuilt.loadBase(k, r)
+		byVRef.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef)
+	}
+	if !compareTable(m.clist.truth, rebuilt, add) {
+		return false
+	}
+	return compareTable(m.byVRef.truth, byVRef, add)
+}
+
+// memTable is one table of the in-memory backend: a resident table,
+// partitioned as the store's, that is the Source of the store's paged one.
+type memTable[K comparable, V any] struct {
+	truth *Table[K, V]
+}
+
+func newMemTable[K comparable, V any](like *Table[K, V]) *memTable[K, V] {
+	t := newTable[K, V](like.name, partFuncs(like)...)
+	t.derived = true // it never flushes anywhere; nothing marks it dirty
+	return &memTable[K, V]{truth: t}
+}
+
+func partFuncs[K comparable, V any](t *Table[K, V]) []func(K) string {
+	var out []func(K) string
+	for _, pi := range t.parts {
+		out = append(out, pi.of)
+	}
+	return out
+}
+
+// apply moves the rows of t written since the last flush into m.
+func (m *memTable[K, V]) apply(t *Table[K, V]) {
+	t.Deletes(m.truth.deleteBase)
+	t.Upserts(m.truth.loadBase)
+}
+
+func (m *memTable[K, V]) Get(k K) (V, bool, error) {
+	v, ok := m.truth.base[k]
+	return v, ok, nil
+}
+
+func (m *memTable[K, V]) Keys() ([]K, error) {
+	out := make([]K, 0, len(m.truth.base))
+	for k := range m.truth.base {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (m *memTable[K, V]) Part(i int, p string) ([]K, error) {
+	var out []K
+	if set := m.truth.parts[i].sets[p]; set != nil {
+		set.each(func(k K) { out = append(out, k) })
+	}
+	return out, nil
+}
+
+func (m *memTable[K, V]) Count() (int, error) { return len(m.truth.base), nil }
+
+// memQueue is the run queue's memTable, which also reports its range.
+type memQueue struct {
+	*memTable[uint64, QueueItem]
+}
+
+func (q *memQueue) SeqRange() (lo, hi uint64, n int, err error) {
+	n = len(q.truth.base)
+	if n == 0 {
+		return 0, 0, 0, nil
+	}
+	lo = ^uint64(0)
+	for seq := range q.truth.base {
+		lo, hi = min(lo, seq), max(hi, seq)
+	}
+	return lo, hi, n, nil
+}
+
+// verifyCache lists, through add, every row a paged table holds as
+// flushed (its cache) that differs from its Source, and every key it holds
+// as absent that the Source has. With nothing unflushed, base is all
+// cache.
+func (t *Table[K, V]) verifyCache(add func(string, ...any) bool) bool {
+	if t.src == nil {
+		return true
+	}
+	var lines []string
+	for k, mv := range t.base {
+		dv, ok, err := t.src.Get(k)
+		switch {
+		case err != nil:
+			lines = append(lines, fmt.Sprintf("%s: read %v: %v", t.name, k, err))
+		case !ok:
+			lines = append(lines, fmt.Sprintf("%s: %v cached in memory but not in the database", t.name, k))
+		case !reflect.DeepEqual(normalize(mv), normalize(dv)):
+			lines = append(lines, fmt.Sprintf("%s: %v differs: memory %+v, database %+v", t.name, k, mv, dv))
+		}
+	}
+	for k := range t.absent {
+		if _, ok, err := t.src.Get(k); err == nil && ok {
+			lines = append(lines, fmt.Sprintf("%s: %v cached as absent but in the database", t.name, k))
+		}
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		if !add("%s", l) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,205 @@
+package persistence
+
+import (
+	"fmt"
+)
+
+// Source is a backend's read side of one paged table: the rows as the
+// last flush left them. A table with a Source keeps in memory only the
+// rows it must (the open unit's writes, and the committed rows not yet
+// flushed) and a bounded cache of flushed rows; everything else is read
+// from the Source when a unit asks for it. Backend.Load gives a table its
+// Source (Table.Page).
+//
+// A Source is called only on the store's goroutine, and never while a
+// flush is writing. Its errors are I/O errors of the backend: the store
+// fails for good on the first one (see Store.fail).
+type Source[K comparable, V any] interface {
+	// Get reads the flushed row of k.
+	Get(k K) (V, bool, error)
+	// Keys lists every flushed key, in no particular order. Only the
+	// auditor and inspectors list whole tables.
+	Keys() ([]K, error)
+	// Part lists the flushed keys of partition p of the table's
+	// partitioning i (the order the table was made with), in no
+	// particular order.
+	Part(i int, p string) ([]K, error)
+	// Count is the number of flushed rows.
+	Count() (int, error)
+}
+
+// SeqRange is what a paged run queue's Source also reports, so that open
+// can set the queue's cursors without reading its rows.
+type SeqRange interface {
+	// SeqRange returns the lowest and highest flushed sequence numbers
+	// and the number of rows (0, 0, 0 for none).
+	SeqRange() (lo, hi uint64, n int, err error)
+}
+
+// DefaultCacheRows is the most flushed rows a paged table caches when
+// Options.CacheRows is zero. About 200 bytes a row: some 13 MiB a table.
+const DefaultCacheRows = 1 << 16
+
+// Page makes t a paged table over src, caching at most cacheRows flushed
+// rows (0: none; a backend whose reads are map lookups needs no cache).
+// A backend calls it from Load, on a table no unit has touched.
+//
+// INVARIANT: a paged table's committed view is src, overridden by the
+// committed rows not yet flushed: base holds the dirty keys that exist,
+// and a dirty key missing from base is deleted. Every other row of base,
+// and every key of absent, equals what src holds: the cache is filled
+// only from src and by flushes, and an abort touches only the overlay,
+// so no cached row can go stale.
+func (t *Table[K, V]) Page(src Source[K, V], cacheRows int) {
+	if len(t.base) != 0 || len(t.over) != 0 || len(t.dirty) != 0 {
+		panic(fmt.Sprintf("persistence: Page of table %s after it was used", t.name))
+	}
+	t.src, t.cacheRows = src, max(cacheRows, 0)
+	t.absent = make(map[K]struct{})
+}
+
+// Paged reports whether t reads through a Source.
+func (t *Table[K, V]) Paged() bool { return t.src != nil }
+
+// committed reads k as the committed view holds it: the open unit's
+// writes are not consulted.
+func (t *Table[K, V]) committed(k K) (V, bool) {
+	if v, ok := t.base[k]; ok {
+		return v, true
+	}
+	var zero V
+	if t.src == nil {
+		return zero, false
+	}
+	if _, ok := t.dirty[k]; ok {
+		return zero, false // deleted, and the delete is not flushed yet
+	}
+	if _, ok := t.absent[k]; ok {
+		return zero, false
+	}
+	v, ok, err := t.src.Get(k)
+	if err != nil {
+		t.fail(fmt.Errorf("table %s: read %v: %w", t.name, k, err))
+		return zero, false
+	}
+	if t.cacheRows == 0 {
+		return v, ok
+	}
+	if ok {
+		t.base[k] = v
+		t.baseHW = max(t.baseHW, len(t.base))
+	} else {
+		t.absent[k] = struct{}{}
+	}
+	t.trim(2 * t.cacheRows)
+	return v, ok
+}
+
+// trim evicts cached rows once more than limit are held, down to half the
+// cache's size: evicting in batches keeps the cost per read constant. Only
+// flushed rows are evicted; the dirty ones are the only copy until their
+// flush.
+func (t *Table[K, V]) trim(limit int) {
+	if len(t.absent) > limit {
+		t.absent = make(map[K]struct{})
+	}
+	if len(t.base)-len(t.dirty) <= limit {
+		return
+	}
+	target := t.cacheRows / 2
+	for k := range t.base {
+		if len(t.base)-len(t.dirty) <= target {
+			break
+		}
+		if _, d := t.dirty[k]; d {
+			continue
+		}
+		delete(t.base, k)
+	}
+	t.shrinkBase()
+}
+
+// afterFlush runs once a flush has written the dirty rows: they now equal
+// the backend, so they stay on as cache, within its bound.
+func (t *Table[K, V]) afterFlush() {
+	if t.src == nil {
+		return
+	}
+	t.trim(t.cacheRows)
+}
+
+// fail records a read error of the backend on the store.
+func (t *Table[K, V]) fail(err error) {
+	if t.onFail != nil {
+		t.onFail(err)
+		return
+	}
+	panic(fmt.Sprintf("persistence: %v", err))
+}
+
+// pagedKeys lists the keys as the open unit sees them, for a paged table,
+// keeping those for which keep is true (nil keeps all); flushed lists the
+// flushed keys to start from.
+func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
+	seen := make(map[K]struct{}, len(flushed))
+	out := make([]K, 0, len(flushed))
+	add := func(k K) {
+		if _, dup := seen[k]; dup {
+			return
+		}
+		seen[k] = struct{}{}
+		if _, ok := t.get(k); ok {
+			out = append(out, k)
+		}
+	}
+	for _, k := range flushed {
+		add(k)
+	}
+	for k := range t.dirty {
+		if keep == nil || keep(k) {
+			add(k)
+		}
+	}
+	for k := range t.over {
+		if keep == nil || keep(k) {
+			add(k)
+		}
+	}
+	return out
+}
+
+// pagedLen counts the rows as the open unit sees them, for a paged table:
+// the flushed count, corrected for every key written since the flush.
+func (t *Table[K, V]) pagedLen() int {
+	n, err := t.src.Count()
+	if err != nil {
+		t.fail(fmt.Errorf("table %s: count: %w", t.name, err))
+		return 0
+	}
+	seen := make(map[K]struct{}, len(t.dirty)+len(t.over))
+	adjust := func(k K) {
+		if _, dup := seen[k]; dup {
+			return
+		}
+		seen[k] = struct{}{}
+		_, was, err := t.src.Get(k)
+		if err != nil {
+			t.fail(fmt.Errorf("table %s: read %v: %w", t.name, k, err))
+			return
+		}
+		_, is := t.get(k)
+		switch {
+		case is && !was:
+			n++
+		case was && !is:
+			n--
+		}
+	}
+	for k := range t.dirty {
+		adjust(k)
+	}
+	for k := range t.over {
+		adjust(k)
+	}
+	return n
+}
