@@ -64,9 +64,6 @@ type Tables struct {
 func NewStore(ctx context.Context, path string, opts Options, be Backend) (*Store, error) {
 	s := &Store{path: path, opts: opts, be: be}
 	s.initTables()
-	if opts.CacheRows == 0 {
-		s.opts.CacheRows = DefaultCacheRows
-	}
 	if err := be.Load(ctx, &s.tabs); err != nil {
 		return nil, err
 	}

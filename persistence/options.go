@@ -145,6 +145,9 @@ func (o *Options) Validate() error {
 	if o.CacheRows < 0 {
 		return fmt.Errorf("persistence: Options.CacheRows %d: must not be negative", o.CacheRows)
 	}
+	if o.CacheRows == 0 {
+		o.CacheRows = DefaultCacheRows
+	}
 	if o.BusyTimeout < 0 {
 		return fmt.Errorf("persistence: Options.BusyTimeout %v: must not be negative", o.BusyTimeout)
 	}

@@ -113,7 +113,7 @@ func (s *Store) initTables() {
 // nothing after it can trust the store.
 func (s *Store) fail(err error) {
 	if s.failed == nil {
-		s.failed = fmt.Errorf("%w: read from %s: %v", ErrFailed, s.describe(), err)
+		s.failed = fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 }
 

@@ -28,7 +28,19 @@ func (b *sqliteBackend) Load(ctx context.Context, t *persistence.Tables) error {
 		return fmt.Errorf("persistence: load: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	if b.sources == nil {
+		b.sources = make(map[string]any)
+	}
 	for _, c := range codecs {
+		if !b.opts.ReadOnly {
+			paged, err := c.page(ctx, b, t)
+			if err != nil {
+				return err
+			}
+			if paged {
+				continue
+			}
+		}
 		rows, err := conn.QueryContext(ctx, c.selectSQL())
 		if err != nil {
 			return fmt.Errorf("persistence: load %s: %w", c.name(), err)
@@ -45,6 +57,17 @@ func (b *sqliteBackend) Load(ctx context.Context, t *persistence.Tables) error {
 		if err != nil {
 			return fmt.Errorf("persistence: load %s: %w", c.name(), err)
 		}
+	}
+	if t.CList.Paged() {
+		src, ok := b.sources["clist_by_vref"].(*vrefSource)
+		if !ok {
+			var err error
+			if src, err = newVRefSource(ctx, b); err != nil {
+				return err
+			}
+			b.sources["clist_by_vref"] = src
+		}
+		t.ByVRef.Page(src, b.opts.CacheRows)
 	}
 	return nil
 }

@@ -55,6 +55,10 @@ type sqliteBackend struct {
 	conn  *sql.Conn
 	lock  *os.File // advisory lock that keeps a second kernel off the file
 	stmts stmtCache
+	// The paged tables' sources, by table name, and the statements they
+	// prepared (closed with the backend).
+	sources map[string]any
+	reads   []*sql.Stmt
 }
 
 var _ persistence.Backend = (*sqliteBackend)(nil)
@@ -336,6 +340,10 @@ func (s *sqliteBackend) describe() string { return fmt.Sprintf("database %q", s.
 func (s *sqliteBackend) Close(ctx context.Context) error {
 	var err error
 	s.stmts.close()
+	for _, st := range s.reads {
+		st.Close()
+	}
+	s.reads, s.sources = nil, nil
 	if s.conn != nil {
 		if cerr := s.conn.Close(); cerr != nil {
 			err = fmt.Errorf("persistence: close %s: %w", s.describe(), cerr)

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strconv"
@@ -262,6 +263,9 @@ type codec interface {
 	selectSQL() string
 	// load reads one row with scan into the table's committed view.
 	load(t *persistence.Tables, scan func(...any) error) error
+	// page makes the table a paged one over the file, if it is one of
+	// pagedTables, and reports whether it did.
+	page(ctx context.Context, b *sqliteBackend, t *persistence.Tables) (bool, error)
 	// deletes and upserts write the table's changes since the last flush.
 	deletes(w *batchWriter, t *persistence.Tables)
 	upserts(w *batchWriter, t *persistence.Tables)
@@ -294,6 +298,29 @@ func (c *tableCodec[K, V]) load(t *persistence.Tables, scan func(...any) error) 
 	}
 	c.of(t).Load(k, v)
 	return nil
+}
+
+func (c *tableCodec[K, V]) page(ctx context.Context, b *sqliteBackend, t *persistence.Tables) (bool, error) {
+	parts, ok := pagedTables[c.table]
+	if !ok {
+		return false, nil
+	}
+	pt, ok := c.of(t).(*persistence.Table[K, V])
+	if !ok {
+		return false, nil
+	}
+	// The sources are made once: Verify loads a scratch copy of the
+	// tables after every crank in tests, and each Load pages it.
+	src, ok := b.sources[c.table].(*rowSource[K, V])
+	if !ok {
+		var err error
+		if src, err = newRowSource(ctx, b, c, parts); err != nil {
+			return false, err
+		}
+		b.sources[c.table] = src
+	}
+	pt.Page(src, b.opts.CacheRows)
+	return true, nil
 }
 
 func (c *tableCodec[K, V]) deletes(w *batchWriter, t *persistence.Tables) {
