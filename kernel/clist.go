@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/persistence"
 )
@@ -285,5 +287,32 @@ func (k *Kernel) slotsToVRefs(vat VatID, slots []string) []string {
 	for i, s := range slots {
 		out[i] = string(k.krefToVRef(vat, KRef(s), true))
 	}
+	return out
+}
+
+// clistPromises lists the promises in vat's c-list, in CListKRefs order,
+// on the store's index: a vat that holds a million durable objects has a
+// few promises, and a new incarnation needs only those.
+func (k *Kernel) clistPromises(vat VatID) []string {
+	return k.st.CListKRefsBetween(string(vat), "kp", "kq")
+}
+
+// clistEphemeralCandidates lists the krefs of vat's c-list entries whose
+// vrefs may name exports that live only in one heap (see ephemeralExport:
+// o+N and o+vK/I, not the durable o+dK/I), in CListKRefs order, without
+// reading the durable ones: their vrefs sort between the two ranges.
+// Callers still check each with ephemeralExport (the root o+0 is in the
+// first range).
+func (k *Kernel) clistEphemeralCandidates(vat VatID) []string {
+	below := k.st.CListKRefsByVRef(string(vat), "o+", "o+d")
+	above := k.st.CListKRefsByVRef(string(vat), "o+e", "o,") // ',' follows '+'
+	out := append(below, above...)
+	// Both are krefs of objects (koN): by number, as CListKRefs sorts.
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b)
+		}
+		return strings.Compare(a, b)
+	})
 	return out
 }

@@ -67,7 +67,7 @@ func (k *Kernel) beginIncarnationLocked(vat VatID, ev incarnationEvent, reason s
 	k.st.AppendVatEvent(persistence.VatEvent{Vat: string(vat), Incarnation: row.Incarnation, Event: string(ev),
 		Reason: reason, AtCrank: CrankCount(k.st)})
 	k.rejectDecidedLocked(vat, ErrVatTerminated.withMessage(restartedMessage))
-	for _, s := range k.st.CListKRefs(string(vat)) {
+	for _, s := range k.clistEphemeralCandidates(vat) {
 		kref := KRef(s)
 		e, ok := k.st.CList(string(vat), s)
 		if !ok {
@@ -100,7 +100,7 @@ func ephemeralExport(vref VRef) bool {
 // word, not the vat's). Termination and a new incarnation both need it.
 func (k *Kernel) rejectDecidedLocked(vat VatID, why *Error) {
 	value := rejection(why)
-	for _, s := range k.st.CListKRefs(string(vat)) {
+	for _, s := range k.clistPromises(vat) {
 		kpid := KRef(s)
 		if !kpid.IsPromise() {
 			continue

@@ -36,6 +36,17 @@ type SeqRange interface {
 	SeqRange() (lo, hi uint64, n int, err error)
 }
 
+// CListRanger is what a paged c-list's Source may also do: list a vat's
+// entries in a range of krefs or of vrefs, on the backend's indexes, so
+// that the kernel can find a vat's promises or its ephemeral exports
+// among a million durable ones without reading them all.
+type CListRanger interface {
+	// KRefRange lists the flushed keys of vat's entries with lo <= kref < hi.
+	KRefRange(vat, lo, hi string) ([]CListKey, error)
+	// VRefRange lists the flushed keys of vat's entries with lo <= vref < hi.
+	VRefRange(vat, lo, hi string) ([]CListKey, error)
+}
+
 // DefaultCacheRows is the most flushed rows a paged table caches when
 // Options.CacheRows is zero. About 200 bytes a row: some 13 MiB a table.
 const DefaultCacheRows = 1 << 16
@@ -141,8 +152,28 @@ func (t *Table[K, V]) fail(err error) {
 // keeping those for which keep is true (nil keeps all); flushed lists the
 // flushed keys to start from.
 func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
-	seen := make(map[K]struct{}, len(flushed))
+	seen := make(map[K]struct{}, len(t.dirty)+len(t.over))
 	out := make([]K, 0, len(flushed))
+	// A flushed key is still there unless the open unit or an unflushed
+	// one deleted it: no read of the backend is needed to know.
+	for _, k := range flushed {
+		if c, ok := t.over[k]; ok {
+			if !c.del {
+				seen[k] = struct{}{}
+				out = append(out, k)
+			}
+			continue
+		}
+		if _, d := t.dirty[k]; d {
+			if _, ok := t.base[k]; !ok {
+				continue
+			}
+		}
+		seen[k] = struct{}{}
+		out = append(out, k)
+	}
+	// Keys written since the flush may be new; a few, so a read each
+	// is cheap.
 	add := func(k K) {
 		if _, dup := seen[k]; dup {
 			return
@@ -151,9 +182,6 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 		if _, ok := t.get(k); ok {
 			out = append(out, k)
 		}
-	}
-	for _, k := range flushed {
-		add(k)
 	}
 	for k := range t.dirty {
 		if keep == nil || keep(k) {

@@ -57,6 +57,9 @@ type Stats struct {
 	Flushes  uint64 // SQLite transactions committed
 	Rows     uint64 // rows written or deleted by flushes
 	Unflushd int    // committed units waiting for a group flush
+	// Cached is how many rows the paged tables hold in memory, flushed
+	// (cache) or not: the store's resident working set.
+	Cached int
 }
 
 // VatEvent is one entry of the vat lifecycle log (terminations, restarts,
@@ -135,10 +138,20 @@ type layered interface {
 	compareWith(other layered, add func(string, ...any) bool) bool
 	setOnFail(func(error))
 	isPaged() bool
+	heldRows() int
 	verifyCache(add func(string, ...any) bool) bool
 }
 
 func (t *Table[K, V]) isPaged() bool { return t.src != nil }
+
+// heldRows is how many rows a paged table holds in memory (0 for a
+// resident one, which holds them all).
+func (t *Table[K, V]) heldRows() int {
+	if t.src == nil {
+		return 0
+	}
+	return len(t.base)
+}
 
 func (t *Table[K, V]) setOnFail(f func(error)) { t.onFail = f }
 
@@ -155,6 +168,9 @@ func (s *Store) Policy() CommitPolicy { return s.opts.Policy }
 func (s *Store) Stats() Stats {
 	st := s.stats
 	st.Unflushd = s.unflushed
+	for _, l := range s.layers {
+		st.Cached += l.heldRows()
+	}
 	return st
 }
 
@@ -502,6 +518,61 @@ func (s *Store) DeleteCList(vat, kref string) {
 // CListKRefs lists the krefs in vat's c-list, sorted by kind then number.
 func (s *Store) CListKRefs(vat string) []string {
 	ks := s.tabs.CList.keysIn(clistByVat, vat)
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.KRef
+	}
+	return sortIDs(out)
+}
+
+// CListKRefsBetween lists the krefs of vat's c-list with lo <= kref < hi
+// (byte order), sorted as CListKRefs: say "kp" to "kq" for its promises.
+func (s *Store) CListKRefsBetween(vat, lo, hi string) []string {
+	return s.clistRange(vat, lo, hi, false)
+}
+
+// CListKRefsByVRef lists the krefs of vat's c-list entries whose vref v
+// has lo <= v < hi (byte order), sorted as CListKRefs.
+func (s *Store) CListKRefsByVRef(vat, lo, hi string) []string {
+	return s.clistRange(vat, lo, hi, true)
+}
+
+func (s *Store) clistRange(vat, lo, hi string, byVRef bool) []string {
+	t := s.tabs.CList
+	in := func(k CListKey) bool {
+		if k.Vat != vat {
+			return false
+		}
+		x := k.KRef
+		if byVRef {
+			r, ok := t.get(k)
+			if !ok {
+				return false
+			}
+			x = r.VRef
+		}
+		return lo <= x && x < hi
+	}
+	var ks []CListKey
+	if r, ok := t.src.(CListRanger); ok {
+		var flushed []CListKey
+		var err error
+		if byVRef {
+			flushed, err = r.VRefRange(vat, lo, hi)
+		} else {
+			flushed, err = r.KRefRange(vat, lo, hi)
+		}
+		if err != nil {
+			t.fail(fmt.Errorf("table %s: list vat %s from %q to %q: %w", t.name, vat, lo, hi, err))
+		}
+		ks = t.pagedKeys(flushed, in)
+	} else {
+		for _, k := range t.keysIn(clistByVat, vat) {
+			if in(k) {
+				ks = append(ks, k)
+			}
+		}
+	}
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = k.KRef

@@ -161,6 +161,8 @@ func (t *VatstoreTable) setOnFail(func(error)) {}
 
 func (t *VatstoreTable) isPaged() bool { return false }
 
+func (t *VatstoreTable) heldRows() int { return 0 }
+
 func (t *VatstoreTable) verifyCache(func(string, ...any) bool) bool { return true }
 
 func (t *VatstoreTable) abort() { t.over = reuseMap(t.over) }

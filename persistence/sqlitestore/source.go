@@ -219,3 +219,39 @@ func (b *sqliteBackend) prepare(ctx context.Context, q string) (*sql.Stmt, error
 	b.reads = append(b.reads, st)
 	return st, nil
 }
+
+// clistSource is the c-list's Source: a rowSource that also lists a vat's
+// entries in a range of krefs (on the primary key) or of vrefs (on the
+// UNIQUE (vat_id, vref) index), for persistence.CListRanger.
+type clistSource struct {
+	*rowSource[persistence.CListKey, persistence.CListRow]
+	krange, vrange *sql.Stmt
+}
+
+var _ persistence.CListRanger = (*clistSource)(nil)
+
+func newCListSource(ctx context.Context, b *sqliteBackend, rs *rowSource[persistence.CListKey, persistence.CListRow]) (*clistSource, error) {
+	s := &clistSource{rowSource: rs}
+	var err error
+	if s.krange, err = b.prepare(ctx, rs.c.selectSQL()+" WHERE vat_id = ? AND kref >= ? AND kref < ?"); err != nil {
+		return nil, err
+	}
+	if s.vrange, err = b.prepare(ctx, rs.c.selectSQL()+" WHERE vat_id = ? AND vref >= ? AND vref < ?"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// KRefRange implements persistence.CListRanger.
+func (s *clistSource) KRefRange(vat, lo, hi string) ([]persistence.CListKey, error) {
+	var out []persistence.CListKey
+	err := s.scan(s.krange, []any{vat, lo, hi}, func(k persistence.CListKey, _ persistence.CListRow) { out = append(out, k) })
+	return out, err
+}
+
+// VRefRange implements persistence.CListRanger.
+func (s *clistSource) VRefRange(vat, lo, hi string) ([]persistence.CListKey, error) {
+	var out []persistence.CListKey
+	err := s.scan(s.vrange, []any{vat, lo, hi}, func(k persistence.CListKey, _ persistence.CListRow) { out = append(out, k) })
+	return out, err
+}

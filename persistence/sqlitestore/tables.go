@@ -311,11 +311,19 @@ func (c *tableCodec[K, V]) page(ctx context.Context, b *sqliteBackend, t *persis
 	}
 	// The sources are made once: Verify loads a scratch copy of the
 	// tables after every crank in tests, and each Load pages it.
-	src, ok := b.sources[c.table].(*rowSource[K, V])
+	src, ok := b.sources[c.table].(persistence.Source[K, V])
 	if !ok {
-		var err error
-		if src, err = newRowSource(ctx, b, c, parts); err != nil {
+		rs, err := newRowSource(ctx, b, c, parts)
+		if err != nil {
 			return false, err
+		}
+		src = rs
+		if cl, ok := any(rs).(*rowSource[persistence.CListKey, persistence.CListRow]); ok {
+			cs, err := newCListSource(ctx, b, cl)
+			if err != nil {
+				return false, err
+			}
+			src = any(cs).(persistence.Source[K, V])
 		}
 		b.sources[c.table] = src
 	}
