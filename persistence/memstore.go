@@ -71,9 +71,11 @@ func (m *memBackend) Flush(ctx context.Context, t *Tables, events []VatEvent) (i
 			}
 		}
 	}
-	t.CList.Deletes(unmap)
-	t.CList.Upserts(func(k CListKey, r CListRow) { unmap(k) })
-	t.CList.Upserts(func(k CListKey, r CListRow) { m.byVRef.truth.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef) })
+	if t.CList.dirtyLen() > 0 {
+		t.CList.Deletes(unmap)
+		t.CList.Upserts(func(k CListKey, r CListRow) { unmap(k) })
+		t.CList.Upserts(func(k CListKey, r CListRow) { m.byVRef.truth.loadBase(VRefKey{k.Vat, r.VRef}, k.KRef) })
+	}
 	m.objects.apply(t.Objects)
 	m.promises.apply(t.Promises)
 	m.promiseQueue.apply(t.PromiseQueue)
@@ -141,6 +143,9 @@ func partFuncs[K comparable, V any](t *Table[K, V]) []func(K) string {
 
 // apply moves the rows of t written since the last flush into m.
 func (m *memTable[K, V]) apply(t *Table[K, V]) {
+	if len(t.dirty) == 0 {
+		return
+	}
 	t.Deletes(m.truth.deleteBase)
 	t.Upserts(m.truth.loadBase)
 }

@@ -136,6 +136,12 @@ func (t *Table[K, V]) afterFlush() {
 	if t.src == nil {
 		return
 	}
+	if t.cacheRows == 0 {
+		// No cache: with the dirty set empty, base holds only what the
+		// flush just wrote, and none of it need stay.
+		t.base = reuseMap(t.base)
+		return
+	}
 	t.trim(t.cacheRows)
 }
 
@@ -152,14 +158,12 @@ func (t *Table[K, V]) fail(err error) {
 // keeping those for which keep is true (nil keeps all); flushed lists the
 // flushed keys to start from.
 func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
-	seen := make(map[K]struct{}, len(t.dirty)+len(t.over))
 	out := make([]K, 0, len(flushed))
 	// A flushed key is still there unless the open unit or an unflushed
 	// one deleted it: no read of the backend is needed to know.
 	for _, k := range flushed {
 		if c, ok := t.over[k]; ok {
 			if !c.del {
-				seen[k] = struct{}{}
 				out = append(out, k)
 			}
 			continue
@@ -169,12 +173,22 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 				continue
 			}
 		}
-		seen[k] = struct{}{}
 		out = append(out, k)
 	}
-	// Keys written since the flush may be new; a few, so a read each
-	// is cheap.
+	// Keys written since the flush may be new. They are few, and most
+	// listings (a crank's GC asks for an object's holders) have none: the
+	// set of keys listed so far is built only when one turns up.
+	var seen map[K]struct{}
 	add := func(k K) {
+		if keep != nil && !keep(k) {
+			return
+		}
+		if seen == nil {
+			seen = make(map[K]struct{}, len(out))
+			for _, x := range out {
+				seen[x] = struct{}{}
+			}
+		}
 		if _, dup := seen[k]; dup {
 			return
 		}
@@ -184,14 +198,10 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 		}
 	}
 	for k := range t.dirty {
-		if keep == nil || keep(k) {
-			add(k)
-		}
+		add(k)
 	}
 	for k := range t.over {
-		if keep == nil || keep(k) {
-			add(k)
-		}
+		add(k)
 	}
 	return out
 }
