@@ -60,16 +60,14 @@ func (k *Kernel) CheckPageable(vat VatID) error {
 	if !cfg.Pageable {
 		return fmt.Errorf("%w: its config does not set pageable", ErrNotPageable)
 	}
-	var promises, ephemeral int
-	for _, s := range k.st.CListKRefs(string(vat)) {
-		kref := KRef(s)
-		if kref.IsPromise() {
-			// Decided (the heap must settle it), imported (the heap may
-			// react to it), or settled with a notify still due (the heap
-			// reacts when it comes): the heap is needed in every case.
-			promises++
-			continue
-		}
+	// Decided (the heap must settle it), imported (the heap may react to
+	// it), or settled with a notify still due (the heap reacts when it
+	// comes): a promise in the c-list needs the heap in every case. The
+	// store lists them on its index: a vat with a million durable exports
+	// is checked without reading them.
+	promises := len(k.clistPromises(vat))
+	ephemeral := 0
+	for _, s := range k.clistEphemeralCandidates(vat) {
 		if e, ok := k.st.CList(string(vat), s); ok && ephemeralExport(VRef(e.VRef)) {
 			// INVARIANT 15 by other means: a fresh heap of the same
 			// incarnation would not know this object, and a send to it
