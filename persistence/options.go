@@ -66,6 +66,13 @@ type Options struct {
 	// queue); 0 means DefaultCacheRows. The store's memory is then in
 	// proportion to its working set, not its size.
 	CacheRows int
+	// FullCheck runs SQLite's quick_check over the whole file when a
+	// writable file store opens. Without it, open checks only the tables
+	// it loads whole; the paged ones, which grow with the store, are
+	// checked row by row as they are read (a bad row fails the store at
+	// its first read), so that open stays quick at any size. A read-only
+	// open always checks the whole file.
+	FullCheck bool
 	// Now is the clock for GroupInterval; nil means time.Now.
 	Now func() time.Time
 	// Trace, if set, sees every data statement of every flush before it

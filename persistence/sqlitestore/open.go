@@ -19,7 +19,9 @@ import (
 // Opening checks, in order, that the file can be written, that no other
 // kernel has it, that it is a kernel-actors database of a schema this
 // build knows (an older one is migrated, a newer one refused), and that
-// SQLite's quick_check passes; then it loads the state. Each failure names
+// SQLite's quick_check passes (over the tables it loads whole, or the
+// whole file with Options.FullCheck or a read-only open); then it loads
+// the state. Each failure names
 // the file and matches one of persistence.ErrReadOnly, ErrLocked,
 // ErrNotDatabase, ErrNewerSchema or ErrCorrupt with errors.Is.
 func Open(ctx context.Context, path string, opts persistence.Options) (*persistence.Store, error) {
@@ -76,7 +78,14 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.quickCheck(ctx); err != nil {
+	// A file of this build's schema gets its resident tables checked; a
+	// fresh one, or one about to be migrated, the whole file (for a fresh
+	// file that is nothing, and a migration is rare).
+	var checkTables []string // nil: the whole file
+	if !s.opts.FullCheck && version == SchemaVersion {
+		checkTables = residentTables()
+	}
+	if err := s.quickCheck(ctx, checkTables...); err != nil {
 		return err
 	}
 	{
@@ -275,27 +284,50 @@ func (s *sqliteBackend) checkIdentity(ctx context.Context) (version int, err err
 	return version, nil
 }
 
-func (s *sqliteBackend) quickCheck(ctx context.Context) error {
-	rows, err := s.conn.QueryContext(ctx, "PRAGMA quick_check")
+// quickCheck runs SQLite's quick_check over tables and their indexes, or
+// over the whole file if none are named, and fails with ErrCorrupt,
+// naming what it found (and the rows behind a failed CHECK).
+func (s *sqliteBackend) quickCheck(ctx context.Context, tables ...string) error {
+	var problems []string
+	if len(tables) == 0 {
+		tables = []string{""}
+	}
+	for _, table := range tables {
+		if err := s.quickCheckOne(ctx, table, &problems); err != nil {
+			return err
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s failed quick_check: %s%s", persistence.ErrCorrupt, s.describe(), strings.Join(problems, "; "), s.checkFailures(ctx, problems))
+	}
+	return nil
+}
+
+// quickCheckOne runs quick_check over table ("" for the whole file),
+// adding what it finds to problems (at most five in all).
+func (s *sqliteBackend) quickCheckOne(ctx context.Context, table string, problems *[]string) error {
+	q := "PRAGMA quick_check"
+	if table != "" {
+		// Since SQLite 3.33 a table name limits the check to the table
+		// and its indexes. The names are the schema's own.
+		q += "(" + table + ")"
+	}
+	rows, err := s.conn.QueryContext(ctx, q)
 	if err != nil {
 		return s.classify("quick_check", err)
 	}
 	defer rows.Close()
-	var problems []string
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
 			return s.classify("quick_check", err)
 		}
-		if line != "ok" && len(problems) < 5 {
-			problems = append(problems, line)
+		if line != "ok" && len(*problems) < 5 {
+			*problems = append(*problems, line)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return s.classify("quick_check", err)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s failed quick_check: %s%s", persistence.ErrCorrupt, s.describe(), strings.Join(problems, "; "), s.checkFailures(ctx, problems))
 	}
 	return nil
 }

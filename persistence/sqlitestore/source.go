@@ -26,6 +26,18 @@ var pagedTables = map[string][]string{
 	"run_queue":     nil,
 }
 
+// residentTables lists the tables a writable open loads whole (and so
+// quick_checks): every table of codecs that pagedTables does not name.
+func residentTables() []string {
+	var out []string
+	for _, c := range codecs {
+		if _, paged := pagedTables[c.name()]; !paged {
+			out = append(out, c.name())
+		}
+	}
+	return out
+}
+
 // rowSource is the persistence.Source of one paged table: prepared
 // point reads, partition listings and counts against the file.
 //
@@ -133,6 +145,9 @@ func (s *rowSource[K, V]) each(rows *sql.Rows, fn func(K, V)) error {
 	defer rows.Close()
 	for rows.Next() {
 		k, v, err := s.c.scan(rows.Scan)
+		if err == nil && s.c.check != nil {
+			err = s.c.check(v)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %s: table %s, row %s: %v", persistence.ErrCorrupt, s.b.describe(), s.c.table, rowKey(rows, s.c.nkeys), err)
 		}
