@@ -26,6 +26,7 @@ type memBackend struct {
 	clist        *memTable[CListKey, CListRow]
 	byVRef       *memTable[VRefKey, string]
 	runQueue     *memQueue
+	vatstore     *memVatstore
 }
 
 var _ Backend = (*memBackend)(nil)
@@ -38,12 +39,14 @@ func (m *memBackend) Load(ctx context.Context, t *Tables) error {
 	m.clist = newMemTable(t.CList)
 	m.byVRef = newMemTable(t.ByVRef)
 	m.runQueue = &memQueue{newMemTable(t.RunQueue)}
+	m.vatstore = &memVatstore{truth: newVatstoreTable()}
 	t.Objects.Page(m.objects, 0)
 	t.Promises.Page(m.promises, 0)
 	t.PromiseQueue.Page(m.promiseQueue, 0)
 	t.CList.Page(m.clist, 0)
 	t.ByVRef.Page(m.byVRef, 0)
 	t.RunQueue.Page(m.runQueue, 0)
+	t.Vatstore.Page(m.vatstore, 0)
 	return nil
 }
 
@@ -81,6 +84,7 @@ func (m *memBackend) Flush(ctx context.Context, t *Tables, events []VatEvent) (i
 	m.promiseQueue.apply(t.PromiseQueue)
 	m.clist.apply(t.CList)
 	m.runQueue.apply(t.RunQueue)
+	m.vatstore.apply(t.Vatstore)
 	m.events = append(m.events, events...)
 	if err := m.opts.Fault(FaultAfterCommit); err != nil {
 		return 0, err

@@ -58,15 +58,15 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		// tables; the store's own base holds only unflushed ones.
 		mem := s.be.(*memBackend)
 		over, dirty, base := mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.dirty), mapID(mem.objects.truth.base)
-		vsOver, vsDirty := mapID(s.tabs.Vatstore.over), mapID(s.tabs.Vatstore.dirty)
+		vsOver, vsDirty := mapID(s.tabs.Vatstore.paged.over), mapID(s.tabs.Vatstore.paged.dirty)
 		unit(func() {
 			s.PutObject(kref(1), ObjectRow{Owner: "v1"})
 			s.VatstoreSet("v1", "k", "v")
 		})
 		require.Equal(t, over, mapID(s.tabs.Objects.over), "a small unit clears its overlay in place")
 		require.Equal(t, dirty, mapID(s.tabs.Objects.dirty), "a small flush clears its dirty set in place")
-		require.Equal(t, vsOver, mapID(s.tabs.Vatstore.over))
-		require.Equal(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
+		require.Equal(t, vsOver, mapID(s.tabs.Vatstore.paged.over))
+		require.Equal(t, vsDirty, mapID(s.tabs.Vatstore.paged.dirty))
 
 		// One big unit: objects, c-list entries (partitioned by vat) and
 		// vatstore entries.
@@ -79,8 +79,8 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		})
 		require.NotEqual(t, over, mapID(s.tabs.Objects.over), "the overlay of a big unit is replaced")
 		require.NotEqual(t, dirty, mapID(s.tabs.Objects.dirty), "the dirty set of a big flush is replaced")
-		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.over))
-		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.dirty))
+		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.paged.over))
+		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.paged.dirty))
 		over, base = mapID(s.tabs.Objects.over), mapID(mem.objects.truth.base)
 		part := mapID(mem.clist.truth.parts[clistByVat].sets["v1"].keys)
 

@@ -13,6 +13,12 @@ type VatstoreTable struct {
 	base  map[string]*btree.BTreeG[vsItem]
 	over  map[VatstoreKey]change[string]
 	dirty map[VatstoreKey]struct{}
+
+	// A paged vatstore (see Page) keeps its layers in paged instead, and
+	// every method below hands over to it.
+	paged    *Table[VatstoreKey, string]
+	pagedSrc VatstoreSource
+	onFail   func(error)
 }
 
 type vsItem struct{ key, value string }
@@ -37,6 +43,9 @@ func (t *VatstoreTable) baseGet(vat, key string) (string, bool) {
 }
 
 func (t *VatstoreTable) get(vat, key string) (string, bool) {
+	if t.paged != nil {
+		return t.paged.get(VatstoreKey{vat, key})
+	}
 	if c, ok := t.over[VatstoreKey{vat, key}]; ok {
 		return c.v, !c.del
 	}
@@ -44,10 +53,18 @@ func (t *VatstoreTable) get(vat, key string) (string, bool) {
 }
 
 func (t *VatstoreTable) set(vat, key, value string) {
+	if t.paged != nil {
+		t.paged.put(VatstoreKey{vat, key}, value)
+		return
+	}
 	t.over[VatstoreKey{vat, key}] = change[string]{v: value}
 }
 
 func (t *VatstoreTable) del(vat, key string) {
+	if t.paged != nil {
+		t.paged.del(VatstoreKey{vat, key})
+		return
+	}
 	k := VatstoreKey{vat, key}
 	if _, ok := t.baseGet(vat, key); !ok {
 		if _, inOver := t.over[k]; !inOver {
@@ -59,6 +76,9 @@ func (t *VatstoreTable) del(vat, key string) {
 
 // nextKey returns the smallest key of vat strictly greater than prior.
 func (t *VatstoreTable) nextKey(vat, prior string) (string, bool) {
+	if t.paged != nil {
+		return t.pagedNextKey(vat, prior)
+	}
 	var best string
 	found := false
 	for k, c := range t.over {
@@ -108,6 +128,9 @@ func (t *VatstoreTable) keysOf(vat string) []string {
 // vats returns the vats that have at least one entry, as the open crank
 // sees them (for the auditor: entries of a vat with no vat row).
 func (t *VatstoreTable) vats() []string {
+	if t.paged != nil {
+		return t.pagedVats()
+	}
 	var out []string
 	seen := map[string]bool{}
 	consider := func(vat string) {
@@ -133,6 +156,10 @@ func (t *VatstoreTable) vats() []string {
 }
 
 func (t *VatstoreTable) fold() {
+	if t.paged != nil {
+		t.paged.fold()
+		return
+	}
 	for k, c := range t.over {
 		tr := t.base[k.Vat]
 		if c.del {
@@ -157,15 +184,36 @@ func (t *VatstoreTable) fold() {
 	t.over = reuseMap(t.over)
 }
 
-func (t *VatstoreTable) setOnFail(func(error)) {}
+func (t *VatstoreTable) setOnFail(f func(error)) {
+	if t.paged != nil {
+		t.paged.setOnFail(f)
+	}
+	t.onFail = f
+}
 
-func (t *VatstoreTable) isPaged() bool { return false }
+func (t *VatstoreTable) isPaged() bool { return t.paged != nil }
 
-func (t *VatstoreTable) heldRows() int { return 0 }
+func (t *VatstoreTable) heldRows() int {
+	if t.paged != nil {
+		return t.paged.heldRows()
+	}
+	return 0
+}
 
-func (t *VatstoreTable) verifyCache(func(string, ...any) bool) bool { return true }
+func (t *VatstoreTable) verifyCache(add func(string, ...any) bool) bool {
+	if t.paged != nil {
+		return t.paged.verifyCache(add)
+	}
+	return true
+}
 
-func (t *VatstoreTable) abort() { t.over = reuseMap(t.over) }
+func (t *VatstoreTable) abort() {
+	if t.paged != nil {
+		t.paged.abort()
+		return
+	}
+	t.over = reuseMap(t.over)
+}
 
 func (t *VatstoreTable) loadBase(vat, key, value string) {
 	tr := t.base[vat]
@@ -184,6 +232,10 @@ func (t *VatstoreTable) Load(k VatstoreKey, value string) { t.loadBase(k.Vat, k.
 
 // Deletes calls fn with every entry deleted since the last flush.
 func (t *VatstoreTable) Deletes(fn func(VatstoreKey)) {
+	if t.paged != nil {
+		t.paged.Deletes(fn)
+		return
+	}
 	for k := range t.dirty {
 		if _, ok := t.baseGet(k.Vat, k.Key); !ok {
 			fn(k)
@@ -193,6 +245,10 @@ func (t *VatstoreTable) Deletes(fn func(VatstoreKey)) {
 
 // Upserts calls fn with every entry written since the last flush.
 func (t *VatstoreTable) Upserts(fn func(VatstoreKey, string)) {
+	if t.paged != nil {
+		t.paged.Upserts(fn)
+		return
+	}
 	for k := range t.dirty {
 		if v, ok := t.baseGet(k.Vat, k.Key); ok {
 			fn(k, v)
@@ -200,11 +256,40 @@ func (t *VatstoreTable) Upserts(fn func(VatstoreKey, string)) {
 	}
 }
 
-func (t *VatstoreTable) clearDirty() { t.dirty = reuseMap(t.dirty) }
+func (t *VatstoreTable) clearDirty() {
+	if t.paged != nil {
+		t.paged.clearDirty()
+		return
+	}
+	t.dirty = reuseMap(t.dirty)
+}
 
-func (t *VatstoreTable) pending() bool { return len(t.over) > 0 }
+func (t *VatstoreTable) pending() bool {
+	if t.paged != nil {
+		return t.paged.pending()
+	}
+	return len(t.over) > 0
+}
 
-func (t *VatstoreTable) dirtyLen() int { return len(t.dirty) }
+func (t *VatstoreTable) dirtyLen() int {
+	if t.paged != nil {
+		return t.paged.dirtyLen()
+	}
+	return len(t.dirty)
+}
+
+// deleteBase removes an entry from a resident vatstore's committed view:
+// the in-memory backend applies a flush's deletes with it.
+func (t *VatstoreTable) deleteBase(vat, key string) {
+	tr := t.base[vat]
+	if tr == nil {
+		return
+	}
+	tr.Delete(vsItem{key: key})
+	if tr.Len() == 0 {
+		delete(t.base, vat)
+	}
+}
 
 // len counts every entry of the committed view (for Verify and stats).
 func (t *VatstoreTable) baseLen() int {

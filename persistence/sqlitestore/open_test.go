@@ -19,6 +19,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 		prepare func(t *testing.T, path string)
 		wantErr error
 		wantMsg string
+		atRead  bool // the damage is found at the first read, not at a writable open
 	}{
 		{
 			name: "not sqlite",
@@ -91,6 +92,10 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			},
 			wantErr: persistence.ErrCorrupt,
 			wantMsg: "k.db",
+			// The damage is in the vatstore, a paged table: a writable
+			// open checks only the tables it loads whole, and the first
+			// read of the damaged pages fails the store.
+			atRead: true,
 		},
 	}
 	for _, tt := range tests {
@@ -98,6 +103,19 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "k.db")
 			tt.prepare(t, path)
 			s, err := Open(ctx, path, persistence.Options{})
+			if tt.atRead && err == nil {
+				readAll(s)
+				s.VatstoreKeys("v1")
+				err = s.Err()
+				require.ErrorIs(t, err, persistence.ErrFailed)
+				s.Close(ctx)
+				s = nil
+				full, ferr := Open(ctx, path, persistence.Options{FullCheck: true})
+				if full != nil {
+					full.Close(ctx)
+				}
+				require.ErrorIs(t, ferr, tt.wantErr, "FullCheck finds it at open")
+			}
 			if s != nil {
 				s.Close(ctx)
 			}

@@ -45,6 +45,8 @@ func TestPagedTablesMatchAModel(t *testing.T) {
 		objects := map[string]persistence.ObjectRow{}
 		clist := map[persistence.CListKey]entry{}
 		var queue []persistence.QueueItem
+		vs := map[persistence.VatstoreKey]string{}
+		var mVS map[persistence.VatstoreKey]string
 		var mObjects map[string]persistence.ObjectRow
 		var mCList map[persistence.CListKey]entry
 		var mQueue []persistence.QueueItem
@@ -121,6 +123,28 @@ func TestPagedTablesMatchAModel(t *testing.T) {
 				slices.Sort(got)
 				require.Equal(t, holders, append([]string(nil), got...), "step %d: holders of %s", step, kr)
 			}
+			var vsVats []string
+			for _, vat := range vats {
+				var keys []string
+				for k, v := range mVS {
+					if k.Vat == vat {
+						keys = append(keys, k.Key)
+						got, ok := s.VatstoreGet(vat, k.Key)
+						require.True(t, ok, "step %d: vatstore %s/%q", step, vat, k.Key)
+						require.Equal(t, v, got)
+					}
+				}
+				slices.Sort(keys)
+				if len(keys) > 0 {
+					vsVats = append(vsVats, vat)
+				}
+				got := s.VatstoreKeys(vat)
+				if len(got) == 0 {
+					got = nil
+				}
+				require.Equal(t, keys, got, "step %d: vatstore keys of %s", step, vat)
+			}
+			require.Equal(t, vsVats, nilIfEmpty(s.VatstoreVats()), "step %d: vatstore vats", step)
 			require.Equal(t, len(mQueue), s.QueueLen(), "step %d: queue length", step)
 			require.Equal(t, normQueue(mQueue), normQueue(s.QueueItems()), "step %d: queue", step)
 		}
@@ -129,11 +153,26 @@ func TestPagedTablesMatchAModel(t *testing.T) {
 			mObjects = maps(objects)
 			mCList = maps(clist)
 			mQueue = slices.Clone(queue)
+			mVS = maps(vs)
 		}
 		for step := 0; step < 400; step++ {
 			begin()
 			for range 1 + rng.IntN(6) {
-				switch rng.IntN(6) {
+				switch rng.IntN(8) {
+				case 6:
+					// Keys near each other, the empty key among them, so
+					// that seeks cross deleted and unflushed ones.
+					k := persistence.VatstoreKey{Vat: vats[rng.IntN(3)], Key: strconv.Itoa(rng.IntN(20))}
+					if k.Key == "19" {
+						k.Key = ""
+					}
+					v := "v" + strconv.Itoa(step)
+					s.VatstoreSet(k.Vat, k.Key, v)
+					mVS[k] = v
+				case 7:
+					k := persistence.VatstoreKey{Vat: vats[rng.IntN(3)], Key: strconv.Itoa(rng.IntN(20))}
+					s.VatstoreDelete(k.Vat, k.Key)
+					delete(mVS, k)
 				case 0, 1:
 					k := "ko" + strconv.Itoa(1+rng.IntN(60))
 					r := persistence.ObjectRow{Owner: vats[rng.IntN(3)], Reachable: int64(rng.IntN(3))}
@@ -172,22 +211,22 @@ func TestPagedTablesMatchAModel(t *testing.T) {
 			} else {
 				_, err := s.Commit(ctx)
 				require.NoError(t, err)
-				objects, clist, queue = mObjects, mCList, mQueue
+				objects, clist, queue, vs = mObjects, mCList, mQueue, mVS
 			}
-			mObjects, mCList, mQueue = maps(objects), maps(clist), slices.Clone(queue)
+			mObjects, mCList, mQueue, mVS = maps(objects), maps(clist), slices.Clone(queue), maps(vs)
 			check(step)
 			if s.Unflushed() == 0 {
 				mustVerify(t, s)
 			}
 			st := s.Stats()
-			require.LessOrEqual(t, st.Cached, 7*(2*cacheRows)+5*6*3, "step %d: the paged tables hold more than their caches and a group's rows", step)
+			require.LessOrEqual(t, st.Cached, 8*(2*cacheRows)+5*6*3, "step %d: the paged tables hold more than their caches and a group's rows", step)
 			if rng.IntN(50) == 0 {
 				require.NoError(t, s.Close(ctx))
 				s = open(opts)
 				if s.Path() == "" {
 					// A fresh in-memory store: the state went with it.
-					objects, clist, queue = map[string]persistence.ObjectRow{}, map[persistence.CListKey]entry{}, nil
-					mObjects, mCList, mQueue = maps(objects), maps(clist), nil
+					objects, clist, queue, vs = map[string]persistence.ObjectRow{}, map[persistence.CListKey]entry{}, nil, map[persistence.VatstoreKey]string{}
+					mObjects, mCList, mQueue, mVS = maps(objects), maps(clist), nil, maps(vs)
 				}
 				check(step)
 			}
@@ -219,4 +258,11 @@ func normQueue(q []persistence.QueueItem) []persistence.QueueItem {
 		q[i] = normItem(q[i])
 	}
 	return q
+}
+
+func nilIfEmpty(xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs
 }

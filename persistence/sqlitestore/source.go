@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	sqlite3 "github.com/mattn/go-sqlite3"
+
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -24,6 +26,7 @@ var pagedTables = map[string][]string{
 	"promise_queue": nil,
 	"clist":         {"vat_id", "kref"},
 	"run_queue":     nil,
+	"vatstore":      {"vat_id"},
 }
 
 // residentTables lists the tables a writable open loads whole (and so
@@ -89,7 +92,7 @@ func (s *rowSource[K, V]) Get(k K) (V, bool, error) {
 func (s *rowSource[K, V]) Keys() ([]K, error) {
 	rows, err := s.b.conn.QueryContext(context.Background(), s.c.selectSQL())
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", s.c.table, err)
+		return nil, s.b.readErr(s.c.table, err)
 	}
 	var out []K
 	err = s.each(rows, func(k K, _ V) { out = append(out, k) })
@@ -110,7 +113,7 @@ func (s *rowSource[K, V]) Part(i int, p string) ([]K, error) {
 func (s *rowSource[K, V]) Count() (int, error) {
 	var n int
 	if err := s.count.QueryRowContext(context.Background()).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s: %w", s.c.table, err)
+		return 0, s.b.readErr(s.c.table, err)
 	}
 	return n, nil
 }
@@ -120,7 +123,7 @@ func (s *rowSource[K, V]) SeqRange() (lo, hi uint64, n int, err error) {
 	var l, h sql.NullInt64
 	q := "SELECT min(seq), max(seq), count(*) FROM " + s.c.table
 	if err := s.b.conn.QueryRowContext(context.Background(), q).Scan(&l, &h, &n); err != nil {
-		return 0, 0, 0, fmt.Errorf("read the bounds of %s: %w", s.c.table, err)
+		return 0, 0, 0, s.b.readErr(s.c.table, err)
 	}
 	if n == 0 {
 		return 0, 0, 0, nil
@@ -135,7 +138,7 @@ func (s *rowSource[K, V]) SeqRange() (lo, hi uint64, n int, err error) {
 func (s *rowSource[K, V]) scan(st *sql.Stmt, args []any, fn func(K, V)) error {
 	rows, err := st.QueryContext(context.Background(), args...)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", s.c.table, err)
+		return s.b.readErr(s.c.table, err)
 	}
 	return s.each(rows, fn)
 }
@@ -154,7 +157,7 @@ func (s *rowSource[K, V]) each(rows *sql.Rows, fn func(K, V)) error {
 		fn(k, v)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", s.c.table, err)
+		return s.b.readErr(s.c.table, err)
 	}
 	return nil
 }
@@ -187,7 +190,7 @@ func (s *vrefSource) Get(k persistence.VRefKey) (string, bool, error) {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
 	case err != nil:
-		return "", false, fmt.Errorf("read clist by vref: %w", err)
+		return "", false, s.b.readErr("clist", err)
 	}
 	return kref, true, nil
 }
@@ -196,14 +199,14 @@ func (s *vrefSource) Get(k persistence.VRefKey) (string, bool, error) {
 func (s *vrefSource) Keys() ([]persistence.VRefKey, error) {
 	rows, err := s.b.conn.QueryContext(context.Background(), "SELECT vat_id, vref FROM clist")
 	if err != nil {
-		return nil, fmt.Errorf("list clist by vref: %w", err)
+		return nil, s.b.readErr("clist", err)
 	}
 	defer rows.Close()
 	var out []persistence.VRefKey
 	for rows.Next() {
 		var k persistence.VRefKey
 		if err := rows.Scan(&k.Vat, &k.VRef); err != nil {
-			return nil, fmt.Errorf("list clist by vref: %w", err)
+			return nil, s.b.readErr("clist", err)
 		}
 		out = append(out, k)
 	}
@@ -219,9 +222,19 @@ func (s *vrefSource) Part(i int, p string) ([]persistence.VRefKey, error) {
 func (s *vrefSource) Count() (int, error) {
 	var n int
 	if err := s.count.QueryRowContext(context.Background()).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count clist: %w", err)
+		return 0, s.b.readErr("clist", err)
 	}
 	return n, nil
+}
+
+// readErr describes a failed read of table. SQLite's own word that a page
+// is damaged is ErrCorrupt, as at open; anything else is an I/O error.
+func (b *sqliteBackend) readErr(table string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("%w: %s: read %s: %v", persistence.ErrCorrupt, b.describe(), table, err)
+	}
+	return fmt.Errorf("%s: read %s: %w", b.describe(), table, err)
 }
 
 // prepare makes a statement on the store's connection that lives as long
@@ -269,4 +282,56 @@ func (s *clistSource) VRefRange(vat, lo, hi string) ([]persistence.CListKey, err
 	var out []persistence.CListKey
 	err := s.scan(s.vrange, []any{vat, lo, hi}, func(k persistence.CListKey, _ persistence.CListRow) { out = append(out, k) })
 	return out, err
+}
+
+// vatstoreSource is the vatstore's Source: a rowSource partitioned by vat
+// that also seeks a vat's next key on the primary key (vat_id, key).
+type vatstoreSource struct {
+	*rowSource[persistence.VatstoreKey, string]
+	next, vats *sql.Stmt
+}
+
+var _ persistence.VatstoreSource = (*vatstoreSource)(nil)
+
+func newVatstoreSource(ctx context.Context, b *sqliteBackend, rs *rowSource[persistence.VatstoreKey, string]) (*vatstoreSource, error) {
+	s := &vatstoreSource{rowSource: rs}
+	var err error
+	if s.next, err = b.prepare(ctx, "SELECT key FROM vatstore WHERE vat_id = ? AND key > ? ORDER BY key LIMIT 1"); err != nil {
+		return nil, err
+	}
+	if s.vats, err = b.prepare(ctx, "SELECT DISTINCT vat_id FROM vatstore"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NextKey implements persistence.VatstoreSource.
+func (s *vatstoreSource) NextKey(vat, prior string) (string, bool, error) {
+	var k string
+	err := s.next.QueryRowContext(context.Background(), vat, prior).Scan(&k)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, s.b.readErr("vatstore", err)
+	}
+	return k, true, nil
+}
+
+// Vats implements persistence.VatstoreSource.
+func (s *vatstoreSource) Vats() ([]string, error) {
+	rows, err := s.vats.QueryContext(context.Background())
+	if err != nil {
+		return nil, s.b.readErr("vatstore", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, s.b.readErr("vatstore", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -331,6 +331,21 @@ func (c *tableCodec[K, V]) page(ctx context.Context, b *sqliteBackend, t *persis
 	if !ok {
 		return false, nil
 	}
+	if vt, ok := any(c.of(t)).(*persistence.VatstoreTable); ok {
+		src, ok := b.sources[c.table].(*vatstoreSource)
+		if !ok {
+			rs, err := newRowSource(ctx, b, any(c).(*tableCodec[persistence.VatstoreKey, string]), parts)
+			if err != nil {
+				return false, err
+			}
+			if src, err = newVatstoreSource(ctx, b, rs); err != nil {
+				return false, err
+			}
+			b.sources[c.table] = src
+		}
+		vt.Page(src, b.opts.CacheRows)
+		return true, nil
+	}
 	pt, ok := c.of(t).(*persistence.Table[K, V])
 	if !ok {
 		return false, nil
