@@ -26,10 +26,16 @@ func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, func() vat.RawV
 }
 
 // resumeReq begins a new incarnation of every active vat of a reopened
-// store (kernel.Resume): the heaps of the process that went away are gone,
-// and what only they knew is settled.
+// store (kernel.ResumeWith): the heaps of the process that went away are
+// gone, and what only they knew is settled. Under a cap on live vats, a
+// pageable vat comes back paged out (paging.go, resumePagedOut).
 func (r *resumeReq) handle(ka *kernelActor) {
-	out, err := ka.k.Resume(ka.ctx, ka)
+	opts := kernel.ResumeOptions{}
+	if ka.pager.max > 0 {
+		opts.Defer = ka.deferStart
+	}
+	res, out, err := ka.k.ResumeWith(ka.ctx, ka, opts)
+	ka.resumePagedOut(res.Deferred)
 	ka.release(out)
 	if err != nil {
 		r.reply(nil, fmt.Errorf("actors: resume: %w", err))

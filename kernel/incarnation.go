@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -129,26 +128,11 @@ func (k *Kernel) rejectDecidedLocked(vat VatID, why *Error) {
 // bundle, and terminating it would destroy its state. Vats resumed before
 // it stay resumed; calling Resume again resumes every vat again, which is
 // harmless.
+//
+// Resume is ResumeWith with no options: every vat is started.
 func (k *Kernel) Resume(ctx context.Context, d Deliverer) ([]Output, error) {
-	out, err := k.hostUnit(ctx, func() error {
-		k.dropHostSubscriptionsLocked()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range k.st.VatIDs() {
-		row, _ := k.st.Vat(id)
-		if row.State != persistence.VatActive {
-			continue
-		}
-		o, err := k.newIncarnationUnit(ctx, VatID(id), d, eventResumed, "kernel restarted", nil)
-		out = append(out, o...)
-		if err != nil {
-			return out, fmt.Errorf("kernel: resume vat %s (%q): %w", id, row.Name, err)
-		}
-	}
-	return out, nil
+	_, out, err := k.ResumeWith(ctx, d, ResumeOptions{})
+	return out, err
 }
 
 // dropHostSubscriptionsLocked releases every host subscription: the hold
