@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ var resumeBase = flag.String("resume-base", "", "BenchmarkResumePageableVats: th
 const (
 	resumeChildEnv = "KERNEL_ACTORS_RESUME_CHILD"
 	resumeCapEnv   = "KERNEL_ACTORS_RESUME_CAP"
+	// resumeProfileEnv, if set, names a file for the child's CPU profile
+	// of the resume (pass it in the benchmark's environment).
+	resumeProfileEnv = "KERNEL_ACTORS_RESUME_CPUPROFILE"
 )
 
 // BenchmarkResumePageableVats resumes a file store holding -paging-vats
@@ -135,6 +139,19 @@ func resumeChild(path string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
+	}
+	if prof := os.Getenv(resumeProfileEnv); prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	began := time.Now()
 	k, err := actors.Start(ctx, resumeConfig(path, max))
