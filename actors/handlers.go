@@ -256,9 +256,12 @@ func (r *waitIdleReq) handle(ka *kernelActor) {
 func (r *readStoreReq) handle(ka *kernelActor) { r.reply(nil, r.fn(ka.st)) }
 
 func (r *statusReq) handle(ka *kernelActor) {
+	// One pass over the vats for both lists (kernel.Listing), and the
+	// paged-out ones picked from it in its order.
+	vats, subclusters := ka.k.Listing()
 	r.reply(Status{
-		Vats:          ka.k.Vats(),
-		Subclusters:   ka.k.Subclusters(),
+		Vats:          vats,
+		Subclusters:   subclusters,
 		QueueLength:   ka.st.QueueLen(),
 		Cranks:        ka.k.CrankCount(),
 		CrankMessages: ka.stats.runCrankMessages,
@@ -266,7 +269,7 @@ func (r *statusReq) handle(ka *kernelActor) {
 		CommitPolicy:  ka.st.Policy(),
 		DBPath:        ka.st.Path(),
 		LiveVats:      ka.pager.live(),
-		PagedOut:      ka.pagedOutVats(),
+		PagedOut:      ka.pagedOutVats(vats),
 		PagedOutCount: ka.pager.pagedOut,
 		PagedInCount:  ka.pager.pagedIn,
 	}, nil)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -336,20 +334,15 @@ func (ka *kernelActor) flushPaging() {
 	ka.release(out)
 }
 
-// pagedOutVats lists the vats whose instance is paged out, in id order.
-func (ka *kernelActor) pagedOutVats() []kernel.VatID {
+// pagedOutVats lists the vats whose instance is paged out, in the order
+// of vats (the kernel's listing, in id order), rather than sorting the
+// handles again.
+func (ka *kernelActor) pagedOutVats(vats []kernel.VatInfo) []kernel.VatID {
 	var out []kernel.VatID
-	for id, h := range ka.vats {
-		if h.pagedOut {
-			out = append(out, id)
+	for _, v := range vats {
+		if h := ka.vats[v.ID]; h != nil && h.pagedOut {
+			out = append(out, v.ID)
 		}
 	}
-	// Numeric order ("v9" before "v10"), as the kernel lists vats.
-	slices.SortFunc(out, func(a, b kernel.VatID) int {
-		if len(a) != len(b) {
-			return len(a) - len(b)
-		}
-		return strings.Compare(string(a), string(b))
-	})
 	return out
 }
