@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
 )
 
@@ -103,13 +104,17 @@ func ephemeralExport(vref VRef) bool {
 // decides, and takes each out of its c-list (the rejection is the kernel's
 // word, not the vat's). Termination and a new incarnation both need it.
 func (k *Kernel) rejectDecidedLocked(vat VatID, why *Error) {
-	value := rejection(why)
+	var value marshal.CapData
+	made := false // encoded at the first promise: most vats decide none
 	for _, s := range k.st.CListKRefs(string(vat)) {
 		kpid := KRef(s)
 		if !kpid.IsPromise() {
 			continue
 		}
 		if p := k.mustPromise(kpid); p.State == persistence.PromiseUnresolved && p.Decider == string(vat) {
+			if !made {
+				value, made = rejection(why), true
+			}
 			// Unsubscribe first: the vat must not be sent a notify of its
 			// own promise's rejection.
 			k.unsubscribe(vat, kpid)
