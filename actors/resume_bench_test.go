@@ -21,6 +21,7 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
 )
 
 // The resume of a big store: many launched pageable vats on a file, a
@@ -41,6 +42,9 @@ const (
 	// resumeProfileEnv, if set, names a file for the child's CPU profile
 	// of the resume (pass it in the benchmark's environment).
 	resumeProfileEnv = "KERNEL_ACTORS_RESUME_CPUPROFILE"
+	// resumeOpenOnlyEnv makes the child only open the store and close it:
+	// the floor of a resume, "opened <seconds> <peak RSS MiB>".
+	resumeOpenOnlyEnv = "KERNEL_ACTORS_RESUME_OPEN_ONLY"
 )
 
 // BenchmarkResumePageableVats resumes a file store holding -paging-vats
@@ -48,7 +52,8 @@ const (
 // fresh process (peak RSS is a process's) on a fresh copy of the store
 // (a resume writes to it). It reports the medians over the iterations of
 // the resume's wall time (actors.Start), the process's peak RSS, and the
-// vats live right after.
+// vats live right after; and, as the floor, the wall time and peak RSS of
+// a process that only opens the same store.
 func BenchmarkResumePageableVats(b *testing.B) {
 	base := *resumeBase
 	if base == "" {
@@ -57,24 +62,41 @@ func BenchmarkResumePageableVats(b *testing.B) {
 	if _, err := os.Stat(base); errors.Is(err, os.ErrNotExist) {
 		buildResumeBase(b, base, *benchVats, *benchBatch)
 	}
-	var secs, peaks, lives []float64
+	var secs, peaks, lives, opens, openPeaks []float64
 	for i := 0; i < b.N; i++ {
-		run := filepath.Join(b.TempDir(), "run.db")
-		copyStore(b, base, run)
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), resumeChildEnv+"="+run, resumeCapEnv+"="+strconv.Itoa(*benchCap))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		require.NoError(b, err)
+		// The floor first: opening the same store and nothing else, in a
+		// process of its own.
+		var open, openPeak float64
+		child(b, base, true, "opened %g %g", &open, &openPeak)
 		var s, peak, live float64
-		_, err = fmt.Sscanf(strings.TrimSpace(string(out)), "resumed %g %g %g", &s, &peak, &live)
-		require.NoError(b, err, "child said %q", out)
+		child(b, base, false, "resumed %g %g %g", &s, &peak, &live)
 		secs, peaks, lives = append(secs, s), append(peaks, peak), append(lives, live)
-		b.Logf("run %d: resume %.2f s, peak RSS %.0f MiB, %.0f live", i, s, peak, live)
+		opens, openPeaks = append(opens, open), append(openPeaks, openPeak)
+		b.Logf("run %d: resume %.2f s, peak RSS %.0f MiB, %.0f live; the store's open alone %.2f s, peak RSS %.0f MiB",
+			i, s, peak, live, open, openPeak)
 	}
 	b.ReportMetric(median(secs), "resume-s")
 	b.ReportMetric(median(peaks), "peakRSS-MiB")
 	b.ReportMetric(median(lives), "live")
+	b.ReportMetric(median(opens), "open-s")
+	b.ReportMetric(median(openPeaks), "openPeakRSS-MiB")
+}
+
+// child runs a resume child (or, with openOnly, one that only opens the
+// store) on a fresh copy of base and scans what it prints into args.
+func child(b *testing.B, base string, openOnly bool, format string, args ...any) {
+	run := filepath.Join(b.TempDir(), "run.db")
+	copyStore(b, base, run)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), resumeChildEnv+"="+run, resumeCapEnv+"="+strconv.Itoa(*benchCap))
+	if openOnly {
+		cmd.Env = append(cmd.Env, resumeOpenOnlyEnv+"=1")
+	}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	require.NoError(b, err)
+	_, err = fmt.Sscanf(strings.TrimSpace(string(out)), format, args...)
+	require.NoError(b, err, "child said %q", out)
 }
 
 // median is the middle of xs (the mean of the two middles if even).
@@ -154,6 +176,23 @@ func resumeChild(path string) int {
 		defer pprof.StopCPUProfile()
 	}
 	began := time.Now()
+	if os.Getenv(resumeOpenOnlyEnv) != "" {
+		cfg := resumeConfig(path, max)
+		st, err := sqlitestore.Open(ctx, path, persistence.Options{Policy: cfg.CommitPolicy,
+			GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+		took := time.Since(began)
+		_, peak := rssKiB()
+		if err := st.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+		fmt.Printf("opened %g %g\n", took.Seconds(), float64(peak)/1024)
+		return 0
+	}
 	k, err := actors.Start(ctx, resumeConfig(path, max))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
