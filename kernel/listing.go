@@ -26,12 +26,20 @@ func (k *Kernel) Listing() ([]VatInfo, []SubclusterInfo) {
 // files each under its subcluster's Vats as it goes. No vats gives nil, as
 // the listing always has.
 func (k *Kernel) listVats(byID map[string]*SubclusterInfo) []VatInfo {
+	// The one id listing of the pass: the store sorts every id in it,
+	// which at 10,000 vats is most of the cost that is left.
 	ids := k.st.VatIDs()
 	if len(ids) == 0 {
+		// nil, not empty: Status encodes the list, and "null" is what it
+		// has always said for a kernel with no vats.
 		return nil
 	}
+	// At its size, once: appending grew it (and copied every VatInfo,
+	// 216 bytes each) about twenty times at 10,000 vats.
 	out := make([]VatInfo, len(ids))
 	for i, id := range ids {
+		// One read of the row for both lists: the vat's info, and its
+		// place in its subcluster's map.
 		row, _ := k.st.Vat(id)
 		out[i] = k.vatInfoOf(VatID(id), row)
 		if s := byID[row.Subcluster]; s != nil {
