@@ -48,6 +48,18 @@ func unresolvedDecidedBy(t *testing.T, k *actors.Kernel, vat kernel.VatID) []str
 	return out
 }
 
+// auditNow runs the auditor over the kernel's committed state, between
+// units (after a resume, which runs no crank, AuditEveryCrank has not).
+func auditNow(t *testing.T, k *actors.Kernel) {
+	t.Helper()
+	require.NoError(t, k.ReadStore(context.Background(), func(st *persistence.Store) error {
+		problems, err := kernel.Audit(context.Background(), st)
+		require.NoError(t, err)
+		require.Empty(t, problems)
+		return nil
+	}))
+}
+
 // A kernel resumed on a file under a cap starts only its vats that cannot
 // be paged out; the pageable ones come back paged out, with no actor and
 // no build, however many there are. Their new incarnations have begun all
@@ -95,6 +107,7 @@ func TestPagingResumeStartsPageableVatsPagedOut(t *testing.T) {
 		require.Equal(t, []string{"f0", "f1"}, liveNames(t, st))
 		require.Len(t, st.PagedOut, 6)
 		require.Equal(t, int64(2), builds.Load(), "no pageable vat was built")
+		auditNow(t, k)
 		require.Empty(t, unresolvedDecidedBy(t, k, p3), "the lost heap's promise was rejected at resume")
 		require.Equal(t, int64(1), vatInfo(t, k, p3).Incarnation)
 		p3log := events(t, k, p3)
@@ -297,6 +310,7 @@ func TestPagingResumeKilled(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, 2, st.LiveVats, "resume %d: only the fixed vats started", again)
 				require.Len(t, st.PagedOut, n)
+				auditNow(t, k)
 				for i := 0; i < n; i += 37 {
 					name := fmt.Sprintf("p%d", i)
 					v, err := k.QueueMessage(ctx, res.Roots[name], "count")
@@ -315,4 +329,65 @@ func TestPagingResumeKilled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A vat that came back paged out, not yet started, takes the host's
+// requests as any paged-out vat: a ping answers its incarnation without
+// starting it; restart and upgrade start a new incarnation (live);
+// terminate ends it with no instance to stop.
+func TestPagingResumedVatTakesRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "paging.db")
+		var builds atomic.Int64
+		cfg := actors.Config{DBPath: path, Registry: pagingRegistry(&builds), MaxLiveVats: 2, AuditEveryCrank: true}
+		k, err := actors.Start(ctx, cfg)
+		require.NoError(t, err)
+		res, err := k.LaunchSubcluster(ctx, pagedCluster(4))
+		require.NoError(t, err)
+		for _, name := range []string{"p1", "p2"} {
+			_, err := k.QueueMessage(ctx, res.Roots[name], "incr")
+			require.NoError(t, err)
+		}
+		require.NoError(t, k.Stop(ctx))
+
+		builds.Store(0)
+		k = start(t, cfg)
+		p1, p2, p3 := res.VatIDs["p1"], res.VatIDs["p2"], res.VatIDs["p3"]
+		inc, err := k.PingVat(ctx, p1)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), inc)
+		require.Equal(t, int64(0), builds.Load(), "a ping starts nothing")
+
+		require.NoError(t, k.RestartVat(ctx, p1))
+		require.NoError(t, k.UpgradeVat(ctx, p2, "paged"))
+		require.NoError(t, k.TerminateVat(ctx, p3, "done"))
+		st := checkLive(t, k, 2)
+		require.NotContains(t, st.PagedOut, p1)
+		require.NotContains(t, st.PagedOut, p3)
+		require.Equal(t, int64(2), vatInfo(t, k, p1).Incarnation)
+		require.Equal(t, int64(2), vatInfo(t, k, p2).Incarnation)
+		require.False(t, vatInfo(t, k, p3).Active)
+		for _, name := range []string{"p1", "p2"} {
+			v, err := k.QueueMessage(ctx, res.Roots[name], "count")
+			require.NoError(t, err)
+			require.Equal(t, int64(1), v, "%s kept its count", name)
+		}
+		require.Equal(t, []string{"resumed", "restarted"}, lastEvents(t, k, p1, 2))
+		require.Equal(t, []string{"resumed", "upgraded"}, lastEvents(t, k, p2, 2))
+		checkLive(t, k, 2)
+	})
+}
+
+// lastEvents lists the last n events of a vat's log, names only, leaving
+// out paging events.
+func lastEvents(t *testing.T, k *actors.Kernel, id kernel.VatID, n int) []string {
+	t.Helper()
+	var out []string
+	for _, e := range events(t, k, id) {
+		if e != kernel.EventPagedIn && e != kernel.EventPagedOut {
+			out = append(out, e)
+		}
+	}
+	return out[len(out)-n:]
 }
