@@ -26,10 +26,16 @@ func (ka *kernelActor) lookupBundle(name string) (vat.BuildFunc, func() vat.RawV
 }
 
 // resumeReq begins a new incarnation of every active vat of a reopened
-// store (kernel.Resume): the heaps of the process that went away are gone,
-// and what only they knew is settled.
+// store (kernel.ResumeWith): the heaps of the process that went away are
+// gone, and what only they knew is settled. Under a cap on live vats, a
+// pageable vat comes back paged out (paging.go, resumePagedOut).
 func (r *resumeReq) handle(ka *kernelActor) {
-	out, err := ka.k.Resume(ka.ctx, ka)
+	opts := kernel.ResumeOptions{}
+	if ka.pager.max > 0 {
+		opts.Defer = ka.deferStart
+	}
+	res, out, err := ka.k.ResumeWith(ka.ctx, ka, opts)
+	ka.resumePagedOut(res.Deferred)
 	ka.release(out)
 	if err != nil {
 		r.reply(nil, fmt.Errorf("actors: resume: %w", err))
@@ -250,9 +256,12 @@ func (r *waitIdleReq) handle(ka *kernelActor) {
 func (r *readStoreReq) handle(ka *kernelActor) { r.reply(nil, r.fn(ka.st)) }
 
 func (r *statusReq) handle(ka *kernelActor) {
+	// One pass over the vats for both lists (kernel.Listing), and the
+	// paged-out ones picked from it in its order.
+	vats, subclusters := ka.k.Listing()
 	r.reply(Status{
-		Vats:          ka.k.Vats(),
-		Subclusters:   ka.k.Subclusters(),
+		Vats:          vats,
+		Subclusters:   subclusters,
 		QueueLength:   ka.st.QueueLen(),
 		Cranks:        ka.k.CrankCount(),
 		CrankMessages: ka.stats.runCrankMessages,
@@ -260,7 +269,7 @@ func (r *statusReq) handle(ka *kernelActor) {
 		CommitPolicy:  ka.st.Policy(),
 		DBPath:        ka.st.Path(),
 		LiveVats:      ka.pager.live(),
-		PagedOut:      ka.pagedOutVats(),
+		PagedOut:      ka.pagedOutVats(vats),
 		PagedOutCount: ka.pager.pagedOut,
 		PagedInCount:  ka.pager.pagedIn,
 	}, nil)

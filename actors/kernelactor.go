@@ -74,9 +74,11 @@ type vatHandle struct {
 	// the incarnation has no instance now, its next delivery builds one;
 	// blocked: found not quiescent since its last delivery; elem: its
 	// place in pager.lru while live and pageable; counted: live and
-	// counted in pager.fixed.
-	pageable, pagedOut, blocked, counted bool
-	elem                                 *list.Element
+	// counted in pager.fixed; unstarted: paged out since the resume
+	// deferred its start, so its first page-in is its incarnation's
+	// start (paging.go, resumePagedOut).
+	pageable, pagedOut, blocked, counted, unstarted bool
+	elem                                            *list.Element
 }
 
 var _ kernel.Deliverer = (*kernelActor)(nil)

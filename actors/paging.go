@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,10 +31,14 @@ import (
 // heap: supervisor.Quiesce) say nothing would be lost. Otherwise it stays
 // live, over the cap if need be, and the log says why.
 //
-// Which vats are live is the runtime's alone and is not persisted: a
-// resumed kernel starts every vat, paging out as it goes to stay under
-// the cap. Both events go to the vat log: in the unit of the crank or
-// request that paged, or, for a page-out between units, in the next one
+// Which vats are live is the runtime's alone and is not persisted. Under a
+// cap, a resumed kernel starts only the vats that cannot be paged out; a
+// pageable vat comes back paged out, its new incarnation begun by the
+// kernel (what its lost heap answered for is settled at once) but its
+// startVat deferred to its first delivery, which pages it in
+// (resumePagedOut). So a resume of 100,000 pageable vats spawns none.
+// Both events go to the vat log: in the unit of the crank or request that
+// paged, or, for a page-out between units, in the next one
 // (kernel.RecordPaging).
 
 // pager is the kernel actor's paging state: the cap, the pageable vats
@@ -167,6 +169,7 @@ func (ka *kernelActor) quiesce(pid *actor.PID) error {
 // pageIn builds a fresh instance of vat id's current incarnation from its
 // vatstore, inside the crank of the delivery that needs it (sys is that
 // delivery's): room is made first, so the cap holds during the crank too.
+// For a vat the resume left unstarted, this is its incarnation's start.
 // A page-in that fails is the vat's failure of that delivery: the crank
 // rolls back and the vat's failure policy applies.
 func (ka *kernelActor) pageIn(id kernel.VatID, h *vatHandle, sys kernel.Syscaller) error {
@@ -183,11 +186,25 @@ func (ka *kernelActor) pageIn(id kernel.VatID, h *vatHandle, sys kernel.Syscalle
 	if err != nil {
 		return err
 	}
-	if err := ka.pump(ka.h.cutCtx, pid, id, d, pageInSyscaller{sys}); err != nil {
+	var startSys kernel.Syscaller = pageInSyscaller{sys}
+	var watch *startWatch
+	if h.unstarted {
+		// The incarnation's own start, which the resume deferred: its
+		// build may do what any start's may, and one that makes a
+		// syscall other than the vatstore's is kept live from now on,
+		// as after a start at resume (pageable).
+		watch = &startWatch{sys: sys}
+		startSys = watch
+	}
+	if err := ka.pump(ka.h.cutCtx, pid, id, d, startSys); err != nil {
 		ka.actx.Stop(pid) // INVARIANT 16: the half-built instance goes
 		return err
 	}
 	h.pid = pid
+	if watch != nil {
+		h.unstarted = false
+		h.pageable = ka.pageable(id, info.Config, watch)
+	}
 	ka.becomeLive(id, h)
 	ka.pager.pagedIn++
 	// In the crank's unit: if the delivery fails, the record goes with
@@ -196,6 +213,41 @@ func (ka *kernelActor) pageIn(id kernel.VatID, h *vatHandle, sys kernel.Syscalle
 		Reason: "a delivery to the paged-out vat"})
 	ka.log.Debug().Str("vat", string(id)).Msg("vat paged in")
 	return nil
+}
+
+// deferStart is the resume's kernel.ResumeOptions.Defer under a cap: a
+// vat whose config sets Pageable comes back paged out, its start
+// deferred to its first delivery. Its code is looked up now all the same,
+// as a start would: a bundle missing from the registry stops the resume,
+// naming the vat, rather than fail the vat at its first delivery (where
+// its failure policy could terminate it, and its state with it).
+func (ka *kernelActor) deferStart(id kernel.VatID, cfg kernel.VatConfig) (bool, error) {
+	if !cfg.Pageable {
+		return false, nil
+	}
+	if err := ka.checkCode(ka.ctx, cfg, "config"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// resumePagedOut gives each vat whose start the resume deferred a handle
+// with no instance: paged out, and unstarted, so its first delivery
+// builds its instance with its incarnation's startVat (pageIn). A vat
+// with an instance already (a second resume) has it stopped: the new
+// incarnation replaces it.
+func (ka *kernelActor) resumePagedOut(ids []kernel.VatID) {
+	for _, id := range ids {
+		if old := ka.vats[id]; old != nil {
+			if old.pid != nil {
+				ka.actx.Stop(old.pid) // INVARIANT 16: a direct stop
+			}
+			ka.leaveLive(old)
+		}
+		// INVARIANT: no actor, no heap, no worker process until its first
+		// delivery; it counts nothing against the cap meanwhile.
+		ka.vats[id] = &vatHandle{pageable: true, pagedOut: true, unstarted: true}
+	}
 }
 
 // errPageInSyscall is the refusal of a syscall other than the vatstore's
@@ -282,20 +334,15 @@ func (ka *kernelActor) flushPaging() {
 	ka.release(out)
 }
 
-// pagedOutVats lists the vats whose instance is paged out, in id order.
-func (ka *kernelActor) pagedOutVats() []kernel.VatID {
+// pagedOutVats lists the vats whose instance is paged out, in the order
+// of vats (the kernel's listing, in id order), rather than sorting the
+// handles again.
+func (ka *kernelActor) pagedOutVats(vats []kernel.VatInfo) []kernel.VatID {
 	var out []kernel.VatID
-	for id, h := range ka.vats {
-		if h.pagedOut {
-			out = append(out, id)
+	for _, v := range vats {
+		if h := ka.vats[v.ID]; h != nil && h.pagedOut {
+			out = append(out, v.ID)
 		}
 	}
-	// Numeric order ("v9" before "v10"), as the kernel lists vats.
-	slices.SortFunc(out, func(a, b kernel.VatID) int {
-		if len(a) != len(b) {
-			return len(a) - len(b)
-		}
-		return strings.Compare(string(a), string(b))
-	})
 	return out
 }

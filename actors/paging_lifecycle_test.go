@@ -218,39 +218,6 @@ func TestPagingRestartUpgradeTerminatePagedOut(t *testing.T) {
 	})
 }
 
-// A kernel resumed on a file with more pageable vats than its cap starts
-// them all and pages out as it goes: the cap holds, and every count is
-// where it was.
-func TestPagingResumeHoldsCap(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		path := filepath.Join(t.TempDir(), "paging.db")
-		var builds atomic.Int64
-		cfg := actors.Config{DBPath: path, Registry: pagingRegistry(&builds), MaxLiveVats: 2, AuditEveryCrank: true}
-		k, err := actors.Start(ctx, cfg)
-		require.NoError(t, err)
-		res, err := k.LaunchSubcluster(ctx, pagedCluster(6))
-		require.NoError(t, err)
-		for i := range 6 {
-			for range i {
-				_, err := k.QueueMessage(ctx, res.Roots[fmt.Sprintf("p%d", i)], "incr")
-				require.NoError(t, err)
-			}
-		}
-		require.NoError(t, k.Stop(ctx))
-
-		k = start(t, cfg)
-		st := checkLive(t, k, 2)
-		require.Len(t, st.PagedOut, 4)
-		for i := range 6 {
-			v, err := k.QueueMessage(ctx, res.Roots[fmt.Sprintf("p%d", i)], "count")
-			require.NoError(t, err)
-			require.Equal(t, int64(i), v)
-			checkLive(t, k, 2)
-		}
-	})
-}
-
 // pagingChild runs pageable counters under a cap of 2 on path (launching
 // them, or finding them after a restart) and sends incr to each in turn,
 // printing each acknowledged count, until killed.

@@ -162,6 +162,12 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("KERNEL_ACTORS_PAGING_CHILD"); path != "" {
 		os.Exit(pagingChild(path))
 	}
+	if path := os.Getenv(resumeChildEnv); path != "" {
+		os.Exit(resumeChild(path))
+	}
+	if path := os.Getenv(resumeKillEnv); path != "" {
+		os.Exit(resumeKillChild(path))
+	}
 	os.Exit(m.Run())
 }
 

@@ -4,6 +4,7 @@ package jsvat_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -77,4 +78,48 @@ func TestJSVatPagedOutHasNoProcess(t *testing.T) {
 		got = append(got, e.Event)
 	}
 	require.Equal(t, []string{kernel.EventPagedOut, kernel.EventPagedIn, kernel.EventPagedOut, kernel.EventPagedIn}, got)
+}
+
+// A kernel resumed under a cap brings its pageable JavaScript vats back
+// paged out: no worker process at all right after the resume. The first
+// delivery to one starts one worker, with its durable state, in the
+// resumed incarnation (docs/paging.md, "Resume").
+func TestJSVatResumedPagedOutHasNoProcess(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, jsvat.Options{})
+	path := filepath.Join(t.TempDir(), "js.db")
+	cfg := actors.Config{JS: rt, MaxLiveVats: 1, DBPath: path, Registry: goRegistry()}
+	k, err := actors.Start(ctx, cfg)
+	require.NoError(t, err)
+	spec := bundleOf(t, "durable-v1.js")
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "a", Vats: map[string]kernel.VatConfig{
+		"a": {BundleSpec: spec, Pageable: true},
+		"b": {BundleSpec: spec, Pageable: true},
+	}})
+	require.NoError(t, err)
+	mainB, err := k.QueueMessage(ctx, res.Roots["b"], "main")
+	require.NoError(t, err)
+	for range 2 {
+		_, err := k.QueueMessage(ctx, mainB.(kernel.KRef), "incr")
+		require.NoError(t, err)
+	}
+	require.NoError(t, k.Stop(ctx))
+	eventually(t, func() bool { return len(rt.PIDs()) == 0 }, "the stopped kernel's workers are gone")
+
+	k = startKernel(t, cfg)
+	st, err := k.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 0, st.LiveVats)
+	require.Equal(t, []kernel.VatID{res.VatIDs["a"], res.VatIDs["b"]}, st.PagedOut)
+	require.Empty(t, rt.PIDs(), "no worker was started at resume")
+	v, err := k.QueueMessage(ctx, mainB.(kernel.KRef), "read")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v, "b's durable state came back with it")
+	require.Len(t, rt.PIDs(), 1, "one worker: b's")
+	st, err = k.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []kernel.VatID{res.VatIDs["a"]}, st.PagedOut)
+	for _, v := range st.Vats {
+		require.Equal(t, int64(1), v.Incarnation, "%s: the resumed incarnation", v.ID)
+	}
 }

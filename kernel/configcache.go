@@ -111,7 +111,12 @@ func cloneVatConfig(c VatConfig) VatConfig {
 func cloneJSONObject(m map[string]any) map[string]any {
 	out := maps.Clone(m)
 	for k, v := range out {
-		out[k] = cloneJSONValue(v)
+		// Only a container needs a copy of its own; writing back a
+		// number or a string would cost a map assignment for nothing.
+		switch v.(type) {
+		case map[string]any, []any:
+			out[k] = cloneJSONValue(v)
+		}
 	}
 	return out
 }

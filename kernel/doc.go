@@ -53,7 +53,10 @@
 //     failed Launch, stop any actor the Deliverer spawned for a vat id
 //     the kernel does not know.
 //  5. On a store that already holds vats, call Resume before anything
-//     else: every heap died with the old process.
+//     else: every heap died with the old process. A runtime that caps its
+//     live vats may call ResumeWith instead, deferring the starts of vats
+//     it can page out; it then delivers StartDelivery(vat) to each
+//     deferred vat before its first delivery, inside that delivery.
 //  6. With group commit, call Flush when Store().FlushDue() says a group
 //     has waited long enough, and before closing the store.
 //  7. After an error from the store (persistence.ErrFailed), stop: memory

@@ -271,29 +271,15 @@ func (k *Kernel) Vat(id VatID) (VatInfo, error) {
 	if !ok {
 		return VatInfo{}, ErrUnknownVat
 	}
-	info := VatInfo{ID: id, Name: row.Name, Subcluster: SubclusterID(row.Subcluster),
-		Active: row.State == persistence.VatActive, Incarnation: row.Incarnation}
-	var err error
-	if info.Config, err = k.configs.vat(string(id), row); err != nil {
-		info.ConfigErr = fmt.Errorf("%w: vat %s: %w", ErrBadConfig, id, err)
-	}
-	// The root is read from the c-list, not stored twice: termination
-	// empties the c-list, so Root reads "" from then on.
-	if kref, ok := k.st.KRefOf(string(id), string(RootVRef)); ok {
-		info.Root = KRef(kref)
-	}
+	info := k.vatInfoOf(id, row)
 	return info, info.ConfigErr
 }
 
 // Vats lists every vat, active or terminated, in id order. A vat whose
-// config does not parse is listed too, with its ConfigErr.
+// config does not parse is listed too, with its ConfigErr. A caller that
+// also lists the subclusters calls Listing, which reads the vats once.
 func (k *Kernel) Vats() []VatInfo {
-	var out []VatInfo
-	for _, id := range k.st.VatIDs() {
-		info, _ := k.Vat(VatID(id)) // the error is info.ConfigErr
-		out = append(out, info)
-	}
-	return out
+	return k.listVats(nil)
 }
 
 // deliverStart delivers startVat to vat's current incarnation inside the
@@ -534,27 +520,7 @@ type SubclusterInfo struct {
 // Subclusters lists the subclusters, in id order. A subcluster whose
 // config does not parse is listed too, with its ConfigErr.
 func (k *Kernel) Subclusters() []SubclusterInfo {
-	// Vats name their subcluster, not the other way round; byID lets one
-	// pass over the vats fill every subcluster's map.
-	byID := map[string]*SubclusterInfo{}
-	var out []SubclusterInfo
-	ids := k.st.SubclusterIDs()
-	k.configs.keepSubclusters(ids)
-	for _, id := range ids {
-		row, _ := k.st.Subcluster(id)
-		info := SubclusterInfo{ID: SubclusterID(id), Bootstrap: row.Bootstrap, Vats: map[string]VatID{}}
-		var err error
-		if info.Config, err = k.configs.subcluster(id, row); err != nil {
-			info.ConfigErr = fmt.Errorf("%w: subcluster %s: %w", ErrBadConfig, id, err)
-		}
-		if row.BootstrapKPID != "" {
-			info.BootstrapState, info.BootstrapValue, _ = k.PromiseState(KRef(row.BootstrapKPID))
-		}
-		out = append(out, info)
-	}
-	for i := range out {
-		byID[string(out[i].ID)] = &out[i]
-	}
+	out, byID := k.subclusterInfos()
 	// The vat rows alone say which vat is whose: no config is needed.
 	for _, id := range k.st.VatIDs() {
 		v, _ := k.st.Vat(id)

@@ -39,6 +39,9 @@ type Driver struct {
 	Now time.Time
 
 	goVats *goVats // real Go vats, if UseRegistry was called
+	// unstarted: vats whose resume deferred their start
+	// (ReopenDeferring); their first delivery starts them first.
+	unstarted map[kernel.VatID]bool
 	// path and opts are where the store lives, for Reopen.
 	path string
 	opts persistence.Options
@@ -76,7 +79,10 @@ func (d *Driver) Reopen() { d.reopen(false) }
 // reopen is Reopen, or with crash a restart after kill -9: the store is
 // dropped as a crash drops it (persistence.Store.Crash) instead of being
 // flushed and closed.
-func (d *Driver) reopen(crash bool) {
+func (d *Driver) reopen(crash bool) { d.reopenWith(crash, kernel.ResumeOptions{}) }
+
+// reopenWith is reopen, resuming with opts (kernel.ResumeWith).
+func (d *Driver) reopenWith(crash bool, opts kernel.ResumeOptions) kernel.ResumeResult {
 	d.T.Helper()
 	if d.path == "" {
 		d.T.Fatalf("kerneltest: Reopen needs a file store")
@@ -104,12 +110,20 @@ func (d *Driver) reopen(crash bool) {
 	}
 	d.Store, d.K = st, k
 	d.audit("reopen")
-	out, err := d.K.Resume(d.Ctx, d)
+	d.unstarted = nil
+	res, out, err := d.K.ResumeWith(d.Ctx, d, opts)
 	if err != nil {
 		d.T.Fatalf("kerneltest: resume: %v", err)
 	}
 	d.release(out)
 	d.audit("resume")
+	for _, id := range res.Deferred {
+		if d.unstarted == nil {
+			d.unstarted = map[kernel.VatID]bool{}
+		}
+		d.unstarted[id] = true
+	}
+	return res
 }
 
 // NewWithStore returns a Driver over st.
@@ -174,6 +188,22 @@ func (d *Driver) Vat(name string) *FakeVat {
 
 // Deliver implements kernel.Deliverer over the fake vats.
 func (d *Driver) Deliver(ctx context.Context, vat kernel.VatID, dv kernel.Delivery, sys kernel.Syscaller) (err error) {
+	if d.unstarted[vat] {
+		// A vat whose resume deferred its start: started inside its first
+		// delivery, with that delivery's syscaller, as a runtime that
+		// pages vats in does (a startVat, restart or upgrade starts it as
+		// usual).
+		delete(d.unstarted, vat)
+		if dv.Kind != kernel.DeliverStartVat {
+			start, err := d.K.StartDelivery(vat)
+			if err != nil {
+				return err
+			}
+			if err := d.Deliver(ctx, vat, start, sys); err != nil {
+				return err
+			}
+		}
+	}
 	if d.goVats != nil {
 		if handled, err := d.goVats.deliverGo(ctx, d.K, vat, dv, sys); handled {
 			return err

@@ -21,3 +21,15 @@ func (d *Driver) RestartKernel(crash bool) {
 // appended to Released, the first for each promise kept in Results, and
 // the vats the kernel stopped added to Stopped.
 func (d *Driver) Release(out []kernel.Output) { d.release(out) }
+
+// ReopenDeferring is Reopen with the starts of the vats deferStart picks
+// deferred to their first delivery (kernel.ResumeWith): those vats are
+// delivered their startVat inside the crank of their first delivery,
+// before it, as a runtime with a cap on live vats does. It returns what
+// the resume did.
+func (d *Driver) ReopenDeferring(deferStart func(kernel.VatID, kernel.VatConfig) bool) kernel.ResumeResult {
+	d.T.Helper()
+	return d.reopenWith(false, kernel.ResumeOptions{Defer: func(id kernel.VatID, cfg kernel.VatConfig) (bool, error) {
+		return deferStart(id, cfg), nil
+	}})
+}
