@@ -45,22 +45,60 @@ func splitID(s string) (prefix string, n uint64, ok bool) {
 	return s[:i], n, true
 }
 
-// sortIDs sorts ids with idLess and returns them.
+// sortIDs sorts ids with idLess and returns them. Each id is split once,
+// not at every comparison: Status sorts every vat id on each call.
 func sortIDs(ids []string) []string {
-	slices.SortFunc(ids, CompareIDs)
+	if len(ids) < 2 {
+		return ids
+	}
+	keys := make([]splitKey, len(ids))
+	for i, id := range ids {
+		keys[i].prefix, keys[i].n, keys[i].ok = splitID(id)
+		keys[i].id = id
+	}
+	slices.SortFunc(keys, compareSplit)
+	for i := range keys {
+		ids[i] = keys[i].id
+	}
 	return ids
+}
+
+// splitKey is an id with its parts, for sorting.
+type splitKey struct {
+	prefix string
+	n      uint64
+	ok     bool
+	id     string
+}
+
+// compareSplit is CompareIDs over ids split already.
+func compareSplit(a, b splitKey) int {
+	if a.prefix != b.prefix {
+		return strings.Compare(a.prefix, b.prefix)
+	}
+	if a.ok && b.ok && a.n != b.n {
+		if a.n < b.n {
+			return -1
+		}
+		return 1
+	}
+	if a.ok != b.ok {
+		if a.ok {
+			return -1 // numbered before un-numbered
+		}
+		return 1
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 // CompareIDs orders ids ("ko2" before "ko10") as the store lists them, so
 // that the kernel's own sorting agrees with the store's.
 func CompareIDs(a, b string) int {
-	switch {
-	case idLess(a, b):
-		return -1
-	case idLess(b, a):
-		return 1
-	}
-	return strings.Compare(a, b)
+	var ka, kb splitKey
+	ka.prefix, ka.n, ka.ok = splitID(a)
+	kb.prefix, kb.n, kb.ok = splitID(b)
+	ka.id, kb.id = a, b
+	return compareSplit(ka, kb)
 }
 
 // IDNumber is the number at the end of an id ("ko12" gives 12), and

@@ -1,6 +1,8 @@
 package persistence
 
 import (
+	"slices"
+	"sort"
 	"strconv"
 	"testing"
 
@@ -28,4 +30,18 @@ func TestSplitIDAgreesWithStrconv(t *testing.T) {
 	require.True(t, idLess("ko9", "ko10"))
 	require.True(t, idLess("ko10", "kp1"))
 	require.True(t, idLess("v2", "v10"))
+}
+
+// sortIDs, which splits each id once, orders ids as idLess does, ties
+// ("v7" and "v007") included.
+func TestSortIDsAgreesWithIDLess(t *testing.T) {
+	ids := []string{"v10", "v2", "v007", "v7", "ko1", "kp3", "ko10", "ko9", "x", "", "12", "a1b2",
+		"kp18446744073709551616", "kp18446744073709551615", "v", "ko", "kp1"}
+	got := sortIDs(slices.Clone(ids))
+	want := slices.Clone(ids)
+	sort.SliceStable(want, func(i, j int) bool { return idLess(want[i], want[j]) })
+	require.Equal(t, want, got)
+	for i := 1; i < len(got); i++ {
+		require.LessOrEqual(t, CompareIDs(got[i-1], got[i]), 0, "%q before %q", got[i-1], got[i])
+	}
 }
