@@ -66,6 +66,12 @@ type Options struct {
 	// queue); 0 means DefaultCacheRows. The store's memory is then in
 	// proportion to its working set, not its size.
 	CacheRows int
+	// PagedMemory makes the in-memory store page its big tables over a
+	// backend that holds them, as a file store does, instead of keeping
+	// them whole in its committed view. Its state is the same either way;
+	// it exists so that tests can run the paged code without a file. It
+	// costs a second map insert for each row a unit writes.
+	PagedMemory bool
 	// FullCheck runs SQLite's quick_check over the whole file when a
 	// writable file store opens. Without it, open checks only the tables
 	// it loads whole; the paged ones, which grow with the store, are

@@ -44,7 +44,7 @@ const bigUnit = 20_000
 func TestBigUnitReplacesMaps(t *testing.T) {
 	ctx := context.Background()
 	storeKinds(t, func(t *testing.T, open func(Options) *Store) {
-		s := open(Options{})
+		s := open(Options{PagedMemory: true})
 		unit := func(fn func()) {
 			t.Helper()
 			require.NoError(t, s.Begin())
@@ -154,7 +154,7 @@ func TestDirtySetsEmptyAfterFlush(t *testing.T) {
 // commits and aborts, and Verify notices one that drifts.
 func TestCListPartitions(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenMemory(Options{})
+	s, err := OpenMemory(Options{PagedMemory: true})
 	require.NoError(t, err)
 	defer s.Close(ctx)
 	vat := func(i int) string { return "v" + strconv.Itoa(i) }

@@ -269,8 +269,11 @@ func (p Program) String() string { return p.Format(-1) }
 func (p Program) Format(upTo int) string {
 	var b strings.Builder
 	store := "memory"
-	if p.File {
+	switch {
+	case p.File:
 		store = "file"
+	case p.Seed%2 == 1:
+		store = "memory-paged"
 	}
 	policy := "durable"
 	if p.Group > 0 {

@@ -248,6 +248,9 @@ func (w *world) open() bool {
 		path = filepath.Join(dir, "kernel.db")
 		opts.Synchronous = persistence.SyncNormal // a crash here is a process crash, not a power cut
 	}
+	// Half the in-memory programs run the store's paged code too (see
+	// persistence.Options.PagedMemory), chosen by the seed.
+	opts.PagedMemory = !w.p.File && w.p.Seed%2 == 1
 	w.d = kerneltest.NewWithOptions(w.tb, path, opts)
 	return true
 }

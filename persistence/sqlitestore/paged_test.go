@@ -34,7 +34,7 @@ func TestPagedTablesMatchAModel(t *testing.T) {
 		ctx := context.Background()
 		rng := rand.New(rand.NewPCG(seed, 1))
 		const cacheRows = 8
-		opts := persistence.Options{Policy: persistence.Group, GroupCranks: 5, GroupInterval: time.Hour, CacheRows: cacheRows}
+		opts := persistence.Options{Policy: persistence.Group, GroupCranks: 5, GroupInterval: time.Hour, CacheRows: cacheRows, PagedMemory: true}
 		s := open(opts)
 
 		// The model: committed state, and the open unit's copy of it.
