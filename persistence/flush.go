@@ -25,6 +25,7 @@ func (s *Store) Flush(ctx context.Context) error {
 		return s.failed
 	}
 	s.clearDirty()
+	s.noteFlushed()
 	s.eventsOut = s.eventsOut[:0]
 	s.unflushed = 0
 	s.stats.Flushes++

@@ -88,6 +88,12 @@ func (t *Table[K, V]) committed(k K) (V, bool) {
 	if _, ok := t.absent[k]; ok {
 		return zero, false
 	}
+	if t.unflushedKey != nil && t.unflushedKey(k) {
+		return zero, false
+	}
+	if t.onRead != nil {
+		t.onRead()
+	}
 	v, ok, err := t.src.Get(k)
 	if err != nil {
 		t.fail(fmt.Errorf("table %s: read %v: %w", t.name, k, err))

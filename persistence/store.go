@@ -48,6 +48,7 @@ type Store struct {
 	failed        error     // set by a failed flush; sticky
 	closed        bool
 	stats         Stats
+	handed        handedOut // krefs handed out since the last flush (newkeys.go)
 }
 
 // Stats counts the store's work since Open.
@@ -60,6 +61,9 @@ type Stats struct {
 	// Cached is how many rows the paged tables hold in memory, flushed
 	// (cache) or not: the store's resident working set.
 	Cached int
+	// Reads counts the rows the paged tables asked their backend for
+	// (point reads that missed every layer in memory).
+	Reads uint64
 }
 
 // VatEvent is one entry of the vat lifecycle log (terminations, restarts,
@@ -108,7 +112,12 @@ func (s *Store) initTables() {
 	s.layers = append(s.tabs.persisted(), s.byVRef, s.cursors)
 	for _, l := range s.layers {
 		l.setOnFail(s.fail)
+		l.setOnRead(func() { s.stats.Reads++ })
 	}
+	s.tabs.Objects.unflushedKey = s.newerThanFlush
+	s.tabs.Promises.unflushedKey = s.newerThanFlush
+	s.tabs.PromiseQueue.unflushedKey = func(k PromiseQueueKey) bool { return s.newerThanFlush(k.KPID) }
+	s.tabs.CList.unflushedKey = func(k CListKey) bool { return s.newerThanFlush(k.KRef) }
 }
 
 // fail fails the store for good on a read error of the backend: a unit
@@ -137,6 +146,7 @@ type layered interface {
 	dirtyLen() int
 	compareWith(other layered, add func(string, ...any) bool) bool
 	setOnFail(func(error))
+	setOnRead(func())
 	isPaged() bool
 	heldRows() int
 	verifyCache(add func(string, ...any) bool) bool
@@ -154,6 +164,8 @@ func (t *Table[K, V]) heldRows() int {
 }
 
 func (t *Table[K, V]) setOnFail(f func(error)) { t.onFail = f }
+
+func (t *Table[K, V]) setOnRead(f func()) { t.onRead = f }
 
 // foldables lists every layered table, persisted or derived.
 func (s *Store) foldables() []layered { return s.layers }
@@ -361,6 +373,7 @@ func (s *Store) NextID(counter string) uint64 {
 	s.mustOpen()
 	n := s.PeekID(counter)
 	s.tabs.Meta.put(counter, strconv.FormatUint(n+1, 10))
+	s.noteHanded(counter, n)
 	return n
 }
 

@@ -35,6 +35,10 @@ type Table[K comparable, V any] struct {
 	cacheRows int
 	absent    map[K]struct{}
 	onFail    func(error)
+	onRead    func()
+	// unflushedKey, if set, reports a key no flushed row can have (see
+	// newkeys.go): its read needs no backend.
+	unflushedKey func(K) bool
 }
 
 // partIndex is one partitioning of a table's base keys.

@@ -19,6 +19,7 @@ type VatstoreTable struct {
 	paged    *Table[VatstoreKey, string]
 	pagedSrc VatstoreSource
 	onFail   func(error)
+	onRead   func()
 }
 
 type vsItem struct{ key, value string }
@@ -192,6 +193,13 @@ func (t *VatstoreTable) setOnFail(f func(error)) {
 }
 
 func (t *VatstoreTable) isPaged() bool { return t.paged != nil }
+
+func (t *VatstoreTable) setOnRead(f func()) {
+	if t.paged != nil {
+		t.paged.setOnRead(f)
+	}
+	t.onRead = f
+}
 
 func (t *VatstoreTable) heldRows() int {
 	if t.paged != nil {

@@ -27,7 +27,7 @@ func (t *VatstoreTable) Page(src VatstoreSource, cacheRows int) {
 	}
 	pt := newTable[VatstoreKey, string](t.Name(), func(k VatstoreKey) string { return k.Vat })
 	pt.Page(src, cacheRows)
-	pt.onFail = t.onFail
+	pt.onFail, pt.onRead = t.onFail, t.onRead
 	t.paged, t.pagedSrc = pt, src
 }
 
