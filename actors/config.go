@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -102,6 +103,18 @@ type Config struct {
 	// (not pageable, or holding state a page-out would lose) count
 	// against the cap and may push past it. Zero means no cap.
 	MaxLiveVats int
+	// MeterProvider, if set, receives the kernel's metrics
+	// (docs/observability.md): cranks, crank, delivery and flush
+	// durations, syscalls, vat restarts and terminations, host requests,
+	// rows per flush, and gauges of the run queue, the promises and the
+	// vats by state. Nil records nothing, and costs the crank path one
+	// comparison. The kernel does not own it: shut it down after Stop.
+	MeterProvider metric.MeterProvider
+	// MetricsVatSeries is how many vats get metric series of their own
+	// (a "vat" attribute on the crank and delivery instruments): the
+	// first that crank; later ones share vat="other". Zero means none,
+	// so that the number of series does not grow with the vats.
+	MetricsVatSeries int
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.
@@ -147,6 +160,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxLiveVats < 0 {
 		return fmt.Errorf("%w: Config.MaxLiveVats is %d; want a positive cap, or 0 for none", ErrConfig, c.MaxLiveVats)
+	}
+	if c.MetricsVatSeries < 0 {
+		return fmt.Errorf("%w: Config.MetricsVatSeries is %d; want 0 (no per-vat series) or more", ErrConfig, c.MetricsVatSeries)
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}

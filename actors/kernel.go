@@ -50,6 +50,10 @@ type Kernel struct {
 
 	mu       sync.Mutex
 	services map[string]vat.Methods
+
+	// tel is the telemetry (telemetry.go), nil without a MeterProvider;
+	// host requests are counted on the caller's goroutine.
+	tel *kernelTelemetry
 }
 
 // ErrStopped is returned by requests to a kernel that has stopped (or that
@@ -69,24 +73,42 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{
-		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
-		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
-		Faults: cfg.StoreFaults, Trace: cfg.StoreTrace,
+	// The vat names of per-vat series come from the kernel, made below.
+	var kk *kernel.Kernel
+	tel, err := newTelemetry(cfg, func(id string) string {
+		info, _ := kk.Vat(kernel.VatID(id))
+		return info.Name
 	})
 	if err != nil {
 		return nil, err
 	}
-	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+	faults := cfg.StoreFaults
+	if tel != nil {
+		faults = tel.probe // which passes every point on to StoreFaults
+	}
+	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{
+		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
+		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
+		Faults: faults, Trace: cfg.StoreTrace,
+	})
+	if err != nil {
+		tel.close()
+		return nil, err
+	}
+	if tel != nil {
+		tel.probe.Stats = st.Stats
+	}
+	kk, err = kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
 		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
 		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
 		MaxIdempotencyKeys: cfg.MaxIdempotencyKeys,
 		Now:                cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
+		tel.close()
 		return nil, err
 	}
-	h := &Kernel{cfg: cfg, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
+	h := &Kernel{cfg: cfg, tel: tel, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
 		ended: make(chan struct{}), closed: make(chan struct{}), done: make(chan struct{}),
 		stopped: make(chan struct{}), services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
@@ -108,6 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		waiters:     map[kernel.KRef][]waiter{},
 		interrupted: map[kernel.VatID]bool{},
 		pager:       pager{max: cfg.MaxLiveVats},
+		tel:         tel,
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
@@ -168,6 +191,16 @@ func (k *Kernel) PID() *actor.PID { return k.pid }
 // whose handling panicked: without Done, its caller would wait until its
 // context ran out, and forever with context.Background.
 func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
+	if k.tel != nil {
+		v, err := k.askUncounted(ctx, req)
+		k.tel.observeHost(req, err)
+		return v, err
+	}
+	return k.askUncounted(ctx, req)
+}
+
+// askUncounted is ask without the host request counter.
+func (k *Kernel) askUncounted(ctx context.Context, req request) (any, error) {
 	select {
 	case <-k.done:
 		return nil, ErrStopped

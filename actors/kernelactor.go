@@ -14,6 +14,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/supervisor"
+	"github.com/ocapgo/kernel-actors/telemetry"
 )
 
 // kernelActor is the one serializing kernel actor: it owns the kernel
@@ -63,6 +64,9 @@ type kernelActor struct {
 	// storeDone: closeStore has run; closeErr is how it went.
 	storeDone bool
 	closeErr  error
+	// tel is the telemetry (telemetry.go); nil without a MeterProvider,
+	// and then the crank path only compares it with nil.
+	tel *kernelTelemetry
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -175,6 +179,12 @@ func (ka *kernelActor) kick() {
 		ka.flushPaging()
 	}
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
+		if ka.tel != nil && !ka.cranking {
+			// Out of work (or unable to go on): the gauges show where it
+			// stopped, not where it was publishEvery cranks ago.
+			ka.tel.probe.Settle()
+			ka.publishGauges()
+		}
 		ka.armFlush()
 		ka.maybeIdle()
 		return
@@ -191,7 +201,7 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	var began time.Time
-	if ka.cfg.OnCrank != nil {
+	if ka.cfg.OnCrank != nil || ka.tel != nil {
 		began = ka.cfg.Clock.Now()
 	}
 	r, err := ka.k.Crank(ka.ctx, ka)
@@ -222,9 +232,15 @@ func (ka *kernelActor) crank() {
 	if r.Restart != "" {
 		ka.scheduleRestart(r.Restart, r.RestartAfter, r.Failure)
 	}
-	if ka.cfg.OnCrank != nil {
+	if ka.cfg.OnCrank != nil || ka.tel != nil {
 		// Before kick, so that the figure is this crank's alone.
-		ka.cfg.OnCrank(ka.cfg.Clock.Now().Sub(began))
+		took := ka.cfg.Clock.Now().Sub(began)
+		if ka.cfg.OnCrank != nil {
+			ka.cfg.OnCrank(took)
+		}
+		if ka.tel != nil {
+			ka.observeCrank(r, crankTiming{total: took})
+		}
 	}
 	ka.kick()
 }
@@ -255,6 +271,9 @@ type waiter struct {
 // waited for that.
 func (ka *kernelActor) release(out []kernel.Output) {
 	for _, v := range ka.k.TakeStopped() {
+		if _, ok := ka.vats[v]; ok && ka.tel != nil {
+			ka.tel.m.Termination(ka.tel.releaseReason())
+		}
 		ka.stopVat(v)
 	}
 	for _, o := range out {
@@ -369,7 +388,7 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// start cut short as a vat that cannot start, and its delivery
 	// deadline bounds it.
 	if err == nil {
-		err = ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+		err = ka.pumpObserved(ka.h.cutCtx, h.pid, id, d, sys)
 	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only
@@ -381,6 +400,20 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 		// the next message.
 		ka.maybeCut()
 	}
+	return err
+}
+
+// pumpObserved is pump, timed and with its syscalls counted when there
+// is telemetry.
+func (ka *kernelActor) pumpObserved(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	if ka.tel == nil {
+		return ka.pump(ctx, pid, id, d, sys)
+	}
+	ka.tel.sys.Reset(sys)
+	began := ka.cfg.Clock.Now()
+	err := ka.pump(ctx, pid, id, d, &ka.tel.sys)
+	ka.observeDelivery(id, d.Kind, ka.cfg.Clock.Now().Sub(began))
+	ka.tel.sys.Reset(nil)
 	return err
 }
 
@@ -422,7 +455,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		return err
 	}
 	watch := &startWatch{sys: sys}
-	if err := ka.pump(ctx, pid, id, d, watch); err != nil {
+	if err := ka.pumpObserved(ctx, pid, id, d, watch); err != nil {
 		ka.actx.Stop(pid)
 		return err
 	}
@@ -510,6 +543,7 @@ func (ka *kernelActor) restartDue(m *restartDue) {
 	if err != nil {
 		ka.log.Warn().Str("vat", string(m.vat)).Err(err).Msg("restart failed; vat terminated")
 		if info, verr := ka.k.Vat(m.vat); verr == nil && !info.Active {
+			ka.countTermination(m.vat, telemetry.ReasonFailure)
 			ka.stopVat(m.vat)
 		}
 	}
@@ -543,8 +577,15 @@ func (ka *kernelActor) vatCrashed(m *vatCrashed) {
 			ka.fail(err)
 			return
 		}
+		if ka.tel != nil {
+			ka.tel.stopReason = telemetry.ReasonCrash
+		}
 		ka.release(out)
+		if ka.tel != nil {
+			ka.tel.stopReason = ""
+		}
 		if info, verr := ka.k.Vat(id); verr == nil && info.Active {
+			ka.countRestart(telemetry.ReasonCrash)
 			ka.scheduleRestart(id, after, why)
 		}
 		ka.kick()

@@ -97,6 +97,7 @@ func (k *Kernel) stopKernel() {
 	if k.ownSystem {
 		k.sys.Shutdown()
 	}
+	k.tel.close() // a MeterProvider that outlives the kernel stops reading it
 	k.stopErr = err
 	close(k.stopped)
 }
