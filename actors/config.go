@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -115,6 +116,14 @@ type Config struct {
 	// first that crank; later ones share vat="other". Zero means none,
 	// so that the number of series does not grow with the vats.
 	MetricsVatSeries int
+	// TracerProvider, if set, receives a span per crank
+	// (docs/observability.md): its vat, method, outcome, syscall counts,
+	// rows flushed and commit wait. QueueMessage carries the trace context
+	// of its ctx into the crank that delivers the message, and each crank
+	// into the cranks its sends and resolutions cause, so a trace follows
+	// a request across vats. Nil traces nothing. The kernel does not own
+	// it.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.

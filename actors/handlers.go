@@ -103,6 +103,9 @@ func (r *terminateSubclusterReq) handle(ka *kernelActor) {
 }
 
 func (r *queueMessageReq) handle(ka *kernelActor) {
+	if ka.tel != nil && ka.tel.tr != nil {
+		ka.tel.tr.cause = r.span // the message's item, if queued, carries the host's trace
+	}
 	data, err := methargs(r.method, r.args)
 	if err != nil {
 		r.reply(nil, err)

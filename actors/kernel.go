@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -99,6 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		tel.probe.Stats = st.Stats
 	}
 	kk, err = kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+		CrankMethods:   cfg.TracerProvider != nil, // for the spans' kernel.method
 		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
 		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
 		MaxIdempotencyKeys: cfg.MaxIdempotencyKeys,
@@ -254,7 +256,8 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id kernel.SubclusterID
 // with errors.Is against the kernel's codes (kernel.ErrObjectDeleted, ...),
 // or a *kernel.RejectionError carrying the vat's own error.
 func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method string, args ...any) (any, error) {
-	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args})
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args,
+		span: trace.SpanContextFromContext(ctx)})
 }
 
 // QueueMessageOnce is QueueMessage with an idempotency key, for a caller
@@ -267,7 +270,8 @@ func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method st
 // different message fails with kernel.ErrIdempotencyKeyReused. The kernel
 // keeps the newest keys (Config.MaxIdempotencyKeys).
 func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target kernel.KRef, method string, args ...any) (any, error) {
-	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args})
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args,
+		span: trace.SpanContextFromContext(ctx)})
 }
 
 // TerminateVat terminates a vat: the promises it decides are rejected, its

@@ -94,6 +94,12 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	ka.actx = ctx
 	defer ka.guard()
 	ka.maybeCut()
+	if ka.tel != nil && ka.tel.tr != nil {
+		ka.tel.tr.before(ka.st.QueueLen())
+		// What the message queued: the length once it is handled (a
+		// closure, so that it is read then, not now).
+		defer func() { ka.tel.tr.after(ka.st.QueueLen()) }()
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 	case *runCrank:
@@ -203,6 +209,9 @@ func (ka *kernelActor) crank() {
 	var began time.Time
 	if ka.cfg.OnCrank != nil || ka.tel != nil {
 		began = ka.cfg.Clock.Now()
+		if ka.tel != nil && ka.tel.tr != nil {
+			ka.tel.rows = ka.st.Stats().Rows
+		}
 	}
 	r, err := ka.k.Crank(ka.ctx, ka)
 	if err != nil {
@@ -239,7 +248,7 @@ func (ka *kernelActor) crank() {
 			ka.cfg.OnCrank(took)
 		}
 		if ka.tel != nil {
-			ka.observeCrank(r, crankTiming{total: took})
+			ka.observeCrank(r, crankTiming{began: began, total: took})
 		}
 	}
 	ka.kick()

@@ -33,6 +33,11 @@ type kernelTelemetry struct {
 	syscalls telemetry.SyscallCounts
 	// sinceGauges counts the cranks since the gauges were last published.
 	sinceGauges int
+	// tr traces the cranks (tracing.go); nil without a TracerProvider.
+	tr *crankTracer
+	// rows is the store's row counter before the crank in hand, for its
+	// span's kernel.flush.rows.
+	rows uint64
 	// stopReason is the reason the next release counts the terminations
 	// it finds under (releaseReason); "" means a cascade.
 	stopReason string
@@ -63,22 +68,37 @@ func (ka *kernelActor) countRestart(reason string) {
 }
 
 // newTelemetry makes the telemetry of a kernel whose Config sets a
-// MeterProvider, or returns nil. vatName names a vat for per-vat series.
+// MeterProvider or a TracerProvider, or returns nil. vatName names a vat
+// for per-vat series.
 func newTelemetry(cfg Config, vatName func(string) string) (*kernelTelemetry, error) {
-	if cfg.MeterProvider == nil {
+	if cfg.MeterProvider == nil && cfg.TracerProvider == nil {
 		return nil, nil
 	}
-	m, err := telemetry.NewMetrics(cfg.MeterProvider, telemetry.MetricsOptions{VatSeries: cfg.MetricsVatSeries, VatName: vatName})
-	if err != nil {
-		return nil, err
+	t := &kernelTelemetry{}
+	if cfg.MeterProvider != nil {
+		m, err := telemetry.NewMetrics(cfg.MeterProvider, telemetry.MetricsOptions{VatSeries: cfg.MetricsVatSeries, VatName: vatName})
+		if err != nil {
+			return nil, err
+		}
+		t.m = m
 	}
-	return &kernelTelemetry{m: m, probe: &telemetry.FlushProbe{Inner: cfg.StoreFaults, Now: cfg.Clock.Now, Metrics: m}}, nil
+	if cfg.TracerProvider != nil {
+		t.tr = newCrankTracer(cfg.TracerProvider)
+	}
+	// A nil Metrics records nothing: a tracing-only probe only times the
+	// commit waits.
+	t.probe = &telemetry.FlushProbe{Inner: cfg.StoreFaults, Now: cfg.Clock.Now, Metrics: t.m}
+	return t, nil
 }
 
 // observeCrank records a crank that ran (committed or aborted), what it
 // terminated or decided to restart, and now and then the gauges.
 func (ka *kernelActor) observeCrank(r kernel.CrankResult, took crankTiming) {
 	t := ka.tel
+	if t.tr != nil {
+		// First: the span reads the crank's syscall counts, reset below.
+		ka.crankSpan(r, took.began, took.began.Add(took.total), ka.st.Stats().Rows-t.rows)
+	}
 	t.m.Crank(r.Vat, r.Work, r.Outcome, took.total)
 	t.m.Syscalls(&t.syscalls)
 	t.syscalls = telemetry.SyscallCounts{}
@@ -97,6 +117,7 @@ func (ka *kernelActor) observeCrank(r kernel.CrankResult, took crankTiming) {
 
 // crankTiming is what the kernel actor measured of one crank.
 type crankTiming struct {
+	began time.Time
 	total time.Duration
 }
 

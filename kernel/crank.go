@@ -115,8 +115,18 @@ type CrankResult struct {
 	// (limits.go): every one up to and including the first illegal one;
 	// those refused after it are not counted.
 	Syscalls int
-	// Method is a send's method, read only when debug logging is on.
+	// Method is a send's method, read only when debug logging is on (or
+	// Config.CrankMethods).
 	Method string
+	// Dequeued reports that the crank's committed unit took its item off
+	// the head of the run queue (a send or notify that was delivered,
+	// splatted or consumed after a failure). It is false for GC work and
+	// reaps, and for an aborted crank that left its item at the head for
+	// its retry (the terminate policy). A runtime that follows run-queue
+	// items by position (tracing: which crank queued the item a crank
+	// takes) moves its head by it; the queue is strictly FIFO, so that is
+	// all it needs.
+	Dequeued bool
 	// Failure is why the crank aborted: a VAT_FATAL *Error, with no ref in
 	// its message (invariant 7); the detail went to the log.
 	Failure error
@@ -399,6 +409,9 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 	res.Outcome = Committed
 	res.Released = out
 	res.Terminated = k.TakeStopped()
+	// Every path to here committed the unit that dequeued a send or
+	// notify: delivered, splatted, or consumed after a failed delivery.
+	res.Dequeued = res.Work == WorkSend || res.Work == WorkNotify
 	k.logCrank(res)
 	return res, nil
 }
@@ -486,6 +499,8 @@ func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *E
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
+	// retakeAndConsume dequeued the item again in the unit just committed.
+	res.Dequeued = res.Work == WorkSend || res.Work == WorkNotify
 	// The consumed item may have been a pending bootstrap, whose rejection
 	// terminated the vat's whole subcluster: then there is nothing to
 	// restart.

@@ -21,6 +21,10 @@ type Config struct {
 	// Logger receives one debug line per crank and the details that coded
 	// errors leave out. The zero value logs nothing.
 	Logger zerolog.Logger
+	// CrankMethods fills CrankResult.Method for every send even when debug
+	// logging is off (it costs a parse of the message body per crank), for
+	// a runtime that traces its cranks.
+	CrankMethods bool
 	// MaxVatstoreKey and MaxVatstoreValue bound a vatstore entry, in bytes;
 	// a vat that exceeds them makes an illegal syscall (liveslots, told
 	// them at startVat, returns an error to vat code instead). Zero means
@@ -100,7 +104,7 @@ func (c *Config) validate() error {
 type Kernel struct {
 	st    *persistence.Store
 	log   zerolog.Logger
-	debug bool             // debug logging is on: worth reading method names
+	debug bool             // debug logging (or CrankMethods) is on: worth reading method names
 	limit limits           // from Config, validated
 	now   func() time.Time // Config.Now
 
@@ -191,7 +195,7 @@ func New(cfg Config) (*Kernel, error) {
 		epoch := time.Unix(0, 0)
 		k.now = func() time.Time { return epoch }
 	}
-	k.debug = k.log.Debug().Enabled()
+	k.debug = k.log.Debug().Enabled() || cfg.CrankMethods
 	return k, nil
 }
 

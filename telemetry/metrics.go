@@ -47,8 +47,9 @@ var (
 
 // Metrics holds the kernel's instruments. Its recording methods are for
 // the kernel actor's goroutine (one caller at a time), except HostRequest,
-// which any goroutine may call. A nil *Metrics must not be called: the
-// runtime checks for nil, so that no MeterProvider costs one comparison.
+// which any goroutine may call. A nil *Metrics records nothing (a kernel
+// that traces but has no MeterProvider); the runtime makes no telemetry
+// at all, and checks one pointer per crank, when it has neither.
 type Metrics struct {
 	opts MetricsOptions
 	ctx  context.Context // Background: measurements carry no request context
@@ -257,6 +258,9 @@ func (m *Metrics) series(vat string) *vatSeries {
 // outcome and duration, under vat's series when per-vat series are on
 // ("" for a crank that concerned no vat, which is never per-vat).
 func (m *Metrics) Crank(vat kernel.VatID, w kernel.WorkKind, o kernel.Outcome, took time.Duration) {
+	if m == nil {
+		return
+	}
 	if int(w) >= numWork || int(o) >= numOutcome {
 		return // a kind this build does not know: nothing sensible to label
 	}
@@ -270,6 +274,9 @@ func (m *Metrics) Crank(vat kernel.VatID, w kernel.WorkKind, o kernel.Outcome, t
 
 // Delivery records how long one delivery to vat took.
 func (m *Metrics) Delivery(vat kernel.VatID, kind kernel.DeliveryKind, took time.Duration) {
+	if m == nil {
+		return
+	}
 	if kind == 0 || int(kind) >= numDelivery {
 		return
 	}
@@ -282,16 +289,25 @@ func (m *Metrics) Delivery(vat kernel.VatID, kind kernel.DeliveryKind, took time
 
 // flush records how long one flush took (FlushProbe).
 func (m *Metrics) flush(took time.Duration) {
+	if m == nil {
+		return
+	}
 	m.flushDur.Record(m.ctx, took.Seconds())
 }
 
 // flushRowsWritten records the rows one flush wrote (FlushProbe).
 func (m *Metrics) flushRowsWritten(rows uint64) {
+	if m == nil {
+		return
+	}
 	m.flushRows.Record(m.ctx, int64(rows))
 }
 
 // Syscalls adds one delivery's syscalls, by kind.
 func (m *Metrics) Syscalls(c *SyscallCounts) {
+	if m == nil {
+		return
+	}
 	for kind, n := range c {
 		if n > 0 && kind > 0 {
 			m.syscalls.Add(m.ctx, int64(n), m.syscallOpts[kind]...)
@@ -301,10 +317,23 @@ func (m *Metrics) Syscalls(c *SyscallCounts) {
 
 // Restart records a vat restart, and Termination a vat termination, for
 // reason: one of the Reason constants.
-func (m *Metrics) Restart(reason string)     { m.reason(m.restarts, true, reason) }
-func (m *Metrics) Termination(reason string) { m.reason(m.terminations, false, reason) }
+func (m *Metrics) Restart(reason string) {
+	if m != nil {
+		m.reason(m.restarts, true, reason)
+	}
+}
+
+// Termination: see Restart.
+func (m *Metrics) Termination(reason string) {
+	if m != nil {
+		m.reason(m.terminations, false, reason)
+	}
+}
 
 func (m *Metrics) reason(c metric.Int64Counter, restart bool, reason string) {
+	if m == nil {
+		return
+	}
 	key := reasonKey{restart, reason}
 	opts, ok := m.reasons[key]
 	if !ok {
@@ -360,6 +389,9 @@ const (
 // HostRequest counts one host request of kind with its outcome (HostOK,
 // ...). Any goroutine may call it.
 func (m *Metrics) HostRequest(kind string, outcome int) {
+	if m == nil {
+		return
+	}
 	t, ok := m.host[kind]
 	if !ok {
 		t = m.host["other"]
@@ -378,6 +410,9 @@ type Gauges struct {
 
 // Publish makes g what the next reading of the gauges reports.
 func (m *Metrics) Publish(g Gauges) {
+	if m == nil {
+		return
+	}
 	m.gauges.runQueue.Store(int64(g.RunQueue))
 	m.gauges.promises.Store(int64(g.Promises))
 	m.gauges.running.Store(int64(g.Running))
@@ -387,4 +422,9 @@ func (m *Metrics) Publish(g Gauges) {
 
 // Close unregisters the gauges' callback: a MeterProvider that outlives
 // the kernel no longer reads it.
-func (m *Metrics) Close() error { return m.reg.Unregister() }
+func (m *Metrics) Close() error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Unregister()
+}

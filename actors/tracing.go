@@ -1,0 +1,122 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/telemetry"
+)
+
+// Tracing (Config.TracerProvider, docs/observability.md): one span per
+// crank, in the trace of whatever queued the crank's item. A host's
+// QueueMessage carries the trace context of its ctx into the run queue,
+// and every crank carries its own into the items its sends and
+// resolutions queue; the crank that takes such an item is a child of, and
+// links to, the span that queued it. So one trace follows a request from
+// the host through every vat it reaches.
+//
+// The kernel knows nothing of this. The kernel actor follows run-queue
+// items by position: the queue is strictly FIFO, items are appended only
+// at the tail, and only a crank takes one off the head
+// (CrankResult.Dequeued), so the positions of the items a message of the
+// kernel actor queued are the tail's growth across it.
+
+// crankTracer is the kernel actor's tracing state. Owned by its goroutine.
+type crankTracer struct {
+	tracer trace.Tracer
+	// head is the position of the run queue's head, counted from the
+	// items queued when the kernel started (position 0 is the head then).
+	head uint64
+	// tail is the position past the last item, as of the start of the
+	// message in hand (before).
+	tail uint64
+	// causes are the trace contexts of the spans (a host's, a crank's)
+	// that queued the items still in the run queue, by position; an item
+	// queued with no trace context has none. It holds at most one entry
+	// per queued item, each removed when a crank takes its item.
+	causes map[uint64]trace.SpanContext
+	// cause is what the message in hand queues its items under: the
+	// crank's own span, or the host's trace context.
+	cause trace.SpanContext
+}
+
+func newCrankTracer(tp trace.TracerProvider) *crankTracer {
+	return &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), causes: map[uint64]trace.SpanContext{}}
+}
+
+// before notes the tail before a message of the kernel actor is handled.
+func (t *crankTracer) before(queueLen int) {
+	t.tail = t.head + uint64(queueLen)
+	t.cause = trace.SpanContext{}
+}
+
+// after gives the items the message queued (the tail's growth) its cause.
+func (t *crankTracer) after(queueLen int) {
+	tail := t.head + uint64(queueLen)
+	if t.cause.IsValid() {
+		for pos := t.tail; pos < tail; pos++ {
+			t.causes[pos] = t.cause
+		}
+	}
+	t.tail = tail
+	t.cause = trace.SpanContext{}
+}
+
+// crankSpan records the span of a crank that ran, from began to end: a
+// child of the span that queued its item, if the crank took one that had
+// a cause. Its span context becomes the cause of what the crank queued.
+func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, rows uint64) {
+	t := ka.tel.tr
+	var parent trace.SpanContext
+	if r.Work == kernel.WorkSend || r.Work == kernel.WorkNotify {
+		// The item the crank picked was the head (pickWork takes the
+		// head, or no queue item at all).
+		parent = t.causes[t.head]
+		if r.Dequeued {
+			delete(t.causes, t.head)
+			t.head++
+		}
+	}
+	ctx := context.Background()
+	opts := []trace.SpanStartOption{trace.WithTimestamp(began), trace.WithSpanKind(trace.SpanKindInternal)}
+	if parent.IsValid() {
+		ctx = trace.ContextWithSpanContext(ctx, parent)
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: parent,
+			Attributes: []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}}))
+	}
+	wait := ka.tel.probe.TakeWait() // the flush time of this crank alone
+	_, span := t.tracer.Start(ctx, "crank "+r.Work.String(), opts...)
+	if span.IsRecording() {
+		attrs := []attribute.KeyValue{
+			attribute.Int64("kernel.crank", int64(r.Crank)),
+			attribute.String("kernel.work", r.Work.String()),
+			attribute.String("kernel.outcome", r.Outcome.String()),
+			attribute.Int("kernel.syscalls", ka.tel.syscalls.Total()),
+			attribute.Int64("kernel.flush.rows", int64(rows)),
+			attribute.Float64("kernel.commit_wait", wait.Seconds()),
+		}
+		if r.Vat != "" {
+			attrs = append(attrs, attribute.String("kernel.vat", string(r.Vat)))
+		}
+		if r.Method != "" {
+			attrs = append(attrs, attribute.String("kernel.method", r.Method))
+		}
+		for kind, n := range ka.tel.syscalls {
+			if n > 0 {
+				attrs = append(attrs, attribute.Int("kernel.syscalls."+kernel.SyscallKind(kind).String(), int(n)))
+			}
+		}
+		span.SetAttributes(attrs...)
+		if r.Failure != nil {
+			// A coded error: no kref or vref in its text (invariant 7).
+			span.SetStatus(codes.Error, r.Failure.Error())
+		}
+	}
+	span.End(trace.WithTimestamp(end))
+	t.cause = span.SpanContext()
+}
