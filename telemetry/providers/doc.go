@@ -13,8 +13,12 @@
 //
 // # Usage
 //
-//	p, err := providers.New(ctx, providers.Options{})
-//	k, err := actors.Start(ctx, actors.Config{MeterProvider: p.MeterProvider, ...})
+//	p, err := providers.New(ctx, providers.Options{OTLPEndpoint: "http://127.0.0.1:4318"})
+//	cfg := actors.Config{MeterProvider: p.MeterProvider, ...}
+//	if p.TracerProvider != nil {
+//		cfg.TracerProvider = p.TracerProvider // not a typed nil
+//	}
+//	k, err := actors.Start(ctx, cfg)
 //	srv := &control.Server{Kernel: k, Metrics: p.Metrics, ...}
 //	...
 //	k.Stop(ctx)
