@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -29,6 +30,13 @@ type Config struct {
 	// Logger receives the kernel's logs and protoactor's (when Start makes
 	// the actor system). The zero value logs nothing.
 	Logger zerolog.Logger
+	// Slog, if set, receives the same logs instead, through log/slog
+	// (protoactor's own logs go to it directly): for a host that logs
+	// with slog. Each zerolog line becomes one slog record with the same
+	// level, message and fields; the handler's lowest enabled level
+	// decides which lines are written at all. Set Logger or Slog, not
+	// both.
+	Slog *slog.Logger
 	// System is an actor system to run in; nil makes one (and shuts it
 	// down at Stop).
 	System *actor.ActorSystem
@@ -175,6 +183,14 @@ func (c *Config) validate() error {
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
+	}
+	if c.Slog != nil {
+		// A zerolog Logger that can write anything at all (the zero value
+		// has no writer) is a Logger set.
+		if c.Logger.WithLevel(zerolog.PanicLevel).Enabled() {
+			return fmt.Errorf("%w: Config.Logger and Config.Slog are both set; set one", ErrConfig)
+		}
+		c.Logger = zerologToSlog(c.Slog, c.Clock.Now)
 	}
 	for name, m := range c.Services {
 		if name == "" || m == nil {

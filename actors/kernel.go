@@ -101,6 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	}
 	kk, err = kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
 		CrankMethods:   cfg.TracerProvider != nil, // for the spans' kernel.method
+		QuietCranks:    true,                      // the kernel actor writes each crank's line, with its duration
 		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
 		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
 		MaxIdempotencyKeys: cfg.MaxIdempotencyKeys,
@@ -118,6 +119,9 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	}
 	if h.sys == nil {
 		h.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			if cfg.Slog != nil {
+				return cfg.Slog.With("component", "protoactor") // slog already: no bridge
+			}
 			return slogToZerolog(cfg.Logger.With().Str("component", "protoactor").Logger())
 		}))
 		h.ownSystem = true
@@ -133,7 +137,9 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		interrupted: map[kernel.VatID]bool{},
 		pager:       pager{max: cfg.MaxLiveVats},
 		tel:         tel,
+		crankLog:    cfg.Logger.With().Str("component", "kernel").Logger(),
 	}
+	ka.debugCranks = ka.crankLog.Debug().Enabled()
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
 	if _, err := h.ask(ctx, &resumeReq{replier: newReplier()}); err != nil {

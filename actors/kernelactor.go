@@ -67,6 +67,11 @@ type kernelActor struct {
 	// tel is the telemetry (telemetry.go); nil without a MeterProvider,
 	// and then the crank path only compares it with nil.
 	tel *kernelTelemetry
+	// crankLog writes each crank's debug line (the kernel leaves it to
+	// us: kernel.Config.QuietCranks), with the crank's duration;
+	// debugCranks says whether debug lines are written at all.
+	crankLog    zerolog.Logger
+	debugCranks bool
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -207,10 +212,11 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	var began time.Time
-	if ka.cfg.OnCrank != nil || ka.tel != nil {
+	timed := ka.cfg.OnCrank != nil || ka.tel != nil || ka.debugCranks
+	if timed {
 		began = ka.cfg.Clock.Now()
-		if ka.tel != nil && ka.tel.tr != nil {
-			ka.tel.rows = ka.st.Stats().Rows
+		if ka.tel != nil {
+			ka.beginCrankTelemetry()
 		}
 	}
 	r, err := ka.k.Crank(ka.ctx, ka)
@@ -241,9 +247,14 @@ func (ka *kernelActor) crank() {
 	if r.Restart != "" {
 		ka.scheduleRestart(r.Restart, r.RestartAfter, r.Failure)
 	}
-	if ka.cfg.OnCrank != nil || ka.tel != nil {
+	if timed {
 		// Before kick, so that the figure is this crank's alone.
 		took := ka.cfg.Clock.Now().Sub(began)
+		if ka.debugCranks {
+			// Stringer, not Dur: "1.2ms", where Dur logs a bare number
+			// whose unit the reader must guess.
+			r.LogFields(ka.crankLog.Debug()).Stringer("took", took).Msg("crank")
+		}
 		if ka.cfg.OnCrank != nil {
 			ka.cfg.OnCrank(took)
 		}

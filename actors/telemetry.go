@@ -91,6 +91,19 @@ func newTelemetry(cfg Config, vatName func(string) string) (*kernelTelemetry, er
 	return t, nil
 }
 
+// beginCrankTelemetry starts a crank's counts afresh: the syscalls of
+// deliveries made outside a crank (a launch's or a restart's startVat)
+// are counted now, so that the crank's span shows its own alone.
+func (ka *kernelActor) beginCrankTelemetry() {
+	t := ka.tel
+	t.m.Syscalls(&t.syscalls)
+	t.syscalls = telemetry.SyscallCounts{}
+	if t.tr != nil {
+		t.rows = ka.st.Stats().Rows
+		t.probe.TakeWait() // flushes outside the crank are not its wait
+	}
+}
+
 // observeCrank records a crank that ran (committed or aborted), what it
 // terminated or decided to restart, and now and then the gauges.
 func (ka *kernelActor) observeCrank(r kernel.CrankResult, took crankTiming) {

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rs/zerolog"
+
 	"github.com/ocapgo/kernel-actors/marshal"
 
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -602,19 +604,32 @@ func (k *Kernel) retakeAndConsume(res *CrankResult, reason *Error) error {
 }
 
 // logCrank writes the crank's debug line; with debug logging off it costs
-// one check, since it runs on every crank.
+// one check, since it runs on every crank. A driver that writes the line
+// itself (Config.QuietCranks) gets none from here.
 func (k *Kernel) logCrank(res CrankResult) {
+	if k.quietCranks {
+		return
+	}
 	ev := k.log.Debug()
 	if !ev.Enabled() {
 		return
 	}
-	ev.Uint64("crank", res.Crank).Stringer("work", res.Work).Str("vat", string(res.Vat)).
-		Str("method", res.Method).Stringer("outcome", res.Outcome).Int("syscalls", res.Syscalls)
-	if res.Routed != "" {
-		ev.Str("routed", res.Routed)
+	res.LogFields(ev).Msg("crank")
+}
+
+// LogFields adds the crank's fields to a log event: its number, work,
+// vat, method, outcome and syscall count, and how a send was routed or
+// why the crank failed when it was. They are what the kernel's own
+// "crank" debug line carries; a driver that writes the line itself
+// (Config.QuietCranks) adds what only it knows.
+func (r CrankResult) LogFields(ev *zerolog.Event) *zerolog.Event {
+	ev.Uint64("crank", r.Crank).Stringer("work", r.Work).Str("vat", string(r.Vat)).
+		Str("method", r.Method).Stringer("outcome", r.Outcome).Int("syscalls", r.Syscalls)
+	if r.Routed != "" {
+		ev.Str("routed", r.Routed)
 	}
-	if res.Failure != nil {
-		ev.AnErr("failure", res.Failure)
+	if r.Failure != nil {
+		ev.AnErr("failure", r.Failure)
 	}
-	ev.Msg("crank")
+	return ev
 }
