@@ -43,10 +43,34 @@ type crankTracer struct {
 	// cause is what the message in hand queues its items under: the
 	// crank's own span, or the host's trace context.
 	cause trace.SpanContext
+	// attrs is reused from span to span (the SDK copies what it keeps),
+	// and names and syscallKeys are made once: a traced crank allocates
+	// what the SDK does, and little more.
+	attrs       []attribute.KeyValue
+	names       [numWorkKinds]string
+	syscallKeys [numSyscallKinds]string
 }
 
+// The sizes of crankTracer's tables: kernel.WorkKind values, and
+// kernel.SyscallKind values (which start at 1).
+const (
+	numWorkKinds    = int(kernel.WorkNegatedGC) + 1
+	numSyscallKinds = len(telemetry.SyscallCounts{})
+)
+
+// queuedBy is the attribute of the link from a crank to the span that
+// queued its item.
+var queuedBy = []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}
+
 func newCrankTracer(tp trace.TracerProvider) *crankTracer {
-	return &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), causes: map[uint64]trace.SpanContext{}}
+	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), causes: map[uint64]trace.SpanContext{}}
+	for w := range t.names {
+		t.names[w] = "crank " + kernel.WorkKind(w).String()
+	}
+	for k := 1; k < numSyscallKinds; k++ {
+		t.syscallKeys[k] = "kernel.syscalls." + kernel.SyscallKind(k).String()
+	}
+	return t
 }
 
 // before notes the tail before a message of the kernel actor is handled.
@@ -83,23 +107,28 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 		}
 	}
 	ctx := context.Background()
-	opts := []trace.SpanStartOption{trace.WithTimestamp(began), trace.WithSpanKind(trace.SpanKindInternal)}
+	var span trace.Span
+	wait := ka.tel.probe.TakeWait() // the flush time of this crank alone
+	name := "crank ?"
+	if int(r.Work) < len(t.names) {
+		name = t.names[r.Work]
+	}
 	if parent.IsValid() {
 		ctx = trace.ContextWithSpanContext(ctx, parent)
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: parent,
-			Attributes: []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}}))
+		_, span = t.tracer.Start(ctx, name, trace.WithTimestamp(began),
+			trace.WithLinks(trace.Link{SpanContext: parent, Attributes: queuedBy}))
+	} else {
+		_, span = t.tracer.Start(ctx, name, trace.WithTimestamp(began))
 	}
-	wait := ka.tel.probe.TakeWait() // the flush time of this crank alone
-	_, span := t.tracer.Start(ctx, "crank "+r.Work.String(), opts...)
 	if span.IsRecording() {
-		attrs := []attribute.KeyValue{
+		attrs := append(t.attrs[:0],
 			attribute.Int64("kernel.crank", int64(r.Crank)),
 			attribute.String("kernel.work", r.Work.String()),
 			attribute.String("kernel.outcome", r.Outcome.String()),
 			attribute.Int("kernel.syscalls", ka.tel.syscalls.Total()),
 			attribute.Int64("kernel.flush.rows", int64(rows)),
 			attribute.Float64("kernel.commit_wait", wait.Seconds()),
-		}
+		)
 		if r.Vat != "" {
 			attrs = append(attrs, attribute.String("kernel.vat", string(r.Vat)))
 		}
@@ -107,11 +136,12 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 			attrs = append(attrs, attribute.String("kernel.method", r.Method))
 		}
 		for kind, n := range ka.tel.syscalls {
-			if n > 0 {
-				attrs = append(attrs, attribute.Int("kernel.syscalls."+kernel.SyscallKind(kind).String(), int(n)))
+			if n > 0 && kind > 0 {
+				attrs = append(attrs, attribute.Int(t.syscallKeys[kind], int(n)))
 			}
 		}
 		span.SetAttributes(attrs...)
+		t.attrs = attrs[:0]
 		if r.Failure != nil {
 			// A coded error: no kref or vref in its text (invariant 7).
 			span.SetStatus(codes.Error, r.Failure.Error())
