@@ -138,6 +138,12 @@ func (ka *kernelActor) closeStore() error {
 	if cerr := ka.st.Close(ctx); err == nil {
 		err = cerr
 	}
+	if ka.tel != nil {
+		// The counts summed since the last publication reach the SDK
+		// before the host shuts its MeterProvider down (after Stop).
+		ka.tel.probe.Settle()
+		ka.tel.m.Flush()
+	}
 	ka.fail(ErrStopped)
 	ka.stop()
 	ka.closeErr = err

@@ -38,7 +38,9 @@
 //     kernel actor's); only the gauge callbacks run elsewhere.
 //  2. Publish the gauges often enough for a scrape to see the current
 //     state: the kernel actor does it when it goes idle and every few
-//     hundred cranks while busy.
+//     hundred cranks while busy. Publish also hands the SDK the cranks
+//     and syscalls counted since (Flush); call Flush once more at the
+//     end.
 //  3. Close the Metrics when the kernel stops, so a long-lived
 //     MeterProvider stops calling a dead kernel's gauges.
 //

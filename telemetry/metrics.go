@@ -78,6 +78,14 @@ type Metrics struct {
 	// every vat past VatSeries.
 	vatOpts map[string]*vatSeries
 
+	// pendingCranks and pendingSyscalls are counts not yet added to their
+	// counters: adding to an SDK counter costs a lookup of its attribute
+	// set, several per crank, so the counts are summed here and added at
+	// Flush (each gauge publication: when the kernel goes idle, and every
+	// few hundred cranks while it is busy).
+	pendingCranks   map[*measureOpts]int64
+	pendingSyscalls SyscallCounts
+
 	// gauges are what the observable gauges report: written by Publish on
 	// the kernel actor's goroutine, read by a reader's callback on its own.
 	gauges struct {
@@ -134,7 +142,7 @@ func NewMetrics(mp metric.MeterProvider, opts MetricsOptions) (*Metrics, error) 
 	meter := mp.Meter(ScopeName)
 	m := &Metrics{opts: opts, ctx: context.Background(),
 		reasons: map[reasonKey][]metric.AddOption{}, host: map[string]*[numHostOutcome][]metric.AddOption{},
-		vatOpts: map[string]*vatSeries{}}
+		vatOpts: map[string]*vatSeries{}, pendingCranks: map[*measureOpts]int64{}}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -268,7 +276,7 @@ func (m *Metrics) Crank(vat kernel.VatID, w kernel.WorkKind, o kernel.Outcome, t
 	if m.opts.VatSeries > 0 && vat != "" {
 		opts = &m.series(string(vat)).crank[w][o]
 	}
-	m.cranks.Add(m.ctx, 1, opts.add...)
+	m.pendingCranks[opts]++ // added at Flush
 	m.crankDur.Record(m.ctx, took.Seconds(), opts.record...)
 }
 
@@ -303,16 +311,34 @@ func (m *Metrics) flushRowsWritten(rows uint64) {
 	m.flushRows.Record(m.ctx, int64(rows))
 }
 
-// Syscalls adds one delivery's syscalls, by kind.
+// Syscalls adds one delivery's syscalls, by kind (to the counter at
+// Flush).
 func (m *Metrics) Syscalls(c *SyscallCounts) {
 	if m == nil {
 		return
 	}
 	for kind, n := range c {
+		m.pendingSyscalls[kind] += n
+	}
+}
+
+// Flush adds the cranks and syscalls counted since the last Flush to
+// their counters. Publish calls it; a reading between two Flushes sees
+// the counters as of the first.
+func (m *Metrics) Flush() {
+	if m == nil {
+		return
+	}
+	for opts, n := range m.pendingCranks {
+		m.cranks.Add(m.ctx, n, opts.add...)
+	}
+	clear(m.pendingCranks)
+	for kind, n := range m.pendingSyscalls {
 		if n > 0 && kind > 0 {
 			m.syscalls.Add(m.ctx, int64(n), m.syscallOpts[kind]...)
 		}
 	}
+	m.pendingSyscalls = SyscallCounts{}
 }
 
 // Restart records a vat restart, and Termination a vat termination, for
@@ -408,11 +434,13 @@ type Gauges struct {
 	Running, PagedOut, Restarting int
 }
 
-// Publish makes g what the next reading of the gauges reports.
+// Publish makes g what the next reading of the gauges reports, and
+// flushes the pending counts (Flush).
 func (m *Metrics) Publish(g Gauges) {
 	if m == nil {
 		return
 	}
+	m.Flush()
 	m.gauges.runQueue.Store(int64(g.RunQueue))
 	m.gauges.promises.Store(int64(g.Promises))
 	m.gauges.running.Store(int64(g.Running))

@@ -121,3 +121,54 @@ func TestNewMetricsRefusesBadOptions(t *testing.T) {
 	require.ErrorIs(t, err, telemetry.ErrOptions)
 	require.ErrorContains(t, err, "VatSeries")
 }
+
+// Cranks and syscalls are summed by Metrics and reach the SDK's counters
+// at Flush (or Publish), all at once; histograms are recorded at once.
+func TestCountsReachTheCountersAtFlush(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
+	require.NoError(t, err)
+	read := func() (cranks, sends int64, durations uint64) {
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm))
+		for _, sm := range rm.ScopeMetrics {
+			for _, mm := range sm.Metrics {
+				switch d := mm.Data.(type) {
+				case metricdata.Sum[int64]:
+					for _, p := range d.DataPoints {
+						if mm.Name == "kernel.cranks" {
+							cranks += p.Value
+						}
+						if v, _ := p.Attributes.Value("kind"); mm.Name == "kernel.syscalls" && v.AsString() == "send" {
+							sends += p.Value
+						}
+					}
+				case metricdata.Histogram[float64]:
+					if mm.Name == "kernel.crank.duration" {
+						for _, p := range d.DataPoints {
+							durations += p.Count
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	var c telemetry.SyscallCounts
+	c[kernel.SyscallSend] = 2
+	for i := 0; i < 3; i++ {
+		m.Crank("v1", kernel.WorkSend, kernel.Committed, time.Millisecond)
+		m.Syscalls(&c)
+	}
+	cranks, sends, durations := read()
+	require.Zero(t, cranks)
+	require.Zero(t, sends)
+	require.Equal(t, uint64(3), durations)
+	m.Publish(telemetry.Gauges{})
+	cranks, sends, _ = read()
+	require.Equal(t, int64(3), cranks)
+	require.Equal(t, int64(6), sends)
+	m.Flush() // nothing more to add
+	cranks, _, _ = read()
+	require.Equal(t, int64(3), cranks)
+}
