@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -114,5 +115,46 @@ func TestTracesWithoutAHostSpan(t *testing.T) {
 		require.Empty(t, spans[0].Links())
 		require.Equal(t, spans[0].SpanContext().TraceID(), spans[2].SpanContext().TraceID())
 		require.NotEqual(t, trace.SpanID{}, spans[2].Parent().SpanID())
+	})
+}
+
+// A crank a vat's fault aborts is a span with status Error and the
+// kernel's code; its item stays at the head of the queue (the terminate
+// policy), and the crank that retries it, and splats it, is in the same
+// host trace, as a child of the same host span.
+func TestTracesOfAnAbortedCrank(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		k := start(t, actors.Config{Registry: troubleRegistry(nil), TracerProvider: tp})
+		res, err := k.LaunchSubcluster(ctx, troubleCluster())
+		require.NoError(t, err)
+		require.NoError(t, k.WaitIdle(ctx))
+		n := len(rec.Ended())
+
+		hctx, host := tp.Tracer("host").Start(ctx, "host request")
+		_, err = k.QueueMessage(hctx, res.RootKref, "panic")
+		require.Error(t, err)
+		host.End()
+		require.NoError(t, k.WaitIdle(ctx))
+
+		var cranks []sdktrace.ReadOnlySpan
+		for _, s := range rec.Ended()[n:] {
+			if s.Name() != "host request" {
+				cranks = append(cranks, s)
+			}
+		}
+		require.GreaterOrEqual(t, len(cranks), 2)
+		failed, retry := cranks[0], cranks[1]
+		require.Equal(t, "aborted", attr(failed, "kernel.outcome").AsString())
+		require.Equal(t, codes.Error, failed.Status().Code)
+		require.Contains(t, failed.Status().Description, "[KERNEL:VAT_FATAL:INTERNAL_ERROR]")
+		require.Equal(t, "committed", attr(retry, "kernel.outcome").AsString())
+		require.Equal(t, codes.Unset, retry.Status().Code)
+		for _, s := range []sdktrace.ReadOnlySpan{failed, retry} {
+			require.Equal(t, host.SpanContext().SpanID(), s.Parent().SpanID(), "%s: a child of the host's span", s.Name())
+		}
+		require.Greater(t, attr(retry, "kernel.crank").AsInt64(), attr(failed, "kernel.crank").AsInt64())
 	})
 }
