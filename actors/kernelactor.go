@@ -86,6 +86,8 @@ type vatHandle struct {
 	// counted in pager.fixed.
 	pageable, pagedOut, blocked, counted bool
 	elem                                 *list.Element
+	// js: the vat's code is JavaScript, run by a worker process.
+	js bool
 }
 
 var _ kernel.Deliverer = (*kernelActor)(nil)
@@ -408,7 +410,7 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// start cut short as a vat that cannot start, and its delivery
 	// deadline bounds it.
 	if err == nil {
-		err = ka.pumpObserved(ka.h.cutCtx, h.pid, id, d, sys)
+		err = ka.pumpObserved(ka.h.cutCtx, h.pid, id, d, sys, h.js)
 	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only
@@ -425,14 +427,20 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 
 // pumpObserved is pump, timed and with its syscalls counted when there
 // is telemetry.
-func (ka *kernelActor) pumpObserved(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+// js says the vat runs in a JavaScript worker process: a traced delivery
+// to it is a child span of its crank's (tracing.go).
+func (ka *kernelActor) pumpObserved(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller, js bool) error {
 	if ka.tel == nil {
 		return ka.pump(ctx, pid, id, d, sys)
 	}
 	ka.tel.sys.Reset(sys)
 	began := ka.cfg.Clock.Now()
 	err := ka.pump(ctx, pid, id, d, &ka.tel.sys)
-	ka.observeDelivery(id, d.Kind, ka.cfg.Clock.Now().Sub(began))
+	end := ka.cfg.Clock.Now()
+	ka.observeDelivery(id, d.Kind, end.Sub(began))
+	if js && ka.tel.tr != nil {
+		ka.tel.tr.deliveries = append(ka.tel.tr.deliveries, workerDelivery{kind: d.Kind, began: began, end: end, failed: err != nil})
+	}
 	ka.tel.sys.Reset(nil)
 	return err
 }
@@ -475,7 +483,8 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		return err
 	}
 	watch := &startWatch{sys: sys}
-	if err := ka.pumpObserved(ctx, pid, id, d, watch); err != nil {
+	js := info.Config.BundleSpec != ""
+	if err := ka.pumpObserved(ctx, pid, id, d, watch, js); err != nil {
 		ka.actx.Stop(pid)
 		return err
 	}
@@ -485,7 +494,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		}
 		ka.leaveLive(old)
 	}
-	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch)}
+	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch), js: js}
 	ka.vats[id] = h
 	ka.becomeLive(id, h)
 	return nil

@@ -100,7 +100,8 @@ func (ka *kernelActor) beginCrankTelemetry() {
 	t.syscalls = telemetry.SyscallCounts{}
 	if t.tr != nil {
 		t.rows = ka.st.Stats().Rows
-		t.probe.TakeWait() // flushes outside the crank are not its wait
+		t.probe.TakeWait()                    // flushes outside the crank are not its wait
+		t.tr.deliveries = t.tr.deliveries[:0] // nor are a launch's startVats its deliveries
 	}
 }
 

@@ -49,6 +49,17 @@ type crankTracer struct {
 	attrs       []attribute.KeyValue
 	names       [numWorkKinds]string
 	syscallKeys [numSyscallKinds]string
+	// deliveries are the crank's deliveries to JavaScript worker vats, each
+	// a child span of the crank's: the part of the crank spent across a
+	// process boundary. Reused from crank to crank.
+	deliveries []workerDelivery
+}
+
+// workerDelivery is one delivery to a JavaScript worker vat, timed.
+type workerDelivery struct {
+	kind       kernel.DeliveryKind
+	began, end time.Time
+	failed     bool
 }
 
 // The sizes of crankTracer's tables: kernel.WorkKind values, and
@@ -147,6 +158,18 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 			span.SetStatus(codes.Error, r.Failure.Error())
 		}
 	}
+	if len(t.deliveries) > 0 && span.IsRecording() {
+		dctx := trace.ContextWithSpan(ctx, span)
+		for _, d := range t.deliveries {
+			_, ds := t.tracer.Start(dctx, "deliver "+d.kind.String(), trace.WithTimestamp(d.began),
+				trace.WithAttributes(attribute.String("kernel.vat", string(r.Vat)), attribute.String("kernel.vat.runtime", "js")))
+			if d.failed {
+				ds.SetStatus(codes.Error, "delivery failed")
+			}
+			ds.End(trace.WithTimestamp(d.end))
+		}
+	}
+	t.deliveries = t.deliveries[:0]
 	span.End(trace.WithTimestamp(end))
 	t.cause = span.SpanContext()
 }
