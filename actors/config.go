@@ -3,10 +3,13 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ocapgo/kernel-actors/jsvat"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -27,6 +30,13 @@ type Config struct {
 	// Logger receives the kernel's logs and protoactor's (when Start makes
 	// the actor system). The zero value logs nothing.
 	Logger zerolog.Logger
+	// Slog, if set, receives the same logs instead, through log/slog
+	// (protoactor's own logs go to it directly): for a host that logs
+	// with slog. Each zerolog line becomes one slog record with the same
+	// level, message and fields; the handler's lowest enabled level
+	// decides which lines are written at all. Set Logger or Slog, not
+	// both.
+	Slog *slog.Logger
 	// System is an actor system to run in; nil makes one (and shuts it
 	// down at Stop).
 	System *actor.ActorSystem
@@ -102,6 +112,26 @@ type Config struct {
 	// (not pageable, or holding state a page-out would lose) count
 	// against the cap and may push past it. Zero means no cap.
 	MaxLiveVats int
+	// MeterProvider, if set, receives the kernel's metrics
+	// (docs/observability.md): cranks, crank, delivery and flush
+	// durations, syscalls, vat restarts and terminations, host requests,
+	// rows per flush, and gauges of the run queue, the promises and the
+	// vats by state. Nil records nothing, and costs the crank path one
+	// comparison. The kernel does not own it: shut it down after Stop.
+	MeterProvider metric.MeterProvider
+	// MetricsVatSeries is how many vats get metric series of their own
+	// (a "vat" attribute on the crank and delivery instruments): the
+	// first that crank; later ones share vat="other". Zero means none,
+	// so that the number of series does not grow with the vats.
+	MetricsVatSeries int
+	// TracerProvider, if set, receives a span per crank
+	// (docs/observability.md): its vat, method, outcome, syscall counts,
+	// rows flushed and commit wait. QueueMessage carries the trace context
+	// of its ctx into the crank that delivers the message, and each crank
+	// into the cranks its sends and resolutions cause, so a trace follows
+	// a request across vats. Nil traces nothing. The kernel does not own
+	// it.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.
@@ -148,8 +178,19 @@ func (c *Config) validate() error {
 	if c.MaxLiveVats < 0 {
 		return fmt.Errorf("%w: Config.MaxLiveVats is %d; want a positive cap, or 0 for none", ErrConfig, c.MaxLiveVats)
 	}
+	if c.MetricsVatSeries < 0 {
+		return fmt.Errorf("%w: Config.MetricsVatSeries is %d; want 0 (no per-vat series) or more", ErrConfig, c.MetricsVatSeries)
+	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
+	}
+	if c.Slog != nil {
+		// A zerolog Logger that can write anything at all (the zero value
+		// has no writer) is a Logger set.
+		if c.Logger.WithLevel(zerolog.PanicLevel).Enabled() {
+			return fmt.Errorf("%w: Config.Logger and Config.Slog are both set; set one", ErrConfig)
+		}
+		c.Logger = zerologToSlog(c.Slog, c.Clock.Now)
 	}
 	for name, m := range c.Services {
 		if name == "" || m == nil {

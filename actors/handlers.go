@@ -9,6 +9,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/supervisor"
+	"github.com/ocapgo/kernel-actors/telemetry"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -99,6 +100,7 @@ func (r *terminateSubclusterReq) handle(ka *kernelActor) {
 		return
 	}
 	for _, v := range stopped {
+		ka.countTermination(v, telemetry.ReasonHost)
 		ka.stopVat(v)
 	}
 	ka.release(out)
@@ -107,6 +109,9 @@ func (r *terminateSubclusterReq) handle(ka *kernelActor) {
 }
 
 func (r *queueMessageReq) handle(ka *kernelActor) {
+	if ka.tel != nil && ka.tel.tr != nil {
+		ka.tel.tr.cause = r.span // the message's item, if queued, carries the host's trace
+	}
 	data, err := methargs(r.method, r.args)
 	if err != nil {
 		r.reply(nil, err)
@@ -151,6 +156,7 @@ func (r *terminateVatReq) handle(ka *kernelActor) {
 		r.reply(nil, err)
 		return
 	}
+	ka.countTermination(r.vat, telemetry.ReasonHost)
 	ka.stopVat(r.vat)
 	ka.release(out)
 	ka.deferred = false
@@ -161,7 +167,10 @@ func (r *terminateVatReq) handle(ka *kernelActor) {
 func (r *restartVatReq) handle(ka *kernelActor) {
 	out, err := ka.k.RestartVat(ka.ctx, r.vat, ka, "restarted by the host")
 	if info, verr := ka.k.Vat(r.vat); verr == nil && !info.Active {
+		ka.countTermination(r.vat, telemetry.ReasonFailure) // its new incarnation failed to start
 		ka.stopVat(r.vat)
+	} else if err == nil {
+		ka.countRestart(telemetry.ReasonHost)
 	} // else deliverStart gave it a fresh handle (or the old one stays)
 	ka.release(out)
 	ka.deferred = false

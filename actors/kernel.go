@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -50,6 +51,10 @@ type Kernel struct {
 
 	mu       sync.Mutex
 	services map[string]vat.Methods
+
+	// tel is the telemetry (telemetry.go), nil without a MeterProvider;
+	// host requests are counted on the caller's goroutine.
+	tel *kernelTelemetry
 }
 
 // ErrStopped is returned by requests to a kernel that has stopped (or that
@@ -69,24 +74,44 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{
-		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
-		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
-		Faults: cfg.StoreFaults, Trace: cfg.StoreTrace,
+	// The vat names of per-vat series come from the kernel, made below.
+	var kk *kernel.Kernel
+	tel, err := newTelemetry(cfg, func(id string) string {
+		info, _ := kk.Vat(kernel.VatID(id))
+		return info.Name
 	})
 	if err != nil {
 		return nil, err
 	}
-	kk, err := kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+	faults := cfg.StoreFaults
+	if tel != nil {
+		faults = tel.probe // which passes every point on to StoreFaults
+	}
+	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{
+		Policy: cfg.CommitPolicy, GroupCranks: cfg.GroupCranks, GroupInterval: cfg.GroupInterval,
+		Synchronous: cfg.Synchronous, Now: cfg.Clock.Now, Reset: cfg.ResetStorage,
+		Faults: faults, Trace: cfg.StoreTrace,
+	})
+	if err != nil {
+		tel.close()
+		return nil, err
+	}
+	if tel != nil {
+		tel.probe.Stats = st.Stats
+	}
+	kk, err = kernel.New(kernel.Config{Store: st, Logger: cfg.Logger.With().Str("component", "kernel").Logger(),
+		CrankMethods:   cfg.TracerProvider != nil, // for the spans' kernel.method
+		QuietCranks:    true,                      // the kernel actor writes each crank's line, with its duration
 		MaxVatstoreKey: cfg.MaxVatstoreKey, MaxVatstoreValue: cfg.MaxVatstoreValue,
 		MaxDeliverySends: cfg.MaxDeliverySends, MaxDeliverySyscalls: cfg.MaxDeliverySyscalls, MaxDeliveryBytes: cfg.MaxDeliveryBytes,
 		MaxIdempotencyKeys: cfg.MaxIdempotencyKeys,
 		Now:                cfg.Clock.Now})
 	if err != nil {
 		st.Close(ctx)
+		tel.close()
 		return nil, err
 	}
-	h := &Kernel{cfg: cfg, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
+	h := &Kernel{cfg: cfg, tel: tel, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
 		ended: make(chan struct{}), closed: make(chan struct{}), done: make(chan struct{}),
 		stopped: make(chan struct{}), services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
@@ -94,6 +119,9 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	}
 	if h.sys == nil {
 		h.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			if cfg.Slog != nil {
+				return cfg.Slog.With("component", "protoactor") // slog already: no bridge
+			}
 			return slogToZerolog(cfg.Logger.With().Str("component", "protoactor").Logger())
 		}))
 		h.ownSystem = true
@@ -108,7 +136,10 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		waiters:     map[kernel.KRef][]waiter{},
 		interrupted: map[kernel.VatID]bool{},
 		pager:       pager{max: cfg.MaxLiveVats},
+		tel:         tel,
+		crankLog:    cfg.Logger.With().Str("component", "kernel").Logger(),
 	}
+	ka.debugCranks = ka.crankLog.Debug().Enabled()
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
 	if _, err := h.ask(ctx, &resumeReq{replier: newReplier()}); err != nil {
@@ -168,6 +199,16 @@ func (k *Kernel) PID() *actor.PID { return k.pid }
 // whose handling panicked: without Done, its caller would wait until its
 // context ran out, and forever with context.Background.
 func (k *Kernel) ask(ctx context.Context, req request) (any, error) {
+	if k.tel != nil {
+		v, err := k.askUncounted(ctx, req)
+		k.tel.observeHost(req, err)
+		return v, err
+	}
+	return k.askUncounted(ctx, req)
+}
+
+// askUncounted is ask without the host request counter.
+func (k *Kernel) askUncounted(ctx context.Context, req request) (any, error) {
 	select {
 	case <-k.done:
 		return nil, ErrStopped
@@ -221,7 +262,8 @@ func (k *Kernel) TerminateSubcluster(ctx context.Context, id kernel.SubclusterID
 // with errors.Is against the kernel's codes (kernel.ErrObjectDeleted, ...),
 // or a *kernel.RejectionError carrying the vat's own error.
 func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method string, args ...any) (any, error) {
-	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args})
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), target: target, method: method, args: args,
+		span: trace.SpanContextFromContext(ctx)})
 }
 
 // QueueMessageOnce is QueueMessage with an idempotency key, for a caller
@@ -234,7 +276,8 @@ func (k *Kernel) QueueMessage(ctx context.Context, target kernel.KRef, method st
 // different message fails with kernel.ErrIdempotencyKeyReused. The kernel
 // keeps the newest keys (Config.MaxIdempotencyKeys).
 func (k *Kernel) QueueMessageOnce(ctx context.Context, key string, target kernel.KRef, method string, args ...any) (any, error) {
-	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args})
+	return k.ask(ctx, &queueMessageReq{replier: newReplier(), key: key, target: target, method: method, args: args,
+		span: trace.SpanContextFromContext(ctx)})
 }
 
 // TerminateVat terminates a vat: the promises it decides are rejected, its

@@ -14,6 +14,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/supervisor"
+	"github.com/ocapgo/kernel-actors/telemetry"
 )
 
 // kernelActor is the one serializing kernel actor: it owns the kernel
@@ -63,6 +64,14 @@ type kernelActor struct {
 	// storeDone: closeStore has run; closeErr is how it went.
 	storeDone bool
 	closeErr  error
+	// tel is the telemetry (telemetry.go); nil without a MeterProvider,
+	// and then the crank path only compares it with nil.
+	tel *kernelTelemetry
+	// crankLog writes each crank's debug line (the kernel leaves it to
+	// us: kernel.Config.QuietCranks), with the crank's duration;
+	// debugCranks says whether debug lines are written at all.
+	crankLog    zerolog.Logger
+	debugCranks bool
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -79,6 +88,8 @@ type vatHandle struct {
 	// start (paging.go, resumePagedOut).
 	pageable, pagedOut, blocked, counted, unstarted bool
 	elem                                            *list.Element
+	// js: the vat's code is JavaScript, run by a worker process.
+	js bool
 }
 
 var _ kernel.Deliverer = (*kernelActor)(nil)
@@ -92,6 +103,12 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	ka.actx = ctx
 	defer ka.guard()
 	ka.maybeCut()
+	if ka.tel != nil && ka.tel.tr != nil {
+		ka.tel.tr.before(ka.st.QueueLen())
+		// What the message queued: the length once it is handled (a
+		// closure, so that it is read then, not now).
+		defer func() { ka.tel.tr.after(ka.st.QueueLen()) }()
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 	case *runCrank:
@@ -177,6 +194,12 @@ func (ka *kernelActor) kick() {
 		ka.flushPaging()
 	}
 	if ka.cranking || ka.deferred || ka.broken != nil || !ka.k.HasWork() {
+		if ka.tel != nil && !ka.cranking {
+			// Out of work (or unable to go on): the gauges show where it
+			// stopped, not where it was publishEvery cranks ago.
+			ka.tel.probe.Settle()
+			ka.publishGauges()
+		}
 		ka.armFlush()
 		ka.maybeIdle()
 		return
@@ -193,8 +216,12 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	var began time.Time
-	if ka.cfg.OnCrank != nil {
+	timed := ka.cfg.OnCrank != nil || ka.tel != nil || ka.debugCranks
+	if timed {
 		began = ka.cfg.Clock.Now()
+		if ka.tel != nil {
+			ka.beginCrankTelemetry()
+		}
 	}
 	r, err := ka.k.Crank(ka.ctx, ka)
 	if err != nil {
@@ -224,9 +251,20 @@ func (ka *kernelActor) crank() {
 	if r.Restart != "" {
 		ka.scheduleRestart(r.Restart, r.RestartAfter, r.Failure)
 	}
-	if ka.cfg.OnCrank != nil {
+	if timed {
 		// Before kick, so that the figure is this crank's alone.
-		ka.cfg.OnCrank(ka.cfg.Clock.Now().Sub(began))
+		took := ka.cfg.Clock.Now().Sub(began)
+		if ka.debugCranks {
+			// Stringer, not Dur: "1.2ms", where Dur logs a bare number
+			// whose unit the reader must guess.
+			r.LogFields(ka.crankLog.Debug()).Stringer("took", took).Msg("crank")
+		}
+		if ka.cfg.OnCrank != nil {
+			ka.cfg.OnCrank(took)
+		}
+		if ka.tel != nil {
+			ka.observeCrank(r, crankTiming{began: began, total: took})
+		}
 	}
 	ka.kick()
 }
@@ -257,6 +295,9 @@ type waiter struct {
 // waited for that.
 func (ka *kernelActor) release(out []kernel.Output) {
 	for _, v := range ka.k.TakeStopped() {
+		if _, ok := ka.vats[v]; ok && ka.tel != nil {
+			ka.tel.m.Termination(ka.tel.releaseReason())
+		}
 		ka.stopVat(v)
 	}
 	for _, o := range out {
@@ -371,7 +412,7 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 	// start cut short as a vat that cannot start, and its delivery
 	// deadline bounds it.
 	if err == nil {
-		err = ka.pump(ka.h.cutCtx, h.pid, id, d, sys)
+		err = ka.pumpObserved(ka.h.cutCtx, h.pid, id, d, sys, h.js)
 	}
 	if errors.Is(err, context.Canceled) && ka.h.cutCtx.Err() != nil {
 		// Cut short (the pump returns the context's error, and only
@@ -383,6 +424,26 @@ func (ka *kernelActor) Deliver(ctx context.Context, id kernel.VatID, d kernel.De
 		// the next message.
 		ka.maybeCut()
 	}
+	return err
+}
+
+// pumpObserved is pump, timed and with its syscalls counted when there
+// is telemetry.
+// js says the vat runs in a JavaScript worker process: a traced delivery
+// to it is a child span of its crank's (tracing.go).
+func (ka *kernelActor) pumpObserved(ctx context.Context, pid *actor.PID, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller, js bool) error {
+	if ka.tel == nil {
+		return ka.pump(ctx, pid, id, d, sys)
+	}
+	ka.tel.sys.Reset(sys)
+	began := ka.cfg.Clock.Now()
+	err := ka.pump(ctx, pid, id, d, &ka.tel.sys)
+	end := ka.cfg.Clock.Now()
+	ka.observeDelivery(id, d.Kind, end.Sub(began))
+	if js && ka.tel.tr != nil {
+		ka.tel.tr.deliveries = append(ka.tel.tr.deliveries, workerDelivery{kind: d.Kind, began: began, end: end, failed: err != nil})
+	}
+	ka.tel.sys.Reset(nil)
 	return err
 }
 
@@ -424,7 +485,8 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		return err
 	}
 	watch := &startWatch{sys: sys}
-	if err := ka.pump(ctx, pid, id, d, watch); err != nil {
+	js := info.Config.BundleSpec != ""
+	if err := ka.pumpObserved(ctx, pid, id, d, watch, js); err != nil {
 		ka.actx.Stop(pid)
 		return err
 	}
@@ -434,7 +496,7 @@ func (ka *kernelActor) deliverStart(ctx context.Context, id kernel.VatID, d kern
 		}
 		ka.leaveLive(old)
 	}
-	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch)}
+	h := &vatHandle{pid: pid, pageable: ka.pageable(id, info.Config, watch), js: js}
 	ka.vats[id] = h
 	ka.becomeLive(id, h)
 	return nil
@@ -512,6 +574,7 @@ func (ka *kernelActor) restartDue(m *restartDue) {
 	if err != nil {
 		ka.log.Warn().Str("vat", string(m.vat)).Err(err).Msg("restart failed; vat terminated")
 		if info, verr := ka.k.Vat(m.vat); verr == nil && !info.Active {
+			ka.countTermination(m.vat, telemetry.ReasonFailure)
 			ka.stopVat(m.vat)
 		}
 	}
@@ -545,8 +608,15 @@ func (ka *kernelActor) vatCrashed(m *vatCrashed) {
 			ka.fail(err)
 			return
 		}
+		if ka.tel != nil {
+			ka.tel.stopReason = telemetry.ReasonCrash
+		}
 		ka.release(out)
+		if ka.tel != nil {
+			ka.tel.stopReason = ""
+		}
 		if info, verr := ka.k.Vat(id); verr == nil && info.Active {
+			ka.countRestart(telemetry.ReasonCrash)
 			ka.scheduleRestart(id, after, why)
 		}
 		ka.kick()

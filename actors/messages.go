@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -81,6 +82,9 @@ type queueMessageReq struct {
 	target kernel.KRef
 	method string
 	args   []any
+	// span is the trace context of the caller's ctx: the crank that
+	// delivers the message is its child (tracing.go).
+	span trace.SpanContext
 }
 type terminateVatReq struct {
 	replier

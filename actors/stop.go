@@ -97,6 +97,7 @@ func (k *Kernel) stopKernel() {
 	if k.ownSystem {
 		k.sys.Shutdown()
 	}
+	k.tel.close() // a MeterProvider that outlives the kernel stops reading it
 	k.stopErr = err
 	close(k.stopped)
 }
@@ -136,6 +137,12 @@ func (ka *kernelActor) closeStore() error {
 	clear(ka.vats)
 	if cerr := ka.st.Close(ctx); err == nil {
 		err = cerr
+	}
+	if ka.tel != nil {
+		// The counts summed since the last publication reach the SDK
+		// before the host shuts its MeterProvider down (after Stop).
+		ka.tel.probe.Settle()
+		ka.tel.m.Flush()
 	}
 	ka.fail(ErrStopped)
 	ka.stop()

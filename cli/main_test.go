@@ -140,6 +140,8 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"serve", "--db", "k.db", "--idle-timeout", "0s"}, 2, "--idle-timeout 0s: must be above 0", ""},
 		{[]string{"serve", "--db", "k.db", "--read-timeout", "-1s"}, 2, "--read-timeout -1s: must be above 0", ""},
 		{[]string{"serve", "--db", "k.db", "--request-timeout", "0s"}, 2, "--request-timeout 0s: must be above 0", ""},
+		{[]string{"serve", "--db", "k.db", "--otlp", "127.0.0.1:4318"}, 2, `--otlp "127.0.0.1:4318": providers: bad OTLP endpoint`, ""},
+		{[]string{"serve", "--db", "k.db", "--otlp", "http://127.0.0.1:4318/v1/traces"}, 2, "with no path", ""},
 		{[]string{"launch", "--config", "/no/such.yaml", "--db", "k.db"}, 1, "/no/such.yaml", ""},
 		{[]string{"send", "ko1"}, 2, "missing arguments", ""},
 		{[]string{"send", "k1", "m", "--db", "k.db"}, 2, `TARGET "k1"`, ""},

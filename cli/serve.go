@@ -11,6 +11,7 @@ import (
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/telemetry/providers"
 )
 
 // shutdownGrace bounds how long serve waits for requests in flight when
@@ -34,10 +35,14 @@ var errKernelStopped = errors.New("the kernel stopped itself")
 // PATH.addr) are written in the order that makes PATH.addr the readiness
 // signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [-v] [limits]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [--otlp URL] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
-and upgrade vats, revoke objects, inspect. It listens on loopback unless
+and upgrade vats, revoke objects, inspect. GET /healthz (the process is
+up), /readyz (the kernel runs and its store takes writes) and /metrics (the
+kernel's metrics, Prometheus text) need no token and carry only counts.
+--otlp URL also sends a span per crank and the metrics to an OpenTelemetry
+collector's OTLP/HTTP receiver (http://127.0.0.1:4318). It listens on loopback unless
 told otherwise, and every request needs the bearer token serve writes to
 PATH.token (mode 0600; a new one at each start); it also writes the address
 it listens on to PATH.addr, where the client commands look with --db. Both
@@ -91,6 +96,9 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// than a kernel that resumes on wrong counts and frees live objects.
 	skipAudit := fs.Bool(skipAuditFlag, false, skipAuditUsage)
 	verbose := fs.Bool("v", false, "log requests and the kernel's work to stderr")
+	// No collector by default: a daemon that sent to one nobody runs would
+	// log export failures forever.
+	otlp := fs.String("otlp", "", "an OpenTelemetry collector's OTLP/HTTP receiver (http://HOST:4318) to send spans (one per crank) and metrics to")
 	var jf jsFlags
 	jf.register(fs)
 	var pf pagingFlag
@@ -105,6 +113,13 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	if err := pf.check(); err != nil {
 		return err
+	}
+	if *otlp != "" {
+		// Checked before anything starts, as a usage error: the exporter
+		// itself would keep its default endpoint, silently.
+		if err := providers.CheckEndpoint(*otlp); err != nil {
+			return usageErr("--otlp %q: %v", *otlp, err)
+		}
 	}
 	// INVARIANT: serve never runs without --db, so its token file always
 	// has a home the user chose and can protect.
@@ -177,9 +192,24 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		return err
 	}
 	defer js.Close() // after the kernel's Stop, deferred below
+	// The kernel's metrics, for /metrics: always on in the daemon, since
+	// a scrape of an idle kernel costs a few atomic loads, and the crank
+	// path's share is measured (docs/observability.md).
+	tel, err := providers.New(ctx, providers.Options{OTLPEndpoint: *otlp})
+	if err != nil {
+		return err
+	}
+	// After the kernel's Stop (deferred below, so run before this): the
+	// last cranks' measurements are still exported.
+	defer tel.Shutdown(context.WithoutCancel(ctx))
 	// The kernel starts (and resumes) before the token and address are
 	// written: a client that finds them finds a kernel behind them.
-	k, err := actors.Start(ctx, actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js, MaxLiveVats: pf.max})
+	kcfg := actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js, MaxLiveVats: pf.max,
+		MeterProvider: tel.MeterProvider}
+	if tel.TracerProvider != nil { // never a typed nil: that would trace into nothing
+		kcfg.TracerProvider = tel.TracerProvider
+	}
+	k, err := actors.Start(ctx, kcfg)
 	if err != nil {
 		return err
 	}
@@ -223,7 +253,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	}
 	defer os.Remove(control.AddrPath(*db)) // no file, no daemon: clients say so rather than guess
 	cs := &control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: *maxBody, Logger: log,
-		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns}
+		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns,
+		Metrics: tel.Metrics}
 	// The server's timeouts and the listener's connection bound are the
 	// limits a client cannot get around (docs/control-api.md).
 	//

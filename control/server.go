@@ -56,9 +56,15 @@ type Server struct {
 	IdleTimeout time.Duration
 	// MaxConns bounds the connections open at once (DefaultMaxConns).
 	MaxConns int
+
+	// Metrics, if set, serves GET /metrics (the kernel's metrics as
+	// Prometheus text) with no token (health.go); nil answers 404 there.
+	// /healthz and /readyz are always served, with no token either.
+	Metrics http.Handler
 }
 
-// Handler returns the API's handler.
+// Handler returns the API's handler: the /v1 endpoints behind the bearer
+// token, and /healthz, /readyz and /metrics without it (health.go).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern, method string, h func(w http.ResponseWriter, r *http.Request) (any, error)) {
@@ -93,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no endpoint " + r.URL.Path})
 	})
-	return s.authenticate(mux)
+	return s.opsHandler(s.authenticate(mux))
 }
 
 // authenticate refuses a request without the right bearer token, before

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rs/zerolog"
+
 	"github.com/ocapgo/kernel-actors/marshal"
 
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -115,8 +117,18 @@ type CrankResult struct {
 	// (limits.go): every one up to and including the first illegal one;
 	// those refused after it are not counted.
 	Syscalls int
-	// Method is a send's method, read only when debug logging is on.
+	// Method is a send's method, read only when debug logging is on (or
+	// Config.CrankMethods).
 	Method string
+	// Dequeued reports that the crank's committed unit took its item off
+	// the head of the run queue (a send or notify that was delivered,
+	// splatted or consumed after a failure). It is false for GC work and
+	// reaps, and for an aborted crank that left its item at the head for
+	// its retry (the terminate policy). A runtime that follows run-queue
+	// items by position (tracing: which crank queued the item a crank
+	// takes) moves its head by it; the queue is strictly FIFO, so that is
+	// all it needs.
+	Dequeued bool
 	// Failure is why the crank aborted: a VAT_FATAL *Error, with no ref in
 	// its message (invariant 7); the detail went to the log.
 	Failure error
@@ -399,6 +411,9 @@ func (k *Kernel) finish(ctx context.Context, res CrankResult) (CrankResult, erro
 	res.Outcome = Committed
 	res.Released = out
 	res.Terminated = k.TakeStopped()
+	// Every path to here committed the unit that dequeued a send or
+	// notify: delivered, splatted, or consumed after a failed delivery.
+	res.Dequeued = res.Work == WorkSend || res.Work == WorkNotify
 	k.logCrank(res)
 	return res, nil
 }
@@ -486,6 +501,8 @@ func (k *Kernel) failForRestart(ctx context.Context, res CrankResult, failure *E
 	}
 	res.Outcome = Aborted
 	res.Failure = failure
+	// retakeAndConsume dequeued the item again in the unit just committed.
+	res.Dequeued = res.Work == WorkSend || res.Work == WorkNotify
 	// The consumed item may have been a pending bootstrap, whose rejection
 	// terminated the vat's whole subcluster: then there is nothing to
 	// restart.
@@ -587,19 +604,32 @@ func (k *Kernel) retakeAndConsume(res *CrankResult, reason *Error) error {
 }
 
 // logCrank writes the crank's debug line; with debug logging off it costs
-// one check, since it runs on every crank.
+// one check, since it runs on every crank. A driver that writes the line
+// itself (Config.QuietCranks) gets none from here.
 func (k *Kernel) logCrank(res CrankResult) {
+	if k.quietCranks {
+		return
+	}
 	ev := k.log.Debug()
 	if !ev.Enabled() {
 		return
 	}
-	ev.Uint64("crank", res.Crank).Stringer("work", res.Work).Str("vat", string(res.Vat)).
-		Str("method", res.Method).Stringer("outcome", res.Outcome).Int("syscalls", res.Syscalls)
-	if res.Routed != "" {
-		ev.Str("routed", res.Routed)
+	res.LogFields(ev).Msg("crank")
+}
+
+// LogFields adds the crank's fields to a log event: its number, work,
+// vat, method, outcome and syscall count, and how a send was routed or
+// why the crank failed when it was. They are what the kernel's own
+// "crank" debug line carries; a driver that writes the line itself
+// (Config.QuietCranks) adds what only it knows.
+func (r CrankResult) LogFields(ev *zerolog.Event) *zerolog.Event {
+	ev.Uint64("crank", r.Crank).Stringer("work", r.Work).Str("vat", string(r.Vat)).
+		Str("method", r.Method).Stringer("outcome", r.Outcome).Int("syscalls", r.Syscalls)
+	if r.Routed != "" {
+		ev.Str("routed", r.Routed)
 	}
-	if res.Failure != nil {
-		ev.AnErr("failure", res.Failure)
+	if r.Failure != nil {
+		ev.AnErr("failure", r.Failure)
 	}
-	ev.Msg("crank")
+	return ev
 }

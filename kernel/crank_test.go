@@ -107,10 +107,12 @@ func TestAbortKeepsEarlierCrankAndRestoresItem(t *testing.T) {
 
 	r1 := d.Crank()
 	require.Equal(t, kernel.Committed, r1.Outcome)
+	require.True(t, r1.Dequeued, "a committed send took its item")
 	require.Equal(t, kt.Str("count 1"), d.ResultValue(p1))
 
 	r2 := d.Crank()
 	require.Equal(t, kernel.Aborted, r2.Outcome)
+	require.False(t, r2.Dequeued, "the aborted crank left its item for the retry")
 	require.ErrorIs(t, r2.Failure, kernel.ErrIllegalSyscall)
 	require.Equal(t, []kernel.VatID{bob}, r2.Terminated)
 	// The host hears at once, before any retry.
@@ -143,6 +145,7 @@ func TestAbortKeepsEarlierCrankAndRestoresItem(t *testing.T) {
 	// The retry splats against the terminated vat and settles the promise.
 	r3 := d2.Crank()
 	require.Equal(t, "splat: target object has no owner", r3.Routed)
+	require.True(t, r3.Dequeued, "a splat takes its item too")
 	_, ok = st2.Promise(string(p2))
 	require.False(t, ok, "the settled promise is freed")
 	require.NoError(t, st2.Close(context.Background()))

@@ -21,6 +21,15 @@ type Config struct {
 	// Logger receives one debug line per crank and the details that coded
 	// errors leave out. The zero value logs nothing.
 	Logger zerolog.Logger
+	// QuietCranks leaves each crank's debug line to the driver, which
+	// knows what the kernel cannot (how long the crank took, by its
+	// clock): the kernel then writes none, and the driver writes
+	// CrankResult.LogFields with its own. The actor runtime does.
+	QuietCranks bool
+	// CrankMethods fills CrankResult.Method for every send even when debug
+	// logging is off (it costs a parse of the message body per crank), for
+	// a runtime that traces its cranks.
+	CrankMethods bool
 	// MaxVatstoreKey and MaxVatstoreValue bound a vatstore entry, in bytes;
 	// a vat that exceeds them makes an illegal syscall (liveslots, told
 	// them at startVat, returns an error to vat code instead). Zero means
@@ -98,11 +107,12 @@ func (c *Config) validate() error {
 // A Kernel is not safe for concurrent use: one goroutine (the kernel actor)
 // drives it.
 type Kernel struct {
-	st    *persistence.Store
-	log   zerolog.Logger
-	debug bool             // debug logging is on: worth reading method names
-	limit limits           // from Config, validated
-	now   func() time.Time // Config.Now
+	st          *persistence.Store
+	log         zerolog.Logger
+	debug       bool             // debug logging (or CrankMethods) is on: worth reading method names
+	quietCranks bool             // Config.QuietCranks: the driver logs each crank
+	limit       limits           // from Config, validated
+	now         func() time.Time // Config.Now
 
 	// maybeFree collects krefs whose counts dropped during the open unit;
 	// collectGarbage examines them before the unit commits. It is empty
@@ -191,7 +201,8 @@ func New(cfg Config) (*Kernel, error) {
 		epoch := time.Unix(0, 0)
 		k.now = func() time.Time { return epoch }
 	}
-	k.debug = k.log.Debug().Enabled()
+	k.debug = k.log.Debug().Enabled() || cfg.CrankMethods
+	k.quietCranks = cfg.QuietCranks
 	return k, nil
 }
 

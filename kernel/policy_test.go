@@ -33,6 +33,7 @@ func TestRestartPolicyConsumesTheItem(t *testing.T) {
 	r := d.Crank()
 	require.Equal(t, kernel.Aborted, r.Outcome)
 	require.Equal(t, res.VatIDs["bob"], r.Restart)
+	require.True(t, r.Dequeued, "aborted, but its item was consumed")
 	require.Empty(t, r.Terminated)
 	require.ErrorIs(t, d.ResultErr(p), kernel.ErrInternalError, "the failing message is rejected, not retried")
 	require.False(t, d.Results[p].Aborted, "the item was consumed in the same crank")
@@ -46,6 +47,7 @@ func TestRestartPolicyConsumesTheItem(t *testing.T) {
 	bob.Unavailable = true
 	r = d.Crank()
 	require.Equal(t, kernel.Deferred, r.Outcome)
+	require.False(t, r.Dequeued)
 	require.Equal(t, 1, d.Store.QueueLen())
 	bob.Unavailable = false
 	d.Restart(res.VatIDs["bob"])

@@ -1,0 +1,175 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/telemetry"
+)
+
+// Tracing (Config.TracerProvider, docs/observability.md): one span per
+// crank, in the trace of whatever queued the crank's item. A host's
+// QueueMessage carries the trace context of its ctx into the run queue,
+// and every crank carries its own into the items its sends and
+// resolutions queue; the crank that takes such an item is a child of, and
+// links to, the span that queued it. So one trace follows a request from
+// the host through every vat it reaches.
+//
+// The kernel knows nothing of this. The kernel actor follows run-queue
+// items by position: the queue is strictly FIFO, items are appended only
+// at the tail, and only a crank takes one off the head
+// (CrankResult.Dequeued), so the positions of the items a message of the
+// kernel actor queued are the tail's growth across it.
+
+// crankTracer is the kernel actor's tracing state. Owned by its goroutine.
+type crankTracer struct {
+	tracer trace.Tracer
+	// head is the position of the run queue's head, counted from the
+	// items queued when the kernel started (position 0 is the head then).
+	head uint64
+	// tail is the position past the last item, as of the start of the
+	// message in hand (before).
+	tail uint64
+	// causes are the trace contexts of the spans (a host's, a crank's)
+	// that queued the items still in the run queue, by position; an item
+	// queued with no trace context has none. It holds at most one entry
+	// per queued item, each removed when a crank takes its item.
+	causes map[uint64]trace.SpanContext
+	// cause is what the message in hand queues its items under: the
+	// crank's own span, or the host's trace context.
+	cause trace.SpanContext
+	// attrs is reused from span to span (the SDK copies what it keeps),
+	// and names and syscallKeys are made once: a traced crank allocates
+	// what the SDK does, and little more.
+	attrs       []attribute.KeyValue
+	names       [numWorkKinds]string
+	syscallKeys [numSyscallKinds]string
+	// deliveries are the crank's deliveries to JavaScript worker vats, each
+	// a child span of the crank's: the part of the crank spent across a
+	// process boundary. Reused from crank to crank.
+	deliveries []workerDelivery
+}
+
+// workerDelivery is one delivery to a JavaScript worker vat, timed.
+type workerDelivery struct {
+	kind       kernel.DeliveryKind
+	began, end time.Time
+	failed     bool
+}
+
+// The sizes of crankTracer's tables: kernel.WorkKind values, and
+// kernel.SyscallKind values (which start at 1).
+const (
+	numWorkKinds    = int(kernel.WorkNegatedGC) + 1
+	numSyscallKinds = len(telemetry.SyscallCounts{})
+)
+
+// queuedBy is the attribute of the link from a crank to the span that
+// queued its item.
+var queuedBy = []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}
+
+func newCrankTracer(tp trace.TracerProvider) *crankTracer {
+	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), causes: map[uint64]trace.SpanContext{}}
+	for w := range t.names {
+		t.names[w] = "crank " + kernel.WorkKind(w).String()
+	}
+	for k := 1; k < numSyscallKinds; k++ {
+		t.syscallKeys[k] = "kernel.syscalls." + kernel.SyscallKind(k).String()
+	}
+	return t
+}
+
+// before notes the tail before a message of the kernel actor is handled.
+func (t *crankTracer) before(queueLen int) {
+	t.tail = t.head + uint64(queueLen)
+	t.cause = trace.SpanContext{}
+}
+
+// after gives the items the message queued (the tail's growth) its cause.
+func (t *crankTracer) after(queueLen int) {
+	tail := t.head + uint64(queueLen)
+	if t.cause.IsValid() {
+		for pos := t.tail; pos < tail; pos++ {
+			t.causes[pos] = t.cause
+		}
+	}
+	t.tail = tail
+	t.cause = trace.SpanContext{}
+}
+
+// crankSpan records the span of a crank that ran, from began to end: a
+// child of the span that queued its item, if the crank took one that had
+// a cause. Its span context becomes the cause of what the crank queued.
+func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, rows uint64) {
+	t := ka.tel.tr
+	var parent trace.SpanContext
+	if r.Work == kernel.WorkSend || r.Work == kernel.WorkNotify {
+		// The item the crank picked was the head (pickWork takes the
+		// head, or no queue item at all).
+		parent = t.causes[t.head]
+		if r.Dequeued {
+			delete(t.causes, t.head)
+			t.head++
+		}
+	}
+	ctx := context.Background()
+	var span trace.Span
+	wait := ka.tel.probe.TakeWait() // the flush time of this crank alone
+	name := "crank ?"
+	if int(r.Work) < len(t.names) {
+		name = t.names[r.Work]
+	}
+	if parent.IsValid() {
+		ctx = trace.ContextWithSpanContext(ctx, parent)
+		_, span = t.tracer.Start(ctx, name, trace.WithTimestamp(began),
+			trace.WithLinks(trace.Link{SpanContext: parent, Attributes: queuedBy}))
+	} else {
+		_, span = t.tracer.Start(ctx, name, trace.WithTimestamp(began))
+	}
+	if span.IsRecording() {
+		attrs := append(t.attrs[:0],
+			attribute.Int64("kernel.crank", int64(r.Crank)),
+			attribute.String("kernel.work", r.Work.String()),
+			attribute.String("kernel.outcome", r.Outcome.String()),
+			attribute.Int("kernel.syscalls", ka.tel.syscalls.Total()),
+			attribute.Int64("kernel.flush.rows", int64(rows)),
+			attribute.Float64("kernel.commit_wait", wait.Seconds()),
+		)
+		if r.Vat != "" {
+			attrs = append(attrs, attribute.String("kernel.vat", string(r.Vat)))
+		}
+		if r.Method != "" {
+			attrs = append(attrs, attribute.String("kernel.method", r.Method))
+		}
+		for kind, n := range ka.tel.syscalls {
+			if n > 0 && kind > 0 {
+				attrs = append(attrs, attribute.Int(t.syscallKeys[kind], int(n)))
+			}
+		}
+		span.SetAttributes(attrs...)
+		t.attrs = attrs[:0]
+		if r.Failure != nil {
+			// A coded error: no kref or vref in its text (invariant 7).
+			span.SetStatus(codes.Error, r.Failure.Error())
+		}
+	}
+	if len(t.deliveries) > 0 && span.IsRecording() {
+		dctx := trace.ContextWithSpan(ctx, span)
+		for _, d := range t.deliveries {
+			_, ds := t.tracer.Start(dctx, "deliver "+d.kind.String(), trace.WithTimestamp(d.began),
+				trace.WithAttributes(attribute.String("kernel.vat", string(r.Vat)), attribute.String("kernel.vat.runtime", "js")))
+			if d.failed {
+				ds.SetStatus(codes.Error, "delivery failed")
+			}
+			ds.End(trace.WithTimestamp(d.end))
+		}
+	}
+	t.deliveries = t.deliveries[:0]
+	span.End(trace.WithTimestamp(end))
+	t.cause = span.SpanContext()
+}

@@ -1,0 +1,174 @@
+package telemetry_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/persistence"
+	"github.com/ocapgo/kernel-actors/telemetry"
+)
+
+// fakeClock advances by step at every reading.
+type fakeClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.step); return c.t }
+
+func histogram(t *testing.T, r *sdkmetric.ManualReader, name string) metricdata.HistogramDataPoint[int64] {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.Collect(context.Background(), &rm))
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				return m.Data.(metricdata.Histogram[int64]).DataPoints[0]
+			}
+		}
+	}
+	t.Fatalf("no %s", name)
+	return metricdata.HistogramDataPoint[int64]{}
+}
+
+// The probe times a flush from before BEGIN to after COMMIT, passes every
+// point on to its inner injector (whose error still fails the flush), and
+// records each flush's rows from the store's counter once it is over; two
+// flushes settled at once share their rows out.
+func TestFlushProbe(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
+	require.NoError(t, err)
+	var stats persistence.Stats
+	var seen []persistence.FaultPoint
+	boom := errors.New("boom")
+	inner := faultFunc(func(p persistence.FaultPoint) error {
+		seen = append(seen, p)
+		if p == persistence.FaultBeforeCommit && len(seen) > 3 {
+			return boom
+		}
+		return nil
+	})
+	clock := &fakeClock{t: time.Unix(0, 0), step: time.Millisecond}
+	p := &telemetry.FlushProbe{Inner: inner, Now: clock.now, Metrics: m, Stats: func() persistence.Stats { return stats }}
+
+	flush := func(rows uint64) error {
+		for _, pt := range []persistence.FaultPoint{persistence.FaultBeforeBegin, persistence.FaultBeforeCommit, persistence.FaultAfterCommit} {
+			if err := p.Fault(pt); err != nil {
+				return err
+			}
+		}
+		stats.Flushes++
+		stats.Rows += rows
+		return nil
+	}
+	require.NoError(t, flush(7))
+	require.Equal(t, time.Millisecond, p.TakeWait(), "BEGIN to COMMIT, one clock step")
+	require.Zero(t, p.TakeWait())
+	require.ErrorIs(t, flush(100), boom, "the inner injector's fault fails the flush")
+	require.Len(t, seen, 5)
+	p.Settle()
+	require.Equal(t, uint64(1), histogram(t, reader, "kernel.flush.rows").Count, "the failed flush wrote nothing")
+	stats.Flushes += 2 // two flushes in one piece of work: 9 rows between them
+	stats.Rows += 9
+	p.Settle()
+	h := histogram(t, reader, "kernel.flush.rows")
+	require.Equal(t, uint64(3), h.Count)
+	require.Equal(t, int64(16), h.Sum)
+	max, _ := h.Max.Value()
+	require.Equal(t, int64(7), max)
+}
+
+type faultFunc func(persistence.FaultPoint) error
+
+func (f faultFunc) Fault(p persistence.FaultPoint) error { return f(p) }
+
+// The syscall counter counts by kind and passes every syscall on.
+func TestSyscallCounter(t *testing.T) {
+	var got []kernel.SyscallKind
+	var c telemetry.SyscallCounter
+	c.Reset(syscallFunc(func(s kernel.Syscall) kernel.SyscallResult {
+		got = append(got, s.Kind)
+		return kernel.SyscallResult{Found: true}
+	}))
+	for _, k := range []kernel.SyscallKind{kernel.SyscallSend, kernel.SyscallSend, kernel.SyscallResolve} {
+		require.True(t, c.Syscall(kernel.Syscall{Kind: k}).Found)
+	}
+	require.Equal(t, []kernel.SyscallKind{kernel.SyscallSend, kernel.SyscallSend, kernel.SyscallResolve}, got)
+	require.Equal(t, uint32(2), c.Counts[kernel.SyscallSend])
+	require.Equal(t, 3, c.Counts.Total())
+	c.Reset(nil)
+	require.Zero(t, c.Counts.Total())
+}
+
+type syscallFunc func(kernel.Syscall) kernel.SyscallResult
+
+func (f syscallFunc) Syscall(s kernel.Syscall) kernel.SyscallResult { return f(s) }
+
+// NewMetrics refuses a nil MeterProvider and a negative VatSeries.
+func TestNewMetricsRefusesBadOptions(t *testing.T) {
+	_, err := telemetry.NewMetrics(nil, telemetry.MetricsOptions{})
+	require.ErrorIs(t, err, telemetry.ErrOptions)
+	mp := sdkmetric.NewMeterProvider()
+	_, err = telemetry.NewMetrics(mp, telemetry.MetricsOptions{VatSeries: -1})
+	require.ErrorIs(t, err, telemetry.ErrOptions)
+	require.ErrorContains(t, err, "VatSeries")
+}
+
+// Cranks and syscalls are summed by Metrics and reach the SDK's counters
+// at Flush (or Publish), all at once; histograms are recorded at once.
+func TestCountsReachTheCountersAtFlush(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
+	require.NoError(t, err)
+	read := func() (cranks, sends int64, durations uint64) {
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm))
+		for _, sm := range rm.ScopeMetrics {
+			for _, mm := range sm.Metrics {
+				switch d := mm.Data.(type) {
+				case metricdata.Sum[int64]:
+					for _, p := range d.DataPoints {
+						if mm.Name == "kernel.cranks" {
+							cranks += p.Value
+						}
+						if v, _ := p.Attributes.Value("kind"); mm.Name == "kernel.syscalls" && v.AsString() == "send" {
+							sends += p.Value
+						}
+					}
+				case metricdata.Histogram[float64]:
+					if mm.Name == "kernel.crank.duration" {
+						for _, p := range d.DataPoints {
+							durations += p.Count
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	var c telemetry.SyscallCounts
+	c[kernel.SyscallSend] = 2
+	for i := 0; i < 3; i++ {
+		m.Crank("v1", kernel.WorkSend, kernel.Committed, time.Millisecond)
+		m.Syscalls(&c)
+	}
+	cranks, sends, durations := read()
+	require.Zero(t, cranks)
+	require.Zero(t, sends)
+	require.Equal(t, uint64(3), durations)
+	m.Publish(telemetry.Gauges{})
+	cranks, sends, _ = read()
+	require.Equal(t, int64(3), cranks)
+	require.Equal(t, int64(6), sends)
+	m.Flush() // nothing more to add
+	cranks, _, _ = read()
+	require.Equal(t, int64(3), cranks)
+}
