@@ -7,9 +7,12 @@ import (
 	"sort"
 )
 
-// Verify reloads every table from SQLite into scratch tables and compares
-// them, row by row, with the committed view in memory, returning one line
-// per difference (at most limit; limit <= 0 means all). It proves
+// Verify reloads every resident table from SQLite into scratch tables and
+// compares them, row by row, with the committed view in memory; for a
+// paged table it reads every row and absent key held in memory back from
+// the backend and compares those (the rows it does not hold are read from
+// the backend, so they cannot differ). It returns one line per difference
+// (at most limit; limit <= 0 means all). It proves
 // invariant 2 after an abort: memory equals the database. It needs every
 // committed unit flushed and no unit open, since only then should the two
 // agree. A store opened read-only is a snapshot: Verify compares nothing.
