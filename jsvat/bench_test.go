@@ -28,14 +28,38 @@ import (
 // (ping-pong's iterations are round trips, two cranks each).
 
 // BenchmarkJSPingPong: b.N round trips between two JavaScript vats, each
-// two cranks (the ping; the notify of its answer), in one host request.
+// two cranks (the ping; the notify of its answer), in one host request,
+// after a warm-up of round trips on the same vats:
+//
+//   - jit=cold: 100 round trips. The timed ones then run mostly while V8
+//     is still compiling the workers' code (liveslots, marshal, SES):
+//     a fresh worker uses about twice the CPU a round trip for its first
+//     few thousand deliveries, until its hot functions are optimized.
+//   - jit=warm: jitWarmupRoundTrips round trips, so that the timed ones
+//     run at the rate of a vat that has been running a while (any vat
+//     after its first few seconds of work).
 func BenchmarkJSPingPong(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		warmup int
+	}{{"jit=cold", 100}, {"jit=warm", jitWarmupRoundTrips}} {
+		b.Run(c.name, func(b *testing.B) { benchPingPong(b, c.warmup) })
+	}
+}
+
+// jitWarmupRoundTrips is the warm-up of BenchmarkJSPingPong/jit=warm. A
+// worker's CPU a round trip stops falling after 3,000-4,000 of them on
+// the development machine (2 shared cores), where V8's optimizing
+// compiler runs on a background thread that competes for a core.
+const jitWarmupRoundTrips = 5000
+
+func benchPingPong(b *testing.B, warmup int) {
 	ctx := context.Background()
 	rt := newRuntime(b, jsvat.Options{})
 	k := startKernel(b, actors.Config{JS: rt})
 	res, err := k.LaunchSubcluster(ctx, pingPongCluster(b))
 	require.NoError(b, err)
-	_, err = k.QueueMessage(ctx, res.RootKref, "run", 100) // warm up the JITs
+	_, err = k.QueueMessage(ctx, res.RootKref, "run", warmup)
 	require.NoError(b, err)
 	before, err := k.Status(ctx)
 	require.NoError(b, err)

@@ -28,12 +28,24 @@ const maxFrame = Number(opt('--max-frame', String(64 << 20)));
 const bundleCache = opt('--bundle-cache', undefined);
 
 const writer = makeWriter(OUT_FD, maxFrame);
+const cannotWrite = e => {
+  process.stderr.write(`worker ${vatId}: cannot write to the kernel: ${e.message}\n`);
+  process.exit(EXIT_WRITE);
+};
 const write = (msg, urgent) => {
   try {
     writer.write(msg, urgent);
   } catch (e) {
-    process.stderr.write(`worker ${vatId}: cannot write to the kernel: ${e.message}\n`);
-    process.exit(EXIT_WRITE);
+    cannotWrite(e);
+  }
+};
+// writeJSON sends a frame given as its JSON text (the supervisor builds a
+// syscall's envelope around the one part it must stringify).
+const writeJSON = json => {
+  try {
+    writer.writeJSON(json);
+  } catch (e) {
+    cannotWrite(e);
   }
 };
 
@@ -47,7 +59,7 @@ const exit = why => {
   process.exit(EXIT_VAT);
 };
 
-const supervisor = makeSupervisor({ write, engineGC, bundleCache, vatId, exit });
+const supervisor = makeSupervisor({ write, writeJSON, engineGC, bundleCache, vatId, exit });
 
 // describeReason prints a rejection's reason. An Error is printed as its
 // stack (which starts with name and message), or name and message:

@@ -99,12 +99,13 @@ const isRecord = v => v !== null && typeof v === 'object' && !Array.isArray(v);
 /**
  * @param {object} io
  * @param {(msg: object, urgent?: boolean) => void} io.write sends one frame to the kernel (urgent: now, not at the request's end)
+ * @param {(json: string) => void} io.writeJSON sends one frame given as its JSON text
  * @param {() => void} [io.engineGC]
  * @param {string | undefined} io.bundleCache
  * @param {string} io.vatId the vat's id, if known at spawn
  * @param {(why: string) => never} io.exit logs why and ends the worker
  */
-export const makeSupervisor = ({ write, engineGC, bundleCache, vatId: spawnVatId, exit }) => {
+export const makeSupervisor = ({ write, writeJSON, engineGC, bundleCache, vatId: spawnVatId, exit }) => {
   let vatId = spawnVatId || 'v?';
   /** @type {ReturnType<typeof makeVatStore> | undefined} */
   let store;
@@ -125,7 +126,9 @@ export const makeSupervisor = ({ write, engineGC, bundleCache, vatId: spawnVatId
       // fail the vat; ending here names the cause in the kernel's log.
       exit(`syscall ${vso[0]} outside a delivery: a vat may make syscalls only while it handles one`);
     }
-    write({ jsonrpc: '2.0', method: 'syscall', params: vso });
+    // The envelope is constant: only the syscall is stringified. The text
+    // is what JSON.stringify makes of {jsonrpc, method, params}.
+    writeJSON(`{"jsonrpc":"2.0","method":"syscall","params":${JSON.stringify(vso)}}`);
     return null;
   };
 
