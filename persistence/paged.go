@@ -69,12 +69,39 @@ func (t *Table[K, V]) Page(src Source[K, V], cacheRows int) {
 	t.absent = make(map[K]struct{})
 }
 
+// SetResident makes the keys for which resident is true a part of a paged
+// derived table that it holds whole in memory, and installs their flushed
+// rows, which load lists (every one of them: a missing one would read as
+// absent). A read of such a key never goes to the backend. A backend
+// calls it from Load, after Page, for a small part of a big table that the
+// kernel asks about on most cranks and mostly finds absent. Only a derived
+// table may have one: its resident rows are never flushed, so they need
+// no dirty set.
+//
+// INVARIANT: res holds every committed row whose key is resident; Verify
+// checks it against the backend.
+func (t *Table[K, V]) SetResident(resident func(K) bool, load func(add func(K, V)) error) error {
+	if t.src == nil || !t.derived {
+		panic(fmt.Sprintf("persistence: SetResident of table %s, which is not a paged derived table", t.name))
+	}
+	t.resident, t.res = resident, make(map[K]V)
+	return load(func(k K, v V) {
+		if resident(k) {
+			t.res[k] = v
+		}
+	})
+}
+
 // Paged reports whether t reads through a Source.
 func (t *Table[K, V]) Paged() bool { return t.src != nil }
 
 // committed reads k as the committed view holds it: the open unit's
 // writes are not consulted.
 func (t *Table[K, V]) committed(k K) (V, bool) {
+	if t.resident != nil && t.resident(k) {
+		v, ok := t.res[k] // held whole: not there is not anywhere
+		return v, ok
+	}
 	if v, ok := t.base[k]; ok {
 		return v, true
 	}
@@ -166,8 +193,20 @@ func (t *Table[K, V]) fail(err error) {
 func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 	out := make([]K, 0, len(flushed))
 	// A flushed key is still there unless the open unit or an unflushed
-	// one deleted it: no read of the backend is needed to know.
+	// one deleted it: no read of the backend is needed to know. Resident
+	// keys are listed from res instead, which is their committed view.
+	for k := range t.res {
+		if keep != nil && !keep(k) {
+			continue
+		}
+		if c, ok := t.over[k]; !ok || !c.del {
+			out = append(out, k)
+		}
+	}
 	for _, k := range flushed {
+		if t.resident != nil && t.resident(k) {
+			continue
+		}
 		if c, ok := t.over[k]; ok {
 			if !c.del {
 				out = append(out, k)

@@ -160,7 +160,7 @@ func (t *Table[K, V]) heldRows() int {
 	if t.src == nil {
 		return 0
 	}
-	return len(t.base)
+	return len(t.base) + len(t.res)
 }
 
 func (t *Table[K, V]) setOnFail(f func(error)) { t.onFail = f }

@@ -39,6 +39,11 @@ type Table[K comparable, V any] struct {
 	// unflushedKey, if set, reports a key no flushed row can have (see
 	// newkeys.go): its read needs no backend.
 	unflushedKey func(K) bool
+	// resident, if set, names the keys a paged derived table holds all
+	// of in memory, in res (SetResident): never read from src, never
+	// evicted, never marked dirty.
+	resident func(K) bool
+	res      map[K]V
 }
 
 // partIndex is one partitioning of a table's base keys.
@@ -204,6 +209,15 @@ func (t *Table[K, V]) fold() {
 	shrink := false
 	paged := t.src != nil
 	for k, c := range t.over {
+		if t.resident != nil && t.resident(k) {
+			// The committed view of a resident key is res alone.
+			if c.del {
+				delete(t.res, k)
+			} else {
+				t.res[k] = c.v
+			}
+			continue
+		}
 		var existed bool
 		switch {
 		case !paged:

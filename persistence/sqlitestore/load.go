@@ -68,6 +68,38 @@ func (b *sqliteBackend) Load(ctx context.Context, t *persistence.Tables) error {
 			b.sources["clist_by_vref"] = src
 		}
 		t.ByVRef.Page(src, b.opts.CacheRows)
+		// The by-vref entries of promises stay in memory: nearly every
+		// crank asks whether a vat already named the promise vref (p+N)
+		// it sends, and the answer is nearly always no. They are few (a
+		// promise leaves the c-lists once it is settled and heard of),
+		// and they are listed on clist_by_kref.
+		//
+		// INVARIANT: a c-list entry's vref is a promise vref (p+N, p-N)
+		// exactly when its kref is a promise (kpN): the kernel makes
+		// them so, and the auditor checks it.
+		err := t.ByVRef.SetResident(func(k persistence.VRefKey) bool { return strings.HasPrefix(k.VRef, "p") },
+			func(add func(persistence.VRefKey, string)) error {
+				rows, err := conn.QueryContext(ctx, "SELECT vat_id, vref, kref FROM clist WHERE kref >= 'kp' AND kref < 'kq'")
+				if err != nil {
+					return b.readErr("clist", err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var k persistence.VRefKey
+					var kref string
+					if err := rows.Scan(&k.Vat, &k.VRef, &kref); err != nil {
+						return b.readErr("clist", err)
+					}
+					add(k, kref)
+				}
+				if err := rows.Err(); err != nil {
+					return b.readErr("clist", err)
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("persistence: load the promises of the c-list: %w", err)
+		}
 	}
 	return nil
 }
