@@ -172,7 +172,9 @@ func (t *Table[K, V]) afterFlush() {
 	if t.cacheRows == 0 {
 		// No cache: with the dirty set empty, base holds only what the
 		// flush just wrote, and none of it need stay.
-		t.base = reuseMap(t.base)
+		if len(t.base) > 0 {
+			t.base = reuseMap(t.base)
+		}
 		return
 	}
 	t.trim(t.cacheRows)

@@ -161,6 +161,9 @@ func (t *VatstoreTable) fold() {
 		t.paged.fold()
 		return
 	}
+	if len(t.over) == 0 {
+		return // as Table.fold
+	}
 	for k, c := range t.over {
 		tr := t.base[k.Vat]
 		if c.del {
@@ -182,7 +185,9 @@ func (t *VatstoreTable) fold() {
 		}
 		t.dirty[k] = struct{}{}
 	}
-	t.over = reuseMap(t.over)
+	if len(t.over) > 0 {
+		t.over = reuseMap(t.over)
+	}
 }
 
 func (t *VatstoreTable) setOnFail(f func(error)) {
@@ -220,7 +225,9 @@ func (t *VatstoreTable) abort() {
 		t.paged.abort()
 		return
 	}
-	t.over = reuseMap(t.over)
+	if len(t.over) > 0 {
+		t.over = reuseMap(t.over)
+	}
 }
 
 func (t *VatstoreTable) loadBase(vat, key, value string) {
@@ -269,7 +276,9 @@ func (t *VatstoreTable) clearDirty() {
 		t.paged.clearDirty()
 		return
 	}
-	t.dirty = reuseMap(t.dirty)
+	if len(t.dirty) > 0 {
+		t.dirty = reuseMap(t.dirty)
+	}
 }
 
 func (t *VatstoreTable) pending() bool {
