@@ -2,10 +2,6 @@ package persistence
 
 import (
 	"context"
-	"fmt"
-	"reflect"
-	"sort"
-	"strings"
 )
 
 // memBackend is the in-memory store's backend. By default it keeps no
@@ -58,8 +54,7 @@ func (m *memBackend) Load(ctx context.Context, t *Tables) error {
 	t.ByVRef.Page(m.byVRef, 0)
 	// As a file store does (sqlitestore's Load): the promise entries of
 	// the by-vref index stay in memory. A fresh store has none yet.
-	if err := t.ByVRef.SetResident(func(k VRefKey) bool { return strings.HasPrefix(k.VRef, "p") },
-		func(func(VRefKey, string)) error { return nil }); err != nil {
+	if err := t.ByVRef.SetResident(PromiseVRefKey, func(func(VRefKey, string)) error { return nil }); err != nil {
 		return err
 	}
 	t.RunQueue.Page(m.runQueue, 0)
@@ -219,62 +214,4 @@ func (q *memQueue) SeqRange() (lo, hi uint64, n int, err error) {
 		lo, hi = min(lo, seq), max(hi, seq)
 	}
 	return lo, hi, n, nil
-}
-
-// verifyCache lists, through add, every row a paged table holds as
-// flushed (its cache) that differs from its Source, and every key it holds
-// as absent that the Source has. With nothing unflushed, base is all
-// cache.
-func (t *Table[K, V]) verifyCache(add func(string, ...any) bool) bool {
-	if t.src == nil {
-		return true
-	}
-	var lines []string
-	for k, mv := range t.base {
-		dv, ok, err := t.src.Get(k)
-		switch {
-		case err != nil:
-			lines = append(lines, fmt.Sprintf("%s: read %v: %v", t.name, k, err))
-		case !ok:
-			lines = append(lines, fmt.Sprintf("%s: %v cached in memory but not in the database", t.name, k))
-		case !reflect.DeepEqual(normalize(mv), normalize(dv)):
-			lines = append(lines, fmt.Sprintf("%s: %v differs: memory %+v, database %+v", t.name, k, mv, dv))
-		}
-	}
-	for k := range t.absent {
-		if _, ok, err := t.src.Get(k); err == nil && ok {
-			lines = append(lines, fmt.Sprintf("%s: %v cached as absent but in the database", t.name, k))
-		}
-	}
-	if t.resident != nil {
-		// Resident rows are the committed view of their keys: with
-		// nothing unflushed, the backend must hold exactly them.
-		for k, mv := range t.res {
-			dv, ok, err := t.src.Get(k)
-			switch {
-			case err != nil:
-				lines = append(lines, fmt.Sprintf("%s: read %v: %v", t.name, k, err))
-			case !ok:
-				lines = append(lines, fmt.Sprintf("%s: %v held in memory but not in the database", t.name, k))
-			case !reflect.DeepEqual(mv, dv):
-				lines = append(lines, fmt.Sprintf("%s: %v differs: memory %+v, database %+v", t.name, k, mv, dv))
-			}
-		}
-		keys, err := t.src.Keys()
-		if err != nil {
-			lines = append(lines, fmt.Sprintf("%s: list keys: %v", t.name, err))
-		}
-		for _, k := range keys {
-			if _, held := t.res[k]; t.resident(k) && !held {
-				lines = append(lines, fmt.Sprintf("%s: %v is resident but not held in memory", t.name, k))
-			}
-		}
-	}
-	sort.Strings(lines)
-	for _, l := range lines {
-		if !add("%s", l) {
-			return false
-		}
-	}
-	return true
 }

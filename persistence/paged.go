@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Source is a backend's read side of one paged table: the rows as the
@@ -68,6 +69,15 @@ func (t *Table[K, V]) Page(src Source[K, V], cacheRows int) {
 	t.src, t.cacheRows = src, max(cacheRows, 0)
 	t.absent = make(map[K]struct{})
 }
+
+// PromiseVRefKey reports whether a by-vref key names a promise (p+N,
+// p-N): the part of the by-vref index that both backends keep resident
+// (SetResident).
+//
+// INVARIANT: a c-list entry's vref is a promise vref exactly when its kref
+// is a promise (kpN): the kernel makes them so, and the auditor checks it.
+// So a backend lists these entries by kref, on its index.
+func PromiseVRefKey(k VRefKey) bool { return strings.HasPrefix(k.VRef, "p") }
 
 // SetResident makes the keys for which resident is true a part of a paged
 // derived table that it holds whole in memory, and installs their flushed

@@ -232,3 +232,58 @@ func compareVatstore(mem, db *VatstoreTable, add func(string, ...any) bool) bool
 	}
 	return true
 }
+
+// verifyCache lists, through add, every row a paged table holds as
+// flushed (its cache, and its resident rows) that differs from its
+// Source, every key it holds as absent that the Source has, and every
+// resident key the Source has that it does not hold. With nothing
+// unflushed, base is all cache.
+func (t *Table[K, V]) verifyCache(add func(string, ...any) bool) bool {
+	if t.src == nil {
+		return true
+	}
+	var lines []string
+	// held compares one row held in memory with the backend's.
+	held := func(k K, mv V, where string) {
+		dv, ok, err := t.src.Get(k)
+		switch {
+		case err != nil:
+			lines = append(lines, fmt.Sprintf("%s: read %v: %v", t.name, k, err))
+		case !ok:
+			lines = append(lines, fmt.Sprintf("%s: %v %s but not in the database", t.name, k, where))
+		case !reflect.DeepEqual(normalize(mv), normalize(dv)):
+			lines = append(lines, fmt.Sprintf("%s: %v differs: memory %+v, database %+v", t.name, k, mv, dv))
+		}
+	}
+	for k, mv := range t.base {
+		held(k, mv, "cached in memory")
+	}
+	for k := range t.absent {
+		if _, ok, err := t.src.Get(k); err == nil && ok {
+			lines = append(lines, fmt.Sprintf("%s: %v cached as absent but in the database", t.name, k))
+		}
+	}
+	if t.resident != nil {
+		// Resident rows are the committed view of their keys: with
+		// nothing unflushed, the backend must hold exactly them.
+		for k, mv := range t.res {
+			held(k, mv, "held in memory")
+		}
+		keys, err := t.src.Keys()
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%s: list keys: %v", t.name, err))
+		}
+		for _, k := range keys {
+			if _, ok := t.res[k]; t.resident(k) && !ok {
+				lines = append(lines, fmt.Sprintf("%s: %v is resident but not held in memory", t.name, k))
+			}
+		}
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		if !add("%s", l) {
+			return false
+		}
+	}
+	return true
+}

@@ -72,12 +72,9 @@ func (b *sqliteBackend) Load(ctx context.Context, t *persistence.Tables) error {
 		// crank asks whether a vat already named the promise vref (p+N)
 		// it sends, and the answer is nearly always no. They are few (a
 		// promise leaves the c-lists once it is settled and heard of),
-		// and they are listed on clist_by_kref.
-		//
-		// INVARIANT: a c-list entry's vref is a promise vref (p+N, p-N)
-		// exactly when its kref is a promise (kpN): the kernel makes
-		// them so, and the auditor checks it.
-		err := t.ByVRef.SetResident(func(k persistence.VRefKey) bool { return strings.HasPrefix(k.VRef, "p") },
+		// and they are listed on clist_by_kref (see
+		// persistence.PromiseVRefKey).
+		err := t.ByVRef.SetResident(persistence.PromiseVRefKey,
 			func(add func(persistence.VRefKey, string)) error {
 				rows, err := conn.QueryContext(ctx, "SELECT vat_id, vref, kref FROM clist WHERE kref >= 'kp' AND kref < 'kq'")
 				if err != nil {
