@@ -169,7 +169,7 @@ func partFuncs[K comparable, V any](t *Table[K, V]) []func(K) string {
 
 // apply moves the rows of t written since the last flush into m.
 func (m *memTable[K, V]) apply(t *Table[K, V]) {
-	if len(t.dirty) == 0 {
+	if t.dirty.len() == 0 {
 		return
 	}
 	t.Deletes(m.truth.deleteBase)

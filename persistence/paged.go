@@ -63,7 +63,7 @@ const DefaultCacheRows = 1 << 16
 // only from src and by flushes, and an abort touches only the overlay,
 // so no cached row can go stale.
 func (t *Table[K, V]) Page(src Source[K, V], cacheRows int) {
-	if len(t.base) != 0 || len(t.over) != 0 || len(t.dirty) != 0 {
+	if len(t.base) != 0 || t.over.len() != 0 || t.dirty.len() != 0 {
 		panic(fmt.Sprintf("persistence: Page of table %s after it was used", t.name))
 	}
 	t.src, t.cacheRows = src, max(cacheRows, 0)
@@ -119,7 +119,7 @@ func (t *Table[K, V]) committed(k K) (V, bool) {
 	if t.src == nil {
 		return zero, false
 	}
-	if _, ok := t.dirty[k]; ok {
+	if t.dirty.has(k) {
 		return zero, false // deleted, and the delete is not flushed yet
 	}
 	if _, ok := t.absent[k]; ok {
@@ -157,15 +157,15 @@ func (t *Table[K, V]) trim(limit int) {
 	if len(t.absent) > limit {
 		t.absent = make(map[K]struct{})
 	}
-	if len(t.base)-len(t.dirty) <= limit {
+	if len(t.base)-t.dirty.len() <= limit {
 		return
 	}
 	target := t.cacheRows / 2
 	for k := range t.base {
-		if len(t.base)-len(t.dirty) <= target {
+		if len(t.base)-t.dirty.len() <= target {
 			break
 		}
-		if _, d := t.dirty[k]; d {
+		if t.dirty.has(k) {
 			continue
 		}
 		delete(t.base, k)
@@ -211,7 +211,7 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 		if keep != nil && !keep(k) {
 			continue
 		}
-		if c, ok := t.over[k]; !ok || !c.del {
+		if c, ok := t.over.get(k); !ok || !c.del {
 			out = append(out, k)
 		}
 	}
@@ -219,13 +219,13 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 		if t.resident != nil && t.resident(k) {
 			continue
 		}
-		if c, ok := t.over[k]; ok {
+		if c, ok := t.over.get(k); ok {
 			if !c.del {
 				out = append(out, k)
 			}
 			continue
 		}
-		if _, d := t.dirty[k]; d {
+		if t.dirty.has(k) {
 			if _, ok := t.base[k]; !ok {
 				continue
 			}
@@ -254,10 +254,10 @@ func (t *Table[K, V]) pagedKeys(flushed []K, keep func(K) bool) []K {
 			out = append(out, k)
 		}
 	}
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		add(k)
 	}
-	for k := range t.over {
+	for k := range t.over.all {
 		add(k)
 	}
 	return out
@@ -271,7 +271,7 @@ func (t *Table[K, V]) pagedLen() int {
 		t.fail(fmt.Errorf("table %s: count: %w", t.name, err))
 		return 0
 	}
-	seen := make(map[K]struct{}, len(t.dirty)+len(t.over))
+	seen := make(map[K]struct{}, t.dirty.len()+t.over.len())
 	adjust := func(k K) {
 		if _, dup := seen[k]; dup {
 			return
@@ -290,10 +290,10 @@ func (t *Table[K, V]) pagedLen() int {
 			n--
 		}
 	}
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		adjust(k)
 	}
-	for k := range t.over {
+	for k := range t.over.all {
 		adjust(k)
 	}
 	return n

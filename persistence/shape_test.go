@@ -57,16 +57,35 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 		// The in-memory backend holds the committed rows of the paged
 		// tables; the store's own base holds only unflushed ones.
 		mem := s.be.(*memBackend)
-		over, dirty, base := mapID(s.tabs.Objects.over), mapID(s.tabs.Objects.dirty), mapID(mem.objects.truth.base)
-		vsOver, vsDirty := mapID(s.tabs.Vatstore.paged.over), mapID(s.tabs.Vatstore.paged.dirty)
+		objs, vs := s.tabs.Objects, s.tabs.Vatstore.paged
+		// A small unit's overlay and dirty set stay in their slices.
 		unit(func() {
 			s.PutObject(kref(1), ObjectRow{Owner: "v1"})
 			s.VatstoreSet("v1", "k", "v")
 		})
-		require.Equal(t, over, mapID(s.tabs.Objects.over), "a small unit clears its overlay in place")
-		require.Equal(t, dirty, mapID(s.tabs.Objects.dirty), "a small flush clears its dirty set in place")
-		require.Equal(t, vsOver, mapID(s.tabs.Vatstore.paged.over))
-		require.Equal(t, vsDirty, mapID(s.tabs.Vatstore.paged.dirty))
+		require.Nil(t, objs.over.m, "a small unit's overlay needs no map")
+		require.Nil(t, objs.dirty.m, "a small flush's dirty set needs no map")
+		require.Nil(t, vs.over.m)
+		require.Nil(t, vs.dirty.m)
+		require.Zero(t, objs.over.len()+objs.dirty.len()+vs.over.len()+vs.dirty.len())
+
+		// A unit of a hundred rows moves them to maps, which later units
+		// clear in place.
+		medium := func() {
+			for i := 2; i < 102; i++ {
+				s.PutObject(kref(i), ObjectRow{Owner: "v1"})
+				s.VatstoreSet("v1", "k"+strconv.Itoa(i), "v")
+			}
+		}
+		unit(medium)
+		over, dirty := mapID(objs.over.m), mapID(objs.dirty.m)
+		vsOver, vsDirty := mapID(vs.over.m), mapID(vs.dirty.m)
+		require.NotZero(t, over*dirty*vsOver*vsDirty, "a unit past smallKeys uses maps")
+		unit(medium)
+		require.Equal(t, over, mapID(objs.over.m), "a map that held few keys is cleared in place")
+		require.Equal(t, dirty, mapID(objs.dirty.m))
+		require.Equal(t, vsOver, mapID(vs.over.m))
+		require.Equal(t, vsDirty, mapID(vs.dirty.m))
 
 		// One big unit: objects, c-list entries (partitioned by vat) and
 		// vatstore entries.
@@ -77,20 +96,23 @@ func TestBigUnitReplacesMaps(t *testing.T) {
 				s.VatstoreSet("v1", "k"+strconv.Itoa(i), "v")
 			}
 		})
-		require.NotEqual(t, over, mapID(s.tabs.Objects.over), "the overlay of a big unit is replaced")
-		require.NotEqual(t, dirty, mapID(s.tabs.Objects.dirty), "the dirty set of a big flush is replaced")
-		require.NotEqual(t, vsOver, mapID(s.tabs.Vatstore.paged.over))
-		require.NotEqual(t, vsDirty, mapID(s.tabs.Vatstore.paged.dirty))
-		over, base = mapID(s.tabs.Objects.over), mapID(mem.objects.truth.base)
+		require.Nil(t, objs.over.m, "the overlay of a big unit is dropped")
+		require.Nil(t, objs.dirty.m, "the dirty set of a big flush is dropped")
+		require.Nil(t, vs.over.m)
+		require.Nil(t, vs.dirty.m)
+		require.LessOrEqual(t, cap(objs.over.small), smallKeys, "and the slice is the small one")
+		base := mapID(mem.objects.truth.base)
 		part := mapID(mem.clist.truth.parts[clistByVat].sets["v1"].keys)
 
-		// An aborted big unit replaces the overlay too.
+		// An aborted big unit drops its overlay too.
 		require.NoError(t, s.Begin())
 		for i := 0; i < bigUnit; i++ {
 			s.PutObject("ko-x"+strconv.Itoa(i), ObjectRow{Owner: "v2"})
 		}
+		require.NotNil(t, objs.over.m)
 		s.Abort()
-		require.NotEqual(t, over, mapID(s.tabs.Objects.over), "the overlay of an aborted big unit is replaced")
+		require.Nil(t, objs.over.m, "the overlay of an aborted big unit is dropped")
+		require.Zero(t, objs.over.len())
 
 		// Deleting all but a few rows of a big table replaces its base
 		// and the vat's c-list partition.

@@ -11,7 +11,9 @@ import "fmt"
 // A crank reads and writes through over. Commit folds over into base and
 // marks the keys dirty; abort drops over, so an aborted crank can leave no
 // trace in memory (invariant 2: there is no write-through cache to
-// go stale). A flush writes the dirty keys' base values to SQLite.
+// go stale). A flush writes the dirty keys' base values to SQLite. over
+// and dirty hold a unit's few keys in a slice (smallMap): a crank writes
+// one or two keys a table, and hashing them cost more than the writes.
 //
 // A table may be partitioned, in one or more ways (parts): then it also
 // keeps, for base, the set of keys in each partition, so that "every
@@ -21,8 +23,8 @@ type Table[K comparable, V any] struct {
 	name   string
 	base   map[K]V
 	baseHW int // the most keys base has held since it was made
-	over   map[K]change[V]
-	dirty  map[K]struct{}
+	over   smallMap[K, change[V]]
+	dirty  smallMap[K, struct{}]
 	// derived marks a table rebuilt from others on load: it never reaches
 	// SQLite, so its commits mark nothing dirty.
 	derived bool
@@ -151,10 +153,8 @@ type change[V any] struct {
 
 func newTable[K comparable, V any](name string, partOf ...func(K) string) *Table[K, V] {
 	t := &Table[K, V]{
-		name:  name,
-		base:  make(map[K]V),
-		over:  make(map[K]change[V]),
-		dirty: make(map[K]struct{}),
+		name: name,
+		base: make(map[K]V),
 	}
 	for _, of := range partOf {
 		t.parts = append(t.parts, &partIndex[K]{of: of, sets: make(map[string]*partition[K])})
@@ -164,7 +164,7 @@ func newTable[K comparable, V any](name string, partOf ...func(K) string) *Table
 
 // get reads k as the open crank sees it.
 func (t *Table[K, V]) get(k K) (V, bool) {
-	if c, ok := t.over[k]; ok {
+	if c, ok := t.over.get(k); ok {
 		if c.del {
 			var zero V
 			return zero, false
@@ -185,7 +185,7 @@ func (t *Table[K, V]) has(k K) bool {
 }
 
 // put writes k in the open crank.
-func (t *Table[K, V]) put(k K, v V) { t.over[k] = change[V]{v: v} }
+func (t *Table[K, V]) put(k K, v V) { t.over.set(k, change[V]{v: v}) }
 
 // del deletes k in the open crank. Deleting a missing key is a no-op.
 func (t *Table[K, V]) del(k K) {
@@ -193,20 +193,20 @@ func (t *Table[K, V]) del(k K) {
 		if !t.has(k) {
 			return
 		}
-		t.over[k] = change[V]{del: true}
+		t.over.set(k, change[V]{del: true})
 		return
 	}
 	if _, inBase := t.base[k]; !inBase {
-		if _, inOver := t.over[k]; !inOver {
+		if !t.over.has(k) {
 			return
 		}
 	}
-	t.over[k] = change[V]{del: true}
+	t.over.set(k, change[V]{del: true})
 }
 
 // fold makes the open crank's writes part of the committed view.
 func (t *Table[K, V]) fold() {
-	if len(t.over) == 0 {
+	if t.over.len() == 0 {
 		// Most units touch a few of the fourteen tables. Ranging over an
 		// empty map still starts an iterator (and draws a random start),
 		// and clearing one still walks its groups: at a commit a crank,
@@ -215,7 +215,7 @@ func (t *Table[K, V]) fold() {
 	}
 	shrink := false
 	paged := t.src != nil
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		if t.resident != nil && t.resident(k) {
 			// The committed view of a resident key is res alone.
 			if c.del {
@@ -262,10 +262,10 @@ func (t *Table[K, V]) fold() {
 		// A paged derived table must mark its keys too: until the flush
 		// of the rows it is derived from, base is their only copy.
 		if !t.derived || paged {
-			t.dirty[k] = struct{}{}
+			t.dirty.set(k, struct{}{})
 		}
 	}
-	t.over = reuseMap(t.over)
+	t.over.reset()
 	if shrink {
 		t.shrinkBase()
 	}
@@ -316,8 +316,8 @@ func (t *Table[K, V]) dropFromParts(k K) {
 
 // abort drops the open crank's writes.
 func (t *Table[K, V]) abort() {
-	if len(t.over) > 0 {
-		t.over = reuseMap(t.over)
+	if t.over.len() > 0 {
+		t.over.reset()
 	}
 }
 
@@ -350,7 +350,7 @@ func (t *Table[K, V]) Load(k K, v V) { t.loadBase(k, v) }
 // Deletes calls fn with every key deleted since the last flush, for a
 // backend's Flush.
 func (t *Table[K, V]) Deletes(fn func(K)) {
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		if _, ok := t.base[k]; !ok {
 			fn(k)
 		}
@@ -360,7 +360,7 @@ func (t *Table[K, V]) Deletes(fn func(K)) {
 // Upserts calls fn with every row written since the last flush, as the
 // committed view holds it now, for a backend's Flush.
 func (t *Table[K, V]) Upserts(fn func(K, V)) {
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		if v, ok := t.base[k]; ok {
 			fn(k, v)
 		}
@@ -393,13 +393,13 @@ func (t *Table[K, V]) keysIn(i int, p string) []K {
 	var out []K
 	if set := pi.sets[p]; set != nil {
 		set.each(func(k K) {
-			if c, ok := t.over[k]; ok && c.del {
+			if c, ok := t.over.get(k); ok && c.del {
 				return
 			}
 			out = append(out, k)
 		})
 	}
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		if c.del || pi.of(k) != p {
 			continue
 		}
@@ -420,14 +420,14 @@ func (t *Table[K, V]) keys() []K {
 		}
 		return t.pagedKeys(flushed, nil)
 	}
-	out := make([]K, 0, len(t.base)+len(t.over))
+	out := make([]K, 0, len(t.base)+t.over.len())
 	for k := range t.base {
-		if c, ok := t.over[k]; ok && c.del {
+		if c, ok := t.over.get(k); ok && c.del {
 			continue
 		}
 		out = append(out, k)
 	}
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		if c.del {
 			continue
 		}
@@ -445,7 +445,7 @@ func (t *Table[K, V]) len() int {
 		return t.pagedLen()
 	}
 	n := len(t.base)
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		_, inBase := t.base[k]
 		switch {
 		case c.del && inBase:
@@ -459,17 +459,17 @@ func (t *Table[K, V]) len() int {
 
 // clearDirty forgets the dirty set once a flush has committed it.
 func (t *Table[K, V]) clearDirty() {
-	if len(t.dirty) > 0 {
-		t.dirty = reuseMap(t.dirty)
+	if t.dirty.len() > 0 {
+		t.dirty.reset()
 	}
 	t.afterFlush()
 }
 
 // pending reports whether the open crank has written anything.
-func (t *Table[K, V]) pending() bool { return len(t.over) > 0 }
+func (t *Table[K, V]) pending() bool { return t.over.len() > 0 }
 
 // dirtyLen is the number of keys waiting for a flush.
-func (t *Table[K, V]) dirtyLen() int { return len(t.dirty) }
+func (t *Table[K, V]) dirtyLen() int { return t.dirty.len() }
 
 // deleteBase removes a row from a resident table's committed view, as
 // fold does for a delete: the in-memory backend applies a flush's deletes

@@ -38,10 +38,10 @@ func (t *VatstoreTable) Paged() bool { return t.paged != nil }
 // the open unit sees it: unless the open unit or an unflushed one deleted
 // it. It needs no read of the backend.
 func (t *Table[K, V]) flushedLive(k K) bool {
-	if c, ok := t.over[k]; ok {
+	if c, ok := t.over.get(k); ok {
 		return !c.del
 	}
-	if _, d := t.dirty[k]; d {
+	if t.dirty.has(k) {
 		_, ok := t.base[k]
 		return ok
 	}
@@ -77,10 +77,10 @@ func (t *VatstoreTable) pagedNextKey(vat, prior string) (string, bool) {
 			best, found = k.Key, true
 		}
 	}
-	for k := range pt.dirty {
+	for k := range pt.dirty.all {
 		consider(k)
 	}
-	for k := range pt.over {
+	for k := range pt.over.all {
 		consider(k)
 	}
 	return best, found
@@ -108,10 +108,10 @@ func (t *VatstoreTable) pagedVats() []string {
 	for _, v := range flushed {
 		consider(v)
 	}
-	for k := range t.paged.dirty {
+	for k := range t.paged.dirty.all {
 		consider(k.Vat)
 	}
-	for k := range t.paged.over {
+	for k := range t.paged.over.all {
 		consider(k.Vat)
 	}
 	return out
