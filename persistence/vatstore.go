@@ -8,11 +8,12 @@ import (
 // durable state in. It has the same three layers as table (base, the open
 // crank's writes, dirty keys), but its base is ordered per vat so that
 // getNextKey, which liveslots uses to walk collections, is a tree seek
-// rather than a sort.
+// rather than a sort. Its overlay and dirty set are smallMaps, as a
+// table's are: liveslots saves its counters there on most deliveries.
 type VatstoreTable struct {
 	base  map[string]*btree.BTreeG[vsItem]
-	over  map[VatstoreKey]change[string]
-	dirty map[VatstoreKey]struct{}
+	over  smallMap[VatstoreKey, change[string]]
+	dirty smallMap[VatstoreKey, struct{}]
 
 	// A paged vatstore (see Page) keeps its layers in paged instead, and
 	// every method below hands over to it.
@@ -28,9 +29,7 @@ func vsLess(a, b vsItem) bool { return a.key < b.key }
 
 func newVatstoreTable() *VatstoreTable {
 	return &VatstoreTable{
-		base:  make(map[string]*btree.BTreeG[vsItem]),
-		over:  make(map[VatstoreKey]change[string]),
-		dirty: make(map[VatstoreKey]struct{}),
+		base: make(map[string]*btree.BTreeG[vsItem]),
 	}
 }
 
@@ -47,7 +46,7 @@ func (t *VatstoreTable) get(vat, key string) (string, bool) {
 	if t.paged != nil {
 		return t.paged.get(VatstoreKey{vat, key})
 	}
-	if c, ok := t.over[VatstoreKey{vat, key}]; ok {
+	if c, ok := t.over.get(VatstoreKey{vat, key}); ok {
 		return c.v, !c.del
 	}
 	return t.baseGet(vat, key)
@@ -58,7 +57,7 @@ func (t *VatstoreTable) set(vat, key, value string) {
 		t.paged.put(VatstoreKey{vat, key}, value)
 		return
 	}
-	t.over[VatstoreKey{vat, key}] = change[string]{v: value}
+	t.over.set(VatstoreKey{vat, key}, change[string]{v: value})
 }
 
 func (t *VatstoreTable) del(vat, key string) {
@@ -68,11 +67,11 @@ func (t *VatstoreTable) del(vat, key string) {
 	}
 	k := VatstoreKey{vat, key}
 	if _, ok := t.baseGet(vat, key); !ok {
-		if _, inOver := t.over[k]; !inOver {
+		if !t.over.has(k) {
 			return
 		}
 	}
-	t.over[k] = change[string]{del: true}
+	t.over.set(k, change[string]{del: true})
 }
 
 // nextKey returns the smallest key of vat strictly greater than prior.
@@ -82,7 +81,7 @@ func (t *VatstoreTable) nextKey(vat, prior string) (string, bool) {
 	}
 	var best string
 	found := false
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		if c.del || k.Vat != vat || k.Key <= prior {
 			continue
 		}
@@ -98,7 +97,7 @@ func (t *VatstoreTable) nextKey(vat, prior string) (string, bool) {
 			if found && it.key >= best {
 				return false
 			}
-			if c, ok := t.over[VatstoreKey{vat, it.key}]; ok && c.del {
+			if c, ok := t.over.get(VatstoreKey{vat, it.key}); ok && c.del {
 				return true // deleted by the open crank; keep looking
 			}
 			best, found = it.key, true
@@ -148,7 +147,7 @@ func (t *VatstoreTable) vats() []string {
 	for vat := range t.base {
 		consider(vat)
 	}
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		if !c.del {
 			consider(k.Vat)
 		}
@@ -161,10 +160,10 @@ func (t *VatstoreTable) fold() {
 		t.paged.fold()
 		return
 	}
-	if len(t.over) == 0 {
+	if t.over.len() == 0 {
 		return // as Table.fold
 	}
-	for k, c := range t.over {
+	for k, c := range t.over.all {
 		tr := t.base[k.Vat]
 		if c.del {
 			if tr == nil {
@@ -183,10 +182,10 @@ func (t *VatstoreTable) fold() {
 			}
 			tr.ReplaceOrInsert(vsItem{key: k.Key, value: c.v})
 		}
-		t.dirty[k] = struct{}{}
+		t.dirty.set(k, struct{}{})
 	}
-	if len(t.over) > 0 {
-		t.over = reuseMap(t.over)
+	if t.over.len() > 0 {
+		t.over.reset()
 	}
 }
 
@@ -225,8 +224,8 @@ func (t *VatstoreTable) abort() {
 		t.paged.abort()
 		return
 	}
-	if len(t.over) > 0 {
-		t.over = reuseMap(t.over)
+	if t.over.len() > 0 {
+		t.over.reset()
 	}
 }
 
@@ -251,7 +250,7 @@ func (t *VatstoreTable) Deletes(fn func(VatstoreKey)) {
 		t.paged.Deletes(fn)
 		return
 	}
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		if _, ok := t.baseGet(k.Vat, k.Key); !ok {
 			fn(k)
 		}
@@ -264,7 +263,7 @@ func (t *VatstoreTable) Upserts(fn func(VatstoreKey, string)) {
 		t.paged.Upserts(fn)
 		return
 	}
-	for k := range t.dirty {
+	for k := range t.dirty.all {
 		if v, ok := t.baseGet(k.Vat, k.Key); ok {
 			fn(k, v)
 		}
@@ -276,8 +275,8 @@ func (t *VatstoreTable) clearDirty() {
 		t.paged.clearDirty()
 		return
 	}
-	if len(t.dirty) > 0 {
-		t.dirty = reuseMap(t.dirty)
+	if t.dirty.len() > 0 {
+		t.dirty.reset()
 	}
 }
 
@@ -285,14 +284,14 @@ func (t *VatstoreTable) pending() bool {
 	if t.paged != nil {
 		return t.paged.pending()
 	}
-	return len(t.over) > 0
+	return t.over.len() > 0
 }
 
 func (t *VatstoreTable) dirtyLen() int {
 	if t.paged != nil {
 		return t.paged.dirtyLen()
 	}
-	return len(t.dirty)
+	return t.dirty.len()
 }
 
 // deleteBase removes an entry from a resident vatstore's committed view:

@@ -22,7 +22,7 @@ type VatstoreSource interface {
 // are a Table's, partitioned by vat; nextKey merges the backend's seek
 // with the unflushed and open writes.
 func (t *VatstoreTable) Page(src VatstoreSource, cacheRows int) {
-	if len(t.base) != 0 || len(t.over) != 0 || len(t.dirty) != 0 {
+	if len(t.base) != 0 || t.over.len() != 0 || t.dirty.len() != 0 {
 		panic("persistence: Page of the vatstore after it was used")
 	}
 	pt := newTable[VatstoreKey, string](t.Name(), func(k VatstoreKey) string { return k.Vat })
