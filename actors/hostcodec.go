@@ -26,10 +26,7 @@ var hostCodec = marshal.Codec{
 
 // methargs marshals a host message.
 func methargs(method string, args []any) (marshal.CapData, error) {
-	if args == nil {
-		args = []any{}
-	}
-	data, err := hostCodec.Encode([]any{method, args})
+	data, err := hostCodec.EncodeMethargs(method, args)
 	if err != nil {
 		return marshal.CapData{}, fmt.Errorf("actors: arguments of %s: %w", method, err)
 	}

@@ -128,9 +128,6 @@ func (inst *Instance) sendOnly(target any, method string, args []any) error {
 
 // encodeSend marshals a message's target and methargs.
 func (inst *Instance) encodeSend(target any, method string, args []any) (marshal.Ref, marshal.CapData, error) {
-	if args == nil {
-		args = []any{}
-	}
 	ref, ok, err := inst.slotOf(target)
 	if err == nil && !ok {
 		err = fmt.Errorf("vat: E(%T): not a reference", target)
@@ -138,7 +135,7 @@ func (inst *Instance) encodeSend(target any, method string, args []any) (marshal
 	if err != nil {
 		return marshal.Ref{}, marshal.CapData{}, err
 	}
-	methargs, err := inst.codec.Encode([]any{method, args})
+	methargs, err := inst.codec.EncodeMethargs(method, args)
 	if err != nil {
 		return marshal.Ref{}, marshal.CapData{}, fmt.Errorf("vat: send %s: %w", method, err)
 	}
