@@ -65,6 +65,26 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			wantMsg: "read-only",
 		},
 		{
+			name: "corrupt c-list index",
+			prepare: func(t *testing.T, path string) {
+				s, err := Open(ctx, path, persistence.Options{})
+				require.NoError(t, err)
+				require.NoError(t, s.Begin())
+				for i := 1; i < 500; i++ {
+					n := fmt.Sprint(i)
+					s.PutCList("v1", "kp"+n, persistence.CListRow{VRef: "p-" + n, Reachable: true})
+				}
+				_, err = s.Commit(ctx)
+				require.NoError(t, err)
+				corruptRootPage(t, s, path, "clist_by_kref")
+			},
+			// A writable open lists the c-list's promise entries on
+			// clist_by_kref (they stay in memory): the damaged index fails
+			// the open, naming what it was reading.
+			wantErr: persistence.ErrCorrupt,
+			wantMsg: "read clist",
+		},
+		{
 			name: "corrupt pages",
 			prepare: func(t *testing.T, path string) {
 				s, err := Open(ctx, path, persistence.Options{})
@@ -75,24 +95,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 				}
 				_, err = s.Commit(ctx)
 				require.NoError(t, err)
-				_, err = sqlConn(t, s).ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-				require.NoError(t, err)
-				// The vatstore's root page: every read of the table goes
-				// through it, wherever its rows landed. (Scribbling at a
-				// fixed offset could hit a free page, which nothing reads.)
-				var root, pageSize int64
-				require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "SELECT rootpage FROM sqlite_schema WHERE name = 'vatstore'").Scan(&root))
-				require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize))
-				require.NoError(t, s.Close(ctx))
-				f, err := os.OpenFile(path, os.O_RDWR, 0)
-				require.NoError(t, err)
-				junk := make([]byte, pageSize)
-				for i := range junk {
-					junk[i] = byte(i * 7)
-				}
-				_, err = f.WriteAt(junk, (root-1)*pageSize)
-				require.NoError(t, err)
-				require.NoError(t, f.Close())
+				corruptRootPage(t, s, path, "vatstore")
 			},
 			wantErr: persistence.ErrCorrupt,
 			wantMsg: "k.db",
@@ -130,6 +133,31 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			require.Contains(t, err.Error(), path, "the error names the file")
 		})
 	}
+}
+
+// corruptRootPage closes s and scribbles over the root page of the named
+// table or index in its file: every read of it goes through that page,
+// wherever its rows landed (scribbling at a fixed offset could hit a free
+// page, which nothing reads).
+func corruptRootPage(t *testing.T, s *persistence.Store, path, name string) {
+	t.Helper()
+	ctx := context.Background()
+	conn := sqlConn(t, s)
+	_, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	require.NoError(t, err)
+	var root, pageSize int64
+	require.NoError(t, conn.QueryRowContext(ctx, "SELECT rootpage FROM sqlite_schema WHERE name = ?", name).Scan(&root))
+	require.NoError(t, conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize))
+	require.NoError(t, s.Close(ctx))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	junk := make([]byte, pageSize)
+	for i := range junk {
+		junk[i] = byte(i * 7)
+	}
+	_, err = f.WriteAt(junk, (root-1)*pageSize)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 }
 
 func TestOpenRefusesSecondKernel(t *testing.T) {
