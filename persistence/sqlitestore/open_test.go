@@ -82,7 +82,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			// clist_by_kref (they stay in memory): the damaged index fails
 			// the open, naming what it was reading.
 			wantErr: persistence.ErrCorrupt,
-			wantMsg: "read clist",
+			wantMsg: "load the promises of the c-list",
 		},
 		{
 			name: "corrupt pages",
