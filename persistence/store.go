@@ -327,7 +327,7 @@ func (s *Store) mustOpen() {
 // ---- meta and id counters ----
 
 // Meta reads a meta value.
-func (s *Store) Meta(key string) (string, bool) { return s.tabs.Meta.get(key) }
+func (s *Store) Meta(key string) (string, bool) { return s.tabs.Meta.getResident(key) }
 
 // SetMeta writes a meta value.
 func (s *Store) SetMeta(key, value string) { s.mustOpen(); s.tabs.Meta.put(key, value) }

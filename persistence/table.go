@@ -178,6 +178,25 @@ func (t *Table[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
+// getResident is get for a table that is never paged (Page panics for
+// one after use; this panics for one paged). It never reaches a Source, so
+// the key does not escape: a caller may build it on the stack. (The
+// kernel looks up a meta key built from a kpid at every settlement.)
+func (t *Table[K, V]) getResident(k K) (V, bool) {
+	if t.src != nil {
+		panic(fmt.Sprintf("persistence: getResident of paged table %s", t.name))
+	}
+	if c, ok := t.over.get(k); ok {
+		if c.del {
+			var zero V
+			return zero, false
+		}
+		return c.v, true
+	}
+	v, ok := t.base[k]
+	return v, ok
+}
+
 // has reports whether k exists as the open crank sees it.
 func (t *Table[K, V]) has(k K) bool {
 	_, ok := t.get(k)
