@@ -189,7 +189,7 @@ func (h *Hub) run(k *actors.Kernel) {
 			return
 		case <-t.C:
 		}
-		if h.streams() == 0 {
+		if h.Streams() == 0 {
 			// Nobody watches: ask the kernel nothing, and start the rates
 			// afresh when someone does.
 			prev = sample{}
@@ -324,8 +324,8 @@ func (h *Hub) publish(snap *Snapshot) {
 	}
 }
 
-// streams is how many streams are open.
-func (h *Hub) streams() int {
+// Streams is how many event streams are open.
+func (h *Hub) Streams() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.mu.subs)
