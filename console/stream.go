@@ -40,6 +40,10 @@ func (h *Hub) ServeEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer sub.Close()
 	rc := http.NewResponseController(w)
+	// The server's ReadTimeout does not reach the stream: net/http
+	// clears the read deadline once the request is read, for the
+	// background read that sees the client go (and ends r.Context()).
+	// Its WriteTimeout would; write sets a deadline per event instead.
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -287,4 +288,33 @@ func TestAuditEndpoint(t *testing.T) {
 	require.True(t, a.Audit.OK)
 	require.Empty(t, a.Problems)
 	require.Positive(t, a.Cranks)
+}
+
+// A stream outlives the server's read timeout and a request's timeout:
+// it is one long answer. (The write timeout, past the 10 s write grace,
+// is replaced by a deadline per event; this test does not wait for it.)
+func TestEventsOutliveTimeouts(t *testing.T) {
+	f := newConsoleFixture(t, console.Options{Interval: 10 * time.Millisecond})
+	cs := &control.Server{Kernel: f.k, Token: token, Console: f.hub,
+		ReadTimeout: 100 * time.Millisecond, Timeout: 50 * time.Millisecond}
+	srv := cs.HTTPServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(cs.Listener(ln))
+	defer srv.Close()
+	req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/v1/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	s := &sse{t: t, rd: bufio.NewReader(resp.Body)}
+	began := time.Now()
+	first := s.next()
+	var last console.Frame
+	// Read until well past ReadTimeout (100 ms) and Timeout (50 ms).
+	for time.Since(began) < time.Second {
+		last = s.next()
+	}
+	require.Greater(t, last.Seq, first.Seq, "frames kept coming past the server's timeouts")
 }
