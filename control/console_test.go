@@ -318,3 +318,65 @@ func TestEventsOutliveTimeouts(t *testing.T) {
 	}
 	require.Greater(t, last.Seq, first.Seq, "frames kept coming past the server's timeouts")
 }
+
+// The view (vats, subclusters) is sent only when it changed: a kernel
+// with nothing to do sends counts alone.
+func TestEventsViewOnlyWhenChanged(t *testing.T) {
+	f := newConsoleFixture(t, console.Options{})
+	f.launch()
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	resp := f.openEvents(ctx, "Bearer "+token)
+	defer resp.Body.Close()
+	s := &sse{t: t, rd: bufio.NewReader(resp.Body)}
+	require.NotNil(t, s.next().View)
+	// The launch's last crank may be counted a frame late (the kernel
+	// answers before it tells the console): it settles within a few.
+	quiet := false
+	for range 50 {
+		if s.next().View == nil {
+			quiet = true
+			break
+		}
+	}
+	require.True(t, quiet, "an idle kernel's frames carry no view")
+	err := f.c.TerminateVat(f.ctx, f.launchedVat(), "gone")
+	require.NoError(t, err)
+	for range 50 {
+		fr := s.next()
+		if fr.View != nil && fr.View.Vats[0].State == "terminated" {
+			return
+		}
+	}
+	t.Fatal("the terminated vat's view never came")
+}
+
+// launchedVat is the one vat the fixture launched.
+func (f *consoleFixture) launchedVat() string {
+	st, err := f.c.Status(f.ctx)
+	require.NoError(f.t, err)
+	require.Len(f.t, st.Vats, 1)
+	return st.Vats[0].ID
+}
+
+// The streams end when the kernel stops, and no new one opens.
+func TestEventsEndWhenKernelStops(t *testing.T) {
+	f := newConsoleFixture(t, console.Options{})
+	resp := f.openEvents(f.ctx, "Bearer "+token)
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	(&sse{t: t, rd: rd}).next()
+	require.NoError(t, f.k.Stop(f.ctx))
+	_, err := io.Copy(io.Discard, rd)
+	require.NoError(t, err, "the body ends with the kernel")
+	// The hub closes itself as it sees the kernel stop: a real
+	// goroutine, polled with a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	status := 0
+	for time.Now().Before(deadline) && status != http.StatusServiceUnavailable {
+		resp2 := f.openEvents(f.ctx, "Bearer "+token)
+		resp2.Body.Close()
+		status = resp2.StatusCode
+	}
+	require.Equal(t, http.StatusServiceUnavailable, status, "a stopped kernel's hub takes no stream")
+}

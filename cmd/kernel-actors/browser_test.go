@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,20 +36,42 @@ import (
 // the page's DOM until then (a real browser and a real daemon).
 const browserWait = 30 * time.Second
 
-// chromium finds the browser: $CHROMIUM, or chromium on the PATH.
-func chromium(t *testing.T) string {
-	t.Helper()
+// errNoChromium is findChromium's error when there is no browser.
+var errNoChromium = errors.New("the browser tests (tag browser) need Chromium: install Debian's package " +
+	"(apt-get install -y chromium, with sudo when not root) or set CHROMIUM to the browser's path")
+
+// findChromium finds the browser: $CHROMIUM, or chromium on the PATH.
+func findChromium() (string, error) {
 	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
 		if name == "" {
 			continue
 		}
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatalf("the browser tests (tag browser) need Chromium: install Debian's package " +
-		"(apt-get install -y chromium, with sudo when not root) or set CHROMIUM to the browser's path")
-	return ""
+	return "", errNoChromium
+}
+
+// chromium is findChromium's browser, or the test's failure: with the
+// tag on, a missing browser is an error, never a skip.
+func chromium(t *testing.T) string {
+	t.Helper()
+	p, err := findChromium()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Without a browser the tests say what to install (and fail: chromium
+// calls t.Fatal with this error).
+func TestBrowserMissingChromiumIsNamed(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("CHROMIUM", "")
+	_, err := findChromium()
+	require.ErrorIs(t, err, errNoChromium)
+	require.Contains(t, err.Error(), "apt-get install -y chromium")
 }
 
 // screenshotDir is where screenshots go, made if missing.
@@ -270,6 +293,14 @@ func TestBrowserConsole(t *testing.T) {
 		b.do(chromedp.Click(chromedp.ID("restart-button")))
 		b.until("the restart's answer", `document.getElementById("action-result").textContent.includes("incarnation 1")`)
 		b.until("alice's new incarnation in the table", fmt.Sprintf(`document.querySelector("#vats tr[data-vat='%s'] .inc").textContent === "1"`, alice))
+		b.set("upgrade-bundle", "echo/alice")
+		b.do(chromedp.Click(chromedp.ID("upgrade-button")))
+		b.until("the upgrade's answer", `document.getElementById("action-result").textContent.includes("upgraded: incarnation 2")`)
+		b.until("alice's upgrade in the table", fmt.Sprintf(`document.querySelector("#vats tr[data-vat='%s'] .inc").textContent === "2"`, alice))
+		b.until("the upgrade in alice's log", `document.getElementById("vatlog").textContent.includes("upgrade")`)
+		b.set("upgrade-bundle", "no/such-bundle")
+		b.do(chromedp.Click(chromedp.ID("upgrade-button")))
+		b.until("an unknown bundle refused", `document.getElementById("action-result").className.includes("bad")`)
 
 		b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#vats tr[data-vat='%s'] button`, bob))))
 		b.set("terminate-reason", "retired by the browser test")
@@ -302,12 +333,10 @@ func TestBrowserConsole(t *testing.T) {
 	t.Run("log out", func(t *testing.T) {
 		b.t = t
 		b.do(chromedp.Click(chromedp.ID("logout-button")))
-		b.until("the login form again", `!document.getElementById("login").hidden`)
-		// The stream ends with the log-out: the daemon counts no stream.
-		deadline := time.Now().Add(browserWait)
-		for time.Now().Before(deadline) && eval[string](b, `document.getElementById("conn").textContent`) != "signed out" {
-			time.Sleep(50 * time.Millisecond) // a real browser: polled with a deadline
-		}
-		require.Equal(t, "signed out", eval[string](b, `document.getElementById("conn").textContent`))
+		b.until("the login form again", `!document.getElementById("login").hidden && document.getElementById("console").hidden`)
+		b.until("the stream stopped", `document.getElementById("conn").textContent === "signed out"`)
+		// The token went with the log-out: a reload shows the login form.
+		b.do(chromedp.Reload())
+		b.until("the login form after a reload", `!document.getElementById("login").hidden && document.getElementById("console").hidden`)
 	})
 }
