@@ -15,6 +15,11 @@ const flushMetric = "kernel.flush.duration"
 // commitReader reads the flush histogram from the hub's metric reader.
 // The reader's data is cumulative; a Point's figures are differences of
 // two reads.
+//
+// The figures come from the kernel's own histogram rather than from a
+// hook of the console's: the kernel already times each flush for its
+// metrics, and a second clock read on the commit path would be a cost
+// for a view that may not be open.
 type commitReader struct{}
 
 // flushTotals are the flush histogram's cumulative totals.
@@ -30,6 +35,8 @@ type flushTotals struct {
 func (commitReader) read(ctx context.Context, r *sdkmetric.ManualReader) flushTotals {
 	var rm metricdata.ResourceMetrics
 	if err := r.Collect(ctx, &rm); err != nil {
+		// Not registered (a program that did not add Reader to its
+		// provider) or shut down: no figures, the chart stays flat.
 		return flushTotals{}
 	}
 	var t flushTotals
@@ -42,6 +49,8 @@ func (commitReader) read(ctx context.Context, r *sdkmetric.ManualReader) flushTo
 			if !ok {
 				continue
 			}
+			// One point per attribute set; the flush histogram has none
+			// today, and summing keeps this right if it gains some.
 			for _, dp := range h.DataPoints {
 				t.count += dp.Count
 				t.sum += dp.Sum
@@ -66,7 +75,11 @@ func (t flushTotals) since(prev flushTotals) (n uint64, meanMs, p99Ms float64) {
 		return 0, 0, 0
 	}
 	n = t.count - prev.count
+	// Cumulative totals: the interval's mean is the difference of sums
+	// over the difference of counts.
 	meanMs = (t.sum - prev.sum) / float64(n) * 1000
+	// The smallest bucket whose cumulative count reaches 99% of the
+	// interval's flushes: a histogram gives a bound, not the value.
 	want := uint64(math.Ceil(float64(n) * 0.99))
 	var seen uint64
 	for i, c := range t.counts {
@@ -81,6 +94,8 @@ func (t flushTotals) since(prev flushTotals) (n uint64, meanMs, p99Ms float64) {
 			break
 		}
 	}
+	// Past the last bound (the +Inf bucket): the last bound is the best
+	// the histogram can say, "at least this".
 	if len(t.bounds) > 0 {
 		p99Ms = t.bounds[len(t.bounds)-1] * 1000
 	}

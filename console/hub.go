@@ -60,6 +60,8 @@ func (o Options) withDefaults() Options {
 			*v = d
 		}
 	}
+	// Zero or negative means the default: a hub that showed no vats or
+	// took no stream would be a console that shows nothing.
 	def(&o.QueueItems, DefaultQueueItems)
 	def(&o.MaxVats, DefaultMaxVats)
 	def(&o.MaxStreams, DefaultMaxStreams)
@@ -85,8 +87,9 @@ type Hub struct {
 	// stats are the per-vat counts OnCrankDone keeps.
 	stats struct {
 		sync.Mutex
-		vats    map[kernel.VatID]*vatStats
-		version uint64 // +1 at every change
+		// vats grows with the vats that cranked in this process, as the
+		// kernel's own tables do; nothing here is per crank.
+		vats map[kernel.VatID]*vatStats
 	}
 
 	mu struct {
@@ -112,6 +115,8 @@ type vatStats struct {
 
 // New makes a hub; Start sets it sampling a kernel.
 func New(opts Options) *Hub {
+	// A manual reader: collected only when the sampler asks, so a hub
+	// nobody watches costs the MeterProvider nothing at export time.
 	h := &Hub{opts: opts.withDefaults(), reader: sdkmetric.NewManualReader(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	h.stats.vats = map[kernel.VatID]*vatStats{}
@@ -128,8 +133,12 @@ func (h *Hub) Reader() sdkmetric.Reader { return h.reader }
 // actors.Config.OnCrankDone. It returns at once.
 func (h *Hub) OnCrankDone(s actors.CrankSummary) {
 	if s.Vat == "" {
+		// A send the router splatted concerned no vat: no row to count it on.
 		return
 	}
+	// INVARIANT: the kernel actor waits here for the lock at most as long
+	// as sample's copy of the map holds it; no stream, no write and no
+	// kernel request ever happens under it.
 	h.stats.Lock()
 	defer h.stats.Unlock()
 	v := h.stats.vats[s.Vat]
@@ -138,11 +147,13 @@ func (h *Hub) OnCrankDone(s actors.CrankSummary) {
 		h.stats.vats[s.Vat] = v
 	}
 	v.cranks++
+	// The last failure is kept until a later one replaces it: a vat that
+	// recovered (restart policy) still shows what went wrong, with the
+	// crank, so the operator can find its log line.
 	if s.Aborted {
 		v.aborted++
 		v.lastError, v.lastErrorCrank = s.Failure, s.Crank
 	}
-	h.stats.version++
 }
 
 // Start starts the sampler on k. It returns at once; Close stops it.
@@ -177,6 +188,9 @@ func (h *Hub) Close() {
 // until Close or the kernel stops.
 func (h *Hub) run(k *actors.Kernel) {
 	defer close(h.done)
+	// A ticker rather than a sleep after each sample: a slow sample (a
+	// long crank) makes the next tick come at once, not an interval late,
+	// and the rates divide by the real time between samples anyway.
 	t := time.NewTicker(h.opts.Interval)
 	defer t.Stop()
 	var prev sample
@@ -214,7 +228,6 @@ type sample struct {
 	queueLen    int
 	flush       flushTotals
 	vats        map[kernel.VatID]vatStats
-	statsVer    uint64
 	initialized bool
 }
 
@@ -227,7 +240,12 @@ func (h *Hub) sample(k *actors.Kernel) (sample, error) {
 	if err != nil {
 		return sample{}, fmt.Errorf("console: status: %w", err)
 	}
+	// Timed when the status came back: the crank count and the time go
+	// together, so the rate is right however long the kernel took.
 	s := sample{at: time.Now(), status: st, initialized: true}
+	// A second request, not one with the status: Status is the kernel's
+	// and has no run-queue view; ReadStore runs between cranks too, so
+	// the head read here is the queue at one moment.
 	err = k.ReadStore(ctx, func(store *persistence.Store) error {
 		s.queueLen = store.QueueLen()
 		s.queue = store.QueuePeek(h.opts.QueueItems)
@@ -237,12 +255,12 @@ func (h *Hub) sample(k *actors.Kernel) (sample, error) {
 		return sample{}, fmt.Errorf("console: run queue: %w", err)
 	}
 	s.flush = h.commit.read(ctx, h.reader)
+	// A copy, so that the rows are built with the lock released.
 	h.stats.Lock()
 	s.vats = make(map[kernel.VatID]vatStats, len(h.stats.vats))
 	for id, v := range h.stats.vats {
 		s.vats[id] = *v
 	}
-	s.statsVer = h.stats.version
 	h.stats.Unlock()
 	return s, nil
 }
@@ -251,7 +269,11 @@ func (h *Hub) sample(k *actors.Kernel) (sample, error) {
 func (h *Hub) snapshot(prev, cur sample) *Snapshot {
 	h.seq++
 	pt := Point{Time: cur.at.UnixMilli(), QueueLength: cur.queueLen}
+	// With no previous sample (the first after a stream opened) there is
+	// no interval to divide by: the point has counts and no rates.
 	if prev.initialized {
+		// CranksRun is this process's and only grows; the guard is for a
+		// hub moved to another kernel, which Start does not allow anyway.
 		if secs := cur.at.Sub(prev.at).Seconds(); secs > 0 && cur.status.CranksRun >= prev.status.CranksRun {
 			pt.CranksPerSecond = float64(cur.status.CranksRun-prev.status.CranksRun) / secs
 		}
@@ -270,6 +292,8 @@ func (h *Hub) vatRows(cur sample) []VatRow {
 	for _, id := range cur.status.PagedOut {
 		paged[id] = true
 	}
+	// Id order, numeric, so the table does not reshuffle between frames
+	// and a truncated list is always the oldest vats.
 	vats := cur.status.Vats
 	sort.Slice(vats, func(i, j int) bool { return idLess(string(vats[i].ID), string(vats[j].ID)) })
 	rows := make([]VatRow, 0, min(len(vats), h.opts.MaxVats))
@@ -278,6 +302,8 @@ func (h *Hub) vatRows(cur sample) []VatRow {
 		row := VatRow{ID: string(v.ID), Name: v.Name, Subcluster: string(v.Subcluster), Code: v.Config.Code(),
 			State: "running", Incarnation: v.Incarnation, Root: string(v.Root),
 			Cranks: st.cranks, Aborted: st.aborted, LastError: st.lastError, LastErrorCrank: st.lastErrorCrank}
+		// The kernel knows active and inactive; paged-out is the runtime's
+		// (Status.PagedOut), and a console shows the vat's real state.
 		switch {
 		case !v.Active:
 			row.State = "terminated"
@@ -291,6 +317,8 @@ func (h *Hub) vatRows(cur sample) []VatRow {
 
 // subclusterRows lists the subclusters with their vats and roots.
 func subclusterRows(st actors.Status) []SubclusterRow {
+	// Roots by vat, read from the vats: a subcluster's info names its
+	// vats, not their roots.
 	roots := map[kernel.VatID]string{}
 	for _, v := range st.Vats {
 		roots[v.ID] = string(v.Root)
@@ -301,6 +329,8 @@ func subclusterRows(st actors.Status) []SubclusterRow {
 		for name, id := range s.Vats {
 			row.Vats = append(row.Vats, SubclusterVat{Name: name, ID: string(id), Root: roots[id]})
 		}
+		// By config name: a map's order would change the view's bytes, and
+		// so resend it, at every frame.
 		sort.Slice(row.Vats, func(i, j int) bool { return row.Vats[i].Name < row.Vats[j].Name })
 		if id, ok := s.Vats[s.Bootstrap]; ok {
 			row.Root = roots[id]
@@ -316,6 +346,7 @@ func (h *Hub) publish(snap *Snapshot) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.mu.history = append(h.mu.history, snap.counts.Point)
+	// Shifted in place: the slice never grows past History (+1).
 	if over := len(h.mu.history) - h.opts.History; over > 0 {
 		h.mu.history = append(h.mu.history[:0], h.mu.history[over:]...)
 	}

@@ -51,6 +51,8 @@ type AuditResponse struct {
 
 // consoleRoutes adds the console's endpoints behind the token.
 func (s *Server) consoleRoutes(mux *http.ServeMux, route func(pattern, method string, h func(w http.ResponseWriter, r *http.Request) (any, error))) {
+	// refs and audit answer JSON like every endpoint; events is a stream,
+	// so it has a handler of its own, after the same authentication.
 	route("/v1/refs", http.MethodGet, s.refs)
 	route("/v1/audit", http.MethodGet, s.audit)
 	mux.HandleFunc("/v1/events", func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +62,8 @@ func (s *Server) consoleRoutes(mux *http.ServeMux, route func(pattern, method st
 				Message: "/v1/events wants GET, not " + r.Method})
 			return
 		}
+		// A program that embeds the API without a console gets a named
+		// 404, not a stream that never sends.
 		if s.Console == nil {
 			s.fail(w, r, &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "this server has no console"})
 			return
@@ -97,20 +101,30 @@ func (s *Server) refs(w http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
 	limit := DefaultRefsLimit
 	if l := q.Get("limit"); l != "" {
+		// Bounded: the answer is built in memory, and a search is for a
+		// person reading a table.
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > MaxRefsLimit {
 			return nil, badRequest("limit %q: want a whole number from 1 to %d", l, MaxRefsLimit)
 		}
 		limit = n
 	}
+	// Case-insensitive: krefs and vat ids are lower case already, and a
+	// promise state typed "Fulfilled" should still match.
 	text := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	// The inspector's reading, without the audit: one consistent state,
+	// read by the code that `inspect` uses, so the console and the
+	// command line never disagree about an object.
 	rep, err := s.report(r, false)
 	if err != nil {
 		return nil, err
 	}
+	// Empty lists, not null: the page iterates them as they come.
 	out := RefsResponse{Objects: []inspect.Object{}, Promises: []inspect.Promise{}}
 	for _, o := range rep.Objects {
 		if matches(text, o.KRef, o.Owner, strings.Join(o.Importers, " ")) {
+			// Counted past the limit, so the page can say how many it
+			// did not show.
 			out.ObjectsMatched++
 			if len(out.Objects) < limit {
 				out.Objects = append(out.Objects, o)
@@ -149,6 +163,8 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// OK is the report's: audited, and every row readable; the auditor's
+	// own verdict is beside it, so a page can say which failed.
 	problems := rep.Problems
 	if problems == nil {
 		problems = []string{}
@@ -167,6 +183,9 @@ func (s *Server) report(r *http.Request, audit bool) (inspect.Report, error) {
 		return err
 	})
 	if err != nil {
+		// Wrapped, not replaced: classify still finds ErrStopped (503) or
+		// the deadline (504) inside; the inspector's errors name rows,
+		// never values.
 		return rep, fmt.Errorf("read the store: %w", err)
 	}
 	return rep, nil

@@ -24,6 +24,8 @@ async function api(method, path, body) {
     opts.body = typeof body === "string" ? body : JSON.stringify(body);
   }
   const resp = await fetch(path, opts);
+  // Read as text first: an answer that is not JSON (a proxy's error
+  // page) is still shown, as its text, rather than lost to a parse error.
   const text = await resp.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -45,6 +47,8 @@ function el(tag, text, cls) {
   return e;
 }
 
+// setConn shows the stream's state in the header: live, reconnecting or
+// signed out.
 function setConn(state, text) {
   const c = $("conn");
   c.className = "conn " + state;
@@ -56,9 +60,12 @@ function setConn(state, text) {
 async function login(ev) {
   ev.preventDefault();
   const field = $("login-token");
+  // Trimmed: a token pasted from `cat k.db.token` carries its newline.
   token = field.value.trim();
   field.value = ""; // the field does not keep it either
   $("login-error").textContent = "";
+  // Checked before the console opens: a wrong token is named at the form,
+  // not discovered later as a stream that keeps failing.
   try {
     await api("GET", "/v1/status");
   } catch (e) {
@@ -70,9 +77,11 @@ async function login(ev) {
   $("console").hidden = false;
   $("logout-button").hidden = false;
   stream();
-  search();
+  search(); // the objects table starts filled, as the others do from the stream
 }
 
+// logout forgets the token and ends the stream (the daemon then drops
+// the stream's subscription, as for a closed tab).
 function logout() {
   token = "";
   if (streamCtl) streamCtl.abort();
@@ -97,9 +106,13 @@ async function stream() {
         headers: { Authorization: "Bearer " + token, Accept: "text/event-stream" },
         cache: "no-store", signal: ctl.signal,
       });
+      // A 401 here means the daemon restarted with a new token: retrying
+      // would never succeed, so the operator is asked for the new one.
       if (resp.status === 401) { logout(); $("login-error").textContent = "The daemon no longer takes this token (it restarted?)."; return; }
       if (!resp.ok) throw new Error("events: HTTP " + resp.status);
       setConn("live", "live");
+      // The body as text chunks; an event may span chunks, and a chunk
+      // may hold several events, so blocks are cut at blank lines.
       const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = "";
       for (;;) {
@@ -114,6 +127,8 @@ async function stream() {
         }
       }
     } catch (e) {
+      // An abort is the log-out; anything else (the daemon stopped, the
+      // network dropped) is retried below.
       if (ctl.signal.aborted) return;
     }
     setConn("retry", "reconnecting");
@@ -121,7 +136,10 @@ async function stream() {
   }
 }
 
-// onEvent handles one SSE block; it returns the reconnect pause.
+// onEvent handles one SSE block; it returns the reconnect pause. It
+// follows the SSE format's field rules (one optional space after the
+// colon, data lines joined with newlines, comment lines ignored), so a
+// proxy that re-chunks the stream changes nothing.
 function onEvent(block, retryMs) {
   let event = "message";
   const data = [];
@@ -140,6 +158,8 @@ function onEvent(block, retryMs) {
 
 // ---- rendering ----
 
+// render shows one frame: the counts always, the tables only when the
+// frame carries a view (the daemon sends one only when it changed).
 function render(f) {
   $("cranks").textContent = f.cranks;
   $("rate").textContent = f.point.cranksPerSecond.toFixed(1);
@@ -147,6 +167,8 @@ function render(f) {
   $("live-vats").textContent = f.liveVats;
   $("missed").textContent = f.missed;
   if (f.point.flushes > 0) $("commit-mean").textContent = f.point.commitMeanMs.toFixed(2) + " ms";
+  // A first frame (also after a reconnect) brings the history whole and
+  // replaces ours; later frames add their own point.
   if (f.history) { history.length = 0; history.push(...f.history); }
   else history.push(f.point);
   while (history.length > maxPoints) history.shift();
@@ -156,6 +178,7 @@ function render(f) {
 }
 
 // line gives an SVG polyline's points for values scaled to max.
+// The SVG's viewBox is 300x60; 2 units of margin keep a flat line visible.
 function line(values, max) {
   const n = values.length;
   if (n === 0) return "";
@@ -163,6 +186,8 @@ function line(values, max) {
   return values.map((v, i) => (i * step).toFixed(1) + "," + (58 - (max > 0 ? v / max : 0) * 56).toFixed(1)).join(" ");
 }
 
+// drawCharts redraws both charts from the history. The latency chart
+// shares one scale for its two lines, so mean and p99 compare by eye.
 function drawCharts() {
   const rates = history.map((p) => p.cranksPerSecond);
   $("spark-line").setAttribute("points", line(rates, Math.max(1, ...rates)));
@@ -174,6 +199,7 @@ function drawCharts() {
   $("latency-max").textContent = "scale: 0 to " + top.toFixed(2) + " ms; peak rate " + Math.max(0, ...rates).toFixed(1) + "/s";
 }
 
+// renderQueue shows the head of the run queue, in the order it will run.
 function renderQueue(f) {
   const q = $("queue");
   q.replaceChildren(...f.queue.map((it) => el("li",
@@ -182,6 +208,8 @@ function renderQueue(f) {
   if (f.queueLength === 0) q.append(el("li", "empty", "hint"));
 }
 
+// renderView rebuilds the vats table, the vat chooser and the
+// subclusters. Rebuilt whole: at most 500 rows, and only when changed.
 function renderView(f) {
   const v = f.view;
   $("vats-total").textContent = v.vats.length < f.vatsTotal ? "(first " + v.vats.length + " of " + f.vatsTotal + ")" : "";
@@ -202,6 +230,8 @@ function renderView(f) {
     tr.append(td);
     return tr;
   }));
+  // The chooser keeps the operator's choice across rebuilds, so a frame
+  // arriving between Select and Terminate cannot retarget the button.
   const sel = $("vat-select");
   const keep = sel.value;
   sel.replaceChildren(...v.vats.map((vat) => {
@@ -236,6 +266,7 @@ function refLink(kref) {
   return a;
 }
 
+// selectVat picks the vat the action buttons act on, and marks its row.
 function selectVat(id) {
   selectedVat = id;
   $("vat-select").value = id;
@@ -259,6 +290,9 @@ async function send(ev) {
   out.className = "result";
   out.textContent = "sending…";
   const lines = $("send-args").value.split("\n").filter((l) => l.trim() !== "");
+  // The body is assembled as text so each argument's JSON goes as typed;
+  // JSON.parse and stringify would round an integer past 2^53, where the
+  // daemon refuses it by name instead.
   const body = '{"target":' + JSON.stringify($("send-target").value.trim()) +
     ',"method":' + JSON.stringify($("send-method").value.trim()) +
     ',"args":[' + lines.map(arg).join(",") + "]}";
@@ -271,7 +305,9 @@ async function send(ev) {
   }
 }
 
-// vatAction runs one of the vat buttons on the selected vat.
+// vatAction runs one of the vat buttons on the selected vat. The table
+// itself changes when the stream brings the new state; the answer here
+// is the API's.
 async function vatAction(what) {
   const id = $("vat-select").value;
   const out = $("action-result");
@@ -297,6 +333,8 @@ async function vatAction(what) {
   }
 }
 
+// showLog shows a vat's lifecycle log (launches, restarts, upgrades,
+// failures, termination), from the store.
 async function showLog(id) {
   $("vatlog-vat").textContent = id;
   const evs = await api("GET", "/v1/vats/" + encodeURIComponent(id) + "/log");
@@ -305,6 +343,8 @@ async function showLog(id) {
   if (evs.length === 0) $("vatlog").append(el("li", "no events", "hint"));
 }
 
+// search asks the daemon (which searches the store between cranks) and
+// shows at most 100 objects and 100 promises, saying how many matched.
 async function search(ev) {
   if (ev) ev.preventDefault();
   const q = $("search-input").value.trim();
@@ -318,6 +358,8 @@ async function search(ev) {
       tr.append(el("td", o.kref + (o.revoked ? " (revoked)" : ""), "mono"), el("td", o.owner || "orphaned", "mono"),
         el("td", o.reachable), el("td", o.recognizable), el("td", (o.importers || []).join(" "), "mono"));
       const td = el("td");
+      // Only a live, owned object can be revoked: an orphan has nobody to
+      // revoke it from, and a revoked one is done.
       if (!o.revoked && o.owner) {
         const b = el("button", "Revoke", "small danger");
         b.type = "button";
@@ -339,6 +381,7 @@ async function search(ev) {
   }
 }
 
+// revoke revokes an object, then searches again so its row says so.
 async function revoke(kref) {
   const out = $("search-summary");
   try {
@@ -350,6 +393,8 @@ async function revoke(kref) {
   }
 }
 
+// audit runs the auditor on demand: it reads the whole store, so it is
+// never run on a timer.
 async function audit() {
   const v = $("audit-verdict");
   v.className = "verdict";
@@ -365,6 +410,8 @@ async function audit() {
   }
 }
 
+// Handlers are attached here, not in the HTML: the page's policy runs
+// no inline script.
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
   $("logout-button").addEventListener("click", logout);
