@@ -63,9 +63,10 @@ type Server struct {
 	// /healthz and /readyz are always served, with no token either.
 	Metrics http.Handler
 
-	// Console, if set, serves the web console at /ui and its endpoints
-	// /v1/events, /v1/refs and /v1/audit (console.go); nil answers 404
-	// at /ui and /v1/events.
+	// Console, if set, serves the web console's page at /ui and its live
+	// stream at /v1/events (console.go); nil answers 404 at both. The
+	// console's other endpoints, /v1/refs and /v1/audit, read the store
+	// and are served either way.
 	Console *console.Hub
 }
 
