@@ -173,8 +173,10 @@ func (b *browser) set(id, value string) {
 }
 
 // consoleCluster is what the browser tests run: echo's ping-pong (the
-// workload) and a counter (the sends, the revoke, the terminate).
-const consoleCluster = "bootstrap: alice\nvats:\n  alice: {bundle: echo/alice}\n  bob: {bundle: echo/bob}\n  counter: {bundle: std/counter}\n"
+// workload), a counter (the sends, the revoke) and a worker that panics
+// on a negative number (a failed crank, in the vats table).
+const consoleCluster = "bootstrap: alice\nvats:\n  alice: {bundle: echo/alice}\n  bob: {bundle: echo/bob}\n" +
+	"  counter: {bundle: std/counter}\n  worker: {bundle: supervised/worker}\n"
 
 // launch launches the cluster through the daemon.
 func launchConsoleCluster(t *testing.T, d *daemon, dir string) control.LaunchResponse {
@@ -198,7 +200,7 @@ func TestBrowserConsole(t *testing.T) {
 	db := filepath.Join(dir, "k.db")
 	d := serve(t, db)
 	res := launchConsoleCluster(t, d, dir)
-	alice, bob, counter := res.VatIDs["alice"], res.VatIDs["bob"], res.VatIDs["counter"]
+	alice, bob, counter, worker := res.VatIDs["alice"], res.VatIDs["bob"], res.VatIDs["counter"], res.VatIDs["worker"]
 	counterRoot := res.Roots["counter"]
 	b := newBrowser(t)
 
@@ -212,13 +214,13 @@ func TestBrowserConsole(t *testing.T) {
 		b.until("the wrong token refused", `document.getElementById("login-error").textContent.includes("not this daemon's")`)
 		b.do(chromedp.SendKeys(chromedp.ID("login-token"), d.client.Token), chromedp.Click(chromedp.ID("login-button")))
 		b.until("the console, live", `!document.getElementById("console").hidden && document.getElementById("conn").textContent === "live"`)
-		b.until("the vats table", fmt.Sprintf(`document.querySelectorAll("#vats tbody tr").length === 3 && !!document.querySelector("#vats tr[data-vat='%s']")`, counter))
+		b.until("the vats table", fmt.Sprintf(`document.querySelectorAll("#vats tbody tr").length === 4 && !!document.querySelector("#vats tr[data-vat='%s']")`, counter))
 		// The token is nowhere but in the script's memory.
 		require.Empty(t, eval[string](b, `document.getElementById("login-token").value`), "the field was emptied")
 		require.NotContains(t, eval[string](b, `location.href`), d.client.Token)
 		require.Zero(t, eval[int](b, `localStorage.length + sessionStorage.length`))
 		require.Empty(t, eval[string](b, `document.cookie`))
-		require.Equal(t, counterRoot, b.text(`#subclusters li[data-subcluster="`+res.SubclusterID+`"] ul li:last-child a`), "the subcluster lists counter's root")
+		require.Equal(t, counterRoot, b.text(fmt.Sprintf(`#subclusters li[data-subcluster='%s'] li[data-vat='%s'] a`, res.SubclusterID, counter)), "the subcluster lists counter's root")
 		b.shot("02-console")
 	})
 
@@ -252,7 +254,7 @@ func TestBrowserConsole(t *testing.T) {
 	t.Run("send", func(t *testing.T) {
 		b.t = t
 		// The root link fills the target, as an operator would click it.
-		b.do(chromedp.Click(chromedp.CSS(`#subclusters li[data-subcluster="` + res.SubclusterID + `"] ul li:last-child a`)))
+		b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#subclusters li[data-subcluster='%s'] li[data-vat='%s'] a`, res.SubclusterID, counter))))
 		require.Equal(t, counterRoot, eval[string](b, `document.getElementById("send-target").value`))
 		b.set("send-method", "incr")
 		b.set("send-args", "41")
@@ -266,6 +268,18 @@ func TestBrowserConsole(t *testing.T) {
 		b.set("send-args", `"many"`)
 		b.do(chromedp.Click(chromedp.ID("send-button")))
 		b.until("the vat's rejection", `document.getElementById("send-result").className.includes("bad") && document.getElementById("send-result").textContent.includes("incr: by")`)
+
+		// A delivery that panics: the crank aborts, the worker is
+		// terminated (its policy), and its row says why, with no ref.
+		b.set("send-target", res.Roots["worker"])
+		b.set("send-method", "work")
+		b.set("send-args", "-1")
+		b.do(chromedp.Click(chromedp.ID("send-button")))
+		b.until("the failed delivery's error", `document.getElementById("send-result").textContent.includes("VAT_FATAL")`)
+		row := fmt.Sprintf(`#vats tr[data-vat='%s']`, worker)
+		b.until("the worker's failure in its row", fmt.Sprintf(`document.querySelector("%s .err").textContent.includes("VAT_FATAL") && document.querySelector("%s .aborted").textContent === "1" && document.querySelector("%s .state").textContent === "terminated"`, row, row, row))
+		require.NotContains(t, b.text(row+" .err"), res.Roots["worker"], "no kref in the failure shown")
+		b.shot("04b-failure")
 	})
 
 	t.Run("search and revoke", func(t *testing.T) {

@@ -249,6 +249,7 @@ function renderView(f) {
     const ul = el("ul", null, "mono");
     for (const x of s.vats) {
       const vi = el("li", x.name + " = " + x.id + (x.root ? ", root " : ""));
+      vi.dataset.vat = x.id;
       if (x.root) vi.append(refLink(x.root));
       ul.append(vi);
     }
