@@ -101,6 +101,11 @@ type Config struct {
 	// for benchmarks (package bench), and must return at once: the next
 	// crank waits for it. Nil costs one comparison per crank.
 	OnCrank func(time.Duration)
+	// OnCrankDone, if set, is called like OnCrank with a summary of the
+	// crank (its number, work, vat, outcome and coded failure, and its
+	// duration): the feed of a live view such as serve's console. It must
+	// return at once. Nil costs one comparison per crank.
+	OnCrankDone func(CrankSummary)
 	// StoreTrace, if set, becomes the store's persistence.Options.Trace:
 	// it sees every data statement of every flush, for benchmarks that
 	// replay a crank's writes on a bare SQLite (package bench).

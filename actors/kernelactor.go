@@ -216,7 +216,7 @@ func (ka *kernelActor) crank() {
 		return
 	}
 	var began time.Time
-	timed := ka.cfg.OnCrank != nil || ka.tel != nil || ka.debugCranks
+	timed := ka.cfg.OnCrank != nil || ka.cfg.OnCrankDone != nil || ka.tel != nil || ka.debugCranks
 	if timed {
 		began = ka.cfg.Clock.Now()
 		if ka.tel != nil {
@@ -261,6 +261,9 @@ func (ka *kernelActor) crank() {
 		}
 		if ka.cfg.OnCrank != nil {
 			ka.cfg.OnCrank(took)
+		}
+		if ka.cfg.OnCrankDone != nil {
+			ka.cfg.OnCrankDone(summarize(r, took))
 		}
 		if ka.tel != nil {
 			ka.observeCrank(r, crankTiming{began: began, total: took})

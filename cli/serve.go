@@ -8,7 +8,10 @@ import (
 	"os"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/console"
 	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/telemetry/providers"
@@ -41,6 +44,8 @@ HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. GET /healthz (the process is
 up), /readyz (the kernel runs and its store takes writes) and /metrics (the
 kernel's metrics, Prometheus text) need no token and carry only counts.
+/ui is a live web console: its page needs no token and asks for it, and
+everything it shows comes from the API with that token (docs/console.md).
 --otlp URL also sends a span per crank and the metrics to an OpenTelemetry
 collector's OTLP/HTTP receiver (http://127.0.0.1:4318). It listens on loopback unless
 told otherwise, and every request needs the bearer token serve writes to
@@ -195,7 +200,11 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// The kernel's metrics, for /metrics: always on in the daemon, since
 	// a scrape of an idle kernel costs a few atomic loads, and the crank
 	// path's share is measured (docs/observability.md).
-	tel, err := providers.New(ctx, providers.Options{OTLPEndpoint: *otlp})
+	// The console's hub (docs/console.md) reads the flush durations from a
+	// reader of its own on the same provider, and hears every crank.
+	hub := console.New(console.Options{})
+	defer hub.Close() // also at the HTTP server's Shutdown, registered below
+	tel, err := providers.New(ctx, providers.Options{OTLPEndpoint: *otlp, Readers: []sdkmetric.Reader{hub.Reader()}})
 	if err != nil {
 		return err
 	}
@@ -205,7 +214,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// The kernel starts (and resumes) before the token and address are
 	// written: a client that finds them finds a kernel behind them.
 	kcfg := actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js, MaxLiveVats: pf.max,
-		MeterProvider: tel.MeterProvider}
+		MeterProvider: tel.MeterProvider, OnCrankDone: hub.OnCrankDone}
 	if tel.TracerProvider != nil { // never a typed nil: that would trace into nothing
 		kcfg.TracerProvider = tel.TracerProvider
 	}
@@ -216,6 +225,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// WithoutCancel: ctx is already cancelled when serve is told to stop,
 	// and a cancelled context would cut the final commit short.
 	defer k.Stop(context.WithoutCancel(ctx))
+	hub.Start(k)
 
 	// A new token at each start: one a client kept from an earlier run
 	// (or stole from an old file) is worth nothing now.
@@ -254,13 +264,16 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	defer os.Remove(control.AddrPath(*db)) // no file, no daemon: clients say so rather than guess
 	cs := &control.Server{Kernel: k, Token: token, Registry: reg, MaxBody: *maxBody, Logger: log,
 		Timeout: *requestTimeout, ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns,
-		Metrics: tel.Metrics}
+		Metrics: tel.Metrics, Console: hub}
 	// The server's timeouts and the listener's connection bound are the
 	// limits a client cannot get around (docs/control-api.md).
 	//
 	// The handler is built by control, not here, so the binary and any
 	// program embedding the API enforce the same limits.
 	srv := cs.HTTPServer()
+	// Event streams never go idle, so Shutdown would wait out its grace
+	// for them: the hub ends them as Shutdown begins.
+	srv.RegisterOnShutdown(hub.Close)
 	served := make(chan error, 1)
 	// Buffered channel of one: Serve's error is kept even when serve has
 	// already moved on to stopping and never reads it.

@@ -23,7 +23,8 @@ type ErrorBody struct {
 // for a vat's own rejection ("Error", "TypeError", ...), or one of this
 // API's: "BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND", "TOO_LARGE",
 // "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL",
-// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go), and
+// "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go),
+// "TOO_MANY_STREAMS" for an event stream over the console's (console.go), and
 // CodeBadIdempotencyKey and CodeIdempotencyKeyReused (idempotency.go).
 type APIError struct {
 	Status  int    `json:"status"`

@@ -48,6 +48,12 @@ func (s *Server) opsHandler(api http.Handler) http.Handler {
 		case "/healthz", "/readyz", "/metrics":
 			ops.ServeHTTP(w, r)
 		default:
+			if isUI(r.URL.Path) {
+				// The console's page: no data in it, so no token
+				// (console.go); what it shows comes from /v1, with one.
+				s.onlyGet(s.ui)(w, r)
+				return
+			}
 			api.ServeHTTP(w, r)
 		}
 	})

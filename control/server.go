@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/clusterfile"
+	"github.com/ocapgo/kernel-actors/console"
 	"github.com/ocapgo/kernel-actors/inspect"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -61,6 +62,12 @@ type Server struct {
 	// Prometheus text) with no token (health.go); nil answers 404 there.
 	// /healthz and /readyz are always served, with no token either.
 	Metrics http.Handler
+
+	// Console, if set, serves the web console's page at /ui and its live
+	// stream at /v1/events (console.go); nil answers 404 at both. The
+	// console's other endpoints, /v1/refs and /v1/audit, read the store
+	// and are served either way.
+	Console *console.Hub
 }
 
 // Handler returns the API's handler: the /v1 endpoints behind the bearer
@@ -96,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	route("/v1/revoke", http.MethodPost, s.revoke)
 	route("/v1/release", http.MethodPost, s.release)
 	route("/v1/inspect", http.MethodGet, s.inspect)
+	s.consoleRoutes(mux, route)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no endpoint " + r.URL.Path})
 	})

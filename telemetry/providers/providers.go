@@ -33,6 +33,10 @@ type Options struct {
 	// OTLPInterval is how often metrics are pushed; 0 means
 	// DefaultOTLPInterval.
 	OTLPInterval time.Duration
+	// Readers are more metric readers for the MeterProvider, beside the
+	// Prometheus exporter's: a live view reading the kernel's histograms
+	// in process (serve's console reads the flush durations).
+	Readers []sdkmetric.Reader
 }
 
 // Providers are the SDK providers of one kernel process.
@@ -70,6 +74,9 @@ func New(ctx context.Context, opts Options) (*Providers, error) {
 		}
 		p.TracerProvider = tp
 		mopts = append(mopts, sdkmetric.WithReader(reader))
+	}
+	for _, r := range opts.Readers {
+		mopts = append(mopts, sdkmetric.WithReader(r))
 	}
 	p.MeterProvider = sdkmetric.NewMeterProvider(mopts...)
 	return p, nil
