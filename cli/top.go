@@ -226,10 +226,21 @@ func (s *topSampler) draw(w io.Writer, fd int, lines []string) {
 	if err != nil || width <= 0 || height <= 0 {
 		width, height = 120, 40 // a size no terminal reports wrongly by much
 	}
-	if len(lines) > height-1 {
+	// One write per frame, so the terminal never shows half of one.
+	io.WriteString(w, frame(lines, width, height))
+}
+
+// frame is the text that draws lines over the previous frame on a
+// terminal of width columns and height rows: from the top left corner,
+// each line cut to width and the rest of its row cleared, and the rows
+// below the last cleared.
+func frame(lines []string, width, height int) string {
+	// One row is kept free, so the last line's newline does not scroll
+	// the frame; and at least a line of numbers shows, however short.
+	if fit := max(height-1, 2); len(lines) > fit {
 		// The vats table is last; what does not fit is counted, not lost.
-		more := len(lines) - (height - 2)
-		lines = append(lines[:height-2:height-2], fmt.Sprintf("... %d more lines (a taller terminal shows them)", more))
+		more := len(lines) - (fit - 1)
+		lines = append(lines[:fit-1:fit-1], fmt.Sprintf("... %d more lines (a taller terminal shows them)", more))
 	}
 	var b strings.Builder
 	b.WriteString(ansiHome)
@@ -241,8 +252,7 @@ func (s *topSampler) draw(w io.Writer, fd int, lines []string) {
 		b.WriteString(l + ansiEOL + "\n")
 	}
 	b.WriteString(ansiEOS)
-	// One write per frame, so the terminal never shows half of one.
-	io.WriteString(w, b.String())
+	return b.String()
 }
 
 // sparkline draws rates as one rune each, scaled to their largest.

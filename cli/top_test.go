@@ -300,3 +300,16 @@ func TestHistogramQuantile(t *testing.T) {
 	require.Equal(t, h, h.since(histogram{bounds: []float64{1, 2, 4}, cum: []float64{20, 40, 60}, count: 60}), "a reset")
 	require.Equal(t, "▁▄█", sparkline([]float64{0, 50, 100}))
 }
+
+// A frame fits the terminal: lines cut to its width (by runes, so a
+// sparkline is never cut mid-rune), and the lines past its height
+// counted on the last row it has.
+func TestTopFrameFitsTheTerminal(t *testing.T) {
+	lines := []string{"cranks ▁▂▃▄▅▆▇█", "b", "c", "d", "e"}
+	require.Equal(t, ansiHome+"cranks ▁▂▃"+ansiEOL+"\nb"+ansiEOL+"\nc"+ansiEOL+"\nd"+ansiEOL+"\ne"+ansiEOL+"\n"+ansiEOS,
+		frame(lines, 10, 24))
+	require.Equal(t, ansiHome+"cranks ▁▂▃▄▅▆▇█"+ansiEOL+"\nb"+ansiEOL+"\n... 3 more lines (a taller terminal shows them)"+ansiEOL+"\n"+ansiEOS,
+		frame(lines, 80, 4))
+	require.Equal(t, ansiHome+"cranks ▁▂▃▄▅▆▇█"+ansiEOL+"\n... 4 more lines (a taller terminal shows them)"+ansiEOL+"\n"+ansiEOS,
+		frame(lines, 80, 1), "a tiny terminal still shows a line")
+}
