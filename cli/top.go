@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -42,8 +43,12 @@ It reads the daemon's /metrics (Prometheus text, no token) and its status
 --once, or when standard output is not a terminal, it prints one snapshot
 and exits: it reads twice, --interval apart, so that the rates and
 latencies are of that interval. --json prints the snapshot as JSON.`+clientNote)
+	// The same client flags as every client command, so top finds a
+	// daemon exactly as send and status do.
 	var cf clientFlags
 	cf.register(fs)
+	// A second by default: a person watching sees the numbers move, and a
+	// scrape a second costs the daemon a few kilobytes of text.
 	interval := fs.Duration("interval", time.Second, "how often to refresh; with --once, the interval the rates are measured over")
 	once := fs.Bool("once", false, "print one snapshot and exit (the default when standard output is not a terminal)")
 	asJSON := fs.Bool("json", false, "print one snapshot as JSON and exit")
@@ -54,6 +59,8 @@ latencies are of that interval. --json prints the snapshot as JSON.`+clientNote)
 	if *interval <= 0 {
 		return usageErr("--interval %v: must be above 0", *interval)
 	}
+	// A zero timeout would fail every refresh at once, saying nothing
+	// useful about the daemon.
 	if cf.timeout <= 0 {
 		return usageErr("--timeout %v: must be above 0", cf.timeout)
 	}
@@ -66,8 +73,12 @@ latencies are of that interval. --json prints the snapshot as JSON.`+clientNote)
 	if err != nil {
 		return err
 	}
-	s := &topSampler{c: c, timeout: cf.timeout, hc: &http.Client{}}
+	// A client of its own for /metrics: the scrape carries no token, so
+	// it does not go through control.Client, which sends one.
+	s := &topSampler{name: e.name, c: c, timeout: cf.timeout, hc: &http.Client{}}
 	fd, onTerminal := terminalFD(e.stdout)
+	// Redrawing needs a terminal: into a pipe or a file, ANSI sequences
+	// would be noise, so anything but a terminal gets one snapshot.
 	if *once || *asJSON || !onTerminal {
 		return s.snapshot(ctx, e, *interval, *asJSON)
 	}
@@ -88,11 +99,14 @@ func terminalFD(w io.Writer) (int, bool) {
 // topSampler reads the daemon, and keeps what a rate needs: the previous
 // sample and the recent rates.
 type topSampler struct {
+	name    string // the program's name, for the hint in errors
 	c       *control.Client
-	hc      *http.Client
-	timeout time.Duration
-	prev    *topSample
-	rates   []float64 // cranks/s of the last intervals, oldest first
+	hc      *http.Client  // for /metrics, with no token
+	timeout time.Duration // bounds each reading
+	// prev is the last reading, which the next one's rates are against;
+	// nil before the first.
+	prev  *topSample
+	rates []float64 // cranks/s of the last intervals, oldest first
 }
 
 // topSample is one reading of the daemon.
@@ -110,10 +124,18 @@ func (s *topSampler) read(ctx context.Context) (*topSample, error) {
 	// such before a token could be sent to whatever answers there.
 	m, err := scrapeMetrics(ctx, s.hc, strings.TrimSuffix(s.c.Base, "/")+"/metrics")
 	if err != nil {
-		return nil, fmt.Errorf("%w (is `kernel-actors serve` running at %s? give its --db PATH, or --addr)",
-			err, strings.TrimPrefix(s.c.Base, "http://"))
+		// The hint names the two ways to point top at the right daemon,
+		// since a wrong or stale address is the usual cause.
+		return nil, fmt.Errorf("%w (is `%s serve` running at %s? give its --db PATH, or --addr)",
+			err, s.name, strings.TrimPrefix(s.c.Base, "http://"))
 	}
 	st, err := s.c.Status(ctx)
+	var ae *control.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		// A kernel answers (its /metrics did), but not to this token:
+		// most often one from an earlier start of serve.
+		return nil, fmt.Errorf("status: %w (serve writes a new token at each start: give its --db PATH, or the current --token-file)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
@@ -130,6 +152,8 @@ func (s *topSampler) next(ctx context.Context) (topSnapshot, error) {
 		return topSnapshot{}, err
 	}
 	snap := makeSnapshot(s.c.Base, cur, s.prev)
+	// A first reading has no rate, and a zero in the sparkline would
+	// read as an idle kernel.
 	if s.prev != nil {
 		s.rates = append(s.rates, snap.CranksPerSecond)
 		if len(s.rates) > sparkWidth {
@@ -142,6 +166,7 @@ func (s *topSampler) next(ctx context.Context) (topSnapshot, error) {
 
 // wait waits d, or until ctx ends (then it reports false).
 func wait(ctx context.Context, d time.Duration) bool {
+	// A timer, not time.After, so that a cancel releases it at once.
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -154,6 +179,7 @@ func wait(ctx context.Context, d time.Duration) bool {
 
 // snapshot prints one snapshot, of two readings an interval apart.
 func (s *topSampler) snapshot(ctx context.Context, e *env, interval time.Duration, asJSON bool) error {
+	// The first reading is the interval's start: its rates are of nothing.
 	if _, err := s.next(ctx); err != nil {
 		return err
 	}
@@ -169,6 +195,7 @@ func (s *topSampler) snapshot(ctx context.Context, e *env, interval time.Duratio
 	if asJSON {
 		return printJSON(e, snap)
 	}
+	// The same lines the live display draws, with no control sequences.
 	lines := snap.lines(s.rates, interval)
 	_, err = io.WriteString(e.stdout, strings.Join(lines, "\n")+"\n")
 	return err
@@ -210,6 +237,9 @@ func (s *topSampler) live(ctx context.Context, e *env, fd int, interval time.Dur
 		if !wait(ctx, interval) {
 			return nil
 		}
+		// A failed reading keeps the last good snapshot on screen; the
+		// sampler's previous reading stays too, so the next good one's rate
+		// spans the gap rather than claiming a spike.
 		next, err := s.next(ctx)
 		if ctx.Err() != nil {
 			return nil // cancelled mid-read: a clean stop, not a failure
@@ -257,12 +287,15 @@ func frame(lines []string, width, height int) string {
 
 // sparkline draws rates as one rune each, scaled to their largest.
 func sparkline(rates []float64) string {
+	// Scaled to the window's own largest rate: the shape of the load is
+	// what a sparkline is for, and the number beside it gives the scale.
 	top := 0.0
 	for _, r := range rates {
 		top = math.Max(top, r)
 	}
 	var b strings.Builder
 	for _, r := range rates {
+		// All zeros (an idle kernel) draw the lowest level throughout.
 		i := 0
 		if top > 0 {
 			i = int(r / top * float64(len(sparkRunes)-1))

@@ -97,11 +97,14 @@ func TestTopShowsTheCranksOfAWorkload(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	var snap topSnapshot
 	require.NoError(t, json.Unmarshal([]byte(out), &snap), out)
+	// The bootstrap and the n incrs: every crank this serve ran.
 	require.Equal(t, uint64(n+1), snap.Cranks)
 	require.Equal(t, map[string]int64{"send": n + 1}, snap.CranksByKind)
 	require.Equal(t, map[string]int64{"committed": n + 1}, snap.CranksByOutcome)
 	require.Equal(t, int64(n+1), snap.Syscalls["resolve"], "each crank resolves its result")
 	require.Equal(t, map[string]int64{"running": 1, "paged_out": 0, "restarting": 0, "terminated": 0}, snap.VatsByState)
+	// Every send waited for its result, so nothing is queued, and nothing
+	// ran between top's two readings.
 	require.Zero(t, snap.RunQueue)
 	require.Zero(t, snap.CranksPerSecond, "no crank ran in the interval")
 	require.Greater(t, snap.IntervalSeconds, 0.0)
@@ -110,8 +113,8 @@ func TestTopShowsTheCranksOfAWorkload(t *testing.T) {
 	require.NotNil(t, snap.CrankLatency.P50)
 	require.LessOrEqual(t, *snap.CrankLatency.P50, *snap.CrankLatency.P99)
 	// Under --commit durable every unit is flushed: each send is two (the
-	// host's queueing of the message, then its crank), and the start and
-	// the launch make three more.
+	// host's queueing of the message, then its crank), and the start, the
+	// launch and the bootstrap's crank make three more.
 	require.Equal(t, int64(2*n+3), snap.FlushLatency.Count)
 	require.Equal(t, "all", snap.FlushLatency.Window)
 	require.Equal(t, "durable", snap.CommitPolicy)
@@ -149,6 +152,8 @@ func TestTopRateOfTheInterval(t *testing.T) {
 	require.NoError(t, err)
 	sm := &topSampler{c: c, hc: &http.Client{}, timeout: time.Minute}
 	ctx := context.Background()
+	// The sampler itself, so that the sends can be made between its two
+	// readings.
 	first, err := sm.next(ctx)
 	require.NoError(t, err)
 	require.Zero(t, first.IntervalSeconds, "a first reading has no interval")
@@ -162,6 +167,7 @@ func TestTopRateOfTheInterval(t *testing.T) {
 	}
 	snap, err := sm.next(ctx)
 	require.NoError(t, err)
+	// Exactly the sends' cranks over the time between the readings.
 	require.InDelta(t, more/snap.IntervalSeconds, snap.CranksPerSecond, 1e-9)
 	require.Equal(t, "interval", snap.CrankLatency.Window)
 	require.Equal(t, int64(more), snap.CrankLatency.Count)
@@ -191,6 +197,8 @@ func TestTopErrors(t *testing.T) {
 	notFound := httptest.NewServer(http.NotFoundHandler())
 	defer notFound.Close()
 	ctx := context.Background()
+	// Each case names the address and what was wrong with it; a usage
+	// mistake is exit 2, a daemon that is not there exit 1.
 	for _, tt := range []struct {
 		args     []string
 		wantCode int
@@ -231,6 +239,7 @@ func TestTopWrongToken(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "kernel-actors top: status: ")
 	require.Contains(t, errOut, "UNAUTHORIZED")
+	require.Contains(t, errOut, "serve writes a new token at each start")
 }
 
 // frames collects what the live display writes, and says when it has
@@ -271,6 +280,8 @@ func TestTopLiveStopsCleanlyOnCancel(t *testing.T) {
 	w := &frames{drawn: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	// fd -1 is no terminal: the frame takes the default size. An hour's
+	// interval, so that the cancel comes while live waits, as a Ctrl-C does.
 	go func() { done <- sm.live(ctx, &env{stdout: w}, -1, time.Hour) }()
 	select {
 	case <-w.drawn:

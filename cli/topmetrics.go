@@ -57,6 +57,7 @@ func scrapeMetrics(ctx context.Context, hc *http.Client, url string) (reading, e
 	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 	resp, err := hc.Do(req)
 	if err != nil {
+		// Connection refused, no route, a timeout: nothing serves there.
 		return nil, fmt.Errorf("GET %s: no answer: %w", url, err)
 	}
 	defer resp.Body.Close()
@@ -64,7 +65,11 @@ func scrapeMetrics(ctx context.Context, hc *http.Client, url string) (reading, e
 		// A 404 is a serve built without metrics, or another server.
 		return nil, fmt.Errorf("GET %s: %w: it answered %s", url, errNotAKernel, resp.Status)
 	}
+	// INVARIANT: at most maxMetricsBody+1 bytes are read, whatever
+	// answers at the address; a cut answer fails to parse, and is named.
 	body := io.LimitReader(resp.Body, maxMetricsBody+1)
+	// UTF-8 validation accepts every name the exporter may write (it
+	// escapes to legacy names by default, which UTF-8 includes).
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(body)
 	if err != nil {
@@ -81,6 +86,8 @@ func scrapeMetrics(ctx context.Context, hc *http.Client, url string) (reading, e
 
 // value is a sample's value, whatever the family's type.
 func value(m *dto.Metric) float64 {
+	// One of these is set, by the family's TYPE; a histogram has no single
+	// value and is read through hist.
 	switch {
 	case m.Counter != nil:
 		return m.Counter.GetValue()
@@ -119,6 +126,9 @@ func (r reading) by(name, key string) map[string]int64 {
 	out := map[string]int64{}
 	if f := r[name]; f != nil {
 		for _, m := range f.Metric {
+			// Summed: a family has other labels too (otel_scope_name, and
+			// kind beside outcome), which top folds away. Counts are whole,
+			// so rounding only undoes the float's text form.
 			out[label(m, key)] += int64(math.Round(value(m)))
 		}
 	}
@@ -136,6 +146,8 @@ type histogram struct {
 
 // hist sums family name's buckets.
 func (r reading) hist(name string) histogram {
+	// Keyed by bound, so label sets whose buckets came in any order still
+	// add up bucket by bucket.
 	byBound := map[float64]float64{}
 	var h histogram
 	if f := r[name]; f != nil {
@@ -145,6 +157,7 @@ func (r reading) hist(name string) histogram {
 			}
 			h.count += float64(m.Histogram.GetSampleCount())
 			for _, b := range m.Histogram.Bucket {
+				// The +Inf bucket's count is the sample count, kept above.
 				if !math.IsInf(b.GetUpperBound(), +1) {
 					byBound[b.GetUpperBound()] += float64(b.GetCumulativeCount())
 				}
@@ -188,10 +201,13 @@ func (h histogram) quantile(q float64) float64 {
 		return math.NaN()
 	}
 	rank := q * h.count
+	// lower and below are the previous bucket's bound and cumulative
+	// count: the start of the bucket being looked at.
 	lower, below := 0.0, 0.0
 	for i, upper := range h.bounds {
 		if h.cum[i] >= rank {
 			inBucket := h.cum[i] - below
+			// An empty bucket can hold the rank only when the rank is 0.
 			if inBucket == 0 {
 				return upper
 			}

@@ -83,6 +83,8 @@ type topVat struct {
 // everything).
 func makeSnapshot(base string, cur, prev *topSample) topSnapshot {
 	m := cur.metrics
+	// The counts come from /metrics, except those the status has exactly
+	// and live (cranks, the run queue, the vats); see the field comments.
 	snap := topSnapshot{
 		Addr: base, Time: cur.at, Cranks: cur.status.Cranks, RunQueue: cur.status.QueueLength,
 		CranksByKind: m.by(famCranks, "kind"), CranksByOutcome: m.by(famCranks, "outcome"),
@@ -91,6 +93,8 @@ func makeSnapshot(base string, cur, prev *topSample) topSnapshot {
 		Syscalls: m.by(famSyscalls, "kind"), HostRequests: m.by(famHost, "outcome"),
 		CommitPolicy: cur.status.CommitPolicy, Subclusters: len(cur.status.Subclusters), Vats: []topVat{},
 	}
+	// Zero histograms when there is no previous reading: latencyOf then
+	// takes everything since start.
 	var crankPrev, flushPrev histogram
 	if prev != nil {
 		elapsed := cur.at.Sub(prev.at).Seconds()
@@ -105,6 +109,8 @@ func makeSnapshot(base string, cur, prev *topSample) topSnapshot {
 	}
 	snap.CrankLatency = latencyOf(m.hist(famCrankDur), crankPrev, prev != nil)
 	snap.FlushLatency = latencyOf(m.hist(famFlushDur), flushPrev, prev != nil)
+	// kernel_vats counts live states only; a terminated vat is in the
+	// status alone, so that count comes from there.
 	terminated := int64(0)
 	for _, v := range cur.status.Vats {
 		state := "active"
@@ -130,6 +136,7 @@ func latencyOf(cur, prev histogram, hasPrev bool) topLatency {
 		h, window = d, "interval"
 	}
 	l := topLatency{Count: int64(h.count), Window: window}
+	// No measurement at all leaves the quantiles null, never a made-up 0.
 	if h.count > 0 {
 		p50, p99 := h.quantile(0.5), h.quantile(0.99)
 		l.P50, l.P99 = &p50, &p99
@@ -145,9 +152,11 @@ func (s topSnapshot) lines(rates []float64, interval time.Duration) []string {
 			s.Time.Format("15:04:05"), interval),
 		"",
 	}
+	// Every row's name in one column, so the numbers line up.
 	row := func(name, format string, args ...any) {
 		out = append(out, fmt.Sprintf("%-13s", name)+fmt.Sprintf(format, args...))
 	}
+	// "-" until there is an interval: 0/s would claim an idle kernel.
 	rate := "-"
 	if s.IntervalSeconds > 0 {
 		rate = fmt.Sprintf("%.0f/s", s.CranksPerSecond)
@@ -185,6 +194,8 @@ func (l topLatency) text(what string) string {
 	if l.P50 == nil {
 		return "- (no " + what + " yet)"
 	}
+	// Said with the numbers, since quantiles of the last second and of
+	// the whole run mean different things.
 	of := fmt.Sprintf("%d %s in the interval", l.Count, what)
 	if l.Window == "all" {
 		of = fmt.Sprintf("all %d %s, none in the interval", l.Count, what)
@@ -196,6 +207,8 @@ func (l topLatency) text(what string) string {
 // "1.21ms", "2.5s".
 func seconds(s float64) string {
 	d := time.Duration(s * float64(time.Second))
+	// Rounded by magnitude: the buckets' interpolation is no finer than
+	// that, and "1.234567ms" would claim otherwise.
 	switch {
 	case d >= time.Second:
 		d = d.Round(10 * time.Millisecond)
@@ -211,6 +224,8 @@ func seconds(s float64) string {
 // first (by name among equals), or "0" when there is none.
 func counts(m map[string]int64) string {
 	keys := slices.Collect(maps.Keys(m))
+	// Largest first, since that is what a reader looks for; by name among
+	// equals, so the order does not flicker between refreshes.
 	slices.SortFunc(keys, func(a, b string) int {
 		return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b))
 	})
