@@ -84,7 +84,10 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		return nil, err
 	}
 	faults := cfg.StoreFaults
-	if tel != nil {
+	// The probe times flushes for the metrics of a file store, and commit
+	// waits for traces; an in-memory store with no tracer needs neither,
+	// and its flushes then pass no probe at all.
+	if tel != nil && (cfg.DBPath != "" || tel.tr != nil) {
 		faults = tel.probe // which passes every point on to StoreFaults
 	}
 	st, err := sqlitestore.Open(ctx, cfg.DBPath, persistence.Options{

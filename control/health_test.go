@@ -3,6 +3,7 @@ package control_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +12,15 @@ import (
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/control"
 	"github.com/ocapgo/kernel-actors/telemetry/providers"
+	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // opsFixture is a kernel with metrics behind a control server on
@@ -30,6 +35,13 @@ func newOpsFixture(t *testing.T) *opsFixture {
 	p, err := providers.New(ctx, providers.Options{})
 	require.NoError(t, err)
 	reg := registry()
+	// A vat whose one method panics: a crank the kernel aborts.
+	reg.MustRegister("crasher", func(vc *vat.Context) (any, error) {
+		return vat.Far("crasher", vat.Methods{
+			"bootstrap": func(*vat.Call) (any, error) { return "ready", nil },
+			"boom":      func(*vat.Call) (any, error) { panic("boom") },
+		}), nil
+	})
 	k, err := actors.Start(ctx, actors.Config{Registry: reg, MeterProvider: p.MeterProvider})
 	require.NoError(t, err)
 	srv := httptest.NewServer((&control.Server{Kernel: k, Token: token, Registry: reg, Metrics: p.Metrics}).Handler())
@@ -76,6 +88,147 @@ func metric(t *testing.T, text, name string, want ...string) float64 {
 	}
 	require.True(t, found, "no %s %v in:\n%s", name, want, text)
 	return total
+}
+
+// scrape fetches /metrics over loopback, as a Prometheus server would, and
+// parses it with Prometheus's own text parser.
+func (f *opsFixture) scrape() scraped {
+	f.t.Helper()
+	code, text := f.get("/metrics")
+	require.Equal(f.t, http.StatusOK, code)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	require.NoError(f.t, err, text)
+	return scraped(fams)
+}
+
+// scraped is one scrape, by family name.
+type scraped map[string]*dto.MetricFamily
+
+// sum adds the samples (a histogram's: its count) of family name whose
+// labels include every key=value pair of want.
+func (s scraped) sum(name string, want ...string) float64 {
+	n := 0.0
+	f := s[name]
+	if f == nil {
+		return 0 // a counter appears once first counted
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i+1 < len(want); i += 2 {
+			found := false
+			for _, l := range m.Label {
+				found = found || (l.GetName() == want[i] && l.GetValue() == want[i+1])
+			}
+			if !found {
+				continue next
+			}
+		}
+		n += sample(m)
+	}
+	return n
+}
+
+// sample is one sample's value: a counter's or gauge's, or a histogram's
+// count of measurements.
+func sample(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Histogram != nil:
+		return float64(m.Histogram.GetSampleCount())
+	}
+	return 0
+}
+
+// by is family name's samples by the value of label key, with zeros left
+// out.
+func (s scraped) by(name, key string) map[string]float64 {
+	out := map[string]float64{}
+	if f := s[name]; f != nil {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == key {
+					out[l.GetValue()] += sample(m)
+				}
+			}
+		}
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// minus is the change of each count of s since before.
+func minus(s, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range s {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// A Prometheus scrape over loopback sees the exact counts of a known
+// workload, as the difference between a scrape before it and one after:
+// n echoes to the counter (n committed send cranks, each a resolve and
+// nothing else), one boom to the crasher (a send crank aborted by the
+// vat's panic, which terminates it: failure; the message, back at the
+// head of the run queue, is then taken by a committed send crank that
+// rejects its result for the dead vat), and the host's terminate of the
+// counter. The host requests are counted by kind and outcome; the
+// vats gauge goes from two running to none.
+func TestMetricsScrapeOfAKnownWorkload(t *testing.T) {
+	f := newOpsFixture(t)
+	ctx := f.ctx
+	counter := f.launch()
+	crasher, err := f.c.Launch(ctx, []byte("bootstrap: crasher\nvats:\n  crasher: {bundle: crasher}\n"))
+	require.NoError(t, err)
+	// Counters are handed to the SDK when the kernel goes idle.
+	require.NoError(t, f.k.WaitIdle(ctx))
+	before := f.scrape()
+	st0, err := f.k.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2.0, before.sum("kernel_vats", "state", "running"))
+
+	const n = 6
+	for i := 0; i < n; i++ {
+		v, err := f.c.Send(ctx, counter.RootKref, "echo", []any{i})
+		require.NoError(t, err)
+		require.JSONEq(t, fmt.Sprintf("[%d]", i), string(v))
+	}
+	_, err = f.c.Send(ctx, crasher.RootKref, "boom", nil)
+	require.Equal(t, "VAT_FATAL:INTERNAL_ERROR", apiErr(t, err).Code)
+	require.NoError(t, f.c.TerminateVat(ctx, counter.VatIDs["counter"], "done"))
+	require.NoError(t, f.k.WaitIdle(ctx))
+	after := f.scrape()
+	st1, err := f.k.Status(ctx)
+	require.NoError(t, err)
+
+	require.Equal(t, float64(st1.CranksRun-st0.CranksRun), after.sum("kernel_cranks_total")-before.sum("kernel_cranks_total"))
+	require.Equal(t, map[string]float64{"send": n + 2},
+		minus(after.by("kernel_cranks_total", "kind"), before.by("kernel_cranks_total", "kind")))
+	require.Equal(t, map[string]float64{"committed": n + 1, "aborted": 1},
+		minus(after.by("kernel_cranks_total", "outcome"), before.by("kernel_cranks_total", "outcome")))
+	require.Equal(t, 1.0, after.sum("kernel_cranks_total", "kind", "send", "outcome", "aborted"))
+	require.Equal(t, float64(n+2), after.sum("kernel_crank_duration_seconds")-before.sum("kernel_crank_duration_seconds"))
+	require.Equal(t, map[string]float64{"resolve": n},
+		minus(after.by("kernel_syscalls_total", "kind"), before.by("kernel_syscalls_total", "kind")))
+	require.Equal(t, map[string]float64{"failure": 1, "host": 1}, after.by("kernel_vat_terminations_total", "reason"))
+	require.Empty(t, after.by("kernel_vat_restarts_total", "reason"))
+	require.Equal(t, float64(n), after.sum("kernel_host_requests_total", "kind", "queue_message", "outcome", "ok"))
+	require.Equal(t, 1.0, after.sum("kernel_host_requests_total", "kind", "queue_message", "outcome", "error"))
+	require.Equal(t, 1.0, after.sum("kernel_host_requests_total", "kind", "terminate_vat", "outcome", "ok"))
+	require.Equal(t, 2.0, after.sum("kernel_host_requests_total", "kind", "launch", "outcome", "ok"))
+	require.Equal(t, 1.0, after.sum("kernel_host_requests_total", "kind", "resume", "outcome", "ok"))
+	require.Equal(t, map[string]float64{}, after.by("kernel_vats", "state"), "no vat runs")
+	require.Zero(t, after.sum("kernel_run_queue_length"))
 }
 
 // The operations endpoints answer with no token over loopback: /healthz

@@ -78,12 +78,15 @@ type Metrics struct {
 	// every vat past VatSeries.
 	vatOpts map[string]*vatSeries
 
-	// pendingCranks and pendingSyscalls are counts not yet added to their
-	// counters: adding to an SDK counter costs a lookup of its attribute
-	// set, several per crank, so the counts are summed here and added at
-	// Flush (each gauge publication: when the kernel goes idle, and every
-	// few hundred cranks while it is busy).
-	pendingCranks   map[*measureOpts]int64
+	// pendingCranks (pendingVat with per-vat series) and pendingSyscalls
+	// are counts not yet added to their counters: adding to an SDK counter
+	// costs a lookup of its attribute set, several per crank, so the counts
+	// are summed here and added at Flush (each gauge publication: when the
+	// kernel goes idle, and every few hundred cranks while it is busy).
+	// Without per-vat series a crank's count is an array increment, not a
+	// map assignment.
+	pendingCranks   [numWork][numOutcome]int64
+	pendingVat      map[*measureOpts]int64 // per-vat series' counts
 	pendingSyscalls SyscallCounts
 
 	// gauges are what the observable gauges report: written by Publish on
@@ -142,7 +145,7 @@ func NewMetrics(mp metric.MeterProvider, opts MetricsOptions) (*Metrics, error) 
 	meter := mp.Meter(ScopeName)
 	m := &Metrics{opts: opts, ctx: context.Background(),
 		reasons: map[reasonKey][]metric.AddOption{}, host: map[string]*[numHostOutcome][]metric.AddOption{},
-		vatOpts: map[string]*vatSeries{}, pendingCranks: map[*measureOpts]int64{}}
+		vatOpts: map[string]*vatSeries{}, pendingVat: map[*measureOpts]int64{}}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -275,8 +278,10 @@ func (m *Metrics) Crank(vat kernel.VatID, w kernel.WorkKind, o kernel.Outcome, t
 	opts := &m.crankOpts[w][o]
 	if m.opts.VatSeries > 0 && vat != "" {
 		opts = &m.series(string(vat)).crank[w][o]
+		m.pendingVat[opts]++ // added at Flush
+	} else {
+		m.pendingCranks[w][o]++ // added at Flush
 	}
-	m.pendingCranks[opts]++ // added at Flush
 	m.crankDur.Record(m.ctx, took.Seconds(), opts.record...)
 }
 
@@ -329,10 +334,18 @@ func (m *Metrics) Flush() {
 	if m == nil {
 		return
 	}
-	for opts, n := range m.pendingCranks {
+	for w := range m.pendingCranks {
+		for o, n := range m.pendingCranks[w] {
+			if n > 0 {
+				m.cranks.Add(m.ctx, n, m.crankOpts[w][o].add...)
+			}
+		}
+	}
+	m.pendingCranks = [numWork][numOutcome]int64{}
+	for opts, n := range m.pendingVat {
 		m.cranks.Add(m.ctx, n, opts.add...)
 	}
-	clear(m.pendingCranks)
+	clear(m.pendingVat)
 	for kind, n := range m.pendingSyscalls {
 		if n > 0 && kind > 0 {
 			m.syscalls.Add(m.ctx, int64(n), m.syscallOpts[kind]...)

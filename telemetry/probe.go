@@ -33,6 +33,12 @@ type FlushProbe struct {
 	waited  time.Duration // flush time since the last TakeWait
 	flushes uint64        // Stats().Flushes as of the last Settle
 	rows    uint64        // Stats().Rows as of the last Settle
+	// committed says a flush reached its commit since the last Settle:
+	// only then can the store's counters have moved, so a Settle without
+	// it reads nothing (Stats walks the store's tables, and the runtime
+	// settles after every crank, most of which under group commit do not
+	// flush).
+	committed bool
 }
 
 var _ persistence.FaultInjector = (*FlushProbe)(nil)
@@ -46,6 +52,7 @@ func (p *FlushProbe) Fault(point persistence.FaultPoint) error {
 		p.Settle()
 		p.began = p.Now()
 	case persistence.FaultAfterCommit:
+		p.committed = true
 		took := p.Now().Sub(p.began)
 		p.waited += took
 		if p.Metrics != nil {
@@ -65,9 +72,13 @@ func (p *FlushProbe) Fault(point persistence.FaultPoint) error {
 // one flush unless one piece of work flushed several times, whose rows are
 // then shared out evenly.
 func (p *FlushProbe) Settle() {
-	if p.Stats == nil || p.Metrics == nil {
+	if p.Stats == nil || p.Metrics == nil || !p.committed {
 		return
 	}
+	// INVARIANT: committed is cleared only here, after the counters are
+	// read, so no finished flush goes unsettled: the store counts a flush
+	// once past its last boundary, which is after FaultAfterCommit.
+	p.committed = false
 	st := p.Stats()
 	n := st.Flushes - p.flushes
 	if n == 0 {

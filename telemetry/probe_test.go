@@ -41,7 +41,8 @@ func histogram(t *testing.T, r *sdkmetric.ManualReader, name string) metricdata.
 // The probe times a flush from before BEGIN to after COMMIT, passes every
 // point on to its inner injector (whose error still fails the flush), and
 // records each flush's rows from the store's counter once it is over; two
-// flushes settled at once share their rows out.
+// flushes settled at once share their rows out. It reads the counters only
+// once a flush has reached its commit.
 func TestFlushProbe(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
@@ -57,7 +58,8 @@ func TestFlushProbe(t *testing.T) {
 		return nil
 	})
 	clock := &fakeClock{t: time.Unix(0, 0), step: time.Millisecond}
-	p := &telemetry.FlushProbe{Inner: inner, Now: clock.now, Metrics: m, Stats: func() persistence.Stats { return stats }}
+	reads := 0
+	p := &telemetry.FlushProbe{Inner: inner, Now: clock.now, Metrics: m, Stats: func() persistence.Stats { reads++; return stats }}
 
 	flush := func(rows uint64) error {
 		for _, pt := range []persistence.FaultPoint{persistence.FaultBeforeBegin, persistence.FaultBeforeCommit, persistence.FaultAfterCommit} {
@@ -76,9 +78,16 @@ func TestFlushProbe(t *testing.T) {
 	require.Len(t, seen, 5)
 	p.Settle()
 	require.Equal(t, uint64(1), histogram(t, reader, "kernel.flush.rows").Count, "the failed flush wrote nothing")
+	// No flush has reached its commit since: Settle does not read the
+	// store's counters (they cannot have moved).
+	before := reads
+	p.Settle()
+	require.Equal(t, before, reads)
 	stats.Flushes += 2 // two flushes in one piece of work: 9 rows between them
 	stats.Rows += 9
+	require.NoError(t, p.Fault(persistence.FaultAfterCommit)) // the second's last boundary
 	p.Settle()
+	require.Equal(t, before+1, reads)
 	h := histogram(t, reader, "kernel.flush.rows")
 	require.Equal(t, uint64(3), h.Count)
 	require.Equal(t, int64(16), h.Sum)
