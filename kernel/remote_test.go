@@ -16,9 +16,17 @@ import (
 // bank launches, in d, a vat "bank" whose root answers deposit(n) with
 // the running total, and returns the vat and its root.
 func bank(d *kt.Driver) (*kt.FakeVat, kernel.KRef) {
+	v, root, _ := bankLog(d)
+	return v, root
+}
+
+// bankLog is bank, also returning the log of the amounts deposited, in the
+// order the bank received them.
+func bankLog(d *kt.Driver) (*kt.FakeVat, kernel.KRef, *[]int64) {
 	res := d.Launch("bank", "bank")
 	v := d.Vat("bank")
 	total := int64(0)
+	log := new([]int64)
 	v.OnMethod["deposit"] = func(c *kt.Call) error {
 		args, err := marshal.Decode(c.Delivery.Message.Methargs)
 		if err != nil {
@@ -29,6 +37,7 @@ func bank(d *kt.Driver) (*kt.FakeVat, kernel.KRef) {
 			return err
 		}
 		total += n
+		*log = append(*log, n)
 		v, err := marshal.Encode(total)
 		if err != nil {
 			return err
@@ -36,7 +45,7 @@ func bank(d *kt.Driver) (*kt.FakeVat, kernel.KRef) {
 		c.Fulfill(c.Result(), v)
 		return nil
 	}
-	return v, res.Roots["bank"]
+	return v, res.Roots["bank"], log
 }
 
 func outboxLen(t *testing.T, d *kt.Driver, r kernel.RemoteID) int {
