@@ -113,7 +113,9 @@ func (c *pinnedCreds) Info() credentials.ProtocolInfo {
 }
 
 // Clone shares the pins: they are the node's, not the connection's.
-func (c *pinnedCreds) Clone() credentials.TransportCredentials { return &pinnedCreds{id: c.id, pins: c.pins} }
+func (c *pinnedCreds) Clone() credentials.TransportCredentials {
+	return &pinnedCreds{id: c.id, pins: c.pins}
+}
 
 // OverrideServerName is a no-op: the pin, not a name, is checked.
 func (c *pinnedCreds) OverrideServerName(string) error { return nil }

@@ -106,7 +106,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.sys.Shutdown()
 		return nil, err
 	}
-	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &link{n: n, sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{}} }), linkName)
+	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return &link{n: n, sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{}}
+	}), linkName)
 	if err != nil {
 		n.rem.Shutdown(false)
 		n.sys.Shutdown()
