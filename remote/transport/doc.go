@@ -12,9 +12,8 @@
 // dropped), cranks until the kernel is idle, and then sends each peer
 // what the kernel says may go (kernel.RemoteSendable: flushed, not yet
 // acknowledged) with its cumulative ack (kernel.RemoteAckable). Unacked
-// messages are sent again when the link has been idle for ResendEvery,
-// which is also what happens after a reconnect: the receiver drops what
-// it applied before.
+// messages are sent again every ResendEvery, which is also what carries
+// them over a reconnect: the receiver drops what it applied before.
 //
 // Who sent a frame is what the TLS handshake authenticated, never what
 // the frame says: a gRPC interceptor stamps every envelope of a stream

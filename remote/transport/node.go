@@ -33,9 +33,8 @@ type Config struct {
 	// call it except through Node.Do. Deliverer delivers to its vats.
 	Kernel    *kernel.Kernel
 	Deliverer kernel.Deliverer
-	// ResendEvery is how long the link stays idle before unacknowledged
-	// messages are sent again (a lost frame, a reconnect). Zero means
-	// 200 ms.
+	// ResendEvery is how often unacknowledged messages are sent again (a
+	// lost frame, a reconnect, a peer that restarted). Zero means 200 ms.
 	ResendEvery time.Duration
 	// Logger receives the link's events; nil discards them.
 	Logger *slog.Logger
@@ -228,14 +227,15 @@ type link struct {
 	// a restart everything unacknowledged is sent again, and the peer
 	// drops what it has.
 	sent, acked map[kernel.RemoteID]uint64
+	timer       *time.Timer // the next resendTick
 }
 
-// Receive is the link's loop: a frame from a peer, a host request, or an
-// idle timeout (resend).
+// Receive is the link's loop: a frame from a peer, a host request, or its
+// resend timer.
 func (l *link) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.SetReceiveTimeout(l.n.cfg.ResendEvery)
+		l.arm(ctx)
 	case *wrapperspb.BytesValue:
 		l.onFrame(ctx, m)
 		l.step(ctx)
@@ -245,13 +245,31 @@ func (l *link) Receive(ctx actor.Context) {
 		l.refreshPins()
 		m.done <- err
 		l.step(ctx)
-	case *actor.ReceiveTimeout:
-		// Idle: whatever is still unacknowledged may have been lost (a
-		// dropped connection, a peer that restarted); send it again.
+	case resendTick:
+		// Whatever is still unacknowledged may have been lost (a dropped
+		// connection, a peer that restarted): send it again. The peer
+		// drops what it has applied.
 		clear(l.sent)
 		clear(l.acked)
 		l.step(ctx)
+		l.arm(ctx)
+	case *actor.Stopping:
+		if l.timer != nil {
+			l.timer.Stop()
+		}
 	}
+}
+
+// resendTick is the link's own timer message.
+type resendTick struct{}
+
+// arm schedules the next resendTick. It is a timer of the link's own that
+// sends to the actor's mailbox, not protoactor-go's receive timeout: in
+// the pinned version that timeout's handler cancels itself from the timer
+// goroutine while the mailbox resets it (the race detector reports it).
+func (l *link) arm(ctx actor.Context) {
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	l.timer = time.AfterFunc(l.n.cfg.ResendEvery, func() { sys.Root.Send(self, resendTick{}) })
 }
 
 // onFrame applies one peer frame: its ack, then its message.
