@@ -58,6 +58,41 @@ func (k *Kernel) prepareRemoteSend(remote RemoteID, target, queued KRef, m persi
 	// Last, as in prepareSend: the remote's imports are counted before
 	// the queue's references go.
 	k.dropSendRefs(queued, m)
+	if m.Result != "" {
+		k.forwardPromiseQueue(remote, KRef(m.Result))
+	}
+}
+
+// forwardPromiseQueue sends on to remote, its new decider, the messages
+// already waiting on kpid (pipelined on a send's result before the send
+// was delivered): they follow the deliver that made the remote the
+// decider, in the order they were queued, and later sends to kpid go the
+// same way (enqueueSend, routeSend). Each may carry a result with a queue
+// of its own, which follows it the same way.
+func (k *Kernel) forwardPromiseQueue(remote RemoteID, kpid KRef) {
+	p := k.mustPromise(kpid)
+	if p.QueueHead == p.QueueTail {
+		return
+	}
+	msgs := make([]persistence.Message, 0, p.QueueTail-p.QueueHead)
+	for seq := p.QueueHead; seq < p.QueueTail; seq++ {
+		m, ok := k.st.QueuedMessage(string(kpid), seq)
+		if !ok {
+			bugf("message %d of %s's queue missing", seq, kpid)
+		}
+		k.st.DeleteQueuedMessage(string(kpid), seq)
+		msgs = append(msgs, m)
+	}
+	// INVARIANT 13: the queue is emptied in this unit and its messages
+	// leave in order, behind the deliver that went before them, so no
+	// later send to kpid can overtake them.
+	p.QueueHead = p.QueueTail
+	k.st.PutPromise(string(kpid), p)
+	for _, m := range msgs {
+		// A lateral move: each keeps its references until
+		// prepareRemoteSend releases them as a dequeued send's.
+		k.prepareRemoteSend(remote, kpid, kpid, m)
+	}
 }
 
 // prepareRemoteNotify is prepareNotify for a remote subscriber: the

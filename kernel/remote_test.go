@@ -210,3 +210,49 @@ func TestRemoteRefusesProtocolViolations(t *testing.T) {
 	_, _, err = a.K.ApplyRemote(ctx, "r9", 1, "{}")
 	require.ErrorIs(t, err, kernel.ErrUnknownRemote)
 }
+
+// Promise pipelining across kernels: sends to the result of a send to a
+// peer go to the peer that decides it, without waiting here for the
+// answer. One is queued on the result before the first send leaves (it
+// follows the send, in order, in the same crank's outbox), one after
+// (it goes from the run queue to the peer). Both reach the account the
+// bank returned, in B, and both answers come back.
+func TestRemotePipelining(t *testing.T) {
+	a, b := kt.New(t), kt.New(t)
+	l := kt.Connect(a, b)
+	bankVat, root := bank(b)
+	var account kernel.VRef
+	bankVat.OnMethod["open"] = func(c *kt.Call) error {
+		account = c.NewExport(false)
+		c.Fulfill(c.Result(), kt.Ref(string(account)))
+		return nil
+	}
+	var calledOn []kernel.VRef
+	bankVat.OnMethod["balance"] = func(c *kt.Call) error {
+		calledOn = append(calledOn, c.Target())
+		v, _ := marshal.Encode(int64(len(calledOn)))
+		c.Fulfill(c.Result(), v)
+		return nil
+	}
+	presence := l.Introduce(root)
+
+	kpAcct := a.Send(presence, "open")
+	kpBal1 := a.Send(kpAcct, "balance") // waits on the result, before "open" leaves
+	res := a.Crank()
+	require.Equal(t, "remote", res.Routed)
+	require.Equal(t, 2, outboxLen(t, a, l.AtoB), "open and the pipelined balance leave together, in order")
+	p, _ := a.Store.Promise(string(kpAcct))
+	require.Equal(t, string(l.AtoB), p.Decider, "B decides the account promise now")
+	require.Equal(t, p.QueueHead, p.QueueTail, "nothing waits on it in A")
+
+	kpBal2 := a.Send(kpAcct, "balance") // after: the run queue, then B
+	res = a.Crank()
+	require.Equal(t, "remote", res.Routed, "a send to a promise B decides goes to B")
+	require.Equal(t, 3, outboxLen(t, a, l.AtoB))
+
+	l.Settle(0)
+	require.Equal(t, []kernel.VRef{account, account}, calledOn, "both reached the account in B")
+	require.Equal(t, int64(1), a.Value(kpBal1))
+	require.Equal(t, int64(2), a.Value(kpBal2))
+	require.Equal(t, map[string]int{"a>b": 3, "b>a": 3}, l.Applied, "three messages each way, no round trip for the pipelined sends")
+}
