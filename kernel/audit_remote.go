@@ -98,7 +98,7 @@ func (a *auditor) checkRemotes() {
 			a.problem("remote %s: peer %s is also remote %s", id, row.PeerID, other)
 		}
 		peers[row.PeerID] = id
-		if row.State != persistence.RemoteActive {
+		if row.State != persistence.RemoteActive && row.State != persistence.RemoteGivenUp {
 			a.problem("remote %s: unknown state %q", id, row.State)
 		}
 		a.checkOutbox(id, row)

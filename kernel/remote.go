@@ -79,6 +79,8 @@ type RemoteInfo struct {
 	ID      RemoteID
 	PeerID  string
 	Address string
+	// GivenUp reports that the host gave up on the peer (GiveUpRemote).
+	GivenUp bool
 	// Pending is how many messages wait in its outbox for the peer's ack;
 	// NextSend, Acked and Applied are the link's sequence numbers
 	// (persistence.RemoteRow).
@@ -92,7 +94,7 @@ func (k *Kernel) Remote(id RemoteID) (RemoteInfo, error) {
 	if !ok {
 		return RemoteInfo{}, ErrUnknownRemote
 	}
-	return RemoteInfo{ID: id, PeerID: row.PeerID, Address: row.Address,
+	return RemoteInfo{ID: id, PeerID: row.PeerID, Address: row.Address, GivenUp: row.State == persistence.RemoteGivenUp,
 		Pending: int(row.NextSend - 1 - row.Acked), NextSend: row.NextSend, Acked: row.Acked, Applied: row.Applied}, nil
 }
 

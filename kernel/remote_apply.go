@@ -44,6 +44,9 @@ func (k *Kernel) ApplyRemote(ctx context.Context, remote RemoteID, seq uint64, e
 	if !ok {
 		return 0, nil, ErrUnknownRemote
 	}
+	if err := k.checkRemoteTakes(remote, row); err != nil {
+		return 0, nil, err
+	}
 	// INVARIANT: each message of a peer is applied at most once: Applied
 	// is written in the unit that applies seq, so a seq at or below it
 	// was applied by a committed unit.
@@ -235,6 +238,9 @@ func (k *Kernel) AckRemote(ctx context.Context, remote RemoteID, upTo uint64) ([
 	row, ok := k.st.Remote(string(remote))
 	if !ok {
 		return nil, ErrUnknownRemote
+	}
+	if err := k.checkRemoteTakes(remote, row); err != nil {
+		return nil, err
 	}
 	if upTo <= row.Acked {
 		return nil, nil

@@ -256,3 +256,48 @@ func TestRemotePipelining(t *testing.T) {
 	require.Equal(t, int64(2), a.Value(kpBal2))
 	require.Equal(t, map[string]int{"a>b": 3, "b>a": 3}, l.Applied, "three messages each way, no round trip for the pipelined sends")
 }
+
+// A peer that never answers costs only waiting, until the host gives up
+// on it: then every promise it decides is rejected with PEER_UNREACHABLE
+// (a pipelined send's result too), whose text names no ref and no remote,
+// its objects are orphaned (a later send splats OBJECT_DELETED), its
+// outbox is dropped, and nothing more is taken from it.
+func TestRemoteGiveUp(t *testing.T) {
+	a, b := kt.New(t), kt.New(t)
+	l := kt.Connect(a, b)
+	_, root := bank(b)
+	presence := l.Introduce(root)
+	kp1 := a.Call(presence, "deposit", int64(1))
+	kp2 := a.Send(kp1, "more") // pipelined on kp1, to B
+	a.RunUntilQuiescent(0)
+	require.Equal(t, 2, outboxLen(t, a, l.AtoB), "waiting for a peer that does not answer")
+	_, seen := a.Result(kp1)
+	require.False(t, seen, "no answer, no error: just waiting")
+
+	out, err := a.K.GiveUpRemote(a.Ctx, l.AtoB)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("give up")
+	for _, kp := range []kernel.KRef{kp1, kp2} {
+		err := a.ResultErr(kp)
+		require.ErrorIs(t, err, kernel.ErrPeerUnreachable)
+		require.Contains(t, err.Error(), "[KERNEL:PEER_UNREACHABLE]")
+		require.NotRegexp(t, `k[op][0-9]|r[op][+-]|\br[0-9]`, err.Error(), "no kref, remote ref or remote id in the text")
+	}
+	info, err := a.K.Remote(l.AtoB)
+	require.NoError(t, err)
+	require.True(t, info.GivenUp)
+	require.Zero(t, info.Pending, "the outbox is dropped")
+	require.Empty(t, a.Store.CListKRefs(string(l.AtoB)), "its c-list is emptied")
+
+	kp3 := a.Call(presence, "deposit", int64(2))
+	a.RunUntilQuiescent(0)
+	require.ErrorIs(t, a.ResultErr(kp3), kernel.ErrObjectDeleted, "its objects are orphaned")
+	_, _, err = a.K.ApplyRemote(a.Ctx, l.AtoB, 1, `{"kind":"dropExports","refs":["ro-1"]}`)
+	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
+	_, err = a.K.AckRemote(a.Ctx, l.AtoB, 1)
+	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
+	out, err = a.K.GiveUpRemote(a.Ctx, l.AtoB)
+	require.NoError(t, err)
+	require.Empty(t, out, "giving up twice does nothing")
+}

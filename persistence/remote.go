@@ -27,6 +27,9 @@ const (
 	// RemoteActive: messages are routed to the peer (they wait in the
 	// outbox while it is unreachable).
 	RemoteActive RemoteState = "active"
+	// RemoteGivenUp: the host gave up on the peer (kernel.GiveUpRemote);
+	// nothing is routed to it or taken from it any more.
+	RemoteGivenUp RemoteState = "given_up"
 )
 
 // RemoteRow is one peer kernel, as an endpoint of this one.

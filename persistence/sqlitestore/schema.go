@@ -153,7 +153,7 @@ CREATE TABLE remotes (
 	remote_id    TEXT PRIMARY KEY,
 	peer_id      TEXT NOT NULL UNIQUE CHECK (length(peer_id) = 64),
 	address      TEXT NOT NULL,
-	state        TEXT NOT NULL CHECK (state IN ('active')),
+	state        TEXT NOT NULL CHECK (state IN ('active', 'given_up')),
 	next_object  INTEGER NOT NULL CHECK (next_object >= 1),
 	next_promise INTEGER NOT NULL CHECK (next_promise >= 1),
 	next_send    INTEGER NOT NULL CHECK (next_send >= 1),
