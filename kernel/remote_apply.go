@@ -110,6 +110,8 @@ func (k *Kernel) applyRemoteDeliver(remote RemoteID, msg wire.Message) error {
 			return fmt.Errorf("%w: send to the peer's own object %s", ErrRemoteProtocol, msg.Target)
 		}
 	}
+	// Slots before the result, as syscallSend does: a result that names
+	// a ref already allocated by a slot of this message is refused.
 	slots, err := k.rrefsToKRefs(remote, methargs.Slots)
 	if err != nil {
 		return err
@@ -120,6 +122,9 @@ func (k *Kernel) applyRemoteDeliver(remote RemoteID, msg wire.Message) error {
 			return err
 		}
 	}
+	// Acceptance, as for a vat's send: to an unresolved promise's own
+	// queue or the run queue's tail (invariant 13). The crank that takes
+	// it is an ordinary crank; only this unit knew the message was remote.
 	k.enqueueSend(target, marshal.CapData{Body: methargs.Body, Slots: slots}, result)
 	return nil
 }
@@ -170,6 +175,8 @@ func (k *Kernel) applyRemoteNotify(remote RemoteID, rs []wire.Resolution) error 
 		}
 		krs = append(krs, kres{kpid, r.Rejected, data})
 	}
+	// INVARIANT 10: settled promises leave the decider's c-list. The
+	// remote is the resolver, so it is not notified of its own answer.
 	for _, r := range krs {
 		k.deleteCListEntry(VatID(remote), r.kpid)
 	}

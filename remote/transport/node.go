@@ -143,6 +143,8 @@ func (n *Node) ID() identity.PeerID { return n.cfg.Identity.ID() }
 // A second Stop does nothing.
 func (n *Node) Stop(ctx context.Context) error {
 	var err error
+	// The link actor first, so no step runs while the remote goes away,
+	// then the remote (its gRPC server and streams), then the system.
 	n.stopOnce.Do(func() {
 		if n.pid != nil {
 			if werr := n.sys.Root.StopFuture(n.pid).Wait(); werr != nil {
@@ -208,6 +210,9 @@ func (n *Node) release(out []kernel.Output) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, o := range out {
+		// The first Output of a promise is the host's answer (an Aborted
+		// one comes early); later ones are ignored, as package kernel's
+		// duty 3 says.
 		if _, seen := n.mu.results[o.KPID]; seen {
 			continue
 		}
@@ -237,11 +242,18 @@ func (l *link) Receive(ctx actor.Context) {
 	case *actor.Started:
 		l.arm(ctx)
 	case *wrapperspb.BytesValue:
+		// A peer's frame. Every change it makes is a unit of its own
+		// (ApplyRemote, AckRemote), so a crash between frames loses
+		// nothing the peer was told was applied.
 		l.onFrame(ctx, m)
 		l.step(ctx)
 	case *doRequest:
+		// A host request, between the link's own steps: the kernel is
+		// never called from two goroutines (package kernel's duty 1).
 		out, err := m.fn(l.n.cfg.Kernel)
 		l.n.release(out)
+		// The request may have added a remote or moved one: the TLS layer
+		// must pin what the kernel now holds before the next dial.
 		l.refreshPins()
 		m.done <- err
 		l.step(ctx)
@@ -294,7 +306,11 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 		log.Warn("dropping a frame from an unknown peer", "peer", from)
 		return
 	}
+	// The kernel's calls take a context for their store writes; a frame
+	// has no caller to cancel it, so none is given.
 	ctxb := context.Background()
+	// The ack first: it may trim the outbox this step would otherwise
+	// resend.
 	if f.Ack > 0 {
 		out, err := k.AckRemote(ctxb, r, f.Ack)
 		l.n.release(out)
@@ -319,6 +335,9 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 func (l *link) step(ctx actor.Context) {
 	k := l.n.cfg.Kernel
 	ctxb := context.Background()
+	// Run the kernel dry first, so that what the frame or request caused
+	// (a delivery, its answer, a notify for a peer) is in the outbox
+	// before the pump below looks.
 	for k.HasWork() {
 		res, err := k.Crank(ctxb, l.n.cfg.Deliverer)
 		if err != nil {
@@ -327,6 +346,9 @@ func (l *link) step(ctx actor.Context) {
 		}
 		l.n.release(res.Released)
 	}
+	// Under group commit, flush now rather than when the group is due:
+	// the link is about to be idle, and nothing it wrote may leave before
+	// its flush (RemoteSendable, RemoteAckable).
 	if st := k.Store(); st.Unflushed() > 0 {
 		out, err := k.Flush(ctxb)
 		if err != nil {
@@ -351,6 +373,8 @@ func (l *link) pumpTo(ctx actor.Context, info kernel.RemoteInfo) {
 	ack, _ := k.RemoteAckable(info.ID)
 	target := actor.NewPID(info.Address, linkName)
 	self := string(l.n.cfg.Identity.ID())
+	// Within a resend round each message goes once; the round's end
+	// (resendTick) clears sent, and everything unacked goes again.
 	if s := l.sent[info.ID]; s >= from {
 		from = s + 1
 	}
@@ -363,6 +387,8 @@ func (l *link) pumpTo(ctx actor.Context, info kernel.RemoteInfo) {
 		l.sent[info.ID] = seq
 		l.acked[info.ID] = ack
 	}
+	// Nothing to send but the ack moved: an ack alone, so the peer can
+	// trim its outbox without waiting for traffic this way.
 	if ack > l.acked[info.ID] {
 		ctx.Send(target, encodeFrame(Frame{From: self, Ack: ack}))
 		l.acked[info.ID] = ack

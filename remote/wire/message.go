@@ -62,6 +62,8 @@ func (m Message) Encode() string {
 // the receiver knows it) is the kernel's to check.
 func Decode(s string) (Message, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	// A field this build does not know would be silently dropped, and a
+	// newer peer's meaning lost: refuse instead.
 	dec.DisallowUnknownFields()
 	var m Message
 	if err := dec.Decode(&m); err != nil {
@@ -133,6 +135,8 @@ func (m Message) check() error {
 	return nil
 }
 
+// checkSlots checks that every slot parses as a remote ref; whether the
+// receiver knows it is the kernel's question.
 func checkSlots(slots []string) error {
 	for i, s := range slots {
 		if _, err := ParseRef(s); err != nil {
