@@ -40,6 +40,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	// counts; then the structural checks, which rely on a.results.
 	a.countPins()
 	a.countCLists()
+	a.countRemoteCLists()
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()
@@ -54,6 +55,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.checkGCActions()
 	a.checkCounters()
 	a.checkRows()
+	a.checkRemotes()
 	// Memory against the file (invariant 2: no in-memory view may drift
 	// from the database). Only with nothing waiting for a flush: under
 	// group commit, committed units not yet flushed are legitimately in
@@ -325,8 +327,13 @@ func (a *auditor) compareCounts() {
 	}
 }
 
-// vatActive reports whether vat exists and is not terminated.
+// vatActive reports whether vat exists and is not terminated; a remote
+// endpoint stands where a vat can (owner, subscriber) and counts when it
+// takes messages (audit_remote.go).
 func (a *auditor) vatActive(vat string) bool {
+	if isRemoteEndpoint(vat) {
+		return a.remoteActive(vat)
+	}
 	row, ok := a.st.Vat(vat)
 	return ok && row.State == persistence.VatActive
 }
@@ -432,6 +439,10 @@ func (a *auditor) checkSettleable(s string, p persistence.PromiseRow) {
 		}
 		return
 	}
+	if isRemoteEndpoint(p.Decider) {
+		a.checkRemoteDecider(s, p)
+		return
+	}
 	row, ok := a.st.Vat(p.Decider)
 	switch {
 	case !ok || row.State != persistence.VatActive:
@@ -476,7 +487,7 @@ func (a *auditor) checkLaunches() {
 // known vats are checked in full by checkGCActions (audit_rows.go).
 func (a *auditor) checkGC() {
 	for _, g := range a.st.GCActions() {
-		if _, ok := a.st.Vat(g.Vat); !ok {
+		if _, ok := a.st.Vat(g.Vat); !ok && !a.remoteKnown(g.Vat) {
 			a.problem("GC action %v for unknown vat", g)
 		}
 	}

@@ -205,6 +205,9 @@ func (a *auditor) checkGCActions() {
 
 // vatID reports a vat id that does not parse.
 func (a *auditor) vatID(id, from string) {
+	if isRemoteEndpoint(id) {
+		return // an endpoint that is a remote: checkRemoteNames
+	}
 	if _, err := ParseVatID(id); err != nil {
 		a.problem("%s: %v", from, err)
 	}

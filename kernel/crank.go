@@ -374,10 +374,21 @@ func (k *Kernel) prepare(w work, res *CrankResult) (Delivery, VatID, bool) {
 		// r.target is the object the send reaches (a settled promise
 		// forwards to it), target the kref it was queued on, whose
 		// reference the queue item holds.
+		if isRemoteEndpoint(string(r.vat)) {
+			// A presence of a peer's object: the send goes to its outbox,
+			// in this unit, instead of a delivery (remote_route.go).
+			k.prepareRemoteSend(RemoteID(r.vat), r.target, target, w.item.Message)
+			res.Routed = "remote"
+			return Delivery{}, "", false
+		}
 		return k.prepareSend(r.vat, r.target, target, w.item.Message), r.vat, true
 	case WorkNotify:
 		vat := VatID(w.item.Vat)
 		res.Vat = vat
+		if isRemoteEndpoint(string(vat)) {
+			k.prepareRemoteNotify(RemoteID(vat), KRef(w.item.KPID))
+			return Delivery{}, "", false
+		}
 		d, ok := k.prepareNotify(vat, KRef(w.item.KPID))
 		return d, vat, ok
 	case WorkDropExports, WorkRetireExports, WorkRetireImports:
@@ -385,6 +396,11 @@ func (k *Kernel) prepare(w work, res *CrankResult) (Delivery, VatID, bool) {
 		// translateDropExports & co do, so that the vat's own syscalls in
 		// the delivery (a retireExports after a dropExports) see them.
 		vrefs := k.applyGCDelivery(w.gc)
+		if isRemoteEndpoint(string(w.gc.vat)) {
+			res.Vat = w.gc.vat
+			k.prepareRemoteGC(RemoteID(w.gc.vat), w.kind, vrefs)
+			return Delivery{}, "", false
+		}
 		return Delivery{Kind: gcDeliveryKind(w.kind), VRefs: vrefs}, w.gc.vat, true
 	case WorkBringOutYourDead:
 		res.Vat = w.vat

@@ -249,7 +249,7 @@ func (k *Kernel) maybeFreeObject(koid KRef) {
 func (k *Kernel) retireObject(koid KRef) {
 	for _, vat := range k.st.Holders(string(koid)) {
 		e, _ := k.st.CList(vat, string(koid))
-		if info, _ := parseVRef(VRef(e.VRef)); !info.export {
+		if info := storedVRefInfo(VRef(e.VRef)); !info.export {
 			k.st.AddGCAction(persistence.GCActionKey{Vat: vat, Kind: persistence.GCRetireImport, KRef: string(koid)})
 		}
 	}
@@ -333,7 +333,12 @@ func (k *Kernel) gcActionApplies(a persistence.GCActionKey) bool {
 	o, exists := k.st.Object(a.KRef)
 	// Beyond SwingSet: nothing is delivered to a vat that is not active.
 	// Termination deletes its actions, so this is a guard.
-	if v, ok := k.st.Vat(a.Vat); !ok || v.State != persistence.VatActive {
+	if isRemoteEndpoint(a.Vat) {
+		// A remote's GC actions become messages (prepareRemoteGC).
+		if !k.remoteActive(a.Vat) {
+			return false
+		}
+	} else if v, ok := k.st.Vat(a.Vat); !ok || v.State != persistence.VatActive {
 		return false
 	}
 	switch a.Kind {

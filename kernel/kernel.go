@@ -140,6 +140,10 @@ type Kernel struct {
 	// it is a function of the vat id, never written through, so an abort
 	// cannot make it stale.
 	soleSubscriber []string
+	// remoteHeld and remoteUnitHeld say what of each remote's outbox and
+	// Applied is in SQLite, so that nothing goes on the wire, and no ack
+	// is given, before its flush (remote.go, RemoteSendable).
+	remoteHeld, remoteUnitHeld map[RemoteID]remoteHold
 }
 
 // Output is something a unit of work makes visible outside the kernel: the
@@ -188,6 +192,9 @@ func New(cfg Config) (*Kernel, error) {
 		log:       cfg.Logger,
 		maybeFree: make(map[KRef]struct{}),
 		configs:   newConfigCache(),
+
+		remoteHeld:     map[RemoteID]remoteHold{},
+		remoteUnitHeld: map[RemoteID]remoteHold{},
 	}
 	k.limit = limits{
 		key: cfg.MaxVatstoreKey, value: cfg.MaxVatstoreValue,
@@ -228,6 +235,7 @@ func (k *Kernel) begin() error {
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
 	k.pagingBegin()
+	k.remoteBegin()
 	return nil
 }
 
@@ -240,6 +248,7 @@ func (k *Kernel) abort() {
 	k.unitAbandon = k.unitAbandon[:0]
 	k.unitStopped = k.unitStopped[:0]
 	k.pagingAbort()
+	k.remoteAbort()
 }
 
 // commit collects garbage and commits the open unit. It returns the outputs
@@ -254,6 +263,7 @@ func (k *Kernel) commit(ctx context.Context) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	k.remoteCommitted(flushed)
 	// The vats' actors stop as soon as the unit is committed to memory:
 	// a crash before the flush resumes them, which is harmless.
 	k.stopped = append(k.stopped, k.unitStopped...)
@@ -284,6 +294,7 @@ func (k *Kernel) Flush(ctx context.Context) ([]Output, error) {
 	if err := k.st.Flush(ctx); err != nil {
 		return nil, err
 	}
+	k.remoteCommitted(true) // every outbox is in SQLite now
 	out := k.pending
 	k.pending = nil
 	return out, nil

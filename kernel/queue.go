@@ -31,7 +31,10 @@ func (k *Kernel) enqueueSend(target KRef, methargs marshal.CapData, result KRef)
 		Result:   string(result),
 	}
 	if target.IsPromise() {
-		if p := k.mustPromise(target); p.State == persistence.PromiseUnresolved {
+		// A promise a peer kernel decides is not waited on here: the send
+		// goes on the run queue and from there to the peer, which queues
+		// it on its own promise (pipelining, remote_route.go).
+		if p := k.mustPromise(target); p.State == persistence.PromiseUnresolved && !isRemoteEndpoint(p.Decider) {
 			// INVARIANT 13: later sends on target either join this queue
 			// behind m or, once target settles, the run queue behind
 			// everything this queue held.

@@ -154,6 +154,11 @@ func parseVRef(s VRef) (vrefInfo, error) {
 // stored vref in full (audit.go).
 func storedVRefInfo(v VRef) vrefInfo {
 	s := string(v)
+	// A remote's c-list holds remote refs (ro±N, rp±N): the same two
+	// facts, one byte further on (remote_clist.go).
+	if len(s) > 0 && s[0] == 'r' {
+		s = s[1:]
+	}
 	// INVARIANT: stored vrefs are well formed; a short one is a kernel bug.
 	if len(s) < 3 {
 		bugf("malformed vref %q in a c-list", s)

@@ -52,6 +52,12 @@ func (k *Kernel) routeSend(target KRef) route {
 	p := k.mustPromise(target)
 	switch p.State {
 	case persistence.PromiseUnresolved:
+		if isRemoteEndpoint(p.Decider) {
+			// Pipelining across kernels: a send to a promise a peer
+			// decides goes to that peer, not back and forth through its
+			// resolution (enqueueSend put it on the run queue for this).
+			return route{kind: routeDeliver, vat: VatID(p.Decider), target: target}
+		}
 		// Acceptance puts sends to unresolved promises on the promise's
 		// own queue (enqueueSend), so a run-queue send never targets one;
 		// a store written by a build from before that rule can still hold

@@ -50,6 +50,10 @@ type Tables struct {
 	ReapQueue    *Table[string, uint64]
 	Idempotency  *Table[string, IdempotencyRow]
 	Vatstore     *VatstoreTable
+	// Remotes and Outbox are the peer kernels and the messages written
+	// for them (remote.go).
+	Remotes *Table[string, RemoteRow]
+	Outbox  *Table[OutboxKey, string]
 
 	// ByVRef is the c-list indexed by vat and vref. It is derived: never
 	// flushed, and rebuilt from CList at open, unless the backend pages

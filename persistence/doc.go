@@ -33,4 +33,6 @@
 //	vatstore       each vat's durable key-value data
 //	idempotency    the host's idempotency keys and the result promise of each
 //	vat_events     the vat lifecycle log (terminations, restarts)
+//	remotes        peer kernels: identity, address, link sequence numbers, ref counters
+//	remote_outbox  messages written for each peer and not yet acknowledged
 package persistence

@@ -43,6 +43,11 @@ type Reader interface {
 	VatstoreNextKey(vat, prior string) (string, bool)
 	VatstoreKeys(vat string) []string
 	VatstoreVats() []string
+	Remote(id string) (RemoteRow, bool)
+	RemoteIDs() []string
+	OutboxMessage(remote string, seq uint64) (string, bool)
+	OutboxSeqs(remote string) []uint64
+	OutboxRemotes() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or

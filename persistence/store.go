@@ -103,6 +103,8 @@ func (s *Store) initTables() {
 	s.tabs.ReapQueue = newTable[string, uint64]("reap_queue")
 	s.tabs.Idempotency = newTable[string, IdempotencyRow]("idempotency")
 	s.tabs.Vatstore = newVatstoreTable()
+	s.tabs.Remotes = newTable[string, RemoteRow]("remotes")
+	s.tabs.Outbox = newTable[OutboxKey, string]("remote_outbox", outboxPart)
 	s.byVRef = newTable[VRefKey, string]("clist_by_vref")
 	s.tabs.ByVRef = s.byVRef
 	s.cursors = newTable[string, uint64]("cursors")
@@ -134,6 +136,7 @@ func (t *Tables) persisted() []layered {
 	return []layered{
 		t.Meta, t.Subclusters, t.Vats, t.Objects, t.Promises, t.PromiseQueue,
 		t.CList, t.RunQueue, t.GCActions, t.ReapQueue, t.Idempotency, t.Vatstore,
+		t.Remotes, t.Outbox,
 	}
 }
 

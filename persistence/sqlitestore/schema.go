@@ -7,7 +7,7 @@ const ApplicationID = 0x4b414354
 
 // SchemaVersion is the schema version this build writes. A store with a
 // higher version was written by a newer build and is refused.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrations[i] takes a store from schema version i to i+1. Versions only
 // ever grow; a released migration is never edited, only followed by a new
@@ -141,6 +141,31 @@ CREATE TABLE idempotency (
 	kpid   TEXT NOT NULL,
 	digest TEXT NOT NULL,
 	seq    INTEGER NOT NULL UNIQUE
+) WITHOUT ROWID;
+`,
+	// 3 -> 4: peer kernels (docs/remote.md): each remote endpoint with its
+	// peer's identity, address, link sequence numbers and ref counters,
+	// and the outbox of messages written for it and not yet acknowledged.
+	// The CHECKs are the rules a crash must never break: the outbox lies
+	// strictly between what the peer acknowledged and the next number.
+	`
+CREATE TABLE remotes (
+	remote_id    TEXT PRIMARY KEY,
+	peer_id      TEXT NOT NULL UNIQUE CHECK (length(peer_id) = 64),
+	address      TEXT NOT NULL,
+	state        TEXT NOT NULL CHECK (state IN ('active', 'given_up')),
+	next_object  INTEGER NOT NULL CHECK (next_object >= 1),
+	next_promise INTEGER NOT NULL CHECK (next_promise >= 1),
+	next_send    INTEGER NOT NULL CHECK (next_send >= 1),
+	acked        INTEGER NOT NULL CHECK (0 <= acked AND acked < next_send),
+	applied      INTEGER NOT NULL CHECK (applied >= 0)
+) WITHOUT ROWID;
+
+CREATE TABLE remote_outbox (
+	remote_id TEXT NOT NULL,
+	seq       INTEGER NOT NULL CHECK (seq >= 1),
+	message   TEXT NOT NULL,
+	PRIMARY KEY (remote_id, seq)
 ) WITHOUT ROWID;
 `,
 }

@@ -1,0 +1,190 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/ocapgo/kernel-actors/remote/identity"
+)
+
+// The TLS side of a node, as gRPC options for protoactor-go remote
+// (remote.WithDialOptions, remote.WithServerOptions). Each piece is the
+// standard library's TLS through gRPC's credentials; what is added here
+// is only the choice of which key to pin for which address, and the
+// binding of a stream to the key that authenticated it.
+
+// ErrRefused is returned (wrapped) when a node refuses a configuration or
+// a connection: plaintext off loopback, a dial to an address with no
+// pinned key.
+var ErrRefused = errors.New("transport: refused")
+
+// pins maps a peer's address to the peer id pinned for it, and keeps the
+// set of peer ids a node accepts connections from. It is read by gRPC's
+// goroutines and written by the node's actor, hence the lock.
+type pins struct {
+	mu struct {
+		sync.Mutex
+		byAddr map[string]identity.PeerID
+		known  map[identity.PeerID]bool
+	}
+}
+
+func newPins() *pins {
+	p := &pins{}
+	p.mu.byAddr = map[string]identity.PeerID{}
+	p.mu.known = map[identity.PeerID]bool{}
+	return p
+}
+
+// set replaces the pins with the kernel's remotes (address -> peer id).
+func (p *pins) set(byAddr map[string]identity.PeerID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mu.byAddr = byAddr
+	p.mu.known = map[identity.PeerID]bool{}
+	for _, id := range byAddr {
+		p.mu.known[id] = true
+	}
+}
+
+func (p *pins) forAddr(addr string) (identity.PeerID, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id, ok := p.mu.byAddr[addr]
+	return id, ok
+}
+
+// accept is the server's policy: only peers the kernel knows (a remote row
+// names their key) may connect.
+func (p *pins) accept(id identity.PeerID) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.mu.known[id] {
+		return fmt.Errorf("%w: peer %s is not a remote of this kernel", identity.ErrPeerRefused, id.Short())
+	}
+	return nil
+}
+
+// pinnedCreds are client credentials that dial each address with TLS
+// pinned to the peer id the kernel holds for it (identity.Pin): a peer
+// whose key changed fails the handshake.
+type pinnedCreds struct {
+	id   *identity.Identity
+	pins *pins
+}
+
+var _ credentials.TransportCredentials = (*pinnedCreds)(nil)
+
+// ClientHandshake runs the TLS handshake for authority (the dialled
+// host:port) with the pin for it.
+func (c *pinnedCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	want, ok := c.pins.forAddr(authority)
+	if !ok {
+		raw.Close()
+		return nil, nil, fmt.Errorf("%w: no peer key pinned for %s", ErrRefused, authority)
+	}
+	cfg, err := c.id.ClientTLS(identity.Pin(want))
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	return credentials.NewTLS(cfg).ClientHandshake(ctx, authority, raw)
+}
+
+// ServerHandshake is not used: these credentials only dial.
+func (c *pinnedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	raw.Close()
+	return nil, nil, fmt.Errorf("%w: client credentials cannot accept", ErrRefused)
+}
+
+// Info says TLS.
+func (c *pinnedCreds) Info() credentials.ProtocolInfo {
+	return credentials.ProtocolInfo{SecurityProtocol: "tls", SecurityVersion: "1.3"}
+}
+
+// Clone shares the pins: they are the node's, not the connection's.
+func (c *pinnedCreds) Clone() credentials.TransportCredentials {
+	return &pinnedCreds{id: c.id, pins: c.pins}
+}
+
+// OverrideServerName is a no-op: the pin, not a name, is checked.
+func (c *pinnedCreds) OverrideServerName(string) error { return nil }
+
+// tlsOptions are the protoactor-go remote options for mutual TLS.
+func tlsOptions(id *identity.Identity, p *pins) ([]remote.ConfigOption, error) {
+	srv, err := id.ServerTLS(p.accept)
+	if err != nil {
+		return nil, err
+	}
+	return []remote.ConfigOption{
+		remote.WithServerOptions(grpc.Creds(credentials.NewTLS(srv)), grpc.ChainStreamInterceptor(stampPeer)),
+		remote.WithDialOptions(grpc.WithTransportCredentials(&pinnedCreds{id: id, pins: p})),
+	}, nil
+}
+
+// stampPeer binds a stream to the peer its TLS handshake authenticated:
+// every envelope received on it carries that peer id in PeerHeader,
+// whatever the sender wrote there.
+func stampPeer(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	p, ok := peer.FromContext(ss.Context())
+	if !ok {
+		return status.Error(codes.Unauthenticated, "transport: no peer on the stream")
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return status.Error(codes.Unauthenticated, "transport: stream is not TLS")
+	}
+	id, err := identity.PeerOf(info.State)
+	if err != nil {
+		return status.Error(codes.Unauthenticated, err.Error())
+	}
+	return handler(srv, &stampedStream{ServerStream: ss, peer: string(id)})
+}
+
+type stampedStream struct {
+	grpc.ServerStream
+	peer string
+}
+
+// RecvMsg stamps every envelope of a received batch.
+func (s *stampedStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if err != nil {
+		return err
+	}
+	if rm, ok := m.(*remote.RemoteMessage); ok {
+		if b := rm.GetMessageBatch(); b != nil {
+			for _, e := range b.Envelopes {
+				if e.MessageHeader == nil {
+					e.MessageHeader = &remote.MessageHeader{}
+				}
+				if e.MessageHeader.HeaderData == nil {
+					e.MessageHeader.HeaderData = map[string]string{}
+				}
+				// INVARIANT: a frame's sender is the key that authenticated
+				// the stream, never the sender's own claim.
+				e.MessageHeader.HeaderData[PeerHeader] = s.peer
+			}
+		}
+	}
+	return nil
+}
+
+// isLoopback reports whether host names a loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

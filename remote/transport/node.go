@@ -1,0 +1,430 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/remote/identity"
+)
+
+// Config configures a Node.
+type Config struct {
+	// Identity is the kernel's key (identity.LoadOrCreate). Required.
+	Identity *identity.Identity
+	// Host and Port are where the node listens; Port 0 picks a free port
+	// (Node.Addr says which).
+	Host string
+	Port int
+	// InsecureLoopback turns TLS off. It is refused unless Host is a
+	// loopback address: plaintext is for one machine, and only on request.
+	InsecureLoopback bool
+	// Kernel is the kernel the node owns from Start on: nothing else may
+	// call it except through Node.Do. Deliverer delivers to its vats.
+	Kernel    *kernel.Kernel
+	Deliverer kernel.Deliverer
+	// ResendEvery is how often unacknowledged messages are sent again (a
+	// lost frame, a reconnect, a peer that restarted). Zero means 200 ms.
+	ResendEvery time.Duration
+	// Logger receives the link's events; nil discards them.
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Identity == nil:
+		return fmt.Errorf("%w: Config.Identity is nil", ErrRefused)
+	case c.Kernel == nil || c.Deliverer == nil:
+		return fmt.Errorf("%w: Config.Kernel and Config.Deliverer are required", ErrRefused)
+	case c.InsecureLoopback && !isLoopback(c.Host):
+		// INVARIANT: plaintext only on loopback, and only when asked.
+		return fmt.Errorf("%w: Config.InsecureLoopback with Host %q: plaintext is allowed only on a loopback address", ErrRefused, c.Host)
+	case c.ResendEvery < 0:
+		return fmt.Errorf("%w: Config.ResendEvery %v is negative", ErrRefused, c.ResendEvery)
+	}
+	if c.ResendEvery == 0 {
+		c.ResendEvery = 200 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Node is one kernel on the network (see the package doc).
+type Node struct {
+	cfg  Config
+	sys  *actor.ActorSystem
+	rem  *remote.Remote
+	pid  *actor.PID
+	pins *pins
+
+	stopOnce sync.Once
+
+	// mu guards what host goroutines wait on: the first Output of each
+	// promise (results), and who waits for which (waiters).
+	mu struct {
+		sync.Mutex
+		results map[kernel.KRef]kernel.Output
+		waiters map[kernel.KRef][]chan kernel.Output
+		err     error // the kernel failed (store error): the node stopped working
+	}
+}
+
+// Start starts a node: the actor system, the remote extension (mutual TLS
+// unless InsecureLoopback) and the link actor that owns the kernel.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, pins: newPins()}
+	n.mu.results = map[kernel.KRef]kernel.Output{}
+	n.mu.waiters = map[kernel.KRef][]chan kernel.Output{}
+	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return cfg.Logger }))
+	var opts []remote.ConfigOption
+	if !cfg.InsecureLoopback {
+		var err error
+		if opts, err = tlsOptions(cfg.Identity, n.pins); err != nil {
+			return nil, err
+		}
+	}
+	n.rem = remote.NewRemote(n.sys, remote.Configure(cfg.Host, cfg.Port, opts...))
+	// Start panics when it cannot listen; a bad address is the caller's
+	// error, not a crash.
+	if err := startRemote(n.rem); err != nil {
+		n.sys.Shutdown()
+		return nil, err
+	}
+	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return &link{n: n, sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{}}
+	}), linkName)
+	if err != nil {
+		n.rem.Shutdown(false)
+		n.sys.Shutdown()
+		return nil, fmt.Errorf("transport: spawn link actor: %w", err)
+	}
+	n.pid = pid
+	// The pins come from the kernel's remotes, read on the actor.
+	if err := n.Do(ctx, func(*kernel.Kernel) error { return nil }); err != nil {
+		n.Stop(ctx)
+		return nil, err
+	}
+	return n, nil
+}
+
+func startRemote(r *remote.Remote) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("transport: listen: %v", p)
+		}
+	}()
+	r.Start()
+	return nil
+}
+
+// Addr is the address peers reach this node at (host:port).
+func (n *Node) Addr() string { return n.sys.ProcessRegistry.Address }
+
+// ID is the node's peer id.
+func (n *Node) ID() identity.PeerID { return n.cfg.Identity.ID() }
+
+// Stop stops the link actor and the remote extension. The kernel is the
+// caller's again afterwards (flush and close its store).
+// A second Stop does nothing.
+func (n *Node) Stop(ctx context.Context) error {
+	var err error
+	// The link actor first, so no step runs while the remote goes away,
+	// then the remote (its gRPC server and streams), then the system.
+	n.stopOnce.Do(func() {
+		if n.pid != nil {
+			if werr := n.sys.Root.StopFuture(n.pid).Wait(); werr != nil {
+				err = fmt.Errorf("transport: stop link actor: %w", werr)
+			}
+		}
+		n.rem.Shutdown(false)
+		n.sys.Shutdown()
+	})
+	return err
+}
+
+// doRequest runs fn on the link actor.
+type doRequest struct {
+	fn   func(*kernel.Kernel) ([]kernel.Output, error)
+	done chan error
+}
+
+// Do runs fn with the kernel on the node's actor, between the link's own
+// steps, then cranks and pumps. fn's outputs (a host request's) are
+// released as the node's own are: Wait sees them.
+func (n *Node) Do(ctx context.Context, fn func(*kernel.Kernel) error) error {
+	return n.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) { return nil, fn(k) })
+}
+
+// DoOut is Do for a host request that returns outputs.
+func (n *Node) DoOut(ctx context.Context, fn func(*kernel.Kernel) ([]kernel.Output, error)) error {
+	req := &doRequest{fn: fn, done: make(chan error, 1)}
+	n.sys.Root.Send(n.pid, req)
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait waits for the first Output of kpid (a promise the host awaits).
+func (n *Node) Wait(ctx context.Context, kpid kernel.KRef) (kernel.Output, error) {
+	n.mu.Lock()
+	if o, ok := n.mu.results[kpid]; ok {
+		n.mu.Unlock()
+		return o, nil
+	}
+	if n.mu.err != nil {
+		err := n.mu.err
+		n.mu.Unlock()
+		return kernel.Output{}, err
+	}
+	ch := make(chan kernel.Output, 1)
+	n.mu.waiters[kpid] = append(n.mu.waiters[kpid], ch)
+	n.mu.Unlock()
+	select {
+	case o := <-ch:
+		return o, nil
+	case <-ctx.Done():
+		return kernel.Output{}, ctx.Err()
+	}
+}
+
+// release records outputs and wakes their waiters.
+func (n *Node) release(out []kernel.Output) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, o := range out {
+		// The first Output of a promise is the host's answer (an Aborted
+		// one comes early); later ones are ignored, as package kernel's
+		// duty 3 says.
+		if _, seen := n.mu.results[o.KPID]; seen {
+			continue
+		}
+		n.mu.results[o.KPID] = o
+		for _, ch := range n.mu.waiters[o.KPID] {
+			ch <- o
+		}
+		delete(n.mu.waiters, o.KPID)
+	}
+}
+
+// link is the node's actor. It alone calls the kernel.
+type link struct {
+	n *Node
+	// sent is the highest seq sent to each remote since the last resend
+	// round; acked the highest ack sent to it. Both are memory only: after
+	// a restart everything unacknowledged is sent again, and the peer
+	// drops what it has.
+	sent, acked map[kernel.RemoteID]uint64
+	timer       *time.Timer // the next resendTick
+}
+
+// Receive is the link's loop: a frame from a peer, a host request, or its
+// resend timer.
+func (l *link) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		l.arm(ctx)
+	case *wrapperspb.BytesValue:
+		// A peer's frame. Every change it makes is a unit of its own
+		// (ApplyRemote, AckRemote), so a crash between frames loses
+		// nothing the peer was told was applied.
+		l.onFrame(ctx, m)
+		l.step(ctx)
+	case *doRequest:
+		// A host request, between the link's own steps: the kernel is
+		// never called from two goroutines (package kernel's duty 1).
+		out, err := m.fn(l.n.cfg.Kernel)
+		l.n.release(out)
+		// The request may have added a remote or moved one: the TLS layer
+		// must pin what the kernel now holds before the next dial.
+		l.refreshPins()
+		m.done <- err
+		l.step(ctx)
+	case resendTick:
+		// Whatever is still unacknowledged may have been lost (a dropped
+		// connection, a peer that restarted): send it again. The peer
+		// drops what it has applied.
+		clear(l.sent)
+		clear(l.acked)
+		l.step(ctx)
+		l.arm(ctx)
+	case *actor.Stopping:
+		if l.timer != nil {
+			l.timer.Stop()
+		}
+	}
+}
+
+// resendTick is the link's own timer message.
+type resendTick struct{}
+
+// arm schedules the next resendTick. It is a timer of the link's own that
+// sends to the actor's mailbox, not protoactor-go's receive timeout: in
+// the pinned version that timeout's handler cancels itself from the timer
+// goroutine while the mailbox resets it (the race detector reports it).
+func (l *link) arm(ctx actor.Context) {
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	l.timer = time.AfterFunc(l.n.cfg.ResendEvery, func() { sys.Root.Send(self, resendTick{}) })
+}
+
+// onFrame applies one peer frame: its ack, then its message.
+func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
+	k, log := l.n.cfg.Kernel, l.n.cfg.Logger
+	f, err := decodeFrame(v)
+	if err != nil {
+		log.Warn("dropping a frame that does not decode", "err", err)
+		return
+	}
+	from := f.From
+	if !l.n.cfg.InsecureLoopback {
+		// INVARIANT: over TLS the sender is who the handshake says.
+		from = ctx.MessageHeader().Get(PeerHeader)
+		if from == "" || (f.From != "" && f.From != from) {
+			log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
+			return
+		}
+	}
+	r, ok := k.RemoteByPeer(from)
+	if !ok {
+		log.Warn("dropping a frame from an unknown peer", "peer", from)
+		return
+	}
+	// The kernel's calls take a context for their store writes; a frame
+	// has no caller to cancel it, so none is given.
+	ctxb := context.Background()
+	// The ack first: it may trim the outbox this step would otherwise
+	// resend.
+	if f.Ack > 0 {
+		out, err := k.AckRemote(ctxb, r, f.Ack)
+		l.n.release(out)
+		if err != nil {
+			log.Warn("refusing an ack", "remote", r, "err", err)
+		}
+	}
+	if f.Seq == 0 {
+		return
+	}
+	_, out, err := k.ApplyRemote(ctxb, r, f.Seq, f.Msg)
+	l.n.release(out)
+	switch {
+	case errors.Is(err, kernel.ErrRemoteGap):
+		// An earlier frame was lost: the peer resends from our ack.
+	case err != nil:
+		log.Warn("refusing a message", "remote", r, "seq", f.Seq, "err", err)
+	}
+}
+
+// step cranks the kernel until it is idle and sends each peer what may go.
+func (l *link) step(ctx actor.Context) {
+	k := l.n.cfg.Kernel
+	ctxb := context.Background()
+	// Run the kernel dry first, so that what the frame or request caused
+	// (a delivery, its answer, a notify for a peer) is in the outbox
+	// before the pump below looks.
+	for k.HasWork() {
+		res, err := k.Crank(ctxb, l.n.cfg.Deliverer)
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		l.n.release(res.Released)
+	}
+	// Under group commit, flush now rather than when the group is due:
+	// the link is about to be idle, and nothing it wrote may leave before
+	// its flush (RemoteSendable, RemoteAckable).
+	if st := k.Store(); st.Unflushed() > 0 {
+		out, err := k.Flush(ctxb)
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		l.n.release(out)
+	}
+	for _, info := range k.Remotes() {
+		l.pumpTo(ctx, info)
+	}
+}
+
+// pumpTo sends remote's sendable messages not yet sent this round, each
+// with the current ack, or the ack alone if it moved.
+func (l *link) pumpTo(ctx actor.Context, info kernel.RemoteInfo) {
+	k := l.n.cfg.Kernel
+	from, to, err := k.RemoteSendable(info.ID)
+	if err != nil {
+		return
+	}
+	ack, _ := k.RemoteAckable(info.ID)
+	target := actor.NewPID(info.Address, linkName)
+	self := string(l.n.cfg.Identity.ID())
+	// Within a resend round each message goes once; the round's end
+	// (resendTick) clears sent, and everything unacked goes again.
+	if s := l.sent[info.ID]; s >= from {
+		from = s + 1
+	}
+	for seq := from; seq <= to; seq++ {
+		msg, ok := k.RemoteMessage(info.ID, seq)
+		if !ok {
+			break
+		}
+		ctx.Send(target, encodeFrame(Frame{From: self, Seq: seq, Ack: ack, Msg: msg}))
+		l.sent[info.ID] = seq
+		l.acked[info.ID] = ack
+	}
+	// Nothing to send but the ack moved: an ack alone, so the peer can
+	// trim its outbox without waiting for traffic this way.
+	if ack > l.acked[info.ID] {
+		ctx.Send(target, encodeFrame(Frame{From: self, Ack: ack}))
+		l.acked[info.ID] = ack
+	}
+}
+
+// refreshPins gives the TLS layer the kernel's remotes: where each peer
+// is and which key it must present.
+func (l *link) refreshPins() {
+	byAddr := map[string]identity.PeerID{}
+	for _, info := range l.n.cfg.Kernel.Remotes() {
+		byAddr[info.Address] = identity.PeerID(info.PeerID)
+	}
+	l.n.pins.set(byAddr)
+}
+
+// fail records a kernel failure (the store): the node stops working, and
+// waiters are told.
+func (l *link) fail(err error) {
+	l.n.cfg.Logger.Error("kernel failed; the node stops", "err", err)
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	if l.n.mu.err == nil {
+		l.n.mu.err = fmt.Errorf("transport: kernel failed: %w", err)
+	}
+}
+
+// HostPort splits an address into host and port, for configs.
+func HostPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("transport: address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("transport: address %q: port: %w", addr, err)
+	}
+	return h, port, nil
+}

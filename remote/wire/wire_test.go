@@ -1,0 +1,121 @@
+package wire
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseRef(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Ref
+		wantErr bool
+	}{
+		{in: "ro+1", want: Ref{Plus: true, N: 1}},
+		{in: "ro-12", want: Ref{N: 12}},
+		{in: "rp+7", want: Ref{Promise: true, Plus: true, N: 7}},
+		{in: "rp-999999999999999999", want: Ref{Promise: true, N: 999999999999999999}},
+		{in: "", wantErr: true},
+		{in: "o+1", wantErr: true},
+		{in: "ro1", wantErr: true},
+		{in: "rq+1", wantErr: true},
+		{in: "ro+0", wantErr: true},
+		{in: "ro+01", wantErr: true},
+		{in: "ro+-1", wantErr: true},
+		{in: "ro+1x", wantErr: true},
+		{in: "ro+1234567890123456789", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRef(tt.in)
+			if tt.wantErr {
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("ParseRef(%q) = %+v, %v; want ErrMalformed", tt.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseRef(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			}
+			if got.String() != tt.in {
+				t.Fatalf("String() = %q, want %q", got.String(), tt.in)
+			}
+			flipped := got.Flip()
+			if flipped.Plus == got.Plus || flipped.Promise != got.Promise || flipped.N != got.N || flipped.Flip() != got {
+				t.Fatalf("Flip(%v) = %v", got, flipped)
+			}
+			if FlipString(FlipString(tt.in)) != tt.in || FlipString(tt.in) == tt.in {
+				t.Fatalf("FlipString(%q) = %q", tt.in, FlipString(tt.in))
+			}
+		})
+	}
+}
+
+func TestMessageRoundTrip(t *testing.T) {
+	msgs := []Message{
+		{Kind: KindDeliver, Target: "ro-1", Methargs: &Data{Body: `#["deposit",[5]]`}, Result: "rp+1"},
+		{Kind: KindDeliver, Target: "rp-3", Methargs: &Data{Body: `#["x",["$0.Alleged: a"]]`, Slots: []string{"ro+2"}}},
+		{Kind: KindNotify, Resolutions: []Resolution{{Promise: "rp-1", Data: Data{Body: "#5"}}, {Promise: "rp+4", Rejected: true, Data: Data{Body: "#\"no\""}}}},
+		{Kind: KindDropExports, Refs: []string{"ro-1", "ro-2"}},
+		{Kind: KindRetireExports, Refs: []string{"ro-1"}},
+		{Kind: KindRetireImports, Refs: []string{"ro+9"}},
+	}
+	for _, m := range msgs {
+		enc := m.Encode()
+		got, err := Decode(enc)
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", enc, err)
+		}
+		if got.Encode() != enc {
+			t.Fatalf("round trip changed %s into %s", enc, got.Encode())
+		}
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"not JSON", `{"kind":`, "malformed"},
+		{"unknown field", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1"},"extra":1}`, "unknown field"},
+		{"two messages", `{"kind":"dropExports","refs":["ro-1"]}{}`, "after the message"},
+		{"unknown kind", `{"kind":"ping"}`, "unknown kind"},
+		{"deliver without target", `{"kind":"deliver","methargs":{"body":"#1"}}`, "target"},
+		{"deliver without methargs", `{"kind":"deliver","target":"ro-1"}`, "no methargs"},
+		{"deliver with a bad slot", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1","slots":["ko1"]}}`, "slot 0"},
+		{"deliver with an object result", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1"},"result":"ro+1"}`, "not a promise"},
+		{"deliver with refs", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1"},"refs":["ro-1"]}`, "another kind"},
+		{"notify of nothing", `{"kind":"notify"}`, "no resolutions"},
+		{"notify of an object", `{"kind":"notify","resolutions":[{"promise":"ro-1","data":{"body":"#1"}}]}`, "not a promise"},
+		{"GC of a promise", `{"kind":"dropExports","refs":["rp-1"]}`, "not an object"},
+		{"GC of nothing", `{"kind":"retireImports"}`, "no refs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.in)
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Decode(%s) = %v; want ErrMalformed saying %q", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzDecode: a peer's bytes never panic the decoder, and whatever it
+// accepts encodes to something it accepts again, unchanged.
+func FuzzDecode(f *testing.F) {
+	f.Add(`{"kind":"deliver","target":"ro-1","methargs":{"body":"#1","slots":["rp+2"]},"result":"rp+1"}`)
+	f.Add(`{"kind":"notify","resolutions":[{"promise":"rp-1","rejected":true,"data":{"body":"#1"}}]}`)
+	f.Add(`{"kind":"retireExports","refs":["ro-1"]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := Decode(s)
+		if err != nil {
+			return
+		}
+		again, err := Decode(m.Encode())
+		if err != nil {
+			t.Fatalf("Decode accepted %q but not its own encoding %q: %v", s, m.Encode(), err)
+		}
+		if again.Encode() != m.Encode() {
+			t.Fatalf("encoding not stable: %q then %q", m.Encode(), again.Encode())
+		}
+	})
+}
