@@ -10,11 +10,17 @@ import (
 // started (node up, SES locked down, liveslots loaded, waiting for
 // initVat), so a launch or restart pays only for loading its bundle;
 // with Options.WarmOnUse, that many from the first time a vat takes one. A
-// warm worker has no vat yet: the vat's id comes with initVat. Taking one
-// starts a replacement in the background.
+// warm worker has no vat yet: the vat's id comes with initVat. The vat that
+// takes one starts its replacement in the background once its initVat is
+// answered (jsVat.start), not when it takes it: a worker's boot (Node's
+// start, SES, liveslots: some 200 ms of CPU) would otherwise compete with
+// the initVat of the launch it is meant to speed up, and on a machine of
+// two cores that made a launch from a warm worker slower than it needs to
+// be.
 
 // take returns a worker for vat: a warm one if there is one, else a new
-// one.
+// one. It starts no replacement: the caller calls fill once the worker's
+// initVat is answered.
 func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 	// Checked before any process starts, so a missing Node or worker is
 	// refused with what to install, not found as a worker's death.
@@ -47,9 +53,6 @@ func (r *Runtime) take(vat string, log zerolog.Logger) (*process, error) {
 		}
 	}
 	r.mu.Unlock()
-	// After the unlock: fill takes mu. The replacement starts whether or not
-	// a warm worker was taken, to keep Options.Warm ready.
-	r.fill()
 	if p != nil {
 		// From here the worker's stderr goes to the vat's log.
 		p.assign(log)

@@ -231,6 +231,11 @@ func (v *jsVat) start(d vatproto.Delivery, sys vatproto.Syscaller, abandoned <-c
 		return err
 	}
 	p, err := v.rt.take(v.spec.ID, v.log)
+	// The warm pool is refilled when this start ends, whatever its outcome
+	// (a failed start took a worker too, and the next launch wants one): not
+	// before, so that a replacement's boot does not compete with this
+	// initVat for the CPU.
+	defer v.rt.fill()
 	if err != nil {
 		return err
 	}
