@@ -109,11 +109,21 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 	return nil
 }
 
+// uriPath escapes a file path for a SQLite URI filename. Unescaped, a
+// '?' or '#' ends the path (and go-sqlite3 reads its options from the
+// first '?'): "/tmp/x#1/a.db" and "/tmp/x#1/b.db" would both open
+// "/tmp/x", two kernels on one database. SQLite decodes the %XX escapes.
+func uriPath(path string) string {
+	return uriEscaper.Replace(path)
+}
+
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 // connect opens the one connection (mode "rw" or "ro"), sets the busy
 // timeout, and checks that the file is ours and of a schema this build
 // knows, returning its version.
 func (s *sqliteBackend) connect(ctx context.Context, mode string) (version int, err error) {
-	db, err := sql.Open("sqlite3", "file:"+s.path+"?mode="+mode)
+	db, err := sql.Open("sqlite3", "file:"+uriPath(s.path)+"?mode="+mode)
 	if err != nil {
 		return 0, fmt.Errorf("persistence: open %s: %w", s.describe(), err)
 	}

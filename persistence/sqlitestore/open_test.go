@@ -291,3 +291,34 @@ func TestOpenReadOnlyBesideAKernel(t *testing.T) {
 	_, err = Open(ctx, old, persistence.Options{ReadOnly: true})
 	require.ErrorIs(t, err, persistence.ErrOlderSchema, "a reader does not migrate")
 }
+
+// A path with the characters a SQLite URI gives meaning to ('?', '#',
+// '%') opens the file it names, and two such paths that differ only
+// after them open two databases, not one.
+func TestOpenPathsWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	names := []string{"run#1/a.db", "run#1/b.db", "what?/k.db", "100%/k.db", "%41/k.db"}
+	for i, name := range names {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
+		s, err := Open(ctx, path, persistence.Options{})
+		require.NoError(t, err, name)
+		require.NoError(t, s.Begin())
+		s.SetMeta("which", fmt.Sprint(i))
+		_, err = s.Commit(ctx)
+		require.NoError(t, err)
+		require.NoError(t, s.Close(ctx))
+		_, err = os.Stat(path)
+		require.NoError(t, err, "the file is at the path given")
+	}
+	for i, name := range names {
+		s, err := Open(ctx, filepath.Join(dir, name), persistence.Options{})
+		require.NoError(t, err, name)
+		v, _ := s.Meta("which")
+		require.Equal(t, fmt.Sprint(i), v, "%s kept its own database", name)
+		require.NoError(t, s.Close(ctx))
+	}
+	_, err := os.Stat(filepath.Join(dir, "run"))
+	require.True(t, os.IsNotExist(err), "nothing was opened at the path cut short")
+}
