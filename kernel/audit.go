@@ -171,40 +171,47 @@ func (a *auditor) countCLists() {
 				a.problem("%s: %v", from, err)
 				continue
 			}
-			if info.promise != kref.IsPromise() {
-				a.problem("%s: kind mismatch", from)
-				continue
-			}
-			// Any promise entry counts one, export or import, settled or
-			// not: a settled promise in a c-list is one the vat has not been
-			// notified of yet.
-			if kref.IsPromise() {
-				a.ref(kref, true, from)
-				continue
-			}
-			o, exists := a.st.Object(s)
-			// An export counts nothing (the exporter owns, it does not
-			// hold), but it must be the owner's: orphanObject deletes the
-			// entry when it clears the owner, and an entry left behind
-			// would let the old owner go on naming the object as its own.
-			if info.export {
-				if !exists || o.Owner != vat {
-					a.problem("%s: export of an object %s does not own", from, vat)
-				}
-				continue
-			}
-			// An import may outlive its object only while the retireImport
-			// that will remove it waits in the GC set (retireObject).
-			if !exists {
-				pending := slices.Contains(a.st.GCActions(), persistence.GCActionKey{Vat: vat, Kind: persistence.GCRetireImport, KRef: s})
-				if !pending {
-					a.problem("%s: import of a deleted object with no retireImport pending", from)
-				}
-				continue
-			}
-			a.ref(kref, e.Reachable, from)
+			a.countCListEntry(vat, kref, e, from, info.promise, info.export)
 		}
 	}
+}
+
+// countCListEntry checks one c-list entry of owner (a vat or a remote),
+// whose ref is a promise or an object export as its parsed form says, and
+// counts what it implies.
+func (a *auditor) countCListEntry(owner string, kref KRef, e persistence.CListRow, from string, promise, export bool) {
+	if promise != kref.IsPromise() {
+		a.problem("%s: kind mismatch", from)
+		return
+	}
+	// Any promise entry counts one, export or import, settled or
+	// not: a settled promise in a c-list is one the owner has not been
+	// notified of yet.
+	if kref.IsPromise() {
+		a.ref(kref, true, from)
+		return
+	}
+	o, exists := a.st.Object(string(kref))
+	// INVARIANT 10: an export counts nothing (the exporter owns, it does
+	// not hold), but it must be the owner's: orphanObject deletes the
+	// entry when it clears the owner, and an entry left behind would let
+	// the old owner go on naming the object as its own.
+	if export {
+		if !exists || o.Owner != owner {
+			a.problem("%s: export of an object %s does not own", from, owner)
+		}
+		return
+	}
+	// An import may outlive its object only while the retireImport that
+	// will remove it waits in the GC set (retireObject).
+	if !exists {
+		pending := slices.Contains(a.st.GCActions(), persistence.GCActionKey{Vat: owner, Kind: persistence.GCRetireImport, KRef: string(kref)})
+		if !pending {
+			a.problem("%s: import of a deleted object with no retireImport pending", from)
+		}
+		return
+	}
+	a.ref(kref, e.Reachable, from)
 }
 
 // countMessage counts a queued message's references: its target, its

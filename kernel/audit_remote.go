@@ -32,10 +32,6 @@ func (a *auditor) remoteActive(id string) bool {
 // import (ro-N) one recognizable reference and, if its flag is set, one
 // reachable; an object export (ro+N) nothing, but the remote must own it.
 func (a *auditor) countRemoteCLists() {
-	gc := map[persistence.GCActionKey]bool{}
-	for _, g := range a.st.GCActions() {
-		gc[g] = true
-	}
 	for _, id := range a.st.RemoteIDs() {
 		for _, s := range a.st.CListKRefs(id) {
 			kref := KRef(s)
@@ -53,30 +49,7 @@ func (a *auditor) countRemoteCLists() {
 				a.problem("%s: %v", from, err)
 				continue
 			}
-			if r.Promise != kref.IsPromise() {
-				a.problem("%s: kind mismatch", from)
-				continue
-			}
-			if kref.IsPromise() {
-				a.ref(kref, true, from)
-				continue
-			}
-			o, exists := a.st.Object(s)
-			if r.Plus {
-				// INVARIANT 10: an export entry is the owner's, and counts
-				// nothing.
-				if !exists || o.Owner != id {
-					a.problem("%s: export of an object %s does not own", from, id)
-				}
-				continue
-			}
-			if !exists {
-				if !gc[persistence.GCActionKey{Vat: id, Kind: persistence.GCRetireImport, KRef: s}] {
-					a.problem("%s: import of a deleted object with no retireImport pending", from)
-				}
-				continue
-			}
-			a.ref(kref, e.Reachable, from)
+			a.countCListEntry(id, kref, e, from, r.Promise, r.Plus)
 		}
 	}
 }
