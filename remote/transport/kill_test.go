@@ -109,22 +109,7 @@ func depositor(t *testing.T) {
 	defer cancel()
 	pipe := childIO(t)
 	a := newPeer(t, false)
-	b := pipe.read()
-	var aToB kernel.RemoteID
-	var err error
-	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
-		var out []kernel.Output
-		aToB, out, err = k.AddRemote(ctx, b.Peer, b.Addr)
-		return out, err
-	}))
-	pipe.write(setup{Addr: a.node.Addr(), Peer: string(a.id.ID())})
-	ref := pipe.read().Ref
-	var presence kernel.KRef
-	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
-		var out []kernel.Output
-		presence, out, err = k.ImportFromRemote(ctx, aToB, ref)
-		return out, err
-	}))
+	b, aToB, presence := meetBank(ctx, t, pipe, a)
 	var kps []kernel.KRef
 	for i := int64(1); i <= 8; i++ {
 		kps = append(kps, deposit(t, a, presence, i))
@@ -138,21 +123,7 @@ func depositor(t *testing.T) {
 		require.Equal(t, aToB, r)
 		return out, err
 	}))
-	var report setup
-	for i, kp := range kps {
-		o, err := a.node.Wait(ctx, kp)
-		require.NoError(t, err, "deposit %d", i+1)
-		require.NoError(t, o.Err())
-		v, err := marshal.Decode(o.Value)
-		require.NoError(t, err)
-		report.Log = append(report.Log, v.(int64))
-	}
-	require.NoError(t, a.node.Do(ctx, func(k *kernel.Kernel) error {
-		report.Problems, err = kernel.Audit(ctx, k.Store())
-		return err
-	}))
-	pipe.write(report)
-	require.NoError(t, a.node.Stop(ctx))
+	reportDeposits(ctx, t, pipe, a, kps)
 }
 
 // durableBank is kernel B on a file store: a bank whose total and log

@@ -161,14 +161,13 @@ func (l *lineIO) read() setup {
 
 func (l *lineIO) write(s setup) { require.NoError(l.t, l.out.Encode(s)) }
 
-// kernelA deposits into B's bank.
-func kernelA(t *testing.T, insecure bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	pipe := childIO(t)
-	a := newPeer(t, insecure)
-	b := pipe.read()
-	var aToB kernel.RemoteID
+// meetBank is kernel A's side of the introduction, over the test's pipe:
+// it reads B's address and key, adds B as a remote, tells B its own, and
+// imports the bank B exports. It returns B's setup, the remote id and the
+// bank's presence.
+func meetBank(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKernel) (b setup, aToB kernel.RemoteID, presence kernel.KRef) {
+	t.Helper()
+	b = pipe.read()
 	var err error
 	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 		var out []kernel.Output
@@ -177,16 +176,32 @@ func kernelA(t *testing.T, insecure bool) {
 	}))
 	pipe.write(setup{Addr: a.node.Addr(), Peer: string(a.id.ID())})
 	ref := pipe.read().Ref
-	var presence kernel.KRef
 	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 		var out []kernel.Output
 		presence, out, err = k.ImportFromRemote(ctx, aToB, ref)
 		return out, err
 	}))
+	return b, aToB, presence
+}
+
+// kernelA deposits into B's bank.
+func kernelA(t *testing.T, insecure bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pipe := childIO(t)
+	a := newPeer(t, insecure)
+	_, _, presence := meetBank(ctx, t, pipe, a)
 	var kps []kernel.KRef
 	for i := int64(1); i <= 5; i++ {
 		kps = append(kps, deposit(t, a, presence, i))
 	}
+	reportDeposits(ctx, t, pipe, a, kps)
+}
+
+// reportDeposits waits for every deposit's answer, then writes them and
+// A's audit to the parent, and stops A.
+func reportDeposits(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKernel, kps []kernel.KRef) {
+	t.Helper()
 	var report setup
 	for i, kp := range kps {
 		o, err := a.node.Wait(ctx, kp)
@@ -197,6 +212,7 @@ func kernelA(t *testing.T, insecure bool) {
 		report.Log = append(report.Log, v.(int64))
 	}
 	require.NoError(t, a.node.Do(ctx, func(k *kernel.Kernel) error {
+		var err error
 		report.Problems, err = kernel.Audit(ctx, k.Store())
 		return err
 	}))
