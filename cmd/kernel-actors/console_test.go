@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/console"
-	"github.com/ocapgo/kernel-actors/control"
 )
 
 // A real serve answers its console's page at /ui with no token, streams
@@ -24,11 +23,7 @@ func TestServeConsole(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "k.db")
 	d := serve(t, db)
-	cfg := writeFile(t, dir, "c.yaml", counterConfig)
-	code, out, errOut := cli(t, "launch", "--db", db, "--config", cfg)
-	require.Equal(t, 0, code, errOut)
-	var launched control.LaunchResponse
-	require.NoError(t, json.Unmarshal([]byte(out), &launched))
+	launched := launchCounter(t, dir, db)
 
 	code, body := getNoToken(t, d.client.Base, "/ui/")
 	require.Equal(t, http.StatusOK, code)

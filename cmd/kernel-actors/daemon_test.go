@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -34,6 +35,18 @@ type daemon struct {
 
 // serve starts `kernel-actors serve --db db` on a free loopback port and
 // returns once it serves, with a client for it.
+// launchCounter launches the counter cluster (counterConfig, written in
+// dir) on the serve at db, and returns the launch's answer.
+func launchCounter(t *testing.T, dir, db string) control.LaunchResponse {
+	t.Helper()
+	cfg := writeFile(t, dir, "c.yaml", counterConfig)
+	code, out, errOut := cli(t, "launch", "--db", db, "--config", cfg)
+	require.Equal(t, 0, code, errOut)
+	var launched control.LaunchResponse
+	require.NoError(t, json.Unmarshal([]byte(out), &launched))
+	return launched
+}
+
 func serve(t *testing.T, db string, extra ...string) *daemon {
 	t.Helper()
 	d := startServe(t, db, extra...)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +14,6 @@ import (
 	collmetrics "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	colltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/ocapgo/kernel-actors/control"
 )
 
 // getNoToken fetches base+path with no Authorization header.
@@ -36,13 +33,9 @@ func TestServeOpsEndpoints(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "k.db")
 	d := serve(t, db)
-	cfg := writeFile(t, dir, "c.yaml", counterConfig)
-	code, out, errOut := cli(t, "launch", "--db", db, "--config", cfg)
-	require.Equal(t, 0, code, errOut)
-	var launched control.LaunchResponse
-	require.NoError(t, json.Unmarshal([]byte(out), &launched))
+	launched := launchCounter(t, dir, db)
 	for i := 0; i < 3; i++ {
-		code, _, errOut = cli(t, "send", "--db", db, launched.RootKref, "incr")
+		code, _, errOut := cli(t, "send", "--db", db, launched.RootKref, "incr")
 		require.Equal(t, 0, code, errOut)
 	}
 
@@ -117,13 +110,9 @@ func TestServeOTLP(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "k.db")
 	d := serve(t, db, "--otlp", col.URL)
-	cfg := writeFile(t, dir, "c.yaml", counterConfig)
-	code, out, errOut := cli(t, "launch", "--db", db, "--config", cfg)
-	require.Equal(t, 0, code, errOut)
-	var launched control.LaunchResponse
-	require.NoError(t, json.Unmarshal([]byte(out), &launched))
+	launched := launchCounter(t, dir, db)
 	for i := 0; i < 3; i++ {
-		code, _, errOut = cli(t, "send", "--db", db, launched.RootKref, "incr")
+		code, _, errOut := cli(t, "send", "--db", db, launched.RootKref, "incr")
 		require.Equal(t, 0, code, errOut)
 	}
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
