@@ -35,4 +35,5 @@
 //	vat_events     the vat lifecycle log (terminations, restarts)
 //	remotes        peer kernels: identity, address, link sequence numbers, ref counters
 //	remote_outbox  messages written for each peer and not yet acknowledged
+//	sturdy_refs    the OCAP URLs issued and not revoked: object id -> kref
 package persistence

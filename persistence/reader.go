@@ -48,6 +48,8 @@ type Reader interface {
 	OutboxMessage(remote string, seq uint64) (string, bool)
 	OutboxSeqs(remote string) []uint64
 	OutboxRemotes() []string
+	SturdyRef(oid string) (string, bool)
+	SturdyRefOIDs() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or
