@@ -128,6 +128,11 @@ func (a *auditor) gatherIDs() idsInUse {
 	for _, vat := range a.st.Reaps() {
 		u.note(vat)
 	}
+	// Sturdy refs name the objects their URLs redeem to.
+	for _, oid := range a.st.SturdyRefOIDs() {
+		kref, _ := a.st.SturdyRef(oid)
+		u.note(kref)
+	}
 	return u
 }
 

@@ -85,6 +85,8 @@ func (k *Kernel) applyRemoteLocked(remote RemoteID, msg wire.Message) error {
 		return k.applyRemoteNotify(remote, msg.Resolutions)
 	case wire.KindDropExports, wire.KindRetireExports, wire.KindRetireImports:
 		return k.applyRemoteGC(remote, msg.Kind, msg.Refs)
+	case wire.KindRedeem:
+		return k.applyRemoteRedeem(remote, msg) // remote_url.go
 	}
 	// Decode refuses any other kind.
 	return fmt.Errorf("%w: unknown kind %q", ErrRemoteProtocol, msg.Kind)
