@@ -41,6 +41,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.countPins()
 	a.countCLists()
 	a.countRemoteCLists()
+	a.countRetired()
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()

@@ -61,6 +61,7 @@ func (k *Kernel) ApplyRemote(ctx context.Context, remote RemoteID, seq uint64, e
 		return 0, nil, fmt.Errorf("%w: message %d from %s: %w", ErrRemoteProtocol, seq, remote, err)
 	}
 	out, err := k.hostUnit(ctx, func() error {
+		k.forgetRetired(remote, msg.Known)
 		if err := k.applyRemoteLocked(remote, msg); err != nil {
 			return fmt.Errorf("message %d from %s: %w", seq, remote, err)
 		}

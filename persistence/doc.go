@@ -36,4 +36,5 @@
 //	remotes        peer kernels: identity, address, link sequence numbers, ref counters
 //	remote_outbox  messages written for each peer and not yet acknowledged
 //	sturdy_refs    the OCAP URLs issued and not revoked: object id -> kref
+//	remote_retired settled promises a peer may still name until it has applied their notify
 package persistence

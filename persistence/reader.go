@@ -50,6 +50,9 @@ type Reader interface {
 	OutboxRemotes() []string
 	SturdyRef(oid string) (string, bool)
 	SturdyRefOIDs() []string
+	RetiredRef(remote, ref string) (RetiredRow, bool)
+	RetiredRefs(remote string) []string
+	RetiredRemotes() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or

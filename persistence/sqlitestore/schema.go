@@ -170,11 +170,21 @@ CREATE TABLE remote_outbox (
 `,
 	// 4 -> 5: the sturdy-ref table (docs/remote.md, "OCAP URLs"): each
 	// OCAP URL issued and not revoked, its object id (128 bits in hex)
-	// and the kref of the object it names, which never leaves the kernel.
+	// and the kref of the object it names, which never leaves the kernel;
+	// and the retired promise refs, which a peer may still name in
+	// messages it wrote before it applied their notify (seq).
 	`
 CREATE TABLE sturdy_refs (
 	oid  TEXT PRIMARY KEY CHECK (length(oid) = 32 AND oid NOT GLOB '*[^0-9a-f]*'),
 	kref TEXT NOT NULL CHECK (kref GLOB 'ko[1-9]*')
+) WITHOUT ROWID;
+
+CREATE TABLE remote_retired (
+	remote_id TEXT NOT NULL,
+	ref       TEXT NOT NULL CHECK (ref GLOB 'rp[+-][1-9]*'),
+	kpid      TEXT NOT NULL CHECK (kpid GLOB 'kp[1-9]*'),
+	seq       INTEGER NOT NULL CHECK (seq >= 1),
+	PRIMARY KEY (remote_id, ref)
 ) WITHOUT ROWID;
 `,
 }

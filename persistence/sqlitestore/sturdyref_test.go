@@ -130,3 +130,46 @@ func TestOpenMigratesVersion4(t *testing.T) {
 	require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
 	require.Equal(t, SchemaVersion, version)
 }
+
+// The retired-ref table commits, aborts and reopens like every table,
+// lists a remote's refs by the seq that retired them, and refuses a
+// tampered row at open.
+func TestRetiredRefs(t *testing.T) {
+	ctx := context.Background()
+	storeKinds(t, func(t *testing.T, open func(persistence.Options) *persistence.Store) {
+		s := open(persistence.Options{})
+		require.NoError(t, s.Begin())
+		s.PutRetiredRef("r1", "rp+9", persistence.RetiredRow{KRef: "kp4", Seq: 7})
+		s.PutRetiredRef("r1", "rp-2", persistence.RetiredRow{KRef: "kp3", Seq: 5})
+		s.PutRetiredRef("r2", "rp+1", persistence.RetiredRow{KRef: "kp8", Seq: 1})
+		_, err := s.Commit(ctx)
+		require.NoError(t, err)
+		mustVerify(t, s)
+		require.Equal(t, []string{"rp-2", "rp+9"}, s.RetiredRefs("r1"), "by seq")
+		require.Equal(t, []string{"r1", "r2"}, s.RetiredRemotes())
+		require.True(t, s.HasRetiredRefs())
+		require.NoError(t, s.Begin())
+		s.DeleteRetiredRef("r1", "rp-2")
+		s.Abort()
+		r, ok := s.RetiredRef("r1", "rp-2")
+		require.True(t, ok)
+		require.Equal(t, persistence.RetiredRow{KRef: "kp3", Seq: 5}, r)
+	})
+	for _, stmt := range []string{`UPDATE remote_retired SET ref = 'ro+1'`, `UPDATE remote_retired SET kpid = 'ko1'`, `UPDATE remote_retired SET seq = 0`} {
+		p := filepath.Join(t.TempDir(), "k.db")
+		s, err := Open(ctx, p, persistence.Options{})
+		require.NoError(t, err)
+		require.NoError(t, s.Begin())
+		s.PutRetiredRef("r1", "rp+1", persistence.RetiredRow{KRef: "kp1", Seq: 1})
+		_, err = s.Commit(ctx)
+		require.NoError(t, err)
+		require.NoError(t, s.Close(ctx))
+		tamper(t, p, stmt)
+		s, err = Open(ctx, p, persistence.Options{})
+		if s != nil {
+			s.Close(ctx)
+		}
+		require.ErrorIs(t, err, persistence.ErrCorrupt, stmt)
+		require.Contains(t, err.Error(), "remote_retired", stmt)
+	}
+}

@@ -305,6 +305,22 @@ var codecs = []codec{
 			return nil
 		},
 	},
+	&tableCodec[persistence.RetiredKey, persistence.RetiredRow]{
+		table: "remote_retired", cols: []string{"remote_id", "ref", "kpid", "seq"}, nkeys: 2,
+		of:  func(t *persistence.Tables) rowTable[persistence.RetiredKey, persistence.RetiredRow] { return t.Retired },
+		key: func(k persistence.RetiredKey) []any { return []any{k.Remote, k.Ref} },
+		row: func(k persistence.RetiredKey, r persistence.RetiredRow) []any {
+			return []any{k.Remote, k.Ref, r.KRef, int64(r.Seq)}
+		},
+		scan: func(scan func(...any) error) (k persistence.RetiredKey, r persistence.RetiredRow, err error) {
+			var seq int64
+			if err = scan(&k.Remote, &k.Ref, &r.KRef, &seq); err != nil {
+				return
+			}
+			r.Seq, err = count("seq", seq)
+			return
+		},
+	},
 	&tableCodec[persistence.VatstoreKey, string]{
 		table: "vatstore", cols: []string{"vat_id", "key", "value"}, nkeys: 2,
 		of:  func(t *persistence.Tables) rowTable[persistence.VatstoreKey, string] { return t.Vatstore },

@@ -50,6 +50,13 @@ type Message struct {
 	Resolutions []Resolution `json:"resolutions,omitempty"`
 	Refs        []string     `json:"refs,omitempty"` // GC kinds: objects
 	OID         string       `json:"oid,omitempty"`  // redeem: an OCAP URL's object id
+	// Known is, for every kind, the highest of the receiver's messages
+	// the sender had applied when it wrote this one (not when it sent
+	// it: a resend keeps it). The receiver forgets a promise it retired
+	// with a notify only once a message shows the sender knew of the
+	// notify: until then the sender may name the promise (a send
+	// pipelined on it that crossed the notify on the link).
+	Known uint64 `json:"known,omitempty"`
 }
 
 // Encode is m's encoding: JSON, which the outbox stores as text and a
