@@ -106,7 +106,7 @@ func TestURLSurvivesRestarts(t *testing.T) {
 // auditors are green after every step. Each bank is redeemed once, so
 // that no object is exported again while the peer's drop of it may be
 // in flight (a crossing the endpoint does not handle yet: see
-// docs/remote.md, "What remains"). -url.seed=N replays one seed.
+// docs/remote.md, "Status"). -url.seed=N replays one seed.
 func TestURLRedeemFaultyLink(t *testing.T) {
 	seeds := make([]uint64, 0, *flagURLSeeds)
 	if *flagURLSeed != 0 {
