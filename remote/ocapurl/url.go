@@ -56,6 +56,8 @@ func Format(oid, peerID, address string) (string, error) {
 // Parse parses and checks an OCAP URL. It accepts exactly what Format
 // writes: Parse(s) succeeds only if Format of its parts gives s back.
 func Parse(s string) (URL, error) {
+	// Bounded first: a peer or a vat hands this string in, and nothing
+	// below should walk megabytes to refuse it.
 	if len(s) > MaxLen {
 		return URL{}, fmt.Errorf("%w: %d bytes, longer than the %d an OCAP URL can be", ErrMalformed, len(s), MaxLen)
 	}
@@ -63,6 +65,10 @@ func Parse(s string) (URL, error) {
 	if !ok {
 		return URL{}, fmt.Errorf("%w: does not begin with %q", ErrMalformed, Scheme)
 	}
+	// The oid and the peer id are hex, so the first '@' and the first '/'
+	// after it are the separators; whatever else holds either is refused
+	// by the part's own check (an address never has a '/', a user part
+	// '@' is refused as a host character).
 	oid, rest, ok := strings.Cut(rest, "@")
 	if !ok {
 		return URL{}, fmt.Errorf("%w: no '@' after the object id", ErrMalformed)
@@ -78,7 +84,9 @@ func Parse(s string) (URL, error) {
 	return u, nil
 }
 
-// check checks each part, in the order they are written.
+// check checks each part, in the order they are written, so the error
+// names the first part that is wrong, as a reader scanning the URL from
+// the left would find it.
 func (u URL) check() error {
 	if err := CheckOID(u.OID); err != nil {
 		return err
@@ -109,6 +117,8 @@ func CheckOID(oid string) error {
 // with no leading zero. Nothing else may appear: no user, path, query or
 // space, which keeps the URL one token that a shell or a log keeps whole.
 func CheckAddress(addr string) error {
+	// The port follows the last ':': an IPv6 host holds colons of its
+	// own, inside its brackets.
 	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
 		return fmt.Errorf("%w: address %q: want host:port", ErrMalformed, addr)
@@ -123,6 +133,9 @@ func CheckAddress(addr string) error {
 	return nil
 }
 
+// checkPort checks a port's one spelling: decimal digits with no sign
+// and no leading zero (so "080" and "80" cannot name one port twice),
+// 1 to 65535 (0 is "any port", which no one can dial).
 func checkPort(port string) error {
 	if port == "" || len(port) > 5 || port[0] == '0' {
 		return errors.New("port: want 1 to 65535, no leading zero")
@@ -141,6 +154,10 @@ func checkPort(port string) error {
 	return nil
 }
 
+// checkHost checks a host: a bracketed IPv6 address in netip's spelling,
+// or a name or IPv4 address of the characters DNS allows. Names are not
+// resolved or lower-cased here: the address is only a hint for the
+// transport, and the key, not the name, says who the peer is.
 func checkHost(host string) error {
 	if host == "" {
 		return errors.New("no host")
@@ -158,6 +175,7 @@ func checkHost(host string) error {
 		}
 		return nil
 	}
+	// A DNS name's longest text form.
 	if len(host) > 253 {
 		return errors.New("host: longer than 253 characters")
 	}
@@ -178,6 +196,9 @@ func checkHost(host string) error {
 // every other id a kernel issued tells nothing of the next, since HMAC is
 // a pseudo-random function.
 func OID(secret []byte, n uint64) string {
+	// The label keeps these MACs apart from any other use a host may make
+	// of the same secret; the counter is fixed-width, so no two (label,
+	// n) pairs give the same input.
 	mac := hmac.New(sha256.New, secret)
 	var msg [16]byte
 	copy(msg[:8], "ocap-url")
@@ -189,6 +210,8 @@ func OID(secret []byte, n uint64) string {
 // NewSecret makes a fresh secret for OID, from crypto/rand: what a host
 // gives a kernel once (kernel.Kernel.SetURLSecret), which keeps it.
 func NewSecret() ([]byte, error) {
+	// Outside the kernel, so randomness is allowed here; the kernel only
+	// keeps what the host hands it.
 	b := make([]byte, SecretLen)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("ocapurl: secret: %w", err)
