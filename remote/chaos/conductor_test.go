@@ -19,6 +19,10 @@ import (
 // (an answer, progress, a drain) before it fails the run as stuck.
 const stallAfter = 90 * time.Second
 
+// cutGrace is how long a cut is given before it is expected to hold:
+// frames that had landed before it are still being applied.
+const cutGrace = 200 * time.Millisecond
+
 // conductor is one run's state.
 type conductor struct {
 	t    *testing.T
@@ -306,11 +310,34 @@ func (c *conductor) partition(s step) {
 	}
 	c.cutNow[s.partition] = true
 	c.partitions++
-	c.pumpFor(s.hold / 2)
+	// The cut must hold: once what was in flight has landed (cutGrace),
+	// a client cut off from the bank sees nothing settle. A kill inside
+	// the cut is left out, as a restarted client reads settlements from
+	// its own store.
+	var cutOff []string
+	rest := s.hold
+	if s.kill == "" && s.hold >= 2*cutGrace {
+		c.pumpFor(cutGrace)
+		rest -= cutGrace
+		cutOff = others(bankName)
+		if s.partition != bankName {
+			cutOff = []string{s.partition}
+		}
+	}
+	before := map[string]int{}
+	for _, cl := range cutOff {
+		before[cl] = len(c.acked[cl])
+	}
+	c.pumpFor(rest / 2)
 	if s.kill != "" {
 		c.kill(s.kill, s.down, s.newPort)
 	}
-	c.pumpFor(s.hold / 2)
+	c.pumpFor(rest - rest/2)
+	for _, cl := range cutOff {
+		if got := len(c.acked[cl]) - before[cl]; got > 0 {
+			c.t.Fatalf("chaos: %s saw %d deposits settle while %s was cut off: the partition did not hold", cl, got, s.partition)
+		}
+	}
 	if err := c.net.heal(s.partition); err != nil {
 		c.t.Fatal(err)
 	}
