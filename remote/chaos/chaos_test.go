@@ -70,13 +70,15 @@ func runChaos(t *testing.T, test string, net network, p plan) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("seed %d (replay with -chaos.seed=%d)", seed, seed)
-	steps := schedule(mrand.New(mrand.NewPCG(seed, seed)), p)
+	rng := mrand.New(mrand.NewPCG(seed, seed))
+	group := initialCommit(rng)
+	steps := schedule(rng, p)
 	began := time.Now()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := newConductor(ctx, t, test, net, p)
-	c.setUp()
+	c.setUp(group)
 	for i, s := range steps {
 		c.progress(s.progress)
 		if testing.Verbose() {
@@ -85,7 +87,7 @@ func runChaos(t *testing.T, test string, net network, p plan) {
 		if s.partition != "" {
 			c.partition(s)
 		} else {
-			c.kill(s.kill, s.down, s.newPort)
+			c.kill(s.kill, s.down, s.newPort, s.group)
 		}
 	}
 	c.progress(1 + p.window)
@@ -93,8 +95,8 @@ func runChaos(t *testing.T, test string, net network, p plan) {
 	wall := time.Since(began)
 
 	tl, problems := checkDeposits(c.acked, reports[bankName].Logs)
-	t.Logf("seed %d: %d kills (%d restarts on a new address), %d partitions; deposits acknowledged %d, logged %d, lost %d, doubled %d, out of order %d; max pending %d; wall %v",
-		seed, c.kills, c.moves, c.partitions, tl.Acked, tl.Logged, tl.Lost, tl.Doubled, tl.OutOfOrder, c.maxPending, wall.Round(time.Millisecond))
+	t.Logf("seed %d: %d kills (%d restarts on a new address), %d partitions, %d incarnations under group commit; deposits acknowledged %d, logged %d, lost %d, doubled %d, out of order %d; max pending %d; wall %v",
+		seed, c.kills, c.moves, c.partitions, c.groups, tl.Acked, tl.Logged, tl.Lost, tl.Doubled, tl.OutOfOrder, c.maxPending, wall.Round(time.Millisecond))
 	for _, name := range kernelNames {
 		r := reports[name]
 		t.Logf("kernel %s: %d audits in its last incarnation, %d problems at the end, outbox %d", name, r.Audits, len(r.Problems), r.Pending)

@@ -46,6 +46,7 @@ type conductor struct {
 	acked map[string]map[int64]int64
 	// Figures.
 	kills, moves, partitions int
+	groups                   int // incarnations under group commit
 	maxPending               int
 	ackConflicts             []string
 }
@@ -71,10 +72,13 @@ func newConductor(ctx context.Context, t *testing.T, test string, net network, p
 }
 
 // start starts kernel name (a new incarnation) and waits until it listens.
-func (c *conductor) start(name string, port int) {
+func (c *conductor) start(name string, port int, group bool) {
 	c.t.Helper()
 	c.incs[name]++
-	p, err := startProc(c.ctx, c.t, c.net, c.test, c.dir, name, c.incs[name], port, c.events, c.quit)
+	if group {
+		c.groups++
+	}
+	p, err := startProc(c.ctx, c.net, c.test, c.dir, name, c.incs[name], port, group, c.events, c.quit)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -206,10 +210,10 @@ func others(name string) []string {
 // bank and the client add each other as remotes (each pinning the
 // other's key), the bank exports its root to the client, and the client
 // imports it as a presence.
-func (c *conductor) setUp() {
+func (c *conductor) setUp(group map[string]bool) {
 	c.t.Helper()
 	for _, name := range kernelNames {
-		c.start(name, 0)
+		c.start(name, 0, group[name])
 	}
 	c.tellPeers(bankName)
 	for _, cl := range []string{client1, client2} {
@@ -268,8 +272,9 @@ func (c *conductor) progress(k int) {
 }
 
 // kill kills kernel name, waits for its end, and restarts it on the same
-// store after down, on its old port or a new one.
-func (c *conductor) kill(name string, down time.Duration, newPort bool) {
+// store after down, on its old port or a new one, durable or under group
+// commit.
+func (c *conductor) kill(name string, down time.Duration, newPort, group bool) {
 	c.t.Helper()
 	p := c.procs[name]
 	if err := p.kill(); err != nil {
@@ -284,7 +289,7 @@ func (c *conductor) kill(name string, down time.Duration, newPort bool) {
 		port = 0
 	}
 	old := c.peers[name].Addr
-	c.start(name, port)
+	c.start(name, port, group)
 	// The restarted kernel learns where its peers are (one may have moved
 	// while it was down); if it moved, its peers learn where it is now:
 	// the same key at a new address is the same remote (AddRemote), and
@@ -330,7 +335,7 @@ func (c *conductor) partition(s step) {
 	}
 	c.pumpFor(rest / 2)
 	if s.kill != "" {
-		c.kill(s.kill, s.down, s.newPort)
+		c.kill(s.kill, s.down, s.newPort, s.group)
 	}
 	c.pumpFor(rest - rest/2)
 	for _, cl := range cutOff {

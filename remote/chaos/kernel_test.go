@@ -33,6 +33,11 @@ const (
 	dbEnv   = "KERNEL_ACTORS_CHAOS_DB"   // the kernel's database (its key file is beside it)
 	hostEnv = "KERNEL_ACTORS_CHAOS_HOST" // the address to listen on
 	portEnv = "KERNEL_ACTORS_CHAOS_PORT" // the port to listen on; 0 or unset: a free one
+	// commitEnv is the store's commit policy for this incarnation:
+	// "group" for group commit, anything else durable (each crank its
+	// own transaction). Under group commit a kill loses the cranks of the
+	// unflushed group, which nothing outside may have seen.
+	commitEnv = "KERNEL_ACTORS_CHAOS_COMMIT"
 )
 
 // resendEvery is the nodes' resend period: short, so that a run spends
@@ -85,8 +90,12 @@ func runKernel(t *testing.T, role string) {
 	if err != nil {
 		t.Fatalf("chaos: %s: identity: %v", role, err)
 	}
+	var opts persistence.Options
+	if os.Getenv(commitEnv) == string(persistence.Group) {
+		opts.Policy = persistence.Group
+	}
 	p := &kernelProc{role: role, id: id, out: newLineWriter(os.Stdout),
-		d: kt.NewWithOptions(t, db, persistence.Options{}), stop: make(chan struct{}), loopDone: make(chan struct{})}
+		d: kt.NewWithOptions(t, db, opts), stop: make(chan struct{}), loopDone: make(chan struct{})}
 	if err := p.open(ctx, restarted); err != nil {
 		p.fatal(t, err)
 	}

@@ -32,6 +32,8 @@ type step struct {
 	kill    string
 	down    time.Duration
 	newPort bool
+	// group restarts the killed kernel under group commit.
+	group bool
 }
 
 func (s step) String() string {
@@ -47,9 +49,23 @@ func (s step) String() string {
 		if s.newPort {
 			port = "new port"
 		}
-		out += fmt.Sprintf("kill -9 %s, down %v, restart on the %s", s.kill, s.down, port)
+		commit := "durable"
+		if s.group {
+			commit = "group commit"
+		}
+		out += fmt.Sprintf("kill -9 %s, down %v, restart on the %s, %s", s.kill, s.down, port, commit)
 	}
 	return out
+}
+
+// initialCommit draws each kernel's first commit policy: true is group
+// commit.
+func initialCommit(rng *mrand.Rand) map[string]bool {
+	group := map[string]bool{}
+	for _, name := range kernelNames {
+		group[name] = rng.IntN(2) == 0
+	}
+	return group
 }
 
 // schedule draws p's steps from rng. Kills and partitions come in a
@@ -84,6 +100,7 @@ func schedule(rng *mrand.Rand, p plan) []step {
 			s.kill = pick()
 			s.down = time.Duration(rng.IntN(500)) * time.Millisecond
 			s.newPort = firstKill || rng.IntN(2) == 0
+			s.group = rng.IntN(2) == 0
 			firstKill = false
 		}
 		steps = append(steps, s)

@@ -8,7 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"testing"
+
+	"github.com/ocapgo/kernel-actors/persistence"
 )
 
 // The conductor's side of a kernel process: starting one (the test
@@ -66,17 +67,22 @@ type proc struct {
 // dbPath is kernel name's database in dir (its key file is beside it).
 func dbPath(dir, name string) string { return filepath.Join(dir, name+".db") }
 
-// startProc starts incarnation inc of kernel name, asking for port, and
-// forwards its stdout to events until quit closes.
-func startProc(ctx context.Context, t *testing.T, net network, test, dir, name string, inc, port int,
+// startProc starts incarnation inc of kernel name, asking for port (and
+// group commit if group), and forwards its stdout to events until quit
+// closes.
+func startProc(ctx context.Context, net network, test, dir, name string, inc, port int, group bool,
 	events chan<- procEvent, quit <-chan struct{}) (*proc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("chaos: the test binary: %w", err)
 	}
 	cmd := net.command(ctx, name, []string{exe, "-test.run=^" + test + "$"})
-	cmd.Env = append(os.Environ(),
-		roleEnv+"="+name, dbEnv+"="+dbPath(dir, name), hostEnv+"="+net.host(name), portEnv+"="+strconv.Itoa(port))
+	commit := string(persistence.Durable)
+	if group {
+		commit = string(persistence.Group)
+	}
+	cmd.Env = append(os.Environ(), roleEnv+"="+name, dbEnv+"="+dbPath(dir, name),
+		hostEnv+"="+net.host(name), portEnv+"="+strconv.Itoa(port), commitEnv+"="+commit)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("chaos: %s: %w", name, err)
