@@ -220,3 +220,35 @@ func schedule(rng *mrand.Rand, p plan) []step {
 	}
 	return steps
 }
+
+// A seed gives one schedule, with exactly the form's kills and
+// partitions, and the first kill always moves its kernel.
+func TestScheduleFromSeed(t *testing.T) {
+	p := plan{kills: 20, partitions: 10, window: window}
+	draw := func(seed uint64) []step { return schedule(mrand.New(mrand.NewPCG(seed, seed)), p) }
+	a := draw(7)
+	require.Equal(t, a, draw(7), "a seed replays its schedule")
+	require.NotEqual(t, a, draw(8))
+	kills, parts, inside := 0, 0, 0
+	first := true
+	for _, s := range a {
+		require.Positive(t, s.progress)
+		if s.partition != "" {
+			parts++
+			require.GreaterOrEqual(t, s.hold, 100*time.Millisecond)
+		}
+		if s.kill != "" {
+			kills++
+			if s.partition != "" {
+				inside++
+			}
+			if first {
+				require.True(t, s.newPort, "the first restart changes the address")
+				first = false
+			}
+		}
+	}
+	require.Equal(t, p.kills, kills)
+	require.Equal(t, p.partitions, parts)
+	require.Positive(t, inside, "some kills fall inside a partition")
+}

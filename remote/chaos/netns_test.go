@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // netns puts each kernel in a network namespace of its own, with one
@@ -105,6 +107,28 @@ func (n *netns) command(ctx context.Context, name string, argv []string) *exec.C
 
 func (n *netns) cut(name string) error  { return ipCmd("-n", n.hub, "link", "set", name, "down") }
 func (n *netns) heal(name string) error { return ipCmd("-n", n.hub, "link", "set", name, "up") }
+
+// A namespace of a run whose conductor is gone is removed; one of a
+// living conductor (this process) is left alone.
+func TestRemoveLeftovers(t *testing.T) {
+	n := newNetns(t) // the same needs, and a live run's namespaces
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	dead := fmt.Sprintf("%s%d-0-hub", nsPrefix, gone.Process.Pid)
+	require.NoError(t, ipCmd("netns", "add", dead))
+	t.Cleanup(func() { ipCmd("netns", "del", dead) })
+	removeLeftovers(t)
+	out, err := exec.Command("ip", "netns", "list").Output()
+	require.NoError(t, err)
+	var names []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			names = append(names, f[0])
+		}
+	}
+	require.NotContains(t, names, dead, "the dead run's namespace is removed")
+	require.Contains(t, names, n.hub, "the living run's namespaces stay")
+}
 
 // ipCmd runs ip with args; its output is the error's text.
 func ipCmd(args ...string) error {
