@@ -84,8 +84,14 @@ func runKernel(t *testing.T, role string) {
 	if db == "" {
 		t.Fatalf("chaos: %s is not set", dbEnv)
 	}
+	// A file that exists is an earlier incarnation's: this one resumes
+	// it. The conductor kills no kernel before its first incarnation has
+	// been introduced, so such a file always holds a launched kernel.
 	_, statErr := os.Stat(db)
 	restarted := statErr == nil
+	// The key file beside the database is the kernel's identity across
+	// incarnations: its peers pinned this key, and a restarted kernel
+	// that made a new one would be refused by all of them.
 	id, _, err := identity.LoadOrCreate(identity.KeyPath(db), rand.Reader)
 	if err != nil {
 		t.Fatalf("chaos: %s: identity: %v", role, err)
@@ -103,6 +109,8 @@ func runKernel(t *testing.T, role string) {
 	if err := p.audit(ctx, p.d.K); err != nil {
 		p.fatal(t, err)
 	}
+	// The node owns the kernel from here on: every call into it goes
+	// through Node.Do, on the node's actor.
 	port, _ := strconv.Atoi(os.Getenv(portEnv))
 	if p.node, err = p.startNode(ctx, os.Getenv(hostEnv), port); err != nil {
 		p.fatal(t, err)
@@ -111,6 +119,9 @@ func runKernel(t *testing.T, role string) {
 	if err := p.out.write(msg{Event: evReady, Addr: p.node.Addr(), Peer: string(id.ID())}); err != nil {
 		p.fatal(t, err)
 	}
+	// A kernel ends when the conductor closes its stdin (the test
+	// passes), or when it is killed (the test never ends, which is the
+	// point).
 	go p.watch(ctx)
 	if err := p.serve(ctx, newLineReader(os.Stdin)); err != nil {
 		p.fatal(t, err)
@@ -136,6 +147,9 @@ func (p *kernelProc) open(ctx context.Context, restarted bool) error {
 		d.Release(out)
 		p.root = res.Roots["bank"]
 	}
+	// A vat's code is not in the store: each incarnation gives the
+	// bank's fake vat its handler again, as a real runtime loads the
+	// bundle again. Its state is all in the vatstore.
 	if p.role == bankName {
 		d.Vat("bank").OnMethod["deposit"] = bankDeposit
 	}
@@ -163,6 +177,10 @@ func bankDeposit(c *kt.Call) error {
 	if err != nil {
 		return err
 	}
+	// The log is one vatstore key per entry and a length: a deposit costs
+	// the same at the ten-thousandth as at the first (one JSON list
+	// rewritten each time would not), and a doubled deposit is simply
+	// two entries.
 	count := 0
 	if r := c.Syscall(kernel.Syscall{Kind: kernel.SyscallVatstoreGet, Key: lenKey(client)}); r.Found {
 		if count, err = strconv.Atoi(r.Value); err != nil {
@@ -176,10 +194,15 @@ func bankDeposit(c *kt.Call) error {
 	if err != nil {
 		return err
 	}
+	// The answer is the entry's place: the conductor checks that the
+	// acknowledged deposit is at that place in the final log, so an
+	// answer from a crank that was later lost would be caught.
 	c.Fulfill(c.Result(), v)
 	return nil
 }
 
+// lenKey and logKey are the bank vat's vatstore keys: a client's log
+// length, and its entry i (from 0).
 func lenKey(client string) string        { return "len/" + client }
 func logKey(client string, i int) string { return "log/" + client + "/" + strconv.Itoa(i) }
 
@@ -234,6 +257,8 @@ func (p *kernelProc) watch(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		// Pending is read on the node's actor, between its steps: the
+		// outbox as the kernel has it, not as a flush left it.
 		longest := 0
 		err := p.node.Do(ctx, func(k *kernel.Kernel) error {
 			for _, r := range k.Remotes() {
@@ -245,11 +270,16 @@ func (p *kernelProc) watch(ctx context.Context) {
 			return nil
 		})
 		if err != nil {
+			// A failed audit, or a node that stopped working: the
+			// conductor fails the run on it. At the end (ctx done) the
+			// node is stopping, and a refused Do says nothing.
 			if ctx.Err() == nil {
 				p.problem(err)
 			}
 			return
 		}
+		// Only new highs are written: the conductor keeps the maximum
+		// over all incarnations, and a line per sample would be noise.
 		if int64(longest) > p.maxPending.Load() {
 			p.maxPending.Store(int64(longest))
 			p.out.write(msg{Event: evPending, Pending: longest})
@@ -323,6 +353,8 @@ func (p *kernelProc) command(ctx context.Context, m msg) error {
 		}
 		return p.out.write(msg{Event: evPresence, Presence: string(presence)})
 	case cmdRun:
+		// The loop runs beside the command loop, which must stay free to
+		// answer status and stop while deposits wait.
 		skip := map[int64]bool{}
 		for _, n := range m.Skip {
 			skip[n] = true
@@ -340,6 +372,8 @@ func (p *kernelProc) command(ctx context.Context, m msg) error {
 		}
 		return p.out.write(msg{Event: evOK})
 	case cmdStatus:
+		// The conductor polls this until it drains; the total of the
+		// outboxes is 0 only once every peer acknowledged everything.
 		var st status
 		if err := p.node.Do(ctx, func(k *kernel.Kernel) error {
 			for _, r := range k.Remotes() {
@@ -376,6 +410,8 @@ func (p *kernelProc) report(ctx context.Context) (*report, error) {
 		if p.role != bankName {
 			return nil
 		}
+		// The logs are read from the store the crank wrote, on the
+		// node's actor: what the bank took, not what it said it took.
 		rep.Logs = map[string][]int64{}
 		vat := string(p.d.Vat("bank").ID)
 		for _, c := range []string{client1, client2} {
@@ -425,6 +461,8 @@ func (p *kernelProc) deposits(ctx context.Context, presence kernel.KRef, from in
 			return
 		case sem <- struct{}{}:
 		}
+		// A slot and the stop may both be ready: a deposit must not
+		// follow the stop's answer, so the stop is asked again.
 		select {
 		case <-p.stop:
 			return
@@ -441,6 +479,11 @@ func (p *kernelProc) deposits(ctx context.Context, presence kernel.KRef, from in
 			var dup bool
 			var out []kernel.Output
 			var err error
+			// INVARIANT: a deposit is queued at most once whatever the
+			// kills: the key is recorded in the unit that queues it, so a
+			// retry after a kill finds it exactly when the first send
+			// committed. The target must be the same kref for the
+			// digest to match: the conductor keeps the presence.
 			kp, dup, out, err = k.QueueMessageOnce(ctx, p.role+"/"+strconv.FormatInt(n, 10), presence, methargs)
 			if err == nil && dup {
 				// Queued by an earlier incarnation: settled already, or
@@ -466,6 +509,9 @@ func (p *kernelProc) await(ctx context.Context, n int64, kp kernel.KRef, settled
 		p.unsettled.Add(-1)
 		<-sem
 	}()
+	// Node.Wait hears of a settlement only once the unit that applied
+	// the bank's answer is in SQLite (the node releases outputs after
+	// the flush): an acknowledgement is never one a kill could undo.
 	var o kernel.Output
 	if settled != nil {
 		o = *settled
