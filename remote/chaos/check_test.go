@@ -40,6 +40,10 @@ func checkDeposits(acked map[string]map[int64]int64, logs map[string][]int64) (t
 		log := logs[cl]
 		times := map[int64]int{}
 		t.Logged += len(log)
+		// E-order: a client sends its deposits in increasing order on one
+		// reference, and the bank must take them in that order; a gap is
+		// a deposit never queued (its client was killed before the
+		// unit), which is allowed, a step back is not.
 		for i, n := range log {
 			if i > 0 && n <= log[i-1] {
 				t.OutOfOrder++
@@ -56,6 +60,9 @@ func checkDeposits(acked map[string]map[int64]int64, logs map[string][]int64) (t
 		}
 		slices.Sort(ns)
 		t.Acked += len(ns)
+		// An acknowledged deposit must be there once, at the place the
+		// bank's answer named: an answer from a crank that a kill then
+		// undid would name a place the final log gives to another.
 		for _, n := range ns {
 			count := acked[cl][n]
 			switch {
@@ -66,6 +73,9 @@ func checkDeposits(acked map[string]map[int64]int64, logs map[string][]int64) (t
 				problems = append(problems, fmt.Sprintf("%s: deposit %d was answered %d, but the log does not have it there", cl, n, count))
 			}
 		}
+		// The run ends drained, and a restarted client asks again for
+		// everything it had not seen settled: a deposit the bank took is
+		// acknowledged in the end, or its answer was lost.
 		for n := range times {
 			if _, ok := acked[cl][n]; !ok {
 				t.Unacked++

@@ -32,6 +32,9 @@ type conductor struct {
 	net  network
 	plan plan
 
+	// events is every kernel process's stdout, merged: one goroutine
+	// (the test's) handles them all, so the bookkeeping needs no lock.
+	// quit stops the readers once the test is over.
 	events chan procEvent
 	quit   chan struct{}
 	procs  map[string]*proc
@@ -83,6 +86,8 @@ func (c *conductor) start(name string, port int, group bool) {
 		c.t.Fatal(err)
 	}
 	c.procs[name] = p
+	// Its port is the one it got, which a restart on the same port asks
+	// for again.
 	ready := c.await(name, evReady)
 	_, gotPort, err := transport.HostPort(ready.Addr)
 	if err != nil {
@@ -130,6 +135,9 @@ func (c *conductor) pumpUntil(what string, done func(procEvent) bool, cond func(
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	// The tick re-checks cond when no event comes (a pause, a poll);
+	// the deadline turns a hang of the protocol into a failure that says
+	// where the run was.
 	for {
 		if cond != nil && cond() {
 			return
@@ -163,6 +171,9 @@ func (c *conductor) handle(e procEvent) {
 			c.t.Logf("kernel %s#%d: %s", e.name, e.inc, line)
 		}
 	}
+	// The end of a kernel's stdout is expected after a kill or at the
+	// end; any other end is the kernel failing (its own test failed or
+	// it crashed). The end of an earlier incarnation is old news.
 	if e.eof {
 		p := c.procs[e.name]
 		if e.inc == p.inc {
@@ -185,6 +196,8 @@ func (c *conductor) handle(e procEvent) {
 		}
 		acks[e.m.N] = e.m.Count
 	case evPending:
+		// Each incarnation reports its own highs; the run's is the
+		// highest of all.
 		c.maxPending = max(c.maxPending, e.m.Pending)
 	case evProblem:
 		c.t.Fatalf("chaos: kernel %s#%d: %s", e.name, e.inc, e.m.Problem)
@@ -240,6 +253,8 @@ func (c *conductor) tellPeers(name string) {
 // may have queued.
 func (c *conductor) run(cl string) {
 	c.t.Helper()
+	// The clients' answers are the bank's log lengths, never 0, so a
+	// zero in the map is a deposit not acknowledged.
 	acks := c.acked[cl]
 	from := int64(1)
 	for acks[from] != 0 {
@@ -280,6 +295,9 @@ func (c *conductor) kill(name string, down time.Duration, newPort, group bool) {
 	if err := p.kill(); err != nil {
 		c.t.Fatal(err)
 	}
+	// The lines it wrote before it died are read to the end first: an
+	// acknowledgement among them is as good as any (its unit is in
+	// SQLite), and the restart must not race its own file lock.
 	c.pumpUntil(name+"'s end", nil, func() bool { return p.ended })
 	p.reap() // killed: its exit status is the signal's
 	c.kills++
@@ -358,12 +376,16 @@ func (c *conductor) partition(s step) {
 // exits, and its own test must pass.
 func (c *conductor) finish() map[string]*report {
 	c.t.Helper()
+	// Heal first: the drain below needs every link (a run never ends
+	// with one cut, but a failure path might).
 	for name := range c.cutNow {
 		if err := c.net.heal(name); err != nil {
 			c.t.Fatal(err)
 		}
 		delete(c.cutNow, name)
 	}
+	// After the stop's answer a client sends no new deposit, so the
+	// counts below can only fall.
 	for _, cl := range []string{client1, client2} {
 		c.call(cl, msg{Cmd: cmdStop}, evOK)
 	}
