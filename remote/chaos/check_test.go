@@ -18,6 +18,7 @@ type tally struct {
 	Lost       int // acknowledged, not in the log
 	Doubled    int // in a log more than once
 	OutOfOrder int // a log entry not above the one before it
+	Skipped    int // a log entry more than one above the one before it
 	Unacked    int // in the log, never acknowledged
 }
 
@@ -41,13 +42,24 @@ func checkDeposits(acked map[string]map[int64]int64, logs map[string][]int64) (t
 		times := map[int64]int{}
 		t.Logged += len(log)
 		// E-order: a client sends its deposits in increasing order on one
-		// reference, and the bank must take them in that order; a gap is
-		// a deposit never queued (its client was killed before the
-		// unit), which is allowed, a step back is not.
+		// reference, and the bank must take them in that order. And none
+		// is skipped: a restarted client asks again, from the first it has
+		// not seen settled, for everything its last incarnation may have
+		// sent, and what a client queued is always a prefix of what it
+		// meant to (one transaction after another), so the log is 1, 2,
+		// 3, ... A gap is a deposit lost behind a later one.
 		for i, n := range log {
-			if i > 0 && n <= log[i-1] {
+			prev := int64(0)
+			if i > 0 {
+				prev = log[i-1]
+			}
+			switch {
+			case n <= prev:
 				t.OutOfOrder++
-				problems = append(problems, fmt.Sprintf("%s: E-order: entry %d is deposit %d, after %d", cl, i, n, log[i-1]))
+				problems = append(problems, fmt.Sprintf("%s: E-order: entry %d is deposit %d, after %d", cl, i, n, prev))
+			case n > prev+1:
+				t.Skipped++
+				problems = append(problems, fmt.Sprintf("%s: entry %d is deposit %d, after %d: the deposits between are not in the log", cl, i, n, prev))
 			}
 			if times[n]++; times[n] == 2 {
 				t.Doubled++
@@ -103,8 +115,12 @@ func TestCheckDepositsFindsEachFailure(t *testing.T) {
 
 	swapped, problems := checkDeposits(acked, map[string][]int64{"c1": {2, 1, 3}})
 	require.Equal(t, 1, swapped.OutOfOrder)
-	require.Len(t, problems, 3, "the order, and two answers that point at the wrong place")
+	require.Equal(t, 2, swapped.Skipped, "2 comes before 1, and 3 after 1")
+	require.Len(t, problems, 5, "the order, two gaps, and two answers that point at the wrong place")
 
 	extra, _ := checkDeposits(acked, map[string][]int64{"c1": {1, 2, 3, 4}})
 	require.Equal(t, 1, extra.Unacked)
+
+	gap, _ := checkDeposits(map[string]map[int64]int64{"c1": {1: 1, 3: 2}}, map[string][]int64{"c1": {1, 3}})
+	require.Equal(t, 1, gap.Skipped, "deposit 2 is missing behind 3")
 }
