@@ -68,6 +68,11 @@ func newNetns(t *testing.T) *netns {
 			t.Fatalf("chaos: set up the namespaces: %v", err)
 		}
 	}
+	// A bridge, not a veth pair per link: a kernel has one address,
+	// which every peer dials, and one port to cut, which partitions it
+	// from all of them at once (the bank's cut isolates both clients).
+	// A bridge made by ip has STP off: a port brought up forwards at
+	// once.
 	must("netns", "add", n.hub)
 	must("-n", n.hub, "link", "add", "br0", "type", "bridge")
 	must("-n", n.hub, "link", "set", "br0", "up")
@@ -160,6 +165,9 @@ func removeLeftovers(t *testing.T) {
 		if err != nil || len(parts) != 3 {
 			continue // not a name these tests make
 		}
+		// Signal 0 asks only whether the pid exists. A pid reused since
+		// by another process keeps its namespaces: they are removed by a
+		// later run, never a living one's.
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 			continue // its conductor lives
 		}

@@ -76,6 +76,9 @@ func startProc(ctx context.Context, net network, test, dir, name string, inc, po
 	if err != nil {
 		return nil, fmt.Errorf("chaos: the test binary: %w", err)
 	}
+	// The same test function, which sees its part in the environment
+	// and runs as a kernel (asKernel). Without -test.v the framework
+	// prints little besides "PASS", which the reader skips.
 	cmd := net.command(ctx, name, []string{exe, "-test.run=^" + test + "$"})
 	commit := string(persistence.Durable)
 	if group {
@@ -91,11 +94,19 @@ func startProc(ctx context.Context, net network, test, dir, name string, inc, po
 	if err != nil {
 		return nil, fmt.Errorf("chaos: %s: %w", name, err)
 	}
-	cmd.Stderr = os.Stderr // a panic's stack, should there be one
+	// The kernel's stdout is its events; its stderr (a panic's stack,
+	// the race detector's report) goes to the test's, where it is seen
+	// as it happens.
+	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("chaos: start %s: %w", name, err)
 	}
 	p := &proc{name: name, inc: inc, port: port, cmd: cmd, in: in, done: make(chan struct{})}
+	// One reader per process, so that a client's stream of
+	// acknowledgements never waits for the conductor to ask: a full pipe
+	// would stall the kernel's host, and the run would measure the
+	// conductor. quit lets a reader go when the test is over and nobody
+	// reads events any more.
 	go func() {
 		defer close(p.done)
 		r := newLineReader(out)
