@@ -50,6 +50,10 @@ type conductor struct {
 	// Figures.
 	kills, moves, partitions int
 	groups                   int // incarnations under group commit
+	// portTaken counts restarts that asked for their old port and got
+	// another (something took it meanwhile): still a restart, on a new
+	// address.
+	portTaken int
 	maxPending               int
 	ackConflicts             []string
 }
@@ -206,8 +210,8 @@ func (c *conductor) handle(e procEvent) {
 
 // state is the run's state for a failure message.
 func (c *conductor) state() string {
-	return fmt.Sprintf("kills %d (moved %d), partitions %d, acked c1 %d c2 %d, cut %v, max pending %d",
-		c.kills, c.moves, c.partitions, len(c.acked[client1]), len(c.acked[client2]), c.cutNow, c.maxPending)
+	return fmt.Sprintf("kills %d (moved %d, %d of them for want of the old port), partitions %d, acked c1 %d c2 %d, cut %v, max pending %d",
+		c.kills, c.moves, c.portTaken, c.partitions, len(c.acked[client1]), len(c.acked[client2]), c.cutNow, c.maxPending)
 }
 
 // others are the peers of kernel name: the bank's are the clients, a
@@ -315,6 +319,10 @@ func (c *conductor) kill(name string, down time.Duration, newPort, group bool) {
 	c.tellPeers(name)
 	if c.peers[name].Addr != old {
 		c.moves++
+		if !newPort {
+			c.portTaken++
+			c.t.Logf("chaos: %s asked for its old address %s and got %s", name, old, c.peers[name].Addr)
+		}
 		for _, o := range others(name) {
 			c.call(o, msg{Cmd: cmdPeers, Peers: []peerAddr{c.peers[name]}}, evOK)
 		}
