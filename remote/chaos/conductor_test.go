@@ -53,9 +53,9 @@ type conductor struct {
 	// portTaken counts restarts that asked for their old port and got
 	// another (something took it meanwhile): still a restart, on a new
 	// address.
-	portTaken int
-	maxPending               int
-	ackConflicts             []string
+	portTaken    int
+	maxPending   int
+	ackConflicts []string
 }
 
 func newConductor(ctx context.Context, t *testing.T, test string, net network, p plan) *conductor {
