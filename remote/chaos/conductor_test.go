@@ -19,9 +19,9 @@ import (
 // (an answer, progress, a drain) before it fails the run as stuck.
 const stallAfter = 90 * time.Second
 
-// cutGrace is how long the conductor reads lines after a cut before it
-// counts what settles behind it.
-const cutGrace = 200 * time.Millisecond
+// checkedCut is the shortest cut whose hold is checked: long enough for
+// a link that was not cut to carry many times a window of deposits.
+const checkedCut = 800 * time.Millisecond
 
 // conductor is one run's state.
 type conductor struct {
@@ -341,22 +341,28 @@ func (c *conductor) partition(s step) {
 	}
 	c.cutNow[s.partition] = true
 	c.partitions++
-	// The cut must hold. Once the lines written before it have been read
-	// (cutGrace), a client cut off from the bank can see settle only the
-	// deposits it had in flight, at most a window of them, whose answers
-	// had reached it: new ones cannot reach the bank. Without the cut its
-	// traffic would go on at a hundred a second or more. Only cuts long
-	// enough to tell are checked, and not those with a kill inside (a
-	// restarted client reads settlements from its own store).
+	// The cut must hold. A client cut off from the bank can see settle
+	// only deposits it had in flight, at most a window of them, whose
+	// answers had reached it: new ones cannot reach the bank. Without the
+	// cut its traffic would go on at a hundred a second or more. A status
+	// call to the client first is a barrier: its answer comes after every
+	// acknowledgement it wrote before, so what is counted from there on
+	// settled at the earliest when the cut was already there, however
+	// slowly a loaded machine moves the lines. Only cuts long enough to
+	// tell are checked, and not those with a kill inside (a restarted
+	// client reads settlements from its own store).
 	var cutOff []string
 	rest := s.hold
-	if s.kill == "" && s.hold >= 4*cutGrace {
-		c.pumpFor(cutGrace)
-		rest -= cutGrace
+	if s.kill == "" && s.hold >= checkedCut {
 		cutOff = others(bankName)
 		if s.partition != bankName {
 			cutOff = []string{s.partition}
 		}
+		began := time.Now()
+		for _, cl := range cutOff {
+			c.call(cl, msg{Cmd: cmdStatus}, evStatus)
+		}
+		rest -= time.Since(began)
 	}
 	before := map[string]int{}
 	for _, cl := range cutOff {
