@@ -96,8 +96,8 @@ func runChaos(t *testing.T, test string, net network, p plan) {
 	wall := time.Since(began)
 
 	tl, problems := checkDeposits(c.acked, reports[bankName].Logs)
-	t.Logf("seed %d: %d kills (%d restarts on a new address, %d of them for want of the old port), %d partitions, %d incarnations under group commit; deposits acknowledged %d, logged %d, lost %d, doubled %d, out of order %d, skipped %d; max pending %d; wall %v",
-		seed, c.kills, c.moves, c.portTaken, c.partitions, c.groups, tl.Acked, tl.Logged, tl.Lost, tl.Doubled, tl.OutOfOrder, tl.Skipped, c.maxPending, wall.Round(time.Millisecond))
+	t.Logf("seed %d: %d kills (%d restarts on a new address, %d of them for want of the old port), %d partitions (%d with a kill inside, %d checked to hold), %d incarnations under group commit; deposits acknowledged %d, logged %d, lost %d, doubled %d, out of order %d, skipped %d; max pending %d; wall %v",
+		seed, c.kills, c.moves, c.portTaken, c.partitions, c.killsInCut, c.cutsChecked, c.groups, tl.Acked, tl.Logged, tl.Lost, tl.Doubled, tl.OutOfOrder, tl.Skipped, c.maxPending, wall.Round(time.Millisecond))
 	for _, name := range kernelNames {
 		r := reports[name]
 		t.Logf("kernel %s: %d audits in its last incarnation, %d problems at the end, outbox %d", name, r.Audits, len(r.Problems), r.Pending)

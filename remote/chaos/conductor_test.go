@@ -54,6 +54,8 @@ type conductor struct {
 	// another (something took it meanwhile): still a restart, on a new
 	// address.
 	portTaken    int
+	killsInCut   int // kills inside a partition
+	cutsChecked  int // partitions whose hold was checked
 	maxPending   int
 	ackConflicts []string
 }
@@ -370,9 +372,13 @@ func (c *conductor) partition(s step) {
 	}
 	c.pumpFor(rest / 2)
 	if s.kill != "" {
+		c.killsInCut++
 		c.kill(s.kill, s.down, s.newPort, s.group)
 	}
 	c.pumpFor(rest - rest/2)
+	if len(cutOff) > 0 {
+		c.cutsChecked++
+	}
 	for _, cl := range cutOff {
 		if got := len(c.acked[cl]) - before[cl]; got > c.plan.window {
 			c.t.Fatalf("chaos: %s saw %d deposits settle while %s was cut off, more than its window of %d: the partition did not hold",
