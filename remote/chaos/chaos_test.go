@@ -111,6 +111,9 @@ func runChaos(t *testing.T, test string, net network, p plan) {
 	if p.kills > 0 {
 		require.Positive(t, c.moves, "a kernel restarted on a new address")
 	}
+	if p.partitions > 0 {
+		require.Positive(t, c.cutsChecked, "a cut was checked to hold")
+	}
 	// Backpressure bounds every outbox: a client has at most window
 	// deposits unsettled, each one message in its outbox; the bank's
 	// outbox to it holds their answers and those of deposits settled but
@@ -185,7 +188,8 @@ func initialCommit(rng *mrand.Rand) map[string]bool {
 // shuffled order; a partition followed by a kill takes the kill inside
 // it half the time (a kernel dies while it is cut off, or while its
 // peers are). The first kill always restarts on a new port: every run
-// changes an address at least once.
+// changes an address at least once. The first partition is long enough
+// to be checked, with no kill inside.
 func schedule(rng *mrand.Rand, p plan) []step {
 	kinds := make([]bool, 0, p.kills+p.partitions) // true: a kill
 	for range p.kills {
@@ -197,14 +201,19 @@ func schedule(rng *mrand.Rand, p plan) []step {
 	rng.Shuffle(len(kinds), func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
 	pick := func() string { return kernelNames[rng.IntN(len(kernelNames))] }
 	var steps []step
-	firstKill := true
+	firstKill, firstCut := true, true
 	for i := 0; i < len(kinds); i++ {
 		s := step{progress: 1 + rng.IntN(2*p.window)}
 		kill := kinds[i]
 		if !kill {
 			s.partition = pick()
 			s.hold = time.Duration(100+rng.IntN(1400)) * time.Millisecond
-			if i+1 < len(kinds) && kinds[i+1] && rng.IntN(2) == 0 {
+			if firstCut {
+				// The first cut is long and has no kill inside: every
+				// run checks that a cut holds at least once.
+				s.hold = checkedCut + time.Duration(rng.IntN(700))*time.Millisecond
+				firstCut = false
+			} else if i+1 < len(kinds) && kinds[i+1] && rng.IntN(2) == 0 {
 				kill = true
 				i++
 			}
@@ -222,7 +231,8 @@ func schedule(rng *mrand.Rand, p plan) []step {
 }
 
 // A seed gives one schedule, with exactly the form's kills and
-// partitions, and the first kill always moves its kernel.
+// partitions; the first kill always moves its kernel, and the first cut
+// is one whose hold is checked.
 func TestScheduleFromSeed(t *testing.T) {
 	p := plan{kills: 20, partitions: 10, window: window}
 	draw := func(seed uint64) []step { return schedule(mrand.New(mrand.NewPCG(seed, seed)), p) }
@@ -234,6 +244,10 @@ func TestScheduleFromSeed(t *testing.T) {
 	for _, s := range a {
 		require.Positive(t, s.progress)
 		if s.partition != "" {
+			if parts == 0 {
+				require.GreaterOrEqual(t, s.hold, checkedCut, "the first cut is checked")
+				require.Empty(t, s.kill, "the first cut has no kill inside")
+			}
 			parts++
 			require.GreaterOrEqual(t, s.hold, 100*time.Millisecond)
 		}
