@@ -233,6 +233,28 @@ type link struct {
 	// drops what it has.
 	sent, acked map[kernel.RemoteID]uint64
 	timer       *time.Timer // the next resendTick
+	// stepQueued says a stepNow is in the mailbox (stepSoon).
+	stepQueued bool
+	// mustFlush says the next step flushes a group: a host request or a
+	// peer's message came since the last. A frame that only acked trims
+	// the outbox, which need not reach SQLite before anything else does:
+	// lost in a crash, it costs a resend the peer drops as a duplicate.
+	mustFlush bool
+}
+
+// stepNow is the link's message to itself to step (stepSoon).
+type stepNow struct{}
+
+// stepSoon steps once the frames and requests already in the mailbox
+// are applied: a burst of them shares one step, so under group commit
+// one flush (one fsync) covers them all, and one pump sends what they
+// caused. The mailbox is FIFO, so the stepNow comes after what is
+// queued now, and before what comes later.
+func (l *link) stepSoon(ctx actor.Context) {
+	if !l.stepQueued {
+		l.stepQueued = true
+		ctx.Send(ctx.Self(), stepNow{})
+	}
 }
 
 // Receive is the link's loop: a frame from a peer, a host request, or its
@@ -245,8 +267,10 @@ func (l *link) Receive(ctx actor.Context) {
 		// A peer's frame. Every change it makes is a unit of its own
 		// (ApplyRemote, AckRemote), so a crash between frames loses
 		// nothing the peer was told was applied.
-		l.onFrame(ctx, m)
-		l.step(ctx)
+		if l.onFrame(ctx, m) {
+			l.mustFlush = true
+		}
+		l.stepSoon(ctx)
 	case *doRequest:
 		// A host request, between the link's own steps: the kernel is
 		// never called from two goroutines (package kernel's duty 1).
@@ -256,6 +280,10 @@ func (l *link) Receive(ctx actor.Context) {
 		// must pin what the kernel now holds before the next dial.
 		l.refreshPins()
 		m.done <- err
+		l.mustFlush = true
+		l.stepSoon(ctx)
+	case stepNow:
+		l.stepQueued = false
 		l.step(ctx)
 	case resendTick:
 		// Whatever is still unacknowledged may have been lost (a dropped
@@ -284,13 +312,14 @@ func (l *link) arm(ctx actor.Context) {
 	l.timer = time.AfterFunc(l.n.cfg.ResendEvery, func() { sys.Root.Send(self, resendTick{}) })
 }
 
-// onFrame applies one peer frame: its ack, then its message.
-func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
+// onFrame applies one peer frame: its ack, then its message. It reports
+// whether the frame carried a message (not only an ack).
+func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) bool {
 	k, log := l.n.cfg.Kernel, l.n.cfg.Logger
 	f, err := decodeFrame(v)
 	if err != nil {
 		log.Warn("dropping a frame that does not decode", "err", err)
-		return
+		return false
 	}
 	from := f.From
 	if !l.n.cfg.InsecureLoopback {
@@ -298,13 +327,13 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 		from = ctx.MessageHeader().Get(PeerHeader)
 		if from == "" || (f.From != "" && f.From != from) {
 			log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
-			return
+			return false
 		}
 	}
 	r, ok := k.RemoteByPeer(from)
 	if !ok {
 		log.Warn("dropping a frame from an unknown peer", "peer", from)
-		return
+		return false
 	}
 	// The kernel's calls take a context for their store writes; a frame
 	// has no caller to cancel it, so none is given.
@@ -319,7 +348,7 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 		}
 	}
 	if f.Seq == 0 {
-		return
+		return false
 	}
 	_, out, err := k.ApplyRemote(ctxb, r, f.Seq, f.Msg)
 	l.n.release(out)
@@ -329,6 +358,7 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 	case err != nil:
 		log.Warn("refusing a message", "remote", r, "seq", f.Seq, "err", err)
 	}
+	return true
 }
 
 // step cranks the kernel until it is idle and sends each peer what may go.
@@ -345,11 +375,14 @@ func (l *link) step(ctx actor.Context) {
 			return
 		}
 		l.n.release(res.Released)
+		l.mustFlush = true
 	}
 	// Under group commit, flush now rather than when the group is due:
 	// the link is about to be idle, and nothing it wrote may leave before
-	// its flush (RemoteSendable, RemoteAckable).
-	if st := k.Store(); st.Unflushed() > 0 {
+	// its flush (RemoteSendable, RemoteAckable). Acks alone wait for the
+	// next flush (mustFlush).
+	if st := k.Store(); st.Unflushed() > 0 && l.mustFlush {
+		l.mustFlush = false
 		out, err := k.Flush(ctxb)
 		if err != nil {
 			l.fail(err)
