@@ -24,11 +24,11 @@ const (
 // remoteBenchFlags are bench remote's flags, as parsed.
 type remoteBenchFlags struct {
 	n, warmup, rounds, window int
-	store             string
-	commits           string
-	asJSON            bool
-	profile           string
-	timeout           time.Duration
+	store, sync               string
+	commits                   string
+	asJSON                    bool
+	profile                   string
+	timeout                   time.Duration
 }
 
 // runBenchRemote is `bench remote`: cross-kernel round trips between two
@@ -58,6 +58,7 @@ of medians ("median": true), on stdout.`)
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds (the figure is their median)")
 	fs.IntVar(&f.window, "window", 1, "round trips in flight at once, in every mode (1: each starts when the last has settled)")
 	fs.StringVar(&f.store, "store", "file", "the kernels' stores: file (SQLite in a temporary directory, removed after) or memory")
+	fs.StringVar(&f.sync, "sync", "full", "the file stores' synchronous: full (a commit survives power loss) or normal (it survives a crash of the process: kill -9)")
 	fs.StringVar(&f.commits, "commit", "durable,group", "the commit policies measured, comma-separated")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON line a mode and round, and one of medians")
 	fs.StringVar(&f.profile, "cpuprofile", "", "write a CPU profile of each kernel process into this directory")
@@ -180,7 +181,7 @@ type remoteResult struct {
 }
 
 func (f *remoteBenchFlags) params() map[string]string {
-	return map[string]string{"store": f.store, "window": fmt.Sprint(f.window), "transport": "protoactor-go remote, plaintext, loopback"}
+	return map[string]string{"store": f.store, "window": fmt.Sprint(f.window), "sync": f.sync, "transport": "protoactor-go remote, plaintext, loopback"}
 }
 
 // check refuses bad values, naming the flag, and returns the policies.
@@ -196,6 +197,9 @@ func (f *remoteBenchFlags) check() ([]string, error) {
 			}
 			return nil, usageErr("--%s %d: want %s", c.name, c.v, want)
 		}
+	}
+	if f.sync != "full" && f.sync != "normal" {
+		return nil, usageErr("--sync %q: want full or normal", f.sync)
 	}
 	if f.store != "memory" && f.store != "file" {
 		return nil, usageErr("--store %q: want memory or file", f.store)
@@ -234,8 +238,8 @@ func writeRemoteTable(w io.Writer, f remoteBenchFlags, meds []remoteResult) erro
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nmedians of %d rounds of %d round trips each (%d in flight at once), in one run; two processes a mode, on loopback; %s store\n",
-		f.rounds, f.n, f.window, f.store)
+	_, err := fmt.Fprintf(w, "\nmedians of %d rounds of %d round trips each (%d in flight at once), in one run; two processes a mode, on loopback; %s store, synchronous %s\n",
+		f.rounds, f.n, f.window, f.store, f.sync)
 	return err
 }
 
@@ -282,7 +286,7 @@ func startKernelPair(ctx context.Context, peers *peerSet, stderr io.Writer, comm
 	args := func(who string) []string {
 		a := []string{"kernel", "--vat", "pong", "--commit", commit}
 		if f.store == "file" {
-			a = append(a, "--db", filepath.Join(dir, commit+"-"+who+".db"))
+			a = append(a, "--db", filepath.Join(dir, commit+"-"+who+".db"), "--sync", f.sync)
 		}
 		if f.profile != "" {
 			a = append(a, "--cpuprofile", filepath.Join(f.profile, commit+"-"+who+".pprof"))

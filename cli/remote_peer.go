@@ -72,6 +72,7 @@ func runRemotePeer(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&c.db, "db", "", "the kernel's database (default: in memory)")
 	fs.StringVar(&c.commit, "commit", "durable", "durable or group")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile to this file")
+	fs.StringVar(&c.sync, "sync", "full", "the file store's synchronous: full or normal")
 	fs.StringVar(&c.vat, "vat", "pong", "the kernel's vat: pong (bench remote) or bank (demo remote)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
@@ -128,7 +129,7 @@ func (p *peerIO) answer(l peerLine, err error) {
 
 // peerConfig is a child kernel's flags.
 type peerConfig struct {
-	db, commit, profile, vat string
+	db, commit, profile, vat, sync string
 }
 
 // ---- a child kernel ----
@@ -152,6 +153,9 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 	opts := persistence.Options{}
 	if c.commit == "group" {
 		opts.Policy = persistence.Group
+	}
+	if c.sync == "normal" {
+		opts.Synchronous = persistence.SyncNormal
 	}
 	p := &peerKernel{vats: newGoVats(reg), fresh: true}
 	var err error
