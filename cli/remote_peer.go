@@ -456,12 +456,32 @@ func (p *peerProc) kill() {
 // peerSet is every child a command started, so that each one is killed
 // on the way out whatever path it takes (an error, a deadline, Ctrl-C).
 type peerSet struct {
-	mu    sync.Mutex
-	procs []*peerProc
+	mu     sync.Mutex
+	procs  []*peerProc
+	stderr *lockedWriter // the children's stderr, shared
+}
+
+// lockedWriter serializes the writes of the children's stderr copiers:
+// each child's is a goroutine of its own (unless w is a file).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 func (s *peerSet) start(ctx context.Context, name string, stderr io.Writer, args ...string) (*peerProc, error) {
-	p, err := startPeer(ctx, name, stderr, args...)
+	s.mu.Lock()
+	if s.stderr == nil {
+		s.stderr = &lockedWriter{w: stderr}
+	}
+	shared := s.stderr
+	s.mu.Unlock()
+	p, err := startPeer(ctx, name, shared, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -230,7 +230,23 @@ func (p *proc) kill() {
 }
 
 // procSet is every process started, for the kill on the way out.
-type procSet struct{ all []*proc }
+type procSet struct {
+	all    []*proc
+	stderr *lockedWriter // the processes' stderr, shared
+}
+
+// lockedWriter serializes the writes of the processes' stderr copiers
+// (a goroutine each, unless w is a file).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
 
 // start runs this program again as the kernel role, on database db.
 func (s *procSet) start(ctx context.Context, role, db string, stderr io.Writer) (*proc, error) {
@@ -240,7 +256,10 @@ func (s *procSet) start(ctx context.Context, role, db string, stderr io.Writer) 
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), roleEnv+"="+role, dbEnv+"="+db)
-	cmd.Stderr = stderr
+	if s.stderr == nil {
+		s.stderr = &lockedWriter{w: stderr}
+	}
+	cmd.Stderr = s.stderr
 	p := &proc{role: role, cmd: cmd, lines: make(chan line, 8), done: make(chan struct{})}
 	if p.in, err = cmd.StdinPipe(); err != nil {
 		return nil, err
