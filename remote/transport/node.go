@@ -235,11 +235,6 @@ type link struct {
 	timer       *time.Timer // the next resendTick
 	// stepQueued says a stepNow is in the mailbox (stepSoon).
 	stepQueued bool
-	// mustFlush says the next step flushes a group: a host request or a
-	// peer's message came since the last. A frame that only acked trims
-	// the outbox, which need not reach SQLite before anything else does:
-	// lost in a crash, it costs a resend the peer drops as a duplicate.
-	mustFlush bool
 }
 
 // stepNow is the link's message to itself to step (stepSoon).
@@ -267,9 +262,7 @@ func (l *link) Receive(ctx actor.Context) {
 		// A peer's frame. Every change it makes is a unit of its own
 		// (ApplyRemote, AckRemote), so a crash between frames loses
 		// nothing the peer was told was applied.
-		if l.onFrame(ctx, m) {
-			l.mustFlush = true
-		}
+		l.onFrame(ctx, m)
 		l.stepSoon(ctx)
 	case *doRequest:
 		// A host request, between the link's own steps: the kernel is
@@ -280,7 +273,6 @@ func (l *link) Receive(ctx actor.Context) {
 		// must pin what the kernel now holds before the next dial.
 		l.refreshPins()
 		m.done <- err
-		l.mustFlush = true
 		l.stepSoon(ctx)
 	case stepNow:
 		l.stepQueued = false
@@ -312,14 +304,13 @@ func (l *link) arm(ctx actor.Context) {
 	l.timer = time.AfterFunc(l.n.cfg.ResendEvery, func() { sys.Root.Send(self, resendTick{}) })
 }
 
-// onFrame applies one peer frame: its ack, then its message. It reports
-// whether the frame carried a message (not only an ack).
-func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) bool {
+// onFrame applies one peer frame: its ack, then its message.
+func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
 	k, log := l.n.cfg.Kernel, l.n.cfg.Logger
 	f, err := decodeFrame(v)
 	if err != nil {
 		log.Warn("dropping a frame that does not decode", "err", err)
-		return false
+		return
 	}
 	from := f.From
 	if !l.n.cfg.InsecureLoopback {
@@ -327,13 +318,13 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) bool {
 		from = ctx.MessageHeader().Get(PeerHeader)
 		if from == "" || (f.From != "" && f.From != from) {
 			log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
-			return false
+			return
 		}
 	}
 	r, ok := k.RemoteByPeer(from)
 	if !ok {
 		log.Warn("dropping a frame from an unknown peer", "peer", from)
-		return false
+		return
 	}
 	// The kernel's calls take a context for their store writes; a frame
 	// has no caller to cancel it, so none is given.
@@ -348,7 +339,7 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) bool {
 		}
 	}
 	if f.Seq == 0 {
-		return false
+		return
 	}
 	_, out, err := k.ApplyRemote(ctxb, r, f.Seq, f.Msg)
 	l.n.release(out)
@@ -358,7 +349,6 @@ func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) bool {
 	case err != nil:
 		log.Warn("refusing a message", "remote", r, "seq", f.Seq, "err", err)
 	}
-	return true
 }
 
 // step cranks the kernel until it is idle and sends each peer what may go.
@@ -375,14 +365,11 @@ func (l *link) step(ctx actor.Context) {
 			return
 		}
 		l.n.release(res.Released)
-		l.mustFlush = true
 	}
 	// Under group commit, flush now rather than when the group is due:
 	// the link is about to be idle, and nothing it wrote may leave before
-	// its flush (RemoteSendable, RemoteAckable). Acks alone wait for the
-	// next flush (mustFlush).
-	if st := k.Store(); st.Unflushed() > 0 && l.mustFlush {
-		l.mustFlush = false
+	// its flush (RemoteSendable, RemoteAckable).
+	if st := k.Store(); st.Unflushed() > 0 {
 		out, err := k.Flush(ctxb)
 		if err != nil {
 			l.fail(err)
