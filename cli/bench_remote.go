@@ -53,10 +53,16 @@ the bare median of the same run.
 Output: a table, or with --json one JSON line a mode and round and one
 of medians ("median": true), on stdout.`)
 	var f remoteBenchFlags
+	// A thousand round trips a round: long enough that a round is not one
+	// scheduler hiccup, short enough that five rounds of durable commit on a
+	// file (about 100 a second here) take under a minute.
 	fs.IntVar(&f.n, "n", 1000, "round trips timed in each round, for each mode")
 	fs.IntVar(&f.warmup, "warmup", 200, "round trips run first, untimed, for each mode")
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds (the figure is their median)")
 	fs.IntVar(&f.window, "window", 1, "round trips in flight at once, in every mode (1: each starts when the last has settled)")
+	// A file by default, unlike bench's workloads: durable and group commit
+	// mean what they say only on a file, and a round trip's three commits
+	// are the point of the measure.
 	fs.StringVar(&f.store, "store", "file", "the kernels' stores: file (SQLite in a temporary directory, removed after) or memory")
 	fs.StringVar(&f.sync, "sync", "full", "the file stores' synchronous: full (a commit survives power loss) or normal (it survives a crash of the process: kill -9)")
 	fs.StringVar(&f.commits, "commit", "durable,group", "the commit policies measured, comma-separated")
@@ -66,10 +72,13 @@ of medians ("median": true), on stdout.`)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	// Checked before any process starts, so a bad flag costs nothing.
 	commits, err := f.check()
 	if err != nil {
 		return err
 	}
+	// One deadline for the whole run: a child that hangs is killed with the
+	// rest, and the command says why.
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var peers peerSet
@@ -78,6 +87,7 @@ of medians ("median": true), on stdout.`)
 
 	show := status{w: e.stderr, on: e.isTerminal}
 	defer show.clear()
+	// The kernels' files, removed at the end: a bench leaves nothing.
 	dir, err := os.MkdirTemp("", "kernel-actors-bench-remote-*")
 	if err != nil {
 		return err
@@ -85,6 +95,9 @@ of medians ("median": true), on stdout.`)
 	defer os.RemoveAll(dir)
 	show.say("starting the processes")
 	modes := []benchMode{}
+	// Every mode's processes are started first and kept for the whole run:
+	// the rounds then interleave the modes without paying start-up between
+	// them.
 	bare, err := startBarePair(ctx, &peers, e.stderr, f)
 	if err != nil {
 		return err
@@ -97,6 +110,8 @@ of medians ("median": true), on stdout.`)
 		}
 		modes = append(modes, m)
 	}
+	// The first round trips of a link pay for its connection, the gRPC
+	// streams and the caches: untimed.
 	for _, m := range modes {
 		show.say("warming up: " + m.name)
 		if f.warmup > 0 {
@@ -107,6 +122,9 @@ of medians ("median": true), on stdout.`)
 	}
 	rates := map[string][]float64{}
 	enc := json.NewEncoder(e.stdout)
+	// Round by round, every mode in turn: load that comes and goes (2 shared
+	// cores) falls on all modes alike, so the ratios of a run hold even when
+	// its absolute figures move.
 	for r := 1; r <= f.rounds; r++ {
 		for _, m := range modes {
 			show.say(fmt.Sprintf("round %d of %d: %s", r, f.rounds, m.name))
@@ -116,6 +134,8 @@ of medians ("median": true), on stdout.`)
 			}
 			rate := float64(f.n) / (float64(ns) / 1e9)
 			rates[m.name] = append(rates[m.name], rate)
+			// Each round's line as soon as it is measured, as bench does, so a long
+			// run can be followed.
 			if f.asJSON {
 				if err := enc.Encode(remoteResult{Bench: "remote", Mode: m.name, Round: r, Params: f.params(),
 					RoundTrips: f.n, WallMS: float64(ns) / 1e6, PerS: rate, UsPerTrip: float64(ns) / 1e3 / float64(f.n)}); err != nil {
@@ -140,6 +160,8 @@ of medians ("median": true), on stdout.`)
 		}
 	}
 	show.clear()
+	// Medians, not means: one slow round (someone else's burst, an fsync
+	// stall) does not move the figure.
 	bareMed := median(rates[modeBare])
 	var meds []remoteResult
 	for _, m := range modes {
@@ -185,6 +207,7 @@ func (f *remoteBenchFlags) params() map[string]string {
 }
 
 // check refuses bad values, naming the flag, and returns the policies.
+// The same words as bench's own checks, so the two commands read alike.
 func (f *remoteBenchFlags) check() ([]string, error) {
 	for _, c := range []struct {
 		name   string
@@ -210,6 +233,7 @@ func (f *remoteBenchFlags) check() ([]string, error) {
 		if c != modeDurable && c != modeGroup {
 			return nil, usageErr("--commit %q: want durable, group or both (durable,group)", f.commits)
 		}
+		// "durable,durable" is one mode, measured once.
 		if !slices.Contains(commits, c) {
 			commits = append(commits, c)
 		}
@@ -222,6 +246,8 @@ func (f *remoteBenchFlags) check() ([]string, error) {
 
 // writeRemoteTable writes the medians a person reads.
 func writeRemoteTable(w io.Writer, f remoteBenchFlags, meds []remoteResult) error {
+	// Right-aligned numbers, as bench's table: figures compare by their
+	// digits.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "mode\tround trips/s\tµs each\tvs bare\trounds (round trips/s)\t\n")
 	for _, m := range meds {
@@ -253,6 +279,7 @@ type benchMode struct {
 
 // startBarePair starts the bare floor's two processes.
 func startBarePair(ctx context.Context, peers *peerSet, stderr io.Writer, f remoteBenchFlags) (benchMode, error) {
+	// Both started before either is read, so their start-ups overlap.
 	srv, err := peers.start(ctx, "the bare echo server", stderr, "bare-server")
 	if err != nil {
 		return benchMode{}, err
@@ -261,6 +288,7 @@ func startBarePair(ctx context.Context, peers *peerSet, stderr io.Writer, f remo
 	if err != nil {
 		return benchMode{}, err
 	}
+	// The server's first line is its address; the client's says it is up.
 	hello, err := srv.read(ctx)
 	if err != nil {
 		return benchMode{}, err
@@ -283,6 +311,8 @@ func startBarePair(ctx context.Context, peers *peerSet, stderr io.Writer, f remo
 // startKernelPair starts two kernel processes under commit, introduces
 // them, and gives A a presence of B's pong.
 func startKernelPair(ctx context.Context, peers *peerSet, stderr io.Writer, commit string, f remoteBenchFlags, dir string) (benchMode, error) {
+	// Each kernel on its own file, named by policy and side, so no run
+	// resumes another's.
 	args := func(who string) []string {
 		a := []string{"kernel", "--vat", "pong", "--commit", commit}
 		if f.store == "file" {
@@ -309,6 +339,8 @@ func startKernelPair(ctx context.Context, peers *peerSet, stderr io.Writer, comm
 	if err != nil {
 		return benchMode{}, err
 	}
+	// The parent relays the introduction (addresses, keys, the ref); the
+	// round trips themselves go over the link alone.
 	presence, aToB, bToA, err := introduce(ctx, a, b, ha, hb)
 	if err != nil {
 		return benchMode{}, err
@@ -341,6 +373,8 @@ func startKernelPair(ctx context.Context, peers *peerSet, stderr io.Writer, comm
 // introduce makes a and b each other's remotes and gives a a presence of
 // b's root. It returns the presence and the two remote ids.
 func introduce(ctx context.Context, a, b *peerProc, ha, hb peerLine) (presence, aToB, bToA string, err error) {
+	// Each side pins the other's key first: a frame from a peer the kernel
+	// does not know is dropped.
 	ka, err := a.ask(ctx, peerLine{Op: "know", Addr: hb.Addr, Peer: hb.Peer})
 	if err != nil {
 		return "", "", "", err
@@ -349,6 +383,8 @@ func introduce(ctx context.Context, a, b *peerProc, ha, hb peerLine) (presence, 
 	if err != nil {
 		return "", "", "", err
 	}
+	// b exports its root to a (an ro- ref in a's space), and a's host turns
+	// that ref into a presence it holds.
 	ex, err := b.ask(ctx, peerLine{Op: "export", Remote: kb.Remote})
 	if err != nil {
 		return "", "", "", err
@@ -391,6 +427,8 @@ type status struct {
 	shown bool
 }
 
+// On stderr and only on a terminal, like bench's progress line: stdout
+// carries the figures, which scripts read.
 func (s *status) say(text string) {
 	if s.on {
 		fmt.Fprintf(s.w, "\r\033[K%s", text)

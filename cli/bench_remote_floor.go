@@ -90,6 +90,8 @@ func bareClient(ctx context.Context, p *peerIO) error {
 	p.answer(peerLine{Addr: sys.ProcessRegistry.Address}, nil)
 	// A body of about a kernel frame's size (a deliver of ping(1) with
 	// its seq, ack and sender), so the bytes on the wire are alike.
+	// The same message each time: the floor measures the transport, not
+	// allocation.
 	msg := wrapperspb.Bytes(make([]byte, 200))
 	for {
 		l, ok := p.next()
@@ -101,6 +103,8 @@ func bareClient(ctx context.Context, p *peerIO) error {
 			continue
 		}
 		pid := actor.NewPID(l.Addr, echoName)
+		// A RequestFuture waits for its answer as the kernel's host waits for
+		// its promise; ten seconds only so that a lost answer fails the round.
 		ns, err := inWindow(l.N, l.Window, func(int) error {
 			_, err := sys.Root.RequestFuture(pid, msg, 10*time.Second).Result()
 			return err
@@ -124,6 +128,8 @@ func (p *peerKernel) benchOp(ctx context.Context, l peerLine) (peerLine, error, 
 		return peerLine{}, nil, false
 	}
 	ns, err := inWindow(l.N, l.Window, func(i int) error {
+		// A different argument each time, checked on return: an answer that
+		// went to the wrong promise fails the bench.
 		methargs, err := marshal.Encode([]any{"ping", []any{int64(i)}})
 		if err != nil {
 			return err
@@ -147,6 +153,8 @@ func inWindow(n, window int, trip func(i int) error) (int64, error) {
 	window = max(1, min(window, n))
 	began := time.Now()
 	errs := make(chan error, window)
+	// Round trip i belongs to goroutine i mod window, so each goroutine's
+	// share is one after another and the window is never exceeded.
 	for w := range window {
 		go func() {
 			var err error

@@ -34,12 +34,18 @@ key, a new port), its clients follow it, and every deposit is answered.
 The story ends with what the bank holds, set against what was sent and
 acknowledged; it fails if anything was lost or doubled. Every process
 it starts is killed when it ends, at the deadline, or at Ctrl-C.`)
+	// Twelve each: two one by one, a burst of five, five while the bank is
+	// down, enough that the kill lands with deposits in flight both ways.
 	deposits := fs.Int("deposits", 12, "deposits each client sends (at least 3)")
+	// The story takes seconds; the deadline is for a machine so loaded, or a
+	// kernel so stuck, that the user should hear why rather than wait.
 	deadline := fs.Duration("deadline", 2*time.Minute, "give up after this long, killing every process")
 	keep := fs.String("dir", "", "keep the kernels' databases in this directory (default: a temporary one, removed)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	// Three at least: the story needs deposits before, during and after the
+	// kill.
 	if *deposits < 3 {
 		return usageErr("--deposits %d: want 3 or more", *deposits)
 	}
@@ -48,6 +54,8 @@ it starts is killed when it ends, at the deadline, or at Ctrl-C.`)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *deadline)
 	defer cancel()
+	// The kernels' files live on disk (the bank must survive SIGKILL) but
+	// in a temporary directory unless the user wants to inspect them.
 	dir := *keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "kernel-actors-demo-remote-*")
@@ -64,6 +72,8 @@ it starts is killed when it ends, at the deadline, or at Ctrl-C.`)
 	// (the story's end, an error, the deadline, Ctrl-C).
 	defer s.peers.killAll()
 	err := s.run(ctx)
+	// An error at the deadline is the deadline's: saying so tells the user
+	// what to change.
 	if ctx.Err() != nil && err != nil {
 		return fmt.Errorf("the demo did not finish within --deadline %v: %w", *deadline, err)
 	}
@@ -94,6 +104,9 @@ type demoKernel struct {
 	presence string // the client's presence of the bank
 }
 
+// start starts one kernel process on its file in the story's directory
+// and reads its first line (where it listens, its peer id, whether it
+// resumed).
 func (s *remoteStory) start(ctx context.Context, name, vatName string) (*demoKernel, error) {
 	p, err := s.peers.start(ctx, name, s.e.stderr, "kernel", "--vat", vatName, "--db", filepath.Join(s.dir, name+".db"))
 	if err != nil {
@@ -106,6 +119,8 @@ func (s *remoteStory) start(ctx context.Context, name, vatName string) (*demoKer
 	return &demoKernel{name: name, proc: p, hello: hello}, nil
 }
 
+// describe prints the facts of a kernel the test checks: its pid (to see
+// it is gone after the kill), address and key.
 func (s *remoteStory) describe(k *demoKernel) {
 	s.n.Say("%-5s kernel: pid %d, at %s, peer id %s…, database %s.db", k.name, k.proc.cmd.Process.Pid, k.hello.Addr, k.hello.Peer[:12], k.name)
 }
@@ -115,11 +130,15 @@ func (s *remoteStory) run(ctx context.Context) error {
 	s.amounts = map[string][]int64{}
 	n.Section("1. Three kernels, three processes")
 	var err error
+	// The bank first: the clients are introduced to it, so it must be
+	// listening.
 	if s.bank, err = s.start(ctx, "bank", "bank"); err != nil {
 		return err
 	}
 	s.describe(s.bank)
 	for _, name := range []string{"alice", "bob"} {
+		// The clients' kernels hold no bank; their own vat is the bench's pong,
+		// which nobody calls.
 		c, err := s.start(ctx, name, "pong")
 		if err != nil {
 			return err
@@ -135,6 +154,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	}
 
 	n.Section("2. Deposits, each answered before the next")
+	// Two rounds answered one by one show the link at work, and give the
+	// balance the kill must not lose.
 	oneByOne := 2
 	for i := 1; i <= oneByOne; i++ {
 		for _, c := range s.clients {
@@ -158,6 +179,7 @@ func (s *remoteStory) run(ctx context.Context) error {
 	n.Say("the bank's ledger: %d deposits, balance %d", before.Deposits, before.Balance)
 
 	n.Section("3. A burst, and kill -9 in the middle of it")
+	// Half of the rest in the burst, half while the bank is down.
 	burstEnd := oneByOne + (s.per-oneByOne)/2
 	for i := oneByOne + 1; i <= burstEnd; i++ {
 		for _, c := range s.clients {
@@ -169,6 +191,9 @@ func (s *remoteStory) run(ctx context.Context) error {
 	inFlight := 2 * (burstEnd - oneByOne)
 	n.Say("alice and bob send deposits #%d to #%d without waiting: %d deposits in flight", oneByOne+1, burstEnd, inFlight)
 	pid := s.bank.proc.cmd.Process.Pid
+	// Right after the burst is handed to the clients' kernels: some deposits
+	// are in the bank's outbox or inbox, some answers on the wire, some not
+	// yet sent. kill waits until the process is gone.
 	s.bank.proc.kill()
 	n.Say("SIGKILL to the bank's kernel (pid %d): no flush, no goodbye", pid)
 
@@ -182,6 +207,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	}
 	n.Say("alice and bob send deposits #%d to #%d; nobody answers", burstEnd+1, s.per)
 	for _, c := range s.clients {
+		// What a client's kernel still holds for the bank: the burst's
+		// unacknowledged deposits and those sent since. They are durable there.
 		a, err := c.proc.ask(ctx, peerLine{Op: "audit", Remote: c.remote})
 		if err != nil {
 			return err
@@ -190,6 +217,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	}
 
 	n.Section("5. The bank restarts")
+	// The same file, so the same key (beside it) and the same state; a new
+	// port, as a machine that restarts may get.
 	if s.bank, err = s.start(ctx, "bank", "bank"); err != nil {
 		return err
 	}
@@ -198,6 +227,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	}
 	n.Say("the bank's kernel resumes bank.db: pid %d, now at %s, the same peer id %s… (its key is beside its database)",
 		s.bank.proc.cmd.Process.Pid, s.bank.hello.Addr, s.bank.hello.Peer[:12])
+	// Asked before the clients know where the bank is: what it holds now is
+	// exactly what its committed cranks wrote before the kill.
 	restarted, err := s.statement(ctx)
 	if err != nil {
 		return err
@@ -205,6 +236,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	n.Say("its ledger, before anyone has reached it: %d deposits, balance %d (what it had committed when it was killed)",
 		restarted.Deposits, restarted.Balance)
 	for _, c := range s.clients {
+		// The same peer at a new address: AddRemote updates its row, and the
+		// next resend round goes there.
 		if _, err := c.proc.ask(ctx, peerLine{Op: "know", Peer: s.bank.hello.Peer, Addr: s.bank.hello.Addr}); err != nil {
 			return err
 		}
@@ -213,6 +246,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 	answered := map[string][]int64{}
 	for _, c := range s.clients {
 		n.Say("waiting for %s's answers…", c.name)
+		// Waits for every deposit the client sent since the start: each answer
+		// settles its promise once, in the client's kernel.
 		ans, err := c.proc.ask(ctx, peerLine{Op: "answers"})
 		if err != nil {
 			return err
@@ -235,6 +270,8 @@ func (s *remoteStory) run(ctx context.Context) error {
 
 // introduce makes the bank and c each other's remotes and gives c a
 // presence of the bank's root.
+// The same introduction as bench remote's: the parent relays addresses,
+// keys and the exported ref.
 func (s *remoteStory) introduce(ctx context.Context, c *demoKernel) error {
 	presence, cToBank, _, err := introduce(ctx, c.proc, s.bank.proc, c.hello, s.bank.hello)
 	c.presence, c.remote = presence, cToBank
@@ -245,6 +282,8 @@ func (s *remoteStory) introduce(ctx context.Context, c *demoKernel) error {
 // deposits i, bob 10 × i: every deposit's amount says whose it is and
 // which.
 func (s *remoteStory) deposit(ctx context.Context, c *demoKernel, i int) (int64, error) {
+	// Distinct amounts per client make a doubled or lost deposit show in the
+	// balance, not only in the ledger's count.
 	amount := int64(i)
 	if c.name == "bob" {
 		amount *= 10
@@ -285,6 +324,7 @@ func (s *remoteStory) verdict(ctx context.Context, before, restarted, after bank
 		for i := 1; i <= len(s.amounts[c.name]); i++ {
 			want = append(want, strconv.Itoa(i))
 		}
+		// The ledger's ids, in number order (baggage keys sort as strings).
 		got := slices.Clone(after.IDs[c.name])
 		slices.SortFunc(got, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
 		n.Say("%s: sent %d deposits, %d acknowledged; the ledger has %d of %s's, numbered %s",
@@ -296,6 +336,9 @@ func (s *remoteStory) verdict(ctx context.Context, before, restarted, after bank
 	n.Say("deposits sent: %d; acknowledged: %d; in the ledger: %d; taken twice: %d", sent, acked, after.Deposits, len(after.Duplicates))
 	n.Say("balance before the kill: %d; when the bank came back: %d; now: %d; the deposits sent add up to %d",
 		before.Balance, restarted.Balance, after.Balance, sum)
+	// Each deposit adds a positive amount, so the balances the bank answered
+	// are distinct exactly when no deposit ran twice, and the highest is the
+	// last.
 	slices.Sort(balances)
 	distinct := len(slices.Compact(slices.Clone(balances)))
 	n.Say("the %d answers are %d distinct balances, the highest %d", len(balances), distinct, balances[len(balances)-1])
@@ -311,6 +354,8 @@ func (s *remoteStory) verdict(ctx context.Context, before, restarted, after bank
 	if distinct != len(balances) || balances[len(balances)-1] != after.Balance {
 		problems = append(problems, "the answers are not the balances of one deposit each")
 	}
+	// The auditors last, when all traffic is done: a green audit then covers
+	// the whole story.
 	clean, err := s.auditAll(ctx)
 	if err != nil {
 		return err
@@ -331,6 +376,9 @@ func (s *remoteStory) verdict(ctx context.Context, before, restarted, after bank
 // their way. It returns what is wrong.
 func (s *remoteStory) auditAll(ctx context.Context) ([]string, error) {
 	var problems []string
+	// The bank's outbox is not checked: the clients' acks of its last
+	// answers may still be on their way, and the clients' empty outboxes
+	// are what says every deposit was applied.
 	if a, err := s.bank.proc.ask(ctx, peerLine{Op: "audit"}); err != nil {
 		return nil, err
 	} else if len(a.Problems) > 0 {

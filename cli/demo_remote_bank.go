@@ -19,6 +19,7 @@ import (
 // and resumed has every deposit it acknowledged and none it did not. A
 // deposit (who, id) taken twice is kept as evidence, not hidden.
 func bankVat(vc *vat.Context) (any, error) {
+	// A missing key reads as 0: a new bank.
 	getInt := func(key string) int64 {
 		v, _ := vc.Baggage.Get(key)
 		n, _ := marshal.Int(v)
@@ -38,6 +39,8 @@ func bankVat(vc *vat.Context) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("deposit: amount: %w", err)
 			}
+			// One key a deposit: the statement lists them, and a second delivery of
+			// the same deposit finds its key already there.
 			key := fmt.Sprintf("seen.%s.%d", who, id)
 			if vc.Baggage.Has(key) {
 				if err := vc.Baggage.Set(fmt.Sprintf("dup.%s.%d", who, id), true); err != nil {
@@ -45,6 +48,7 @@ func bankVat(vc *vat.Context) (any, error) {
 				}
 			}
 			balance := getInt("balance") + amount
+			// All written in this crank: they commit with it or not at all.
 			for k, v := range map[string]any{key: amount, "balance": balance, "deposits": getInt("deposits") + 1} {
 				if err := vc.Baggage.Set(k, v); err != nil {
 					return nil, err
@@ -59,6 +63,7 @@ func bankVat(vc *vat.Context) (any, error) {
 			slices.Sort(keys)
 			for _, k := range keys {
 				if rest, ok := strings.CutPrefix(k, "seen."); ok {
+					// Keys are seen.WHO.ID; a name with a dot keeps it (the id has none).
 					who := rest[:strings.LastIndex(rest, ".")]
 					ids, _ := byWho[who].([]any)
 					byWho[who] = append(ids, rest[len(who)+1:])
@@ -89,6 +94,8 @@ type bankStatement struct {
 // "statement" asks the kernel's own bank for its statement.
 func (p *peerKernel) demoOp(ctx context.Context, l peerLine) (peerLine, error, bool) {
 	switch l.Op {
+	// Not waiting: the result promise is kept, and "answers" waits for it.
+	// A burst is several of these in a row.
 	case "deposit":
 		methargs, err := marshal.Encode([]any{"deposit", []any{l.Who, int64(l.N), l.Amount}})
 		if err != nil {
@@ -102,6 +109,7 @@ func (p *peerKernel) demoOp(ctx context.Context, l peerLine) (peerLine, error, b
 		return peerLine{}, err, true
 	case "answers":
 		var balances []int64
+		// In the order sent; a promise settled long ago answers at once.
 		for i, kp := range p.sent {
 			o, err := p.node.Wait(ctx, kp)
 			if err != nil {
@@ -123,6 +131,7 @@ func (p *peerKernel) demoOp(ctx context.Context, l peerLine) (peerLine, error, b
 		b, _ := json.Marshal(balances)
 		return peerLine{Value: b, N: len(balances)}, nil, true
 	case "statement":
+		// The bank's own host asks its own root: no link involved.
 		methargs, _ := marshal.Encode([]any{"statement", []any{}})
 		v, err := p.call(ctx, p.root, methargs)
 		if err != nil {

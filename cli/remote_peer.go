@@ -67,6 +67,8 @@ type peerLine struct {
 // runRemotePeer is the hidden command: one child kernel (or a bare
 // protoactor-go endpoint) of bench remote or demo remote.
 func runRemotePeer(ctx context.Context, e *env, args []string) error {
+	// Flags, not the environment: the parent builds the command line, and a
+	// child run by hand (to debug it) takes the same.
 	fs := newFlags(e, remotePeerCommand, "ROLE", "A child process of bench remote and demo remote.")
 	var c peerConfig
 	fs.StringVar(&c.db, "db", "", "the kernel's database (default: in memory)")
@@ -78,6 +80,8 @@ func runRemotePeer(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A profile of each process is the only way to see what a round trip
+	// costs on each side: the parent measures, the children work.
 	if c.profile != "" {
 		f, err := os.Create(c.profile)
 		if err != nil {
@@ -90,7 +94,11 @@ func runRemotePeer(ctx context.Context, e *env, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	p := &peerIO{in: bufio.NewScanner(e.stdin), out: json.NewEncoder(e.stdout)}
+	// Lines are small, but an answer with a statement or audit problems can
+	// exceed the scanner's 64 KiB default.
 	p.in.Buffer(make([]byte, 64<<10), 1<<20)
+	// One role a process: protoactor-go remote keeps process-wide state, so
+	// the floor's endpoints and the kernels never share a process.
 	switch pos[0] {
 	case "bare-server":
 		return bareServer(ctx, p)
@@ -99,6 +107,7 @@ func runRemotePeer(ctx context.Context, e *env, args []string) error {
 	case "kernel":
 		return kernelPeer(ctx, p, c)
 	}
+	// A typo in a parent's role is a usage error, like any other command's.
 	return usageErr("unknown role %q", pos[0])
 }
 
@@ -113,6 +122,8 @@ type peerIO struct {
 func (p *peerIO) next() (peerLine, bool) {
 	for p.in.Scan() {
 		var l peerLine
+		// A line that does not parse is skipped rather than fatal: only the
+		// parent writes here, and it writes only peerLines.
 		if json.Unmarshal(p.in.Bytes(), &l) == nil {
 			return l, true
 		}
@@ -150,6 +161,8 @@ type peerKernel struct {
 // starts the node on a free loopback port, plaintext: the children are
 // on one machine, and the parent asked for it.
 func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluster kernel.ClusterConfig) (*peerKernel, error) {
+	// The store's options are the commit policy under test and the file's
+	// sync level; everything else is the default, as `serve` runs it.
 	opts := persistence.Options{}
 	if c.commit == "group" {
 		opts.Policy = persistence.Group
@@ -160,8 +173,12 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 	p := &peerKernel{vats: newGoVats(reg), fresh: true}
 	var err error
 	if c.db == "" {
+		// In memory nothing survives the process, so a fresh key a start is
+		// right: nobody could resume this kernel.
 		p.id, err = identity.Generate(rand.Reader)
 	} else {
+		// An existing file is a kernel to resume (the demo's restarted bank);
+		// a missing one a kernel to launch.
 		if _, serr := os.Stat(c.db); serr == nil {
 			p.fresh = false
 		}
@@ -181,6 +198,9 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 		return nil, err
 	}
 	p.vats.k = k
+	// The vat is launched before the node starts, so no peer frame can reach
+	// the kernel while its vat is half made. No bootstrap: the host talks to
+	// the root directly.
 	if p.fresh {
 		res, _, err := k.Launch(ctx, p.vats, cluster, kernel.LaunchOptions{NoBootstrap: true})
 		if err != nil {
@@ -193,17 +213,24 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 			p.st.Close(ctx)
 			return nil, err
 		}
+		// The root is found by the vat's name: krefs are stable across a resume,
+		// but the parent of a restarted kernel does not tell it which.
 		for _, v := range k.Vats() {
 			if v.Name == cluster.Bootstrap {
 				p.root = v.Root
 			}
 		}
 	}
+	// The launch (or resume) is made durable before the node starts: under
+	// group commit it would otherwise wait for the first step's flush.
 	if _, err := k.Flush(ctx); err != nil {
 		p.st.Close(ctx)
 		return nil, err
 	}
 	p.node, err = transport.Start(ctx, transport.Config{Identity: p.id, Host: "127.0.0.1", InsecureLoopback: true,
+		// Plaintext on loopback, the only place the transport allows it: all the
+		// children run on this machine. A short resend period so that the
+		// demo's restarted bank is caught up quickly.
 		Kernel: k, Deliverer: p.vats, ResendEvery: 100 * time.Millisecond})
 	if err != nil {
 		p.st.Close(ctx)
@@ -214,6 +241,8 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 
 // close stops the node, flushes and closes the store.
 func (p *peerKernel) close(ctx context.Context) error {
+	// The node first, so no step runs on the kernel while the vats stop and
+	// the store closes; the last flush keeps what a group still holds.
 	err := p.node.Stop(ctx)
 	p.vats.stop()
 	if _, ferr := p.vats.k.Flush(ctx); ferr != nil && err == nil {
@@ -237,6 +266,8 @@ func (p *peerKernel) common(ctx context.Context, l peerLine) (peerLine, error, b
 	var ans peerLine
 	var err error
 	switch l.Op {
+	// Every host request goes through the node (DoOut), which owns the
+	// kernel: the kernel is never called from two goroutines.
 	case "know":
 		// A new peer, or one that moved: the same key at a new address.
 		err = p.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
@@ -256,6 +287,9 @@ func (p *peerKernel) common(ctx context.Context, l peerLine) (peerLine, error, b
 			ans.KRef = string(kref)
 			return out, err
 		})
+	// The auditor on the node's goroutine, between steps, so it sees a state
+	// no crank is halfway through. Pending tells the parent whether the
+	// peer has acknowledged everything.
 	case "audit":
 		err = p.node.Do(ctx, func(k *kernel.Kernel) error {
 			var err error
@@ -269,6 +303,8 @@ func (p *peerKernel) common(ctx context.Context, l peerLine) (peerLine, error, b
 			}
 			return err
 		})
+	// Not one of the common requests: the caller tries the bench's and the
+	// demo's.
 	default:
 		return ans, nil, false
 	}
@@ -287,6 +323,8 @@ func (p *peerKernel) call(ctx context.Context, target kernel.KRef, methargs mars
 	}); err != nil {
 		return nil, err
 	}
+	// The settlement is released only after the flush that covers it, so
+	// what the host sees here is durable (output validity).
 	o, err := p.node.Wait(ctx, kp)
 	if err != nil {
 		return nil, err
@@ -314,6 +352,8 @@ func newGoVats(reg *vat.Registry) *goVats {
 
 // Deliver implements kernel.Deliverer.
 func (g *goVats) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	// A startVat begins an incarnation: the build function runs in the new
+	// instance, and an old one (a restart) is stopped so its goroutines end.
 	if d.Kind == kernel.DeliverStartVat {
 		info, err := g.k.Vat(id)
 		if err != nil {
@@ -336,6 +376,8 @@ func (g *goVats) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery
 	if inst == nil {
 		return fmt.Errorf("vat %s: %w", id, kernel.ErrNoEndpoint)
 	}
+	// A vat's failure is the kernel's to handle (roll back, terminate):
+	// ErrVatFault says so.
 	if err := inst.Deliver(d, sys); err != nil {
 		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
 	}
@@ -368,6 +410,9 @@ func startPeer(ctx context.Context, name string, stderr io.Writer, args ...strin
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
+	// Not CommandContext: each command kills its children itself (killAll,
+	// deferred, which also waits until they are gone), and the demo kills
+	// one on purpose; a kill driven by ctx would race with both.
 	cmd := exec.Command(exe, append([]string{remotePeerCommand}, args...)...)
 	cmd.Stderr = stderr
 	setPeerAttrs(cmd)
@@ -382,6 +427,9 @@ func startPeer(ctx context.Context, name string, stderr io.Writer, args ...strin
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
+	// One reader a child: lines go to a channel so that read can give up at
+	// ctx's end, and Wait runs only after the last line (exec's rule for
+	// StdoutPipe).
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -404,8 +452,13 @@ func (p *peerProc) read(ctx context.Context) (peerLine, error) {
 	select {
 	case l, ok := <-p.lines:
 		if !ok {
-			return peerLine{}, fmt.Errorf("%s exited: %v", p.name, p.err)
+			if p.err == nil {
+				return peerLine{}, fmt.Errorf("%s exited before answering", p.name)
+			}
+			return peerLine{}, fmt.Errorf("%s exited: %w", p.name, p.err)
 		}
+		// The child's error text is all that crosses the pipe; it names the
+		// child so the user knows which kernel failed.
 		if l.Err != "" {
 			return l, fmt.Errorf("%s: %s", p.name, l.Err)
 		}
@@ -427,6 +480,8 @@ func (p *peerProc) ask(ctx context.Context, l peerLine) (peerLine, error) {
 // quit asks the child to end (its stdin closes) and waits for it, at most
 // until ctx ends, when it is killed.
 func (p *peerProc) quit(ctx context.Context) error {
+	// Closing stdin is the child's signal to stop cleanly: it stops its
+	// node, flushes and closes its store.
 	p.in.Close()
 	select {
 	case <-p.done:
@@ -492,6 +547,8 @@ func (s *peerSet) start(ctx context.Context, name string, stderr io.Writer, args
 }
 
 // killAll kills every child still running.
+// Deferred by every command that starts children, before anything else
+// can fail.
 func (s *peerSet) killAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -538,6 +595,8 @@ func kernelPeer(ctx context.Context, p *peerIO, c peerConfig) error {
 // demo's bank.
 func remoteVats() *vat.Registry {
 	reg := vat.NewRegistry()
+	// The children's own registry, not the binary's: a program built on
+	// package cli with vats of its own still runs these two.
 	reg.MustRegister("remote/pong", pongVat)
 	reg.MustRegister("remote/bank", bankVat)
 	return reg

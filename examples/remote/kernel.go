@@ -49,9 +49,14 @@ func child(ctx context.Context, role, db string, stdin io.Reader, stdout io.Writ
 		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
 		return 1
 	}
+	// stdout carries only these lines: the parent reads them as answers.
 	out := json.NewEncoder(stdout)
+	// The first line says where the node listens and who it is: the parent
+	// needs both to introduce the kernels to each other.
 	out.Encode(line{Addr: k.node.Addr(), Peer: string(k.id.ID()), KRef: string(k.root), Resumed: k.resumed})
 	in := bufio.NewScanner(stdin)
+	// One request at a time, until stdin closes: the parent closes it to
+	// stop this kernel cleanly, and a parent that dies closes it too.
 	for in.Scan() {
 		var req line
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
@@ -64,6 +69,7 @@ func child(ctx context.Context, role, db string, stdin io.Reader, stdout io.Writ
 		}
 		out.Encode(ans)
 	}
+	// A clean stop: the node, then the last flush and the store.
 	if err := k.close(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
 		return 1
@@ -85,6 +91,7 @@ type peerKernel struct {
 }
 
 func openKernel(ctx context.Context, role, db string) (*peerKernel, error) {
+	// The same registry in every process; only the bank launches a vat.
 	p := &peerKernel{vats: &goVats{reg: registry(), insts: map[kernel.VatID]*vat.Instance{}}}
 	_, statErr := os.Stat(db)
 	p.resumed = statErr == nil
@@ -95,6 +102,9 @@ func openKernel(ctx context.Context, role, db string) (*peerKernel, error) {
 		return nil, err
 	}
 	p.id = id
+	// Durable commit, synchronous=FULL: each crank is in SQLite, synced,
+	// before anything it caused is seen. That is what lets the bank die at
+	// any instant.
 	if p.st, err = sqlitestore.Open(ctx, db, persistence.Options{}); err != nil {
 		return nil, err
 	}
@@ -103,6 +113,8 @@ func openKernel(ctx context.Context, role, db string) (*peerKernel, error) {
 		return nil, err
 	}
 	p.vats.k = p.k
+	// The vats first, then the node: no peer frame reaches a kernel whose
+	// vats are not there yet.
 	if err := p.launchOrResume(ctx, role); err != nil {
 		p.st.Close(ctx)
 		return nil, err
@@ -125,6 +137,8 @@ func (p *peerKernel) launchOrResume(ctx context.Context, role string) error {
 		if _, err := p.k.Resume(ctx, p.vats); err != nil {
 			return err
 		}
+		// The bank's root kref did not change across the restart: alice's
+		// kernel still names it through the same remote ref.
 		for _, v := range p.k.Vats() {
 			if v.Name == "bank" {
 				p.root = v.Root
@@ -138,11 +152,13 @@ func (p *peerKernel) launchOrResume(ctx context.Context, role string) error {
 		}
 		p.root = res.Roots["bank"]
 	}
+	// The launch or resume is in SQLite before the node starts.
 	_, err := p.k.Flush(ctx)
 	return err
 }
 
 func (p *peerKernel) close(ctx context.Context) error {
+	// The node first, so no step runs while the store closes.
 	err := p.node.Stop(ctx)
 	p.vats.stop()
 	if _, ferr := p.k.Flush(ctx); ferr != nil && err == nil {
@@ -161,6 +177,8 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 	// kernel.
 	hostOut := func(fn func(k *kernel.Kernel) ([]kernel.Output, error)) error { return p.node.DoOut(ctx, fn) }
 	switch req.Op {
+	// AddRemote pins the peer's key: a kernel whose key changed is refused,
+	// whatever address it comes from.
 	case "know": // the peer at Addr with key Peer: new, or moved
 		return ans, hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
 			r, out, err := k.AddRemote(ctx, req.Peer, req.Addr)
@@ -179,6 +197,8 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 			ans.KRef = string(kref)
 			return out, err
 		})
+	// QueueMessage runs a host unit; the crank that routes the send writes
+	// it to the bank's outbox, and the node sends it once that is flushed.
 	case "deposit": // send deposit(Amount) to the presence KRef, not waiting
 		methargs, err := marshal.Encode([]any{"deposit", []any{req.Amount}})
 		if err != nil {
@@ -189,6 +209,8 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 			p.sent = append(p.sent, kp)
 			return out, err
 		})
+	// Every promise since the start, in order: an answer that came before
+	// the kill and one resent after it both settle their promise once.
 	case "answers": // wait for every deposit's answer
 		for i, kp := range p.sent {
 			v, err := p.wait(ctx, kp)
@@ -202,6 +224,7 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 			ans.Answers = append(ans.Answers, n)
 		}
 		return ans, nil
+	// A host call on the bank's own kernel, not over the link.
 	case "statement": // the bank's statement, asked by its own host
 		methargs, _ := marshal.Encode([]any{"statement", []any{}})
 		var kp kernel.KRef
@@ -217,6 +240,7 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 		if err != nil {
 			return ans, err
 		}
+		// The statement is {balance, deposits}, as vats.go writes it.
 		st, _ := v.(map[string]any)
 		ans.Balance, _ = marshal.Int(st["balance"])
 		list, _ := st["deposits"].([]any)
@@ -225,6 +249,7 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 			ans.Deposits = append(ans.Deposits, n)
 		}
 		return ans, nil
+	// On the node, between steps, so no crank is half done.
 	case "audit": // the auditor, and how many messages wait for Remote
 		return ans, p.node.Do(ctx, func(k *kernel.Kernel) error {
 			var err error
@@ -243,6 +268,8 @@ func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
 }
 
 // wait waits for the settlement of kp and decodes its value.
+// The node releases an output only after the flush that covers it: what
+// the host sees is durable.
 func (p *peerKernel) wait(ctx context.Context, kp kernel.KRef) (any, error) {
 	o, err := p.node.Wait(ctx, kp)
 	if err != nil {
@@ -265,6 +292,8 @@ type goVats struct {
 
 // Deliver implements kernel.Deliverer.
 func (g *goVats) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
+	// A startVat begins an incarnation (at launch, and at each resume): the
+	// build function runs in a new instance, which reads its baggage back.
 	if d.Kind == kernel.DeliverStartVat {
 		info, err := g.k.Vat(id)
 		if err != nil {
@@ -285,6 +314,8 @@ func (g *goVats) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery
 	if inst == nil {
 		return fmt.Errorf("vat %s: %w", id, kernel.ErrNoEndpoint)
 	}
+	// ErrVatFault lets the kernel roll the crank back and apply the vat's
+	// failure policy.
 	if err := inst.Deliver(d, sys); err != nil {
 		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
 	}

@@ -19,6 +19,8 @@ import (
 // doubled.
 func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	// Files, not memory: the bank must come back from SIGKILL with what it
+	// had committed.
 	dir, err := os.MkdirTemp("", "remote-example-*")
 	if err != nil {
 		return err
@@ -27,6 +29,7 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	var procs procSet
 	// Every process started is killed on the way out, however it goes.
 	defer procs.killAll()
+	// start runs a kernel process and reads its first line.
 	start := func(role string) (*proc, line, error) {
 		p, err := procs.start(ctx, role, filepath.Join(dir, role+".db"), stderr)
 		if err != nil {
@@ -45,6 +48,8 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	if err != nil {
 		return err
 	}
+	// The pids and addresses are facts the test checks: the killed one gone,
+	// the restarted one new, on a new port.
 	say("bank:  pid %d, at %s, peer id %s…", bank.pid(), bankHello.Addr, bankHello.Peer[:12])
 	say("alice: pid %d, at %s, peer id %s…", alice.pid(), aliceHello.Addr, aliceHello.Peer[:12])
 	// The introduction: each kernel adds the other as a remote (pinning
@@ -69,6 +74,8 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	presence := im.KRef
 	say("alice holds %s, a presence of the bank's root", presence)
 	var sent []int64
+	// deposit hands alice's kernel a deposit and does not wait for its
+	// answer; sent keeps what was sent, to check the ledger against.
 	deposit := func(amount int64) error {
 		sent = append(sent, amount)
 		_, err := alice.ask(ctx, line{Op: "deposit", KRef: presence, Amount: amount})
@@ -76,6 +83,7 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	}
 
 	say("\n== Deposits, each answered before the next ==")
+	// Answered one by one: the balance the kill must not lose.
 	for _, amount := range []int64{1, 2} {
 		if err := deposit(amount); err != nil {
 			return err
@@ -88,6 +96,7 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	}
 
 	say("\n== A burst, and kill -9 in the middle of it ==")
+	// Half of the rest in the burst, half while the bank is down.
 	burstEnd := 2 + (deposits-2)/2
 	for i := 3; i <= burstEnd; i++ {
 		if err := deposit(int64(i)); err != nil {
@@ -96,6 +105,9 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	}
 	say("alice sends deposit(3) to deposit(%d) without waiting", burstEnd)
 	killed := bank.pid()
+	// Right after the burst: deposits are in alice's outbox, on the wire,
+	// in the bank's run queue, and answers on their way back. kill waits
+	// until the process is gone.
 	bank.kill()
 	say("SIGKILL to the bank's kernel (pid %d)", killed)
 	for i := burstEnd + 1; i <= deposits; i++ {
@@ -104,6 +116,8 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 		}
 	}
 	say("alice sends deposit(%d) to deposit(%d) while the bank is down", burstEnd+1, deposits)
+	// Alice's kernel holds what the bank has not acknowledged, durably: it
+	// waits there for as long as the bank is away.
 	a, err := alice.ask(ctx, line{Op: "audit", Remote: toBank.Remote})
 	if err != nil {
 		return err
@@ -115,15 +129,21 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	if err != nil {
 		return err
 	}
+	// The same file, so the same key (beside it) and the same ledger; a new
+	// port.
 	if !bankHello2.Resumed || bankHello2.Peer != bankHello.Peer {
 		return fmt.Errorf("the bank did not resume with its key")
 	}
+	// Before alice knows the new address: what the bank holds now is what it
+	// had committed when it was killed.
 	back, err := bank.ask(ctx, line{Op: "statement"})
 	if err != nil {
 		return err
 	}
 	say("the bank resumes bank.db: pid %d, at %s, the same peer id; its ledger holds %d deposits, balance %d",
 		bank.pid(), bankHello2.Addr, len(back.Deposits), back.Balance)
+	// The same peer at a new address: the next resend round goes there, and
+	// the bank drops what it had applied before the kill.
 	if _, err := alice.ask(ctx, line{Op: "know", Peer: bankHello2.Peer, Addr: bankHello2.Addr}); err != nil {
 		return err
 	}
@@ -145,12 +165,15 @@ func tell(ctx context.Context, w, stderr io.Writer, deposits int) error {
 	}
 	say("sent %d deposits, %d answered; the ledger holds %d, in order: %v", len(sent), len(answers.Answers), len(end.Deposits), end.Deposits)
 	say("balance %d; the deposits sent add up to %d", end.Balance, sum)
+	// The checks that make the story a test: every deposit once, in the
+	// order sent, and every answer a running total.
 	switch {
 	case !slices.Equal(end.Deposits, sent):
 		return fmt.Errorf("lost or doubled: the ledger holds %v, alice sent %v", end.Deposits, sent)
 	case end.Balance != sum || len(answers.Answers) != len(sent) || answers.Answers[len(sent)-1] != sum:
 		return fmt.Errorf("the balance %d or the answers %v do not add up to %d", end.Balance, answers.Answers, sum)
 	}
+	// Both auditors, and alice's outbox empty: the bank acknowledged all.
 	for _, p := range []*proc{bank, alice} {
 		for {
 			a, err := p.ask(ctx, line{Op: "audit", Remote: toBank.Remote})
@@ -192,6 +215,8 @@ type proc struct {
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 // read returns the process's next line.
+// Through the channel, so that a kernel that never answers costs the
+// story its deadline, not forever.
 func (p *proc) read(ctx context.Context) (line, error) {
 	select {
 	case l, ok := <-p.lines:
@@ -217,6 +242,8 @@ func (p *proc) ask(ctx context.Context, req line) (line, error) {
 }
 
 // kill sends SIGKILL and waits until the process is gone.
+// Safe to call twice: the story kills the bank, and killAll kills every
+// process at the end.
 func (p *proc) kill() {
 	p.once.Do(func() {
 		p.cmd.Process.Kill()
@@ -254,6 +281,8 @@ func (s *procSet) start(ctx context.Context, role, db string, stderr io.Writer) 
 	if err != nil {
 		return nil, err
 	}
+	// This program again, told its role by the environment; its stdin and
+	// stdout are the parent's line pipes.
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), roleEnv+"="+role, dbEnv+"="+db)
 	if s.stderr == nil {
@@ -272,6 +301,7 @@ func (s *procSet) start(ctx context.Context, role, db string, stderr io.Writer) 
 		return nil, err
 	}
 	s.all = append(s.all, p)
+	// One reader a process; Wait only after the last line, as exec wants.
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {

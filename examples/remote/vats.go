@@ -34,9 +34,12 @@ func bank(vc *vat.Context) (any, error) {
 	return vat.Far("bank", vat.Methods{
 		"deposit": func(c *vat.Call) (any, error) {
 			amount, err := marshal.Int(c.Arg(0))
+			// Positive amounts only: then every balance is a new one, and a doubled
+			// deposit shows in the balance.
 			if err != nil || amount <= 0 {
 				return nil, fmt.Errorf("deposit: want a positive amount, got %v", c.Arg(0))
 			}
+			// Both keys in this crank: they commit together, or not at all.
 			b := balance() + amount
 			if err := vc.Baggage.Set("ledger", append(ledger(), amount)); err != nil {
 				return nil, err
