@@ -38,7 +38,8 @@ func runBenchRemote(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench remote", "[--n N] [--rounds R] [--store memory|file] [--commit durable,group] [--json]", `
 Measures cross-kernel round trips on loopback: a host on kernel A sends
 ping(i) to an object in kernel B, and B's answer settles A's promise;
-the next starts when the last has settled. Each kernel is a process of
+the next starts when the last has settled (--window W keeps W in flight
+in every mode). Each kernel is a process of
 its own (this binary started again), joined by a link (protoactor-go
 remote, plaintext on loopback). In the same run, between the kernels'
 rounds, it measures the floor: protoactor-go's own remote
@@ -79,6 +80,11 @@ of medians ("median": true), on stdout.`)
 	}
 	// One deadline for the whole run: a child that hangs is killed with the
 	// rest, and the command says why.
+	if f.profile != "" {
+		if err := os.MkdirAll(f.profile, 0o755); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var peers peerSet
