@@ -78,13 +78,14 @@ of medians ("median": true), on stdout.`)
 	if err != nil {
 		return err
 	}
-	// One deadline for the whole run: a child that hangs is killed with the
-	// rest, and the command says why.
 	if f.profile != "" {
+		// The children write their profiles there; they cannot make it.
 		if err := os.MkdirAll(f.profile, 0o755); err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
+	// One deadline for the whole run: a child that hangs is killed with the
+	// rest, and the command says why.
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var peers peerSet
