@@ -26,6 +26,11 @@ type benchFlags struct {
 // runBench is the bench command: each workload named, --reps times on a
 // fresh kernel, against floors measured first in the same process.
 func runBench(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "remote" {
+		// Two kernel processes and a floor of their own: a command apart
+		// (bench_remote.go).
+		return runBenchRemote(ctx, e, args[1:])
+	}
 	fs := newFlags(e, "bench", "WORKLOAD... [--n N] [--store memory|file] [--commit durable|group] [--json]", `
 Measures the kernel on a workload, in this process: each repetition
 starts a fresh kernel (the start-up is timed), launches the workload's
@@ -37,6 +42,9 @@ measured in one run compare across machines and days.
 
 Workloads:
 `+workloadList()+`
+Cross-kernel round trips between two kernel processes: see
+"kernel-actors bench remote --help".
+
 Output: a table (the repetitions and their median), or with --json one
 JSON line a repetition and one of medians ("median": true), on stdout.
 docs/bench.md describes every field. A progress line shows on a

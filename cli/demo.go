@@ -13,15 +13,22 @@ import (
 // whatever the Program's registry holds, since each demo starts its own
 // kernel with its own bundles.
 func runDemo(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "remote" {
+		// Three kernel processes, not one kernel: a command apart
+		// (demo_remote.go), with flags of its own.
+		return runDemoRemote(ctx, e, args[1:])
+	}
 	var names []string
 	for _, d := range catalog.Demos() {
 		names = append(names, d.Name)
 	}
+	names = append(names, "remote")
 	fs := newFlags(e, "demo", "[NAME] [--db PATH] [--list] [-v]", fmt.Sprintf(`
 Runs a bundled demo and narrates it: which vat sent what, promise
 pipelining, a vat crash rolled back and handled by its failure policy, a
 revocation. NAME is one of: %s (default %s). The kernel runs in memory
-unless --db names a file to keep its state in (a new one).`, strings.Join(names, ", "), catalog.Default))
+unless --db names a file to keep its state in (a new one). "remote"
+runs three kernels in three processes (see "demo remote --help").`, strings.Join(names, ", "), catalog.Default))
 	// In memory by default: a demo is for watching, and leaving a file
 	// behind at each run would be a surprise.
 	db := fs.String("db", "", "keep the kernel's state in this new SQLite file (default: in memory)")
@@ -35,6 +42,7 @@ unless --db names a file to keep its state in (a new one).`, strings.Join(names,
 		for _, d := range catalog.Demos() {
 			fmt.Fprintf(e.stdout, "%-12s %s\n", d.Name, d.Summary)
 		}
+		fmt.Fprintf(e.stdout, "%-12s %s\n", "remote", demoRemoteSummary)
 		return nil
 	}
 	name := catalog.Default

@@ -111,6 +111,9 @@ func commands() []command {
 		{"bench", "WORKLOAD... [--n N] [--json]", "measure the kernel on a workload, against floors of the same run", runBench},
 		{"bundles", "[--json]", "list the vat bundles this binary can launch, with their methods", runBundles},
 		{"version", "[--json]", "print the version this binary was built from", runVersion},
+		// Hidden (not in the usage): the child processes of bench remote
+		// and demo remote, which start this binary again.
+		{remotePeerCommand, "ROLE", "", runRemotePeer},
 	}
 }
 
@@ -119,6 +122,9 @@ func commands() []command {
 func usage(name string) string {
 	s := name + ": an object-capability kernel in Go.\n\nUsage:\n"
 	for _, c := range commands() {
+		if c.summary == "" {
+			continue // a hidden command
+		}
 		s += fmt.Sprintf("  %s %-10s %-28s %s\n", name, c.name, c.args, c.summary)
 	}
 	return s + "\nClients find the daemon with --addr (default from PATH.addr with --db, or " + DefaultAddr + ")\nand its token with --db PATH (PATH.token) or --token-file.\nRun \"" + name + " COMMAND --help\" for a command's flags.\n"

@@ -233,6 +233,23 @@ type link struct {
 	// drops what it has.
 	sent, acked map[kernel.RemoteID]uint64
 	timer       *time.Timer // the next resendTick
+	// stepQueued says a stepNow is in the mailbox (stepSoon).
+	stepQueued bool
+}
+
+// stepNow is the link's message to itself to step (stepSoon).
+type stepNow struct{}
+
+// stepSoon steps once the frames and requests already in the mailbox
+// are applied: a burst of them shares one step, so under group commit
+// one flush (one fsync) covers them all, and one pump sends what they
+// caused. The mailbox is FIFO, so the stepNow comes after what is
+// queued now, and before what comes later.
+func (l *link) stepSoon(ctx actor.Context) {
+	if !l.stepQueued {
+		l.stepQueued = true
+		ctx.Send(ctx.Self(), stepNow{})
+	}
 }
 
 // Receive is the link's loop: a frame from a peer, a host request, or its
@@ -246,7 +263,7 @@ func (l *link) Receive(ctx actor.Context) {
 		// (ApplyRemote, AckRemote), so a crash between frames loses
 		// nothing the peer was told was applied.
 		l.onFrame(ctx, m)
-		l.step(ctx)
+		l.stepSoon(ctx)
 	case *doRequest:
 		// A host request, between the link's own steps: the kernel is
 		// never called from two goroutines (package kernel's duty 1).
@@ -256,6 +273,9 @@ func (l *link) Receive(ctx actor.Context) {
 		// must pin what the kernel now holds before the next dial.
 		l.refreshPins()
 		m.done <- err
+		l.stepSoon(ctx)
+	case stepNow:
+		l.stepQueued = false
 		l.step(ctx)
 	case resendTick:
 		// Whatever is still unacknowledged may have been lost (a dropped
