@@ -18,7 +18,14 @@ func Listen(sys *actor.ActorSystem, host string, port int, p *Pump) (*remote.Rem
 		// INVARIANT: plaintext only on loopback, and only when asked.
 		return nil, fmt.Errorf("%w: plaintext with host %q: plaintext is allowed only on a loopback address", ErrRefused, host)
 	}
-	r := remote.NewRemote(sys, remote.Configure(host, port, p.RemoteOptions()...))
+	cfg := remote.Configure(host, port, p.RemoteOptions()...)
+	// One dial per endpoint, not five: protoactor-go's endpoint writer
+	// retries a failed dial in its actor, sleeping 2 s between tries, and
+	// a Release (a Stop) waits for it. The pump's resend rounds dial
+	// again anyway, with a fresh endpoint, and lose nothing meanwhile
+	// (what was not acked is sent again).
+	cfg.MaxRetryCount = 1
+	r := remote.NewRemote(sys, cfg)
 	// Start panics when it cannot listen; a bad address is the caller's
 	// error, not a crash.
 	if err := startRemote(r); err != nil {
