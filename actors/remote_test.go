@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,4 +186,34 @@ func TestRemoteGiveUp(t *testing.T) {
 	// A later send to its object fails at once: the object is orphaned.
 	_, err = k.QueueMessage(ctx, presence, "again")
 	require.True(t, errors.Is(err, kernel.ErrObjectDeleted) || errors.Is(err, kernel.ErrPeerUnreachable), "%v", err)
+}
+
+// Stop releases the remote: the listener is closed (its port can be
+// bound again at once), and the process may start another kernel with a
+// remote, on the same port.
+func TestRemoteStopReleases(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := actors.Config{Registry: vat.NewRegistry(), Remote: &actors.RemoteConfig{Host: "127.0.0.1", InsecureLoopback: true}}
+	k, err := actors.Start(ctx, cfg)
+	require.NoError(t, err)
+	me, err := k.LocalPeer(ctx)
+	require.NoError(t, err)
+	c, err := net.Dial("tcp", me.Address)
+	require.NoError(t, err, "the kernel listens")
+	c.Close()
+	require.NoError(t, k.Stop(ctx))
+	_, err = k.LocalPeer(ctx)
+	require.ErrorIs(t, err, actors.ErrStopped)
+
+	l, err := net.Listen("tcp", me.Address)
+	require.NoError(t, err, "the port is free once Stop returns")
+	require.NoError(t, l.Close())
+	_, port, _ := net.SplitHostPort(me.Address)
+	cfg.Remote.Port, _ = strconv.Atoi(port)
+	k2 := startNode(t, cfg)
+	me2, err := k2.LocalPeer(ctx)
+	require.NoError(t, err)
+	require.Equal(t, me.Address, me2.Address)
+	require.NotEqual(t, me.ID, me2.ID, "an in-memory kernel gets a fresh key")
 }
