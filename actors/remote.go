@@ -200,7 +200,14 @@ func (ka *kernelActor) remoteFrame(m *wrapperspb.BytesValue) {
 	if ka.broken != nil || ka.stopping() {
 		return // the peer sends it again; a stopping kernel takes nothing new
 	}
-	ka.release(ka.rem.pump.Apply(ka.ctx, m, transport.Authenticated(ka.actx)))
+	out := ka.rem.pump.Apply(ka.ctx, m, transport.Authenticated(ka.actx))
+	// The frame's units are audited as a crank's are: a peer's message
+	// that broke an invariant stops the kernel at that frame, before its
+	// outputs reach anyone.
+	if ka.auditing() && !ka.auditCrank() {
+		return
+	}
+	ka.release(out)
 	ka.kick()
 }
 
