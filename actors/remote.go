@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -43,10 +44,15 @@ import (
 // RemoteConfig puts a kernel on the network (Config.Remote).
 type RemoteConfig struct {
 	// Host and Port are where the kernel listens for peers; Port 0 picks
-	// a free port (LocalPeer says which). Host is required: it is also
-	// the address peers are told.
+	// a free port (LocalPeer says which). Host is required, and is also
+	// the address peers are told unless Advertise is set.
 	Host string
 	Port int
+	// Advertise is the host:port peers are told to reach the kernel at
+	// (LocalPeer's address), when it is not the listener's own: a kernel
+	// listening on 0.0.0.0, behind NAT or in a container. Empty means
+	// the listener's address.
+	Advertise string
 	// InsecureLoopback turns TLS off. It is refused unless Host is a
 	// loopback address: plaintext is for one machine, and only on request.
 	InsecureLoopback bool
@@ -85,7 +91,9 @@ var remoteClaimed atomic.Bool
 func (c *RemoteConfig) validate() error {
 	switch {
 	case c.Host == "":
-		return fmt.Errorf("%w: Config.Remote.Host is empty; want the address peers reach this kernel at, e.g. 127.0.0.1", ErrConfig)
+		return fmt.Errorf("%w: Config.Remote.Host is empty; want the address to listen on, e.g. 127.0.0.1 (or 0.0.0.0 with Advertise)", ErrConfig)
+	case c.Advertise != "" && !validHostPort(c.Advertise):
+		return fmt.Errorf("%w: Config.Remote.Advertise %q: want HOST:PORT with a host and a port peers can dial", ErrConfig, c.Advertise)
 	case c.Port < 0 || c.Port > 65535:
 		return fmt.Errorf("%w: Config.Remote.Port is %d; want 0 (any free port) to 65535", ErrConfig, c.Port)
 	case c.InsecureLoopback && !isLoopbackHost(c.Host):
@@ -100,6 +108,17 @@ func (c *RemoteConfig) validate() error {
 		c.ResendEvery = DefaultResendEvery
 	}
 	return nil
+}
+
+// validHostPort reports whether addr is host:port with both parts set
+// and a port number peers can dial.
+func validHostPort(addr string) bool {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil || h == "" {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535
 }
 
 func isLoopbackHost(host string) bool {
@@ -163,7 +182,7 @@ func newRemoteNode(cfg *Config, k *kernel.Kernel, log *slog.Logger) (*remoteNode
 
 // listen attaches protoactor-go remote to sys and starts listening.
 func (n *remoteNode) listen(sys *actor.ActorSystem) error {
-	rem, err := transport.Listen(sys, n.cfg.Host, n.cfg.Port, n.pump)
+	rem, err := transport.Listen(sys, n.cfg.Host, n.cfg.Port, n.cfg.Advertise, n.pump)
 	if err != nil {
 		return fmt.Errorf("actors: Config.Remote: %w", err)
 	}

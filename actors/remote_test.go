@@ -32,6 +32,7 @@ func TestRemoteConfigRefused(t *testing.T) {
 		{actors.RemoteConfig{Host: "0.0.0.0", InsecureLoopback: true}, "Config.Remote.InsecureLoopback"},
 		{actors.RemoteConfig{Host: "127.0.0.1", ResendEvery: -time.Second}, "Config.Remote.ResendEvery"},
 		{actors.RemoteConfig{Host: "127.0.0.1", GiveUpAfter: -time.Second}, "Config.Remote.GiveUpAfter"},
+		{actors.RemoteConfig{Host: "0.0.0.0", Advertise: "kernel.example"}, "Config.Remote.Advertise"},
 	}
 	for _, c := range cases {
 		rc := c.cfg
@@ -216,4 +217,14 @@ func TestRemoteStopReleases(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, me.Address, me2.Address)
 	require.NotEqual(t, me.ID, me2.ID, "an in-memory kernel gets a fresh key")
+}
+
+// Advertise is the address peers are told, whatever the listener's.
+func TestRemoteAdvertise(t *testing.T) {
+	ctx := context.Background()
+	k := startNode(t, actors.Config{Registry: vat.NewRegistry(),
+		Remote: &actors.RemoteConfig{Host: "127.0.0.1", Advertise: "kernel.example:7420"}})
+	me, err := k.LocalPeer(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "kernel.example:7420", me.Address)
 }

@@ -12,13 +12,19 @@ import (
 // with the pump's options (mutual TLS, or plaintext when the pump was
 // made InsecureLoopback, which Listen refuses off a loopback host), and
 // starts it. It is how both a Node and the actors runtime put a kernel
-// on the network. Release undoes it.
-func Listen(sys *actor.ActorSystem, host string, port int, p *Pump) (*remote.Remote, error) {
+// on the network. advertise, if not empty, is the host:port peers are
+// told instead of the listener's (a kernel listening on 0.0.0.0, behind
+// NAT, in a container). Release undoes it.
+func Listen(sys *actor.ActorSystem, host string, port int, advertise string, p *Pump) (*remote.Remote, error) {
 	if p.insecure && !isLoopback(host) {
 		// INVARIANT: plaintext only on loopback, and only when asked.
 		return nil, fmt.Errorf("%w: plaintext with host %q: plaintext is allowed only on a loopback address", ErrRefused, host)
 	}
-	cfg := remote.Configure(host, port, p.RemoteOptions()...)
+	opts := p.RemoteOptions()
+	if advertise != "" {
+		opts = append(opts[:len(opts):len(opts)], remote.WithAdvertisedHost(advertise))
+	}
+	cfg := remote.Configure(host, port, opts...)
 	// One dial per endpoint, not five: protoactor-go's endpoint writer
 	// retries a failed dial in its actor, sleeping 2 s between tries, and
 	// a Release (a Stop) waits for it. The pump's resend rounds dial

@@ -95,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.mu.results = map[kernel.KRef]kernel.Output{}
 	n.mu.waiters = map[kernel.KRef][]chan kernel.Output{}
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return cfg.Logger }))
-	if n.rem, err = Listen(n.sys, cfg.Host, cfg.Port, pump); err != nil {
+	if n.rem, err = Listen(n.sys, cfg.Host, cfg.Port, "", pump); err != nil {
 		n.sys.Shutdown()
 		return nil, err
 	}
