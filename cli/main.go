@@ -106,7 +106,7 @@ func commands() []command {
 		{"restart", "VAT", "restart a vat from its durable state (client)", runRestart},
 		{"upgrade", "VAT BUNDLE | VAT --bundle-spec FILE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
-		{"remotes", "[list|add|export|import|give-up]", "show and change a running kernel's peer kernels (client)", runRemotes},
+		{"remotes", "[VERB ARG...]", "show and change a running kernel's peer kernels (client)", runRemotes},
 		{"top", "[--once] [--json]", "watch a running kernel's live numbers in the terminal (client)", runTop},
 		{"inspect", "--db PATH [--json] | --live", "show what a kernel's database holds, and audit it", runInspect},
 		{"bench", "WORKLOAD... [--n N] [--json]", "measure the kernel on a workload, against floors of the same run", runBench},
