@@ -274,7 +274,7 @@ func (ka *kernelActor) crank() {
 	}
 	if timed {
 		// Before kick, so that the figure is this crank's alone.
-		took := ka.cfg.Clock.Now().Sub(began)
+		took := since(ka.cfg.Clock, began)
 		if ka.debugCranks {
 			// Stringer, not Dur: "1.2ms", where Dur logs a bare number
 			// whose unit the reader must guess.
@@ -462,8 +462,9 @@ func (ka *kernelActor) pumpObserved(ctx context.Context, pid *actor.PID, id kern
 	ka.tel.sys.Reset(sys)
 	began := ka.cfg.Clock.Now()
 	err := ka.pump(ctx, pid, id, d, &ka.tel.sys)
-	end := ka.cfg.Clock.Now()
-	ka.observeDelivery(id, d.Kind, end.Sub(began))
+	took := since(ka.cfg.Clock, began)
+	end := began.Add(took)
+	ka.observeDelivery(id, d.Kind, took)
 	if js && ka.tel.tr != nil {
 		ka.tel.tr.deliveries = append(ka.tel.tr.deliveries, workerDelivery{kind: d.Kind, began: began, end: end, failed: err != nil})
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Audit recomputes every reference count from the c-lists, queues, promise
-// values and pins, checks the structural invariants the kernel relies on,
+// values, pins and sturdy refs, checks the structural invariants the kernel relies on,
 // and, when nothing is waiting for a flush, compares every in-memory table
 // with a fresh read of the database. It returns one line per problem; none
 // means the state is sound (invariants 2 and 10). Tests run it
@@ -41,10 +41,12 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.countPins()
 	a.countCLists()
 	a.countRemoteCLists()
+	a.countRetired()
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()
 	a.countIdempotency()
+	a.countSturdyRefs()
 	a.compareCounts()
 	a.checkObjects()
 	a.checkPromises()
@@ -56,6 +58,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.checkCounters()
 	a.checkRows()
 	a.checkRemotes()
+	a.checkURLMeta()
 	// Memory against the file (invariant 2: no in-memory view may drift
 	// from the database). Only with nothing waiting for a flush: under
 	// group commit, committed units not yet flushed are legitimately in
@@ -364,6 +367,12 @@ func (a *auditor) checkObjects() {
 			if o.Reachable == 0 {
 				a.problem("object %s: orphaned and unreachable but not retired", s)
 			}
+			continue
+		}
+		// The kernel's own objects have no c-list and no GC
+		// (remote_url_service.go).
+		if o.Owner == kernelEndpoint {
+			a.checkKernelObject(s)
 			continue
 		}
 		// Invariant 9: termination orphans every export, so an owner must

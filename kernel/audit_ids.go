@@ -128,6 +128,18 @@ func (a *auditor) gatherIDs() idsInUse {
 	for _, vat := range a.st.Reaps() {
 		u.note(vat)
 	}
+	// Retired refs name settled promises.
+	for _, id := range a.st.RetiredRemotes() {
+		for _, ref := range a.st.RetiredRefs(id) {
+			r, _ := a.st.RetiredRef(id, ref)
+			u.note(r.KRef)
+		}
+	}
+	// Sturdy refs name the objects their URLs redeem to.
+	for _, oid := range a.st.SturdyRefOIDs() {
+		kref, _ := a.st.SturdyRef(oid)
+		u.note(kref)
+	}
 	return u
 }
 

@@ -381,6 +381,13 @@ func (k *Kernel) prepare(w work, res *CrankResult) (Delivery, VatID, bool) {
 			res.Routed = "remote"
 			return Delivery{}, "", false
 		}
+		if r.vat == kernelEndpoint {
+			// One of the kernel's own objects (a URL service): the crank
+			// carries the call out itself (remote_url_service.go).
+			k.deliverToKernelService(r.target, target, w.item.Message)
+			res.Routed = "kernel service"
+			return Delivery{}, "", false
+		}
 		return k.prepareSend(r.vat, r.target, target, w.item.Message), r.vat, true
 	case WorkNotify:
 		vat := VatID(w.item.Vat)

@@ -24,6 +24,7 @@ const (
 	CodeVatTerminated        Code = "VAT_TERMINATED"
 	CodeIllegalSyscall       Code = "ILLEGAL_SYSCALL"
 	CodeInternalError        Code = "INTERNAL_ERROR"
+	CodeOcapURLUnknown       Code = "OCAP_URL_UNKNOWN"
 )
 
 // Error is a coded kernel error. Two Errors match with errors.Is when their
@@ -75,6 +76,11 @@ var (
 	// missed deadline, failure exit) and was terminated (or, under the
 	// restart policy, is to be restarted).
 	ErrInternalError = &Error{Code: CodeInternalError, Fatal: true, Message: "Vat failed during a delivery"}
+	// ErrOcapURLUnknown: an OCAP URL named nothing its issuer holds: it
+	// was revoked, or never issued (docs/remote.md). The text names
+	// neither the URL's object id nor a ref. Returned to the host too, by
+	// RevokeURL of a URL not in the table.
+	ErrOcapURLUnknown = &Error{Code: CodeOcapURLUnknown, Message: "The OCAP URL names no object: it was revoked or never issued"}
 )
 
 // Errors returned to the host for bad requests. They carry no kernel code:

@@ -213,6 +213,12 @@ func (k *Kernel) maybeFreeObject(koid KRef) {
 	if !ok || o.Reachable > 0 {
 		return
 	}
+	if o.Owner == kernelEndpoint {
+		// The kernel's own objects (its URL services) have no exporter to
+		// tell and are never freed: the kernel pins them for its life, so
+		// only a host's Unpin brings one here, and it stays.
+		return
+	}
 	if o.Owner != "" {
 		owner := VatID(o.Owner)
 		// dropExport only while the exporter's flag is still set: once a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/remote/wire"
@@ -132,18 +131,11 @@ func (k *Kernel) AddRemote(ctx context.Context, peerID, address string) (RemoteI
 			return id, nil, nil // nothing to change: no unit
 		}
 	}
+	if local, _, ok := k.LocalPeer(); ok && local == peerID {
+		return "", nil, fmt.Errorf("%w: peer id %s is this kernel's own (SetLocalPeer)", ErrBadConfig, peerID)
+	}
 	out, err := k.hostUnit(ctx, func() error {
-		if known {
-			row, _ := k.st.Remote(string(id))
-			row.Address = address
-			k.st.PutRemote(string(id), row)
-			return nil
-		}
-		id = RemoteID("r" + strconv.FormatUint(k.st.NextID(persistence.MetaNextRemote), 10))
-		k.st.PutRemote(string(id), persistence.RemoteRow{
-			PeerID: peerID, Address: address, State: persistence.RemoteActive,
-			NextObject: 1, NextPromise: 1, NextSend: 1,
-		})
+		id = k.remoteForPeerLocked(peerID, address) // remote_url.go
 		return nil
 	})
 	if err != nil {

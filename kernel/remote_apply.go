@@ -61,6 +61,7 @@ func (k *Kernel) ApplyRemote(ctx context.Context, remote RemoteID, seq uint64, e
 		return 0, nil, fmt.Errorf("%w: message %d from %s: %w", ErrRemoteProtocol, seq, remote, err)
 	}
 	out, err := k.hostUnit(ctx, func() error {
+		k.forgetRetired(remote, msg.Known)
 		if err := k.applyRemoteLocked(remote, msg); err != nil {
 			return fmt.Errorf("message %d from %s: %w", seq, remote, err)
 		}
@@ -85,6 +86,8 @@ func (k *Kernel) applyRemoteLocked(remote RemoteID, msg wire.Message) error {
 		return k.applyRemoteNotify(remote, msg.Resolutions)
 	case wire.KindDropExports, wire.KindRetireExports, wire.KindRetireImports:
 		return k.applyRemoteGC(remote, msg.Kind, msg.Refs)
+	case wire.KindRedeem:
+		return k.applyRemoteRedeem(remote, msg) // remote_url.go
 	}
 	// Decode refuses any other kind.
 	return fmt.Errorf("%w: unknown kind %q", ErrRemoteProtocol, msg.Kind)

@@ -93,6 +93,19 @@ func (k *Kernel) rrefToKRef(remote RemoteID, ref string, opts rrefOpts) (KRef, e
 		return "", fmt.Errorf("%w: %w", ErrRemoteProtocol, err)
 	}
 	kref, found := k.st.KRefOf(ep, ref)
+	if !found {
+		// A promise this kernel answered, named by a message the peer
+		// wrote before it applied the answer (remote_retired.go).
+		if kp, ok := k.retiredRef(remote, ref); ok {
+			switch {
+			case opts.result:
+				return "", fmt.Errorf("%w: result %s is already allocated", ErrRemoteProtocol, ref)
+			case opts.lookup:
+				return "", errNotInCList
+			}
+			return kp, nil
+		}
+	}
 	switch {
 	case found && opts.result:
 		// A result is allocated by the send that carries it, once: a ref

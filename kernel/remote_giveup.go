@@ -61,6 +61,8 @@ func (k *Kernel) giveUpRemoteLocked(remote RemoteID) {
 	}
 	row.Acked = row.NextSend - 1
 	k.st.PutRemote(string(remote), row)
+	// It will never name anything again: what it might have named goes.
+	k.forgetRetired(remote, row.NextSend)
 	reject := rejection(ErrPeerUnreachable)
 	for _, s := range k.st.CListKRefs(string(remote)) {
 		kref := KRef(s)

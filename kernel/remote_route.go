@@ -22,6 +22,9 @@ func (k *Kernel) appendOutbox(remote RemoteID, msg wire.Message) uint64 {
 	row := k.mustRemote(remote)
 	k.noteOutboxGrowth(remote, row.NextSend)
 	seq := row.NextSend
+	// What this kernel had applied of the peer's messages when it wrote
+	// this one: the peer's cue to forget what it retired (retireRefs).
+	msg.Known = row.Applied
 	// INVARIANT: the outbox is exactly Acked < seq < NextSend: the message
 	// and the advanced NextSend are written in one unit, so an abort
 	// leaves neither and a crash cannot separate them.
@@ -125,8 +128,12 @@ func (k *Kernel) prepareRemoteNotify(remote RemoteID, kpid KRef) {
 		})
 	}
 	// After every translation, as in prepareNotify: a later target's
-	// value may name an earlier target.
+	// value may name an earlier target. The peer may still name each
+	// target in messages it wrote before it applies this notify, so its
+	// ref is kept as retired until it knows (remote_retired.go).
+	seq := k.mustRemote(remote).NextSend // the notify's, appended below
 	for _, t := range targets {
+		k.retireRef(remote, t, seq)
 		k.deleteCListEntry(VatID(remote), t)
 	}
 	k.appendOutbox(remote, msg)

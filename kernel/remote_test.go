@@ -22,9 +22,13 @@ func bank(d *kt.Driver) (*kt.FakeVat, kernel.KRef) {
 
 // bankLog is bank, also returning the log of the amounts deposited, in the
 // order the bank received them.
-func bankLog(d *kt.Driver) (*kt.FakeVat, kernel.KRef, *[]int64) {
-	res := d.Launch("bank", "bank")
-	v := d.Vat("bank")
+func bankLog(d *kt.Driver) (*kt.FakeVat, kernel.KRef, *[]int64) { return namedBank(d, "bank") }
+
+// namedBank is bankLog for a vat of the given name (so a kernel can have
+// several banks).
+func namedBank(d *kt.Driver, name string) (*kt.FakeVat, kernel.KRef, *[]int64) {
+	res := d.Launch(name, name)
+	v := d.Vat(name)
 	total := int64(0)
 	log := new([]int64)
 	v.OnMethod["deposit"] = func(c *kt.Call) error {
@@ -45,7 +49,7 @@ func bankLog(d *kt.Driver) (*kt.FakeVat, kernel.KRef, *[]int64) {
 		c.Fulfill(c.Result(), v)
 		return nil
 	}
-	return v, res.Roots["bank"], log
+	return v, res.Roots[name], log
 }
 
 func outboxLen(t *testing.T, d *kt.Driver, r kernel.RemoteID) int {

@@ -54,6 +54,12 @@ type Tables struct {
 	// for them (remote.go).
 	Remotes *Table[string, RemoteRow]
 	Outbox  *Table[OutboxKey, string]
+	// SturdyRefs are the OCAP URLs issued: object id -> kref
+	// (sturdyref.go).
+	SturdyRefs *Table[string, string]
+	// Retired are the promise refs a remote may still name after their
+	// notify (remote_retired.go).
+	Retired *Table[RetiredKey, RetiredRow]
 
 	// ByVRef is the c-list indexed by vat and vref. It is derived: never
 	// flushed, and rebuilt from CList at open, unless the backend pages

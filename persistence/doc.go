@@ -35,4 +35,6 @@
 //	vat_events     the vat lifecycle log (terminations, restarts)
 //	remotes        peer kernels: identity, address, link sequence numbers, ref counters
 //	remote_outbox  messages written for each peer and not yet acknowledged
+//	sturdy_refs    the OCAP URLs issued and not revoked: object id -> kref
+//	remote_retired settled promises a peer may still name until it has applied their notify
 package persistence

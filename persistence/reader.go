@@ -48,6 +48,11 @@ type Reader interface {
 	OutboxMessage(remote string, seq uint64) (string, bool)
 	OutboxSeqs(remote string) []uint64
 	OutboxRemotes() []string
+	SturdyRef(oid string) (string, bool)
+	SturdyRefOIDs() []string
+	RetiredRef(remote, ref string) (RetiredRow, bool)
+	RetiredRefs(remote string) []string
+	RetiredRemotes() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or

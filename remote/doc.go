@@ -9,6 +9,8 @@
 //     configs that pin a peer's key.
 //   - remote/wire: the messages one kernel sends another, and their
 //     encoding.
+//   - remote/ocapurl: the OCAP URL (ocap:<oid>@<peer id>/<host:port>),
+//     its strict parser, and the derivation of unguessable object ids.
 //
 // docs/remote.md describes the protocol and its guarantees.
 package remote

@@ -132,7 +132,8 @@ func TestNewMetricsRefusesBadOptions(t *testing.T) {
 }
 
 // Cranks and syscalls are summed by Metrics and reach the SDK's counters
-// at Flush (or Publish), all at once; histograms are recorded at once.
+// at Flush (or Publish), all at once; so do the durations, which reach
+// their histograms at Flush or when a batch of them is full.
 func TestCountsReachTheCountersAtFlush(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
@@ -172,12 +173,25 @@ func TestCountsReachTheCountersAtFlush(t *testing.T) {
 	cranks, sends, durations := read()
 	require.Zero(t, cranks)
 	require.Zero(t, sends)
-	require.Equal(t, uint64(3), durations)
+	require.Zero(t, durations)
 	m.Publish(telemetry.Gauges{})
-	cranks, sends, _ = read()
+	cranks, sends, durations = read()
 	require.Equal(t, int64(3), cranks)
 	require.Equal(t, int64(6), sends)
+	require.Equal(t, uint64(3), durations)
 	m.Flush() // nothing more to add
-	cranks, _, _ = read()
+	cranks, _, durations = read()
 	require.Equal(t, int64(3), cranks)
+	require.Equal(t, uint64(3), durations)
+
+	// A busy kernel that does not Flush for a while still gets its
+	// durations recorded, a full batch at a time: the batch is bounded.
+	for range telemetry.DurBatch + 1 {
+		m.Crank("v1", kernel.WorkSend, kernel.Committed, time.Millisecond)
+	}
+	_, _, durations = read()
+	require.Equal(t, uint64(3+telemetry.DurBatch), durations)
+	m.Flush()
+	_, _, durations = read()
+	require.Equal(t, uint64(3+telemetry.DurBatch+1), durations)
 }

@@ -7,7 +7,7 @@ const ApplicationID = 0x4b414354
 
 // SchemaVersion is the schema version this build writes. A store with a
 // higher version was written by a newer build and is refused.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migrations[i] takes a store from schema version i to i+1. Versions only
 // ever grow; a released migration is never edited, only followed by a new
@@ -166,6 +166,25 @@ CREATE TABLE remote_outbox (
 	seq       INTEGER NOT NULL CHECK (seq >= 1),
 	message   TEXT NOT NULL,
 	PRIMARY KEY (remote_id, seq)
+) WITHOUT ROWID;
+`,
+	// 4 -> 5: the sturdy-ref table (docs/remote.md, "OCAP URLs"): each
+	// OCAP URL issued and not revoked, its object id (128 bits in hex)
+	// and the kref of the object it names, which never leaves the kernel;
+	// and the retired promise refs, which a peer may still name in
+	// messages it wrote before it applied their notify (seq).
+	`
+CREATE TABLE sturdy_refs (
+	oid  TEXT PRIMARY KEY CHECK (length(oid) = 32 AND oid NOT GLOB '*[^0-9a-f]*'),
+	kref TEXT NOT NULL CHECK (kref GLOB 'ko[1-9]*')
+) WITHOUT ROWID;
+
+CREATE TABLE remote_retired (
+	remote_id TEXT NOT NULL,
+	ref       TEXT NOT NULL CHECK (ref GLOB 'rp[+-][1-9]*'),
+	kpid      TEXT NOT NULL CHECK (kpid GLOB 'kp[1-9]*'),
+	seq       INTEGER NOT NULL CHECK (seq >= 1),
+	PRIMARY KEY (remote_id, ref)
 ) WITHOUT ROWID;
 `,
 }

@@ -1,7 +1,7 @@
 // Package wire defines what one kernel sends another: the messages a
-// crank writes to a peer's outbox (deliver, notify and the three GC
-// messages), the remote refs they name (ro±N, rp±N), and their
-// encoding. It is a leaf package: the kernel writes and reads these
+// crank writes to a peer's outbox (deliver, notify, the three GC
+// messages, and redeem, an OCAP URL's redemption), the remote refs they
+// name (ro±N, rp±N), and their encoding. It is a leaf package: the kernel writes and reads these
 // messages inside its units, and the transport carries their bytes
 // without looking inside.
 //

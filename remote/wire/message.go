@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/ocapgo/kernel-actors/remote/ocapurl"
 )
 
 // Kind is what a message asks of its receiver.
@@ -18,6 +20,10 @@ const (
 	KindDropExports   Kind = "dropExports"   // the sender no longer reaches these objects of the receiver
 	KindRetireExports Kind = "retireExports" // the sender forgot these objects of the receiver
 	KindRetireImports Kind = "retireImports" // these objects of the sender are gone
+	// KindRedeem asks the receiver for the object an OCAP URL it issued
+	// names: oid is the URL's object id, result a promise the sender
+	// allocates, which the receiver settles with the object or rejects.
+	KindRedeem Kind = "redeem"
 )
 
 // Data is a CapData value on the wire: a smallcaps body the transport
@@ -43,6 +49,14 @@ type Message struct {
 	Result      string       `json:"result,omitempty"`   // deliver, optional: a promise the sender allocates
 	Resolutions []Resolution `json:"resolutions,omitempty"`
 	Refs        []string     `json:"refs,omitempty"` // GC kinds: objects
+	OID         string       `json:"oid,omitempty"`  // redeem: an OCAP URL's object id
+	// Known is, for every kind, the highest of the receiver's messages
+	// the sender had applied when it wrote this one (not when it sent
+	// it: a resend keeps it). The receiver forgets a promise it retired
+	// with a notify only once a message shows the sender knew of the
+	// notify: until then the sender may name the promise (a send
+	// pipelined on it that crossed the notify on the link).
+	Known uint64 `json:"known,omitempty"`
 }
 
 // Encode is m's encoding: JSON, which the outbox stores as text and a
@@ -82,6 +96,9 @@ func Decode(s string) (Message, error) {
 func (m Message) check() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s message: %s", ErrMalformed, m.Kind, fmt.Sprintf(format, args...))
+	}
+	if m.OID != "" && m.Kind != KindRedeem {
+		return bad("carries fields of another kind")
 	}
 	switch m.Kind {
 	case KindDeliver:
@@ -128,6 +145,17 @@ func (m Message) check() error {
 			if r, err := ParseRef(s); err != nil || r.Promise {
 				return bad("%q is not an object ref", s)
 			}
+		}
+	case KindRedeem:
+		if m.Target != "" || m.Methargs != nil || m.Resolutions != nil || m.Refs != nil {
+			return bad("carries fields of another kind")
+		}
+		if err := ocapurl.CheckOID(m.OID); err != nil {
+			return bad("%v", err)
+		}
+		// The answer is the whole point: a redeem always has a result.
+		if r, err := ParseRef(m.Result); err != nil || !r.Promise {
+			return bad("result %q is not a promise ref", m.Result)
 		}
 	default:
 		return fmt.Errorf("%w: unknown kind %q", ErrMalformed, m.Kind)

@@ -60,6 +60,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		{Kind: KindDropExports, Refs: []string{"ro-1", "ro-2"}},
 		{Kind: KindRetireExports, Refs: []string{"ro-1"}},
 		{Kind: KindRetireImports, Refs: []string{"ro+9"}},
+		{Kind: KindRedeem, OID: "0123456789abcdef0123456789abcdef", Result: "rp+3"},
 	}
 	for _, m := range msgs {
 		enc := m.Encode()
@@ -88,6 +89,12 @@ func TestDecodeRefuses(t *testing.T) {
 		{"notify of an object", `{"kind":"notify","resolutions":[{"promise":"ro-1","data":{"body":"#1"}}]}`, "not a promise"},
 		{"GC of a promise", `{"kind":"dropExports","refs":["rp-1"]}`, "not an object"},
 		{"GC of nothing", `{"kind":"retireImports"}`, "no refs"},
+		{"redeem of a short oid", `{"kind":"redeem","oid":"abc","result":"rp+1"}`, "object id"},
+		{"redeem of an upper-case oid", `{"kind":"redeem","oid":"0123456789ABCDEF0123456789abcdef","result":"rp+1"}`, "object id"},
+		{"redeem without a result", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef"}`, "not a promise"},
+		{"redeem into an object", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"ro+1"}`, "not a promise"},
+		{"redeem with a target", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","target":"ro-1"}`, "another kind"},
+		{"deliver with an oid", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1"},"oid":"0123456789abcdef0123456789abcdef"}`, "another kind"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +112,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`{"kind":"deliver","target":"ro-1","methargs":{"body":"#1","slots":["rp+2"]},"result":"rp+1"}`)
 	f.Add(`{"kind":"notify","resolutions":[{"promise":"rp-1","rejected":true,"data":{"body":"#1"}}]}`)
 	f.Add(`{"kind":"retireExports","refs":["ro-1"]}`)
+	f.Add(`{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1"}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := Decode(s)
 		if err != nil {

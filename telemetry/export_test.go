@@ -1,0 +1,4 @@
+package telemetry
+
+// DurBatch is how many durations Metrics holds before it records them.
+const DurBatch = durBatch
