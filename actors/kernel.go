@@ -208,6 +208,12 @@ func start(ctx context.Context, cfg Config) (*Kernel, error) {
 		h.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	if rn != nil {
+		if err := h.setUpLocalPeer(ctx); err != nil {
+			h.Stop(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		if _, err := h.ask(ctx, &registerServiceReq{replier: newReplier(), name: name}); err != nil {
 			h.Stop(context.WithoutCancel(ctx))

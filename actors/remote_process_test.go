@@ -44,6 +44,7 @@ type remoteLine struct {
 	Addr     string   `json:"addr,omitempty"`
 	Peer     string   `json:"peer,omitempty"`
 	Ref      string   `json:"ref,omitempty"`
+	URL      string   `json:"url,omitempty"`
 	Log      []int64  `json:"log,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Pending  int      `json:"pending"`
@@ -128,13 +129,13 @@ func remoteKernels(t *testing.T, name string, insecure bool) {
 	a.wait()
 	b.wait()
 
-	require.Equal(t, []int64{1, 3, 6, 10, 15, 21}, answers.Log, "A's answers: running totals, each deposit once, in order")
+	require.Equal(t, []int64{1, 3, 6, 10, 15, 21, 28}, answers.Log, "A's answers: running totals, each deposit once, in order (the last through the redeemed URL)")
 	require.Empty(t, answers.Problems, "A's auditor")
 	require.Zero(t, answers.Pending, "A's outbox drained: B acked every message")
-	require.Equal(t, []int64{1, 2, 3, 4, 5, 6}, report.Log, "B's bank took each deposit once, in order")
+	require.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7}, report.Log, "B's bank took each deposit once, in order")
 	require.Empty(t, report.Problems, "B's auditor")
 	require.Zero(t, report.Pending, "B's outbox drained: A acked every answer")
-	require.Equal(t, uint64(6), report.Applied, "B applied A's six messages once each")
+	require.Equal(t, uint64(8), report.Applied, "B applied A's eight messages once each (six deposits, the redemption, the seventh)")
 }
 
 // remotePipe is a child's end of the setup conversation.
@@ -206,7 +207,8 @@ func remoteKernelA(t *testing.T, insecure bool) {
 	toB, err := k.AddRemote(ctx, b.Peer, b.Addr)
 	require.NoError(t, err)
 	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	bank, err := k.ImportFromRemote(ctx, toB, pipe.read().Ref)
+	intro := pipe.read()
+	bank, err := k.ImportFromRemote(ctx, toB, intro.Ref)
 	require.NoError(t, err)
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "client",
 		Vats: map[string]kernel.VatConfig{"client": {Bundle: "client"}}})
@@ -223,6 +225,12 @@ func remoteKernelA(t *testing.T, insecure bool) {
 		require.NoError(t, err, "deposit %d", i)
 		report.Log = append(report.Log, v.(int64))
 	}
+	// The same bank, introduced by an OCAP URL B issued.
+	byURL, err := k.RedeemURL(ctx, intro.URL)
+	require.NoError(t, err)
+	v, err := k.QueueMessage(ctx, byURL, "deposit", int64(7))
+	require.NoError(t, err)
+	report.Log = append(report.Log, v.(int64))
 	l := auditAndDrain(ctx, t, k)
 	report.Problems, report.Pending = l.Problems, l.Pending
 	pipe.write(report)
@@ -260,7 +268,9 @@ func remoteKernelB(t *testing.T, insecure bool) {
 	require.NoError(t, err)
 	ref, err := k.ExportToRemote(ctx, toA, res.RootKref)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Ref: ref})
+	url, err := k.IssueURL(ctx, res.RootKref)
+	require.NoError(t, err)
+	pipe.write(remoteLine{Ref: ref, URL: url})
 	pipe.read() // A is done
 	report := auditAndDrain(ctx, t, k)
 	require.NoError(t, k.WaitIdle(ctx))

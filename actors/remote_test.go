@@ -61,6 +61,10 @@ func TestNoRemote(t *testing.T) {
 	require.ErrorIs(t, err, actors.ErrNoRemote)
 	_, err = k.AddRemote(ctx, strings.Repeat("a", 64), "127.0.0.1:1")
 	require.ErrorIs(t, err, actors.ErrNoRemote)
+	_, err = k.IssueURL(ctx, "ko1")
+	require.ErrorIs(t, err, actors.ErrNoRemote)
+	_, err = k.RedeemURL(ctx, "ocap:x")
+	require.ErrorIs(t, err, actors.ErrNoRemote)
 	st, err := k.Status(ctx)
 	require.NoError(t, err)
 	require.Nil(t, st.Peer)
@@ -227,4 +231,37 @@ func TestRemoteAdvertise(t *testing.T) {
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "kernel.example:7420", me.Address)
+}
+
+// The URL calls on one kernel: a URL names this kernel's peer id and
+// address; redeeming one's own URL gives the local object; a revoked URL
+// is OCAP_URL_UNKNOWN, with neither the URL's object id nor a kref in the
+// text; a malformed one is ErrBadURL.
+func TestRemoteURLs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reg := vat.NewRegistry()
+	reg.MustRegister("thing", func(vc *vat.Context) (any, error) {
+		return vat.Far("thing", vat.Methods{"bootstrap": func(*vat.Call) (any, error) { return nil, nil }}), nil
+	})
+	k := startNode(t, actors.Config{Registry: reg, Remote: &actors.RemoteConfig{Host: "127.0.0.1", InsecureLoopback: true}})
+	me, err := k.LocalPeer(ctx)
+	require.NoError(t, err)
+	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "thing",
+		Vats: map[string]kernel.VatConfig{"thing": {Bundle: "thing"}}})
+	require.NoError(t, err)
+	url, err := k.IssueURL(ctx, res.RootKref)
+	require.NoError(t, err)
+	require.Contains(t, url, me.ID, "the URL names the kernel's peer id")
+	require.Contains(t, url, me.Address, "and its address")
+	got, err := k.RedeemURL(ctx, url)
+	require.NoError(t, err)
+	require.Equal(t, res.RootKref, got, "one's own URL is the local object")
+	require.NoError(t, k.RevokeURL(ctx, url))
+	_, err = k.RedeemURL(ctx, url)
+	require.ErrorIs(t, err, kernel.ErrOcapURLUnknown)
+	require.NotContains(t, err.Error(), string(res.RootKref))
+	require.NotContains(t, err.Error(), url)
+	_, err = k.RedeemURL(ctx, "ocap:not-a-url")
+	require.ErrorIs(t, err, kernel.ErrBadURL)
 }
