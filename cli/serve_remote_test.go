@@ -48,6 +48,8 @@ func TestRemotesUsage(t *testing.T) {
 		{[]string{"remotes", "add", "abc"}, "remotes add: want 2 argument(s), got 1"},
 		{[]string{"remotes", "give-up"}, "remotes give-up: want 1 argument(s), got 0"},
 		{[]string{"remotes", "export", "r1", "nonsense"}, `KREF "nonsense"`},
+		{[]string{"url", "issue", "nonsense"}, `KREF "nonsense"`},
+		{[]string{"url", "mint", "ko1"}, `url "mint": want issue, revoke or redeem`},
 	} {
 		code, _, errOut := runCLI(t, append(c.args, "--addr", "127.0.0.1:1", "--token-file", "/nonexistent")...)
 		require.Equal(t, 2, code, "%v: %s", c.args, errOut)

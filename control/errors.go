@@ -25,7 +25,8 @@ type ErrorBody struct {
 // "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL",
 // "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go),
 // "TOO_MANY_STREAMS" for an event stream over the console's (console.go),
-// "NO_REMOTE" and "REMOTE_GIVEN_UP" from the remote endpoints (remotes.go), and
+// "NO_REMOTE", "REMOTE_GIVEN_UP" and "BAD_URL" from the remote and URL
+// endpoints (remotes.go, urls.go), and
 // CodeBadIdempotencyKey and CodeIdempotencyKeyReused (idempotency.go).
 type APIError struct {
 	Status  int    `json:"status"`
@@ -63,6 +64,9 @@ func classify(err error) *APIError {
 		// The remote endpoints on a kernel that is not on the network.
 		return &APIError{Status: http.StatusConflict, Code: "NO_REMOTE",
 			Message: err.Error() + "; start serve with --remote-listen HOST:PORT"}
+	case errors.Is(err, kernel.ErrBadURL):
+		// The parser names the part that is wrong, never the object id.
+		return &APIError{Status: http.StatusBadRequest, Code: "BAD_URL", Message: err.Error()}
 	case errors.Is(err, kernel.ErrRemoteGivenUp):
 		return &APIError{Status: http.StatusConflict, Code: "REMOTE_GIVEN_UP", Message: err.Error()}
 	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster),
