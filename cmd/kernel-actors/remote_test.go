@@ -17,7 +17,8 @@ import (
 // serve listens for peers (--remote-listen, mutual TLS), status shows
 // each one's peer id and address, "remotes add" makes each a peer of the
 // other, B's counter is exported to A and imported there, and sends from
-// A's host reach B's vat and answer. Both outboxes drain, and both
+// A's host reach B's vat and answer; so do sends to the counter redeemed
+// from an OCAP URL B issued, until B revokes it. Both outboxes drain, and both
 // daemons stop cleanly (the remote is released).
 func TestServeRemotes(t *testing.T) {
 	dir := t.TempDir()
@@ -62,10 +63,26 @@ func TestServeRemotes(t *testing.T) {
 		require.Equal(t, 0, code, errOut)
 		require.JSONEq(t, want, out, "A's send %d, answered by B's counter", i+1)
 	}
-	// B's own view of its counter: the two sends ran there, once each.
+	// The same counter by an OCAP URL: issued on B, redeemed on A.
+	code, out, errOut = cli(t, "url", "issue", launched.RootKref, "--db", dbB)
+	require.Equal(t, 0, code, errOut)
+	url := strings.TrimSpace(out)
+	require.Contains(t, url, pb.ID)
+	code, out, errOut = cli(t, "url", "redeem", url, "--db", dbA)
+	require.Equal(t, 0, code, errOut)
+	byURL := strings.TrimSpace(out)
+	code, out, errOut = cli(t, "send", byURL, "incr", "1", "--db", dbA)
+	require.Equal(t, 0, code, errOut)
+	require.JSONEq(t, "8", out)
+	code, _, errOut = cli(t, "url", "revoke", url, "--db", dbB)
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = cli(t, "url", "redeem", url, "--db", dbA)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "OCAP_URL_UNKNOWN", "a revoked URL is refused by its issuer")
+	// B's own view of its counter: the three sends ran there, once each.
 	code, out, errOut = cli(t, "send", launched.RootKref, "get", "--db", dbB)
 	require.Equal(t, 0, code, errOut)
-	require.JSONEq(t, "7", out)
+	require.JSONEq(t, "8", out)
 
 	// Every message acked, both ways (a real network: poll, bounded).
 	for _, db := range []string{dbA, dbB} {
