@@ -96,7 +96,8 @@
 // peers' frames as actor messages, each applied as its own unit between
 // cranks; what the kernel sends a peer goes on the wire only once the
 // flush that holds it is done. AddRemote, ExportToRemote and
-// ImportFromRemote introduce objects across kernels; a presence is a
+// ImportFromRemote introduce objects across kernels, and so do OCAP URLs
+// (IssueURL, RedeemURL, RevokeURL); a presence is a
 // kref like any other, for the host and for vats. RemoteConfig.GiveUpAfter
 // rejects the results a silent peer owes with PEER_UNREACHABLE. One
 // kernel per process may have a remote (ErrRemoteInProcess).
