@@ -137,6 +137,12 @@ type Config struct {
 	// a request across vats. Nil traces nothing. The kernel does not own
 	// it.
 	TracerProvider trace.TracerProvider
+	// Remote, if set, puts the kernel on the network (docs/remote.md):
+	// it listens for peer kernels over protoactor-go remote (mutual TLS
+	// from the kernel's key), and vats and the host can hold and use
+	// objects in other kernels. One kernel per process may have one
+	// (ErrRemoteInProcess). Nil keeps the kernel to itself.
+	Remote *RemoteConfig
 }
 
 // DefaultDeliveryDeadline is the delivery deadline when none is set.
@@ -213,6 +219,13 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%w: Config.Logger and Config.Slog are both set; set one", ErrConfig)
 		}
 		c.Logger = zerologToSlog(c.Slog, c.Clock.Now)
+	}
+	if c.Remote != nil {
+		r := *c.Remote // the caller's struct is not written to
+		if err := r.validate(); err != nil {
+			return err
+		}
+		c.Remote = &r
 	}
 	for name, m := range c.Services {
 		if name == "" || m == nil {

@@ -88,6 +88,20 @@
 // delivery, in the same incarnation; a vat that holds state a page-out
 // would lose stays live (paging.go, docs/paging.md).
 //
+// # Kernels on a network
+//
+// Config.Remote puts the kernel on a network of kernels (remote.go,
+// docs/remote.md): protoactor-go remote on the kernel's actor system,
+// mutual TLS from the kernel's key, and the kernel actor receiving its
+// peers' frames as actor messages, each applied as its own unit between
+// cranks; what the kernel sends a peer goes on the wire only once the
+// flush that holds it is done. AddRemote, ExportToRemote and
+// ImportFromRemote introduce objects across kernels, and so do OCAP URLs
+// (IssueURL, RedeemURL, RevokeURL); a presence is a
+// kref like any other, for the host and for vats. RemoteConfig.GiveUpAfter
+// rejects the results a silent peer owes with PEER_UNREACHABLE. One
+// kernel per process may have a remote (ErrRemoteInProcess).
+//
 // # Logging
 //
 // Config.Logger (zerolog) receives the runtime's and the kernel's logs and,

@@ -268,7 +268,12 @@ func (r *statusReq) handle(ka *kernelActor) {
 	// One pass over the vats for both lists (kernel.Listing), and the
 	// paged-out ones picked from it in its order.
 	vats, subclusters := ka.k.Listing()
+	var peer *Peer
+	if ka.rem != nil {
+		peer = &Peer{ID: string(ka.rem.id.ID()), Address: ka.rem.addr}
+	}
 	r.reply(Status{
+		Peer:          peer,
 		Vats:          vats,
 		Subclusters:   subclusters,
 		QueueLength:   ka.st.QueueLen(),

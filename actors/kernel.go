@@ -15,6 +15,7 @@ import (
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
+	"github.com/ocapgo/kernel-actors/remote/transport"
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
@@ -52,6 +53,10 @@ type Kernel struct {
 	mu       sync.Mutex
 	services map[string]vat.Methods
 
+	// rem is the kernel's network side (remote.go), nil without
+	// Config.Remote; Stop releases it.
+	rem *remoteNode
+
 	// tel is the telemetry (telemetry.go), nil without a MeterProvider;
 	// host requests are counted on the caller's goroutine.
 	tel *kernelTelemetry
@@ -74,6 +79,23 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Remote != nil {
+		// INVARIANT: one remote-enabled kernel per process (ErrRemoteInProcess).
+		if !remoteClaimed.CompareAndSwap(false, true) {
+			return nil, ErrRemoteInProcess
+		}
+		k, err := start(ctx, cfg)
+		if err != nil {
+			remoteClaimed.Store(false)
+		}
+		return k, err
+	}
+	return start(ctx, cfg)
+}
+
+// start is Start once the config is valid and, for a kernel with a
+// remote, the process's remote is claimed.
+func start(ctx context.Context, cfg Config) (*Kernel, error) {
 	// The vat names of per-vat series come from the kernel, made below.
 	var kk *kernel.Kernel
 	tel, err := newTelemetry(cfg, func(id string) string {
@@ -114,7 +136,15 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		tel.close()
 		return nil, err
 	}
-	h := &Kernel{cfg: cfg, tel: tel, sys: cfg.System, interrupts: make(chan kernel.VatID, 64),
+	var rn *remoteNode
+	if cfg.Remote != nil {
+		if rn, err = newRemoteNode(&cfg, kk, remoteSlog(cfg)); err != nil {
+			st.Close(ctx)
+			tel.close()
+			return nil, err
+		}
+	}
+	h := &Kernel{cfg: cfg, tel: tel, sys: cfg.System, rem: rn, interrupts: make(chan kernel.VatID, 64),
 		ended: make(chan struct{}), closed: make(chan struct{}), done: make(chan struct{}),
 		stopped: make(chan struct{}), services: map[string]vat.Methods{}}
 	for name, m := range cfg.Services {
@@ -129,6 +159,18 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		}))
 		h.ownSystem = true
 	}
+	if rn != nil {
+		// Listening before the kernel actor exists: a frame that comes
+		// first is a dead letter, and its sender sends it again.
+		if err := rn.listen(h.sys); err != nil {
+			st.Close(ctx)
+			tel.close()
+			if h.ownSystem {
+				h.sys.Shutdown()
+			}
+			return nil, err
+		}
+	}
 	kctx, cancel := context.WithCancel(context.Background())
 	// The crank deliveries' context: the kernel's, and cut short by a Stop
 	// whose own context has ended (stop.go).
@@ -141,13 +183,36 @@ func Start(ctx context.Context, cfg Config) (*Kernel, error) {
 		pager:       pager{max: cfg.MaxLiveVats},
 		tel:         tel,
 		crankLog:    cfg.Logger.With().Str("component", "kernel").Logger(),
+		rem:         rn,
 	}
 	ka.debugCranks = ka.crankLog.Debug().Enabled()
 	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
-	h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
+	if rn == nil {
+		h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
+	} else {
+		// Under the link's name: peers address their frames to it.
+		pid, err := h.sys.Root.SpawnNamed(props, transport.LinkName)
+		if err != nil {
+			cancel()
+			st.Close(ctx)
+			tel.close()
+			rn.release(ctx)
+			if h.ownSystem {
+				h.sys.Shutdown()
+			}
+			return nil, fmt.Errorf("actors: Config.Remote: the kernel actor's name %q is taken in this actor system: %w", transport.LinkName, err)
+		}
+		h.pid = pid
+	}
 	if _, err := h.ask(ctx, &resumeReq{replier: newReplier()}); err != nil {
 		h.Stop(context.WithoutCancel(ctx))
 		return nil, err
+	}
+	if rn != nil {
+		if err := h.setUpLocalPeer(ctx); err != nil {
+			h.Stop(context.WithoutCancel(ctx))
+			return nil, err
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		if _, err := h.ask(ctx, &registerServiceReq{replier: newReplier(), name: name}); err != nil {
@@ -406,6 +471,9 @@ type Status struct {
 	LiveVats                    int
 	PagedOut                    []kernel.VatID
 	PagedOutCount, PagedInCount uint64
+	// Peer is the kernel's identity on the network (LocalPeer), nil for
+	// a kernel without Config.Remote.
+	Peer *Peer
 }
 
 // WaitIdle returns once the kernel is quiescent: the run queue and GC work

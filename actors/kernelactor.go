@@ -10,6 +10,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -72,6 +73,9 @@ type kernelActor struct {
 	// debugCranks says whether debug lines are written at all.
 	crankLog    zerolog.Logger
 	debugCranks bool
+	// rem is the kernel's network side (remote.go); nil without
+	// Config.Remote, and then the message loop only compares it with nil.
+	rem *remoteNode
 }
 
 // vatHandle is the running incarnation of a vat.
@@ -111,6 +115,9 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		if ka.rem != nil {
+			ka.remoteStarted()
+		}
 	case *runCrank:
 		ka.crank()
 	case *flushTick:
@@ -119,6 +126,14 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 		ka.restartDue(m)
 	case *vatCrashed:
 		ka.vatCrashed(m)
+	case *wrapperspb.BytesValue:
+		// A peer kernel's frame (remote.go); only a kernel with a remote
+		// is reachable by its peers.
+		if ka.rem != nil {
+			ka.remoteFrame(m)
+		}
+	case *remoteTick:
+		ka.remoteTick()
 	case request:
 		if ka.broken != nil || ka.stopping() {
 			if _, isStop := m.(*stopReq); !isStop {
@@ -128,9 +143,15 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 		}
 		m.handle(ka)
 	case *actor.Stopping:
+		ka.remoteStopped()
 		ka.shutdown()
 	}
 	ka.maybeStoreFailed()
+	if ka.rem != nil {
+		// Whatever the message committed or flushed may go on the wire
+		// now, and only that (output validity: RemoteSendable).
+		ka.remoteSend()
+	}
 }
 
 // maybeStoreFailed stops the kernel if a flush failed while handling the

@@ -94,6 +94,16 @@ func (k *Kernel) stopKernel() {
 		err = errors.Join(err, fmt.Errorf("%w: the store is closed, but the kernel's actors did not stop within %v: a Go vat that spins or blocks in a delivery cannot be stopped, and its goroutine lives on (%v)",
 			ErrStopTimeout, actorStopWait, werr))
 	}
+	// The remote (its listener, its streams) goes whatever happened
+	// above, within the stop's budget.
+	if k.rem != nil {
+		rctx, cancel := context.WithTimeout(context.Background(), k.cfg.StopTimeout)
+		if rerr := k.rem.release(rctx); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		cancel()
+		remoteClaimed.Store(false) // another kernel of this process may have one now
+	}
 	if k.ownSystem {
 		k.sys.Shutdown()
 	}

@@ -193,6 +193,10 @@ commit policy.`+clientNote)
 	}
 	fmt.Fprintf(e.stdout, "database      %s\ncommit policy %s\ncranks        %d\nqueue length  %d\nsubclusters   %d\nvats          %d (%d active)\n",
 		st.DBPath, st.CommitPolicy, st.Cranks, st.QueueLength, len(st.Subclusters), len(st.Vats), active)
+	if st.Peer != nil {
+		// What another kernel's host needs for "remotes add".
+		fmt.Fprintf(e.stdout, "peer          %s\nremote        %s\n", st.Peer.ID, st.Peer.Address)
+	}
 	return nil
 }
 

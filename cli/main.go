@@ -106,6 +106,8 @@ func commands() []command {
 		{"restart", "VAT", "restart a vat from its durable state (client)", runRestart},
 		{"upgrade", "VAT BUNDLE | VAT --bundle-spec FILE", "restart a vat on new code (client)", runUpgrade},
 		{"revoke", "KREF", "revoke an object (client)", runRevoke},
+		{"remotes", "[VERB ARG...]", "show and change a running kernel's peer kernels (client)", runRemotes},
+		{"url", "issue|revoke|redeem ARG", "issue, revoke or redeem an OCAP URL (client)", runURL},
 		{"top", "[--once] [--json]", "watch a running kernel's live numbers in the terminal (client)", runTop},
 		{"inspect", "--db PATH [--json] | --live", "show what a kernel's database holds, and audit it", runInspect},
 		{"bench", "WORKLOAD... [--n N] [--json]", "measure the kernel on a workload, against floors of the same run", runBench},

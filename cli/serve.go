@@ -38,7 +38,7 @@ var errKernelStopped = errors.New("the kernel stopped itself")
 // PATH.addr) are written in the order that makes PATH.addr the readiness
 // signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [--otlp URL] [-v] [limits]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [--otlp URL] [--remote-listen HOST:PORT [--remote-advertise HOST:PORT] [--remote-insecure-loopback] [--remote-give-up D] [--remote-key PATH]] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. GET /healthz (the process is
@@ -78,7 +78,12 @@ so the next launch or restart skips the process start.
 SIGTERM or SIGINT stops it cleanly: no new requests, the current crank
 finishes and commits, and the database is closed. If the kernel stops
 itself (a store failure, a broken invariant), serve says why on stderr and
-exits 1: what was committed is in the file, and a new serve resumes it.`)
+exits 1: what was committed is in the file, and a new serve resumes it.
+
+--remote-listen HOST:PORT puts the kernel on a network of kernels: it
+listens for peer kernels there, over mutual TLS from its key (PATH.key,
+or --remote-key), and its vats can hold and use objects in the others
+(docs/remote.md). "kernel-actors remotes" adds and lists its peers.`)
 	// --db has no default: the token and address files live beside it, so
 	// a default path would let two unrelated daemons share (and clobber)
 	// one another's files.
@@ -108,6 +113,8 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	jf.register(fs)
 	var pf pagingFlag
 	pf.register(fs)
+	var rf remoteFlags
+	rf.register(fs)
 	// "auto" by default: none until a JavaScript vat runs, so a daemon of
 	// Go vats never starts Node, then one, since a daemon that has run one
 	// is likely to launch or restart another and a warm worker spares that
@@ -117,6 +124,10 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 		return err
 	}
 	if err := pf.check(); err != nil {
+		return err
+	}
+	remoteCfg, err := rf.config(fs)
+	if err != nil {
 		return err
 	}
 	if *otlp != "" {
@@ -214,7 +225,7 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// The kernel starts (and resumes) before the token and address are
 	// written: a client that finds them finds a kernel behind them.
 	kcfg := actors.Config{DBPath: *db, Registry: reg, CommitPolicy: policy, Logger: log, JS: js, MaxLiveVats: pf.max,
-		MeterProvider: tel.MeterProvider, OnCrankDone: hub.OnCrankDone}
+		MeterProvider: tel.MeterProvider, OnCrankDone: hub.OnCrankDone, Remote: remoteCfg}
 	if tel.TracerProvider != nil { // never a typed nil: that would trace into nothing
 		kcfg.TracerProvider = tel.TracerProvider
 	}
@@ -281,6 +292,13 @@ exits 1: what was committed is in the file, and a new serve resumes it.`)
 	// The path of the token, never the token itself: stdout is often a log
 	// that others can read.
 	fmt.Fprintf(e.stdout, "%s serving %s on http://%s (token in %s)\n", e.name, *db, addr, control.TokenPath(*db))
+	if remoteCfg != nil {
+		// Both halves of what another kernel's host needs to add this one
+		// as a peer (kernel-actors remotes add PEER ADDRESS).
+		if me, err := k.LocalPeer(ctx); err == nil {
+			fmt.Fprintf(e.stdout, "peer %s listening for kernels on %s\n", me.ID, me.Address)
+		}
+	}
 
 	// broke holds why the kernel stopped itself, so it is the error serve
 	// returns even after a clean shutdown of the rest.

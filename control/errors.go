@@ -24,7 +24,9 @@ type ErrorBody struct {
 // API's: "BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND", "TOO_LARGE",
 // "METHOD_NOT_ALLOWED", "UNAVAILABLE", "TIMEOUT", "INTERNAL",
 // "TOO_MANY_CONNECTIONS" for a connection over the limit (listen.go),
-// "TOO_MANY_STREAMS" for an event stream over the console's (console.go), and
+// "TOO_MANY_STREAMS" for an event stream over the console's (console.go),
+// "NO_REMOTE", "REMOTE_GIVEN_UP" and "BAD_URL" from the remote and URL
+// endpoints (remotes.go, urls.go), and
 // CodeBadIdempotencyKey and CodeIdempotencyKeyReused (idempotency.go).
 type APIError struct {
 	Status  int    `json:"status"`
@@ -58,7 +60,17 @@ func classify(err error) *APIError {
 		// beyond 2^53, nesting too deep): the request's fault, not ours.
 		errors.Is(err, marshal.ErrUnpassable):
 		return &APIError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: err.Error()}
-	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster):
+	case errors.Is(err, actors.ErrNoRemote):
+		// The remote endpoints on a kernel that is not on the network.
+		return &APIError{Status: http.StatusConflict, Code: "NO_REMOTE",
+			Message: err.Error() + "; start serve with --remote-listen HOST:PORT"}
+	case errors.Is(err, kernel.ErrBadURL):
+		// The parser names the part that is wrong, never the object id.
+		return &APIError{Status: http.StatusBadRequest, Code: "BAD_URL", Message: err.Error()}
+	case errors.Is(err, kernel.ErrRemoteGivenUp):
+		return &APIError{Status: http.StatusConflict, Code: "REMOTE_GIVEN_UP", Message: err.Error()}
+	case errors.Is(err, kernel.ErrUnknownRef), errors.Is(err, kernel.ErrUnknownVat), errors.Is(err, kernel.ErrUnknownSubcluster),
+		errors.Is(err, kernel.ErrUnknownRemote):
 		return &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: err.Error()}
 	case errors.Is(err, kernel.ErrVatFault):
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: "VAT_FAULT", Message: err.Error()}

@@ -104,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 	route("/v1/release", http.MethodPost, s.release)
 	route("/v1/inspect", http.MethodGet, s.inspect)
 	s.consoleRoutes(mux, route)
+	s.remoteRoutes(mux, route)
+	s.urlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &APIError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no endpoint " + r.URL.Path})
 	})

@@ -71,6 +71,10 @@ type Status struct {
 	// LiveVats is how many vat instances are alive (the rest of the
 	// active vats are paged out).
 	LiveVats int `json:"liveVats"`
+	// Peer is the kernel's identity on the network (its peer id and the
+	// address peers reach it at), absent when serve has no
+	// --remote-listen.
+	Peer *Peer `json:"peer,omitempty"`
 }
 
 // LaunchResponse is the answer of POST /v1/subclusters.
@@ -130,6 +134,9 @@ func vatJSON(v kernel.VatInfo) Vat {
 func statusJSON(st actors.Status) Status {
 	out := Status{Vats: []Vat{}, Subclusters: []Subcluster{}, QueueLength: st.QueueLength, Cranks: st.Cranks,
 		CommitPolicy: string(st.CommitPolicy), DBPath: st.DBPath, LiveVats: st.LiveVats}
+	if st.Peer != nil {
+		out.Peer = &Peer{ID: st.Peer.ID, Address: st.Peer.Address}
+	}
 	out.Vats = slices.Grow(out.Vats, len(st.Vats))
 	paged := map[kernel.VatID]bool{}
 	for _, id := range st.PagedOut {

@@ -15,6 +15,14 @@
 // messages are sent again every ResendEvery, which is also what carries
 // them over a reconnect: the receiver drops what it applied before.
 //
+// The protocol is one type, Pump: it applies frames, sends what the
+// kernel lets go, keeps the TLS pins and says which remotes have waited
+// too long for an ack. It has no goroutine of its own; a Node's link
+// actor runs it, and so does the actors runtime's kernel actor
+// (actors.Config.Remote), each on the goroutine that owns its kernel.
+// Listen and Release attach protoactor-go remote to an actor system and
+// take it away again.
+//
 // Who sent a frame is what the TLS handshake authenticated, never what
 // the frame says: a gRPC interceptor stamps every envelope of a stream
 // with the peer id of the client certificate's key. Dialling a peer pins

@@ -67,7 +67,7 @@ type Node struct {
 	sys  *actor.ActorSystem
 	rem  *remote.Remote
 	pid  *actor.PID
-	pins *pins
+	pump *Pump // the protocol, called only on the link actor
 
 	stopOnce sync.Once
 
@@ -87,29 +87,23 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, pins: newPins()}
+	pump, err := NewPump(PumpConfig{Identity: cfg.Identity, Kernel: cfg.Kernel, InsecureLoopback: cfg.InsecureLoopback, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, pump: pump}
 	n.mu.results = map[kernel.KRef]kernel.Output{}
 	n.mu.waiters = map[kernel.KRef][]chan kernel.Output{}
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return cfg.Logger }))
-	var opts []remote.ConfigOption
-	if !cfg.InsecureLoopback {
-		var err error
-		if opts, err = tlsOptions(cfg.Identity, n.pins); err != nil {
-			return nil, err
-		}
-	}
-	n.rem = remote.NewRemote(n.sys, remote.Configure(cfg.Host, cfg.Port, opts...))
-	// Start panics when it cannot listen; a bad address is the caller's
-	// error, not a crash.
-	if err := startRemote(n.rem); err != nil {
+	if n.rem, err = Listen(n.sys, cfg.Host, cfg.Port, "", pump); err != nil {
 		n.sys.Shutdown()
 		return nil, err
 	}
 	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return &link{n: n, sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{}}
+		return &link{n: n}
 	}), linkName)
 	if err != nil {
-		n.rem.Shutdown(false)
+		Release(ctx, n.rem)
 		n.sys.Shutdown()
 		return nil, fmt.Errorf("transport: spawn link actor: %w", err)
 	}
@@ -120,16 +114,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-func startRemote(r *remote.Remote) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("transport: listen: %v", p)
-		}
-	}()
-	r.Start()
-	return nil
 }
 
 // Addr is the address peers reach this node at (host:port).
@@ -151,7 +135,9 @@ func (n *Node) Stop(ctx context.Context) error {
 				err = fmt.Errorf("transport: stop link actor: %w", werr)
 			}
 		}
-		n.rem.Shutdown(false)
+		if rerr := Release(ctx, n.rem); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 		n.sys.Shutdown()
 	})
 	return err
@@ -262,7 +248,9 @@ func (l *link) Receive(ctx actor.Context) {
 		// A peer's frame. Every change it makes is a unit of its own
 		// (ApplyRemote, AckRemote), so a crash between frames loses
 		// nothing the peer was told was applied.
-		l.onFrame(ctx, m)
+		// The kernel's calls take a context for their store writes; a
+		// frame has no caller to cancel it, so none is given.
+		l.n.release(l.n.pump.Apply(context.Background(), m, Authenticated(ctx)))
 		l.stepSoon(ctx)
 	case *doRequest:
 		// A host request, between the link's own steps: the kernel is
@@ -271,7 +259,7 @@ func (l *link) Receive(ctx actor.Context) {
 		l.n.release(out)
 		// The request may have added a remote or moved one: the TLS layer
 		// must pin what the kernel now holds before the next dial.
-		l.refreshPins()
+		l.n.pump.RefreshPins()
 		m.done <- err
 		l.stepSoon(ctx)
 	case stepNow:
@@ -281,8 +269,7 @@ func (l *link) Receive(ctx actor.Context) {
 		// Whatever is still unacknowledged may have been lost (a dropped
 		// connection, a peer that restarted): send it again. The peer
 		// drops what it has applied.
-		clear(l.sent)
-		clear(l.acked)
+		l.n.pump.Resend()
 		l.step(ctx)
 		l.arm(ctx)
 	case *actor.Stopping:
@@ -302,53 +289,6 @@ type resendTick struct{}
 func (l *link) arm(ctx actor.Context) {
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	l.timer = time.AfterFunc(l.n.cfg.ResendEvery, func() { sys.Root.Send(self, resendTick{}) })
-}
-
-// onFrame applies one peer frame: its ack, then its message.
-func (l *link) onFrame(ctx actor.Context, v *wrapperspb.BytesValue) {
-	k, log := l.n.cfg.Kernel, l.n.cfg.Logger
-	f, err := decodeFrame(v)
-	if err != nil {
-		log.Warn("dropping a frame that does not decode", "err", err)
-		return
-	}
-	from := f.From
-	if !l.n.cfg.InsecureLoopback {
-		// INVARIANT: over TLS the sender is who the handshake says.
-		from = ctx.MessageHeader().Get(PeerHeader)
-		if from == "" || (f.From != "" && f.From != from) {
-			log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
-			return
-		}
-	}
-	r, ok := k.RemoteByPeer(from)
-	if !ok {
-		log.Warn("dropping a frame from an unknown peer", "peer", from)
-		return
-	}
-	// The kernel's calls take a context for their store writes; a frame
-	// has no caller to cancel it, so none is given.
-	ctxb := context.Background()
-	// The ack first: it may trim the outbox this step would otherwise
-	// resend.
-	if f.Ack > 0 {
-		out, err := k.AckRemote(ctxb, r, f.Ack)
-		l.n.release(out)
-		if err != nil {
-			log.Warn("refusing an ack", "remote", r, "err", err)
-		}
-	}
-	if f.Seq == 0 {
-		return
-	}
-	_, out, err := k.ApplyRemote(ctxb, r, f.Seq, f.Msg)
-	l.n.release(out)
-	switch {
-	case errors.Is(err, kernel.ErrRemoteGap):
-		// An earlier frame was lost: the peer resends from our ack.
-	case err != nil:
-		log.Warn("refusing a message", "remote", r, "seq", f.Seq, "err", err)
-	}
 }
 
 // step cranks the kernel until it is idle and sends each peer what may go.
@@ -377,52 +317,7 @@ func (l *link) step(ctx actor.Context) {
 		}
 		l.n.release(out)
 	}
-	for _, info := range k.Remotes() {
-		l.pumpTo(ctx, info)
-	}
-}
-
-// pumpTo sends remote's sendable messages not yet sent this round, each
-// with the current ack, or the ack alone if it moved.
-func (l *link) pumpTo(ctx actor.Context, info kernel.RemoteInfo) {
-	k := l.n.cfg.Kernel
-	from, to, err := k.RemoteSendable(info.ID)
-	if err != nil {
-		return
-	}
-	ack, _ := k.RemoteAckable(info.ID)
-	target := actor.NewPID(info.Address, linkName)
-	self := string(l.n.cfg.Identity.ID())
-	// Within a resend round each message goes once; the round's end
-	// (resendTick) clears sent, and everything unacked goes again.
-	if s := l.sent[info.ID]; s >= from {
-		from = s + 1
-	}
-	for seq := from; seq <= to; seq++ {
-		msg, ok := k.RemoteMessage(info.ID, seq)
-		if !ok {
-			break
-		}
-		ctx.Send(target, encodeFrame(Frame{From: self, Seq: seq, Ack: ack, Msg: msg}))
-		l.sent[info.ID] = seq
-		l.acked[info.ID] = ack
-	}
-	// Nothing to send but the ack moved: an ack alone, so the peer can
-	// trim its outbox without waiting for traffic this way.
-	if ack > l.acked[info.ID] {
-		ctx.Send(target, encodeFrame(Frame{From: self, Ack: ack}))
-		l.acked[info.ID] = ack
-	}
-}
-
-// refreshPins gives the TLS layer the kernel's remotes: where each peer
-// is and which key it must present.
-func (l *link) refreshPins() {
-	byAddr := map[string]identity.PeerID{}
-	for _, info := range l.n.cfg.Kernel.Remotes() {
-		byAddr[info.Address] = identity.PeerID(info.PeerID)
-	}
-	l.n.pins.set(byAddr)
+	l.n.pump.Send(func(to *actor.PID, f *wrapperspb.BytesValue) { ctx.Send(to, f) })
 }
 
 // fail records a kernel failure (the store): the node stops working, and

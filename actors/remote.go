@@ -1,0 +1,282 @@
+package actors
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/remote/identity"
+	"github.com/ocapgo/kernel-actors/remote/transport"
+)
+
+// The kernel as a node: with Config.Remote, the kernel actor is also the
+// kernel's link to its peer kernels (docs/remote.md). protoactor-go remote
+// is attached to the kernel's actor system, and the kernel actor is
+// spawned under the link's name, so a peer's frame reaches it as one more
+// actor message, handled between cranks like a host request:
+//
+//   - a frame is applied as one unit, or two (its ack, AckRemote; its
+//     message, ApplyRemote); what the message queues runs in later cranks,
+//     one per runCrank message, as any other work;
+//   - after every message the kernel actor handles, it sends each peer
+//     what the kernel lets go (transport.Pump.Send): RemoteSendable holds
+//     back what a flush has not covered, so under group commit the wire
+//     moves after the flush (output validity), and RemoteAckable does
+//     the same for acks;
+//   - a timer of its own (remoteTick, every ResendEvery) starts a resend
+//     round, and gives up on remotes whose outbox has waited GiveUpAfter
+//     for an ack.
+//
+// The protocol itself is transport.Pump, the same code a transport.Node
+// runs.
+
+// RemoteConfig puts a kernel on the network (Config.Remote).
+type RemoteConfig struct {
+	// Host and Port are where the kernel listens for peers; Port 0 picks
+	// a free port (LocalPeer says which). Host is required, and is also
+	// the address peers are told unless Advertise is set.
+	Host string
+	Port int
+	// Advertise is the host:port peers are told to reach the kernel at
+	// (LocalPeer's address), when it is not the listener's own: a kernel
+	// listening on 0.0.0.0, behind NAT or in a container. Empty means
+	// the listener's address.
+	Advertise string
+	// InsecureLoopback turns TLS off. It is refused unless Host is a
+	// loopback address: plaintext is for one machine, and only on request.
+	InsecureLoopback bool
+	// KeyPath is the kernel's key file (package identity: ed25519, PEM,
+	// mode 0600), made on first start. Empty means "<DBPath>.key"; an
+	// in-memory kernel (DBPath "") with no KeyPath gets a fresh key, and
+	// so a new peer id, each start.
+	KeyPath string
+	// ResendEvery is how often unacknowledged messages are sent again (a
+	// lost frame, a reconnect, a peer that restarted), and how often
+	// GiveUpAfter is checked. Zero means 200 ms.
+	ResendEvery time.Duration
+	// GiveUpAfter gives up on a remote (kernel.GiveUpRemote) whose outbox
+	// has held unacknowledged messages that long with no ack from it: its
+	// pending results reject with kernel.ErrPeerUnreachable. It is
+	// checked every ResendEvery, and counted afresh at each start. Zero
+	// means never.
+	GiveUpAfter time.Duration
+}
+
+// DefaultResendEvery is RemoteConfig.ResendEvery when none is set.
+const DefaultResendEvery = 200 * time.Millisecond
+
+// ErrRemoteInProcess is returned by Start for a kernel with Config.Remote
+// when another kernel of this process already has one: protoactor-go's
+// remote keeps process-wide state (it replaces gRPC's global logger at
+// each start), so one process runs one remote-enabled kernel. Run each
+// kernel of a test in its own process.
+var ErrRemoteInProcess = errors.New("actors: another kernel of this process already has a remote")
+
+// remoteClaimed is the one piece of process-wide state in the package,
+// and it only mirrors protoactor-go remote's own (ErrRemoteInProcess): a
+// kernel with a remote holds it from Start to the end of Stop.
+var remoteClaimed atomic.Bool
+
+func (c *RemoteConfig) validate() error {
+	switch {
+	case c.Host == "":
+		return fmt.Errorf("%w: Config.Remote.Host is empty; want the address to listen on, e.g. 127.0.0.1 (or 0.0.0.0 with Advertise)", ErrConfig)
+	case c.Advertise != "" && !validHostPort(c.Advertise):
+		return fmt.Errorf("%w: Config.Remote.Advertise %q: want HOST:PORT with a host and a port peers can dial", ErrConfig, c.Advertise)
+	case c.Port < 0 || c.Port > 65535:
+		return fmt.Errorf("%w: Config.Remote.Port is %d; want 0 (any free port) to 65535", ErrConfig, c.Port)
+	case c.InsecureLoopback && !isLoopbackHost(c.Host):
+		// INVARIANT: plaintext only on loopback, and only when asked.
+		return fmt.Errorf("%w: Config.Remote.InsecureLoopback with Host %q: plaintext is allowed only on a loopback address", ErrConfig, c.Host)
+	case c.ResendEvery < 0:
+		return fmt.Errorf("%w: Config.Remote.ResendEvery is %v; want a positive duration, or 0 for %v", ErrConfig, c.ResendEvery, DefaultResendEvery)
+	case c.GiveUpAfter < 0:
+		return fmt.Errorf("%w: Config.Remote.GiveUpAfter is %v; want a positive duration, or 0 for never", ErrConfig, c.GiveUpAfter)
+	}
+	if c.ResendEvery == 0 {
+		c.ResendEvery = DefaultResendEvery
+	}
+	return nil
+}
+
+// validHostPort reports whether addr is host:port with both parts set
+// and a port number peers can dial.
+func validHostPort(addr string) bool {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil || h == "" {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// remoteNode is a kernel's network side: its key, the protocol pump
+// (called only on the kernel actor), and the protoactor-go remote.
+type remoteNode struct {
+	cfg  RemoteConfig
+	id   *identity.Identity
+	pump *transport.Pump
+	rem  *remote.Remote
+	// addr is where peers reach the kernel (the listener's address).
+	addr string
+	// stopTick stops the pending remoteTick timer; ticking is false once
+	// the kernel actor stops re-arming it.
+	stopTick func() bool
+}
+
+// remoteTick is the kernel actor's resend and give-up timer message.
+type remoteTick struct{}
+
+func (*remoteTick) kernelMessage() {}
+
+// loadIdentity finds the kernel's key: KeyPath, or "<DBPath>.key", or a
+// fresh one in memory.
+func loadIdentity(cfg *Config) (*identity.Identity, error) {
+	path := cfg.Remote.KeyPath
+	if path == "" && cfg.DBPath != "" {
+		path = identity.KeyPath(cfg.DBPath)
+	}
+	if path == "" {
+		return identity.Generate(rand.Reader)
+	}
+	id, _, err := identity.LoadOrCreate(path, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("actors: the kernel's key: %w", err)
+	}
+	return id, nil
+}
+
+// newRemoteNode makes the key and the pump of a kernel with a remote;
+// listen starts the remote once the actor system exists.
+func newRemoteNode(cfg *Config, k *kernel.Kernel, log *slog.Logger) (*remoteNode, error) {
+	id, err := loadIdentity(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pump, err := transport.NewPump(transport.PumpConfig{Identity: id, Kernel: k,
+		InsecureLoopback: cfg.Remote.InsecureLoopback, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &remoteNode{cfg: *cfg.Remote, id: id, pump: pump}, nil
+}
+
+// listen attaches protoactor-go remote to sys and starts listening.
+func (n *remoteNode) listen(sys *actor.ActorSystem) error {
+	rem, err := transport.Listen(sys, n.cfg.Host, n.cfg.Port, n.cfg.Advertise, n.pump)
+	if err != nil {
+		return fmt.Errorf("actors: Config.Remote: %w", err)
+	}
+	n.rem = rem
+	n.addr = sys.ProcessRegistry.Address
+	return nil
+}
+
+// release shuts the remote down (listener, streams), within ctx.
+func (n *remoteNode) release(ctx context.Context) error {
+	if n == nil || n.rem == nil {
+		return nil
+	}
+	return transport.Release(ctx, n.rem)
+}
+
+// ---- on the kernel actor ----
+
+// remoteStarted arms the first tick and pins the kernel's remotes.
+func (ka *kernelActor) remoteStarted() {
+	ka.rem.pump.RefreshPins()
+	ka.armRemoteTick()
+}
+
+func (ka *kernelActor) armRemoteTick() {
+	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
+	ka.rem.stopTick = ka.cfg.Clock.AfterFunc(ka.rem.cfg.ResendEvery, func() { sys.Root.Send(self, &remoteTick{}) })
+}
+
+// remoteFrame applies a peer's frame, between cranks: its ack and its
+// message are units of their own (transport.Pump.Apply), and the work
+// the message queued runs in the cranks that kick starts.
+func (ka *kernelActor) remoteFrame(m *wrapperspb.BytesValue) {
+	if ka.broken != nil || ka.stopping() {
+		return // the peer sends it again; a stopping kernel takes nothing new
+	}
+	out := ka.rem.pump.Apply(ka.ctx, m, transport.Authenticated(ka.actx))
+	// The frame's units are audited as a crank's are: a peer's message
+	// that broke an invariant stops the kernel at that frame, before its
+	// outputs reach anyone.
+	if ka.auditing() && !ka.auditCrank() {
+		return
+	}
+	ka.release(out)
+	ka.kick()
+}
+
+// remoteTick starts a resend round and gives up on the remotes that
+// waited too long, then arms the next tick.
+func (ka *kernelActor) remoteTick() {
+	if ka.broken != nil || ka.stopping() {
+		return // no next tick: the kernel is done
+	}
+	ka.rem.pump.Resend()
+	due := ka.rem.pump.Overdue(ka.cfg.Clock.Now(), ka.rem.cfg.GiveUpAfter)
+	for _, r := range due {
+		ka.log.Warn().Str("remote", string(r)).Stringer("after", ka.rem.cfg.GiveUpAfter).Msg("no ack from a peer kernel for too long: giving up on it")
+		out, err := ka.k.GiveUpRemote(ka.ctx, r)
+		ka.release(out)
+		if err != nil {
+			ka.log.Error().Str("remote", string(r)).Err(err).Msg("giving up on a peer kernel failed")
+		}
+	}
+	if len(due) > 0 {
+		ka.rem.pump.RefreshPins()
+		ka.kick() // the rejections' notifies run in cranks
+	}
+	ka.armRemoteTick()
+}
+
+// remoteSend puts on the wire what the kernel lets go, after the message
+// in hand: every commit or flush that message made is behind it.
+func (ka *kernelActor) remoteSend() {
+	if ka.broken != nil || ka.st.InUnit() {
+		return
+	}
+	ka.rem.pump.Send(ka.sendFrame)
+}
+
+// sendFrame sends one frame from the kernel actor.
+func (ka *kernelActor) sendFrame(to *actor.PID, f *wrapperspb.BytesValue) { ka.actx.Send(to, f) }
+
+// remoteStopped stops the timer (the kernel actor is stopping).
+func (ka *kernelActor) remoteStopped() {
+	if ka.rem != nil && ka.rem.stopTick != nil {
+		ka.rem.stopTick()
+	}
+}
+
+// remoteSlog is where the pump logs: the host's slog, or its zerolog
+// through the bridge.
+func remoteSlog(cfg Config) *slog.Logger {
+	if cfg.Slog != nil {
+		return cfg.Slog.With("component", "remote")
+	}
+	return slogToZerolog(cfg.Logger.With().Str("component", "remote").Logger())
+}

@@ -1,0 +1,259 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	"github.com/ocapgo/kernel-actors/remote/identity"
+)
+
+// Pump is the protocol side of a node, the one copy of it: it applies
+// the frames peers send, sends each peer what the kernel lets go, keeps
+// the TLS layer's pins in step with the kernel's remotes, and says which
+// remotes have waited too long for an ack. It owns no goroutine and no
+// actor: whoever owns the kernel (a Node's link actor, the actors
+// runtime's kernel actor) calls it from the goroutine that calls the
+// kernel, between units, so that package kernel's one-caller rule holds.
+//
+// Apply and Send are separate calls so that the owner decides when the
+// wire may move: after the units it ran are committed, and under group
+// commit after their flush (the kernel's RemoteSendable and RemoteAckable
+// hold back the rest anyway, so calling Send early only sends less).
+type Pump struct {
+	k        *kernel.Kernel
+	self     string
+	insecure bool
+	log      *slog.Logger
+	pins     *pins
+	tlsOpts  []remote.ConfigOption
+	// sent is the highest seq sent to each remote since the last resend
+	// round; acked the highest ack sent to it. Both are memory only: after
+	// a restart everything unacknowledged is sent again, and the peer
+	// drops what it has.
+	sent, acked map[kernel.RemoteID]uint64
+	// waiting is, per remote with unacknowledged messages, the Acked it
+	// had when it was first seen waiting and since when (Overdue).
+	waiting map[kernel.RemoteID]waitMark
+}
+
+// waitMark is when a remote's outbox was first seen waiting at an ack.
+type waitMark struct {
+	acked uint64
+	since time.Time
+}
+
+// PumpConfig configures a Pump.
+type PumpConfig struct {
+	// Identity is the kernel's key. Required.
+	Identity *identity.Identity
+	// Kernel is the kernel the pump calls; only its owner's goroutine may
+	// call the pump. Required.
+	Kernel *kernel.Kernel
+	// InsecureLoopback: frames come over plaintext, and their From field
+	// is believed (the caller checked the address is loopback).
+	InsecureLoopback bool
+	// Logger receives the protocol's events; nil discards them.
+	Logger *slog.Logger
+}
+
+// NewPump makes the pump of a kernel, and the protoactor-go remote
+// options its node listens and dials with (RemoteOptions).
+func NewPump(cfg PumpConfig) (*Pump, error) {
+	if cfg.Identity == nil || cfg.Kernel == nil {
+		return nil, fmt.Errorf("%w: a pump needs an identity and a kernel", ErrRefused)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pump{k: cfg.Kernel, self: string(cfg.Identity.ID()), insecure: cfg.InsecureLoopback, log: cfg.Logger,
+		pins: newPins(), sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{},
+		waiting: map[kernel.RemoteID]waitMark{}}
+	if !cfg.InsecureLoopback {
+		var err error
+		if p.tlsOpts, err = tlsOptions(cfg.Identity, p.pins); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// RemoteOptions are the options for remote.Configure: mutual TLS with
+// the pump's pins, or none over plaintext.
+func (p *Pump) RemoteOptions() []remote.ConfigOption { return p.tlsOpts }
+
+// LinkName is the actor name a node's frames are addressed to on every
+// node: a peer at address is actor.NewPID(address, LinkName). The actor
+// of that name hands each *wrapperspb.BytesValue it receives to Apply.
+const LinkName = linkName
+
+// Authenticated is the PeerHeader of the envelope in hand: over TLS, the
+// peer id that the stream's handshake authenticated; "" when the
+// envelope has no header (plaintext, or a local send).
+func Authenticated(ctx actor.Context) string {
+	h := ctx.MessageHeader()
+	if h == nil {
+		return ""
+	}
+	return h.Get(PeerHeader)
+}
+
+// Apply applies one peer frame, its ack first (AckRemote, one unit),
+// then its message (ApplyRemote, one unit), and returns the outputs of
+// both for the owner to release. authenticated is the PeerHeader of the
+// envelope (Authenticated): over TLS it is who
+// sent the frame, whatever the frame says. A frame that does not decode,
+// from a peer the kernel does not know, or that the kernel refuses, is
+// logged and dropped: a peer cannot break this kernel by what it sends.
+// A store failure is the kernel's own, and the store reports it (Err).
+func (p *Pump) Apply(ctx context.Context, v *wrapperspb.BytesValue, authenticated string) []kernel.Output {
+	f, err := decodeFrame(v)
+	if err != nil {
+		p.log.Warn("dropping a frame that does not decode", "err", err)
+		return nil
+	}
+	from := f.From
+	if !p.insecure {
+		// INVARIANT: over TLS the sender is who the handshake says.
+		from = authenticated
+		if from == "" || (f.From != "" && f.From != from) {
+			p.log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
+			return nil
+		}
+	}
+	r, ok := p.k.RemoteByPeer(from)
+	if !ok {
+		p.log.Warn("dropping a frame from an unknown peer", "peer", from)
+		return nil
+	}
+	var released []kernel.Output
+	// The ack first: it may trim the outbox the next Send would otherwise
+	// resend.
+	if f.Ack > 0 {
+		out, err := p.k.AckRemote(ctx, r, f.Ack)
+		released = append(released, out...)
+		if err != nil {
+			p.log.Warn("refusing an ack", "remote", r, "err", err)
+		}
+	}
+	if f.Seq == 0 {
+		return released
+	}
+	_, out, err := p.k.ApplyRemote(ctx, r, f.Seq, f.Msg)
+	released = append(released, out...)
+	switch {
+	case errors.Is(err, kernel.ErrRemoteGap):
+		// An earlier frame was lost: the peer resends from our ack.
+	case err != nil:
+		p.log.Warn("refusing a message", "remote", r, "seq", f.Seq, "err", err)
+	}
+	return released
+}
+
+// Send sends every remote the messages RemoteSendable allows and that
+// were not sent this round, each with the current RemoteAckable ack, or
+// the ack alone when it moved; send puts one frame on the wire (the
+// owner's ctx.Send).
+func (p *Pump) Send(send func(target *actor.PID, frame *wrapperspb.BytesValue)) {
+	for _, info := range p.k.Remotes() {
+		if info.GivenUp {
+			continue // the kernel refuses its messages and has no outbox for it
+		}
+		p.sendTo(send, info)
+	}
+}
+
+// sendTo is Send for one remote.
+func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel.RemoteInfo) {
+	from, to, err := p.k.RemoteSendable(info.ID)
+	if err != nil {
+		return
+	}
+	ack, _ := p.k.RemoteAckable(info.ID)
+	target := actor.NewPID(info.Address, linkName)
+	// Within a resend round each message goes once; the round's end
+	// (Resend) clears sent, and everything unacked goes again.
+	if s := p.sent[info.ID]; s >= from {
+		from = s + 1
+	}
+	for seq := from; seq <= to; seq++ {
+		msg, ok := p.k.RemoteMessage(info.ID, seq)
+		if !ok {
+			break
+		}
+		send(target, encodeFrame(Frame{From: p.self, Seq: seq, Ack: ack, Msg: msg}))
+		p.sent[info.ID] = seq
+		p.acked[info.ID] = ack
+	}
+	// Nothing to send but the ack moved: an ack alone, so the peer can
+	// trim its outbox without waiting for traffic this way.
+	if ack > p.acked[info.ID] {
+		send(target, encodeFrame(Frame{From: p.self, Ack: ack}))
+		p.acked[info.ID] = ack
+	}
+}
+
+// Resend starts a new resend round: the next Send sends everything
+// unacknowledged again (a dropped connection, a peer that restarted).
+// The peer drops what it has applied.
+func (p *Pump) Resend() {
+	clear(p.sent)
+	clear(p.acked)
+}
+
+// RefreshPins gives the TLS layer the kernel's remotes: where each peer
+// is and which key it must present. Call it after anything that may have
+// added a remote or moved one, before the next Send.
+func (p *Pump) RefreshPins() {
+	byAddr := map[string]identity.PeerID{}
+	for _, info := range p.k.Remotes() {
+		if info.GivenUp {
+			continue // nothing is sent to it, and nothing taken from it
+		}
+		byAddr[info.Address] = identity.PeerID(info.PeerID)
+	}
+	p.pins.set(byAddr)
+}
+
+// Overdue returns the remotes whose outbox has held unacknowledged
+// messages, with no ack moving it, for at least after by now. The pump
+// notes when it first sees each remote waiting at an ack (in memory: a
+// restart starts the wait afresh, which only gives a peer more time);
+// an ack that moves, or an empty outbox, clears the note. The kernel has
+// no clock, so the owner brings one; after <= 0 means never.
+func (p *Pump) Overdue(now time.Time, after time.Duration) []kernel.RemoteID {
+	if after <= 0 {
+		return nil
+	}
+	var due []kernel.RemoteID
+	seen := map[kernel.RemoteID]bool{}
+	for _, info := range p.k.Remotes() {
+		if info.GivenUp || info.Pending == 0 {
+			continue
+		}
+		seen[info.ID] = true
+		m, ok := p.waiting[info.ID]
+		if !ok || m.acked != info.Acked {
+			// Waiting from now: the first sight, or the peer acked
+			// something since (it is alive, only slow).
+			p.waiting[info.ID] = waitMark{acked: info.Acked, since: now}
+			continue
+		}
+		if now.Sub(m.since) >= after {
+			due = append(due, info.ID)
+		}
+	}
+	for id := range p.waiting {
+		if !seen[id] {
+			delete(p.waiting, id)
+		}
+	}
+	return due
+}

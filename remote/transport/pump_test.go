@@ -1,0 +1,133 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ocapgo/kernel-actors/kernel"
+	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
+	"github.com/ocapgo/kernel-actors/remote/identity"
+)
+
+// pumpFixture is a kernel with one remote whose object the host holds,
+// and the pump of that kernel (no network: Send's frames are collected).
+type pumpFixture struct {
+	d        *kt.Driver
+	p        *Pump
+	r        kernel.RemoteID
+	peer     *identity.Identity
+	presence kernel.KRef
+}
+
+func newPumpFixture(t *testing.T, insecure bool) *pumpFixture {
+	me, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	peer, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	d := kt.New(t)
+	p, err := NewPump(PumpConfig{Identity: me, Kernel: d.K, InsecureLoopback: insecure})
+	require.NoError(t, err)
+	r := d.AddRemote(string(peer.ID()), "127.0.0.1:9")
+	presence, out, err := d.K.ImportFromRemote(context.Background(), r, "ro+1")
+	require.NoError(t, err)
+	d.Release(out)
+	return &pumpFixture{d: d, p: p, r: r, peer: peer, presence: presence}
+}
+
+// send queues a host message to the peer's object and routes it to the
+// outbox.
+func (f *pumpFixture) send() {
+	f.d.Send(f.presence, "hello")
+	f.d.RunUntilQuiescent(10)
+}
+
+// collect runs Send and returns the frames it put on the wire.
+func (f *pumpFixture) collect(t *testing.T) []Frame {
+	var got []Frame
+	f.p.Send(func(to *actor.PID, v *wrapperspb.BytesValue) {
+		require.Equal(t, "127.0.0.1:9", to.Address)
+		require.Equal(t, LinkName, to.Id)
+		fr, err := decodeFrame(v)
+		require.NoError(t, err)
+		got = append(got, fr)
+	})
+	return got
+}
+
+// Send sends each message once a round, Resend starts a round again, and
+// an ack trims what goes.
+func TestPumpSendsOncePerRound(t *testing.T) {
+	f := newPumpFixture(t, false)
+	f.send()
+	f.send()
+	got := f.collect(t)
+	require.Len(t, got, 2)
+	require.Equal(t, []uint64{1, 2}, []uint64{got[0].Seq, got[1].Seq})
+	require.Empty(t, f.collect(t), "nothing new this round")
+	f.p.Resend()
+	require.Len(t, f.collect(t), 2, "a new round sends everything unacknowledged")
+	_, err := f.d.K.AckRemote(context.Background(), f.r, 1)
+	require.NoError(t, err)
+	f.p.Resend()
+	got = f.collect(t)
+	require.Len(t, got, 1)
+	require.Equal(t, uint64(2), got[0].Seq, "the acked message is not sent again")
+}
+
+// Over TLS a frame is taken from the authenticated peer only; a frame
+// from a key the kernel does not know, or claiming another sender, is
+// dropped and changes nothing.
+func TestPumpApplyTrustsTheHandshake(t *testing.T) {
+	f := newPumpFixture(t, false)
+	f.send()
+	ack := encodeFrame(Frame{From: string(f.peer.ID()), Ack: 1})
+	stranger, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, who := range []string{"", string(stranger.ID())} {
+		f.p.Apply(ctx, ack, who)
+		info, _ := f.d.K.Remote(f.r)
+		require.Equal(t, 1, info.Pending, "an ack authenticated as %q is dropped", who)
+	}
+	lie := encodeFrame(Frame{From: string(stranger.ID()), Ack: 1})
+	f.p.Apply(ctx, lie, string(f.peer.ID()))
+	info, _ := f.d.K.Remote(f.r)
+	require.Equal(t, 1, info.Pending, "a frame that claims another sender is dropped")
+	f.p.Apply(ctx, ack, string(f.peer.ID()))
+	info, _ = f.d.K.Remote(f.r)
+	require.Zero(t, info.Pending, "the peer's own ack trims the outbox")
+	f.p.Apply(ctx, wrapperspb.Bytes([]byte("{not json")), string(f.peer.ID()))
+	f.d.AuditNow("after a frame that does not decode")
+}
+
+// Overdue counts a remote's wait from when it is first seen waiting at an
+// ack; an ack that moves starts the wait again, an empty outbox ends it,
+// and 0 means never. The clock is the caller's (here, fixed times).
+func TestPumpOverdue(t *testing.T) {
+	f := newPumpFixture(t, false)
+	t0 := time.Unix(1_000_000, 0)
+	require.Empty(t, f.p.Overdue(t0, time.Second), "nothing pending")
+	f.send()
+	f.send()
+	require.Empty(t, f.p.Overdue(t0, time.Second), "first seen waiting")
+	require.Empty(t, f.p.Overdue(t0.Add(999*time.Millisecond), time.Second))
+	require.Equal(t, []kernel.RemoteID{f.r}, f.p.Overdue(t0.Add(time.Second), time.Second))
+	require.Empty(t, f.p.Overdue(t0.Add(time.Hour), 0), "0 means never")
+	_, err := f.d.K.AckRemote(context.Background(), f.r, 1)
+	require.NoError(t, err)
+	t1 := t0.Add(2 * time.Second)
+	require.Empty(t, f.p.Overdue(t1, time.Second), "an ack moved: the wait starts again")
+	require.Empty(t, f.p.Overdue(t1.Add(500*time.Millisecond), time.Second))
+	require.Equal(t, []kernel.RemoteID{f.r}, f.p.Overdue(t1.Add(time.Second), time.Second))
+	_, err = f.d.K.AckRemote(context.Background(), f.r, 2)
+	require.NoError(t, err)
+	require.Empty(t, f.p.Overdue(t1.Add(time.Hour), time.Second), "an empty outbox waits for nothing")
+	f.send()
+	require.Empty(t, f.p.Overdue(t1.Add(time.Hour+time.Millisecond), time.Second), "a new wait, not the old one")
+}
