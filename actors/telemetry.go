@@ -240,6 +240,24 @@ func requestKind(req request) string {
 		return "vat_log"
 	case *subclusterReq:
 		return "subcluster"
+	case *localPeerReq, *localPeerSetupReq:
+		return "local_peer"
+	case *remotesReq:
+		return "remotes"
+	case *addRemoteReq:
+		return "add_remote"
+	case *exportToRemoteReq:
+		return "export_to_remote"
+	case *importFromRemoteReq:
+		return "import_from_remote"
+	case *giveUpRemoteReq:
+		return "give_up_remote"
+	case *issueURLReq:
+		return "issue_url"
+	case *revokeURLReq:
+		return "revoke_url"
+	case *redeemURLReq:
+		return "redeem_url"
 	}
 	return "other"
 }

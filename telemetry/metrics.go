@@ -459,7 +459,9 @@ const (
 // other kind is counted as "other".
 var HostRequestKinds = []string{"resume", "launch", "terminate_subcluster", "queue_message",
 	"terminate_vat", "restart_vat", "upgrade_vat", "ping_vat", "revoke", "is_revoked", "release",
-	"status", "register_service", "reap", "stop", "wait_idle", "read_store", "vat_log", "subcluster", "other"}
+	"status", "register_service", "reap", "stop", "wait_idle", "read_store", "vat_log", "subcluster",
+	"local_peer", "remotes", "add_remote", "export_to_remote", "import_from_remote", "give_up_remote",
+	"issue_url", "revoke_url", "redeem_url", "other"}
 
 // Host request outcomes: answered without an error, answered with one,
 // given up by the caller (its context ended), or refused because the
