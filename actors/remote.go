@@ -136,6 +136,7 @@ type remoteNode struct {
 	id   *identity.Identity
 	pump *transport.Pump
 	rem  *remote.Remote
+	sys  *actor.ActorSystem // the kernel's, which rem is attached to
 	// addr is where peers reach the kernel (the listener's address).
 	addr string
 	// stopTick stops the pending remoteTick timer; ticking is false once
@@ -186,7 +187,7 @@ func (n *remoteNode) listen(sys *actor.ActorSystem) error {
 	if err != nil {
 		return fmt.Errorf("actors: Config.Remote: %w", err)
 	}
-	n.rem = rem
+	n.rem, n.sys = rem, sys
 	n.addr = sys.ProcessRegistry.Address
 	return nil
 }
@@ -196,7 +197,7 @@ func (n *remoteNode) release(ctx context.Context) error {
 	if n == nil || n.rem == nil {
 		return nil
 	}
-	return transport.Release(ctx, n.rem)
+	return transport.Release(ctx, n.sys, n.rem, n.pump.Peers())
 }
 
 // ---- on the kernel actor ----

@@ -57,6 +57,17 @@ func (p *pins) set(byAddr map[string]identity.PeerID) {
 	}
 }
 
+// addrs lists the pinned peers' addresses.
+func (p *pins) addrs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.mu.byAddr))
+	for a := range p.mu.byAddr {
+		out = append(out, a)
+	}
+	return out
+}
+
 func (p *pins) forAddr(addr string) (identity.PeerID, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -50,21 +50,29 @@ func startRemote(r *remote.Remote) (err error) {
 	return nil
 }
 
-// Release shuts a remote down: its gRPC server and the streams peers
-// opened to it at once, then its endpoint manager (the streams it opened
-// to peers, the actors that write them). protoactor-go bounds the second
-// part itself (10 s); Release waits for it until ctx ends, and then
-// returns ctx's error while the shutdown finishes on its own.
-func Release(ctx context.Context, r *remote.Remote) error {
+// Release shuts a remote down: first the endpoints it opened to peers
+// (the addresses in peers: each endpoint's writer closes its gRPC
+// connection, by protoactor-go's own path for a peer that went away),
+// then its gRPC server, whose listener closes at once, and the streams
+// peers opened to it. Release waits until ctx ends, and then returns
+// ctx's error while the shutdown finishes on its own.
+//
+// It does not stop protoactor-go's endpoint manager (a graceful
+// Shutdown would): in the pinned version that stop races with the
+// endpoint writers it stops (it clears a map they read) and with the
+// incoming streams ending (it sends on a channel each one closes when it
+// ends, so it can panic). The race detector reports both. Closing the
+// outgoing connections matters as well: a connection left open keeps
+// logging through gRPC's process-wide logger, which the next remote
+// started in the process replaces.
+func Release(ctx context.Context, sys *actor.ActorSystem, r *remote.Remote, peers []string) error {
+	for _, addr := range peers {
+		sys.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: addr})
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// Not graceful first: a graceful stop would wait for the streams
-		// peers keep open, which only end when the peers do.
 		r.Shutdown(false)
-		// Then graceful: with the server already stopped it only stops the
-		// endpoint manager, which closes the outgoing streams.
-		r.Shutdown(true)
 	}()
 	select {
 	case <-done:

@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return &link{n: n}
 	}), linkName)
 	if err != nil {
-		Release(ctx, n.rem)
+		Release(ctx, n.sys, n.rem, n.pump.Peers())
 		n.sys.Shutdown()
 		return nil, fmt.Errorf("transport: spawn link actor: %w", err)
 	}
@@ -135,7 +135,7 @@ func (n *Node) Stop(ctx context.Context) error {
 				err = fmt.Errorf("transport: stop link actor: %w", werr)
 			}
 		}
-		if rerr := Release(ctx, n.rem); rerr != nil {
+		if rerr := Release(ctx, n.sys, n.rem, n.pump.Peers()); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		n.sys.Shutdown()

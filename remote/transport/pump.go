@@ -257,3 +257,7 @@ func (p *Pump) Overdue(now time.Time, after time.Duration) []kernel.RemoteID {
 	}
 	return due
 }
+
+// Peers lists the addresses of the remotes the pump last pinned
+// (RefreshPins): the endpoints a Release closes. Safe from any goroutine.
+func (p *Pump) Peers() []string { return p.pins.addrs() }
