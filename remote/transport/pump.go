@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -39,6 +40,13 @@ type Pump struct {
 	// a restart everything unacknowledged is sent again, and the peer
 	// drops what it has.
 	sent, acked map[kernel.RemoteID]uint64
+	// dialed is every address a frame was sent to, for Release to close
+	// its endpoint: a peer given up on or moved is no longer pinned, but
+	// protoactor-go's writer for its old address may still be dialling.
+	dialed struct {
+		sync.Mutex
+		addrs map[string]bool
+	}
 	// waiting is, per remote with unacknowledged messages, the Acked it
 	// had when it was first seen waiting and since when (Overdue).
 	waiting map[kernel.RemoteID]waitMark
@@ -178,6 +186,7 @@ func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel
 	}
 	ack, _ := p.k.RemoteAckable(info.ID)
 	target := actor.NewPID(info.Address, linkName)
+	p.noteDialed(info.Address)
 	// Within a resend round each message goes once; the round's end
 	// (Resend) clears sent, and everything unacked goes again.
 	if s := p.sent[info.ID]; s >= from {
@@ -259,5 +268,31 @@ func (p *Pump) Overdue(now time.Time, after time.Duration) []kernel.RemoteID {
 }
 
 // Peers lists the addresses of the remotes the pump last pinned
-// (RefreshPins): the endpoints a Release closes. Safe from any goroutine.
-func (p *Pump) Peers() []string { return p.pins.addrs() }
+// (RefreshPins) and of every address it sent a frame to: the endpoints a
+// Release closes. Safe from any goroutine.
+func (p *Pump) Peers() []string {
+	seen := map[string]bool{}
+	for _, a := range p.pins.addrs() {
+		seen[a] = true
+	}
+	p.dialed.Lock()
+	for a := range p.dialed.addrs {
+		seen[a] = true
+	}
+	p.dialed.Unlock()
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	return out
+}
+
+// noteDialed records addr as one a frame went to.
+func (p *Pump) noteDialed(addr string) {
+	p.dialed.Lock()
+	defer p.dialed.Unlock()
+	if p.dialed.addrs == nil {
+		p.dialed.addrs = map[string]bool{}
+	}
+	p.dialed.addrs[addr] = true
+}
