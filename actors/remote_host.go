@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 )
@@ -158,10 +157,6 @@ func (r *exportToRemoteReq) handle(ka *kernelActor) {
 		r.reply(nil, ErrNoRemote)
 		return
 	}
-	if err := ka.remoteTakes(r.remote); err != nil {
-		r.reply(nil, err)
-		return
-	}
 	ref, out, err := ka.k.ExportToRemote(ka.ctx, r.remote, r.koid)
 	ka.release(out)
 	ka.replyDurable(r.replier, ref, err)
@@ -171,10 +166,6 @@ func (r *exportToRemoteReq) handle(ka *kernelActor) {
 func (r *importFromRemoteReq) handle(ka *kernelActor) {
 	if ka.rem == nil {
 		r.reply(nil, ErrNoRemote)
-		return
-	}
-	if err := ka.remoteTakes(r.remote); err != nil {
-		r.reply(nil, err)
 		return
 	}
 	koid, out, err := ka.k.ImportFromRemote(ka.ctx, r.remote, r.ref)
@@ -195,18 +186,4 @@ func (r *giveUpRemoteReq) handle(ka *kernelActor) {
 	}
 	ka.replyDurable(r.replier, nil, err)
 	ka.kick()
-}
-
-// remoteTakes refuses an introduction through a remote the kernel gave
-// up on: nothing is sent to it or taken from it any more, so a presence
-// of it would be orphaned at birth, and an export to it never reached.
-func (ka *kernelActor) remoteTakes(id kernel.RemoteID) error {
-	info, err := ka.k.Remote(id)
-	if err != nil {
-		return err
-	}
-	if info.GivenUp {
-		return fmt.Errorf("%w: %s", kernel.ErrRemoteGivenUp, id)
-	}
-	return nil
 }

@@ -160,8 +160,8 @@ func (k *Kernel) ExportToRemote(ctx context.Context, remote RemoteID, koid KRef)
 	if err := k.checkLive(koid); err != nil {
 		return "", nil, err
 	}
-	if _, ok := k.st.Remote(string(remote)); !ok {
-		return "", nil, ErrUnknownRemote
+	if err := k.checkIntroducible(remote); err != nil {
+		return "", nil, err
 	}
 	var ref string
 	out, err := k.hostUnit(ctx, func() error {
@@ -187,8 +187,8 @@ func (k *Kernel) ImportFromRemote(ctx context.Context, remote RemoteID, ref stri
 	if r.Promise || !r.Plus {
 		return "", nil, fmt.Errorf("%w: %s: a peer introduces an object it allocated (ro+N)", ErrBadRef, ref)
 	}
-	if _, ok := k.st.Remote(string(remote)); !ok {
-		return "", nil, ErrUnknownRemote
+	if err := k.checkIntroducible(remote); err != nil {
+		return "", nil, err
 	}
 	var koid KRef
 	out, err := k.hostUnit(ctx, func() error {
@@ -203,6 +203,21 @@ func (k *Kernel) ImportFromRemote(ctx context.Context, remote RemoteID, ref stri
 		return "", nil, err
 	}
 	return koid, out, nil
+}
+
+// checkIntroducible refuses an introduction through a remote that is
+// unknown or given up: nothing is sent to a given-up remote or taken from
+// it any more, so a presence of it would be orphaned at birth, and an
+// export to it never reached.
+func (k *Kernel) checkIntroducible(remote RemoteID) error {
+	row, ok := k.st.Remote(string(remote))
+	if !ok {
+		return ErrUnknownRemote
+	}
+	if row.State != persistence.RemoteActive {
+		return fmt.Errorf("%w: %s", ErrRemoteGivenUp, remote)
+	}
+	return nil
 }
 
 // mustRemote reads a remote row the kernel's own state names; a missing

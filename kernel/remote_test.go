@@ -301,6 +301,13 @@ func TestRemoteGiveUp(t *testing.T) {
 	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
 	_, err = a.K.AckRemote(a.Ctx, l.AtoB, 1)
 	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
+	// No introduction through it either: a presence would be orphaned at
+	// birth, an export never reached.
+	_, _, err = a.K.ImportFromRemote(a.Ctx, l.AtoB, "ro+9")
+	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
+	_, own := bank(a)
+	_, _, err = a.K.ExportToRemote(a.Ctx, l.AtoB, own)
+	require.ErrorIs(t, err, kernel.ErrRemoteGivenUp)
 	out, err = a.K.GiveUpRemote(a.Ctx, l.AtoB)
 	require.NoError(t, err)
 	require.Empty(t, out, "giving up twice does nothing")
