@@ -38,12 +38,23 @@ import (
 //   - jit=warm: jitWarmupRoundTrips round trips, so that the timed ones
 //     run at the rate of a vat that has been running a while (any vat
 //     after its first few seconds of work).
+//
+// Each with the workers' default Options.TierUpBudget and, as
+// tierup=v8, with V8's own budget: the pair shows what the lower budget
+// buys a fresh worker (and costs a warm one).
 func BenchmarkJSPingPong(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		warmup int
 	}{{"jit=cold", 100}, {"jit=warm", jitWarmupRoundTrips}} {
-		b.Run(c.name, func(b *testing.B) { benchPingPong(b, c.warmup) })
+		for _, t := range []struct {
+			name   string
+			budget int
+		}{{"tierup=default", 0}, {"tierup=v8", -1}} {
+			b.Run(c.name+"/"+t.name, func(b *testing.B) {
+				benchPingPong(b, c.warmup, jsvat.Options{TierUpBudget: t.budget})
+			})
+		}
 	}
 }
 
@@ -53,9 +64,9 @@ func BenchmarkJSPingPong(b *testing.B) {
 // compiler runs on a background thread that competes for a core.
 const jitWarmupRoundTrips = 5000
 
-func benchPingPong(b *testing.B, warmup int) {
+func benchPingPong(b *testing.B, warmup int, opts jsvat.Options) {
 	ctx := context.Background()
-	rt := newRuntime(b, jsvat.Options{})
+	rt := newRuntime(b, opts)
 	k := startKernel(b, actors.Config{JS: rt})
 	res, err := k.LaunchSubcluster(ctx, pingPongCluster(b))
 	require.NoError(b, err)

@@ -93,18 +93,7 @@ func (r *Runtime) spawn(vat string, log zerolog.Logger) (*process, error) {
 		closeAll(inR, inW, outR, outW)
 		return nil, fmt.Errorf("jsvat: pipe: %w", err)
 	}
-	// --expose-gc lets the worker force a collection (liveslots'
-	// bringOutYourDead relies on one to find what the vat dropped).
-	prog, args := r.opts.Node, []string{"--expose-gc", r.entry}
-	if len(r.opts.Command) > 0 {
-		prog, args = r.opts.Command[0], append([]string(nil), r.opts.Command[1:]...)
-	}
-	// The worker is told the frame limit so that it enforces it on what it
-	// writes too: both ends agree on one limit, and neither buffers more.
-	args = append(args, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache)
-	if vat != "" {
-		args = append(args, "--vat", vat)
-	}
+	prog, args := r.workerCommand(vat)
 	cmd := exec.Command(prog, args...)
 	cmd.Dir = r.opts.WorkerDir
 	// INVARIANT: no NODE_OPTIONS reaches the worker (workerEnv): nothing runs
@@ -320,4 +309,27 @@ func (p *process) deathError(cause error) error {
 		msg += "; its stderr: " + t
 	}
 	return fmt.Errorf("%w (%v; %s)", ErrWorkerExited, cause, msg)
+}
+
+// workerCommand is the program and arguments of a worker for vat (""
+// for a warm one): Node on the worker's entry with the kernel's options,
+// or Options.Command with the same protocol arguments.
+func (r *Runtime) workerCommand(vat string) (string, []string) {
+	// --expose-gc lets the worker force a collection (liveslots'
+	// bringOutYourDead relies on one to find what the vat dropped).
+	prog, args := r.opts.Node, []string{"--expose-gc", r.entry}
+	if r.opts.TierUpBudget > 0 {
+		args = append(args, "--tier-up-budget", strconv.Itoa(r.opts.TierUpBudget))
+	}
+	if len(r.opts.Command) > 0 {
+		// A worker of another language knows nothing of V8's budget.
+		prog, args = r.opts.Command[0], append([]string(nil), r.opts.Command[1:]...)
+	}
+	// The worker is told the frame limit so that it enforces it on what it
+	// writes too: both ends agree on one limit, and neither buffers more.
+	args = append(args, "--max-frame", strconv.Itoa(r.opts.MaxFrame), "--bundle-cache", r.cache)
+	if vat != "" {
+		args = append(args, "--vat", vat)
+	}
+	return prog, args
 }

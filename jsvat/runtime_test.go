@@ -2,6 +2,7 @@ package jsvat
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,4 +36,38 @@ func TestNegativeWarmIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "Options.Warm -1: must not be negative")
 	_, err = NewRuntime(Options{WarmOnUse: -2})
 	require.ErrorContains(t, err, "Options.WarmOnUse -2: must not be negative")
+}
+
+// The worker is told its tier-up budget (the default unless the caller
+// set one), a worker of another language is not, and a budget past the
+// bound is refused with its name.
+func TestTierUpBudget(t *testing.T) {
+	rt, err := NewRuntime(Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	_, args := rt.workerCommand("v1")
+	require.Equal(t, []string{"--tier-up-budget", "1024"}, args[2:4], "the default budget: %q", args)
+
+	own, err := NewRuntime(Options{TierUpBudget: 300})
+	require.NoError(t, err)
+	defer own.Close()
+	_, args = own.workerCommand("")
+	require.Contains(t, strings.Join(args, " "), "--tier-up-budget 300")
+
+	v8, err := NewRuntime(Options{TierUpBudget: -1})
+	require.NoError(t, err)
+	defer v8.Close()
+	_, args = v8.workerCommand("")
+	require.NotContains(t, args, "--tier-up-budget", "a negative budget keeps V8's own")
+
+	other, err := NewRuntime(Options{Command: []string{"my-worker", "--x"}})
+	require.NoError(t, err)
+	defer other.Close()
+	prog, args := other.workerCommand("v2")
+	require.Equal(t, "my-worker", prog)
+	require.NotContains(t, args, "--tier-up-budget", "a worker of another language is not told V8's budget")
+	require.Equal(t, "--x", args[0])
+
+	_, err = NewRuntime(Options{TierUpBudget: 1 << 21})
+	require.ErrorContains(t, err, "Options.TierUpBudget 2097152: want at most 1048576")
 }

@@ -9,6 +9,7 @@
 // fd 3, or breaks the protocol.
 import { engineGC } from './lockdown.js';
 import { inspect } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { IN_FD, OUT_FD, makeWriter, readFrames } from './wire.js';
 import { makeSupervisor } from './supervisor.js';
 import { describeError } from './console.js';
@@ -26,6 +27,9 @@ const opt = (name, def) => {
 const vatId = opt('--vat', '');
 const maxFrame = Number(opt('--max-frame', String(64 << 20)));
 const bundleCache = opt('--bundle-cache', undefined);
+// V8's interrupt budget once the vat has started (jsvat.Options.TierUpBudget);
+// absent or not a positive integer: V8's own is kept.
+const tierUpBudget = Number(opt('--tier-up-budget', '0'));
 
 const writer = makeWriter(OUT_FD, maxFrame);
 const cannotWrite = e => {
@@ -59,7 +63,21 @@ const exit = why => {
   process.exit(EXIT_VAT);
 };
 
-const supervisor = makeSupervisor({ write, writeJSON, engineGC, bundleCache, vatId, exit });
+// tierUp lowers V8's interrupt budget, once, after the vat's start: from
+// then on the functions a delivery runs (liveslots, marshal, harden, the
+// vat's own) are optimized after a few hundred calls, not thousands. It is
+// not done before the start, where a low budget made V8 optimize the code
+// of SES, liveslots and the bundle that runs once, and a launch took three
+// times as long. node:v8 is the worker's, imported outside any
+// compartment: vat code cannot reach it.
+let tieredUp = false;
+const tierUp = () => {
+  if (tieredUp || !Number.isInteger(tierUpBudget) || tierUpBudget <= 0) return;
+  tieredUp = true;
+  setFlagsFromString(`--interrupt-budget=${tierUpBudget}`);
+};
+
+const supervisor = makeSupervisor({ write, writeJSON, engineGC, bundleCache, vatId, exit, tierUp });
 
 // describeReason prints a rejection's reason. An Error is printed as its
 // stack (which starts with name and message), or name and message:

@@ -104,8 +104,9 @@ const isRecord = v => v !== null && typeof v === 'object' && !Array.isArray(v);
  * @param {string | undefined} io.bundleCache
  * @param {string} io.vatId the vat's id, if known at spawn
  * @param {(why: string) => never} io.exit logs why and ends the worker
+ * @param {() => void} [io.tierUp] called once the vat has started (main.js: V8's budget)
  */
-export const makeSupervisor = ({ write, writeJSON, engineGC, bundleCache, vatId: spawnVatId, exit }) => {
+export const makeSupervisor = ({ write, writeJSON, engineGC, bundleCache, vatId: spawnVatId, exit, tierUp = () => {} }) => {
   let vatId = spawnVatId || 'v?';
   /** @type {ReturnType<typeof makeVatStore> | undefined} */
   let store;
@@ -227,7 +228,9 @@ export const makeSupervisor = ({ write, writeJSON, engineGC, bundleCache, vatId:
     dispatch = ls.dispatch;
     const parameters = vatConfig.parameters ?? {};
     const serParams = marshal.toCapData(harden(parameters));
-    return runDelivery(['startVat', serParams]);
+    const started = await runDelivery(['startVat', serParams]);
+    tierUp();
+    return started;
   };
 
   const deliver = async params => {
