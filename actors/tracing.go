@@ -40,7 +40,7 @@ type crankTracer struct {
 	// that queued the items still in the run queue, by position; an item
 	// queued with no trace context has none. It holds at most one entry
 	// per queued item, each removed when a crank takes its item.
-	causes map[uint64]trace.SpanContext
+	causes causeQueue
 	// cause is what the message in hand queues its items under: the
 	// crank's own span, or the host's trace context.
 	cause trace.SpanContext
@@ -82,7 +82,7 @@ const (
 var queuedBy = []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}
 
 func newCrankTracer(tp trace.TracerProvider) *crankTracer {
-	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), causes: map[uint64]trace.SpanContext{}}
+	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName)}
 	t.parentCtx = trace.ContextWithSpan(context.Background(), &t.parent)
 	for w := range t.names {
 		t.names[w] = "crank " + kernel.WorkKind(w).String()
@@ -104,7 +104,7 @@ func (t *crankTracer) after(queueLen int) {
 	tail := t.head + uint64(queueLen)
 	if t.cause.IsValid() {
 		for pos := t.tail; pos < tail; pos++ {
-			t.causes[pos] = t.cause
+			t.causes.push(pos, t.cause)
 		}
 	}
 	t.tail = tail
@@ -130,9 +130,9 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 	if r.Work == kernel.WorkSend || r.Work == kernel.WorkNotify {
 		// The item the crank picked was the head (pickWork takes the
 		// head, or no queue item at all).
-		parent = t.causes[t.head]
+		parent = t.causes.at(t.head)
 		if r.Dequeued {
-			delete(t.causes, t.head)
+			t.causes.pop(t.head)
 			t.head++
 		}
 	}
@@ -236,3 +236,57 @@ type startParent struct {
 
 // SpanContext is the parent's span context, as set for the span starting.
 func (p *startParent) SpanContext() trace.SpanContext { return p.sc }
+
+// causeQueue holds the causes of queued items by position, in position
+// order: the run queue's items are appended at the tail and taken from
+// the head, so their causes are pushed at the back and popped from the
+// front, and a crank finds its item's at the front. A FIFO in a slice
+// reused as it drains, where a map from position to cause hashed twice a
+// crank.
+type causeQueue struct {
+	items []queuedCause // items[first:] are held, positions ascending
+	first int
+}
+
+// queuedCause is the cause of the run-queue item at position pos.
+type queuedCause struct {
+	pos uint64
+	sc  trace.SpanContext
+}
+
+// push gives the item at pos, past every position held, its cause.
+func (q *causeQueue) push(pos uint64, sc trace.SpanContext) {
+	if q.first > 0 && q.first >= len(q.items)/2 {
+		// At least half the slice is taken: move what is held to the
+		// front, so that the slice grows only with the causes held.
+		n := copy(q.items, q.items[q.first:])
+		clear(q.items[n:]) // no trace state kept alive
+		q.items, q.first = q.items[:n], 0
+	}
+	q.items = append(q.items, queuedCause{pos: pos, sc: sc})
+}
+
+// at is the cause of the item at pos, the head of the run queue (none if
+// it has none).
+func (q *causeQueue) at(pos uint64) trace.SpanContext {
+	q.drop(pos)
+	if q.first < len(q.items) && q.items[q.first].pos == pos {
+		return q.items[q.first].sc
+	}
+	return trace.SpanContext{}
+}
+
+// pop forgets the cause of the item at pos, the head, now taken.
+func (q *causeQueue) pop(pos uint64) { q.drop(pos + 1) }
+
+// drop forgets the causes of the positions before pos: items no longer
+// in the queue.
+func (q *causeQueue) drop(pos uint64) {
+	for q.first < len(q.items) && q.items[q.first].pos < pos {
+		q.items[q.first] = queuedCause{}
+		q.first++
+	}
+	if q.first == len(q.items) {
+		q.items, q.first = q.items[:0], 0
+	}
+}
