@@ -160,8 +160,11 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 		attribute.String("kernel.outcome", r.Outcome.String()),
 		attribute.Int("kernel.syscalls", ka.tel.syscalls.Total()),
 		attribute.Int64("kernel.flush.rows", int64(rows)),
-		attribute.Float64("kernel.commit_wait", wait.Seconds()),
 	)
+	if ka.cfg.DBPath != "" {
+		// Only a file store's flushes are timed (Start).
+		attrs = append(attrs, attribute.Float64("kernel.commit_wait", wait.Seconds()))
+	}
 	if r.Vat != "" {
 		attrs = append(attrs, attribute.String("kernel.vat", string(r.Vat)))
 	}
