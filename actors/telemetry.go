@@ -103,7 +103,7 @@ func (ka *kernelActor) beginCrankTelemetry() {
 	t.m.Syscalls(&t.syscalls)
 	t.syscalls = telemetry.SyscallCounts{}
 	if t.tr != nil {
-		t.rows = ka.st.Stats().Rows
+		t.rows = ka.st.Rows()
 		t.probe.TakeWait()                    // flushes outside the crank are not its wait
 		t.tr.deliveries = t.tr.deliveries[:0] // nor are a launch's startVats its deliveries
 	}
@@ -115,7 +115,7 @@ func (ka *kernelActor) observeCrank(r kernel.CrankResult, took crankTiming) {
 	t := ka.tel
 	if t.tr != nil {
 		// First: the span reads the crank's syscall counts, reset below.
-		ka.crankSpan(r, took.began, took.began.Add(took.total), ka.st.Stats().Rows-t.rows)
+		ka.crankSpan(r, took.began, took.began.Add(took.total), ka.st.Rows()-t.rows)
 	}
 	t.m.Crank(r.Vat, r.Work, r.Outcome, took.total)
 	t.m.Syscalls(&t.syscalls)
