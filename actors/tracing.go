@@ -34,8 +34,11 @@ type crankTracer struct {
 	// items queued when the kernel started (position 0 is the head then).
 	head uint64
 	// tail is the position past the last item, as of the start of the
-	// message in hand (before).
-	tail uint64
+	// message in hand: as the last message left it (after), since only
+	// the kernel actor's messages change the queue; the first message
+	// reads it from the queue's length (synced).
+	tail   uint64
+	synced bool
 	// causes are the trace contexts of the spans (a host's, a crank's)
 	// that queued the items still in the run queue, by position; an item
 	// queued with no trace context has none. It holds at most one entry
@@ -93,9 +96,13 @@ func newCrankTracer(tp trace.TracerProvider) *crankTracer {
 	return t
 }
 
-// before notes the tail before a message of the kernel actor is handled.
-func (t *crankTracer) before(queueLen int) {
-	t.tail = t.head + uint64(queueLen)
+// before readies the tracer for a message of the kernel actor; queueLen
+// gives the run queue's length, read only at the first message.
+func (t *crankTracer) before(queueLen func() int) {
+	if !t.synced {
+		// A resumed store's queue holds items already, with no cause.
+		t.tail, t.synced = t.head+uint64(queueLen()), true
+	}
 	t.cause = trace.SpanContext{}
 }
 
