@@ -108,7 +108,7 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 	defer ka.guard()
 	ka.maybeCut()
 	if ka.tel != nil && ka.tel.tr != nil {
-		ka.tel.tr.before(ka.st.QueueLen())
+		ka.tel.tr.before(ka.st.QueueLen)
 		// What the message queued: the length once it is handled (a
 		// closure, so that it is read then, not now).
 		defer func() { ka.tel.tr.after(ka.st.QueueLen()) }()

@@ -86,15 +86,12 @@ func newTelemetry(cfg Config, vatName func(string) string) (*kernelTelemetry, er
 		t.tr = newCrankTracer(cfg.TracerProvider)
 	}
 	// A nil Metrics records nothing: a tracing-only probe only times the
-	// commit waits. So does the probe of an in-memory store: its flushes
-	// are a fold from map to map, with no transaction to wait for, and
-	// timing one (two clock readings, two histogram records and the
-	// store's counters) would cost a crank more than the flush itself.
-	probeMetrics := t.m
-	if cfg.DBPath == "" {
-		probeMetrics = nil
-	}
-	t.probe = &telemetry.FlushProbe{Inner: cfg.StoreFaults, Now: cfg.Clock.Now, Metrics: probeMetrics}
+	// commit waits. Only a file store's flushes pass the probe (Start):
+	// an in-memory store's are a fold from map to map, with no
+	// transaction to wait for, and timing one (two clock readings, two
+	// histogram records and the store's counters) would cost a crank more
+	// than the flush itself. Its probe sees no flush, and waits none.
+	t.probe = &telemetry.FlushProbe{Inner: cfg.StoreFaults, Now: cfg.Clock.Now, Metrics: t.m}
 	return t, nil
 }
 
@@ -106,7 +103,7 @@ func (ka *kernelActor) beginCrankTelemetry() {
 	t.m.Syscalls(&t.syscalls)
 	t.syscalls = telemetry.SyscallCounts{}
 	if t.tr != nil {
-		t.rows = ka.st.Stats().Rows
+		t.rows = ka.st.Rows()
 		t.probe.TakeWait()                    // flushes outside the crank are not its wait
 		t.tr.deliveries = t.tr.deliveries[:0] // nor are a launch's startVats its deliveries
 	}
@@ -118,7 +115,7 @@ func (ka *kernelActor) observeCrank(r kernel.CrankResult, took crankTiming) {
 	t := ka.tel
 	if t.tr != nil {
 		// First: the span reads the crank's syscall counts, reset below.
-		ka.crankSpan(r, took.began, took.began.Add(took.total), ka.st.Stats().Rows-t.rows)
+		ka.crankSpan(r, took.began, took.began.Add(took.total), ka.st.Rows()-t.rows)
 	}
 	t.m.Crank(r.Vat, r.Work, r.Outcome, took.total)
 	t.m.Syscalls(&t.syscalls)

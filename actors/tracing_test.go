@@ -95,7 +95,8 @@ func TestTracesFollowARequestAcrossVats(t *testing.T) {
 }
 
 // A QueueMessage whose ctx carries no span starts a trace of its own at
-// the crank that delivers it, with no parent and no link.
+// the crank that delivers it, with no parent and no link. (On an
+// in-memory store, whose flushes are not timed: no kernel.commit_wait.)
 func TestTracesWithoutAHostSpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -115,6 +116,12 @@ func TestTracesWithoutAHostSpan(t *testing.T) {
 		require.Empty(t, spans[0].Links())
 		require.Equal(t, spans[0].SpanContext().TraceID(), spans[2].SpanContext().TraceID())
 		require.NotEqual(t, trace.SpanID{}, spans[2].Parent().SpanID())
+		for _, s := range spans {
+			// An in-memory store has no backend to wait for: its flushes
+			// are not timed, and its spans have no commit wait.
+			require.Equal(t, attribute.INVALID, attr(s, "kernel.commit_wait").Type(), s.Name())
+			require.Equal(t, attribute.INT64, attr(s, "kernel.flush.rows").Type(), s.Name())
+		}
 	})
 }
 
