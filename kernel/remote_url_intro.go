@@ -134,9 +134,6 @@ func (k *Kernel) checkIntroduction(peerID string, seq uint64, encoded string, li
 	if limit < 0 {
 		return wire.Message{}, errors.New("this kernel takes no introductions")
 	}
-	if n := k.Introduced(); n >= limit {
-		return wire.Message{}, fmt.Errorf("the limit of %d introduced remotes is reached", limit)
-	}
 	if seq != 1 {
 		return wire.Message{}, fmt.Errorf("message %d: only a peer's first message may introduce it", seq)
 	}
@@ -160,6 +157,10 @@ func (k *Kernel) checkIntroduction(peerID string, seq uint64, encoded string, li
 		// INVARIANT: a remote's key never changes: another key at a known
 		// peer's address is not that peer (docs/remote.md, "Identity").
 		return wire.Message{}, fmt.Errorf("the reply address %s is remote %s's, whose key is another: a changed key is refused", msg.Reply, id)
+	}
+	// Counted after the cheap checks: a stranger's garbage costs no scan.
+	if n := k.Introduced(); n >= limit {
+		return wire.Message{}, fmt.Errorf("the limit of %d introduced remotes is reached", limit)
 	}
 	if _, ok := k.st.SturdyRef(msg.OID); !ok {
 		// INVARIANT: a stranger who holds no live URL creates nothing.
