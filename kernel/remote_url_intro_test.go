@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,7 +96,8 @@ func TestURLIntroduction(t *testing.T) {
 // only if it is a well-formed redeem, at seq 1, of a live oid, with a
 // reply address that is no one's here. Every other is refused with
 // ErrIntroductionRefused and changes nothing: no remote, no mark, no
-// unit (the store's description is the same), and the auditor is green.
+// committed unit, the same state, c-lists, outboxes, meta and sturdy
+// refs, and the auditor is green.
 func TestURLIntroductionRefused(t *testing.T) {
 	b := kt.New(t)
 	b.SetLocalPeer(kt.PeerID("B"), "b.test:1")
@@ -155,7 +157,7 @@ func TestURLIntroductionRefused(t *testing.T) {
 			if limit == 0 {
 				limit = kernel.DefaultMaxIntroduced
 			}
-			before := kernel.DescribeState(b.Store)
+			before := storeView(b)
 			id, out, err := b.K.IntroduceRemote(context.Background(), peer, seq, tt.msg, limit)
 			require.ErrorIs(t, err, kernel.ErrIntroductionRefused)
 			if tt.wantIs != nil {
@@ -166,12 +168,34 @@ func TestURLIntroductionRefused(t *testing.T) {
 			}
 			require.Empty(t, id)
 			require.Empty(t, out)
-			require.Equal(t, before, kernel.DescribeState(b.Store), "nothing changed")
+			require.Equal(t, before, storeView(b), "nothing changed")
 			require.Equal(t, []kernel.RemoteID{c}, remoteIDs(b), "no remote was added")
 			require.Zero(t, b.K.Introduced())
 			b.AuditNow(tt.name)
 		})
 	}
+}
+
+// storeView is everything a refused introduction might have touched: the
+// kernel state, every remote with its c-list and outbox, the meta table
+// (introduction marks, counters), the sturdy-ref table, and the count of
+// committed units.
+func storeView(d *kt.Driver) string {
+	var b strings.Builder
+	b.WriteString(kernel.DescribeState(d.Store))
+	for _, r := range d.K.Remotes() {
+		fmt.Fprintf(&b, "%+v\n%s", r, kernel.DescribeCList(d.Store, kernel.VatID(r.ID)))
+		for seq := r.Acked + 1; seq < r.NextSend; seq++ {
+			m, _ := d.K.RemoteMessage(r.ID, seq)
+			fmt.Fprintf(&b, "  outbox %d %s\n", seq, m)
+		}
+	}
+	for _, key := range d.Store.MetaKeys() {
+		v, _ := d.Store.Meta(key)
+		fmt.Fprintf(&b, "meta %s=%s\n", key, v)
+	}
+	fmt.Fprintf(&b, "sturdy refs %v\ncommits %d\n", d.Store.SturdyRefOIDs(), d.Store.Stats().Commits)
+	return b.String()
 }
 
 // remoteIDs lists a kernel's remotes' ids.
@@ -206,11 +230,11 @@ func TestURLIntroductionLimit(t *testing.T) {
 		introduced = append(introduced, id)
 	}
 	require.Equal(t, 2, b.K.Introduced(), "the host's remote is not counted")
-	before := kernel.DescribeState(b.Store)
+	before := storeView(b)
 	_, _, err = b.K.IntroduceRemote(b.Ctx, kt.PeerID("stranger2"), 1, msgFrom(2), 2)
 	require.ErrorIs(t, err, kernel.ErrIntroductionRefused)
 	require.Contains(t, err.Error(), "limit of 2")
-	require.Equal(t, before, kernel.DescribeState(b.Store), "nothing changed")
+	require.Equal(t, before, storeView(b), "nothing changed")
 	require.Len(t, b.K.Remotes(), 3)
 
 	out, err := b.K.GiveUpRemote(b.Ctx, introduced[0])
