@@ -71,6 +71,13 @@ type RemoteConfig struct {
 	// checked every ResendEvery, and counted afresh at each start. Zero
 	// means never.
 	GiveUpAfter time.Duration
+	// MaxIntroduced is how many peers the kernel adds on its own because
+	// they redeemed one of its OCAP URLs without being its remotes (an
+	// introduction: docs/remote.md). Past it, such redeems are dropped
+	// with a log line. A peer the host adds (AddRemote) is not counted.
+	// Zero means kernel.DefaultMaxIntroduced (64); negative takes none,
+	// and then only the remotes' keys may connect.
+	MaxIntroduced int
 }
 
 // DefaultResendEvery is RemoteConfig.ResendEvery when none is set.
@@ -174,7 +181,7 @@ func newRemoteNode(cfg *Config, k *kernel.Kernel, log *slog.Logger) (*remoteNode
 		return nil, err
 	}
 	pump, err := transport.NewPump(transport.PumpConfig{Identity: id, Kernel: k,
-		InsecureLoopback: cfg.Remote.InsecureLoopback, Logger: log})
+		InsecureLoopback: cfg.Remote.InsecureLoopback, MaxIntroduced: cfg.Remote.MaxIntroduced, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,10 @@ func (k *Kernel) RevokeURL(ctx context.Context, url string) error {
 // issued. A URL of a peer this kernel does not know adds the peer as a
 // remote, its key pinned by the URL. The issuer's refusal is an error
 // matching kernel.ErrOcapURLUnknown; a malformed URL is kernel.ErrBadURL.
-// (The issuer must accept this kernel's connection: today that means it
-// knows this kernel as a remote already.)
+// An issuer that never met this kernel takes the redemption as an
+// introduction (RemoteConfig.MaxIntroduced on its side), unless the URL
+// is revoked or unknown there: then it does not answer a stranger, and
+// the wait ends with ctx (or with GiveUpAfter).
 func (k *Kernel) RedeemURL(ctx context.Context, url string) (kernel.KRef, error) {
 	v, err := k.ask(ctx, &redeemURLReq{replier: newReplier(), url: url})
 	if err != nil {

@@ -38,7 +38,7 @@ var errKernelStopped = errors.New("the kernel stopped itself")
 // PATH.addr) are written in the order that makes PATH.addr the readiness
 // signal, and removed at stop.
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [--otlp URL] [--remote-listen HOST:PORT [--remote-advertise HOST:PORT] [--remote-insecure-loopback] [--remote-give-up D] [--remote-key PATH]] [-v] [limits]", `
+	fs := newFlags(e, "serve", "--db PATH [--listen ADDR] [--commit POLICY] [--node PATH] [--js-worker DIR] [--js-bundle-cache DIR] [--js-warm N] [--max-live-vats N] [--otlp URL] [--remote-listen HOST:PORT [--remote-advertise HOST:PORT] [--remote-insecure-loopback] [--remote-give-up D] [--remote-key PATH] [--remote-max-introduced N]] [-v] [limits]", `
 Runs a kernel on the database PATH as a daemon with the control API over
 HTTP/JSON: launch subclusters, send messages, status, terminate, restart
 and upgrade vats, revoke objects, inspect. GET /healthz (the process is

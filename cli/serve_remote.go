@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/kernel"
 )
 
 // remoteFlags are serve's flags that put its kernel on the network
@@ -17,6 +18,7 @@ type remoteFlags struct {
 	advertise      string
 	insecure       bool
 	giveUp, resend time.Duration
+	maxIntroduced  int
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet) {
@@ -31,6 +33,9 @@ func (f *remoteFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.advertise, "remote-advertise", "", "the HOST:PORT peers are told to reach this kernel at, when it is not --remote-listen's (listening on 0.0.0.0, behind NAT; default: the listener's address)")
 	fs.StringVar(&f.key, "remote-key", "", "the kernel's key file (default: PATH.key beside --db; made on first start, mode 0600)")
 	fs.DurationVar(&f.resend, "remote-resend", actors.DefaultResendEvery, "how often messages a peer has not acknowledged are sent again")
+	// Bounded by default: anyone holding one of the kernel's OCAP URLs
+	// may redeem it, and each stranger who does becomes a remote.
+	fs.IntVar(&f.maxIntroduced, "remote-max-introduced", kernel.DefaultMaxIntroduced, "how many kernels this one never met may become its peers by redeeming one of its OCAP URLs (0: none; then only peers added with 'remotes add' may connect)")
 }
 
 // config checks the flags and returns the kernel's RemoteConfig, nil
@@ -38,7 +43,7 @@ func (f *remoteFlags) register(fs *flag.FlagSet) {
 // be). Every refusal is a usage error that names its flag.
 func (f *remoteFlags) config(fs *flag.FlagSet) (*actors.RemoteConfig, error) {
 	if f.listen == "" {
-		for _, name := range []string{"remote-insecure-loopback", "remote-give-up", "remote-key", "remote-resend", "remote-advertise"} {
+		for _, name := range []string{"remote-insecure-loopback", "remote-give-up", "remote-key", "remote-resend", "remote-advertise", "remote-max-introduced"} {
 			if flagGiven(fs, name) {
 				return nil, usageErr("--%s needs --remote-listen HOST:PORT", name)
 			}
@@ -79,9 +84,17 @@ func (f *remoteFlags) config(fs *flag.FlagSet) (*actors.RemoteConfig, error) {
 	if f.resend <= 0 {
 		return nil, usageErr("--remote-resend %v: must be above 0", f.resend)
 	}
+	if f.maxIntroduced < 0 {
+		return nil, usageErr("--remote-max-introduced %d: must not be negative (0 means none)", f.maxIntroduced)
+	}
+	// RemoteConfig's zero is "the default"; the flag's is "none".
+	maxIntro := f.maxIntroduced
+	if maxIntro == 0 {
+		maxIntro = -1
+	}
 	if flagGiven(fs, "remote-key") && f.key == "" {
 		return nil, usageErr("--remote-key: empty (leave it out for PATH.key beside --db)")
 	}
 	return &actors.RemoteConfig{Host: host, Port: port, Advertise: f.advertise, InsecureLoopback: f.insecure, KeyPath: f.key,
-		GiveUpAfter: f.giveUp, ResendEvery: f.resend}, nil
+		GiveUpAfter: f.giveUp, ResendEvery: f.resend, MaxIntroduced: maxIntro}, nil
 }

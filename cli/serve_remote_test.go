@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"flag"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocapgo/kernel-actors/kernel"
 )
 
 // serve's remote flags: each bad value is a usage error (exit 2) that
@@ -29,6 +32,8 @@ func TestServeRemoteFlagsRefused(t *testing.T) {
 		{[]string{"--remote-listen", "127.0.0.1:0", "--remote-resend", "0s"}, "--remote-resend 0s: must be above 0"},
 		{[]string{"--remote-listen", "127.0.0.1:0", "--remote-key", ""}, "--remote-key: empty"},
 		{[]string{"--remote-listen", "127.0.0.1:0", "--remote-give-up", "soon"}, "remote-give-up"},
+		{[]string{"--remote-max-introduced", "3"}, "--remote-max-introduced needs --remote-listen"},
+		{[]string{"--remote-listen", "127.0.0.1:0", "--remote-max-introduced", "-1"}, "--remote-max-introduced -1: must not be negative"},
 	} {
 		code, _, errOut := runCLI(t, append([]string{"serve", "--db", db}, c.args...)...)
 		require.Equal(t, 2, code, "%v: %s", c.args, errOut)
@@ -54,5 +59,27 @@ func TestRemotesUsage(t *testing.T) {
 		code, _, errOut := runCLI(t, append(c.args, "--addr", "127.0.0.1:1", "--token-file", "/nonexistent")...)
 		require.Equal(t, 2, code, "%v: %s", c.args, errOut)
 		require.Contains(t, errOut, c.want, "%v", c.args)
+	}
+}
+
+// --remote-max-introduced sets RemoteConfig.MaxIntroduced: the default
+// is the kernel's, a number is that number, and 0 is none (the config's
+// negative: its own zero means the default).
+func TestServeRemoteMaxIntroduced(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{nil, kernel.DefaultMaxIntroduced},
+		{[]string{"--remote-max-introduced", "5"}, 5},
+		{[]string{"--remote-max-introduced", "0"}, -1},
+	} {
+		var f remoteFlags
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		f.register(fs)
+		require.NoError(t, fs.Parse(append([]string{"--remote-listen", "127.0.0.1:0"}, c.args...)))
+		rc, err := f.config(fs)
+		require.NoError(t, err)
+		require.Equal(t, c.want, rc.MaxIntroduced, "%v", c.args)
 	}
 }

@@ -295,9 +295,13 @@ func (k *Kernel) redeemLocked(u ocapurl.URL, kpid KRef) (RemoteID, bool) {
 	k.setDecider(&p, VatID(remote))
 	k.st.PutPromise(string(kpid), p)
 	result := wire.FlipString(k.krefToRRef(remote, kpid))
+	// The redeem names where this kernel listens (SetLocalPeer), so an
+	// issuer that never met it can answer: the introduction
+	// (remote_url_intro.go).
+	_, self, _ := k.LocalPeer()
 	// INVARIANT: written to the outbox in this unit, like every message:
 	// the redemption happens once, whatever crashes or resends follow.
-	k.appendOutbox(remote, wire.Message{Kind: wire.KindRedeem, OID: u.OID, Result: result})
+	k.appendOutbox(remote, wire.Message{Kind: wire.KindRedeem, OID: u.OID, Result: result, Reply: self})
 	return remote, true
 }
 

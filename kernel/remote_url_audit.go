@@ -73,4 +73,5 @@ func (a *auditor) checkURLMeta() {
 			a.problem("OCAP URL secret: not %d bytes of hex", ocapurl.SecretLen)
 		}
 	}
+	a.checkIntroducedMarks() // remote_url_intro.go
 }

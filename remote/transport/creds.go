@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/remote/identity"
 )
 
@@ -32,7 +33,12 @@ var ErrRefused = errors.New("transport: refused")
 // set of peer ids a node accepts connections from. It is read by gRPC's
 // goroutines and written by the node's actor, hence the lock.
 type pins struct {
-	mu struct {
+	// open says the server accepts a client with any key it proves it
+	// holds, not only the remotes' keys: the kernel takes introductions
+	// (a redeem from a kernel it never met; intro.go). Set once, before
+	// the server starts.
+	open bool
+	mu   struct {
 		sync.Mutex
 		byAddr map[string]identity.PeerID
 		known  map[identity.PeerID]bool
@@ -75,9 +81,51 @@ func (p *pins) forAddr(addr string) (identity.PeerID, bool) {
 	return id, ok
 }
 
-// accept is the server's policy: only peers the kernel knows (a remote row
-// names their key) may connect.
+// same reports whether the pins hold exactly the remotes of infos that
+// were not given up on.
+func (p *pins) same(infos []kernel.RemoteInfo) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, info := range infos {
+		if info.GivenUp {
+			continue
+		}
+		n++
+		if id, ok := p.mu.byAddr[info.Address]; !ok || id != identity.PeerID(info.PeerID) {
+			return false
+		}
+	}
+	return n == len(p.mu.byAddr)
+}
+
+// pinRemotes gives the TLS layer the kernel's remotes (infos, as
+// kernel.Remotes lists them), when they changed: where each peer is and
+// which key it must present. A remote the kernel gave up on is not
+// pinned: nothing is sent to it, and nothing taken from it.
+func (p *Pump) pinRemotes(infos []kernel.RemoteInfo) {
+	if p.pins.same(infos) {
+		return // the usual case, at every Send: no allocation
+	}
+	byAddr := map[string]identity.PeerID{}
+	for _, info := range infos {
+		if !info.GivenUp {
+			byAddr[info.Address] = identity.PeerID(info.PeerID)
+		}
+	}
+	p.pins.set(byAddr)
+}
+
+// accept is the server's policy. The handshake has proved that the
+// client holds the key of its certificate (identity.ServerTLS); a
+// node that takes introductions accepts any such key, and its pump
+// decides frame by frame what a key that is no remote's may send (only
+// an introducing redeem, intro.go). Otherwise only peers the kernel
+// knows (a remote row names their key) may connect.
 func (p *pins) accept(id identity.PeerID) error {
+	if p.open {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.mu.known[id] {

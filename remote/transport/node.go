@@ -36,6 +36,10 @@ type Config struct {
 	// ResendEvery is how often unacknowledged messages are sent again (a
 	// lost frame, a reconnect, a peer that restarted). Zero means 200 ms.
 	ResendEvery time.Duration
+	// MaxIntroduced is how many peers the kernel may add because they
+	// redeemed one of its URLs without being its remotes (PumpConfig).
+	// Zero means kernel.DefaultMaxIntroduced; negative takes none.
+	MaxIntroduced int
 	// Logger receives the link's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -87,7 +91,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	pump, err := NewPump(PumpConfig{Identity: cfg.Identity, Kernel: cfg.Kernel, InsecureLoopback: cfg.InsecureLoopback, Logger: cfg.Logger})
+	pump, err := NewPump(PumpConfig{Identity: cfg.Identity, Kernel: cfg.Kernel, InsecureLoopback: cfg.InsecureLoopback,
+		MaxIntroduced: cfg.MaxIntroduced, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type Pump struct {
 	log      *slog.Logger
 	pins     *pins
 	tlsOpts  []remote.ConfigOption
+	// maxIntro is PumpConfig.MaxIntroduced with its default applied.
+	maxIntro int
 	// sent is the highest seq sent to each remote since the last resend
 	// round; acked the highest ack sent to it. Both are memory only: after
 	// a restart everything unacknowledged is sent again, and the peer
@@ -68,6 +70,11 @@ type PumpConfig struct {
 	// InsecureLoopback: frames come over plaintext, and their From field
 	// is believed (the caller checked the address is loopback).
 	InsecureLoopback bool
+	// MaxIntroduced is how many peers the kernel may add because they
+	// redeemed one of its URLs without being its remotes (intro.go). Zero
+	// means kernel.DefaultMaxIntroduced; negative takes none, and the TLS
+	// server then accepts only the remotes' keys.
+	MaxIntroduced int
 	// Logger receives the protocol's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -83,7 +90,11 @@ func NewPump(cfg PumpConfig) (*Pump, error) {
 	}
 	p := &Pump{k: cfg.Kernel, self: string(cfg.Identity.ID()), insecure: cfg.InsecureLoopback, log: cfg.Logger,
 		pins: newPins(), sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{},
-		waiting: map[kernel.RemoteID]waitMark{}}
+		waiting: map[kernel.RemoteID]waitMark{}, maxIntro: cfg.MaxIntroduced}
+	if p.maxIntro == 0 {
+		p.maxIntro = kernel.DefaultMaxIntroduced
+	}
+	p.pins.open = p.maxIntro > 0
 	if !cfg.InsecureLoopback {
 		var err error
 		if p.tlsOpts, err = tlsOptions(cfg.Identity, p.pins); err != nil {
@@ -138,8 +149,9 @@ func (p *Pump) Apply(ctx context.Context, v *wrapperspb.BytesValue, authenticate
 	}
 	r, ok := p.k.RemoteByPeer(from)
 	if !ok {
-		p.log.Warn("dropping a frame from an unknown peer", "peer", from)
-		return nil
+		// A key the kernel does not know may only introduce itself with a
+		// redeem (intro.go); anything else is dropped there.
+		return p.introduce(ctx, from, f)
 	}
 	var released []kernel.Output
 	// The ack first: it may trim the outbox the next Send would otherwise
@@ -170,7 +182,11 @@ func (p *Pump) Apply(ctx context.Context, v *wrapperspb.BytesValue, authenticate
 // the ack alone when it moved; send puts one frame on the wire (the
 // owner's ctx.Send).
 func (p *Pump) Send(send func(target *actor.PID, frame *wrapperspb.BytesValue)) {
-	for _, info := range p.k.Remotes() {
+	infos := p.k.Remotes()
+	// A crank may have added a remote (a vat redeeming a URL of a kernel
+	// this one never met): pin it before the dial below.
+	p.pinRemotes(infos)
+	for _, info := range infos {
 		if info.GivenUp {
 			continue // the kernel refuses its messages and has no outbox for it
 		}
@@ -220,16 +236,7 @@ func (p *Pump) Resend() {
 // RefreshPins gives the TLS layer the kernel's remotes: where each peer
 // is and which key it must present. Call it after anything that may have
 // added a remote or moved one, before the next Send.
-func (p *Pump) RefreshPins() {
-	byAddr := map[string]identity.PeerID{}
-	for _, info := range p.k.Remotes() {
-		if info.GivenUp {
-			continue // nothing is sent to it, and nothing taken from it
-		}
-		byAddr[info.Address] = identity.PeerID(info.PeerID)
-	}
-	p.pins.set(byAddr)
-}
+func (p *Pump) RefreshPins() { p.pinRemotes(p.k.Remotes()) }
 
 // Overdue returns the remotes whose outbox has held unacknowledged
 // messages, with no ack moving it, for at least after by now. The pump

@@ -50,6 +50,11 @@ type Message struct {
 	Resolutions []Resolution `json:"resolutions,omitempty"`
 	Refs        []string     `json:"refs,omitempty"` // GC kinds: objects
 	OID         string       `json:"oid,omitempty"`  // redeem: an OCAP URL's object id
+	// Reply is, on a redeem, the sender's own address (host:port, as
+	// ocapurl.CheckAddress has it): where an issuer that has never met
+	// the sender answers it. The issuer takes it only from a redeem that
+	// introduces a new peer (docs/remote.md, "Introductions").
+	Reply string `json:"reply,omitempty"`
 	// Known is, for every kind, the highest of the receiver's messages
 	// the sender had applied when it wrote this one (not when it sent
 	// it: a resend keeps it). The receiver forgets a promise it retired
@@ -97,7 +102,7 @@ func (m Message) check() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s message: %s", ErrMalformed, m.Kind, fmt.Sprintf(format, args...))
 	}
-	if m.OID != "" && m.Kind != KindRedeem {
+	if (m.OID != "" || m.Reply != "") && m.Kind != KindRedeem {
 		return bad("carries fields of another kind")
 	}
 	switch m.Kind {
@@ -152,6 +157,13 @@ func (m Message) check() error {
 		}
 		if err := ocapurl.CheckOID(m.OID); err != nil {
 			return bad("%v", err)
+		}
+		// Optional (a peer that knows the receiver needs none), but when
+		// present in the one spelling an OCAP URL's address has.
+		if m.Reply != "" {
+			if err := ocapurl.CheckAddress(m.Reply); err != nil {
+				return bad("reply address: %v", err)
+			}
 		}
 		// The answer is the whole point: a redeem always has a result.
 		if r, err := ParseRef(m.Result); err != nil || !r.Promise {

@@ -61,6 +61,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		{Kind: KindRetireExports, Refs: []string{"ro-1"}},
 		{Kind: KindRetireImports, Refs: []string{"ro+9"}},
 		{Kind: KindRedeem, OID: "0123456789abcdef0123456789abcdef", Result: "rp+3"},
+		{Kind: KindRedeem, OID: "0123456789abcdef0123456789abcdef", Result: "rp+1", Reply: "127.0.0.1:7420"},
 	}
 	for _, m := range msgs {
 		enc := m.Encode()
@@ -94,6 +95,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"redeem without a result", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef"}`, "not a promise"},
 		{"redeem into an object", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"ro+1"}`, "not a promise"},
 		{"redeem with a target", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","target":"ro-1"}`, "another kind"},
+		{"redeem with a reply that is no address", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","reply":"127.0.0.1"}`, "reply address"},
+		{"redeem with a reply port 0", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","reply":"a.test:0"}`, "reply address"},
+		{"redeem with a reply with a path", `{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","reply":"a.test:1/x"}`, "reply address"},
+		{"notify with a reply", `{"kind":"notify","resolutions":[{"promise":"rp-1","data":{"body":"#1"}}],"reply":"a.test:1"}`, "another kind"},
 		{"deliver with an oid", `{"kind":"deliver","target":"ro-1","methargs":{"body":"#1"},"oid":"0123456789abcdef0123456789abcdef"}`, "another kind"},
 	}
 	for _, tt := range tests {
@@ -113,6 +118,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`{"kind":"notify","resolutions":[{"promise":"rp-1","rejected":true,"data":{"body":"#1"}}]}`)
 	f.Add(`{"kind":"retireExports","refs":["ro-1"]}`)
 	f.Add(`{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1"}`)
+	f.Add(`{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","reply":"[::1]:7420"}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := Decode(s)
 		if err != nil {
