@@ -67,7 +67,8 @@ type Node struct {
 	sys  *actor.ActorSystem
 	rem  *remote.Remote
 	pid  *actor.PID
-	pump *Pump // the protocol, called only on the link actor
+	pump *Pump       // the protocol, called only on the link actor
+	disp *Dispatcher // the link actor's goroutine
 
 	stopOnce sync.Once
 
@@ -99,10 +100,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.sys.Shutdown()
 		return nil, err
 	}
+	// The link on a goroutine of its own (Dispatcher): it keeps the stack
+	// its cranks grow.
+	n.disp = NewDispatcher()
 	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &link{n: n}
-	}), linkName)
+	}, actor.WithDispatcher(n.disp)), linkName)
 	if err != nil {
+		n.disp.Stop()
 		Release(ctx, n.sys, n.rem, n.pump.Peers())
 		n.sys.Shutdown()
 		return nil, fmt.Errorf("transport: spawn link actor: %w", err)
@@ -134,6 +139,7 @@ func (n *Node) Stop(ctx context.Context) error {
 			if werr := n.sys.Root.StopFuture(n.pid).Wait(); werr != nil {
 				err = fmt.Errorf("transport: stop link actor: %w", werr)
 			}
+			n.disp.Stop()
 		}
 		if rerr := Release(ctx, n.sys, n.rem, n.pump.Peers()); rerr != nil {
 			err = errors.Join(err, rerr)
