@@ -99,6 +99,9 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 		if _, err := s.conn.ExecContext(ctx, "PRAGMA synchronous = "+string(s.opts.Synchronous)); err != nil {
 			return s.classify("set synchronous", err)
 		}
+		if _, err := s.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutocheckpoint)); err != nil {
+			return s.classify("set wal_autocheckpoint", err)
+		}
 	}
 	if err := s.migrate(ctx, version); err != nil {
 		return err
@@ -108,6 +111,20 @@ func (s *sqliteBackend) open(ctx context.Context) error {
 	}
 	return nil
 }
+
+// walAutocheckpoint is the WAL's length, in pages, at which a commit
+// copies it back into the database (SQLite's automatic checkpoint; its
+// default is 1000). A crank's commit writes about nine pages, so at 1000
+// every hundred-odd commits paid for a checkpoint: the WAL synced, every
+// page it holds copied back, the database synced (with synchronous=NORMAL
+// the only syncs there are). Most of those pages are the same few hot
+// ones written again and again, and a checkpoint copies each only once,
+// so a longer WAL makes the copying and the syncs rarer for the same
+// commits: about a fifth of a crank's cost on a file with
+// synchronous=NORMAL here. The price is a WAL file of up to 32 MiB (at
+// 4 KiB pages) beside the database, and a longer replay at the next open
+// after a crash.
+const walAutocheckpoint = 8192
 
 // uriPath escapes a file path for a SQLite URI filename. Unescaped, a
 // '?' or '#' ends the path (and go-sqlite3 reads its options from the

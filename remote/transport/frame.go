@@ -1,22 +1,25 @@
 package transport
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Frame is what one node sends another: one outbox message (Seq > 0) or
 // none (Seq 0: an ack alone), with the sender's cumulative ack of the
-// receiver's messages. It travels as JSON inside a protobuf BytesValue,
-// a message type protoactor-go's default serializer already knows, so no
-// generated code is needed.
+// receiver's messages. It travels inside a protobuf BytesValue, a
+// message type protoactor-go's default serializer already knows, so no
+// generated code is needed; the bytes inside are themselves protobuf
+// wire format (encodeFrame), written and read with protowire.
 type Frame struct {
-	From string `json:"from"`          // the sender's peer id (trusted only over plaintext)
-	Seq  uint64 `json:"seq,omitempty"` // the message's sequence number in the sender's outbox
-	Ack  uint64 `json:"ack,omitempty"` // the highest of the receiver's messages the sender applied, durably
-	Msg  string `json:"msg,omitempty"` // the encoded remote/wire message
+	From string // the sender's peer id (trusted only over plaintext)
+	Seq  uint64 // the message's sequence number in the sender's outbox
+	Ack  uint64 // the highest of the receiver's messages the sender applied, durably
+	Msg  string // the encoded remote/wire message
 }
 
 // PeerHeader is the envelope header the server-side interceptor sets to
@@ -28,21 +31,142 @@ const PeerHeader = "ocap-peer"
 // addressed as actor.NewPID(address, linkName).
 const linkName = "ocap-link"
 
+// A frame's fields, as protobuf field numbers: the bytes a frame carries
+// are the message
+//
+//	message Frame { string from = 1; uint64 seq = 2; uint64 ack = 3; string msg = 4; }
+//
+// in its one canonical encoding: fields in this order, each at most once,
+// none at its zero value, varints in their shortest form. A frame used to
+// be JSON with the message as a JSON string inside it: escaped on one
+// side, unescaped and parsed on the other, for every frame.
+const (
+	fieldFrom protowire.Number = 1
+	fieldSeq  protowire.Number = 2
+	fieldAck  protowire.Number = 3
+	fieldMsg  protowire.Number = 4
+)
+
+// maxFrameFrom bounds From: a peer id is 64 hex digits; anything much
+// longer is not one.
+const maxFrameFrom = 256
+
+// errFrame is wrapped by every reason a frame is refused.
+var errFrame = errors.New("transport: malformed frame")
+
 func encodeFrame(f Frame) *wrapperspb.BytesValue {
-	b, err := json.Marshal(f)
-	if err != nil {
-		panic(fmt.Sprintf("transport: encode frame: %v", err)) // strings and numbers only
+	n := 0
+	if f.From != "" {
+		n += protowire.SizeTag(fieldFrom) + protowire.SizeBytes(len(f.From))
 	}
-	return wrapperspb.Bytes(b)
+	if f.Seq != 0 {
+		n += protowire.SizeTag(fieldSeq) + protowire.SizeVarint(f.Seq)
+	}
+	if f.Ack != 0 {
+		n += protowire.SizeTag(fieldAck) + protowire.SizeVarint(f.Ack)
+	}
+	if f.Msg != "" {
+		n += protowire.SizeTag(fieldMsg) + protowire.SizeBytes(len(f.Msg))
+	}
+	// One allocation, of the exact size.
+	b := make([]byte, 0, n)
+	if f.From != "" {
+		b = protowire.AppendTag(b, fieldFrom, protowire.BytesType)
+		b = protowire.AppendString(b, f.From)
+	}
+	if f.Seq != 0 {
+		b = protowire.AppendTag(b, fieldSeq, protowire.VarintType)
+		b = protowire.AppendVarint(b, f.Seq)
+	}
+	if f.Ack != 0 {
+		b = protowire.AppendTag(b, fieldAck, protowire.VarintType)
+		b = protowire.AppendVarint(b, f.Ack)
+	}
+	if f.Msg != "" {
+		b = protowire.AppendTag(b, fieldMsg, protowire.BytesType)
+		b = protowire.AppendString(b, f.Msg)
+	}
+	return &wrapperspb.BytesValue{Value: b}
 }
 
+// decodeFrame reads a peer's frame, refusing anything but the canonical
+// encoding of a well-formed one: a peer's bytes are not to be trusted, and
+// one spelling per frame means nothing is read two ways.
 func decodeFrame(v *wrapperspb.BytesValue) (Frame, error) {
+	b := v.GetValue()
 	var f Frame
-	if err := json.Unmarshal(v.GetValue(), &f); err != nil {
-		return Frame{}, fmt.Errorf("transport: frame: %w", err)
+	last := protowire.Number(0)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return Frame{}, fmt.Errorf("%w: field tag: %v", errFrame, protowire.ParseError(n))
+		}
+		// INVARIANT: known fields only, each once, in order.
+		if num <= last {
+			return Frame{}, fmt.Errorf("%w: field %d out of order or repeated", errFrame, num)
+		}
+		if n != protowire.SizeTag(num) {
+			return Frame{}, fmt.Errorf("%w: field %d: tag not in its shortest form", errFrame, num)
+		}
+		last = num
+		b = b[n:]
+		switch num {
+		case fieldFrom, fieldMsg:
+			if typ != protowire.BytesType {
+				return Frame{}, fmt.Errorf("%w: field %d: wire type %d, want bytes", errFrame, num, typ)
+			}
+			s, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return Frame{}, fmt.Errorf("%w: field %d: %v", errFrame, num, protowire.ParseError(n))
+			}
+			if n != protowire.SizeBytes(len(s)) {
+				return Frame{}, fmt.Errorf("%w: field %d: length not in its shortest form", errFrame, num)
+			}
+			b = b[n:]
+			switch {
+			case len(s) == 0:
+				return Frame{}, fmt.Errorf("%w: field %d is empty (an empty field is left out)", errFrame, num)
+			case !utf8.Valid(s):
+				return Frame{}, fmt.Errorf("%w: field %d is not UTF-8", errFrame, num)
+			case num == fieldFrom && len(s) > maxFrameFrom:
+				return Frame{}, fmt.Errorf("%w: from is %d bytes, longer than any peer id", errFrame, len(s))
+			}
+			if num == fieldFrom {
+				f.From = string(s)
+			} else {
+				f.Msg = string(s)
+			}
+		case fieldSeq, fieldAck:
+			if typ != protowire.VarintType {
+				return Frame{}, fmt.Errorf("%w: field %d: wire type %d, want varint", errFrame, num, typ)
+			}
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return Frame{}, fmt.Errorf("%w: field %d: %v", errFrame, num, protowire.ParseError(n))
+			}
+			if n != protowire.SizeVarint(x) {
+				return Frame{}, fmt.Errorf("%w: field %d: varint not in its shortest form", errFrame, num)
+			}
+			if x == 0 {
+				return Frame{}, fmt.Errorf("%w: field %d is 0 (a zero field is left out)", errFrame, num)
+			}
+			b = b[n:]
+			if num == fieldSeq {
+				f.Seq = x
+			} else {
+				f.Ack = x
+			}
+		default:
+			// A field this build does not know would be silently dropped, and
+			// a newer peer's meaning lost: refuse instead.
+			return Frame{}, fmt.Errorf("%w: unknown field %d", errFrame, num)
+		}
 	}
 	if f.Seq == 0 && f.Msg != "" {
-		return Frame{}, fmt.Errorf("transport: frame carries a message without a sequence number")
+		return Frame{}, fmt.Errorf("%w: a message without a sequence number", errFrame)
+	}
+	if f.Seq != 0 && f.Msg == "" {
+		return Frame{}, fmt.Errorf("%w: a sequence number without a message", errFrame)
 	}
 	return f, nil
 }

@@ -40,6 +40,13 @@ type Config struct {
 	// redeemed one of its URLs without being its remotes (PumpConfig).
 	// Zero means kernel.DefaultMaxIntroduced; negative takes none.
 	MaxIntroduced int
+	// AckDelay is how long an ack with no message to ride on waits for
+	// one before it goes alone: in a conversation the ack of an answer
+	// rides on the next request (two frames a round trip, not three).
+	// Messages are never delayed. Zero means 2 ms (at most half of
+	// ResendEvery); it must be shorter than ResendEvery, or the peer would
+	// resend what is only waiting for its ack.
+	AckDelay time.Duration
 	// Logger receives the link's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -55,9 +62,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: Config.InsecureLoopback with Host %q: plaintext is allowed only on a loopback address", ErrRefused, c.Host)
 	case c.ResendEvery < 0:
 		return fmt.Errorf("%w: Config.ResendEvery %v is negative", ErrRefused, c.ResendEvery)
+	case c.AckDelay < 0:
+		return fmt.Errorf("%w: Config.AckDelay %v is negative", ErrRefused, c.AckDelay)
 	}
 	if c.ResendEvery == 0 {
 		c.ResendEvery = 200 * time.Millisecond
+	}
+	if c.AckDelay == 0 {
+		c.AckDelay = min(defaultAckDelay, c.ResendEvery/2)
+	}
+	if c.AckDelay >= c.ResendEvery {
+		return fmt.Errorf("%w: Config.AckDelay %v is not shorter than ResendEvery %v: the peer would resend what waits for its ack", ErrRefused, c.AckDelay, c.ResendEvery)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -65,13 +80,19 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// defaultAckDelay is Config.AckDelay when none is set: far longer than
+// the gap between an answer and the next request of a conversation on
+// one machine (tens of µs), far shorter than a resend round.
+const defaultAckDelay = 2 * time.Millisecond
+
 // Node is one kernel on the network (see the package doc).
 type Node struct {
 	cfg  Config
 	sys  *actor.ActorSystem
 	rem  *remote.Remote
 	pid  *actor.PID
-	pump *Pump // the protocol, called only on the link actor
+	pump *Pump       // the protocol, called only on the link actor
+	disp *Dispatcher // the link actor's goroutine
 
 	stopOnce sync.Once
 
@@ -92,7 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	pump, err := NewPump(PumpConfig{Identity: cfg.Identity, Kernel: cfg.Kernel, InsecureLoopback: cfg.InsecureLoopback,
-		MaxIntroduced: cfg.MaxIntroduced, Logger: cfg.Logger})
+		MaxIntroduced: cfg.MaxIntroduced, Logger: cfg.Logger, HoldAcks: true})
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +125,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.sys.Shutdown()
 		return nil, err
 	}
+	// The link on a goroutine of its own (Dispatcher): it keeps the stack
+	// its cranks grow.
+	n.disp = NewDispatcher()
 	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &link{n: n}
-	}), linkName)
+	}, actor.WithDispatcher(n.disp)), linkName)
 	if err != nil {
+		n.disp.Stop()
 		Release(ctx, n.sys, n.rem, n.pump.Peers())
 		n.sys.Shutdown()
 		return nil, fmt.Errorf("transport: spawn link actor: %w", err)
@@ -139,6 +164,7 @@ func (n *Node) Stop(ctx context.Context) error {
 			if werr := n.sys.Root.StopFuture(n.pid).Wait(); werr != nil {
 				err = fmt.Errorf("transport: stop link actor: %w", werr)
 			}
+			n.disp.Stop()
 		}
 		if rerr := Release(ctx, n.sys, n.rem, n.pump.Peers()); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -224,6 +250,8 @@ type link struct {
 	// drops what it has.
 	sent, acked map[kernel.RemoteID]uint64
 	timer       *time.Timer // the next resendTick
+	// ackTimer is the pending ackTick (armAck), nil when none is.
+	ackTimer *time.Timer
 	// stepQueued says a stepNow is in the mailbox (stepSoon).
 	stepQueued bool
 }
@@ -270,6 +298,10 @@ func (l *link) Receive(ctx actor.Context) {
 	case stepNow:
 		l.stepQueued = false
 		l.step(ctx)
+	case ackTick:
+		// The held acks found no message to ride on: they go alone.
+		l.ackTimer = nil
+		l.n.pump.SendAcks(func(to *actor.PID, f *wrapperspb.BytesValue) { ctx.Send(to, f) })
 	case resendTick:
 		// Whatever is still unacknowledged may have been lost (a dropped
 		// connection, a peer that restarted): send it again. The peer
@@ -281,11 +313,27 @@ func (l *link) Receive(ctx actor.Context) {
 		if l.timer != nil {
 			l.timer.Stop()
 		}
+		if l.ackTimer != nil {
+			l.ackTimer.Stop()
+		}
 	}
 }
 
 // resendTick is the link's own timer message.
 type resendTick struct{}
+
+// ackTick ends the wait of the acks the pump holds (Config.AckDelay).
+type ackTick struct{}
+
+// armAck schedules an ackTick if the pump holds acks and none is
+// pending: one timer covers every ack held until it fires.
+func (l *link) armAck(ctx actor.Context) {
+	if l.ackTimer != nil || !l.n.pump.HoldsAcks() {
+		return
+	}
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	l.ackTimer = time.AfterFunc(l.n.cfg.AckDelay, func() { sys.Root.Send(self, ackTick{}) })
+}
 
 // arm schedules the next resendTick. It is a timer of the link's own that
 // sends to the actor's mailbox, not protoactor-go's receive timeout: in
@@ -323,6 +371,7 @@ func (l *link) step(ctx actor.Context) {
 		l.n.release(out)
 	}
 	l.n.pump.Send(func(to *actor.PID, f *wrapperspb.BytesValue) { ctx.Send(to, f) })
+	l.armAck(ctx)
 }
 
 // fail records a kernel failure (the store): the node stops working, and

@@ -177,3 +177,28 @@ func TestPinnedCredentialsRefuseAChangedKey(t *testing.T) {
 	require.NoError(t, p.accept(pinned.ID()))
 	require.ErrorIs(t, p.accept(impostor.ID()), identity.ErrPeerRefused)
 }
+
+// Config.AckDelay: negative, or not shorter than ResendEvery (the peer
+// would resend what only waits for its ack), is refused, saying which.
+func TestStartRefusesABadAckDelay(t *testing.T) {
+	id, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	d := kt.New(t)
+	for _, c := range []struct {
+		ack, resend time.Duration
+		want        string
+	}{
+		{-time.Millisecond, 0, "AckDelay -1ms is negative"},
+		{time.Second, 0, "not shorter than ResendEvery 200ms"},
+		{50 * time.Millisecond, 50 * time.Millisecond, "not shorter than ResendEvery 50ms"},
+	} {
+		_, err = Start(context.Background(), Config{Identity: id, Host: "127.0.0.1", InsecureLoopback: true,
+			Kernel: d.K, Deliverer: d, AckDelay: c.ack, ResendEvery: c.resend})
+		require.ErrorIs(t, err, ErrRefused)
+		require.Contains(t, err.Error(), c.want)
+	}
+	// The default follows a short ResendEvery down: half of it.
+	cfg := Config{Identity: id, Host: "127.0.0.1", Kernel: d.K, Deliverer: d, ResendEvery: time.Millisecond}
+	require.NoError(t, cfg.validate())
+	require.Equal(t, 500*time.Microsecond, cfg.AckDelay)
+}

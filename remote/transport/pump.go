@@ -52,6 +52,9 @@ type Pump struct {
 	// waiting is, per remote with unacknowledged messages, the Acked it
 	// had when it was first seen waiting and since when (Overdue).
 	waiting map[kernel.RemoteID]waitMark
+	// holdAcks (PumpConfig.HoldAcks): Send keeps an ack that has no
+	// message to ride on, and held says it did; SendAcks sends them.
+	holdAcks, held bool
 }
 
 // waitMark is when a remote's outbox was first seen waiting at an ack.
@@ -77,6 +80,13 @@ type PumpConfig struct {
 	MaxIntroduced int
 	// Logger receives the protocol's events; nil discards them.
 	Logger *slog.Logger
+	// HoldAcks: Send does not send an ack alone; it keeps it for the next
+	// message to that peer to carry (HoldsAcks says one is kept), and the
+	// owner calls SendAcks after a short delay of its own for those that
+	// found none. A round trip is then two frames, not three: the ack of
+	// an answer rides on the next request. Without it, an ack that moved
+	// goes alone at once.
+	HoldAcks bool
 }
 
 // NewPump makes the pump of a kernel, and the protoactor-go remote
@@ -90,7 +100,7 @@ func NewPump(cfg PumpConfig) (*Pump, error) {
 	}
 	p := &Pump{k: cfg.Kernel, self: string(cfg.Identity.ID()), insecure: cfg.InsecureLoopback, log: cfg.Logger,
 		pins: newPins(), sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{},
-		waiting: map[kernel.RemoteID]waitMark{}, maxIntro: cfg.MaxIntroduced}
+		waiting: map[kernel.RemoteID]waitMark{}, maxIntro: cfg.MaxIntroduced, holdAcks: cfg.HoldAcks}
 	if p.maxIntro == 0 {
 		p.maxIntro = kernel.DefaultMaxIntroduced
 	}
@@ -179,9 +189,27 @@ func (p *Pump) Apply(ctx context.Context, v *wrapperspb.BytesValue, authenticate
 
 // Send sends every remote the messages RemoteSendable allows and that
 // were not sent this round, each with the current RemoteAckable ack, or
-// the ack alone when it moved; send puts one frame on the wire (the
-// owner's ctx.Send).
+// the ack alone when it moved (with HoldAcks, that ack is kept for
+// SendAcks instead); send puts one frame on the wire (the owner's
+// ctx.Send).
 func (p *Pump) Send(send func(target *actor.PID, frame *wrapperspb.BytesValue)) {
+	p.send(send, !p.holdAcks)
+}
+
+// SendAcks is Send with every ack that moved sent, alone if no message
+// carries it: the end of HoldAcks' delay. The ack is read again here, so
+// it covers what was flushed since.
+func (p *Pump) SendAcks(send func(target *actor.PID, frame *wrapperspb.BytesValue)) {
+	p.send(send, true)
+}
+
+// HoldsAcks reports that the last Send kept an ack for SendAcks.
+func (p *Pump) HoldsAcks() bool { return p.held }
+
+// send is Send and SendAcks: acksAlone says whether an ack with no
+// message to ride on goes alone now.
+func (p *Pump) send(send func(*actor.PID, *wrapperspb.BytesValue), acksAlone bool) {
+	p.held = false
 	infos := p.k.Remotes()
 	// A crank may have added a remote (a vat redeeming a URL of a kernel
 	// this one never met): pin it before the dial below.
@@ -190,16 +218,19 @@ func (p *Pump) Send(send func(target *actor.PID, frame *wrapperspb.BytesValue)) 
 		if info.GivenUp {
 			continue // the kernel refuses its messages and has no outbox for it
 		}
-		p.sendTo(send, info)
+		p.sendTo(send, info, acksAlone)
 	}
 }
 
-// sendTo is Send for one remote.
-func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel.RemoteInfo) {
+// sendTo is send for one remote.
+func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel.RemoteInfo, acksAlone bool) {
 	from, to, err := p.k.RemoteSendable(info.ID)
 	if err != nil {
 		return
 	}
+	// INVARIANT: the ack is RemoteAckable's, read now: only what a unit in
+	// SQLite applied, whether it goes now or rides on a later frame (a
+	// held ack is read again when it goes, never kept stale or early).
 	ack, _ := p.k.RemoteAckable(info.ID)
 	target := actor.NewPID(info.Address, linkName)
 	p.noteDialed(info.Address)
@@ -208,6 +239,8 @@ func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel
 	if s := p.sent[info.ID]; s >= from {
 		from = s + 1
 	}
+	// INVARIANT: a message RemoteSendable allows goes now, whatever the
+	// ack: holding acks never delays a message.
 	for seq := from; seq <= to; seq++ {
 		msg, ok := p.k.RemoteMessage(info.ID, seq)
 		if !ok {
@@ -218,8 +251,13 @@ func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel
 		p.acked[info.ID] = ack
 	}
 	// Nothing to send but the ack moved: an ack alone, so the peer can
-	// trim its outbox without waiting for traffic this way.
+	// trim its outbox without waiting for traffic this way; or, holding
+	// acks, kept for the next message or SendAcks, whichever comes first.
 	if ack > p.acked[info.ID] {
+		if !acksAlone {
+			p.held = true
+			return
+		}
 		send(target, encodeFrame(Frame{From: p.self, Ack: ack}))
 		p.acked[info.ID] = ack
 	}

@@ -131,3 +131,106 @@ func TestPumpOverdue(t *testing.T) {
 	f.send()
 	require.Empty(t, f.p.Overdue(t1.Add(time.Hour+time.Millisecond), time.Second), "a new wait, not the old one")
 }
+
+// pumpPair is two kernels, each with its pump, joined in memory: a frame
+// one pump sends is applied by the other's Apply when the test moves it
+// (exchange), and counted.
+type pumpPair struct {
+	a, b       *kt.Driver
+	pa, pb     *Pump
+	presence   kernel.KRef // a's presence of b's root
+	aToB, bToA int         // frames moved each way
+}
+
+func newPumpPair(t *testing.T, holdAcks bool) *pumpPair {
+	ida, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	idb, err := identity.Generate(rand.Reader)
+	require.NoError(t, err)
+	pp := &pumpPair{a: kt.New(t), b: kt.New(t)}
+	pp.pa, err = NewPump(PumpConfig{Identity: ida, Kernel: pp.a.K, InsecureLoopback: true, HoldAcks: holdAcks})
+	require.NoError(t, err)
+	pp.pb, err = NewPump(PumpConfig{Identity: idb, Kernel: pp.b.K, InsecureLoopback: true, HoldAcks: holdAcks})
+	require.NoError(t, err)
+	aToB := pp.a.AddRemote(string(idb.ID()), "b.test:1")
+	bToA := pp.b.AddRemote(string(ida.ID()), "a.test:1")
+	root := pp.b.Launch("pong", "pong").Roots["pong"]
+	ref, out, err := pp.b.K.ExportToRemote(context.Background(), bToA, root)
+	require.NoError(t, err)
+	pp.b.Release(out)
+	pp.presence, out, err = pp.a.K.ImportFromRemote(context.Background(), aToB, ref)
+	require.NoError(t, err)
+	pp.a.Release(out)
+	return pp
+}
+
+// exchange moves frames both ways, each side cranking after what it
+// applied, until neither pump sends anything; acksToo ends held acks'
+// wait first (SendAcks), as the owner's timer does.
+func (pp *pumpPair) exchange(t *testing.T, acksToo bool) {
+	ctx := context.Background()
+	for {
+		moved := false
+		for _, side := range []struct {
+			from, to *kt.Driver
+			pf, pt   *Pump
+			addr     string
+			count    *int
+		}{{pp.a, pp.b, pp.pa, pp.pb, "b.test:1", &pp.aToB}, {pp.b, pp.a, pp.pb, pp.pa, "a.test:1", &pp.bToA}} {
+			side.from.RunUntilQuiescent(20)
+			var frames []*wrapperspb.BytesValue
+			collect := func(to *actor.PID, v *wrapperspb.BytesValue) {
+				require.Equal(t, side.addr, to.Address)
+				frames = append(frames, v)
+			}
+			if acksToo {
+				side.pf.SendAcks(collect)
+			} else {
+				side.pf.Send(collect)
+			}
+			for _, v := range frames {
+				side.to.Release(side.pt.Apply(ctx, v, ""))
+				*side.count++
+				moved = true
+			}
+		}
+		if !moved {
+			return
+		}
+	}
+}
+
+// Holding acks makes a conversation two frames a round trip: the ack of
+// an answer rides on the next request instead of going alone. The held
+// ack still goes when SendAcks ends its wait, and nothing is lost or
+// doubled either way: every answer arrives once, and the outboxes drain.
+func TestPumpHeldAcksRideOnTheNextMessage(t *testing.T) {
+	const trips = 10
+	for _, hold := range []bool{false, true} {
+		pp := newPumpPair(t, hold)
+		for i := 0; i < trips; i++ {
+			kp := pp.a.Send(pp.presence, "ping")
+			pp.exchange(t, false)
+			_, ok := pp.a.Result(kp)
+			require.True(t, ok, "hold=%v: round trip %d settled", hold, i)
+		}
+		if !hold {
+			// Each answer's ack goes alone: three frames a round trip.
+			require.Equal(t, 2*trips, pp.aToB, "the sends and the acks of the answers")
+			require.Equal(t, trips, pp.bToA)
+			require.False(t, pp.pa.HoldsAcks())
+			continue
+		}
+		require.Equal(t, trips, pp.aToB, "each ack rode on the next send: one frame a send")
+		require.Equal(t, trips, pp.bToA)
+		require.True(t, pp.pa.HoldsAcks(), "the last answer's ack waits for a message")
+		require.Equal(t, 1, pp.b.K.Remotes()[0].Pending, "b's last answer waits for its ack")
+		pp.exchange(t, true)
+		require.Equal(t, trips+1, pp.aToB, "SendAcks sent the held ack alone")
+		require.False(t, pp.pa.HoldsAcks())
+		require.Zero(t, pp.b.K.Remotes()[0].Pending, "the held ack trimmed b's outbox")
+		require.Zero(t, pp.a.K.Remotes()[0].Pending)
+		pp.a.AuditNow("after the conversation")
+		pp.b.AuditNow("after the conversation")
+	}
+}
