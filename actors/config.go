@@ -137,6 +137,14 @@ type Config struct {
 	// a request across vats. Nil traces nothing. The kernel does not own
 	// it.
 	TracerProvider trace.TracerProvider
+	// SampleEveryCrank offers every crank to TracerProvider's sampler. By
+	// default a crank caused by a crank whose span the sampler dropped
+	// inherits that decision and has no span: what OpenTelemetry's
+	// ParentBased and TraceIDRatioBased samplers decide for it anyway, at
+	// no cost. The first crank of a host request is always offered. Set
+	// it for a sampler that decides by something else (and so may sample
+	// a crank under an unsampled one).
+	SampleEveryCrank bool
 	// Remote, if set, puts the kernel on the network (docs/remote.md):
 	// it listens for peer kernels over protoactor-go remote (mutual TLS
 	// from the kernel's key), and vats and the host can hold and use

@@ -83,7 +83,7 @@ func newTelemetry(cfg Config, vatName func(string) string) (*kernelTelemetry, er
 		t.m = m
 	}
 	if cfg.TracerProvider != nil {
-		t.tr = newCrankTracer(cfg.TracerProvider)
+		t.tr = newCrankTracer(cfg.TracerProvider, cfg.SampleEveryCrank)
 	}
 	// A nil Metrics records nothing: a tracing-only probe only times the
 	// commit waits. Only a file store's flushes pass the probe (Start):

@@ -45,8 +45,13 @@ type crankTracer struct {
 	// per queued item, each removed when a crank takes its item.
 	causes causeQueue
 	// cause is what the message in hand queues its items under: the
-	// crank's own span, or the host's trace context.
-	cause trace.SpanContext
+	// crank's own span, or the host's trace context. inherit says the
+	// cause is a crank's span that the sampler dropped, whose decision
+	// the cranks it causes inherit (everyCrank off; crankSpan).
+	cause   trace.SpanContext
+	inherit bool
+	// everyCrank is Config.SampleEveryCrank.
+	everyCrank bool
 	// attrs is reused from span to span (the SDK copies what it keeps),
 	// and names and syscallKeys are made once: a traced crank allocates
 	// what the SDK does, and little more.
@@ -84,8 +89,8 @@ const (
 // queued its item.
 var queuedBy = []attribute.KeyValue{attribute.String("kernel.link", "queued_by")}
 
-func newCrankTracer(tp trace.TracerProvider) *crankTracer {
-	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName)}
+func newCrankTracer(tp trace.TracerProvider, everyCrank bool) *crankTracer {
+	t := &crankTracer{tracer: tp.Tracer(telemetry.ScopeName), everyCrank: everyCrank}
 	t.parentCtx = trace.ContextWithSpan(context.Background(), &t.parent)
 	for w := range t.names {
 		t.names[w] = "crank " + kernel.WorkKind(w).String()
@@ -103,7 +108,7 @@ func (t *crankTracer) before(queueLen func() int) {
 		// A resumed store's queue holds items already, with no cause.
 		t.tail, t.synced = t.head+uint64(queueLen()), true
 	}
-	t.cause = trace.SpanContext{}
+	t.cause, t.inherit = trace.SpanContext{}, false
 }
 
 // after gives the items the message queued (the tail's growth) its cause.
@@ -111,11 +116,11 @@ func (t *crankTracer) after(queueLen int) {
 	tail := t.head + uint64(queueLen)
 	if t.cause.IsValid() {
 		for pos := t.tail; pos < tail; pos++ {
-			t.causes.push(pos, t.cause)
+			t.causes.push(pos, t.cause, t.inherit)
 		}
 	}
 	t.tail = tail
-	t.cause = trace.SpanContext{}
+	t.cause, t.inherit = trace.SpanContext{}, false
 }
 
 // crankSpan records the span of a crank that ran, from began to end: a
@@ -134,16 +139,30 @@ func (t *crankTracer) after(queueLen int) {
 func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, rows uint64) {
 	t := ka.tel.tr
 	var parent trace.SpanContext
+	var inherit bool
 	if r.Work == kernel.WorkSend || r.Work == kernel.WorkNotify {
 		// The item the crank picked was the head (pickWork takes the
 		// head, or no queue item at all).
-		parent = t.causes.at(t.head)
+		parent, inherit = t.causes.at(t.head)
 		if r.Dequeued {
 			t.causes.pop(t.head)
 			t.head++
 		}
 	}
 	wait := ka.tel.probe.TakeWait() // the flush time of this crank alone
+	if inherit {
+		// The crank that caused this one was offered to the sampler, which
+		// dropped it: this crank inherits that decision, with no span at
+		// all, and hands the same cause on to what it queues. It is what a
+		// ParentBased sampler (OpenTelemetry's default) decides for a child
+		// of an unsampled parent, and what a TraceIDRatioBased one decides
+		// for a span of the same trace, so a trace sampled at 1% costs
+		// the other 99% of its cranks nothing past their first.
+		// Config.SampleEveryCrank offers every crank instead.
+		t.deliveries = t.deliveries[:0]
+		t.cause, t.inherit = parent, true
+		return
+	}
 	name := "crank ?"
 	if int(r.Work) < len(t.names) {
 		name = t.names[r.Work]
@@ -153,7 +172,12 @@ func (ka *kernelActor) crankSpan(r kernel.CrankResult, began, end time.Time, row
 		// An unsampled span records nothing, End's options included.
 		span.End()
 		t.deliveries = t.deliveries[:0]
+		// INVARIANT: only a crank span that the sampler dropped (neither
+		// recorded nor sampled) passes its decision on; a host's unsampled
+		// context does not, so the first crank of every host request is
+		// always offered to the sampler.
 		t.cause = span.SpanContext()
+		t.inherit = !t.everyCrank && !t.cause.IsSampled()
 		return
 	}
 	if parent.IsValid() && !parent.IsSampled() {
@@ -258,14 +282,16 @@ type causeQueue struct {
 	first int
 }
 
-// queuedCause is the cause of the run-queue item at position pos.
+// queuedCause is the cause of the run-queue item at position pos, and
+// whether the item's crank inherits its cause's sampling decision.
 type queuedCause struct {
-	pos uint64
-	sc  trace.SpanContext
+	pos     uint64
+	sc      trace.SpanContext
+	inherit bool
 }
 
 // push gives the item at pos, past every position held, its cause.
-func (q *causeQueue) push(pos uint64, sc trace.SpanContext) {
+func (q *causeQueue) push(pos uint64, sc trace.SpanContext, inherit bool) {
 	if q.first > 0 && q.first >= len(q.items)/2 {
 		// At least half the slice is taken: move what is held to the
 		// front, so that the slice grows only with the causes held.
@@ -273,17 +299,18 @@ func (q *causeQueue) push(pos uint64, sc trace.SpanContext) {
 		clear(q.items[n:]) // no trace state kept alive
 		q.items, q.first = q.items[:n], 0
 	}
-	q.items = append(q.items, queuedCause{pos: pos, sc: sc})
+	q.items = append(q.items, queuedCause{pos: pos, sc: sc, inherit: inherit})
 }
 
 // at is the cause of the item at pos, the head of the run queue (none if
-// it has none).
-func (q *causeQueue) at(pos uint64) trace.SpanContext {
+// it has none), and whether its crank inherits the cause's decision.
+func (q *causeQueue) at(pos uint64) (trace.SpanContext, bool) {
 	q.drop(pos)
 	if q.first < len(q.items) && q.items[q.first].pos == pos {
-		return q.items[q.first].sc
+		c := q.items[q.first]
+		return c.sc, c.inherit
 	}
-	return trace.SpanContext{}
+	return trace.SpanContext{}, false
 }
 
 // pop forgets the cause of the item at pos, the head, now taken.

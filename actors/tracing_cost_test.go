@@ -24,6 +24,12 @@ import (
 // path stopped building what only a recorded span uses.
 const maxUnsampledSpanAllocs = 4
 
+// maxInheritedAllocs is the most allocations a crank that inherits an
+// unsampled crank's decision (Config.SampleEveryCrank off, the default)
+// may make beyond the same crank untraced: it makes no span at all, so
+// only the run-to-run noise of a whole kernel's count.
+const maxInheritedAllocs = 0.5
+
 // fixedIDs is an sdktrace.IDGenerator whose every trace has the trace id
 // traceID and whose span ids count up: with it, a TraceIDRatioBased
 // sampler's decision is the same for every trace, so a test can ask for
@@ -103,9 +109,12 @@ func cranksRunT(t *testing.T, k *actors.Kernel) uint64 {
 // parent-based) with trace ids it never samples: from a host with no
 // span (the first crank of each request is a root, the rest follow it)
 // and from a host whose own span is not sampled (every crank follows the
-// host's decision). The sampler is asked about every crank, and about all
-// but the roots with their parent: dropping a span does not cut the trace
-// into pieces for the sampler to decide afresh.
+// host's decision). With Config.SampleEveryCrank the sampler is asked
+// about every crank, and about all but the roots with their parent:
+// dropping a span does not cut the trace into pieces for the sampler to
+// decide afresh. By default it is asked only about the first crank of
+// each request (the rest inherit its decision), and the cranks cost
+// nothing more than untraced ones.
 func TestUnsampledCrankAllocations(t *testing.T) {
 	hostSC := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: unsampledTraceID, SpanID: trace.SpanID{1}, Remote: true,
@@ -118,31 +127,44 @@ func TestUnsampledCrankAllocations(t *testing.T) {
 		{"no host span", context.Background(), true},
 		{"unsampled host span", trace.ContextWithSpanContext(context.Background(), hostSC), false},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				off, cranks := pingPongAllocs(t, actors.Config{}, tt.hctx)
-				require.Equal(t, uint64(201), cranks, "run, then a send and its notify a round trip")
-				rec := tracetest.NewSpanRecorder()
-				sampler := &countingSampler{inner: sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))}
-				tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(rec),
-					sdktrace.WithIDGenerator(&fixedIDs{traceID: unsampledTraceID}))
-				defer tp.Shutdown(context.Background())
-				traced, _ := pingPongAllocs(t, actors.Config{TracerProvider: tp}, tt.hctx)
-				t.Logf("%.2f allocations per crank unset, %.2f with unsampled spans", off, traced)
-				require.LessOrEqual(t, traced-off, float64(maxUnsampledSpanAllocs))
-				require.Empty(t, rec.Started(), "the sampler sampled nothing")
+		for _, every := range []bool{false, true} {
+			name := tt.name + "/inherit"
+			if every {
+				name = tt.name + "/every crank"
+			}
+			t.Run(name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					off, cranks := pingPongAllocs(t, actors.Config{}, tt.hctx)
+					require.Equal(t, uint64(201), cranks, "run, then a send and its notify a round trip")
+					rec := tracetest.NewSpanRecorder()
+					sampler := &countingSampler{inner: sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))}
+					tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(rec),
+						sdktrace.WithIDGenerator(&fixedIDs{traceID: unsampledTraceID}))
+					defer tp.Shutdown(context.Background())
+					traced, _ := pingPongAllocs(t, actors.Config{TracerProvider: tp, SampleEveryCrank: every}, tt.hctx)
+					t.Logf("%.2f allocations per crank unset, %.2f with unsampled spans", off, traced)
+					require.Empty(t, rec.Started(), "the sampler sampled nothing")
+					roots, children := sampler.roots.Load(), sampler.children.Load()
+					if !every {
+						require.LessOrEqual(t, traced-off, maxInheritedAllocs)
+						// 27 requests of 201 cranks (below), the launch's few.
+						require.Less(t, roots+children, int64(27+10), "the first crank of each request asked the sampler, the rest inherit")
+						require.GreaterOrEqual(t, roots+children, int64(27), "every request's first crank asked the sampler")
+						return
+					}
+					require.LessOrEqual(t, traced-off, float64(maxUnsampledSpanAllocs))
 
-				// 5 warm-up runs, the counted one and AllocsPerRun's 21, each
-				// of 201 cranks, and the launch's own.
-				roots, children := sampler.roots.Load(), sampler.children.Load()
-				require.GreaterOrEqual(t, roots+children, int64(27*201), "every crank asked the sampler")
-				if tt.wantRoots {
-					require.Less(t, roots, int64(27*2), "a root for each request (and the launch's cranks), not a crank")
-				} else {
-					require.Less(t, roots, int64(10), "only the launch's cranks, with no host span, are roots")
-				}
+					// 5 warm-up runs, the counted one and AllocsPerRun's 21, each
+					// of 201 cranks, and the launch's own.
+					require.GreaterOrEqual(t, roots+children, int64(27*201), "every crank asked the sampler")
+					if tt.wantRoots {
+						require.Less(t, roots, int64(27*2), "a root for each request (and the launch's cranks), not a crank")
+					} else {
+						require.Less(t, roots, int64(10), "only the launch's cranks, with no host span, are roots")
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

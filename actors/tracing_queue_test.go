@@ -25,7 +25,15 @@ func TestCauseQueueFollowsTheRunQueue(t *testing.T) {
 	t.Logf("cause seed %d (replay with -cause-seed=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	var q causeQueue
-	model := map[uint64]trace.SpanContext{}
+	type cause struct {
+		sc      trace.SpanContext
+		inherit bool
+	}
+	model := map[uint64]cause{}
+	at := func(pos uint64) cause {
+		sc, inherit := q.at(pos)
+		return cause{sc, inherit}
+	}
 	var head, tail uint64
 	most := 0 // the most causes held at once
 	span := func(pos uint64) trace.SpanContext {
@@ -40,19 +48,20 @@ func TestCauseQueueFollowsTheRunQueue(t *testing.T) {
 			caused := rng.IntN(2) == 0
 			for pos := tail; pos < tail+n; pos++ {
 				if caused {
-					q.push(pos, span(pos))
-					model[pos] = span(pos)
+					inherit := rng.IntN(2) == 0
+					q.push(pos, span(pos), inherit)
+					model[pos] = cause{span(pos), inherit}
 				}
 			}
 			tail += n
 		case head < tail && rng.IntN(5) > 0: // a crank takes the head
-			require.Equal(t, model[head], q.at(head), "position %d", head)
+			require.Equal(t, model[head], at(head), "position %d", head)
 			q.pop(head)
 			delete(model, head)
 			head++
 		default: // a crank with no queue item looks at the head
 			if head < tail {
-				require.Equal(t, model[head], q.at(head), "position %d", head)
+				require.Equal(t, model[head], at(head), "position %d", head)
 			}
 		}
 		held := len(q.items) - q.first
@@ -60,5 +69,5 @@ func TestCauseQueueFollowsTheRunQueue(t *testing.T) {
 		most = max(most, held)
 	}
 	require.LessOrEqual(t, cap(q.items), 2*(2*most+4), "the slice is reused as it drains")
-	require.Equal(t, trace.SpanContext{}, q.at(tail), "nothing past the tail")
+	require.Equal(t, cause{}, at(tail), "nothing past the tail")
 }
