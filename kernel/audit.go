@@ -43,6 +43,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.countRemoteCLists()
 	a.countRetired()
 	a.countSent()
+	a.checkWaiting()
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()

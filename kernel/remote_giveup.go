@@ -64,6 +64,7 @@ func (k *Kernel) giveUpRemoteLocked(remote RemoteID) {
 	// It will never name anything again: what it might have named goes.
 	k.forgetRetired(remote, row.NextSend)
 	k.forgetSent(remote, row.NextSend)
+	k.forgetWaiting(remote) // its host's wait ends here
 	reject := rejection(ErrPeerUnreachable)
 	for _, s := range k.st.CListKRefs(string(remote)) {
 		kref := KRef(s)
