@@ -68,8 +68,9 @@ type RemoteConfig struct {
 	// GiveUpAfter gives up on a remote (kernel.GiveUpRemote) whose outbox
 	// has held unacknowledged messages that long with no ack from it: its
 	// pending results reject with kernel.ErrPeerUnreachable. It is
-	// checked every ResendEvery, and counted afresh at each start. Zero
-	// means never.
+	// checked every ResendEvery, and counted from when the wait began,
+	// across restarts of the kernel (the store notes its start once it
+	// lasts GiveUpAfter/10). Zero means never.
 	GiveUpAfter time.Duration
 	// MaxIntroduced is how many peers the kernel adds on its own because
 	// they redeemed one of its OCAP URLs without being its remotes (an
@@ -149,6 +150,8 @@ type remoteNode struct {
 	// stopTick stops the pending remoteTick timer; ticking is false once
 	// the kernel actor stops re-arming it.
 	stopTick func() bool
+	// wait is the give-up clock (remote_giveup.go).
+	wait giveUpClock
 }
 
 // remoteTick is the kernel actor's resend and give-up timer message.
@@ -212,6 +215,7 @@ func (n *remoteNode) release(ctx context.Context) error {
 // remoteStarted arms the first tick and pins the kernel's remotes.
 func (ka *kernelActor) remoteStarted() {
 	ka.rem.pump.RefreshPins()
+	ka.rem.wait.seed(ka.k)
 	ka.armRemoteTick()
 }
 
@@ -245,7 +249,7 @@ func (ka *kernelActor) remoteTick() {
 		return // no next tick: the kernel is done
 	}
 	ka.rem.pump.Resend()
-	due := ka.rem.pump.Overdue(ka.cfg.Clock.Now(), ka.rem.cfg.GiveUpAfter)
+	due := ka.overdue(ka.cfg.Clock.Now())
 	for _, r := range due {
 		ka.log.Warn().Str("remote", string(r)).Stringer("after", ka.rem.cfg.GiveUpAfter).Msg("no ack from a peer kernel for too long: giving up on it")
 		out, err := ka.k.GiveUpRemote(ka.ctx, r)

@@ -40,12 +40,12 @@ func TestRemoteIntroduction(t *testing.T) {
 	name := "TestRemoteIntroduction"
 	b := startRemoteChild(t, ctx, name, "b")
 	a := startRemoteChild(t, ctx, name, "a")
-	a.write(b.read()) // B's URL, and nothing else
-	answers := a.read()
-	b.write(remoteLine{Peer: answers.Peer, Addr: answers.Addr}) // who A is, for B's report only
-	report := b.read()
-	a.wait()
-	b.wait()
+	a.Write(b.Read()) // B's URL, and nothing else
+	answers := a.Read()
+	b.Write(remoteLine{Peer: answers.Peer, Addr: answers.Addr}) // who A is, for B's report only
+	report := b.Read()
+	a.Wait()
+	b.Wait()
 
 	require.Equal(t, []int64{2, 5}, answers.Log, "A's answers: the vat's deposit through the redemption, then the host's")
 	require.Empty(t, answers.Problems, "A's auditor")
@@ -78,7 +78,7 @@ func introKernelA(t *testing.T) {
 	k := startNode(t, actors.Config{Registry: reg, Remote: remoteConfig(false)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	url := pipe.read().URL
+	url := pipe.Read().URL
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "client",
 		Services: []string{kernel.RedemptionServiceName},
 		Vats:     map[string]kernel.VatConfig{"client": {Bundle: "client"}}})
@@ -97,7 +97,7 @@ func introKernelA(t *testing.T) {
 	report.Log = append(report.Log, v.(int64))
 	l := auditAndDrain(ctx, t, k)
 	report.Problems, report.Pending = l.Problems, l.Pending
-	pipe.write(report)
+	pipe.Write(report)
 }
 
 // introKernelB is the bank: it issues a URL and is told nothing of A.
@@ -126,8 +126,8 @@ func introKernelB(t *testing.T) {
 	require.NoError(t, err)
 	url, err := k.IssueURL(ctx, res.RootKref)
 	require.NoError(t, err)
-	pipe.write(remoteLine{URL: url})
-	a := pipe.read() // A is done; who it is, to check what B made of it
+	pipe.Write(remoteLine{URL: url})
+	a := pipe.Read() // A is done; who it is, to check what B made of it
 	remotes, err := k.Remotes(ctx)
 	require.NoError(t, err)
 	require.Len(t, remotes, 1, "B introduced A, once")
@@ -136,5 +136,5 @@ func introKernelB(t *testing.T) {
 	report := auditAndDrain(ctx, t, k)
 	require.NoError(t, k.WaitIdle(ctx))
 	report.Log = deposits
-	pipe.write(report)
+	pipe.Write(report)
 }

@@ -36,15 +36,15 @@ func TestRemoteKernelsJS(t *testing.T) {
 	defer cancel()
 	b := startRemoteChild(t, ctx, name, "b")
 	a := startRemoteChild(t, ctx, name, "a")
-	a.write(b.read()) // B's peer id and address
-	b.write(a.read()) // A's
-	a.write(b.read()) // the Go vat's ref
-	a.write(b.read()) // the JavaScript vat's ref
-	answers := a.read()
-	b.write(remoteLine{})
-	report := b.read()
-	a.wait()
-	b.wait()
+	a.Write(b.Read()) // B's peer id and address
+	b.Write(a.Read()) // A's
+	a.Write(b.Read()) // the Go vat's ref
+	a.Write(b.Read()) // the JavaScript vat's ref
+	answers := a.Read()
+	b.Write(remoteLine{})
+	report := b.Read()
+	a.Wait()
+	b.Wait()
 	require.Equal(t, []int64{1, 2, 3}, answers.Log, "B's JavaScript vat counted each call from A's host once")
 	require.Empty(t, answers.Problems, "A's auditor")
 	require.Zero(t, answers.Pending)
@@ -80,13 +80,13 @@ func remoteJSKernelA(t *testing.T) {
 	k := startNode(t, actors.Config{Registry: vat.NewRegistry(), JS: jsRuntime(t), Remote: remoteConfig(false)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	b := pipe.read()
+	b := pipe.Read()
 	toB, err := k.AddRemote(ctx, b.Peer, b.Addr)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	goBob, err := k.ImportFromRemote(ctx, toB, pipe.read().Ref)
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
+	goBob, err := k.ImportFromRemote(ctx, toB, pipe.Read().Ref)
 	require.NoError(t, err)
-	jsEcho, err := k.ImportFromRemote(ctx, toB, pipe.read().Ref)
+	jsEcho, err := k.ImportFromRemote(ctx, toB, pipe.Read().Ref)
 	require.NoError(t, err)
 
 	res, err := k.LaunchSubcluster(ctx, echoVat(t, "alice"))
@@ -104,7 +104,7 @@ func remoteJSKernelA(t *testing.T) {
 	}
 	l := auditAndDrain(ctx, t, k)
 	report.Problems, report.Pending = l.Problems, l.Pending
-	pipe.write(report)
+	pipe.Write(report)
 }
 
 func remoteJSKernelB(t *testing.T) {
@@ -124,8 +124,8 @@ func remoteJSKernelB(t *testing.T) {
 		Remote: remoteConfig(false)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	a := pipe.read()
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
+	a := pipe.Read()
 	toA, err := k.AddRemote(ctx, a.Peer, a.Addr)
 	require.NoError(t, err)
 	bob, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "bob",
@@ -136,9 +136,9 @@ func remoteJSKernelB(t *testing.T) {
 	for _, root := range []kernel.KRef{bob.RootKref, echo.RootKref} {
 		ref, err := k.ExportToRemote(ctx, toA, root)
 		require.NoError(t, err)
-		pipe.write(remoteLine{Ref: ref})
+		pipe.Write(remoteLine{Ref: ref})
 	}
-	pipe.read() // A is done
+	pipe.Read() // A is done
 	report := auditAndDrain(ctx, t, k)
-	pipe.write(report)
+	pipe.Write(report)
 }

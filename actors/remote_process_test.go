@@ -1,13 +1,8 @@
 package actors_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocapgo/kernel-actors/actors"
+	"github.com/ocapgo/kernel-actors/internal/proctest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
 	"github.com/ocapgo/kernel-actors/vat"
@@ -51,61 +47,18 @@ type remoteLine struct {
 	Applied  uint64   `json:"applied,omitempty"`
 }
 
-type remoteChild struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	lines  *bufio.Scanner
-	role   string
-	waited bool
-}
+// remoteChild is a kernel process of a test; remotePipe a child's end of
+// the conversation (internal/proctest).
+type (
+	remoteChild = proctest.Child[remoteLine]
+	remotePipe  = proctest.Pipe[remoteLine]
+)
 
 func startRemoteChild(t *testing.T, ctx context.Context, name, role string) *remoteChild {
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+name+"$", "-test.v")
-	cmd.Env = append(os.Environ(), remoteRoleEnv+"="+role)
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	c := &remoteChild{t: t, cmd: cmd, in: in, lines: bufio.NewScanner(out), role: role}
-	t.Cleanup(func() {
-		if !c.waited {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return c
+	return proctest.Start[remoteLine](t, ctx, remoteRoleEnv, name, role)
 }
 
-func (c *remoteChild) read() remoteLine {
-	c.t.Helper()
-	for c.lines.Scan() {
-		var l remoteLine
-		if json.Unmarshal(c.lines.Bytes(), &l) == nil {
-			return l
-		}
-		c.t.Logf("kernel %s: %s", c.role, c.lines.Text())
-	}
-	c.t.Fatalf("kernel %s ended before its line: %v", c.role, c.lines.Err())
-	return remoteLine{}
-}
-
-func (c *remoteChild) write(l remoteLine) {
-	b, _ := json.Marshal(l)
-	fmt.Fprintf(c.in, "%s\n", b)
-}
-
-func (c *remoteChild) wait() {
-	c.t.Helper()
-	c.in.Close()
-	for c.lines.Scan() {
-		c.t.Logf("kernel %s: %s", c.role, c.lines.Text())
-	}
-	c.waited = true
-	require.NoError(c.t, c.cmd.Wait(), "kernel %s's own test", c.role)
-}
+func newRemotePipe(t *testing.T) *remotePipe { return proctest.NewPipe[remoteLine](t) }
 
 func remoteKernels(t *testing.T, name string, insecure bool) {
 	switch os.Getenv(remoteRoleEnv) {
@@ -120,14 +73,14 @@ func remoteKernels(t *testing.T, name string, insecure bool) {
 	defer cancel()
 	b := startRemoteChild(t, ctx, name, "b")
 	a := startRemoteChild(t, ctx, name, "a")
-	a.write(b.read()) // B's peer id and address, to A
-	b.write(a.read()) // A's, to B
-	a.write(b.read()) // the bank's ref, to A
-	answers := a.read()
-	b.write(remoteLine{}) // A is done: B reports
-	report := b.read()
-	a.wait()
-	b.wait()
+	a.Write(b.Read()) // B's peer id and address, to A
+	b.Write(a.Read()) // A's, to B
+	a.Write(b.Read()) // the bank's ref, to A
+	answers := a.Read()
+	b.Write(remoteLine{}) // A is done: B reports
+	report := b.Read()
+	a.Wait()
+	b.Wait()
 
 	require.Equal(t, []int64{1, 3, 6, 10, 15, 21, 28}, answers.Log, "A's answers: running totals, each deposit once, in order (the last through the redeemed URL)")
 	require.Empty(t, answers.Problems, "A's auditor")
@@ -137,27 +90,6 @@ func remoteKernels(t *testing.T, name string, insecure bool) {
 	require.Zero(t, report.Pending, "B's outbox drained: A acked every answer")
 	require.Equal(t, uint64(8), report.Applied, "B applied A's eight messages once each (six deposits, the redemption, the seventh)")
 }
-
-// remotePipe is a child's end of the setup conversation.
-type remotePipe struct {
-	t   *testing.T
-	in  *bufio.Scanner
-	out *json.Encoder
-}
-
-func newRemotePipe(t *testing.T) *remotePipe {
-	return &remotePipe{t: t, in: bufio.NewScanner(os.Stdin), out: json.NewEncoder(os.Stdout)}
-}
-
-func (p *remotePipe) read() remoteLine {
-	p.t.Helper()
-	require.True(p.t, p.in.Scan(), "the parent closed the pipe")
-	var l remoteLine
-	require.NoError(p.t, json.Unmarshal(p.in.Bytes(), &l))
-	return l
-}
-
-func (p *remotePipe) write(l remoteLine) { require.NoError(p.t, p.out.Encode(l)) }
 
 func remoteConfig(insecure bool) *actors.RemoteConfig {
 	return &actors.RemoteConfig{Host: "127.0.0.1", InsecureLoopback: insecure, ResendEvery: 50 * time.Millisecond}
@@ -203,11 +135,11 @@ func remoteKernelA(t *testing.T, insecure bool) {
 	k := startNode(t, actors.Config{Registry: reg, Remote: remoteConfig(insecure)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	b := pipe.read()
+	b := pipe.Read()
 	toB, err := k.AddRemote(ctx, b.Peer, b.Addr)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	intro := pipe.read()
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
+	intro := pipe.Read()
 	bank, err := k.ImportFromRemote(ctx, toB, intro.Ref)
 	require.NoError(t, err)
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "client",
@@ -233,7 +165,7 @@ func remoteKernelA(t *testing.T, insecure bool) {
 	report.Log = append(report.Log, v.(int64))
 	l := auditAndDrain(ctx, t, k)
 	report.Problems, report.Pending = l.Problems, l.Pending
-	pipe.write(report)
+	pipe.Write(report)
 }
 
 // remoteKernelB is the bank, on a file under group commit.
@@ -259,8 +191,8 @@ func remoteKernelB(t *testing.T, insecure bool) {
 		CommitPolicy: persistence.Group, Remote: remoteConfig(insecure)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	a := pipe.read()
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
+	a := pipe.Read()
 	toA, err := k.AddRemote(ctx, a.Peer, a.Addr)
 	require.NoError(t, err)
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "bank",
@@ -270,10 +202,10 @@ func remoteKernelB(t *testing.T, insecure bool) {
 	require.NoError(t, err)
 	url, err := k.IssueURL(ctx, res.RootKref)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Ref: ref, URL: url})
-	pipe.read() // A is done
+	pipe.Write(remoteLine{Ref: ref, URL: url})
+	pipe.Read() // A is done
 	report := auditAndDrain(ctx, t, k)
 	require.NoError(t, k.WaitIdle(ctx))
 	report.Log = deposits
-	pipe.write(report)
+	pipe.Write(report)
 }

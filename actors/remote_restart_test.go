@@ -40,25 +40,23 @@ func TestRemoteKernelKill9AndMove(t *testing.T) {
 	t.Setenv(bankDirEnv, dir) // the children inherit it
 	b := startRemoteChild(t, ctx, name, "b")
 	a := startRemoteChild(t, ctx, name, "a")
-	a.write(b.read()) // B's peer id and address
-	b.write(a.read()) // A's
-	a.write(b.read()) // the bank's ref
-	half := a.read()
+	a.Write(b.Read()) // B's peer id and address
+	b.Write(a.Read()) // A's
+	a.Write(b.Read()) // the bank's ref
+	half := a.Read()
 	require.Equal(t, []int64{1, 3, 6}, half.Log)
 	// kill -9: whatever B had not flushed is gone; the protocol must not
 	// care.
-	require.NoError(t, b.cmd.Process.Kill())
-	b.cmd.Wait()
-	b.waited = true
-	a.write(remoteLine{}) // A sends the second half into the void
+	b.Kill()
+	a.Write(remoteLine{}) // A sends the second half into the void
 	b2 := startRemoteChild(t, ctx, name, "b")
-	moved := b2.read()
-	a.write(moved) // B's new address
-	answers := a.read()
-	b2.write(remoteLine{})
-	report := b2.read()
-	a.wait()
-	b2.wait()
+	moved := b2.Read()
+	a.Write(moved) // B's new address
+	answers := a.Read()
+	b2.Write(remoteLine{})
+	report := b2.Read()
+	a.Wait()
+	b2.Wait()
 	require.Equal(t, []int64{1, 3, 6, 10, 15, 21}, answers.Log, "A's answers: running totals, each deposit once, in order")
 	require.Empty(t, answers.Problems, "A's auditor")
 	require.Zero(t, answers.Pending, "A's outbox drained")
@@ -109,11 +107,11 @@ func restartKernelA(t *testing.T) {
 	k := startNode(t, actors.Config{Registry: vat.NewRegistry(), Remote: remoteConfig(false)})
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	b := pipe.read()
+	b := pipe.Read()
 	toB, err := k.AddRemote(ctx, b.Peer, b.Addr)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
-	bank, err := k.ImportFromRemote(ctx, toB, pipe.read().Ref)
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
+	bank, err := k.ImportFromRemote(ctx, toB, pipe.Read().Ref)
 	require.NoError(t, err)
 	var report remoteLine
 	deposit := func(i int64) {
@@ -124,8 +122,8 @@ func restartKernelA(t *testing.T) {
 	for i := int64(1); i <= 3; i++ {
 		deposit(i)
 	}
-	pipe.write(report)
-	pipe.read() // B is dead
+	pipe.Write(report)
+	pipe.Read() // B is dead
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -133,7 +131,7 @@ func restartKernelA(t *testing.T) {
 			deposit(i) // the first waits, in A's outbox, for B to come back
 		}
 	}()
-	moved := pipe.read()
+	moved := pipe.Read()
 	require.Equal(t, b.Peer, moved.Peer, "the same key: the same peer")
 	again, err := k.AddRemote(ctx, moved.Peer, moved.Addr)
 	require.NoError(t, err)
@@ -141,7 +139,7 @@ func restartKernelA(t *testing.T) {
 	<-done
 	l := auditAndDrain(ctx, t, k)
 	report.Problems, report.Pending = l.Problems, l.Pending
-	pipe.write(report)
+	pipe.Write(report)
 }
 
 func restartKernelB(t *testing.T) {
@@ -157,21 +155,21 @@ func restartKernelB(t *testing.T) {
 	defer k.Stop(context.WithoutCancel(ctx))
 	me, err := k.LocalPeer(ctx)
 	require.NoError(t, err)
-	pipe.write(remoteLine{Addr: me.Address, Peer: me.ID})
+	pipe.Write(remoteLine{Addr: me.Address, Peer: me.ID})
 	if first {
-		a := pipe.read()
+		a := pipe.Read()
 		toA, err := k.AddRemote(ctx, a.Peer, a.Addr)
 		require.NoError(t, err)
 		res, err := k.LaunchSubcluster(ctx, bankCluster)
 		require.NoError(t, err)
 		ref, err := k.ExportToRemote(ctx, toA, res.RootKref)
 		require.NoError(t, err)
-		pipe.write(remoteLine{Ref: ref})
+		pipe.Write(remoteLine{Ref: ref})
 		// Until the parent kills this process.
 		<-ctx.Done()
 		return
 	}
-	pipe.read() // A is done
+	pipe.Read() // A is done
 	res, err := k.Subcluster(ctx, bankCluster)
 	require.NoError(t, err)
 	v, err := k.QueueMessage(ctx, res.RootKref, "log")
@@ -180,5 +178,5 @@ func restartKernelB(t *testing.T) {
 	for _, d := range v.([]any) {
 		report.Log = append(report.Log, d.(int64))
 	}
-	pipe.write(report)
+	pipe.Write(report)
 }

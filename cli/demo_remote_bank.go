@@ -111,9 +111,13 @@ func (p *peerKernel) demoOp(ctx context.Context, l peerLine) (peerLine, error, b
 		var balances []int64
 		// In the order sent; a promise settled long ago answers at once.
 		for i, kp := range p.sent {
-			o, err := p.node.Wait(ctx, kp)
-			if err != nil {
-				return peerLine{}, err, true
+			o, ok := p.settled[kp]
+			if !ok {
+				var err error
+				if o, err = p.node.Wait(ctx, kp); err != nil {
+					return peerLine{}, err, true
+				}
+				p.settled[kp] = o
 			}
 			if err := o.Err(); err != nil {
 				return peerLine{}, fmt.Errorf("deposit %d: %w", i+1, err), true

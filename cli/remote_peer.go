@@ -155,6 +155,9 @@ type peerKernel struct {
 	root  kernel.KRef // the first vat's root (the pong or the bank)
 	fresh bool
 	sent  []kernel.KRef // the demo's deposits sent, their result promises in order
+	// settled keeps the demo's settlements: Node.Wait hands each out
+	// once, and "answers" asks for every deposit since the start.
+	settled map[kernel.KRef]kernel.Output
 }
 
 // openPeerKernel opens the store (resuming it if db holds a kernel) and
@@ -170,7 +173,7 @@ func openPeerKernel(ctx context.Context, c peerConfig, reg *vat.Registry, cluste
 	if c.sync == "normal" {
 		opts.Synchronous = persistence.SyncNormal
 	}
-	p := &peerKernel{vats: newGoVats(reg), fresh: true}
+	p := &peerKernel{vats: newGoVats(reg), fresh: true, settled: map[kernel.KRef]kernel.Output{}}
 	var err error
 	if c.db == "" {
 		// In memory nothing survives the process, so a fresh key a start is

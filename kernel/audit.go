@@ -42,6 +42,8 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.countCLists()
 	a.countRemoteCLists()
 	a.countRetired()
+	a.countSent()
+	a.checkWaiting()
 	a.countQueue()
 	a.countPromises()
 	a.countSubclusters()

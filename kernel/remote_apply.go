@@ -62,6 +62,7 @@ func (k *Kernel) ApplyRemote(ctx context.Context, remote RemoteID, seq uint64, e
 	}
 	out, err := k.hostUnit(ctx, func() error {
 		k.forgetRetired(remote, msg.Known)
+		k.forgetSent(remote, msg.Known)
 		if err := k.applyRemoteLocked(remote, msg); err != nil {
 			return fmt.Errorf("message %d from %s: %w", seq, remote, err)
 		}
@@ -205,6 +206,12 @@ func (k *Kernel) applyRemoteGC(remote RemoteID, kind wire.Kind, refs []string) e
 			return err
 		}
 		r, _ := wire.ParseRef(ref) // parsed by rrefToKRef
+		if !r.Plus && kind != wire.KindRetireImports && k.staleDrop(remote, ref) {
+			// INVARIANT: a drop or retire that crossed a later export of
+			// the object is ignored (remote_sent.go): the peer holds the
+			// object again once it applies that export.
+			continue
+		}
 		switch kind {
 		case wire.KindDropExports:
 			// The peer no longer reaches our object: its import loses its

@@ -63,6 +63,8 @@ func (k *Kernel) giveUpRemoteLocked(remote RemoteID) {
 	k.st.PutRemote(string(remote), row)
 	// It will never name anything again: what it might have named goes.
 	k.forgetRetired(remote, row.NextSend)
+	k.forgetSent(remote, row.NextSend)
+	k.forgetWaiting(remote) // its host's wait ends here
 	reject := rejection(ErrPeerUnreachable)
 	for _, s := range k.st.CListKRefs(string(remote)) {
 		kref := KRef(s)

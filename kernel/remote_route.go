@@ -25,6 +25,7 @@ func (k *Kernel) appendOutbox(remote RemoteID, msg wire.Message) uint64 {
 	// What this kernel had applied of the peer's messages when it wrote
 	// this one: the peer's cue to forget what it retired (retireRefs).
 	msg.Known = row.Applied
+	k.noteSent(remote, seq, &msg) // remote_sent.go
 	// INVARIANT: the outbox is exactly Acked < seq < NextSend: the message
 	// and the advanced NextSend are written in one unit, so an abort
 	// leaves neither and a crash cannot separate them.

@@ -60,6 +60,9 @@ type Tables struct {
 	// Retired are the promise refs a remote may still name after their
 	// notify (remote_retired.go).
 	Retired *Table[RetiredKey, RetiredRow]
+	// Sent are the objects handed to a remote in messages it may not
+	// have applied yet: the seq of the last (remote_sent.go).
+	Sent *Table[SentKey, uint64]
 
 	// ByVRef is the c-list indexed by vat and vref. It is derived: never
 	// flushed, and rebuilt from CList at open, unless the backend pages

@@ -37,4 +37,5 @@
 //	remote_outbox  messages written for each peer and not yet acknowledged
 //	sturdy_refs    the OCAP URLs issued and not revoked: object id -> kref
 //	remote_retired settled promises a peer may still name until it has applied their notify
+//	remote_sent    objects handed to a peer in messages it may not have applied yet
 package persistence

@@ -53,6 +53,9 @@ type Reader interface {
 	RetiredRef(remote, ref string) (RetiredRow, bool)
 	RetiredRefs(remote string) []string
 	RetiredRemotes() []string
+	SentRef(remote, ref string) (uint64, bool)
+	SentRefs(remote string) []string
+	SentRemotes() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or

@@ -3,20 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/ocapgo/kernel-actors/actors"
 	"github.com/ocapgo/kernel-actors/kernel"
-	"github.com/ocapgo/kernel-actors/marshal"
 	"github.com/ocapgo/kernel-actors/persistence"
-	"github.com/ocapgo/kernel-actors/persistence/sqlitestore"
-	"github.com/ocapgo/kernel-actors/remote/identity"
-	"github.com/ocapgo/kernel-actors/remote/transport"
-	"github.com/ocapgo/kernel-actors/vat"
 )
 
 // line is one line between the parent and a kernel process: a request
@@ -24,8 +20,8 @@ import (
 type line struct {
 	Op      string  `json:"op,omitempty"`
 	Err     string  `json:"err,omitempty"`
-	Addr    string  `json:"addr,omitempty"`    // a node's address
-	Peer    string  `json:"peer,omitempty"`    // a node's peer id
+	Addr    string  `json:"addr,omitempty"`    // a kernel's address for peers
+	Peer    string  `json:"peer,omitempty"`    // a kernel's peer id
 	Remote  string  `json:"remote,omitempty"`  // a remote id (kernel.RemoteID)
 	Ref     string  `json:"ref,omitempty"`     // a remote ref: an introduction
 	KRef    string  `json:"kref,omitempty"`    // a kref of the kernel's own
@@ -40,20 +36,26 @@ type line struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// child is a kernel process: role "bank" holds the bank vat, "alice"
-// none. It opens (or resumes) its database, starts its node, says where
-// it is, and answers the parent's requests until its stdin closes.
+// child is a kernel process: role "bank" holds the bank vat, "alice" the
+// client vat. It starts (or resumes) its kernel, says where it is, and
+// answers the parent's requests until its stdin closes.
 func child(ctx context.Context, role, db string, stdin io.Reader, stdout io.Writer) int {
-	k, err := openKernel(ctx, role, db)
+	p, err := startKernel(ctx, role, db)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
 		return 1
 	}
 	// stdout carries only these lines: the parent reads them as answers.
 	out := json.NewEncoder(stdout)
-	// The first line says where the node listens and who it is: the parent
-	// needs both to introduce the kernels to each other.
-	out.Encode(line{Addr: k.node.Addr(), Peer: string(k.id.ID()), KRef: string(k.root), Resumed: k.resumed})
+	// The first line says where the kernel listens and who it is: the
+	// parent needs both to introduce the kernels to each other.
+	me, err := p.k.LocalPeer(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
+		p.k.Stop(context.WithoutCancel(ctx))
+		return 1
+	}
+	out.Encode(line{Addr: me.Address, Peer: me.ID, KRef: string(p.root), Resumed: p.resumed})
 	in := bufio.NewScanner(stdin)
 	// One request at a time, until stdin closes: the parent closes it to
 	// stop this kernel cleanly, and a parent that dies closes it too.
@@ -63,267 +65,168 @@ func child(ctx context.Context, role, db string, stdin io.Reader, stdout io.Writ
 			out.Encode(line{Err: err.Error()})
 			continue
 		}
-		ans, err := k.handle(ctx, req)
+		ans, err := p.handle(ctx, req)
 		if err != nil {
 			ans.Err = err.Error()
 		}
 		out.Encode(ans)
 	}
-	// A clean stop: the node, then the last flush and the store.
-	if err := k.close(ctx); err != nil {
+	// A clean stop: the remote, the vats, the last flush and the store,
+	// whatever ctx says (it may be what ended the loop).
+	if err := p.k.Stop(context.WithoutCancel(ctx)); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
 		return 1
 	}
 	return 0
 }
 
-// peerKernel is one kernel: its store, the kernel, its Go vats and the
-// node that owns the kernel (every call goes through node.Do).
-type peerKernel struct {
-	st      *persistence.Store
-	k       *kernel.Kernel
-	vats    *goVats
-	node    *transport.Node
-	id      *identity.Identity
-	root    kernel.KRef   // the bank's root ("" in alice's kernel)
-	resumed bool          // started over an existing database
-	sent    []kernel.KRef // the deposits' result promises, in order
+// peer is one kernel process: an actors.Kernel on the network, and the
+// root of the vat it runs (the bank's in the bank's kernel, alice's
+// client in hers).
+type peer struct {
+	k       *actors.Kernel
+	root    kernel.KRef
+	resumed bool // started over an existing database
 }
 
-func openKernel(ctx context.Context, role, db string) (*peerKernel, error) {
-	// The same registry in every process; only the bank launches a vat.
-	p := &peerKernel{vats: &goVats{reg: registry(), insts: map[kernel.VatID]*vat.Instance{}}}
+// clusters: each kernel runs one vat, its bootstrap.
+var clusters = map[string]kernel.ClusterConfig{
+	"bank":  {Bootstrap: "bank", Vats: map[string]kernel.VatConfig{"bank": {Bundle: "bank"}}},
+	"alice": {Bootstrap: "client", Vats: map[string]kernel.VatConfig{"client": {Bundle: "client"}}},
+}
+
+// startKernel starts the kernel of role on its database: a new one, or
+// the one a killed process left, resumed.
+func startKernel(ctx context.Context, role, db string) (*peer, error) {
+	cluster, ok := clusters[role]
+	if !ok {
+		return nil, fmt.Errorf("unknown role %q", role)
+	}
+	p := &peer{}
 	_, statErr := os.Stat(db)
 	p.resumed = statErr == nil
-	// The kernel's key lives beside its database: started again over the
-	// file, it is the same peer, the one its peers pinned.
-	id, _, err := identity.LoadOrCreate(identity.KeyPath(db), rand.Reader)
+	// actors.Start opens the file and resumes what is in it (vats restart
+	// from their durable state). Config.Remote puts the kernel on the
+	// network: protoactor-go remote on the kernel's actor system, its key
+	// beside the database (db.key, made on the first start: started again
+	// over the file, it is the same peer, the one its peers pinned), and a
+	// link that resends what a peer has not acknowledged. Plaintext: both
+	// kernels are on loopback, the only place the kernel allows it. The
+	// default commit is durable (synchronous=FULL): each crank is in
+	// SQLite, synced, before anything it caused is seen, which is what
+	// lets the bank die at any instant.
+	k, err := actors.Start(ctx, actors.Config{
+		DBPath:   db,
+		Registry: registry(),
+		Remote: &actors.RemoteConfig{
+			Host:             "127.0.0.1", // Port 0: a free port, new at each start
+			InsecureLoopback: true,
+			ResendEvery:      100 * time.Millisecond,
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	p.id = id
-	// Durable commit, synchronous=FULL: each crank is in SQLite, synced,
-	// before anything it caused is seen. That is what lets the bank die at
-	// any instant.
-	if p.st, err = sqlitestore.Open(ctx, db, persistence.Options{}); err != nil {
-		return nil, err
+	p.k = k
+	// The vat: launched by an earlier run, or now. Its root's kref does
+	// not change across a restart, so the peer's presence still names it.
+	res, err := k.Subcluster(ctx, cluster)
+	if errors.Is(err, kernel.ErrUnknownSubcluster) {
+		res, err = k.LaunchSubcluster(ctx, cluster)
 	}
-	if p.k, err = kernel.New(kernel.Config{Store: p.st}); err != nil {
-		p.st.Close(ctx)
-		return nil, err
-	}
-	p.vats.k = p.k
-	// The vats first, then the node: no peer frame reaches a kernel whose
-	// vats are not there yet.
-	if err := p.launchOrResume(ctx, role); err != nil {
-		p.st.Close(ctx)
-		return nil, err
-	}
-	// Plaintext: both kernels are on loopback, which is the only place
-	// transport.Start allows it.
-	p.node, err = transport.Start(ctx, transport.Config{Identity: id, Host: "127.0.0.1", InsecureLoopback: true,
-		Kernel: p.k, Deliverer: p.vats, ResendEvery: 100 * time.Millisecond})
 	if err != nil {
-		p.st.Close(ctx)
+		k.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	p.root = res.RootKref
 	return p, nil
 }
 
-// launchOrResume launches the bank on a new database, or resumes the
-// kernel of an old one (its vats restart from their durable state).
-func (p *peerKernel) launchOrResume(ctx context.Context, role string) error {
-	if p.resumed {
-		if _, err := p.k.Resume(ctx, p.vats); err != nil {
-			return err
-		}
-		// The bank's root kref did not change across the restart: alice's
-		// kernel still names it through the same remote ref.
-		for _, v := range p.k.Vats() {
-			if v.Name == "bank" {
-				p.root = v.Root
-			}
-		}
-	} else if role == "bank" {
-		res, _, err := p.k.Launch(ctx, p.vats, kernel.ClusterConfig{Bootstrap: "bank",
-			Vats: map[string]kernel.VatConfig{"bank": {Bundle: "bank"}}}, kernel.LaunchOptions{NoBootstrap: true})
-		if err != nil {
-			return err
-		}
-		p.root = res.Roots["bank"]
-	}
-	// The launch or resume is in SQLite before the node starts.
-	_, err := p.k.Flush(ctx)
-	return err
-}
-
-func (p *peerKernel) close(ctx context.Context) error {
-	// The node first, so no step runs while the store closes.
-	err := p.node.Stop(ctx)
-	p.vats.stop()
-	if _, ferr := p.k.Flush(ctx); ferr != nil && err == nil {
-		err = ferr
-	}
-	if cerr := p.st.Close(ctx); cerr != nil && err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// handle answers one request of the parent.
-func (p *peerKernel) handle(ctx context.Context, req line) (line, error) {
+// handle answers one request of the parent. Every call is a host request
+// of the kernel actor, handled between cranks.
+func (p *peer) handle(ctx context.Context, req line) (line, error) {
 	var ans line
-	// hostOut runs a host request on the node's actor, which owns the
-	// kernel.
-	hostOut := func(fn func(k *kernel.Kernel) ([]kernel.Output, error)) error { return p.node.DoOut(ctx, fn) }
+	var err error
 	switch req.Op {
 	// AddRemote pins the peer's key: a kernel whose key changed is refused,
 	// whatever address it comes from.
 	case "know": // the peer at Addr with key Peer: new, or moved
-		return ans, hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
-			r, out, err := k.AddRemote(ctx, req.Peer, req.Addr)
-			ans.Remote = string(r)
-			return out, err
-		})
-	case "export": // give remote a reference to the bank
-		return ans, hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
-			ref, out, err := k.ExportToRemote(ctx, kernel.RemoteID(req.Remote), p.root)
-			ans.Ref = ref
-			return out, err
-		})
+		var r kernel.RemoteID
+		r, err = p.k.AddRemote(ctx, req.Peer, req.Addr)
+		ans.Remote = string(r)
+	case "export": // give the remote a reference to this kernel's root
+		ans.Ref, err = p.k.ExportToRemote(ctx, kernel.RemoteID(req.Remote), p.root)
 	case "import": // turn the peer's ref into a presence
-		return ans, hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
-			kref, out, err := k.ImportFromRemote(ctx, kernel.RemoteID(req.Remote), req.Ref)
-			ans.KRef = string(kref)
-			return out, err
-		})
-	// QueueMessage runs a host unit; the crank that routes the send writes
-	// it to the bank's outbox, and the node sends it once that is flushed.
-	case "deposit": // send deposit(Amount) to the presence KRef, not waiting
-		methargs, err := marshal.Encode([]any{"deposit", []any{req.Amount}})
-		if err != nil {
-			return ans, err
+		var kref kernel.KRef
+		kref, err = p.k.ImportFromRemote(ctx, kernel.RemoteID(req.Remote), req.Ref)
+		ans.KRef = string(kref)
+	// The client vat sends deposit(Amount) to the presence KRef and keeps
+	// the answer's promise, not waiting for it: the crank that runs the
+	// vat writes the send to the bank's outbox, and the kernel puts it on
+	// the wire once that crank is in SQLite. Sent through one vat, the
+	// deposits reach the bank in the order sent (E-order).
+	case "deposit":
+		_, err = p.k.QueueMessage(ctx, p.root, "deposit", kernel.KRef(req.KRef), req.Amount)
+	// Every deposit's answer since the start, in order: an answer that
+	// came before the kill and one resent after it both settle their
+	// promise once.
+	case "answers":
+		var v any
+		if v, err = p.k.QueueMessage(ctx, p.root, "answers"); err == nil {
+			ans.Answers, err = ints(v)
 		}
-		return ans, hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
-			kp, out, err := k.QueueMessage(ctx, kernel.KRef(req.KRef), methargs)
-			p.sent = append(p.sent, kp)
-			return out, err
-		})
-	// Every promise since the start, in order: an answer that came before
-	// the kill and one resent after it both settle their promise once.
-	case "answers": // wait for every deposit's answer
-		for i, kp := range p.sent {
-			v, err := p.wait(ctx, kp)
-			if err != nil {
-				return ans, fmt.Errorf("deposit %d: %w", i+1, err)
-			}
-			n, err := marshal.Int(v)
-			if err != nil {
-				return ans, fmt.Errorf("deposit %d answered %v: %w", i+1, v, err)
-			}
-			ans.Answers = append(ans.Answers, n)
-		}
-		return ans, nil
 	// A host call on the bank's own kernel, not over the link.
 	case "statement": // the bank's statement, asked by its own host
-		methargs, _ := marshal.Encode([]any{"statement", []any{}})
-		var kp kernel.KRef
-		if err := hostOut(func(k *kernel.Kernel) ([]kernel.Output, error) {
-			var out []kernel.Output
-			var err error
-			kp, out, err = k.QueueMessage(ctx, p.root, methargs)
-			return out, err
-		}); err != nil {
-			return ans, err
-		}
-		v, err := p.wait(ctx, kp)
-		if err != nil {
-			return ans, err
+		var v any
+		if v, err = p.k.QueueMessage(ctx, p.root, "statement"); err != nil {
+			break
 		}
 		// The statement is {balance, deposits}, as vats.go writes it.
 		st, _ := v.(map[string]any)
-		ans.Balance, _ = marshal.Int(st["balance"])
-		list, _ := st["deposits"].([]any)
-		for _, d := range list {
-			n, _ := marshal.Int(d)
-			ans.Deposits = append(ans.Deposits, n)
-		}
-		return ans, nil
-	// On the node, between steps, so no crank is half done.
+		ans.Balance, _ = st["balance"].(int64)
+		ans.Deposits, err = ints(st["deposits"])
 	case "audit": // the auditor, and how many messages wait for Remote
-		return ans, p.node.Do(ctx, func(k *kernel.Kernel) error {
+		err = p.k.ReadStore(ctx, func(st *persistence.Store) error {
 			var err error
-			if ans.Problems, err = kernel.Audit(ctx, k.Store()); err != nil {
-				return err
-			}
-			if req.Remote != "" {
-				info, err := k.Remote(kernel.RemoteID(req.Remote))
-				ans.Pending = info.Pending
-				return err
-			}
-			return nil
+			ans.Problems, err = kernel.Audit(ctx, st)
+			return err
 		})
+		if err == nil && req.Remote != "" {
+			ans.Pending, err = p.pending(ctx, kernel.RemoteID(req.Remote))
+		}
+	default:
+		err = fmt.Errorf("unknown request %q", req.Op)
 	}
-	return ans, fmt.Errorf("unknown request %q", req.Op)
+	return ans, err
 }
 
-// wait waits for the settlement of kp and decodes its value.
-// The node releases an output only after the flush that covers it: what
-// the host sees is durable.
-func (p *peerKernel) wait(ctx context.Context, kp kernel.KRef) (any, error) {
-	o, err := p.node.Wait(ctx, kp)
+// pending is how many messages wait for remote's ack.
+func (p *peer) pending(ctx context.Context, remote kernel.RemoteID) (int, error) {
+	infos, err := p.k.Remotes(ctx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if err := o.Err(); err != nil {
-		return nil, err
+	for _, info := range infos {
+		if info.ID == remote {
+			return info.Pending, nil
+		}
 	}
-	return marshal.Decode(o.Value)
+	return 0, fmt.Errorf("no remote %s", remote)
 }
 
-// goVats runs Go vats (package vat) for a bare kernel.Kernel: one
-// vat.Instance per incarnation, made at its startVat. The node calls it
-// from its actor alone.
-type goVats struct {
-	reg   *vat.Registry
-	k     *kernel.Kernel
-	insts map[kernel.VatID]*vat.Instance
-}
-
-// Deliver implements kernel.Deliverer.
-func (g *goVats) Deliver(ctx context.Context, id kernel.VatID, d kernel.Delivery, sys kernel.Syscaller) error {
-	// A startVat begins an incarnation (at launch, and at each resume): the
-	// build function runs in a new instance, which reads its baggage back.
-	if d.Kind == kernel.DeliverStartVat {
-		info, err := g.k.Vat(id)
-		if err != nil {
-			return fmt.Errorf("%w: %v", kernel.ErrNoEndpoint, err)
-		}
-		build, err := g.reg.Lookup(info.Config.Bundle)
-		if err != nil {
-			return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
-		}
-		if old := g.insts[id]; old != nil {
-			old.Stop()
-		}
-		if g.insts[id], err = vat.New(vat.Config{Build: build, Parameters: info.Config.Parameters}); err != nil {
-			return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
-		}
+// ints reads a list of integers, as the vats return them.
+func ints(v any) ([]int64, error) {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		return nil, fmt.Errorf("want a list, got %T", v)
 	}
-	inst := g.insts[id]
-	if inst == nil {
-		return fmt.Errorf("vat %s: %w", id, kernel.ErrNoEndpoint)
+	out := make([]int64, 0, len(list))
+	for _, x := range list {
+		n, ok := x.(int64)
+		if !ok {
+			return nil, fmt.Errorf("want an integer, got %v", x)
+		}
+		out = append(out, n)
 	}
-	// ErrVatFault lets the kernel roll the crank back and apply the vat's
-	// failure policy.
-	if err := inst.Deliver(d, sys); err != nil {
-		return fmt.Errorf("%w: %v", kernel.ErrVatFault, err)
-	}
-	return nil
-}
-
-func (g *goVats) stop() {
-	for _, inst := range g.insts {
-		inst.Stop()
-	}
+	return out, nil
 }

@@ -8,12 +8,13 @@
 // what alice sent, and fails if anything was lost or doubled.
 //
 // Each kernel is this program started again (the environment variable
-// REMOTE_EXAMPLE_ROLE says which kernel it is) and is a kernel.Kernel
-// owned by a transport.Node: protoactor-go remote between the processes,
-// plaintext because both are on loopback. The parent only starts them and
-// tells each what to do over its stdin, one JSON line a request; every
-// message between the kernels goes over their link, through outboxes
-// written in the cranks' own SQLite transactions (docs/remote.md).
+// REMOTE_EXAMPLE_ROLE says which kernel it is) and is an actors.Kernel
+// with Config.Remote, as a program embeds one: protoactor-go remote
+// between the processes, plaintext because both are on loopback. The
+// parent only starts them and tells each what to do over its stdin, one
+// JSON line a request; every message between the kernels goes over their
+// link, through outboxes written in the cranks' own SQLite transactions
+// (docs/remote.md).
 //
 // The program imports only the public packages, so the folder runs as
 // well copied into a module of its own.

@@ -7,10 +7,12 @@ import (
 	"github.com/ocapgo/kernel-actors/vat"
 )
 
-// registry holds the example's one vat bundle.
+// registry holds the example's vat bundles: the same in both kernels,
+// each of which launches one.
 func registry() *vat.Registry {
 	reg := vat.NewRegistry()
 	reg.MustRegister("bank", bank, vat.About{Summary: "a bank whose ledger survives kill -9", Methods: []string{"deposit(amount)", "statement()"}})
+	reg.MustRegister("client", client, vat.About{Summary: "alice: deposits into a bank without waiting", Methods: []string{"deposit(bank, amount)", "answers()"}})
 	return reg
 }
 
@@ -32,6 +34,8 @@ func bank(vc *vat.Context) (any, error) {
 		return n
 	}
 	return vat.Far("bank", vat.Methods{
+		// The subcluster's bootstrap: nothing to set up.
+		"bootstrap": func(*vat.Call) (any, error) { return nil, nil },
 		"deposit": func(c *vat.Call) (any, error) {
 			amount, err := marshal.Int(c.Arg(0))
 			// Positive amounts only: then every balance is a new one, and a doubled
@@ -48,6 +52,38 @@ func bank(vc *vat.Context) (any, error) {
 		},
 		"statement": func(c *vat.Call) (any, error) {
 			return map[string]any{"balance": balance(), "deposits": append([]any{}, ledger()...)}, nil
+		},
+	}), nil
+}
+
+// client is alice's vat. It sends each deposit to the bank (a presence
+// of the bank's root, in another kernel) as it is asked, without waiting
+// for the answer, and keeps the answers' promises in order. Only for this
+// incarnation: alice's kernel is not the one killed.
+//
+//	deposit(bank, amount) -> nothing, at once
+//	answers() -> every deposit's answer (the balance), in the order sent
+func client(vc *vat.Context) (any, error) {
+	var answers []*vat.Promise
+	return vat.Far("client", vat.Methods{
+		"bootstrap": func(*vat.Call) (any, error) { return nil, nil },
+		"deposit": func(c *vat.Call) (any, error) {
+			// One vat's sends to one reference arrive in the order sent.
+			answers = append(answers, vat.E(c.Arg(0)).Send("deposit", c.Arg(1)))
+			return nil, nil
+		},
+		"answers": func(c *vat.Call) (any, error) {
+			out := make([]any, 0, len(answers))
+			for i, p := range answers {
+				// Meanwhile the vat takes other deliveries: each answer
+				// arrives in a crank of its own.
+				v, err := p.Await()
+				if err != nil {
+					return nil, fmt.Errorf("deposit %d: %w", i+1, err)
+				}
+				out = append(out, v)
+			}
+			return out, nil
 		},
 	}), nil
 }

@@ -7,7 +7,7 @@ const ApplicationID = 0x4b414354
 
 // SchemaVersion is the schema version this build writes. A store with a
 // higher version was written by a newer build and is refused.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migrations[i] takes a store from schema version i to i+1. Versions only
 // ever grow; a released migration is never edited, only followed by a new
@@ -183,6 +183,18 @@ CREATE TABLE remote_retired (
 	remote_id TEXT NOT NULL,
 	ref       TEXT NOT NULL CHECK (ref GLOB 'rp[+-][1-9]*'),
 	kpid      TEXT NOT NULL CHECK (kpid GLOB 'kp[1-9]*'),
+	seq       INTEGER NOT NULL CHECK (seq >= 1),
+	PRIMARY KEY (remote_id, ref)
+) WITHOUT ROWID;
+`,
+	// 5 -> 6: the sent exports (docs/remote.md, "GC across kernels"):
+	// for each object of this kernel's handed to a peer, the seq of the
+	// last message that named it, kept until the peer shows it applied
+	// that message, so a drop or retire that crossed it is recognised.
+	`
+CREATE TABLE remote_sent (
+	remote_id TEXT NOT NULL,
+	ref       TEXT NOT NULL CHECK (ref GLOB 'ro-[1-9]*'),
 	seq       INTEGER NOT NULL CHECK (seq >= 1),
 	PRIMARY KEY (remote_id, ref)
 ) WITHOUT ROWID;

@@ -321,6 +321,20 @@ var codecs = []codec{
 			return
 		},
 	},
+	&tableCodec[persistence.SentKey, uint64]{
+		table: "remote_sent", cols: []string{"remote_id", "ref", "seq"}, nkeys: 2,
+		of:  func(t *persistence.Tables) rowTable[persistence.SentKey, uint64] { return t.Sent },
+		key: func(k persistence.SentKey) []any { return []any{k.Remote, k.Ref} },
+		row: func(k persistence.SentKey, seq uint64) []any { return []any{k.Remote, k.Ref, int64(seq)} },
+		scan: func(scan func(...any) error) (k persistence.SentKey, seq uint64, err error) {
+			var n int64
+			if err = scan(&k.Remote, &k.Ref, &n); err != nil {
+				return
+			}
+			seq, err = count("seq", n)
+			return
+		},
+	},
 	&tableCodec[persistence.VatstoreKey, string]{
 		table: "vatstore", cols: []string{"vat_id", "key", "value"}, nkeys: 2,
 		of:  func(t *persistence.Tables) rowTable[persistence.VatstoreKey, string] { return t.Vatstore },

@@ -56,38 +56,36 @@ func TestKill9BankMidTraffic(t *testing.T) {
 	const name = "TestKill9BankMidTraffic"
 	b := startChild(t, ctx, name, "b")
 	a := startChild(t, ctx, name, "a")
-	a.write(b.read()) // B's address and key
-	b.write(a.read()) // A's
-	a.write(b.read()) // the bank's ref: A starts its deposits
+	a.Write(b.Read()) // B's address and key
+	b.Write(a.Read()) // A's
+	a.Write(b.Read()) // the bank's ref: A starts its deposits
 	for seen := 0; seen < killAfter; {
-		if s := b.read(); len(s.Log) > 0 {
+		if s := b.Read(); len(s.Log) > 0 {
 			seen++
 		}
 	}
-	require.NoError(t, b.cmd.Process.Kill()) // SIGKILL: no flush, no goodbye
-	b.cmd.Wait()
-	b.waited = true
+	b.Kill() // SIGKILL: no flush, no goodbye
 
 	b2 := startChild(t, ctx, name, "b")
 	// The restarted bank may take resent deposits before it says where it
 	// is: its first line with an address is the one.
-	moved := b2.read()
+	moved := b2.Read()
 	for moved.Addr == "" {
-		moved = b2.read()
+		moved = b2.Read()
 	}
-	a.write(moved) // B's new address, same key
-	answers := a.read()
-	b2.write(setup{})
+	a.Write(moved) // B's new address, same key
+	answers := a.Read()
+	b2.Write(setup{})
 	var report setup
 	for {
 		// Deposit lines of the restarted bank come first; the report is
 		// the line with the audit.
-		if report = b2.read(); report.Applied > 0 {
+		if report = b2.Read(); report.Applied > 0 {
 			break
 		}
 	}
-	a.wait()
-	b2.wait()
+	a.Wait()
+	b2.Wait()
 
 	want := make([]int64, n)
 	sums := make([]int64, n)
@@ -114,7 +112,7 @@ func depositor(t *testing.T) {
 	for i := int64(1); i <= 8; i++ {
 		kps = append(kps, deposit(t, a, presence, i))
 	}
-	moved := pipe.read()
+	moved := pipe.Read()
 	require.Equal(t, b.Peer, moved.Peer, "B kept its key")
 	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 		// The same peer at a new address: its row is updated, and the
@@ -178,15 +176,15 @@ func durableBank(t *testing.T) {
 		c.Fulfill(c.Result(), v)
 		// Progress for the parent, which kills on it; printed before the
 		// crank commits, so a kill may cut the crank after this line.
-		pipe.write(setup{Log: []int64{amount}})
+		pipe.Write(setup{Log: []int64{amount}})
 		return nil
 	}
 	n, err := Start(ctx, Config{Identity: id, Host: "127.0.0.1", Kernel: d.K, Deliverer: d, ResendEvery: 50 * time.Millisecond})
 	require.NoError(t, err)
-	pipe.write(setup{Addr: n.Addr(), Peer: string(id.ID())})
+	pipe.Write(setup{Addr: n.Addr(), Peer: string(id.ID())})
 	var bToA kernel.RemoteID
 	if !restarted {
-		a := pipe.read()
+		a := pipe.Read()
 		require.NoError(t, n.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 			var o []kernel.Output
 			bToA, o, err = k.AddRemote(ctx, a.Peer, a.Addr)
@@ -198,11 +196,11 @@ func durableBank(t *testing.T) {
 			ref, o, err = k.ExportToRemote(ctx, bToA, root)
 			return o, err
 		}))
-		pipe.write(setup{Ref: ref})
+		pipe.Write(setup{Ref: ref})
 	} else {
 		bToA = "r1"
 	}
-	pipe.read() // A is done (the first incarnation is killed before this)
+	pipe.Read() // A is done (the first incarnation is killed before this)
 	var report setup
 	require.NoError(t, n.Do(ctx, func(k *kernel.Kernel) error {
 		report.Problems, err = kernel.Audit(ctx, k.Store())
@@ -211,6 +209,6 @@ func durableBank(t *testing.T) {
 		v, _ := k.Store().VatstoreGet(string(d.Vat("bank").ID), "log")
 		return json.Unmarshal([]byte(v), &report.Log)
 	}))
-	pipe.write(report)
+	pipe.Write(report)
 	require.NoError(t, n.Stop(ctx))
 }

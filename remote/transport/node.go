@@ -49,6 +49,10 @@ type Config struct {
 	AckDelay time.Duration
 	// Logger receives the link's events; nil discards them.
 	Logger *slog.Logger
+	// MaxUnread bounds the settlements kept for a Wait that has not come
+	// yet (Node.Wait): beyond it the oldest is dropped. Zero means
+	// DefaultMaxUnread.
+	MaxUnread int
 }
 
 func (c *Config) validate() error {
@@ -64,6 +68,11 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: Config.ResendEvery %v is negative", ErrRefused, c.ResendEvery)
 	case c.AckDelay < 0:
 		return fmt.Errorf("%w: Config.AckDelay %v is negative", ErrRefused, c.AckDelay)
+	case c.MaxUnread < 0:
+		return fmt.Errorf("%w: Config.MaxUnread %d is negative", ErrRefused, c.MaxUnread)
+	}
+	if c.MaxUnread == 0 {
+		c.MaxUnread = DefaultMaxUnread
 	}
 	if c.ResendEvery == 0 {
 		c.ResendEvery = 200 * time.Millisecond
@@ -97,10 +106,11 @@ type Node struct {
 	stopOnce sync.Once
 
 	// mu guards what host goroutines wait on: the first Output of each
-	// promise (results), and who waits for which (waiters).
+	// promise until a Wait takes it (results), and who waits for which
+	// (waiters).
 	mu struct {
 		sync.Mutex
-		results map[kernel.KRef]kernel.Output
+		results *results
 		waiters map[kernel.KRef][]chan kernel.Output
 		err     error // the kernel failed (store error): the node stopped working
 	}
@@ -118,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, pump: pump}
-	n.mu.results = map[kernel.KRef]kernel.Output{}
+	n.mu.results = newResults(cfg.MaxUnread)
 	n.mu.waiters = map[kernel.KRef][]chan kernel.Output{}
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return cfg.Logger }))
 	if n.rem, err = Listen(n.sys, cfg.Host, cfg.Port, "", pump); err != nil {
@@ -200,9 +210,14 @@ func (n *Node) DoOut(ctx context.Context, fn func(*kernel.Kernel) ([]kernel.Outp
 }
 
 // Wait waits for the first Output of kpid (a promise the host awaits).
+// Each Output is handed out once, to the Waits waiting for it when it is
+// released or else to the first Wait after, and then forgotten: a caller
+// that needs a settlement twice keeps it. One that nobody waits for is
+// kept for a later Wait among the Config.MaxUnread newest; a Wait for an
+// Output taken or dropped before waits until ctx ends.
 func (n *Node) Wait(ctx context.Context, kpid kernel.KRef) (kernel.Output, error) {
 	n.mu.Lock()
-	if o, ok := n.mu.results[kpid]; ok {
+	if o, ok := n.mu.results.take(kpid); ok {
 		n.mu.Unlock()
 		return o, nil
 	}
@@ -218,7 +233,33 @@ func (n *Node) Wait(ctx context.Context, kpid kernel.KRef) (kernel.Output, error
 	case o := <-ch:
 		return o, nil
 	case <-ctx.Done():
+		n.unwait(kpid, ch)
 		return kernel.Output{}, ctx.Err()
+	}
+}
+
+// unwait takes back a Wait that gave up: the Output must not go to a
+// waiter that is gone (it is handed out once), so it is kept for the
+// next Wait if it came meanwhile.
+func (n *Node) unwait(kpid kernel.KRef, ch chan kernel.Output) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ws := n.mu.waiters[kpid]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(n.mu.waiters, kpid)
+	} else {
+		n.mu.waiters[kpid] = ws
+	}
+	select {
+	case o := <-ch: // released between ctx's end and the lock
+		n.mu.results.put(o)
+	default:
 	}
 }
 
@@ -227,17 +268,17 @@ func (n *Node) release(out []kernel.Output) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, o := range out {
-		// The first Output of a promise is the host's answer (an Aborted
-		// one comes early); later ones are ignored, as package kernel's
-		// duty 3 says.
-		if _, seen := n.mu.results[o.KPID]; seen {
+		// The Waits already waiting take it; otherwise it is kept for the
+		// first Wait to come (results.put ignores a later Output of a
+		// promise whose first is unread, as package kernel's duty 3 says).
+		if ws, ok := n.mu.waiters[o.KPID]; ok {
+			for _, ch := range ws {
+				ch <- o
+			}
+			delete(n.mu.waiters, o.KPID)
 			continue
 		}
-		n.mu.results[o.KPID] = o
-		for _, ch := range n.mu.waiters[o.KPID] {
-			ch <- o
-		}
-		delete(n.mu.waiters, o.KPID)
+		n.mu.results.put(o)
 	}
 }
 

@@ -1,18 +1,14 @@
 package transport
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ocapgo/kernel-actors/internal/proctest"
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/marshal"
 )
@@ -49,66 +45,18 @@ type setup struct {
 	Applied  uint64   `json:"applied,omitempty"`
 }
 
-// child is one kernel process and its setup pipe.
-type child struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	lines  *bufio.Scanner
-	role   string
-	waited bool
-}
+// child is one kernel process; lineIO a child's end of the setup pipe
+// (internal/proctest).
+type (
+	child  = proctest.Child[setup]
+	lineIO = proctest.Pipe[setup]
+)
 
 func startChild(t *testing.T, ctx context.Context, name, role string) *child {
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+name+"$", "-test.v")
-	cmd.Env = append(os.Environ(), roleEnv+"="+role)
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	c := &child{t: t, cmd: cmd, in: in, lines: bufio.NewScanner(out), role: role}
-	t.Cleanup(func() {
-		if !c.waited {
-			// The test failed before the end: do not leave it running.
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return c
+	return proctest.Start[setup](t, ctx, roleEnv, name, role)
 }
 
-// wait waits for the child to finish its test and exit, and checks that
-// it passed.
-func (c *child) wait() {
-	c.t.Helper()
-	c.in.Close()
-	for c.lines.Scan() {
-		c.t.Logf("kernel %s: %s", c.role, c.lines.Text())
-	}
-	c.waited = true
-	require.NoError(c.t, c.cmd.Wait(), "kernel %s's own test", c.role)
-}
-
-// read returns the child's next setup line, skipping its test output.
-func (c *child) read() setup {
-	c.t.Helper()
-	for c.lines.Scan() {
-		var s setup
-		if json.Unmarshal(c.lines.Bytes(), &s) == nil {
-			return s
-		}
-		c.t.Logf("kernel %s: %s", c.role, c.lines.Text())
-	}
-	c.t.Fatalf("child ended before its line: %v", c.lines.Err())
-	return setup{}
-}
-
-func (c *child) write(s setup) {
-	b, _ := json.Marshal(s)
-	fmt.Fprintf(c.in, "%s\n", b)
-}
+func childIO(t *testing.T) *lineIO { return proctest.NewPipe[setup](t) }
 
 func twoProcesses(t *testing.T, name string, insecure bool) {
 	switch os.Getenv(roleEnv) {
@@ -123,14 +71,14 @@ func twoProcesses(t *testing.T, name string, insecure bool) {
 	defer cancel()
 	b := startChild(t, ctx, name, "b")
 	a := startChild(t, ctx, name, "a")
-	a.write(b.read()) // B's address and peer id, to A
-	b.write(a.read()) // A's, to B
-	a.write(b.read()) // the bank's ref, to A
-	answers := a.read()
-	b.write(setup{}) // A is done: B reports
-	report := b.read()
-	a.wait()
-	b.wait()
+	a.Write(b.Read()) // B's address and peer id, to A
+	b.Write(a.Read()) // A's, to B
+	a.Write(b.Read()) // the bank's ref, to A
+	answers := a.Read()
+	b.Write(setup{}) // A is done: B reports
+	report := b.Read()
+	a.Wait()
+	b.Wait()
 
 	want := []int64{1, 3, 6, 10, 15}
 	require.Equal(t, want, answers.Log, "A's answers: the running totals, each deposit once and in order")
@@ -140,42 +88,21 @@ func twoProcesses(t *testing.T, name string, insecure bool) {
 	require.Equal(t, uint64(5), report.Applied, "B applied A's five messages once each")
 }
 
-// lineIO is a child's end of the setup pipe.
-type lineIO struct {
-	t   *testing.T
-	in  *bufio.Scanner
-	out *json.Encoder
-}
-
-func childIO(t *testing.T) *lineIO {
-	return &lineIO{t: t, in: bufio.NewScanner(os.Stdin), out: json.NewEncoder(os.Stdout)}
-}
-
-func (l *lineIO) read() setup {
-	l.t.Helper()
-	require.True(l.t, l.in.Scan(), "the parent closed the pipe")
-	var s setup
-	require.NoError(l.t, json.Unmarshal(l.in.Bytes(), &s))
-	return s
-}
-
-func (l *lineIO) write(s setup) { require.NoError(l.t, l.out.Encode(s)) }
-
 // meetBank is kernel A's side of the introduction, over the test's pipe:
 // it reads B's address and key, adds B as a remote, tells B its own, and
 // imports the bank B exports. It returns B's setup, the remote id and the
 // bank's presence.
 func meetBank(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKernel) (b setup, aToB kernel.RemoteID, presence kernel.KRef) {
 	t.Helper()
-	b = pipe.read()
+	b = pipe.Read()
 	var err error
 	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 		var out []kernel.Output
 		aToB, out, err = k.AddRemote(ctx, b.Peer, b.Addr)
 		return out, err
 	}))
-	pipe.write(setup{Addr: a.node.Addr(), Peer: string(a.id.ID())})
-	ref := pipe.read().Ref
+	pipe.Write(setup{Addr: a.node.Addr(), Peer: string(a.id.ID())})
+	ref := pipe.Read().Ref
 	require.NoError(t, a.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
 		var out []kernel.Output
 		presence, out, err = k.ImportFromRemote(ctx, aToB, ref)
@@ -216,7 +143,7 @@ func reportDeposits(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKern
 		report.Problems, err = kernel.Audit(ctx, k.Store())
 		return err
 	}))
-	pipe.write(report)
+	pipe.Write(report)
 	require.NoError(t, a.node.Stop(ctx))
 }
 
@@ -226,8 +153,8 @@ func kernelB(t *testing.T, insecure bool) {
 	defer cancel()
 	pipe := childIO(t)
 	b := newPeer(t, insecure)
-	pipe.write(setup{Addr: b.node.Addr(), Peer: string(b.id.ID())})
-	a := pipe.read()
+	pipe.Write(setup{Addr: b.node.Addr(), Peer: string(b.id.ID())})
+	a := pipe.Read()
 	var bToA kernel.RemoteID
 	var err error
 	require.NoError(t, b.node.DoOut(ctx, func(k *kernel.Kernel) ([]kernel.Output, error) {
@@ -242,8 +169,8 @@ func kernelB(t *testing.T, insecure bool) {
 		ref, o, err = k.ExportToRemote(ctx, bToA, root)
 		return o, err
 	}))
-	pipe.write(setup{Ref: ref})
-	pipe.read() // A is done
+	pipe.Write(setup{Ref: ref})
+	pipe.Read() // A is done
 	var report setup
 	require.NoError(t, b.node.Do(ctx, func(k *kernel.Kernel) error {
 		report.Problems, err = kernel.Audit(ctx, k.Store())
@@ -252,6 +179,6 @@ func kernelB(t *testing.T, insecure bool) {
 		return err
 	}))
 	report.Log = *b.log
-	pipe.write(report)
+	pipe.Write(report)
 	require.NoError(t, b.node.Stop(ctx))
 }
