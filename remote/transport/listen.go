@@ -50,6 +50,10 @@ func startRemote(r *remote.Remote) (err error) {
 	return nil
 }
 
+// endpointSupervisor is the name protoactor-go's remote gives the actor
+// whose children are its endpoint writers and watchers.
+const endpointSupervisor = "EndpointSupervisor"
+
 // Release shuts a remote down: first the endpoints it opened to peers
 // (the addresses in peers: each endpoint's writer closes its gRPC
 // connection, by protoactor-go's own path for a peer that went away),
@@ -64,7 +68,8 @@ func startRemote(r *remote.Remote) (err error) {
 // ends, so it can panic). The race detector reports both. Closing the
 // outgoing connections matters as well: a connection left open keeps
 // logging through gRPC's process-wide logger, which the next remote
-// started in the process replaces.
+// started in the process replaces; so Release also waits for the writers
+// to have closed theirs.
 func Release(ctx context.Context, sys *actor.ActorSystem, r *remote.Remote, peers []string) error {
 	for _, addr := range peers {
 		sys.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: addr})
@@ -73,6 +78,15 @@ func Release(ctx context.Context, sys *actor.ActorSystem, r *remote.Remote, peer
 	go func() {
 		defer close(done)
 		r.Shutdown(false)
+		// INVARIANT: Release returns only once every endpoint writer has
+		// closed its connection. A writer stops on the event above, but
+		// on its own goroutine, and its connection's Close logs through
+		// gRPC's process-wide logger: a remote started in this process
+		// right after (a restarted kernel, the next test) writes that
+		// logger, and the race detector caught the two. The writers are
+		// children of protoactor-go's endpoint supervisor, so its
+		// StopFuture answers once each has stopped and closed.
+		_ = sys.Root.StopFuture(sys.NewLocalPID(endpointSupervisor)).Wait()
 	}()
 	select {
 	case <-done:

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ type setup struct {
 	Log      []int64  `json:"log,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Applied  uint64   `json:"applied,omitempty"`
+	// Writers are A's endpoint writers before and after its Stop.
+	Writers [2]int `json:"writers,omitempty"`
 }
 
 // child is one kernel process; lineIO a child's end of the setup pipe
@@ -86,6 +89,8 @@ func twoProcesses(t *testing.T, name string, insecure bool) {
 	require.Equal(t, []int64{1, 2, 3, 4, 5}, report.Log, "B's bank took each deposit once, in order")
 	require.Empty(t, report.Problems, "B's auditor")
 	require.Equal(t, uint64(5), report.Applied, "B applied A's five messages once each")
+	require.Positive(t, answers.Writers[0], "A dialled B: it had endpoint writers")
+	require.Zero(t, answers.Writers[1], "no endpoint writer of A outlived its Stop")
 }
 
 // meetBank is kernel A's side of the introduction, over the test's pipe:
@@ -125,8 +130,11 @@ func kernelA(t *testing.T, insecure bool) {
 	reportDeposits(ctx, t, pipe, a, kps)
 }
 
-// reportDeposits waits for every deposit's answer, then writes them and
-// A's audit to the parent, and stops A.
+// reportDeposits waits for every deposit's answer, stops A, and writes
+// the answers, A's audit and its endpoint writers before and after the
+// Stop (none may outlive it: a connection that closed after Stop logged
+// through gRPC's process-wide logger while the process's next remote
+// set it) to the parent.
 func reportDeposits(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKernel, kps []kernel.KRef) {
 	t.Helper()
 	var report setup
@@ -143,8 +151,25 @@ func reportDeposits(ctx context.Context, t *testing.T, pipe *lineIO, a *peerKern
 		report.Problems, err = kernel.Audit(ctx, k.Store())
 		return err
 	}))
-	pipe.Write(report)
+	report.Writers[0] = endpointWriters(a.node)
 	require.NoError(t, a.node.Stop(ctx))
+	report.Writers[1] = endpointWriters(a.node)
+	pipe.Write(report)
+}
+
+// endpointWriters counts the children of protoactor-go's endpoint
+// supervisor in n's actor system: a writer and a watcher per peer
+// address dialled.
+func endpointWriters(n *Node) int {
+	count := 0
+	for _, bucket := range n.sys.ProcessRegistry.LocalPIDs.LocalPIDs {
+		for _, id := range bucket.Keys() {
+			if strings.HasPrefix(id, endpointSupervisor+"/") {
+				count++
+			}
+		}
+	}
+	return count
 }
 
 // kernelB is a bank, introduced to A.
