@@ -2,7 +2,6 @@ package kernel_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,7 +156,7 @@ func TestURLIntroductionRefused(t *testing.T) {
 			if limit == 0 {
 				limit = kernel.DefaultMaxIntroduced
 			}
-			before := storeView(b)
+			before := b.StoreView()
 			id, out, err := b.K.IntroduceRemote(context.Background(), peer, seq, tt.msg, limit)
 			require.ErrorIs(t, err, kernel.ErrIntroductionRefused)
 			if tt.wantIs != nil {
@@ -168,34 +167,12 @@ func TestURLIntroductionRefused(t *testing.T) {
 			}
 			require.Empty(t, id)
 			require.Empty(t, out)
-			require.Equal(t, before, storeView(b), "nothing changed")
+			require.Equal(t, before, b.StoreView(), "nothing changed")
 			require.Equal(t, []kernel.RemoteID{c}, remoteIDs(b), "no remote was added")
 			require.Zero(t, b.K.Introduced())
 			b.AuditNow(tt.name)
 		})
 	}
-}
-
-// storeView is everything a refused introduction might have touched: the
-// kernel state, every remote with its c-list and outbox, the meta table
-// (introduction marks, counters), the sturdy-ref table, and the count of
-// committed units.
-func storeView(d *kt.Driver) string {
-	var b strings.Builder
-	b.WriteString(kernel.DescribeState(d.Store))
-	for _, r := range d.K.Remotes() {
-		fmt.Fprintf(&b, "%+v\n%s", r, kernel.DescribeCList(d.Store, kernel.VatID(r.ID)))
-		for seq := r.Acked + 1; seq < r.NextSend; seq++ {
-			m, _ := d.K.RemoteMessage(r.ID, seq)
-			fmt.Fprintf(&b, "  outbox %d %s\n", seq, m)
-		}
-	}
-	for _, key := range d.Store.MetaKeys() {
-		v, _ := d.Store.Meta(key)
-		fmt.Fprintf(&b, "meta %s=%s\n", key, v)
-	}
-	fmt.Fprintf(&b, "sturdy refs %v\ncommits %d\n", d.Store.SturdyRefOIDs(), d.Store.Stats().Commits)
-	return b.String()
 }
 
 // remoteIDs lists a kernel's remotes' ids.
@@ -230,11 +207,11 @@ func TestURLIntroductionLimit(t *testing.T) {
 		introduced = append(introduced, id)
 	}
 	require.Equal(t, 2, b.K.Introduced(), "the host's remote is not counted")
-	before := storeView(b)
+	before := b.StoreView()
 	_, _, err = b.K.IntroduceRemote(b.Ctx, kt.PeerID("stranger2"), 1, msgFrom(2), 2)
 	require.ErrorIs(t, err, kernel.ErrIntroductionRefused)
 	require.Contains(t, err.Error(), "limit of 2")
-	require.Equal(t, before, storeView(b), "nothing changed")
+	require.Equal(t, before, b.StoreView(), "nothing changed")
 	require.Len(t, b.K.Remotes(), 3)
 
 	out, err := b.K.GiveUpRemote(b.Ctx, introduced[0])

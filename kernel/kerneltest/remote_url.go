@@ -2,6 +2,8 @@ package kerneltest
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"strings"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 )
@@ -84,4 +86,27 @@ func (d *Driver) RevokeURL(url string) {
 // adds a peer that authenticated.
 func LinkOf(a, b *Driver, atob, btoa kernel.RemoteID) *Link {
 	return &Link{A: a, B: b, AtoB: atob, BtoA: btoa, Applied: map[string]int{}, Duplicates: map[string]int{}}
+}
+
+// StoreView is everything a refused introduction or a dropped frame might
+// have touched, as text to compare before and after: the kernel state,
+// every remote with its c-list and outbox, the meta table (introduction
+// marks, counters), the sturdy-ref table, and the count of committed
+// units.
+func (d *Driver) StoreView() string {
+	var b strings.Builder
+	b.WriteString(kernel.DescribeState(d.Store))
+	for _, r := range d.K.Remotes() {
+		fmt.Fprintf(&b, "%+v\n%s", r, kernel.DescribeCList(d.Store, kernel.VatID(r.ID)))
+		for seq := r.Acked + 1; seq < r.NextSend; seq++ {
+			m, _ := d.K.RemoteMessage(r.ID, seq)
+			fmt.Fprintf(&b, "  outbox %d %s\n", seq, m)
+		}
+	}
+	for _, key := range d.Store.MetaKeys() {
+		v, _ := d.Store.Meta(key)
+		fmt.Fprintf(&b, "meta %s=%s\n", key, v)
+	}
+	fmt.Fprintf(&b, "sturdy refs %v\ncommits %d\n", d.Store.SturdyRefOIDs(), d.Store.Stats().Commits)
+	return b.String()
 }

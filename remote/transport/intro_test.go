@@ -3,16 +3,13 @@ package transport
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"net"
-	"strings"
 	"testing"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/ocapgo/kernel-actors/kernel"
 	kt "github.com/ocapgo/kernel-actors/kernel/kerneltest"
 	"github.com/ocapgo/kernel-actors/remote/identity"
 	"github.com/ocapgo/kernel-actors/remote/ocapurl"
@@ -119,10 +116,10 @@ func TestPumpDropsAStrangersOtherFrames(t *testing.T) {
 	}
 	for name, fr := range frames {
 		t.Run(name, func(t *testing.T) {
-			before := storeView(is.d)
+			before := is.d.StoreView()
 			out := is.p.Apply(context.Background(), fr, stranger(t))
 			require.Empty(t, out)
-			require.Equal(t, before, storeView(is.d), "nothing changed")
+			require.Equal(t, before, is.d.StoreView(), "nothing changed")
 			require.Len(t, is.d.K.Remotes(), 1, "no remote was added")
 			require.Zero(t, is.d.K.Introduced())
 			_, pinned := is.p.pins.forAddr("127.0.0.1:7002")
@@ -130,27 +127,6 @@ func TestPumpDropsAStrangersOtherFrames(t *testing.T) {
 			is.d.AuditNow(name)
 		})
 	}
-}
-
-// storeView is everything a dropped frame might have touched: the kernel
-// state, every remote with its c-list and outbox, the meta table, the
-// sturdy refs, and the count of committed units.
-func storeView(d *kt.Driver) string {
-	var b strings.Builder
-	b.WriteString(kernel.DescribeState(d.Store))
-	for _, r := range d.K.Remotes() {
-		fmt.Fprintf(&b, "%+v\n%s", r, kernel.DescribeCList(d.Store, kernel.VatID(r.ID)))
-		for seq := r.Acked + 1; seq < r.NextSend; seq++ {
-			m, _ := d.K.RemoteMessage(r.ID, seq)
-			fmt.Fprintf(&b, "  outbox %d %s\n", seq, m)
-		}
-	}
-	for _, key := range d.Store.MetaKeys() {
-		v, _ := d.Store.Meta(key)
-		fmt.Fprintf(&b, "meta %s=%s\n", key, v)
-	}
-	fmt.Fprintf(&b, "sturdy refs %v\ncommits %d\n", d.Store.SturdyRefOIDs(), d.Store.Stats().Commits)
-	return b.String()
 }
 
 // The limit: under MaxIntroduced 2, two strangers are introduced and the
