@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
@@ -49,18 +48,9 @@ type Pump struct {
 		sync.Mutex
 		addrs map[string]bool
 	}
-	// waiting is, per remote with unacknowledged messages, the Acked it
-	// had when it was first seen waiting and since when (Overdue).
-	waiting map[kernel.RemoteID]waitMark
 	// holdAcks (PumpConfig.HoldAcks): Send keeps an ack that has no
 	// message to ride on, and held says it did; SendAcks sends them.
 	holdAcks, held bool
-}
-
-// waitMark is when a remote's outbox was first seen waiting at an ack.
-type waitMark struct {
-	acked uint64
-	since time.Time
 }
 
 // PumpConfig configures a Pump.
@@ -100,7 +90,7 @@ func NewPump(cfg PumpConfig) (*Pump, error) {
 	}
 	p := &Pump{k: cfg.Kernel, self: string(cfg.Identity.ID()), insecure: cfg.InsecureLoopback, log: cfg.Logger,
 		pins: newPins(), sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{},
-		waiting: map[kernel.RemoteID]waitMark{}, maxIntro: cfg.MaxIntroduced, holdAcks: cfg.HoldAcks}
+		maxIntro: cfg.MaxIntroduced, holdAcks: cfg.HoldAcks}
 	if p.maxIntro == 0 {
 		p.maxIntro = kernel.DefaultMaxIntroduced
 	}
@@ -275,42 +265,6 @@ func (p *Pump) Resend() {
 // is and which key it must present. Call it after anything that may have
 // added a remote or moved one, before the next Send.
 func (p *Pump) RefreshPins() { p.pinRemotes(p.k.Remotes()) }
-
-// Overdue returns the remotes whose outbox has held unacknowledged
-// messages, with no ack moving it, for at least after by now. The pump
-// notes when it first sees each remote waiting at an ack (in memory: a
-// restart starts the wait afresh, which only gives a peer more time);
-// an ack that moves, or an empty outbox, clears the note. The kernel has
-// no clock, so the owner brings one; after <= 0 means never.
-func (p *Pump) Overdue(now time.Time, after time.Duration) []kernel.RemoteID {
-	if after <= 0 {
-		return nil
-	}
-	var due []kernel.RemoteID
-	seen := map[kernel.RemoteID]bool{}
-	for _, info := range p.k.Remotes() {
-		if info.GivenUp || info.Pending == 0 {
-			continue
-		}
-		seen[info.ID] = true
-		m, ok := p.waiting[info.ID]
-		if !ok || m.acked != info.Acked {
-			// Waiting from now: the first sight, or the peer acked
-			// something since (it is alive, only slow).
-			p.waiting[info.ID] = waitMark{acked: info.Acked, since: now}
-			continue
-		}
-		if now.Sub(m.since) >= after {
-			due = append(due, info.ID)
-		}
-	}
-	for id := range p.waiting {
-		if !seen[id] {
-			delete(p.waiting, id)
-		}
-	}
-	return due
-}
 
 // Peers lists the addresses of the remotes the pump last pinned
 // (RefreshPins) and of every address it sent a frame to: the endpoints a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"testing"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/require"
@@ -104,32 +103,6 @@ func TestPumpApplyTrustsTheHandshake(t *testing.T) {
 	require.Zero(t, info.Pending, "the peer's own ack trims the outbox")
 	f.p.Apply(ctx, wrapperspb.Bytes([]byte("{not json")), string(f.peer.ID()))
 	f.d.AuditNow("after a frame that does not decode")
-}
-
-// Overdue counts a remote's wait from when it is first seen waiting at an
-// ack; an ack that moves starts the wait again, an empty outbox ends it,
-// and 0 means never. The clock is the caller's (here, fixed times).
-func TestPumpOverdue(t *testing.T) {
-	f := newPumpFixture(t, false)
-	t0 := time.Unix(1_000_000, 0)
-	require.Empty(t, f.p.Overdue(t0, time.Second), "nothing pending")
-	f.send()
-	f.send()
-	require.Empty(t, f.p.Overdue(t0, time.Second), "first seen waiting")
-	require.Empty(t, f.p.Overdue(t0.Add(999*time.Millisecond), time.Second))
-	require.Equal(t, []kernel.RemoteID{f.r}, f.p.Overdue(t0.Add(time.Second), time.Second))
-	require.Empty(t, f.p.Overdue(t0.Add(time.Hour), 0), "0 means never")
-	_, err := f.d.K.AckRemote(context.Background(), f.r, 1)
-	require.NoError(t, err)
-	t1 := t0.Add(2 * time.Second)
-	require.Empty(t, f.p.Overdue(t1, time.Second), "an ack moved: the wait starts again")
-	require.Empty(t, f.p.Overdue(t1.Add(500*time.Millisecond), time.Second))
-	require.Equal(t, []kernel.RemoteID{f.r}, f.p.Overdue(t1.Add(time.Second), time.Second))
-	_, err = f.d.K.AckRemote(context.Background(), f.r, 2)
-	require.NoError(t, err)
-	require.Empty(t, f.p.Overdue(t1.Add(time.Hour), time.Second), "an empty outbox waits for nothing")
-	f.send()
-	require.Empty(t, f.p.Overdue(t1.Add(time.Hour+time.Millisecond), time.Second), "a new wait, not the old one")
 }
 
 // pumpPair is two kernels, each with its pump, joined in memory: a frame
