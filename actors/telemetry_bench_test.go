@@ -2,6 +2,9 @@ package actors_test
 
 import (
 	"context"
+	"flag"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +33,9 @@ type telemetryCase struct {
 func telemetryCases() []telemetryCase {
 	return []telemetryCase{
 		{"off", func(*testing.B) actors.Config { return actors.Config{} }},
+		// off_again is off once more: an A/A pair, so the interleaved
+		// benchmark shows the spread of its own method.
+		{"off_again", func(*testing.B) actors.Config { return actors.Config{} }},
 		{"metrics", func(b *testing.B) actors.Config {
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 			b.Cleanup(func() { mp.Shutdown(context.Background()) })
@@ -96,6 +102,13 @@ func BenchmarkPingPongTelemetry(b *testing.B) {
 // lost in it.
 const interleaveSlice = 200
 
+// interleaveOnly narrows BenchmarkPingPongTelemetryInterleaved to some of
+// telemetryCases. The cases that record every span make garbage that
+// the others' turns pay to collect (the collector's workers run in
+// whichever turn is on, and processCPU counts them there); comparing
+// off, metrics and metrics_traces1pct alone keeps the costs each its own.
+var interleaveOnly = flag.String("telemetry-cases", "", "BenchmarkPingPongTelemetryInterleaved: comma-separated cases to run, off first (default: all)")
+
 // BenchmarkPingPongTelemetryInterleaved runs every configuration of
 // telemetryCases in one process, side by side: five kernels, and turns of
 // interleaveSlice round trips each, in an order rotated every round, until
@@ -107,6 +120,16 @@ const interleaveSlice = 200
 func BenchmarkPingPongTelemetryInterleaved(b *testing.B) {
 	ctx := context.Background()
 	cases := telemetryCases()
+	if *interleaveOnly != "" {
+		names := strings.Split(*interleaveOnly, ",")
+		if names[0] != "off" {
+			b.Fatalf("-telemetry-cases %q: the first case must be off, the one the others are compared with", *interleaveOnly)
+		}
+		cases = slices.DeleteFunc(cases, func(c telemetryCase) bool { return !slices.Contains(names, c.name) })
+		if len(cases) != len(names) {
+			b.Fatalf("-telemetry-cases %q: a name is not one of telemetryCases' (off, metrics, traces, both, metrics_traces1pct)", *interleaveOnly)
+		}
+	}
 	type run struct {
 		k           *actors.Kernel
 		root        kernel.KRef
