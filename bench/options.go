@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/ocapgo/kernel-actors/jsvat"
@@ -57,6 +58,15 @@ type Options struct {
 	// Cranks, if set, is incremented after every crank of every
 	// repetition, set-up and warm-up included: for a progress display.
 	Cranks *atomic.Uint64
+	// Telemetry are the telemetry configurations to measure (Telemetries;
+	// nil means off alone). With more than one, each repetition runs the
+	// workload under each of them in turn, each on a fresh kernel, so
+	// that Costs can pair runs made in the same minute.
+	Telemetry []string
+	// TraceSample is the fraction of host requests the traces
+	// configurations sample (parent-based: the cranks a request causes
+	// follow its decision); 0 means 1, every request.
+	TraceSample float64
 }
 
 // ErrBadOptions is wrapped by the errors of options a run cannot take;
@@ -110,6 +120,10 @@ func (o Options) withDefaults() (Options, error) {
 	case CommitDurable, CommitGroup:
 	default:
 		return o, fmt.Errorf("%w: Commit is %q; want %q or %q", ErrBadOptions, o.Commit, CommitDurable, CommitGroup)
+	}
+	o.Telemetry = slices.Clone(o.Telemetry) // filled in below; the caller's stays as it was
+	if err := o.checkTelemetry(); err != nil {
+		return o, err
 	}
 	return o, nil
 }

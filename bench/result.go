@@ -65,11 +65,19 @@ type Params struct {
 	K       int    `json:"k,omitempty"`
 	Vats    int    `json:"vats,omitempty"`
 	Objects int    `json:"objects,omitempty"`
+	// Telemetry is the repetition's telemetry configuration (Telemetries),
+	// and TraceSample the fraction of host requests its traces sample.
+	Telemetry   string  `json:"telemetry"`
+	TraceSample float64 `json:"trace_sample,omitempty"`
 }
 
-// paramsOf keeps the workload-specific options only where they apply.
-func paramsOf(o Options) Params {
-	p := Params{N: o.N, Store: o.Store, Commit: o.Commit, Warmup: o.Warmup, Reps: o.Reps}
+// paramsOf keeps the workload-specific options only where they apply;
+// tel is the repetition's telemetry configuration.
+func paramsOf(o Options, tel string) Params {
+	p := Params{N: o.N, Store: o.Store, Commit: o.Commit, Warmup: o.Warmup, Reps: o.Reps, Telemetry: tel}
+	if tel == TelemetryTraces || tel == TelemetryBoth {
+		p.TraceSample = o.TraceSample
+	}
 	switch o.Workload {
 	case "pipeline":
 		p.K = o.K
@@ -198,6 +206,13 @@ func WriteTable(w io.Writer, rs []Result, f Floors) error {
 // and the workload's own.
 func describeParams(p Params) string {
 	s := []string{fmt.Sprintf("n=%d", p.N), p.Store, p.Commit}
+	if p.Telemetry != "" && p.Telemetry != TelemetryOff {
+		t := p.Telemetry
+		if p.TraceSample > 0 && p.TraceSample < 1 {
+			t += fmt.Sprintf("(%g)", p.TraceSample)
+		}
+		s = append(s, t)
+	}
 	if p.K > 0 {
 		s = append(s, fmt.Sprintf("k=%d", p.K))
 	}

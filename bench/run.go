@@ -29,6 +29,10 @@ type session struct {
 	k    *actors.Kernel
 	res  kernel.LaunchResult
 	dir  string // the temporary directory, removed at close ("" if none)
+	// tel is the session's telemetry configuration, and prov its
+	// providers (shut down at close, after the kernel).
+	tel  string
+	prov *providers
 	// startup is actors.Start plus the launch.
 	startup time.Duration
 	extra   map[string]float64
@@ -77,7 +81,10 @@ func openSession(ctx context.Context, o Options, trace func(persistence.Statemen
 	if err != nil {
 		return nil, err
 	}
-	s = &session{w: w, opts: o}
+	s = &session{w: w, opts: o, tel: TelemetryOff}
+	if len(o.Telemetry) > 0 {
+		s.tel = o.Telemetry[0] // Run gives each session one
+	}
 	// A session that fails half made is taken down here, so the caller
 	// never has to stop a kernel or remove a directory it was not given.
 	defer func() {
@@ -109,6 +116,7 @@ func openSession(ctx context.Context, o Options, trace func(persistence.Statemen
 	if o.Store == StoreFile {
 		cfg.DBPath = filepath.Join(s.dir, "k.db")
 	}
+	s.prov = newProviders(s.tel, o.TraceSample, &cfg)
 	if o.Commit == CommitGroup {
 		cfg.CommitPolicy = persistence.Group
 	}
@@ -139,6 +147,11 @@ func (s *session) close(ctx context.Context) error {
 	var err error
 	if s.k != nil {
 		err = s.k.Stop(ctx)
+	}
+	if s.prov != nil {
+		if perr := s.prov.shutdown(ctx); perr != nil && err == nil {
+			err = perr
+		}
 	}
 	if s.dir != "" {
 		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
@@ -195,7 +208,7 @@ func (s *session) measure(ctx context.Context, n int) (Result, error) {
 
 	cranks := after.CranksRun - before.CranksRun
 	r := Result{
-		Workload: s.w.name, Params: paramsOf(s.opts),
+		Workload: s.w.name, Params: paramsOf(s.opts, s.tel),
 		Messages: n, Cranks: cranks, WallMS: ms(wall),
 		MessagesPerSec:  float64(n) / wall.Seconds(),
 		CranksPerSec:    float64(cranks) / wall.Seconds(),
@@ -245,17 +258,23 @@ func Run(ctx context.Context, o Options, f Floors, each func(Result)) ([]Result,
 	var rs []Result
 	// A fresh kernel for each repetition: a repetition must not inherit
 	// the heap, map capacities or file of the one before, or the median
-	// would hide the very effects bigcrank and bigstore look for.
+	// would hide the very effects bigcrank and bigstore look for. With
+	// several telemetry configurations, each repetition runs them all in
+	// turn, so that the runs Costs compares are minutes apart at most.
 	for rep := 1; rep <= o.Reps; rep++ {
-		r, err := runOnce(ctx, o)
-		if err != nil {
-			return rs, err
-		}
-		r.Rep, r.Floors = rep, f
-		r.Ratios = ratiosOf(r, f)
-		rs = append(rs, r)
-		if each != nil {
-			each(r)
+		for _, tel := range o.Telemetry {
+			one := o
+			one.Telemetry = []string{tel}
+			r, err := runOnce(ctx, one)
+			if err != nil {
+				return rs, err
+			}
+			r.Rep, r.Floors = rep, f
+			r.Ratios = ratiosOf(r, f)
+			rs = append(rs, r)
+			if each != nil {
+				each(r)
+			}
 		}
 	}
 	return rs, nil
@@ -287,5 +306,20 @@ func runOnce(ctx context.Context, o Options) (r Result, err error) {
 			return r, err
 		}
 	}
-	return s.measure(ctx, o.N)
+	if r, err = s.measure(ctx, o.N); err != nil || (s.prov.mp == nil && s.prov.tp == nil) {
+		return r, err
+	}
+	// The providers are read once the kernel has stopped, which hands the
+	// metrics their last counts; close then has only the rest to do.
+	err = s.k.Stop(ctx)
+	s.k = nil
+	if err != nil {
+		return r, fmt.Errorf("bench: stop: %w", err)
+	}
+	extra := map[string]float64{}
+	for k, v := range r.Extra {
+		extra[k] = v
+	}
+	r.Extra = extra
+	return r, s.prov.counts(ctx, r.Extra)
 }

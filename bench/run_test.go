@@ -8,6 +8,7 @@ import (
 	"flag"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,10 @@ func TestBadOptions(t *testing.T) {
 		{Options{Workload: "bigstore", Objects: -1}, "Objects is -1", ErrBadOptions},
 		{Options{Workload: "pingpong", Store: "disk"}, `Store is "disk"`, ErrBadOptions},
 		{Options{Workload: "pingpong", Commit: "often"}, `Commit is "often"`, ErrBadOptions},
+		{Options{Workload: "pingpong", Telemetry: []string{"off", "loud"}}, `Telemetry[1] is "loud"`, ErrBadOptions},
+		{Options{Workload: "pingpong", Telemetry: []string{"metrics", "metrics"}}, `Telemetry names "metrics" twice`, ErrBadOptions},
+		{Options{Workload: "pingpong", TraceSample: 1.5}, "TraceSample is 1.5", ErrBadOptions},
+		{Options{Workload: "pingpong", TraceSample: -0.1}, "TraceSample is -0.1", ErrBadOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantErr, func(t *testing.T) {
@@ -264,3 +269,60 @@ func TestWorkloadsListed(t *testing.T) {
 
 // filepathGlob lists what dir holds.
 func filepathGlob(dir string) ([]string, error) { return filepath.Glob(filepath.Join(dir, "*")) }
+
+// With several telemetry configurations, each repetition runs every one
+// in turn, on a kernel of its own with the providers it names: the
+// metered cranks and the ended spans show that each was on (and off has
+// neither). Costs pairs the runs of one repetition.
+func TestTelemetryInterleaved(t *testing.T) {
+	f := testFloors(t)
+	tels := []string{TelemetryOff, TelemetryMetrics, TelemetryTraces, TelemetryBoth}
+	var order []string
+	rs, err := Run(context.Background(), Options{Workload: "pingpong", N: 20, Reps: 2, Telemetry: tels}, f,
+		func(r Result) { order = append(order, r.Params.Telemetry) })
+	require.NoError(t, err)
+	require.Equal(t, append(slices.Clone(tels), tels...), order, "repetition by repetition, every configuration in turn")
+	for i, r := range rs {
+		checkResult(t, r, f, 20)
+		require.Equal(t, i/len(tels)+1, r.Rep)
+		metered, spans := r.Extra[ExtraMeteredCranks], r.Extra[ExtraSpans]
+		switch r.Params.Telemetry {
+		case TelemetryOff:
+			require.NotContains(t, r.Extra, ExtraMeteredCranks)
+			require.NotContains(t, r.Extra, ExtraSpans)
+		case TelemetryMetrics:
+			// The whole repetition's cranks: set-up and warm-up as well.
+			require.GreaterOrEqual(t, metered, float64(r.Cranks))
+			require.NotContains(t, r.Extra, ExtraSpans)
+		case TelemetryTraces:
+			require.GreaterOrEqual(t, spans, float64(r.Cranks), "sampling 1: a span a crank")
+			require.NotContains(t, r.Extra, ExtraMeteredCranks)
+		case TelemetryBoth:
+			require.GreaterOrEqual(t, metered, float64(r.Cranks))
+			require.Equal(t, metered, spans, "a span for every crank counted")
+		}
+	}
+	costs := Costs(rs)
+	require.Len(t, costs, 3)
+	for i, c := range costs {
+		require.Equal(t, "pingpong", c.Workload)
+		require.Equal(t, tels[i+1], c.Telemetry)
+		require.Greater(t, c.CrankTime, 0.0)
+		require.Greater(t, c.CranksPerSec, 0.0)
+	}
+	// Paired by repetition: a configuration twice as slow in every
+	// repetition costs 2, whatever the repetitions' own spread.
+	mk := func(rep int, tel string, wall float64) Result {
+		return Result{Workload: "w", Rep: rep, Params: Params{Telemetry: tel}, WallMS: wall, Cranks: 10, CranksPerSec: 10 / wall}
+	}
+	c := Costs([]Result{mk(1, "off", 1), mk(1, "metrics", 2), mk(2, "off", 5), mk(2, "metrics", 10), {Median: true}})
+	require.Equal(t, []Cost{{Workload: "w", Telemetry: "metrics", CrankTime: 2, CranksPerSec: (10.0/2 + 10.0/10) / 2}}, c)
+}
+
+// A sampled fraction below 1 makes fewer spans than cranks.
+func TestTraceSample(t *testing.T) {
+	rs, err := Run(context.Background(), Options{Workload: "external", N: 400, Telemetry: []string{TelemetryTraces}, TraceSample: 0.01}, Floors{}, nil)
+	require.NoError(t, err)
+	require.Less(t, rs[0].Extra[ExtraSpans], float64(rs[0].Cranks), "1% of 400 host requests")
+	require.Equal(t, 0.01, rs[0].Params.TraceSample)
+}

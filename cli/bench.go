@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ocapgo/kernel-actors/bench"
@@ -18,6 +19,8 @@ import (
 type benchFlags struct {
 	n, warmup, reps, k, vats, objects int
 	store, commit                     string
+	telemetry                         string
+	traceSample                       float64
 	asJSON                            bool
 	floorTime                         time.Duration
 	js                                jsFlags
@@ -59,6 +62,9 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 	fs.IntVar(&f.vats, "vats", bench.DefaultVats, "manyvats: vats in the ring")
 	fs.IntVar(&f.objects, "objects", 0, fmt.Sprintf("bigstore: live objects the kernel holds (default %d); bigcrank: objects the big crank makes (default %d)", bench.DefaultObjects, bench.DefaultBigCrankObjects))
 	fs.DurationVar(&f.floorTime, "floor-time", bench.DefaultFloorTime, "how long each floor is measured")
+	fs.StringVar(&f.telemetry, "telemetry", bench.TelemetryOff, "telemetry configurations, comma-separated: "+strings.Join(bench.Telemetries(), ", ")+
+		"; with more than one, each repetition runs every one in turn, and the cost of each against the first is printed")
+	fs.Float64Var(&f.traceSample, "trace-sample", 1, "the fraction of host requests the traces and both configurations sample (parent-based), in (0, 1]")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON line a repetition, and one of medians")
 	f.js.register(fs)
 	names, err := parse(fs, args, 1, -1)
@@ -72,7 +78,8 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 	// One counter for every repetition of every workload: the progress
 	// line shows the run as a whole, as run's does for its cranks.
 	opts := bench.Options{N: f.n, Store: f.store, Commit: f.commit, Warmup: f.warmup, Reps: f.reps,
-		K: f.k, Vats: f.vats, Objects: f.objects, Cranks: new(atomic.Uint64)}
+		K: f.k, Vats: f.vats, Objects: f.objects, Cranks: new(atomic.Uint64),
+		Telemetry: strings.Split(f.telemetry, ","), TraceSample: f.traceSample}
 	if slices.Contains(names, "js") {
 		// A runtime only when asked for: the Go workloads need no Node, and
 		// no worker process should start for them.
@@ -118,18 +125,63 @@ terminal. For a profile of a workload, see "go test ./bench -bench".`)
 			// jsvat's errors get the flag that fixes them, as for run.
 			return jsHint(err)
 		}
-		m := bench.Median(rs)
-		each(m)
-		all = append(all, rs...)
-		all = append(all, m)
+		// One median a telemetry configuration: the repetitions of each,
+		// which Run interleaves, in the order given.
+		for _, tel := range opts.Telemetry {
+			var of []bench.Result
+			for _, r := range rs {
+				if r.Params.Telemetry == tel {
+					of = append(of, r)
+				}
+			}
+			m := bench.Median(of)
+			each(m)
+			all = append(all, of...)
+			all = append(all, m)
+		}
 	}
+	costs := bench.Costs(all)
 	if f.asJSON {
+		for _, c := range costs {
+			if writeErr == nil {
+				writeErr = enc.Encode(costLine{Cost: true, Workload: c.Workload, Telemetry: c.Telemetry, Against: opts.Telemetry[0],
+					CrankTime: c.CrankTime, CranksPerSec: c.CranksPerSec})
+			}
+		}
 		return writeErr
 	}
 	// The table is written once, at the end, so its columns line up
 	// over every workload.
 	stopProgress()
-	return bench.WriteTable(e.stdout, all, floors)
+	if err := bench.WriteTable(e.stdout, all, floors); err != nil {
+		return err
+	}
+	return writeCosts(e, costs, opts.Telemetry[0], f.reps)
+}
+
+// costLine is the --json line of one telemetry configuration's cost.
+type costLine struct {
+	Cost         bool    `json:"cost"`
+	Workload     string  `json:"workload"`
+	Telemetry    string  `json:"telemetry"`
+	Against      string  `json:"against"`
+	CrankTime    float64 `json:"crank_time_vs_against"`
+	CranksPerSec float64 `json:"cranks_per_s"`
+}
+
+// writeCosts prints, after the table, what each telemetry configuration
+// cost against the first (nothing when only one was measured).
+func writeCosts(e *env, costs []bench.Cost, against string, reps int) error {
+	if len(costs) == 0 {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "\ntelemetry against %s: the median over %d repetitions of a crank's wall time over %s's in the same repetition\n", against, reps, against)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\ttelemetry\tcranks/s\tcrank time x "+against+"\t")
+	for _, c := range costs {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\t\n", c.Workload, c.Telemetry, c.CranksPerSec, c.CrankTime)
+	}
+	return tw.Flush()
 }
 
 // check refuses bad values, naming the flag, before anything runs.
@@ -164,6 +216,18 @@ func (f *benchFlags) check(fs *flag.FlagSet, names []string) error {
 	}
 	if f.floorTime <= 0 {
 		return usageErr("--floor-time %v: want a positive duration", f.floorTime)
+	}
+	tels := strings.Split(f.telemetry, ",")
+	for i, t := range tels {
+		if !slices.Contains(bench.Telemetries(), t) {
+			return usageErr("--telemetry %q: %q is not one of %s", f.telemetry, t, strings.Join(bench.Telemetries(), ", "))
+		}
+		if slices.Index(tels, t) != i {
+			return usageErr("--telemetry %q: %s is named twice", f.telemetry, t)
+		}
+	}
+	if !(f.traceSample > 0 && f.traceSample <= 1) {
+		return usageErr("--trace-sample %v: want a fraction in (0, 1]", f.traceSample)
 	}
 	return nil
 }

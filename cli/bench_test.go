@@ -32,6 +32,9 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"bench", "pingpong", "--commit", "often"}, `--commit "often": want durable or group`},
 		{[]string{"bench", "pingpong", "--floor-time", "0s"}, "--floor-time 0s: want a positive duration"},
 		{[]string{"bench", "pingpong", "--bogus"}, "-bogus"},
+		{[]string{"bench", "pingpong", "--telemetry", "off,loud"}, `--telemetry "off,loud": "loud" is not one of off, metrics, traces, both`},
+		{[]string{"bench", "pingpong", "--telemetry", "off,off"}, `--telemetry "off,off": off is named twice`},
+		{[]string{"bench", "pingpong", "--trace-sample", "0"}, "--trace-sample 0: want a fraction in (0, 1]"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -113,6 +116,32 @@ func TestBenchTable(t *testing.T) {
 	}
 	require.Contains(t, out, "floors (this process): protoactor request/response ")
 	require.NotContains(t, out, "{", "no JSON without --json")
+}
+
+// --telemetry with several configurations runs each in turn, gives each
+// its median row, and prints the cost of each against the first; --json
+// ends with one cost line each.
+func TestBenchTelemetry(t *testing.T) {
+	code, out, errOut := runCLI(t, "bench", "external", "--n", "5", "--reps", "2", "--warmup", "1", "--floor-time", "10ms",
+		"--telemetry", "off,metrics,both", "--trace-sample", "0.5")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Regexp(t, `(?m)^ *external +median +n=5 memory durable +\d`, out)
+	require.Regexp(t, `(?m)^ *external +median +n=5 memory durable metrics +\d`, out)
+	require.Regexp(t, `(?m)^ *external +median +n=5 memory durable both\(0.5\) +\d`, out)
+	require.Contains(t, out, "telemetry against off: the median over 2 repetitions")
+	require.Regexp(t, `(?m)^ *external +metrics +\d+ +\d+\.\d{3}$`, out)
+	require.Regexp(t, `(?m)^ *external +both +\d+ +\d+\.\d{3}$`, out)
+
+	code, out, errOut = runCLI(t, "bench", "external", "--n", "5", "--reps", "1", "--floor-time", "10ms", "--telemetry", "off,traces", "--json")
+	require.Equal(t, ExitOK, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 5, "a repetition and a median for each of 2 configurations, then a cost")
+	var cost map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[4]), &cost))
+	require.Equal(t, true, cost["cost"])
+	require.Equal(t, "traces", cost["telemetry"])
+	require.Equal(t, "off", cost["against"])
+	require.Greater(t, cost["crank_time_vs_against"].(float64), 0.0)
 }
 
 // On a terminal, bench draws a progress line on stderr while it runs
