@@ -165,7 +165,12 @@ func (k *Kernel) ExportToRemote(ctx context.Context, remote RemoteID, koid KRef)
 	}
 	var ref string
 	out, err := k.hostUnit(ctx, func() error {
-		ref = wire.FlipString(k.krefToRRef(remote, koid))
+		_, held := k.remoteHolds(remote, koid)
+		own := k.krefToRRef(remote, koid)
+		if held {
+			k.noteHostExport(remote, own) // remote_sent.go
+		}
+		ref = wire.FlipString(own)
 		return nil
 	})
 	if err != nil {
