@@ -80,8 +80,10 @@ func (k *Kernel) noteSent(remote RemoteID, seq uint64, msg *wire.Message) {
 // breaks: it is the safe side). What it cannot see: a drop written after
 // the peer applied that next message but before its host imported the
 // ref; the kernel cannot tell when a host passes a ref on, and such a
-// drop is taken at its word (remote_gone.go keeps the link if the
-// object then goes).
+// drop is taken at its word. If the object then goes, remote_gone.go
+// keeps the link; if the peer retires the ref too, the host's ref names
+// nothing here, and a send through it is refused as a forgery
+// (docs/remote.md, "Status").
 //
 // Only an export onto an entry the peer already has is recorded. A new
 // entry's ref is fresh (the counters only grow): no GC message can have
