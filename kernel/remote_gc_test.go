@@ -269,13 +269,20 @@ func TestRemoteRetireCrossesHostExport(t *testing.T) {
 
 // A host's export onto a new entry is not recorded: its ref is fresh, so
 // no GC message can have crossed it, and the peer's first drop, written
-// before any message of ours, is applied.
+// before any message of ours, is applied. An export of the peer's own
+// object back to it is not an export of ours, and is not recorded.
 func TestRemoteHostExportOfNewEntryNotRecorded(t *testing.T) {
 	a, b := kt.New(t), kt.New(t)
 	l := kt.Connect(a, b)
 	_, root := bank(b)
 	presence := l.Introduce(root)
 	require.Empty(t, b.Store.SentRefs(string(l.BtoA)), "a fresh ref: nothing to cross")
+	// Nor is an export of the peer's own object back to it.
+	_, out, err := a.K.ExportToRemote(a.Ctx, l.AtoB, presence)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("export the peer's own")
+	require.Empty(t, a.Store.SentRefs(string(l.AtoB)))
 	unpin(t, a, presence)
 	l.Settle(0)
 	_, held := b.Store.CList(string(l.BtoA), string(root))
