@@ -15,7 +15,12 @@ import (
 // the peer may have written a message naming the object (a send to it,
 // an argument, a resolution value) before it applied the retire, and it
 // arrives after the entry went. Without the entry the ref is an unknown
-// "-" ref, refused as a forgery, which breaks the link.
+// "-" ref, refused as a forgery, which breaks the link. (Between peers
+// that follow the protocol the object is retired only once nothing
+// reaches it, the peer's import included, so this takes a drop taken at
+// its word while the peer held the object again: one that crossed a
+// host's export unseen, remote_sent.go, or a third kernel's retire of an
+// object both hold.)
 //
 // So the ref is kept apart as gone, with the seq of the retireImports,
 // as a settled promise's ref is kept as retired (remote_retired.go), and
