@@ -43,6 +43,7 @@ func Audit(ctx context.Context, st persistence.Auditable) ([]string, error) {
 	a.countRemoteCLists()
 	a.countRetired()
 	a.countSent()
+	a.countGone()
 	a.checkWaiting()
 	a.countQueue()
 	a.countPromises()

@@ -165,7 +165,15 @@ func (k *Kernel) ExportToRemote(ctx context.Context, remote RemoteID, koid KRef)
 	}
 	var ref string
 	out, err := k.hostUnit(ctx, func() error {
-		ref = wire.FlipString(k.krefToRRef(remote, koid))
+		e, held := k.remoteHolds(remote, koid)
+		own := k.krefToRRef(remote, koid)
+		if held && !storedVRefInfo(VRef(e.VRef)).export {
+			// Handed again, to a peer that had it: a drop it wrote may
+			// cross this (remote_sent.go). The peer's own object (its
+			// export, ro+N) is not ours to record.
+			k.noteHostExport(remote, own)
+		}
+		ref = wire.FlipString(own)
 		return nil
 	})
 	if err != nil {

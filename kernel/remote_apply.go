@@ -63,6 +63,7 @@ func (k *Kernel) ApplyRemote(ctx context.Context, remote RemoteID, seq uint64, e
 	out, err := k.hostUnit(ctx, func() error {
 		k.forgetRetired(remote, msg.Known)
 		k.forgetSent(remote, msg.Known)
+		k.forgetGone(remote, msg.Known)
 		if err := k.applyRemoteLocked(remote, msg); err != nil {
 			return fmt.Errorf("message %d from %s: %w", seq, remote, err)
 		}
@@ -230,6 +231,9 @@ func (k *Kernel) applyRemoteGC(remote RemoteID, kind wire.Kind, refs []string) e
 				return fmt.Errorf("%w: retireExports of %s, which the peer still reaches", ErrRemoteProtocol, ref)
 			}
 			k.deleteCListEntry(ep, kref)
+			// A provisional gone ref (remote_gone.go) needs no retire of
+			// ours now: the peer forgot the ref itself.
+			k.dropGone(remote, ref)
 		case wire.KindRetireImports:
 			// The peer's object is gone: its export entry goes, and our
 			// importers are told to retire theirs (its retireExports).

@@ -105,6 +105,16 @@ func (k *Kernel) rrefToKRef(remote RemoteID, ref string, opts rrefOpts) (KRef, e
 			}
 			return kp, nil
 		}
+		// An object this kernel retired, named by a message the peer
+		// wrote before it applied the retireImports (remote_gone.go): its
+		// stand-in orphan, through which a send splats OBJECT_DELETED. A
+		// GC message's lookup skips it, as any ref the c-list no longer
+		// holds; a result must be a promise, and is refused below.
+		if !r.Plus && !r.Promise && !opts.lookup && !opts.result {
+			if orphan, ok := k.goneRef(remote, ref); ok {
+				return orphan, nil
+			}
+		}
 	}
 	switch {
 	case found && opts.result:
@@ -146,6 +156,13 @@ func (k *Kernel) rrefToKRef(remote RemoteID, ref string, opts rrefOpts) (KRef, e
 		// dropExport queued meanwhile is negated, gcActionApplies).
 		k.setReachableEntry(VatID(remote), kr, e, storedVRefInfo(VRef(e.VRef)))
 		return kr, nil
+	}
+	// An import whose object is already deleted, its retireImports not yet
+	// written: the crossing a moment earlier (remote_gone.go). Before the
+	// reachable check: whether the peer's drop came first, the message
+	// gets the same stand-in, through which nothing reaches an owner.
+	if kr.IsObject() && !k.refExists(kr) {
+		return k.deletedImport(remote, ref), nil
 	}
 	// A dropped import may not be used, as a vat's may not (vrefToKRef):
 	// the peer told us it no longer holds it.

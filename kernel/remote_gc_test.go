@@ -169,3 +169,122 @@ func requireGCCompletes(t *testing.T, l *kt.Link, presence, root kernel.KRef) {
 	_, ok := l.A.Store.Object(string(presence))
 	require.False(t, ok, "the presence is gone from A")
 }
+
+// exportAgain is B's host handing A the root again, outside any message
+// (ExportToRemote), onto the entry A had: the export is recorded against
+// B's next message, which A cannot have applied when it wrote a GC
+// message that crossed it. It returns the ref for A's host.
+func exportAgain(t *testing.T, l *kt.Link, root kernel.KRef) string {
+	t.Helper()
+	b := l.B
+	_, held := b.Store.CList(string(l.BtoA), string(root))
+	require.True(t, held, "A's entry is still there")
+	ref, out, err := b.K.ExportToRemote(b.Ctx, l.BtoA, root)
+	require.NoError(t, err)
+	b.Release(out)
+	b.AuditNow("export again")
+	info, err := b.K.Remote(l.BtoA)
+	require.NoError(t, err)
+	seq, ok := b.Store.SentRef(string(l.BtoA), wire.FlipString(ref))
+	require.True(t, ok, "the host's export is recorded")
+	require.Equal(t, info.NextSend, seq, "against the next message")
+	return ref
+}
+
+// importAgain is A's host taking up the ref B's host handed it: a new
+// presence, since A retired the old one.
+func importAgain(t *testing.T, l *kt.Link, ref string, old kernel.KRef) kernel.KRef {
+	t.Helper()
+	a := l.A
+	presence, out, err := a.K.ImportFromRemote(a.Ctx, l.AtoB, ref)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("import again")
+	require.NotEqual(t, old, presence, "a new presence: A had retired the old one")
+	return presence
+}
+
+// A's drop and retire of B's root cross, on the link, B's host handing
+// A the root again (ExportToRemote, outside any message): A wrote them
+// before its host took up the ref. B ignores both, since A had not seen
+// a message of B's written after the export, so its entry stays, and the
+// deposit A makes through the presence its host imports reaches the
+// bank. Taken at their word, the drop and the retire deleted B's entry,
+// and the deposit named a ref B no longer had: refused as a forgery,
+// which broke the link.
+func TestRemoteDropCrossesHostExport(t *testing.T) {
+	a, b := kt.New(t), kt.New(t)
+	l := kt.Connect(a, b)
+	_, root := bank(b)
+	presence := l.Introduce(root)
+
+	unpin(t, a, presence)
+	require.Equal(t, []wire.Kind{wire.KindDropExports, wire.KindRetireExports}, kindsInOutbox(t, a, l.AtoB))
+	ref := exportAgain(t, l, root)
+	require.Equal(t, 2, l.AB().Pump(nil, true), "the drop and the retire reach B after the export")
+	e, held := b.Store.CList(string(l.BtoA), string(root))
+	require.True(t, held && e.Reachable, "B kept A's entry, reachable: A had not seen the export")
+
+	again := importAgain(t, l, ref, presence)
+	kp := a.Call(again, "deposit", int64(4))
+	l.Settle(0)
+	require.Equal(t, int64(4), a.Value(kp), "the deposit through the imported presence reached the bank")
+	// B's answer was the message after the export; A's next drop knows it.
+	requireGCCompletes(t, l, again, root)
+	require.Empty(t, b.Store.SentRefs(string(l.BtoA)), "nothing is left remembered")
+}
+
+// The other order: B applies A's drop first, then B's host exports the
+// root again (reachable again), and only then does A's retire arrive,
+// which A wrote before its host took up the ref. B ignores it. Taken at
+// its word, it was refused as a protocol error ("the peer still reaches
+// it"), which broke the link.
+func TestRemoteRetireCrossesHostExport(t *testing.T) {
+	a, b := kt.New(t), kt.New(t)
+	l := kt.Connect(a, b)
+	_, root := bank(b)
+	presence := l.Introduce(root)
+
+	unpin(t, a, presence)
+	from, _, err := a.K.RemoteSendable(l.AtoB)
+	require.NoError(t, err)
+	require.Equal(t, 1, l.AB().Pump(only(from), false), "the drop alone")
+	e, _ := b.Store.CList(string(l.BtoA), string(root))
+	require.False(t, e.Reachable, "the drop was applied: nothing had been exported since")
+
+	ref := exportAgain(t, l, root)
+	e, _ = b.Store.CList(string(l.BtoA), string(root))
+	require.True(t, e.Reachable, "handed again: reachable again")
+	require.Equal(t, 1, l.AB().Pump(nil, true), "the retire, written before A's host took up the ref")
+	e, held := b.Store.CList(string(l.BtoA), string(root))
+	require.True(t, held && e.Reachable, "ignored: the entry stays, reachable")
+
+	again := importAgain(t, l, ref, presence)
+	kp := a.Call(again, "deposit", int64(6))
+	l.Settle(0)
+	require.Equal(t, int64(6), a.Value(kp))
+	requireGCCompletes(t, l, again, root)
+	require.Empty(t, b.Store.SentRefs(string(l.BtoA)))
+}
+
+// A host's export onto a new entry is not recorded: its ref is fresh, so
+// no GC message can have crossed it, and the peer's first drop, written
+// before any message of ours, is applied. An export of the peer's own
+// object back to it is not an export of ours, and is not recorded.
+func TestRemoteHostExportOfNewEntryNotRecorded(t *testing.T) {
+	a, b := kt.New(t), kt.New(t)
+	l := kt.Connect(a, b)
+	_, root := bank(b)
+	presence := l.Introduce(root)
+	require.Empty(t, b.Store.SentRefs(string(l.BtoA)), "a fresh ref: nothing to cross")
+	// Nor is an export of the peer's own object back to it.
+	_, out, err := a.K.ExportToRemote(a.Ctx, l.AtoB, presence)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("export the peer's own")
+	require.Empty(t, a.Store.SentRefs(string(l.AtoB)))
+	unpin(t, a, presence)
+	l.Settle(0)
+	_, held := b.Store.CList(string(l.BtoA), string(root))
+	require.False(t, held, "A's drop and retire were applied")
+}

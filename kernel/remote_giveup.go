@@ -88,6 +88,9 @@ func (k *Kernel) giveUpRemoteLocked(remote RemoteID) {
 			k.deleteCListEntry(ep, kref)
 		}
 	}
+	// After the walk, which deleted every entry: a provisional gone ref
+	// is forgotten with the rest.
+	k.forgetGone(remote, row.NextSend)
 	// Promises it decides that it no longer held cannot exist (the
 	// decider holds what it decides, the auditor checks), so the c-list
 	// walk settled them all.

@@ -154,5 +154,10 @@ func (k *Kernel) prepareRemoteGC(remote RemoteID, kind WorkKind, vrefs []VRef) {
 	for _, v := range vrefs {
 		msg.Refs = append(msg.Refs, wire.FlipString(string(v)))
 	}
-	k.appendOutbox(remote, msg)
+	seq := k.appendOutbox(remote, msg)
+	if kind == WorkRetireImports {
+		// The entries are gone, but the peer may still name the refs in
+		// messages it writes before it applies this one (remote_gone.go).
+		k.noteGone(remote, seq, vrefs)
+	}
 }

@@ -58,6 +58,44 @@ func (k *Kernel) noteSent(remote RemoteID, seq uint64, msg *wire.Message) {
 	}
 }
 
+// noteHostExport records a host's export of ref (ExportToRemote) as an
+// export of the object to remote for the crossing check. The ref reaches
+// the peer outside any message, through its host (ImportFromRemote), so
+// no seq of ours orders it; the check compares a GC message's Known, so
+// the question is which seq no GC message that crossed the export can
+// have known.
+//
+// The last seq sent (NextSend-1) is not it: a peer that had applied
+// every message of ours when it wrote its drop (a quiet link, the usual
+// case) wrote Known = NextSend-1, and its drop, though it crossed the
+// export, would be taken at its word. The next seq (NextSend) is: that
+// message does not exist yet when the export is made, so every message
+// the peer wrote before the export has Known below it, and so has every
+// one it writes before it applies that next message. So the export is
+// recorded against NextSend, and the row goes, as every row does, once
+// the peer's Known covers it. What it costs: a drop the peer writes
+// after its host imported the ref, but before it applied our next
+// message, is ignored too, and the object is kept until the peer is
+// handed it again and lets go of it then, or is given up on (nothing
+// breaks: it is the safe side). What it cannot see: a drop written after
+// the peer applied that next message but before its host imported the
+// ref; the kernel cannot tell when a host passes a ref on, and such a
+// drop is taken at its word. If the object then goes, remote_gone.go
+// keeps the link; if the peer retires the ref too, the host's ref names
+// nothing here, and a send through it is refused as a forgery
+// (docs/remote.md, "Status").
+//
+// Only an export onto an entry the peer already has is recorded. A new
+// entry's ref is fresh (the counters only grow): no GC message can have
+// named it before the export, so nothing can cross it, and a row would
+// only make the peer's first drop of it, if it came before our next
+// message, be ignored for nothing.
+func (k *Kernel) noteHostExport(remote RemoteID, ref string) {
+	// INVARIANT: a drop written before a host's export of an object the
+	// peer already held is recognised as crossing it (staleDrop).
+	k.st.PutSentRef(string(remote), ref, k.mustRemote(remote).NextSend)
+}
+
 // staleDrop reports whether a GC message of remote's about ref (one of
 // our objects) crossed a later export of the object: forgetSent ran
 // first in the unit with the message's Known, so a row left for ref is
@@ -88,6 +126,7 @@ func (k *Kernel) forgetSent(remote RemoteID, known uint64) {
 
 // countSent is the auditor's part: each sent export is an object ref
 // this kernel allocated (ro-N), from a message that was written (seq <
+// NextSend) or a host's export waiting for the next one (seq =
 // NextSend), of a remote that takes messages (giving up forgets them).
 // A row holds no reference: while the object is exported, the c-list
 // entry holds it, and a row whose entry went since (the object was
@@ -107,7 +146,8 @@ func (a *auditor) countSent() {
 				a.problem("%s: remote %s has no row", from, id)
 			case row.State != persistence.RemoteActive:
 				a.problem("%s: remote %s was given up", from, id)
-			case seq == 0 || seq >= row.NextSend:
+			case seq == 0 || seq > row.NextSend:
+				// NextSend itself is a host's export (noteHostExport).
 				a.problem("%s: message %d was never written (next_send %d)", from, seq, row.NextSend)
 			}
 		}

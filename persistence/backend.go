@@ -63,6 +63,9 @@ type Tables struct {
 	// Sent are the objects handed to a remote in messages it may not
 	// have applied yet: the seq of the last (remote_sent.go).
 	Sent *Table[SentKey, uint64]
+	// Gone are the refs of objects this kernel told a remote are gone
+	// (retireImports) that it may still name (remote_gone.go).
+	Gone *Table[GoneKey, GoneRow]
 
 	// ByVRef is the c-list indexed by vat and vref. It is derived: never
 	// flushed, and rebuilt from CList at open, unless the backend pages

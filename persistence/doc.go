@@ -38,4 +38,5 @@
 //	sturdy_refs    the OCAP URLs issued and not revoked: object id -> kref
 //	remote_retired settled promises a peer may still name until it has applied their notify
 //	remote_sent    objects handed to a peer in messages it may not have applied yet
+//	remote_gone    objects retired here that a peer may still name until it has applied their retireImports
 package persistence

@@ -56,6 +56,9 @@ type Reader interface {
 	SentRef(remote, ref string) (uint64, bool)
 	SentRefs(remote string) []string
 	SentRemotes() []string
+	GoneRef(remote, ref string) (GoneRow, bool)
+	GoneRefs(remote string) []string
+	GoneRemotes() []string
 }
 
 // Auditable is a Reader that can also say whether a unit is open or

@@ -9,7 +9,7 @@ import (
 // handed a peer in messages the peer may not have applied yet: for each
 // remote and each of its imports (ro-N, an object of this kernel's the
 // peer holds), the sequence number of the last outbox message that named
-// it. A peer's dropExports or retireExports of that object written
+// it, or, for a host's export outside any message, of the next one. A peer's dropExports or retireExports of that object written
 // before the peer applied that message (its Known below the seq) crossed
 // the new export on the link and is stale; package kernel ignores it
 // (the peer reaches the object again once it applies the message, and

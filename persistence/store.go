@@ -108,6 +108,7 @@ func (s *Store) initTables() {
 	s.tabs.SturdyRefs = newTable[string, string]("sturdy_refs")
 	s.tabs.Retired = newTable[RetiredKey, RetiredRow]("remote_retired", retiredPart)
 	s.tabs.Sent = newTable[SentKey, uint64]("remote_sent", sentPart)
+	s.tabs.Gone = newTable[GoneKey, GoneRow]("remote_gone", gonePart)
 	s.byVRef = newTable[VRefKey, string]("clist_by_vref")
 	s.tabs.ByVRef = s.byVRef
 	s.cursors = newTable[string, uint64]("cursors")
@@ -139,7 +140,7 @@ func (t *Tables) persisted() []layered {
 	return []layered{
 		t.Meta, t.Subclusters, t.Vats, t.Objects, t.Promises, t.PromiseQueue,
 		t.CList, t.RunQueue, t.GCActions, t.ReapQueue, t.Idempotency, t.Vatstore,
-		t.Remotes, t.Outbox, t.SturdyRefs, t.Retired, t.Sent,
+		t.Remotes, t.Outbox, t.SturdyRefs, t.Retired, t.Sent, t.Gone,
 	}
 }
 

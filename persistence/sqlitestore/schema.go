@@ -7,7 +7,7 @@ const ApplicationID = 0x4b414354
 
 // SchemaVersion is the schema version this build writes. A store with a
 // higher version was written by a newer build and is refused.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // migrations[i] takes a store from schema version i to i+1. Versions only
 // ever grow; a released migration is never edited, only followed by a new
@@ -195,6 +195,21 @@ CREATE TABLE remote_retired (
 CREATE TABLE remote_sent (
 	remote_id TEXT NOT NULL,
 	ref       TEXT NOT NULL CHECK (ref GLOB 'ro-[1-9]*'),
+	seq       INTEGER NOT NULL CHECK (seq >= 1),
+	PRIMARY KEY (remote_id, ref)
+) WITHOUT ROWID;
+`,
+	// 6 -> 7: the gone objects (docs/remote.md, "GC across kernels"):
+	// for each object this kernel retired while a peer imported it, the
+	// seq of the retireImports that told the peer, and the orphan that
+	// stands in for it once a message of the peer's named it, kept until
+	// the peer shows it applied that retireImports, so a message that
+	// crossed it is not taken for a forgery.
+	`
+CREATE TABLE remote_gone (
+	remote_id TEXT NOT NULL,
+	ref       TEXT NOT NULL CHECK (ref GLOB 'ro-[1-9]*'),
+	kref      TEXT NOT NULL CHECK (kref = '' OR kref GLOB 'ko[1-9]*'),
 	seq       INTEGER NOT NULL CHECK (seq >= 1),
 	PRIMARY KEY (remote_id, ref)
 ) WITHOUT ROWID;

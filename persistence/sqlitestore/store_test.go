@@ -178,7 +178,7 @@ func TestStoreReset(t *testing.T) {
 		tables = append(tables, name)
 	}
 	require.NoError(t, rows.Close())
-	require.Len(t, tables, 18, "the schema is kept")
+	require.Len(t, tables, 19, "the schema is kept")
 	for _, name := range tables {
 		var n int
 		require.NoError(t, sqlConn(t, s).QueryRowContext(ctx, "SELECT count(*) FROM "+name).Scan(&n))

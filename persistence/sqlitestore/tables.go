@@ -335,6 +335,22 @@ var codecs = []codec{
 			return
 		},
 	},
+	&tableCodec[persistence.GoneKey, persistence.GoneRow]{
+		table: "remote_gone", cols: []string{"remote_id", "ref", "kref", "seq"}, nkeys: 2,
+		of:  func(t *persistence.Tables) rowTable[persistence.GoneKey, persistence.GoneRow] { return t.Gone },
+		key: func(k persistence.GoneKey) []any { return []any{k.Remote, k.Ref} },
+		row: func(k persistence.GoneKey, r persistence.GoneRow) []any {
+			return []any{k.Remote, k.Ref, r.KRef, int64(r.Seq)}
+		},
+		scan: func(scan func(...any) error) (k persistence.GoneKey, r persistence.GoneRow, err error) {
+			var seq int64
+			if err = scan(&k.Remote, &k.Ref, &r.KRef, &seq); err != nil {
+				return
+			}
+			r.Seq, err = count("seq", seq)
+			return
+		},
+	},
 	&tableCodec[persistence.VatstoreKey, string]{
 		table: "vatstore", cols: []string{"vat_id", "key", "value"}, nkeys: 2,
 		of:  func(t *persistence.Tables) rowTable[persistence.VatstoreKey, string] { return t.Vatstore },
