@@ -178,7 +178,10 @@ func TestURLRefusalIgnored(t *testing.T) {
 	try("malformed", atob, `{"seq":1}`, kernel.ErrRemoteProtocol, "")
 	try("a message, not a refusal", atob, wire.Message{Kind: wire.KindRedeem, OID: u.OID, Result: "rp+1"}.Encode(), kernel.ErrRemoteProtocol, "")
 	try("no such remote", "r99", refusal(1, u.OID), kernel.ErrUnknownRemote, "")
-	require.NotContains(t, func() string { _, err := a.K.ApplyRefusal(a.Ctx, atob, refusal(1, strings.Repeat("0", 32))); return err.Error() }(), strings.Repeat("0", 32),
+	require.NotContains(t, func() string {
+		_, err := a.K.ApplyRefusal(a.Ctx, atob, refusal(1, strings.Repeat("0", 32)))
+		return err.Error()
+	}(), strings.Repeat("0", 32),
 		"the log line names no oid")
 
 	// B takes the redeem as an introduction, and A applies B's ack alone:
