@@ -260,3 +260,51 @@ func TestURLRefusalLimit(t *testing.T) {
 	kt.LinkOf(a, b, fresh, btoa).Settle(0)
 	presenceOf(t, a, kp2)
 }
+
+// Work queued for the remote (here a GC action: the host let go of a
+// presence of the issuer's object, imported before the redemption)
+// holds the refusal off, changing nothing; once the crank has taken the
+// work, the next refusal (a resend's) is honoured, and the presence's
+// object is orphaned.
+func TestURLRefusalWaitsForQueuedWork(t *testing.T) {
+	a := kt.New(t)
+	b := kt.New(t)
+	root, _ := strangers(t, a, b)
+	url := b.IssueURL(root)
+	b.RevokeURL(url)
+	u, _ := ocapurl.Parse(url)
+	atob := a.AddRemote(kt.PeerID("B"), "b.test:1")
+	presence, out, err := a.K.ImportFromRemote(a.Ctx, atob, "ro+1")
+	require.NoError(t, err)
+	a.Release(out)
+	kept, out, err := a.K.ImportFromRemote(a.Ctx, atob, "ro+2")
+	require.NoError(t, err)
+	a.Release(out)
+	kp := a.RedeemURL(url)
+	out, err = a.K.Unpin(a.Ctx, presence)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("unpin")
+	require.NotEmpty(t, a.K.Store().GCActions(), "a GC action for the issuer is queued")
+
+	r := wire.Refusal{Seq: 1, OID: u.OID, Reason: wire.RefusedUnknownOID}.Encode()
+	before := a.StoreView()
+	_, err = a.K.ApplyRefusal(a.Ctx, atob, r)
+	require.ErrorIs(t, err, kernel.ErrRefusalIgnored)
+	require.Contains(t, err.Error(), "GC action")
+	require.Equal(t, before, a.StoreView(), "nothing changed")
+
+	a.RunUntilQuiescent(0)
+	out, err = a.K.ApplyRefusal(a.Ctx, atob, r)
+	require.NoError(t, err)
+	a.Release(out)
+	a.AuditNow("refusal")
+	require.True(t, kernel.Carries(a.ResultErr(kp), kernel.ErrOcapURLUnknown))
+	requireNoTrace(t, a, atob)
+	o, ok := a.K.Store().Object(string(kept))
+	require.True(t, ok, "the host still holds the presence it kept")
+	require.Empty(t, o.Owner, "orphaned, as a given-up peer's objects are")
+	kpSend := a.Call(kept, "deposit", int64(1))
+	a.RunUntilQuiescent(0)
+	require.ErrorIs(t, a.ResultErr(kpSend), kernel.ErrObjectDeleted)
+}
