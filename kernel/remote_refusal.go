@@ -46,7 +46,11 @@ var ErrRefusalIgnored = errors.New("kernel: refusal ignored")
 // ErrIntroductionLimit), which errors.Is sees through it.
 type RedeemRefused struct {
 	Refusal wire.Refusal
-	Err     error
+	// Reply is the address the redeem named (wire.Message.Reply): the
+	// redeemer's word, which the transport dials with the redeemer's
+	// authenticated key pinned, so only that key's holder reads it.
+	Reply string
+	Err   error
 }
 
 func (e *RedeemRefused) Error() string { return e.Err.Error() }
@@ -60,7 +64,7 @@ var ErrIntroductionLimit = errors.New("kernel: introduction limit")
 
 // refused is the RedeemRefused of msg, the first message of a stranger.
 func refused(msg wire.Message, reason wire.RefusalReason, err error) *RedeemRefused {
-	return &RedeemRefused{Refusal: wire.Refusal{Seq: 1, OID: msg.OID, Reason: reason}, Err: err}
+	return &RedeemRefused{Refusal: wire.Refusal{Seq: 1, OID: msg.OID, Reason: reason}, Reply: msg.Reply, Err: err}
 }
 
 // refusalRejection is what a refusal's reason settles the remote's
