@@ -106,13 +106,16 @@ func (k *Kernel) ApplyRefusal(ctx context.Context, remote RemoteID, encoded stri
 	if err := k.checkRefusal(remote, row, r); err != nil {
 		return nil, fmt.Errorf("%w: from %s: %w", ErrRefusalIgnored, remote, err)
 	}
-	reject := refusalRejection(r.Reason)
-	k.log.Info().Str("remote", string(remote)).Str("peer", shortPeer(row.PeerID)).Str("reason", string(r.Reason)).
-		Msg("the peer kernel refused our redemption and never took up the link: forgetting the remote")
-	return k.hostUnit(ctx, func() error {
-		k.deleteRemoteLocked(remote, reject)
+	out, err := k.hostUnit(ctx, func() error {
+		k.deleteRemoteLocked(remote, refusalRejection(r.Reason))
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	k.log.Info().Str("remote", string(remote)).Str("peer", shortPeer(row.PeerID)).Str("reason", string(r.Reason)).
+		Msg("the peer kernel refused our redemption and never took up the link: the remote is forgotten")
+	return out, nil
 }
 
 // checkRefusal reports why remote's refusal r may not be honoured, or

@@ -130,7 +130,7 @@ func (p *Pump) sendRefusals(send func(*actor.PID, *wrapperspb.BytesValue)) {
 		evicted, ok := p.pins.pinRefusal(r.addr, r.peer)
 		p.closeEndpoints(evicted)
 		if !ok {
-			p.log.Warn("not answering a refused redeem: its reply address is pinned for another key", "peer", r.peer.Short(), "address", r.addr)
+			p.log.Warn("not answering a refused redeem: its reply address is pinned for another key (a remote's, or another stranger's)", "peer", r.peer.Short(), "address", r.addr)
 			continue
 		}
 		// INVARIANT: one refusal per frame received, never resent: the
