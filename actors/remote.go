@@ -183,12 +183,17 @@ func newRemoteNode(cfg *Config, k *kernel.Kernel, log *slog.Logger) (*remoteNode
 	if err != nil {
 		return nil, err
 	}
-	pump, err := transport.NewPump(transport.PumpConfig{Identity: id, Kernel: k,
-		InsecureLoopback: cfg.Remote.InsecureLoopback, MaxIntroduced: cfg.Remote.MaxIntroduced, Logger: log})
+	n := &remoteNode{cfg: *cfg.Remote, id: id}
+	// A remote the kernel deleted (the peer refused our redemption and
+	// never took up the link) leaves nothing here either: OnForget runs
+	// on the kernel actor, within Apply, as the clock's other uses do.
+	n.pump, err = transport.NewPump(transport.PumpConfig{Identity: id, Kernel: k,
+		InsecureLoopback: cfg.Remote.InsecureLoopback, MaxIntroduced: cfg.Remote.MaxIntroduced, Logger: log,
+		OnForget: n.wait.forget})
 	if err != nil {
 		return nil, err
 	}
-	return &remoteNode{cfg: *cfg.Remote, id: id, pump: pump}, nil
+	return n, nil
 }
 
 // listen attaches protoactor-go remote to sys and starts listening.

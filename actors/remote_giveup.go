@@ -47,6 +47,12 @@ func (c *giveUpClock) seed(k *kernel.Kernel) {
 	}
 }
 
+// forget drops remote's wait mark: the kernel deleted the remote
+// (kernel.ApplyRefusal), with its note in the store. Its id is never
+// reused, so the mark would only have been pruned at the next tick;
+// dropping it now keeps the clock exactly the kernel's remotes.
+func (c *giveUpClock) forget(remote kernel.RemoteID) { delete(c.marks, remote) }
+
 // noteAfter is how long a wait lasts before its start is written down.
 func noteAfter(cfg RemoteConfig) time.Duration {
 	return max(cfg.GiveUpAfter/10, cfg.ResendEvery)

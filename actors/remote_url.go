@@ -43,8 +43,11 @@ func (k *Kernel) RevokeURL(ctx context.Context, url string) error {
 // matching kernel.ErrOcapURLUnknown; a malformed URL is kernel.ErrBadURL.
 // An issuer that never met this kernel takes the redemption as an
 // introduction (RemoteConfig.MaxIntroduced on its side), unless the URL
-// is revoked or unknown there: then it does not answer a stranger, and
-// the wait ends with ctx (or with GiveUpAfter).
+// is revoked or unknown there, or its limit is reached: then it answers
+// with a refusal, the link it never took up is forgotten (the remote is
+// deleted, docs/remote.md "Introductions"), and the error matches
+// kernel.ErrOcapURLUnknown (kernel.ErrPeerUnreachable for the limit;
+// match either with kernel.Carries).
 func (k *Kernel) RedeemURL(ctx context.Context, url string) (kernel.KRef, error) {
 	v, err := k.ask(ctx, &redeemURLReq{replier: newReplier(), url: url})
 	if err != nil {

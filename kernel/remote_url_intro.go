@@ -28,7 +28,8 @@ import (
 //   - it is a redeem, with a reply address, of an oid the sturdy-ref
 //     table holds now: a stranger who holds no live URL creates nothing
 //     (the store is not anyone's to fill by guessing). Such a redeem is
-//     not answered at all: answering needs a link, and a link is state;
+//     answered with a stateless refusal (RedeemRefused, sent by the
+//     transport; remote_refusal.go), never with a link: a link is state;
 //   - the reply address is neither this kernel's own nor that of a
 //     remote it has: a peer that shows up at a known peer's address with
 //     another key is a changed key, which is refused as before (a
@@ -79,7 +80,8 @@ func (k *Kernel) Introduced() int {
 // how many introduced remotes the kernel may have; a negative limit
 // refuses every introduction. Any refusal is ErrIntroductionRefused
 // wrapping the reason (ErrOcapURLUnknown for an oid the table does not
-// hold, ErrRemoteProtocol for a malformed message, ErrBadConfig for a
+// hold and ErrIntroductionLimit past the limit, each inside a
+// *RedeemRefused whose Refusal the transport sends back; ErrRemoteProtocol for a malformed message, ErrBadConfig for a
 // malformed peer id), with nothing changed. One unit of work.
 func (k *Kernel) IntroduceRemote(ctx context.Context, peerID string, seq uint64, encoded string, limit int) (RemoteID, []Output, error) {
 	msg, err := k.checkIntroduction(peerID, seq, encoded, limit)
@@ -159,12 +161,17 @@ func (k *Kernel) checkIntroduction(peerID string, seq uint64, encoded string, li
 		return wire.Message{}, fmt.Errorf("the reply address %s is remote %s's, whose key is another: a changed key is refused", msg.Reply, id)
 	}
 	// Counted after the cheap checks: a stranger's garbage costs no scan.
+	// The two refusals below are the only ones answered (RedeemRefused,
+	// remote_refusal.go): the redeem passed every other rule, so it is a
+	// well-formed first message of a kernel that holds the key it
+	// authenticated with, and the answer tells it no more than silence
+	// would (a live oid would have been taken).
 	if n := k.Introduced(); n >= limit {
-		return wire.Message{}, fmt.Errorf("the limit of %d introduced remotes is reached", limit)
+		return wire.Message{}, refused(msg, wire.RefusedLimit, fmt.Errorf("%w: the limit of %d introduced remotes is reached", ErrIntroductionLimit, limit))
 	}
 	if _, ok := k.st.SturdyRef(msg.OID); !ok {
 		// INVARIANT: a stranger who holds no live URL creates nothing.
-		return wire.Message{}, ErrOcapURLUnknown
+		return wire.Message{}, refused(msg, wire.RefusedUnknownOID, ErrOcapURLUnknown)
 	}
 	return msg, nil
 }

@@ -69,6 +69,12 @@ func (s *Store) Remote(id string) (RemoteRow, bool) { return s.tabs.Remotes.get(
 // PutRemote writes a remote endpoint.
 func (s *Store) PutRemote(id string, r RemoteRow) { s.mustOpen(); s.tabs.Remotes.put(id, r) }
 
+// DeleteRemote deletes a remote endpoint's row (a no-op if there is
+// none). The kernel deletes a remote only when the peer never took up
+// its link (kernel.ApplyRefusal), after it has emptied every other table
+// of the remote's rows; the id is not reused (MetaNextRemote).
+func (s *Store) DeleteRemote(id string) { s.mustOpen(); s.tabs.Remotes.del(id) }
+
 // RemoteIDs lists the remote endpoints, sorted by id number.
 func (s *Store) RemoteIDs() []string { return sortIDs(s.tabs.Remotes.keys()) }
 

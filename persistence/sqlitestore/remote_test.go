@@ -105,3 +105,43 @@ func TestRemoteTablesReopenAndChecks(t *testing.T) {
 		})
 	}
 }
+
+// A deleted remote row is gone from memory and from the file, an aborted
+// delete leaves it, and a reopen does not bring it back.
+func TestRemoteDelete(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := Open(ctx, path, persistence.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Begin())
+	require.Equal(t, uint64(1), s.NextID(persistence.MetaNextRemote))
+	s.PutRemote("r1", remoteRow(2, 0, 0))
+	s.PutOutboxMessage("r1", 1, "m1")
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, s.Begin())
+	s.DeleteOutboxMessage("r1", 1)
+	s.DeleteRemote("r1")
+	require.Empty(t, s.RemoteIDs(), "the unit sees its own delete")
+	s.Abort()
+	require.Equal(t, []string{"r1"}, s.RemoteIDs())
+
+	require.NoError(t, s.Begin())
+	s.DeleteOutboxMessage("r1", 1)
+	s.DeleteRemote("r1")
+	_, err = s.Commit(ctx)
+	require.NoError(t, err)
+	mustVerify(t, s)
+	require.NoError(t, s.Close(ctx))
+
+	s, err = Open(ctx, path, persistence.Options{})
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	_, ok := s.Remote("r1")
+	require.False(t, ok)
+	require.Empty(t, s.RemoteIDs())
+	require.Empty(t, s.OutboxRemotes())
+	require.Equal(t, uint64(2), s.PeekID(persistence.MetaNextRemote), "the id is not reused")
+	mustVerify(t, s)
+}

@@ -42,6 +42,11 @@ type pins struct {
 		sync.Mutex
 		byAddr map[string]identity.PeerID
 		known  map[identity.PeerID]bool
+		// refusals pins the reply address of each stranger a refusal
+		// went to lately (refusal.go), apart from the remotes' pins,
+		// which set replaces; refusalSeq orders them, oldest first out.
+		refusals   map[string]refusalPin
+		refusalSeq uint64
 	}
 }
 
@@ -49,11 +54,16 @@ func newPins() *pins {
 	p := &pins{}
 	p.mu.byAddr = map[string]identity.PeerID{}
 	p.mu.known = map[identity.PeerID]bool{}
+	p.mu.refusals = map[string]refusalPin{}
 	return p
 }
 
 // set replaces the pins with the kernel's remotes (address -> peer id).
-func (p *pins) set(byAddr map[string]identity.PeerID) {
+// A refusal's pin at an address that is now a remote's goes, and is
+// returned to be closed if its key is another (a connection made for
+// the stranger's key must not carry the remote's frames); one of the
+// same key is the stranger become a remote, whose connection stays.
+func (p *pins) set(byAddr map[string]identity.PeerID) (closing []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mu.byAddr = byAddr
@@ -61,24 +71,41 @@ func (p *pins) set(byAddr map[string]identity.PeerID) {
 	for _, id := range byAddr {
 		p.mu.known[id] = true
 	}
+	for addr, r := range p.mu.refusals {
+		if id, ok := byAddr[addr]; ok {
+			delete(p.mu.refusals, addr)
+			if id != r.peer {
+				closing = append(closing, addr)
+			}
+		}
+	}
+	return closing
 }
 
-// addrs lists the pinned peers' addresses.
+// addrs lists the pinned peers' addresses, the refusals' included.
 func (p *pins) addrs() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]string, 0, len(p.mu.byAddr))
+	out := make([]string, 0, len(p.mu.byAddr)+len(p.mu.refusals))
 	for a := range p.mu.byAddr {
+		out = append(out, a)
+	}
+	for a := range p.mu.refusals {
 		out = append(out, a)
 	}
 	return out
 }
 
+// forAddr is the key a dial to addr must meet: a remote's, or else a
+// refused stranger's.
 func (p *pins) forAddr(addr string) (identity.PeerID, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	id, ok := p.mu.byAddr[addr]
-	return id, ok
+	if id, ok := p.mu.byAddr[addr]; ok {
+		return id, true
+	}
+	r, ok := p.mu.refusals[addr]
+	return r.peer, ok
 }
 
 // same reports whether the pins hold exactly the remotes of infos that
@@ -113,7 +140,7 @@ func (p *Pump) pinRemotes(infos []kernel.RemoteInfo) {
 			byAddr[info.Address] = identity.PeerID(info.PeerID)
 		}
 	}
-	p.pins.set(byAddr)
+	p.closeEndpoints(p.pins.set(byAddr))
 }
 
 // accept is the server's policy. The handshake has proved that the

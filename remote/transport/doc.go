@@ -29,6 +29,13 @@
 // the key its remote row names; a peer whose key changed is refused by
 // the handshake, and its messages wait in the outbox.
 //
+// A stranger's redeem of a revoked or unknown URL (or past the
+// introduction limit) is answered with a refusal frame that belongs to
+// no link (refusal.go): sent once per frame received, to the stranger's
+// reply address with its key pinned, and nothing kept of it but, for a
+// few seconds, that pin. A redeemer's pump hands a refusal to
+// kernel.ApplyRefusal, which forgets a link the issuer never took up.
+//
 // Plaintext (Config.InsecureLoopback) is refused unless the node listens
 // on a loopback address; it is for tests and demos on one machine. Then
 // the frame's From is taken at its word.

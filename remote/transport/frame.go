@@ -11,7 +11,9 @@ import (
 
 // Frame is what one node sends another: one outbox message (Seq > 0) or
 // none (Seq 0: an ack alone), with the sender's cumulative ack of the
-// receiver's messages. It travels inside a protobuf BytesValue, a
+// receiver's messages; or, alone, a refusal (Refusal: an issuer's
+// stateless answer to a stranger's redeem, which belongs to no link, so
+// it has no seq and acks nothing). It travels inside a protobuf BytesValue, a
 // message type protoactor-go's default serializer already knows, so no
 // generated code is needed; the bytes inside are themselves protobuf
 // wire format (encodeFrame), written and read with protowire.
@@ -20,6 +22,9 @@ type Frame struct {
 	Seq  uint64 // the message's sequence number in the sender's outbox
 	Ack  uint64 // the highest of the receiver's messages the sender applied, durably
 	Msg  string // the encoded remote/wire message
+	// Refusal is an encoded wire.Refusal; a frame that carries one
+	// carries nothing else but From.
+	Refusal string
 }
 
 // PeerHeader is the envelope header the server-side interceptor sets to
@@ -34,7 +39,7 @@ const linkName = "ocap-link"
 // A frame's fields, as protobuf field numbers: the bytes a frame carries
 // are the message
 //
-//	message Frame { string from = 1; uint64 seq = 2; uint64 ack = 3; string msg = 4; }
+//	message Frame { string from = 1; uint64 seq = 2; uint64 ack = 3; string msg = 4; string refusal = 5; }
 //
 // in its one canonical encoding: fields in this order, each at most once,
 // none at its zero value, varints in their shortest form. A frame used to
@@ -45,6 +50,10 @@ const (
 	fieldSeq  protowire.Number = 2
 	fieldAck  protowire.Number = 3
 	fieldMsg  protowire.Number = 4
+	// fieldRefusal came after the first four: a node of an older build
+	// refuses the field (unknown), which costs the redeemer only the
+	// wait it had before refusals.
+	fieldRefusal protowire.Number = 5
 )
 
 // maxFrameFrom bounds From: a peer id is 64 hex digits; anything much
@@ -68,6 +77,9 @@ func encodeFrame(f Frame) *wrapperspb.BytesValue {
 	if f.Msg != "" {
 		n += protowire.SizeTag(fieldMsg) + protowire.SizeBytes(len(f.Msg))
 	}
+	if f.Refusal != "" {
+		n += protowire.SizeTag(fieldRefusal) + protowire.SizeBytes(len(f.Refusal))
+	}
 	// One allocation, of the exact size.
 	b := make([]byte, 0, n)
 	if f.From != "" {
@@ -85,6 +97,10 @@ func encodeFrame(f Frame) *wrapperspb.BytesValue {
 	if f.Msg != "" {
 		b = protowire.AppendTag(b, fieldMsg, protowire.BytesType)
 		b = protowire.AppendString(b, f.Msg)
+	}
+	if f.Refusal != "" {
+		b = protowire.AppendTag(b, fieldRefusal, protowire.BytesType)
+		b = protowire.AppendString(b, f.Refusal)
 	}
 	return &wrapperspb.BytesValue{Value: b}
 }
@@ -111,7 +127,7 @@ func decodeFrame(v *wrapperspb.BytesValue) (Frame, error) {
 		last = num
 		b = b[n:]
 		switch num {
-		case fieldFrom, fieldMsg:
+		case fieldFrom, fieldMsg, fieldRefusal:
 			if typ != protowire.BytesType {
 				return Frame{}, fmt.Errorf("%w: field %d: wire type %d, want bytes", errFrame, num, typ)
 			}
@@ -131,10 +147,13 @@ func decodeFrame(v *wrapperspb.BytesValue) (Frame, error) {
 			case num == fieldFrom && len(s) > maxFrameFrom:
 				return Frame{}, fmt.Errorf("%w: from is %d bytes, longer than any peer id", errFrame, len(s))
 			}
-			if num == fieldFrom {
+			switch num {
+			case fieldFrom:
 				f.From = string(s)
-			} else {
+			case fieldMsg:
 				f.Msg = string(s)
+			default:
+				f.Refusal = string(s)
 			}
 		case fieldSeq, fieldAck:
 			if typ != protowire.VarintType {
@@ -167,6 +186,11 @@ func decodeFrame(v *wrapperspb.BytesValue) (Frame, error) {
 	}
 	if f.Seq != 0 && f.Msg == "" {
 		return Frame{}, fmt.Errorf("%w: a sequence number without a message", errFrame)
+	}
+	// INVARIANT: a refusal belongs to no link: it comes alone, never
+	// with a message or an ack that a receiver could apply.
+	if f.Refusal != "" && (f.Seq != 0 || f.Ack != 0) {
+		return Frame{}, fmt.Errorf("%w: a refusal with a message or an ack", errFrame)
 	}
 	return f, nil
 }

@@ -14,7 +14,16 @@ import (
 // protowire (or protoc and the message in frame.go's comment) reads the
 // same fields back.
 func TestFrameIsProtobufWireFormat(t *testing.T) {
-	f := Frame{From: "abc", Seq: 300, Ack: 7, Msg: `{"kind":"notify"}`}
+	for _, f := range []Frame{
+		{From: "abc", Seq: 300, Ack: 7, Msg: `{"kind":"notify"}`},
+		{From: "abc", Refusal: `{"seq":1}`},
+	} {
+		checkProtobufWireFormat(t, f)
+	}
+}
+
+func checkProtobufWireFormat(t *testing.T, f Frame) {
+	t.Helper()
 	b := encodeFrame(f).GetValue()
 	var got Frame
 	for len(b) > 0 {
@@ -38,6 +47,9 @@ func TestFrameIsProtobufWireFormat(t *testing.T) {
 		case 4:
 			s, _ := protowire.ConsumeString(b)
 			got.Msg = s
+		case 5:
+			s, _ := protowire.ConsumeString(b)
+			got.Refusal = s
 		}
 		b = b[n:]
 	}
@@ -54,6 +66,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{From: strings.Repeat("a", 64), Ack: 1 << 40},
 		{From: strings.Repeat("a", 64), Seq: 1, Msg: `{"kind":"deliver"}`},
 		{Seq: ^uint64(0), Ack: ^uint64(0), Msg: "é"},
+		{From: strings.Repeat("a", 64), Refusal: `{"seq":1}`},
+		{Refusal: "r"},
 	} {
 		got, err := decodeFrame(encodeFrame(f))
 		if err != nil || got != f {
@@ -79,7 +93,12 @@ func TestDecodeFrameRefuses(t *testing.T) {
 		{"JSON, the old frame", []byte(`{"from":"p","ack":1}`), "unknown field"},
 		{"truncated tag", []byte{0x80}, "field tag"},
 		{"field 0", []byte{0x00}, "field tag"},
-		{"unknown field", cat(tag(5, protowire.VarintType), vint(1)), "unknown field 5"},
+		{"unknown field", cat(tag(6, protowire.BytesType), str("x")), "unknown field 6"},
+		{"refusal as varint", cat(tag(fieldRefusal, protowire.VarintType), vint(1)), "want bytes"},
+		{"empty refusal", cat(tag(fieldRefusal, protowire.BytesType), str("")), "empty"},
+		{"a refusal with a message", cat(seq1, msg, tag(fieldRefusal, protowire.BytesType), str("r")), "a refusal with a message or an ack"},
+		{"a refusal with an ack", cat(tag(fieldAck, protowire.VarintType), vint(1), tag(fieldRefusal, protowire.BytesType), str("r")), "a refusal with a message or an ack"},
+		{"a refusal before from", cat(tag(fieldRefusal, protowire.BytesType), str("r"), tag(fieldFrom, protowire.BytesType), str("p")), "out of order"},
 		{"repeated field", cat(seq1, seq1, msg), "out of order or repeated"},
 		{"fields out of order", cat(msg, seq1), "out of order"},
 		{"seq as bytes", cat(tag(fieldSeq, protowire.BytesType), str("1")), "want varint"},
@@ -111,6 +130,7 @@ func TestDecodeFrameRefuses(t *testing.T) {
 func FuzzDecodeFrame(f *testing.F) {
 	f.Add(encodeFrame(Frame{From: "p", Seq: 1, Ack: 2, Msg: `{"kind":"notify"}`}).GetValue())
 	f.Add(encodeFrame(Frame{Ack: 300}).GetValue())
+	f.Add(encodeFrame(Frame{From: "p", Refusal: `{"seq":1,"oid":"0123456789abcdef0123456789abcdef","reason":"unknown_oid"}`}).GetValue())
 	f.Add([]byte(`{"from":"p"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := decodeFrame(wrapperspb.Bytes(b))

@@ -39,13 +39,15 @@ func (p *Pump) introduce(ctx context.Context, from string, f Frame) []kernel.Out
 	}
 	r, out, err := p.k.IntroduceRemote(ctx, from, f.Seq, f.Msg, p.maxIntro)
 	if err != nil {
-		msg := "dropping a frame from an unknown peer: it does not introduce it"
-		if errors.Is(err, kernel.ErrOcapURLUnknown) {
-			// Said apart: the one refusal a legitimate redeemer meets (a
-			// revoked URL); it is not answered (docs/remote.md).
-			msg = "dropping a redeem from an unknown peer: no such OCAP URL (revoked or never issued); not answered"
+		var rr *kernel.RedeemRefused
+		if errors.As(err, &rr) {
+			// The refusals a legitimate redeemer meets (a revoked URL, a
+			// full issuer): answered, statelessly (refusal.go).
+			p.log.Warn("refusing a redeem from an unknown peer; answering with a refusal", "peer", peer, "reason", rr.Refusal.Reason, "err", err)
+			p.queueRefusal(from, rr)
+			return out
 		}
-		p.log.Warn(msg, "peer", peer, "seq", f.Seq, "err", err)
+		p.log.Warn("dropping a frame from an unknown peer: it does not introduce it", "peer", peer, "seq", f.Seq, "err", err)
 		return out
 	}
 	p.log.Info("introduced a peer that redeemed one of this kernel's URLs", "peer", peer, "remote", r)

@@ -32,6 +32,9 @@ func Listen(sys *actor.ActorSystem, host string, port int, advertise string, p *
 	// (what was not acked is sent again).
 	cfg.MaxRetryCount = 1
 	r := remote.NewRemote(sys, cfg)
+	// The pump closes the connections it opened for refusals once their
+	// pins go (refusal.go), by the path Release takes for every peer.
+	p.closeEndpoint = func(addr string) { sys.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: addr}) }
 	// Start panics when it cannot listen; a bad address is the caller's
 	// error, not a crash.
 	if err := startRemote(r); err != nil {

@@ -51,6 +51,12 @@ type Pump struct {
 	// holdAcks (PumpConfig.HoldAcks): Send keeps an ack that has no
 	// message to ride on, and held says it did; SendAcks sends them.
 	holdAcks, held bool
+	// refusals wait for the next Send (refusal.go); closeEndpoint
+	// closes protoactor-go's connection to an address (set by Listen);
+	// onForget is PumpConfig.OnForget.
+	refusals      []pendingRefusal
+	closeEndpoint func(addr string)
+	onForget      func(kernel.RemoteID)
 }
 
 // PumpConfig configures a Pump.
@@ -77,6 +83,11 @@ type PumpConfig struct {
 	// an answer rides on the next request. Without it, an ack that moved
 	// goes alone at once.
 	HoldAcks bool
+	// OnForget, if set, is called (on the owner's goroutine, within
+	// Apply) with each remote the kernel deleted because the peer
+	// refused our redemption and never took up the link
+	// (kernel.ApplyRefusal): the owner forgets what it keeps per remote.
+	OnForget func(kernel.RemoteID)
 }
 
 // NewPump makes the pump of a kernel, and the protoactor-go remote
@@ -90,7 +101,7 @@ func NewPump(cfg PumpConfig) (*Pump, error) {
 	}
 	p := &Pump{k: cfg.Kernel, self: string(cfg.Identity.ID()), insecure: cfg.InsecureLoopback, log: cfg.Logger,
 		pins: newPins(), sent: map[kernel.RemoteID]uint64{}, acked: map[kernel.RemoteID]uint64{},
-		maxIntro: cfg.MaxIntroduced, holdAcks: cfg.HoldAcks}
+		maxIntro: cfg.MaxIntroduced, holdAcks: cfg.HoldAcks, onForget: cfg.OnForget}
 	if p.maxIntro == 0 {
 		p.maxIntro = kernel.DefaultMaxIntroduced
 	}
@@ -146,6 +157,11 @@ func (p *Pump) Apply(ctx context.Context, v *wrapperspb.BytesValue, authenticate
 			p.log.Warn("dropping a frame whose sender is not the authenticated peer", "claimed", f.From, "authenticated", from)
 			return nil
 		}
+	}
+	if f.Refusal != "" {
+		// An issuer's answer to a redeem of ours it did not take
+		// (refusal.go): it belongs to no link.
+		return p.applyRefusal(ctx, from, f)
 	}
 	r, ok := p.k.RemoteByPeer(from)
 	if !ok {
@@ -204,6 +220,7 @@ func (p *Pump) send(send func(*actor.PID, *wrapperspb.BytesValue), acksAlone boo
 	// A crank may have added a remote (a vat redeeming a URL of a kernel
 	// this one never met): pin it before the dial below.
 	p.pinRemotes(infos)
+	p.sendRefusals(send)
 	for _, info := range infos {
 		if info.GivenUp {
 			continue // the kernel refuses its messages and has no outbox for it
@@ -259,6 +276,8 @@ func (p *Pump) sendTo(send func(*actor.PID, *wrapperspb.BytesValue), info kernel
 func (p *Pump) Resend() {
 	clear(p.sent)
 	clear(p.acked)
+	// A round also ages the refusals' pins (refusal.go).
+	p.closeEndpoints(p.pins.ageRefusals())
 }
 
 // RefreshPins gives the TLS layer the kernel's remotes: where each peer

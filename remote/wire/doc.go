@@ -1,7 +1,9 @@
 // Package wire defines what one kernel sends another: the messages a
 // crank writes to a peer's outbox (deliver, notify, the three GC
 // messages, and redeem, an OCAP URL's redemption), the remote refs they
-// name (ro±N, rp±N), and their encoding. It is a leaf package: the kernel writes and reads these
+// name (ro±N, rp±N), and their encoding; and Refusal, an issuer's
+// stateless answer to a stranger's redeem it will not take, which is not
+// a message (no seq of its own, never in an outbox). It is a leaf package: the kernel writes and reads these
 // messages inside its units, and the transport carries their bytes
 // without looking inside.
 //

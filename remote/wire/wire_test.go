@@ -119,7 +119,20 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`{"kind":"retireExports","refs":["ro-1"]}`)
 	f.Add(`{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1"}`)
 	f.Add(`{"kind":"redeem","oid":"0123456789abcdef0123456789abcdef","result":"rp+1","reply":"[::1]:7420"}`)
+	f.Add(`{"seq":1,"oid":"0123456789abcdef0123456789abcdef","reason":"unknown_oid"}`)
+	f.Add(`{"seq":1,"oid":"0123456789abcdef0123456789abcdef","reason":"limit"}`)
 	f.Fuzz(func(t *testing.T, s string) {
+		// A refusal travels apart from messages (frame field 5), and one
+		// decoder never takes what the other does.
+		if r, err := DecodeRefusal(s); err == nil {
+			again, err := DecodeRefusal(r.Encode())
+			if err != nil || again != r {
+				t.Fatalf("DecodeRefusal accepted %q as %+v but its own encoding %q as %+v, %v", s, r, r.Encode(), again, err)
+			}
+			if _, err := Decode(s); err == nil {
+				t.Fatalf("%q decodes both as a refusal and as a message", s)
+			}
+		}
 		m, err := Decode(s)
 		if err != nil {
 			return
@@ -132,4 +145,44 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding not stable: %q then %q", m.Encode(), again.Encode())
 		}
 	})
+}
+
+func TestRefusalRoundTrip(t *testing.T) {
+	for _, r := range []Refusal{
+		{Seq: 1, OID: "0123456789abcdef0123456789abcdef", Reason: RefusedUnknownOID},
+		{Seq: 1, OID: "0123456789abcdef0123456789abcdef", Reason: RefusedLimit},
+	} {
+		got, err := DecodeRefusal(r.Encode())
+		if err != nil || got != r {
+			t.Fatalf("DecodeRefusal(%s) = %+v, %v", r.Encode(), got, err)
+		}
+		if _, err := Decode(r.Encode()); err == nil {
+			t.Fatalf("Decode took the refusal %s as a message", r.Encode())
+		}
+	}
+}
+
+func TestDecodeRefusalRefuses(t *testing.T) {
+	const oid = "0123456789abcdef0123456789abcdef"
+	tests := []struct{ name, in, want string }{
+		{"not JSON", `{"seq":`, "malformed"},
+		{"a message", `{"kind":"redeem","oid":"` + oid + `","result":"rp+1"}`, "unknown field"},
+		{"unknown field", `{"seq":1,"oid":"` + oid + `","reason":"limit","x":1}`, "unknown field"},
+		{"two refusals", `{"seq":1,"oid":"` + oid + `","reason":"limit"}{}`, "after the refusal"},
+		{"seq 0", `{"seq":0,"oid":"` + oid + `","reason":"limit"}`, "message 0"},
+		{"no seq", `{"oid":"` + oid + `","reason":"limit"}`, "message 0"},
+		{"negative seq", `{"seq":-1,"oid":"` + oid + `","reason":"limit"}`, "malformed"},
+		{"short oid", `{"seq":1,"oid":"abc","reason":"limit"}`, "object id"},
+		{"no oid", `{"seq":1,"reason":"limit"}`, "object id"},
+		{"unknown reason", `{"seq":1,"oid":"` + oid + `","reason":"busy"}`, "unknown reason"},
+		{"no reason", `{"seq":1,"oid":"` + oid + `"}`, "unknown reason"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeRefusal(tt.in)
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("DecodeRefusal(%s) = %v; want ErrMalformed saying %q", tt.in, err, tt.want)
+			}
+		})
+	}
 }
