@@ -19,8 +19,12 @@ import (
 //
 // Translation is where a peer's authority is checked, as a vat's is in
 // vrefToKRef: a peer can name only what its c-list holds, or introduce
-// something new of its own ("+"). An unknown "-" ref names something this
-// kernel never gave it: a protocol error, refused.
+// something new of its own ("+"). An unknown "-" ref at or past the
+// remote's counters names something this kernel never gave it: a
+// protocol error, refused. One below them was given once and let go
+// since: it reaches a settled promise (remote_retired.go) or an orphan
+// that stands in for the object (remote_gone.go, remote_lapsed.go), and
+// grants nothing.
 
 // krefToRRef maps kref into remote's space for a message to it, importing
 // it (a fresh ro-N or rp-N from the remote's counters) if the remote does
@@ -112,6 +116,14 @@ func (k *Kernel) rrefToKRef(remote RemoteID, ref string, opts rrefOpts) (KRef, e
 		// holds; a result must be a promise, and is refused below.
 		if !r.Plus && !r.Promise && !opts.lookup && !opts.result {
 			if orphan, ok := k.goneRef(remote, ref); ok {
+				return orphan, nil
+			}
+			// An object this kernel gave the peer once, whose entry went
+			// since (the peer retired it, and its host took up a copy
+			// late: remote_lapsed.go): a new stand-in orphan, entered
+			// under the ref. A ref never allocated falls through to the
+			// forgery check.
+			if orphan, ok := k.lapsedRef(remote, ref, r); ok {
 				return orphan, nil
 			}
 		}
