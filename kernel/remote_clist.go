@@ -136,7 +136,10 @@ func (k *Kernel) rrefToKRef(remote RemoteID, ref string, opts rrefOpts) (KRef, e
 	case !found && opts.lookup:
 		return "", errNotInCList
 	case !found && !r.Plus:
-		// The forgery check: a "-" ref is this kernel's to allocate.
+		// The forgery check: a "-" ref is this kernel's to allocate. An
+		// object ref below next_object was taken above (lapsedRef); what
+		// is left was never allocated, or is an old promise ref, which
+		// only messages carry and remote_retired.go covers.
 		return "", fmt.Errorf("%w: %s names nothing this kernel gave the peer", ErrRemoteProtocol, ref)
 	case !found && opts.result:
 		if !r.Promise {

@@ -27,9 +27,10 @@ import (
 // forgotten the same way: at the first message of the peer whose Known
 // covers that seq (messages arrive in the order written, so none after
 // it can name the ref; refs are never reused), and when the kernel gives
-// up on the peer. Only a ref the peer may still name innocently passes:
-// one that was never ours, or whose retire the peer had applied when it
-// wrote the message, is still a forgery.
+// up on the peer. A ref that was never ours is still a forgery. One whose
+// retire the peer had applied when it wrote the message is no longer
+// gone but lapsed (remote_lapsed.go): the peer's host took up a copy of
+// it late, and it gets a stand-in of its own, entered in the c-list.
 //
 // A message that names a gone ref gets what the object's death means
 // anywhere else in the kernel. A kernel object whose owner is gone is

@@ -17,7 +17,7 @@ import "github.com/ocapgo/kernel-actors/remote/wire"
 // such a message broke the link.
 //
 // Why it is not a forgery: refs of ours are allocated in order per peer
-// from next_object, and each one is handed out at allocation (in a
+// from next_object, each to be handed to that peer (krefToRRef: in a
 // message, or to our host for the peer's), so every ro-N below the
 // counter is a ref this kernel gave that peer, and one at or past it is
 // one it never gave. Only the second is a forgery (the peer claims what

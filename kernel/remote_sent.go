@@ -82,8 +82,9 @@ func (k *Kernel) noteSent(remote RemoteID, seq uint64, msg *wire.Message) {
 // ref; the kernel cannot tell when a host passes a ref on, and such a
 // drop is taken at its word. If the object then goes, remote_gone.go
 // keeps the link; if the peer retires the ref too, the host's ref names
-// nothing here, and a send through it is refused as a forgery
-// (docs/remote.md, "Status").
+// nothing here any more, and a send through it reaches an orphan that
+// stands in for it and splats OBJECT_DELETED (remote_lapsed.go): the
+// link holds, and the peer's host hears the code.
 //
 // Only an export onto an entry the peer already has is recorded. A new
 // entry's ref is fresh (the counters only grow): no GC message can have
