@@ -19,3 +19,7 @@ func TapFrames(rc *RemoteConfig, out func(to *actor.PID, f *wrapperspb.BytesValu
 // if no message carries it, as it did before acks were held: three
 // frames a round trip, to compare with two.
 func SendAcksAlone(rc *RemoteConfig) { rc.acksAlone = true }
+
+// DefaultDispatcher runs the kernel actor on protoactor-go's default
+// dispatcher, not a goroutine of its own, to compare the two.
+func DefaultDispatcher(rc *RemoteConfig) { rc.defaultDispatcher = true }

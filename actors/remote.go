@@ -97,6 +97,10 @@ type RemoteConfig struct {
 	// frames.
 	tapOut func(to *actor.PID, f *wrapperspb.BytesValue)
 	tapIn  func(f *wrapperspb.BytesValue)
+	// defaultDispatcher runs the kernel actor on protoactor-go's default
+	// dispatcher instead of a goroutine of its own: only the package's
+	// benchmarks set it, to compare.
+	defaultDispatcher bool
 }
 
 // DefaultResendEvery is RemoteConfig.ResendEvery when none is set.
@@ -188,6 +192,9 @@ type remoteNode struct {
 	stopAck func() bool
 	// wait is the give-up clock (remote_giveup.go).
 	wait giveUpClock
+	// disp is the kernel actor's goroutine (dispatcher): nil on
+	// protoactor-go's default dispatcher.
+	disp *transport.Dispatcher
 }
 
 // remoteTick is the kernel actor's resend and give-up timer message.
@@ -246,6 +253,27 @@ func (n *remoteNode) listen(sys *actor.ActorSystem) error {
 	n.rem, n.sys = rem, sys
 	n.addr = sys.ProcessRegistry.Address
 	return nil
+}
+
+// dispatcher is what the kernel actor of a kernel with a remote runs on:
+// a goroutine of its own (transport.Dispatcher), as a transport.Node's
+// link does, so the stack its cranks and frames grow is kept from one
+// wake of its mailbox to the next; protoactor-go's default starts a new
+// goroutine, with a small stack, at each. Stop it once the kernel actor
+// has stopped (stopDispatcher).
+func (n *remoteNode) dispatcher() []actor.PropsOption {
+	if n.cfg.defaultDispatcher {
+		return nil
+	}
+	n.disp = transport.NewDispatcher()
+	return []actor.PropsOption{actor.WithDispatcher(n.disp)}
+}
+
+// stopDispatcher ends the kernel actor's goroutine, if it has one.
+func (n *remoteNode) stopDispatcher() {
+	if n != nil && n.disp != nil {
+		n.disp.Stop()
+	}
 }
 
 // release shuts the remote down (listener, streams), within ctx.

@@ -94,6 +94,7 @@ func (k *Kernel) stopKernel() {
 		err = errors.Join(err, fmt.Errorf("%w: the store is closed, but the kernel's actors did not stop within %v: a Go vat that spins or blocks in a delivery cannot be stopped, and its goroutine lives on (%v)",
 			ErrStopTimeout, actorStopWait, werr))
 	}
+	k.rem.stopDispatcher() // the kernel actor's goroutine, once it has stopped
 	// The remote (its listener, its streams) goes whatever happened
 	// above, within the stop's budget.
 	if k.rem != nil {
