@@ -34,6 +34,11 @@ import (
 //     back what a flush has not covered, so under group commit the wire
 //     moves after the flush (output validity), and RemoteAckable does
 //     the same for acks;
+//   - an ack with no message to ride on is held for AckDelay (ackTick, a
+//     timer of the kernel's Clock): the next message carries it, or it
+//     goes alone, so a round trip is two frames, not three;
+//   - the kernel actor runs on a goroutine of its own (dispatcher), which
+//     keeps the stack its cranks grow;
 //   - a timer of its own (remoteTick, every ResendEvery) starts a resend
 //     round, and gives up on remotes whose outbox has waited GiveUpAfter
 //     for an ack.

@@ -306,8 +306,11 @@ func TestRemoteHeldAckIsReadWhenItGoes(t *testing.T) {
 	f.audit("after the conversation")
 }
 
-// Stopping the kernel releases its timers: with an ack held, both the
-// resend timer and the ack timer are pending; after Stop, none is.
+// Stopping the kernel sends the acks it holds, after its last flush (no
+// message follows to carry them, and the peer would keep its outbox until
+// the next start), and releases its timers: with an ack held, both the
+// resend timer and the ack timer are pending; after Stop, none is, and
+// the clock moving on sends nothing more.
 func TestRemoteStopReleasesAckTimer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -315,8 +318,12 @@ func TestRemoteStopReleasesAckTimer(t *testing.T) {
 	f.roundTrip(1)
 	f.requireQuiet("with the ack held")
 	require.Equal(t, 2, f.clock.pending(), "the resend timer and the ack timer")
+	require.Equal(t, 1, f.bWaits())
 	require.NoError(t, f.a.Stop(ctx))
 	require.Zero(t, f.clock.pending(), "Stop released both timers")
+	f.takeA()
+	require.Zero(t, f.bWaits(), "the held ack went at Stop")
+	require.Equal(t, uint64(1), f.bApplied(), "an ack alone")
 	f.clock.advance(ackDelay) // nothing left to fire
-	require.Empty(t, f.out, "a stopped kernel sends nothing")
+	require.Empty(t, f.out, "a stopped kernel sends nothing more")
 }

@@ -141,6 +141,12 @@ func (ka *kernelActor) closeStore() error {
 		var out []kernel.Output
 		out, err = ka.k.Flush(ctx)
 		ka.release(out)
+		if err == nil && ka.rem != nil {
+			// The acks held for a message to ride on go now, covering
+			// what the flush made durable: no message follows, and the
+			// peer would otherwise keep its outbox until the next start.
+			ka.rem.pump.SendAcks(ka.sendFrame)
+		}
 	}
 	// The vat actors are the kernel actor's children: protoactor stops
 	// them when the kernel actor stops. Stopping them here too would
