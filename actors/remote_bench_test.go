@@ -74,7 +74,10 @@ type benchLine struct {
 	Peer string     `json:"peer,omitempty"`
 	Addr string     `json:"addr,omitempty"`
 	Ref  string     `json:"ref,omitempty"`
-	Done bool       `json:"done,omitempty"`
+	// CPU asks the peer for its process's CPU time so far, CPUNs.
+	CPU   bool  `json:"cpu,omitempty"`
+	CPUNs int64 `json:"cpu_ns,omitempty"`
+	Done  bool  `json:"done,omitempty"`
 }
 
 // remoteConfigFor is the RemoteConfig of a mode, with taps that count
@@ -125,9 +128,13 @@ func startBenchPair(b *testing.B, m benchMode) *benchPair {
 	return p
 }
 
-// run times b.N round trips, one at a time.
+// run times b.N round trips, one at a time. Besides the wall clock it
+// reports the CPU both processes spent per round trip (cpu-us/rt), which
+// moves less than the wall clock with the load others put on a shared
+// machine.
 func (p *benchPair) run(b *testing.B) {
 	out0, in0 := p.out.Load(), p.in.Load()
+	cpu0 := p.cpu(b)
 	b.ResetTimer()
 	began := time.Now()
 	for range b.N {
@@ -142,6 +149,21 @@ func (p *benchPair) run(b *testing.B) {
 	frames := p.out.Load() - out0 + p.in.Load() - in0
 	b.ReportMetric(float64(b.N)/took.Seconds(), "rt/s")
 	b.ReportMetric(float64(frames)/float64(b.N), "frames/rt")
+	if cpu := p.cpu(b) - cpu0; cpu0 >= 0 && cpu >= 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/rt")
+	}
+}
+
+// cpu is the CPU time both processes have used so far, or -1 if either
+// cannot tell.
+func (p *benchPair) cpu(b *testing.B) time.Duration {
+	p.peer.Write(benchLine{CPU: true})
+	peer := time.Duration(p.peer.Read().CPUNs)
+	own := processCPU()
+	if peer < 0 || own < 0 {
+		return -1
+	}
+	return own + peer
 }
 
 // stop stops A, then tells the peer to stop and waits for its exit.
@@ -183,5 +205,12 @@ func benchPeer(b *testing.B) {
 	ref, err := k.ExportToRemote(ctx, toA, res.RootKref)
 	require.NoError(b, err)
 	pipe.Write(benchLine{Ref: ref})
-	require.True(b, pipe.Read().Done)
+	for {
+		l := pipe.Read()
+		if l.Done {
+			return
+		}
+		require.True(b, l.CPU, "a line the peer does not know: %+v", l)
+		pipe.Write(benchLine{CPU: true, CPUNs: int64(processCPU())})
+	}
 }
