@@ -269,3 +269,10 @@ func TestRemoteURLs(t *testing.T) {
 	_, err = k.RedeemURL(ctx, "ocap:not-a-url")
 	require.ErrorIs(t, err, kernel.ErrBadURL)
 }
+
+// AckDelay left zero is DefaultAckDelay, or half of ResendEvery when
+// that is shorter, so a short resend interval alone is not refused.
+func TestRemoteAckDelayDefault(t *testing.T) {
+	startNode(t, actors.Config{Registry: vat.NewRegistry(),
+		Remote: &actors.RemoteConfig{Host: "127.0.0.1", InsecureLoopback: true, ResendEvery: actors.DefaultAckDelay}})
+}
