@@ -188,13 +188,16 @@ func start(ctx context.Context, cfg Config) (*Kernel, error) {
 		rem:         rn,
 	}
 	ka.debugCranks = ka.crankLog.Debug().Enabled()
-	props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 	if rn == nil {
+		props := actor.PropsFromProducer(func() actor.Actor { return ka }, actor.WithSupervisor(ka))
 		h.pid = h.sys.Root.SpawnPrefix(props, "kernel")
 	} else {
 		// Under the link's name: peers address their frames to it.
+		props := actor.PropsFromProducer(func() actor.Actor { return ka },
+			append([]actor.PropsOption{actor.WithSupervisor(ka)}, rn.dispatcher()...)...)
 		pid, err := h.sys.Root.SpawnNamed(props, transport.LinkName)
 		if err != nil {
+			rn.stopDispatcher()
 			cancel()
 			st.Close(ctx)
 			tel.close()

@@ -134,6 +134,8 @@ func (ka *kernelActor) Receive(ctx actor.Context) {
 		}
 	case *remoteTick:
 		ka.remoteTick()
+	case *ackTick:
+		ka.ackTick()
 	case request:
 		if ka.broken != nil || ka.stopping() {
 			if _, isStop := m.(*stopReq); !isStop {

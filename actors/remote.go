@@ -34,6 +34,11 @@ import (
 //     back what a flush has not covered, so under group commit the wire
 //     moves after the flush (output validity), and RemoteAckable does
 //     the same for acks;
+//   - an ack with no message to ride on is held for AckDelay (ackTick, a
+//     timer of the kernel's Clock): the next message carries it, or it
+//     goes alone, so a round trip is two frames, not three;
+//   - the kernel actor runs on a goroutine of its own (dispatcher), which
+//     keeps the stack its cranks grow;
 //   - a timer of its own (remoteTick, every ResendEvery) starts a resend
 //     round, and gives up on remotes whose outbox has waited GiveUpAfter
 //     for an ack.
@@ -79,10 +84,37 @@ type RemoteConfig struct {
 	// Zero means kernel.DefaultMaxIntroduced (64); negative takes none,
 	// and then only the remotes' keys may connect.
 	MaxIntroduced int
+	// AckDelay is how long an ack with no message to ride on is held for
+	// one before it goes alone: in a conversation the ack of an answer
+	// rides on the next request, so a round trip is two frames, not
+	// three. Messages are never held. Zero means DefaultAckDelay, or half
+	// of ResendEvery if that is shorter; it must be shorter than
+	// ResendEvery, or the peer would resend what only waits for its ack.
+	AckDelay time.Duration
+
+	// acksAlone sends every ack that moved at once, alone if no message
+	// carries it (what the kernel did before acks were held): only the
+	// package's tests and benchmarks set it, to compare.
+	acksAlone bool
+	// tapOut and tapIn, when set, see every frame the kernel sends (with
+	// its target) and every frame it is handed, on the kernel actor: only
+	// the package's tests and benchmarks set them, to count and follow
+	// frames.
+	tapOut func(to *actor.PID, f *wrapperspb.BytesValue)
+	tapIn  func(f *wrapperspb.BytesValue)
+	// defaultDispatcher runs the kernel actor on protoactor-go's default
+	// dispatcher instead of a goroutine of its own: only the package's
+	// benchmarks set it, to compare.
+	defaultDispatcher bool
 }
 
 // DefaultResendEvery is RemoteConfig.ResendEvery when none is set.
 const DefaultResendEvery = 200 * time.Millisecond
+
+// DefaultAckDelay is RemoteConfig.AckDelay when none is set: far longer
+// than the gap between an answer and the next request of a conversation
+// on one machine (tens of µs), far shorter than a resend round.
+const DefaultAckDelay = 2 * time.Millisecond
 
 // ErrRemoteInProcess is returned by Start for a kernel with Config.Remote
 // when another kernel of this process already has one: protoactor-go's
@@ -111,9 +143,19 @@ func (c *RemoteConfig) validate() error {
 		return fmt.Errorf("%w: Config.Remote.ResendEvery is %v; want a positive duration, or 0 for %v", ErrConfig, c.ResendEvery, DefaultResendEvery)
 	case c.GiveUpAfter < 0:
 		return fmt.Errorf("%w: Config.Remote.GiveUpAfter is %v; want a positive duration, or 0 for never", ErrConfig, c.GiveUpAfter)
+	case c.AckDelay < 0:
+		return fmt.Errorf("%w: Config.Remote.AckDelay is %v; want a positive duration shorter than ResendEvery, or 0 for %v", ErrConfig, c.AckDelay, DefaultAckDelay)
 	}
 	if c.ResendEvery == 0 {
 		c.ResendEvery = DefaultResendEvery
+	}
+	if c.AckDelay == 0 {
+		c.AckDelay = min(DefaultAckDelay, c.ResendEvery/2)
+	}
+	if c.AckDelay >= c.ResendEvery {
+		// INVARIANT: an ack is held for less than a resend round: held
+		// longer, the last message of every exchange would be sent twice.
+		return fmt.Errorf("%w: Config.Remote.AckDelay %v is not shorter than ResendEvery %v: the peer would resend what only waits for its ack", ErrConfig, c.AckDelay, c.ResendEvery)
 	}
 	return nil
 }
@@ -150,14 +192,25 @@ type remoteNode struct {
 	// stopTick stops the pending remoteTick timer; ticking is false once
 	// the kernel actor stops re-arming it.
 	stopTick func() bool
+	// stopAck stops the pending ackTick timer (armAck); nil when none is
+	// pending.
+	stopAck func() bool
 	// wait is the give-up clock (remote_giveup.go).
 	wait giveUpClock
+	// disp is the kernel actor's goroutine (dispatcher): nil on
+	// protoactor-go's default dispatcher.
+	disp *transport.Dispatcher
 }
 
 // remoteTick is the kernel actor's resend and give-up timer message.
 type remoteTick struct{}
 
 func (*remoteTick) kernelMessage() {}
+
+// ackTick ends the wait of the acks the pump holds (RemoteConfig.AckDelay).
+type ackTick struct{}
+
+func (*ackTick) kernelMessage() {}
 
 // loadIdentity finds the kernel's key: KeyPath, or "<DBPath>.key", or a
 // fresh one in memory.
@@ -189,7 +242,7 @@ func newRemoteNode(cfg *Config, k *kernel.Kernel, log *slog.Logger) (*remoteNode
 	// on the kernel actor, within Apply, as the clock's other uses do.
 	n.pump, err = transport.NewPump(transport.PumpConfig{Identity: id, Kernel: k,
 		InsecureLoopback: cfg.Remote.InsecureLoopback, MaxIntroduced: cfg.Remote.MaxIntroduced, Logger: log,
-		OnForget: n.wait.forget})
+		OnForget: n.wait.forget, HoldAcks: !cfg.Remote.acksAlone})
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +258,27 @@ func (n *remoteNode) listen(sys *actor.ActorSystem) error {
 	n.rem, n.sys = rem, sys
 	n.addr = sys.ProcessRegistry.Address
 	return nil
+}
+
+// dispatcher is what the kernel actor of a kernel with a remote runs on:
+// a goroutine of its own (transport.Dispatcher), as a transport.Node's
+// link does, so the stack its cranks and frames grow is kept from one
+// wake of its mailbox to the next; protoactor-go's default starts a new
+// goroutine, with a small stack, at each. Stop it once the kernel actor
+// has stopped (stopDispatcher).
+func (n *remoteNode) dispatcher() []actor.PropsOption {
+	if n.cfg.defaultDispatcher {
+		return nil
+	}
+	n.disp = transport.NewDispatcher()
+	return []actor.PropsOption{actor.WithDispatcher(n.disp)}
+}
+
+// stopDispatcher ends the kernel actor's goroutine, if it has one.
+func (n *remoteNode) stopDispatcher() {
+	if n != nil && n.disp != nil {
+		n.disp.Stop()
+	}
 }
 
 // release shuts the remote down (listener, streams), within ctx.
@@ -235,6 +309,9 @@ func (ka *kernelActor) armRemoteTick() {
 func (ka *kernelActor) remoteFrame(m *wrapperspb.BytesValue) {
 	if ka.broken != nil || ka.stopping() {
 		return // the peer sends it again; a stopping kernel takes nothing new
+	}
+	if ka.rem.cfg.tapIn != nil {
+		ka.rem.cfg.tapIn(m)
 	}
 	out := ka.rem.pump.Apply(ka.ctx, m, transport.Authenticated(ka.actx))
 	// The frame's units are audited as a crank's are: a peer's message
@@ -271,21 +348,60 @@ func (ka *kernelActor) remoteTick() {
 }
 
 // remoteSend puts on the wire what the kernel lets go, after the message
-// in hand: every commit or flush that message made is behind it.
+// in hand: every commit or flush that message made is behind it. An ack
+// with no message to ride on is held (transport.PumpConfig.HoldAcks):
+// the next message to that peer carries it, or ackTick sends it alone
+// once AckDelay has passed.
 func (ka *kernelActor) remoteSend() {
 	if ka.broken != nil || ka.st.InUnit() {
 		return
 	}
 	ka.rem.pump.Send(ka.sendFrame)
+	ka.armAck()
+}
+
+// armAck starts the AckDelay timer if the pump holds an ack and none is
+// pending: one timer covers every ack held until it fires, so an ack
+// waits AckDelay at most, and less if it was held after the timer began.
+// It is the kernel's Clock's, so a test decides when it fires.
+func (ka *kernelActor) armAck() {
+	if ka.rem.stopAck != nil || !ka.rem.pump.HoldsAcks() || ka.stopping() {
+		return
+	}
+	self, sys := ka.actx.Self(), ka.actx.ActorSystem()
+	ka.rem.stopAck = ka.cfg.Clock.AfterFunc(ka.rem.cfg.AckDelay, func() { sys.Root.Send(self, &ackTick{}) })
+}
+
+// ackTick sends the held acks that found no message to ride on, each
+// alone. The pump reads each ack from RemoteAckable now, so it covers what
+// was flushed since it was held, and never more.
+func (ka *kernelActor) ackTick() {
+	ka.rem.stopAck = nil
+	if ka.broken != nil || ka.stopping() || ka.st.InUnit() {
+		return // a stopping kernel's peer resends, and the next start acks
+	}
+	ka.rem.pump.SendAcks(ka.sendFrame)
 }
 
 // sendFrame sends one frame from the kernel actor.
-func (ka *kernelActor) sendFrame(to *actor.PID, f *wrapperspb.BytesValue) { ka.actx.Send(to, f) }
+func (ka *kernelActor) sendFrame(to *actor.PID, f *wrapperspb.BytesValue) {
+	if ka.rem.cfg.tapOut != nil {
+		ka.rem.cfg.tapOut(to, f)
+	}
+	ka.actx.Send(to, f)
+}
 
-// remoteStopped stops the timer (the kernel actor is stopping).
+// remoteStopped stops the timers (the kernel actor is stopping).
 func (ka *kernelActor) remoteStopped() {
-	if ka.rem != nil && ka.rem.stopTick != nil {
+	if ka.rem == nil {
+		return
+	}
+	if ka.rem.stopTick != nil {
 		ka.rem.stopTick()
+	}
+	if ka.rem.stopAck != nil {
+		ka.rem.stopAck()
+		ka.rem.stopAck = nil
 	}
 }
 

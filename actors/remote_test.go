@@ -33,6 +33,10 @@ func TestRemoteConfigRefused(t *testing.T) {
 		{actors.RemoteConfig{Host: "127.0.0.1", ResendEvery: -time.Second}, "Config.Remote.ResendEvery"},
 		{actors.RemoteConfig{Host: "127.0.0.1", GiveUpAfter: -time.Second}, "Config.Remote.GiveUpAfter"},
 		{actors.RemoteConfig{Host: "0.0.0.0", Advertise: "kernel.example"}, "Config.Remote.Advertise"},
+		{actors.RemoteConfig{Host: "127.0.0.1", AckDelay: -time.Millisecond}, "Config.Remote.AckDelay"},
+		// Not shorter than the resend interval, given or default.
+		{actors.RemoteConfig{Host: "127.0.0.1", ResendEvery: 10 * time.Millisecond, AckDelay: 10 * time.Millisecond}, "Config.Remote.AckDelay"},
+		{actors.RemoteConfig{Host: "127.0.0.1", AckDelay: actors.DefaultResendEvery}, "Config.Remote.AckDelay"},
 	}
 	for _, c := range cases {
 		rc := c.cfg
@@ -264,4 +268,11 @@ func TestRemoteURLs(t *testing.T) {
 	require.NotContains(t, err.Error(), url)
 	_, err = k.RedeemURL(ctx, "ocap:not-a-url")
 	require.ErrorIs(t, err, kernel.ErrBadURL)
+}
+
+// AckDelay left zero is DefaultAckDelay, or half of ResendEvery when
+// that is shorter, so a short resend interval alone is not refused.
+func TestRemoteAckDelayDefault(t *testing.T) {
+	startNode(t, actors.Config{Registry: vat.NewRegistry(),
+		Remote: &actors.RemoteConfig{Host: "127.0.0.1", InsecureLoopback: true, ResendEvery: actors.DefaultAckDelay}})
 }

@@ -94,6 +94,7 @@ func (k *Kernel) stopKernel() {
 		err = errors.Join(err, fmt.Errorf("%w: the store is closed, but the kernel's actors did not stop within %v: a Go vat that spins or blocks in a delivery cannot be stopped, and its goroutine lives on (%v)",
 			ErrStopTimeout, actorStopWait, werr))
 	}
+	k.rem.stopDispatcher() // the kernel actor's goroutine, once it has stopped
 	// The remote (its listener, its streams) goes whatever happened
 	// above, within the stop's budget.
 	if k.rem != nil {
@@ -140,6 +141,12 @@ func (ka *kernelActor) closeStore() error {
 		var out []kernel.Output
 		out, err = ka.k.Flush(ctx)
 		ka.release(out)
+		if err == nil && ka.rem != nil {
+			// The acks held for a message to ride on go now, covering
+			// what the flush made durable: no message follows, and the
+			// peer would otherwise keep its outbox until the next start.
+			ka.rem.pump.SendAcks(ka.sendFrame)
+		}
 	}
 	// The vat actors are the kernel actor's children: protoactor stops
 	// them when the kernel actor stops. Stopping them here too would

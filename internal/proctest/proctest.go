@@ -16,7 +16,7 @@ import (
 // Child is one child process of a test, seen from the parent: its pipes
 // carry lines of type T.
 type Child[T any] struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	lines  *bufio.Scanner
@@ -29,9 +29,22 @@ type Child[T any] struct {
 // names), with env=role in its environment. A child the test has not
 // waited for is killed at the test's cleanup, so a failure leaves none
 // running.
-func Start[T any](t *testing.T, ctx context.Context, env, test, role string) *Child[T] {
+func Start[T any](t testing.TB, ctx context.Context, env, test, role string) *Child[T] {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+test+"$", "-test.v")
+	return start[T](t, ctx, env, role, "-test.run=^"+test+"$", "-test.v")
+}
+
+// StartBenchmark is Start for a benchmark's child: it runs only the
+// benchmark named bench, once (its b.N is 1), and no test.
+func StartBenchmark[T any](t testing.TB, ctx context.Context, env, bench, role string) *Child[T] {
+	t.Helper()
+	return start[T](t, ctx, env, role, "-test.run=^$", "-test.bench=^"+bench+"$", "-test.benchtime=1x", "-test.v")
+}
+
+// start runs the test binary again with args, as role.
+func start[T any](t testing.TB, ctx context.Context, env, role string, args ...string) *Child[T] {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), env+"="+role)
 	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
@@ -96,13 +109,13 @@ func (c *Child[T]) Kill() {
 // Pipe is a child's end of the conversation: the parent's lines on
 // stdin, its own on stdout.
 type Pipe[T any] struct {
-	t   *testing.T
+	t   testing.TB
 	in  *bufio.Scanner
 	out *json.Encoder
 }
 
 // NewPipe is the child's pipe.
-func NewPipe[T any](t *testing.T) *Pipe[T] {
+func NewPipe[T any](t testing.TB) *Pipe[T] {
 	return &Pipe[T]{t: t, in: bufio.NewScanner(os.Stdin), out: json.NewEncoder(os.Stdout)}
 }
 
