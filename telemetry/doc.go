@@ -14,7 +14,11 @@
 // actor (package actors) with plain values it has already read, on the
 // kernel actor's goroutine, except the observable gauges' callbacks,
 // which a reader runs on its own goroutine and which therefore read only
-// atomics the kernel actor published. It reads no clock of its own: the
+// atomics the kernel actor published. The SDK's own work for counts and
+// durations (attribute lookups, locked bucket updates) runs on a
+// goroutine of the Metrics' own, the recorder, which the kernel actor
+// hands a batch every few hundred cranks; a collection waits for the
+// batches handed over before it began. It reads no clock of its own: the
 // caller passes durations measured on its Clock.
 //
 // # Usage
@@ -41,8 +45,9 @@
 //     hundred cranks while busy. Publish also hands the SDK the cranks
 //     and syscalls counted since (Flush); call Flush once more at the
 //     end.
-//  3. Close the Metrics when the kernel stops, so a long-lived
-//     MeterProvider stops calling a dead kernel's gauges.
+//  3. Close the Metrics when the kernel stops: it records what is left,
+//     ends the recorder's goroutine, and a long-lived MeterProvider stops
+//     calling a dead kernel's gauges.
 //
 // With no MeterProvider the runtime makes no Metrics at all: a nil
 // *Metrics is never called, and the crank path pays one comparison.

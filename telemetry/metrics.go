@@ -78,25 +78,13 @@ type Metrics struct {
 	// every vat past VatSeries.
 	vatOpts map[string]*vatSeries
 
-	// pendingCranks (pendingVat with per-vat series) and pendingSyscalls
-	// are counts not yet added to their counters: adding to an SDK counter
-	// costs a lookup of its attribute set, several per crank, so the counts
-	// are summed here and added at Flush (each gauge publication: when the
-	// kernel goes idle, and every few hundred cranks while it is busy).
-	// Without per-vat series a crank's count is an array increment, not a
-	// map assignment.
-	pendingCranks   [numWork][numOutcome]int64
-	pendingVat      map[*measureOpts]int64 // per-vat series' counts
-	pendingSyscalls SyscallCounts
-	// pendingDur holds the crank and delivery durations measured since the
-	// last Flush, recorded into their histograms when it fills or at Flush.
-	// A histogram Record costs a few hundred nanoseconds of SDK work
-	// (options, attribute resolution, a locked bucket update); made in a
-	// run of its own, with the SDK's code and data hot, it costs less than
-	// the same Record made between two cranks that evicted them. Fixed
-	// size, reused: batching allocates nothing.
-	pendingDur    [durBatch]pendingRecord
-	pendingDurLen int
+	// cur holds what the kernel counted and measured since it last handed
+	// a batch to the recorder: crank and syscall counts, and crank and
+	// delivery durations (recorder.go). Owned by the recording goroutine.
+	cur *batch
+	// rec is the recorder goroutine that adds the batches to the SDK's
+	// instruments off the kernel's goroutine.
+	rec *recorder
 
 	// gauges are what the observable gauges report: written by Publish on
 	// the kernel actor's goroutine, read by a reader's callback on its own.
@@ -167,7 +155,7 @@ func NewMetrics(mp metric.MeterProvider, opts MetricsOptions) (*Metrics, error) 
 	meter := mp.Meter(ScopeName)
 	m := &Metrics{opts: opts, ctx: context.Background(),
 		reasons: map[reasonKey][]metric.AddOption{}, host: map[string]*[numHostOutcome][]metric.AddOption{},
-		vatOpts: map[string]*vatSeries{}, pendingVat: map[*measureOpts]int64{}}
+		vatOpts: map[string]*vatSeries{}, cur: newBatch()}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -219,8 +207,18 @@ func NewMetrics(mp metric.MeterProvider, opts MetricsOptions) (*Metrics, error) 
 		return metric.WithAttributeSet(attribute.NewSet(attribute.String("state", s)))
 	}
 	running, pagedOut, restarting := state("running"), state("paged_out"), state("restarting")
-	m.reg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		// A reader's goroutine: only the atomics Publish wrote.
+	m.rec = newRecorder(m)
+	m.reg, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		// A reader's goroutine. The SDK runs the callbacks of a
+		// collection before it reads the instruments, so waiting here
+		// for the recorder to finish the batches handed to it makes the
+		// collection see every count and duration handed off before it
+		// began: what the kernel had at its last Flush, as when the
+		// kernel recorded them itself.
+		if err := m.rec.wait(ctx); err != nil {
+			return err
+		}
+		// Then only the atomics Publish wrote.
 		o.ObserveInt64(runQueue, m.gauges.runQueue.Load())
 		o.ObserveInt64(promises, m.gauges.promises.Load())
 		o.ObserveInt64(vats, m.gauges.running.Load(), running)
@@ -229,6 +227,7 @@ func NewMetrics(mp metric.MeterProvider, opts MetricsOptions) (*Metrics, error) 
 		return nil
 	}, runQueue, promises, vats)
 	if err != nil {
+		m.rec.stop()
 		return nil, fmt.Errorf("telemetry: registering the gauges: %w", err)
 	}
 	return m, nil
@@ -300,9 +299,9 @@ func (m *Metrics) Crank(vat kernel.VatID, w kernel.WorkKind, o kernel.Outcome, t
 	opts := &m.crankOpts[w][o]
 	if m.opts.VatSeries > 0 && vat != "" {
 		opts = &m.series(string(vat)).crank[w][o]
-		m.pendingVat[opts]++ // added at Flush
+		m.cur.vat[opts]++ // added by the recorder
 	} else {
-		m.pendingCranks[w][o]++ // added at Flush
+		m.cur.cranks[w][o]++ // added by the recorder
 	}
 	m.recordLater(opts, false, took)
 }
@@ -322,28 +321,15 @@ func (m *Metrics) Delivery(vat kernel.VatID, kind kernel.DeliveryKind, took time
 	m.recordLater(opts, true, took)
 }
 
-// recordLater queues one duration for its histogram, recording the batch
-// when it is full.
+// recordLater queues one duration for its histogram, handing the batch
+// to the recorder when it is full.
 func (m *Metrics) recordLater(opts *measureOpts, delivery bool, took time.Duration) {
-	m.pendingDur[m.pendingDurLen] = pendingRecord{opts: opts, delivery: delivery, seconds: took.Seconds()}
-	m.pendingDurLen++
-	if m.pendingDurLen == len(m.pendingDur) {
-		m.recordPending()
+	b := m.cur
+	b.durs[b.n] = pendingRecord{opts: opts, delivery: delivery, seconds: took.Seconds()}
+	b.n++
+	if b.n == len(b.durs) {
+		m.handOff()
 	}
-}
-
-// recordPending records the queued durations, in the order measured.
-func (m *Metrics) recordPending() {
-	for i := range m.pendingDur[:m.pendingDurLen] {
-		r := &m.pendingDur[i]
-		h := m.crankDur
-		if r.delivery {
-			h = m.deliveryDur
-		}
-		h.Record(m.ctx, r.seconds, r.opts.record...)
-		r.opts = nil // the batch holds no series alive past its Flush
-	}
-	m.pendingDurLen = 0
 }
 
 // flush records how long one flush took (FlushProbe).
@@ -369,38 +355,24 @@ func (m *Metrics) Syscalls(c *SyscallCounts) {
 		return
 	}
 	for kind, n := range c {
-		m.pendingSyscalls[kind] += n
+		m.cur.syscalls[kind] += n
 	}
 }
 
-// Flush adds the cranks and syscalls counted since the last Flush to
-// their counters, and records the durations measured since then into
-// their histograms. Publish calls it; a reading between two Flushes sees
-// the counters and histograms as of the first (or of the last full batch
-// of durations).
+// Flush hands the cranks and syscalls counted and the durations
+// measured since the last Flush to the recorder, which adds them to their
+// counters and histograms off the calling goroutine. Publish calls it. A
+// collection that begins after Flush returns sees them (the gauges'
+// callback waits for the recorder); one between two Flushes sees the
+// counters and histograms as of the first (or of the last full batch of
+// durations).
 func (m *Metrics) Flush() {
 	if m == nil {
 		return
 	}
-	m.recordPending()
-	for w := range m.pendingCranks {
-		for o, n := range m.pendingCranks[w] {
-			if n > 0 {
-				m.cranks.Add(m.ctx, n, m.crankOpts[w][o].add...)
-			}
-		}
+	if !m.cur.empty() {
+		m.handOff()
 	}
-	m.pendingCranks = [numWork][numOutcome]int64{}
-	for opts, n := range m.pendingVat {
-		m.cranks.Add(m.ctx, n, opts.add...)
-	}
-	clear(m.pendingVat)
-	for kind, n := range m.pendingSyscalls {
-		if n > 0 && kind > 0 {
-			m.syscalls.Add(m.ctx, int64(n), m.syscallOpts[kind]...)
-		}
-	}
-	m.pendingSyscalls = SyscallCounts{}
 }
 
 // Restart records a vat restart, and Termination a vat termination, for
@@ -512,11 +484,16 @@ func (m *Metrics) Publish(g Gauges) {
 	m.gauges.restarting.Store(int64(g.Restarting))
 }
 
-// Close unregisters the gauges' callback: a MeterProvider that outlives
-// the kernel no longer reads it.
+// Close records what is still pending (as Flush does), waits for the
+// recorder to finish and stops it, and unregisters the gauges' callback:
+// a MeterProvider that outlives the kernel no longer reads it, and one
+// shut down after Close has every count. Nothing may be recorded after
+// Close.
 func (m *Metrics) Close() error {
 	if m == nil {
 		return nil
 	}
+	m.Flush()
+	m.rec.stop()
 	return m.reg.Unregister()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/goleak"
 
 	"github.com/ocapgo/kernel-actors/kernel"
 	"github.com/ocapgo/kernel-actors/persistence"
@@ -46,6 +47,7 @@ func histogram(t *testing.T, r *sdkmetric.ManualReader, name string) metricdata.
 func TestFlushProbe(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
+	t.Cleanup(func() { m.Close() })
 	require.NoError(t, err)
 	var stats persistence.Stats
 	var seen []persistence.FaultPoint
@@ -137,6 +139,7 @@ func TestNewMetricsRefusesBadOptions(t *testing.T) {
 func TestCountsReachTheCountersAtFlush(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{})
+	t.Cleanup(func() { m.Close() })
 	require.NoError(t, err)
 	read := func() (cranks, sends int64, durations uint64) {
 		var rm metricdata.ResourceMetrics
@@ -194,4 +197,70 @@ func TestCountsReachTheCountersAtFlush(t *testing.T) {
 	m.Flush()
 	_, _, durations = read()
 	require.Equal(t, uint64(3+telemetry.DurBatch+1), durations)
+}
+
+// The recorder adds batches off the recording goroutine: however many
+// batches a busy kernel fills (the recorder behind or not), every crank,
+// syscall and duration is counted once, a collection after Flush sees
+// them all, and Close records what is left and ends the goroutine.
+func TestRecorderCountsEveryBatchOnce(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	reader := sdkmetric.NewManualReader()
+	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{VatSeries: 2})
+	require.NoError(t, err)
+	totals := func() (cranks, syscalls int64, crankDurs, deliveryDurs uint64) {
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm))
+		for _, sm := range rm.ScopeMetrics {
+			for _, mm := range sm.Metrics {
+				switch d := mm.Data.(type) {
+				case metricdata.Sum[int64]:
+					for _, p := range d.DataPoints {
+						switch mm.Name {
+						case "kernel.cranks":
+							cranks += p.Value
+						case "kernel.syscalls":
+							syscalls += p.Value
+						}
+					}
+				case metricdata.Histogram[float64]:
+					for _, p := range d.DataPoints {
+						switch mm.Name {
+						case "kernel.crank.duration":
+							crankDurs += p.Count
+						case "kernel.delivery.duration":
+							deliveryDurs += p.Count
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	var c telemetry.SyscallCounts
+	c[kernel.SyscallSend] = 1
+	const n = 10*telemetry.DurBatch + 7
+	vats := []kernel.VatID{"v1", "v2", "v3", ""} // v3 is past VatSeries: "other"
+	for i := range n {
+		v := vats[i%len(vats)]
+		m.Delivery(v, kernel.DeliverMessage, time.Microsecond)
+		m.Syscalls(&c)
+		m.Crank(v, kernel.WorkSend, kernel.Committed, time.Microsecond)
+		if i%1000 == 999 {
+			m.Publish(telemetry.Gauges{}) // now and then, as the kernel actor does
+		}
+	}
+	m.Flush()
+	cranks, syscalls, crankDurs, deliveryDurs := totals()
+	require.Equal(t, int64(n), cranks)
+	require.Equal(t, int64(n), syscalls)
+	require.Equal(t, uint64(n), crankDurs)
+	require.Equal(t, uint64(n), deliveryDurs)
+
+	m.Crank("v1", kernel.WorkSend, kernel.Committed, time.Microsecond)
+	require.NoError(t, m.Close()) // records the one crank not yet flushed
+	require.NoError(t, m.Close()) // and a second Close is harmless
+	_, _, crankDurs, _ = totals()
+	require.Equal(t, uint64(n+1), crankDurs)
+	goleak.VerifyNone(t, before) // the recorder's goroutine is gone
 }
