@@ -30,13 +30,26 @@ func ownBinaryBlock(t *testing.T, root string) string {
 // its own Go vat through package cli, and runs bundles, run, serve and its
 // clients, and version on it: the README's block, pasted into bash at the
 // root of the checkout as it stands, and each output is what its comment
-// says. Nothing is fetched (GOPROXY=off): the new module's requirements
-// come from this checkout (the block's replace directive) and the module
-// cache.
+// says. The block fetches nothing (GOPROXY=off): the new module's
+// requirements come from this checkout (the block's replace directive)
+// and the module cache, which the test fills first with this module's
+// graph.
 func TestBuildYourOwnBinary(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	block := ownBinaryBlock(t, root)
+	// The new module's build reads the go.mod of every module in this
+	// one's graph, some of which nothing here builds (testify's older
+	// versions, required by dependencies), so a fresh machine's cache may
+	// not have them yet, or may have them only if another package's test
+	// happened to run first. Loading the whole graph once, with the
+	// environment's proxy, fetches them; the block itself then runs with
+	// the proxy off.
+	list := exec.Command("go", "list", "-m", "all")
+	list.Dir = root
+	list.Env = append(os.Environ(), "GOWORK=off")
+	lout, err := list.CombinedOutput()
+	require.NoError(t, err, "go list -m all: %s", lout)
 	tmp := t.TempDir()
 	// A failing step must not leave the block's serve running.
 	cmd := exec.Command("bash", "-e", "-c", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n"+block)
