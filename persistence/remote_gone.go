@@ -1,10 +1,5 @@
 package persistence
 
-import (
-	"cmp"
-	"slices"
-)
-
 // The gone-object table keeps, for a while, the refs of objects this
 // kernel told a peer are gone: when an object the peer imports is
 // retired here, the kernel writes the peer a retireImports and deletes
@@ -71,13 +66,7 @@ func (s *Store) GoneRefs(remote string) []string {
 		seqs[k.Ref] = r.Seq
 		refs = append(refs, k.Ref)
 	}
-	slices.SortFunc(refs, func(a, b string) int {
-		if sa, sb := seqs[a], seqs[b]; sa != sb {
-			return cmp.Compare(sa, sb)
-		}
-		return cmp.Compare(a, b)
-	})
-	return refs
+	return sortBySeq(refs, seqs)
 }
 
 // GoneRemotes lists the remotes that have gone refs, sorted by id number

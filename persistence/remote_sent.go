@@ -60,13 +60,7 @@ func (s *Store) SentRefs(remote string) []string {
 		seqs[k.Ref], _ = s.tabs.Sent.get(k)
 		refs = append(refs, k.Ref)
 	}
-	slices.SortFunc(refs, func(a, b string) int {
-		if sa, sb := seqs[a], seqs[b]; sa != sb {
-			return cmp.Compare(sa, sb)
-		}
-		return cmp.Compare(a, b)
-	})
-	return refs
+	return sortBySeq(refs, seqs)
 }
 
 // SentRemotes lists the remotes that have sent exports, sorted by id
@@ -87,3 +81,17 @@ func (s *Store) SentRemotes() []string {
 // before it looks for a remote's rows, which most units applying a
 // message would otherwise do for nothing.
 func (s *Store) HasSentRefs() bool { return s.tabs.Sent.len() > 0 }
+
+// sortBySeq sorts refs by their seq in seqs, then by ref, and returns
+// them: the order SentRefs and GoneRefs list a remote's rows in, so that
+// a caller forgetting the rows a peer's known covers can stop at the
+// first one past it.
+func sortBySeq(refs []string, seqs map[string]uint64) []string {
+	slices.SortFunc(refs, func(a, b string) int {
+		if sa, sb := seqs[a], seqs[b]; sa != sb {
+			return cmp.Compare(sa, sb)
+		}
+		return cmp.Compare(a, b)
+	})
+	return refs
+}
