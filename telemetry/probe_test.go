@@ -142,30 +142,8 @@ func TestCountsReachTheCountersAtFlush(t *testing.T) {
 	t.Cleanup(func() { m.Close() })
 	require.NoError(t, err)
 	read := func() (cranks, sends int64, durations uint64) {
-		var rm metricdata.ResourceMetrics
-		require.NoError(t, reader.Collect(context.Background(), &rm))
-		for _, sm := range rm.ScopeMetrics {
-			for _, mm := range sm.Metrics {
-				switch d := mm.Data.(type) {
-				case metricdata.Sum[int64]:
-					for _, p := range d.DataPoints {
-						if mm.Name == "kernel.cranks" {
-							cranks += p.Value
-						}
-						if v, _ := p.Attributes.Value("kind"); mm.Name == "kernel.syscalls" && v.AsString() == "send" {
-							sends += p.Value
-						}
-					}
-				case metricdata.Histogram[float64]:
-					if mm.Name == "kernel.crank.duration" {
-						for _, p := range d.DataPoints {
-							durations += p.Count
-						}
-					}
-				}
-			}
-		}
-		return
+		tot := collectTotals(t, reader)
+		return tot["kernel.cranks"], tot["kernel.syscalls/send"], uint64(tot["kernel.crank.duration"])
 	}
 	var c telemetry.SyscallCounts
 	c[kernel.SyscallSend] = 2
@@ -209,33 +187,8 @@ func TestRecorderCountsEveryBatchOnce(t *testing.T) {
 	m, err := telemetry.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), telemetry.MetricsOptions{VatSeries: 2})
 	require.NoError(t, err)
 	totals := func() (cranks, syscalls int64, crankDurs, deliveryDurs uint64) {
-		var rm metricdata.ResourceMetrics
-		require.NoError(t, reader.Collect(context.Background(), &rm))
-		for _, sm := range rm.ScopeMetrics {
-			for _, mm := range sm.Metrics {
-				switch d := mm.Data.(type) {
-				case metricdata.Sum[int64]:
-					for _, p := range d.DataPoints {
-						switch mm.Name {
-						case "kernel.cranks":
-							cranks += p.Value
-						case "kernel.syscalls":
-							syscalls += p.Value
-						}
-					}
-				case metricdata.Histogram[float64]:
-					for _, p := range d.DataPoints {
-						switch mm.Name {
-						case "kernel.crank.duration":
-							crankDurs += p.Count
-						case "kernel.delivery.duration":
-							deliveryDurs += p.Count
-						}
-					}
-				}
-			}
-		}
-		return
+		tot := collectTotals(t, reader)
+		return tot["kernel.cranks"], tot["kernel.syscalls"], uint64(tot["kernel.crank.duration"]), uint64(tot["kernel.delivery.duration"])
 	}
 	var c telemetry.SyscallCounts
 	c[kernel.SyscallSend] = 1
@@ -263,4 +216,32 @@ func TestRecorderCountsEveryBatchOnce(t *testing.T) {
 	_, _, crankDurs, _ = totals()
 	require.Equal(t, uint64(n+1), crankDurs)
 	goleak.VerifyNone(t, before) // the recorder's goroutine is gone
+}
+
+// collectTotals reads reader once and sums each instrument over its data
+// points: a counter's value under its name (and under name/kind for the
+// points with a kind attribute), a histogram's count under its name.
+func collectTotals(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	tot := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, mm := range sm.Metrics {
+			switch d := mm.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					tot[mm.Name] += p.Value
+					if v, ok := p.Attributes.Value("kind"); ok {
+						tot[mm.Name+"/"+v.AsString()] += p.Value
+					}
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					tot[mm.Name] += int64(p.Count)
+				}
+			}
+		}
+	}
+	return tot
 }
