@@ -231,15 +231,7 @@ func TestRemoteGoneRefStillRefusesForgeries(t *testing.T) {
 			Methargs: &wire.Data{Body: `#["deposit",[]]`}}, "is not a promise"},
 	}
 	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			before := b.StoreView()
-			info, _ := b.K.Remote(l.BtoA)
-			_, _, err := b.K.ApplyRemote(b.Ctx, l.BtoA, info.Applied+1, c.m.Encode())
-			require.ErrorIs(t, err, kernel.ErrRemoteProtocol)
-			require.ErrorContains(t, err, c.want)
-			require.Equal(t, before, b.StoreView(), "nothing changed")
-			b.AuditNow(name)
-		})
+		t.Run(name, func(t *testing.T) { requireProtocolRefusal(t, b, l.BtoA, c.m, c.want) })
 	}
 	_, ok = b.Store.GoneRef(string(l.BtoA), s.ref)
 	require.True(t, ok, "the refusals forgot nothing")
@@ -322,4 +314,18 @@ func TestAuditChecksGoneRefs(t *testing.T) {
 			b.AuditNow("restored")
 		})
 	}
+}
+
+// requireProtocolRefusal applies m as remote's next message to d's kernel
+// and requires it refused as a protocol error naming want, with nothing
+// changed in d's store and the auditor green.
+func requireProtocolRefusal(t *testing.T, d *kt.Driver, remote kernel.RemoteID, m wire.Message, want string) {
+	t.Helper()
+	before := d.StoreView()
+	info, _ := d.K.Remote(remote)
+	_, _, err := d.K.ApplyRemote(d.Ctx, remote, info.Applied+1, m.Encode())
+	require.ErrorIs(t, err, kernel.ErrRemoteProtocol)
+	require.ErrorContains(t, err, want)
+	require.Equal(t, before, d.StoreView(), "nothing changed")
+	d.AuditNow(t.Name())
 }
