@@ -174,19 +174,7 @@ func remoteKernelB(t *testing.T, insecure bool) {
 	defer cancel()
 	pipe := newRemotePipe(t)
 	var deposits []int64 // the bank's log, read by the host at the end (one process)
-	reg := vat.NewRegistry()
-	reg.MustRegister("bank", func(vc *vat.Context) (any, error) {
-		total := int64(0)
-		return vat.Far("bank", vat.Methods{
-			"bootstrap": func(*vat.Call) (any, error) { return nil, nil },
-			"deposit": func(c *vat.Call) (any, error) {
-				n := c.Arg(0).(int64)
-				total += n
-				deposits = append(deposits, n)
-				return total, nil
-			},
-		}), nil
-	})
+	reg := loggingBank(&deposits)
 	k := startNode(t, actors.Config{Registry: reg, DBPath: filepath.Join(t.TempDir(), "b.db"),
 		CommitPolicy: persistence.Group, Remote: remoteConfig(insecure)})
 	me, err := k.LocalPeer(ctx)
@@ -208,4 +196,25 @@ func remoteKernelB(t *testing.T, insecure bool) {
 	require.NoError(t, k.WaitIdle(ctx))
 	report.Log = deposits
 	pipe.Write(report)
+}
+
+// loggingBank is a registry with one bundle, "bank": a vat whose deposit(n)
+// adds n to its total, answers the total, and appends n to *deposits, the
+// log a two-process test's host reads at the end (the vat runs in the
+// host's process).
+func loggingBank(deposits *[]int64) *vat.Registry {
+	reg := vat.NewRegistry()
+	reg.MustRegister("bank", func(vc *vat.Context) (any, error) {
+		total := int64(0)
+		return vat.Far("bank", vat.Methods{
+			"bootstrap": func(*vat.Call) (any, error) { return nil, nil },
+			"deposit": func(c *vat.Call) (any, error) {
+				n := c.Arg(0).(int64)
+				total += n
+				*deposits = append(*deposits, n)
+				return total, nil
+			},
+		}), nil
+	})
+	return reg
 }

@@ -94,19 +94,7 @@ func refusalKernelB(t *testing.T) {
 	defer cancel()
 	pipe := newRemotePipe(t)
 	var deposits []int64
-	reg := vat.NewRegistry()
-	reg.MustRegister("bank", func(vc *vat.Context) (any, error) {
-		total := int64(0)
-		return vat.Far("bank", vat.Methods{
-			"bootstrap": func(*vat.Call) (any, error) { return nil, nil },
-			"deposit": func(c *vat.Call) (any, error) {
-				n := c.Arg(0).(int64)
-				total += n
-				deposits = append(deposits, n)
-				return total, nil
-			},
-		}), nil
-	})
+	reg := loggingBank(&deposits)
 	k := startNode(t, actors.Config{Registry: reg, DBPath: filepath.Join(t.TempDir(), "b.db"),
 		CommitPolicy: persistence.Group, Remote: remoteConfig(false)})
 	res, err := k.LaunchSubcluster(ctx, kernel.ClusterConfig{Bootstrap: "bank",
