@@ -162,13 +162,14 @@ type Cost struct {
 // cost of each configuration after the first. rs may hold several
 // workloads' runs; median lines are skipped.
 func Costs(rs []Result) []Cost {
-	type key struct {
+	type run struct {
 		workload string
 		rep      int
 	}
-	base := map[key]Result{}
-	var order []string // configurations after the first, per workload, in order
-	first := map[string]string{}
+	type config struct{ workload, telemetry string }
+	first := map[string]string{} // each workload's first configuration
+	base := map[run]Result{}     // its runs, by repetition
+	var order []config           // the other configurations, in order
 	for _, r := range rs {
 		if r.Median {
 			continue
@@ -176,26 +177,27 @@ func Costs(rs []Result) []Cost {
 		if _, ok := first[r.Workload]; !ok {
 			first[r.Workload] = r.Params.Telemetry
 		}
-		if r.Params.Telemetry == first[r.Workload] {
-			base[key{r.Workload, r.Rep}] = r
-		} else if id := r.Workload + "\x00" + r.Params.Telemetry; !slices.Contains(order, id) {
-			order = append(order, id)
+		c := config{r.Workload, r.Params.Telemetry}
+		switch {
+		case c.telemetry == first[r.Workload]:
+			base[run{r.Workload, r.Rep}] = r
+		case !slices.Contains(order, c):
+			order = append(order, c)
 		}
 	}
 	perCrank := func(r Result) float64 { return r.WallMS / float64(r.Cranks) }
 	var out []Cost
-	for _, id := range order {
-		w, t, _ := strings.Cut(id, "\x00")
+	for _, c := range order {
 		var ratios, rates []float64
 		for _, r := range rs {
-			b, ok := base[key{r.Workload, r.Rep}]
-			if r.Median || r.Workload != w || r.Params.Telemetry != t || !ok || r.Cranks == 0 || b.Cranks == 0 {
+			b, ok := base[run{r.Workload, r.Rep}]
+			if r.Median || (config{r.Workload, r.Params.Telemetry}) != c || !ok || r.Cranks == 0 || b.Cranks == 0 {
 				continue
 			}
 			ratios = append(ratios, perCrank(r)/perCrank(b))
 			rates = append(rates, r.CranksPerSec)
 		}
-		out = append(out, Cost{Workload: w, Telemetry: t, CrankTime: median(ratios), CranksPerSec: median(rates)})
+		out = append(out, Cost{Workload: c.workload, Telemetry: c.telemetry, CrankTime: median(ratios), CranksPerSec: median(rates)})
 	}
 	return out
 }
