@@ -55,6 +55,31 @@ func tamper(t *testing.T, path, stmt string) {
 	require.Equal(t, int64(1), n, "the tampering changed one row: %s", stmt)
 }
 
+// requireTamperRefused writes a row with put in a new store, then, for
+// each of stmts, tampers with a fresh copy of it and requires Open to
+// refuse the file as persistence.ErrCorrupt naming table.
+func requireTamperRefused(t *testing.T, table string, put func(s *persistence.Store), stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, stmt := range stmts {
+		p := filepath.Join(t.TempDir(), "k.db")
+		s, err := Open(ctx, p, persistence.Options{})
+		require.NoError(t, err)
+		require.NoError(t, s.Begin())
+		put(s)
+		_, err = s.Commit(ctx)
+		require.NoError(t, err)
+		require.NoError(t, s.Close(ctx))
+		tamper(t, p, stmt)
+		s, err = Open(ctx, p, persistence.Options{})
+		if s != nil {
+			s.Close(ctx)
+		}
+		require.ErrorIs(t, err, persistence.ErrCorrupt, stmt)
+		require.Contains(t, err.Error(), table, stmt)
+	}
+}
+
 // A row that cannot be loaded makes Open fail with persistence.ErrCorrupt, naming the
 // file, the table, the row's key and the column; nothing is skipped. A row
 // of a paged table (pagedTables) is read only when the kernel asks for it:

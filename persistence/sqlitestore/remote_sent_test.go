@@ -40,23 +40,8 @@ func TestSentRefs(t *testing.T) {
 		seq, _ = s.SentRef("r1", "ro-9")
 		require.Equal(t, uint64(7), seq, "the abort dropped the new seq")
 	})
-	for _, stmt := range []string{`UPDATE remote_sent SET ref = 'ro+1'`, `UPDATE remote_sent SET ref = 'rp-1'`, `UPDATE remote_sent SET seq = 0`} {
-		p := filepath.Join(t.TempDir(), "k.db")
-		s, err := Open(ctx, p, persistence.Options{})
-		require.NoError(t, err)
-		require.NoError(t, s.Begin())
-		s.PutSentRef("r1", "ro-1", 1)
-		_, err = s.Commit(ctx)
-		require.NoError(t, err)
-		require.NoError(t, s.Close(ctx))
-		tamper(t, p, stmt)
-		s, err = Open(ctx, p, persistence.Options{})
-		if s != nil {
-			s.Close(ctx)
-		}
-		require.ErrorIs(t, err, persistence.ErrCorrupt, stmt)
-		require.Contains(t, err.Error(), "remote_sent", stmt)
-	}
+	requireTamperRefused(t, "remote_sent", func(s *persistence.Store) { s.PutSentRef("r1", "ro-1", 1) },
+		`UPDATE remote_sent SET ref = 'ro+1'`, `UPDATE remote_sent SET ref = 'rp-1'`, `UPDATE remote_sent SET seq = 0`)
 }
 
 // A store of schema version 5 (before the sent-export table) opens,

@@ -155,21 +155,6 @@ func TestRetiredRefs(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, persistence.RetiredRow{KRef: "kp3", Seq: 5}, r)
 	})
-	for _, stmt := range []string{`UPDATE remote_retired SET ref = 'ro+1'`, `UPDATE remote_retired SET kpid = 'ko1'`, `UPDATE remote_retired SET seq = 0`} {
-		p := filepath.Join(t.TempDir(), "k.db")
-		s, err := Open(ctx, p, persistence.Options{})
-		require.NoError(t, err)
-		require.NoError(t, s.Begin())
-		s.PutRetiredRef("r1", "rp+1", persistence.RetiredRow{KRef: "kp1", Seq: 1})
-		_, err = s.Commit(ctx)
-		require.NoError(t, err)
-		require.NoError(t, s.Close(ctx))
-		tamper(t, p, stmt)
-		s, err = Open(ctx, p, persistence.Options{})
-		if s != nil {
-			s.Close(ctx)
-		}
-		require.ErrorIs(t, err, persistence.ErrCorrupt, stmt)
-		require.Contains(t, err.Error(), "remote_retired", stmt)
-	}
+	requireTamperRefused(t, "remote_retired", func(s *persistence.Store) { s.PutRetiredRef("r1", "rp+1", persistence.RetiredRow{KRef: "kp1", Seq: 1}) },
+		`UPDATE remote_retired SET ref = 'ro+1'`, `UPDATE remote_retired SET kpid = 'ko1'`, `UPDATE remote_retired SET seq = 0`)
 }
